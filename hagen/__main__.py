@@ -1,0 +1,3 @@
+from hagen.cli import main
+
+main()

@@ -1,0 +1,158 @@
+"""The management pair (guide chapters 2-4) and its /etc/HA data files (2.3)."""
+
+from __future__ import annotations
+
+import re
+
+from hagen.load.secrets import read_fence_password
+from hagen.model.mngt import management_cell, management_pair
+from hagen.model.services import services, stop_lines
+from hagen.reports import Where, error, warning
+
+FULL_PATH = re.compile(r"^/[^\s#]*$")        # a full path, no blank, no option (2.3.1)
+CRON_FILE = re.compile(r"^[A-Za-z0-9._-]+$")
+SERVICE_NAME = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
+
+
+def check(model, site) -> list:
+    reports = []
+    cells = model.cells_of_type("mngt")
+    cluster_where = Where(table="cluster", row=f"name={model.cluster.name}")
+    if model.cluster.actif_ha and not cells:
+        reports.append(error("HA300", cluster_where, "actif_ha is true but the ClusterDB has no mngt cell",
+                             "add the da_iocell of type mngt with the two management nodes, or set actif_ha false"))
+    if cells and not model.cluster.actif_ha:
+        reports.append(error("HA300", cluster_where, f"the ClusterDB has mngt cell {cells[0].name} but actif_ha is false",
+                             "set cluster.actif_ha true (guide 3.1.1: CLUSTER.actif-ha), or remove the mngt cell"))
+    if len(cells) > 1:
+        reports.append(error("HA301", Where(table="da_iocell", row=f"name={cells[1].name}"),
+                             f"{len(cells)} mngt cells: " + ", ".join(c.name for c in cells),
+                             "a cluster has one management pair: keep one da_iocell of type mngt"))
+    has_section = site.get("management") is not None
+    if not cells:
+        if has_section:
+            reports.append(warning("HA320", site.where("management"),
+                                   "the site spec configures the management pair, but the ClusterDB has no mngt cell",
+                                   "nothing is written for the management pair; add the mngt cell to the ClusterDB"))
+        return reports
+    cell = management_cell(model)
+    if not has_section:
+        reports.append(error("HA320", Where(table="da_iocell", row=f"name={cell.name}"),
+                             "the ClusterDB has a mngt cell but the site spec has no management section",
+                             "add management: with at least fencing: (see examples/bas5-guide/site.yaml)"))
+        return reports
+    where_cell = Where(table="da_iocell_component", row=f"iocell={cell.name}")
+    if len(cell.nodes) != 2:
+        reports.append(error("HA302", where_cell,
+                             f"mngt cell {cell.name} holds {len(cell.nodes)} node(s)"
+                             + (f" ({', '.join(cell.nodes)})" if cell.nodes else "") + ", not 2",
+                             "the pair is exactly two nodes: add or remove da_iocell_component rows"))
+    for name in cell.nodes:
+        node = model.node(name)
+        where = Where(table="node", row=f"name={name}")
+        if node.status != "managed":
+            reports.append(error("HA304", where, f"management node {name} has status {node.status!r}",
+                                 f"dbmNode set --name {name} --status managed (guide 3.1.1)"))
+        if node.controller is None:
+            reports.append(error("HA303", where, f"management node {name} has no fencing controller",
+                                 "set node.hwmanager_id to its BMC or PAP: the peer must be able to power it off"))
+        elif node.controller.address is None:
+            reports.append(error("HA303", Where(table="hwmanager", row=f"name={node.controller.name}"),
+                                 f"controller {node.controller.name} of {name} has no address",
+                                 "add its hwmanager_port row"))
+        elif node.controller.type == "pap" and name not in (site.get("management", "fencing", "pap_domains") or {}):
+            reports.append(error("HA308", site.where("management", "fencing", "pap_domains"),
+                                 f"{name} is fenced by PAP {node.controller.name} but has no PAP domain",
+                                 f"add management.fencing.pap_domains.{name}"))
+        heartbeat = site.get("management", "heartbeat", default="admin")
+        hb_net = model.role_network(heartbeat)
+        if hb_net is None:
+            reports.append(error("HA307", site.where("management", "heartbeat"),
+                                 f"the ClusterDB has no {heartbeat} network for the heartbeat",
+                                 "set management.heartbeat to a network the nodes are on"))
+        elif node.port_on(hb_net.name) is None:
+            reports.append(error("HA307", where, f"{name} has no address on {hb_net.name}, the heartbeat network",
+                                 f"add a node_port row for {name} on {hb_net.name}"))
+    service_name = site.get("management", "service_name")
+    if not SERVICE_NAME.match(service_name or ""):
+        reports.append(error("HA321", site.where("management", "service_name"),
+                             f"service name {service_name!r} is not letters, digits, '.', '_' or '-'",
+                             "the guide's name is HA_NSM"))
+    _, secret_reports = read_fence_password(site)
+    reports += secret_reports
+    reports += check_data_files(site)
+    return reports
+
+
+def check_data_files(site) -> list:
+    reports = []
+    m = ("management",)
+    if site.get(*m, "status"):
+        reports.append(error("HA309", site.where(*m, "status"), "the status file must stay empty",
+                             "guide 2.3.3: there is no status monitoring yet; remove management.status entries"))
+    seen: dict = {}
+    for svc in services(site):
+        if not FULL_PATH.match(svc.start):
+            reports.append(error("HA310", site.where(*svc.key),
+                                 f"start entry {svc.start!r} is not a full command path without options",
+                                 "guide 2.3.1: one full path per line, no option, no blank (haservices adds start/stop)"))
+        if svc.stop is not None and not FULL_PATH.match(svc.stop):
+            reports.append(error("HA310", site.where(*svc.key, "stop"),
+                                 f"stop command {svc.stop!r} is not a full command path without options",
+                                 "guide 2.3.1: one full path per line, no option, no blank"))
+        if svc.start in seen and svc.live:
+            reports.append(error("HA311", site.where(*svc.key), f"{svc.start} is started twice",
+                                 "list each command once, at the place it must start"))
+        if svc.live:
+            seen[svc.start] = svc.key
+    if site.get(*m, "stop") is not None:
+        started = {s.start for s in services(site)} | {s.stop for s in services(site) if s.stop}
+        for line in stop_lines(site):
+            if not FULL_PATH.match(line.command):
+                reports.append(error("HA310", site.where(*line.key),
+                                     f"stop entry {line.command!r} is not a full command path without options",
+                                     "guide 2.3.1: one full path per line, no option, no blank"))
+            elif line.command not in started:
+                reports.append(warning("HA319", site.where(*line.key),
+                                       f"stop entry {line.command} stops something the start list does not run",
+                                       "check the stop override against management.services"))
+    mounts = {}
+    for i, entry in enumerate(site.get(*m, "mnttab", default=[])):
+        dev, mnt = entry["device"], entry["mount_point"]
+        if not dev.startswith("/dev/") or len(dev) <= 5 or re.search(r"\s", dev):
+            reports.append(error("HA312", site.where(*m, "mnttab", i, "device"),
+                                 f"device {dev!r} does not start with /dev/ or holds a blank",
+                                 "guide 2.3.8: a device name beginning with /dev/ and no space or tab, e.g. /dev/sdf"))
+        if not FULL_PATH.match(mnt) or mnt == "/":
+            reports.append(error("HA313", site.where(*m, "mnttab", i, "mount_point"),
+                                 f"mount point {mnt!r} is not an absolute path without blanks",
+                                 "guide 2.3.8: a directory path such as /etcha"))
+        elif mnt.rstrip("/") in mounts:
+            reports.append(error("HA313", site.where(*m, "mnttab", i, "mount_point"),
+                                 f"mount point {mnt} is listed twice", "one LUN per mount point"))
+        mounts[mnt.rstrip("/")] = i
+    for i, path in enumerate(site.get(*m, "links", default=[])):
+        where = site.where(*m, "links", i)
+        if not FULL_PATH.match(path) or path.count("/") < 2 or path.endswith("/"):
+            reports.append(error("HA314", where, f"links entry {path!r} is not an absolute directory path",
+                                 "guide 2.3.7: the complete path of a directory below a top folder, e.g. /var/lib/pgsql"))
+            continue
+        if path in mounts:
+            reports.append(error("HA315", where, f"{path} is a mount point in mnttab, so halinks cannot link it",
+                                 "guide 3.1.1: directories managed by halinks must not be mount points"))
+            continue
+        top = "/" + path.split("/")[1] + "ha"
+        if mounts and top not in mounts:
+            reports.append(warning("HA316", where,
+                                   f"{path} would link to {top}{path[len(top) - 2:]}, but {top} is not mounted by mnttab",
+                                   f"add the LUN of {top} to management.mnttab, or drop the entry"))
+    for name in ("pid2clean", "synchro"):
+        for i, path in enumerate(site.get(*m, name, default=[])):
+            if not FULL_PATH.match(path) or path.endswith("/"):
+                reports.append(error("HA317", site.where(*m, name, i), f"{name} entry {path!r} is not an absolute file path",
+                                     "one full file path per line, no blank"))
+    for i, name in enumerate(site.get(*m, "cron", default=[])):
+        if not CRON_FILE.match(name):
+            reports.append(error("HA318", site.where(*m, "cron", i), f"cron entry {name!r} is not a file name of /etc/cron.d",
+                                 "guide 2.3.5: the bare name of a file in /etc/cron.d, e.g. clusterdb-backup"))
+    return reports

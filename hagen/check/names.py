@@ -1,0 +1,48 @@
+"""Names and text values from the ClusterDB that end up in artifacts."""
+
+from __future__ import annotations
+
+import re
+
+from hagen.model.names import ALIAS_NAME, HOSTNAME, INTERFACE
+from hagen.reports import Where, error, warning
+
+# a value bound for a line-oriented or XML artifact may not hold these
+_UNSAFE = re.compile(r"[\s\"'<>&\\`$;|]")
+
+
+def check(model, site) -> list:
+    reports = []
+    for node in model.nodes:
+        where = Where(table="node", row=f"name={node.name}")
+        if not HOSTNAME.match(node.name):
+            reports.append(error("HA209", where, f"node name {node.name!r} is not a valid host name",
+                                 "node names are RFC 1123 host names that start with a letter: letters, digits, "
+                                 "hyphens, at most 63 characters (dbmNode --name)"))
+        for port in node.ports:
+            if not INTERFACE.match(port.interface):
+                reports.append(error("HA211", Where(table="node_port", row=f"node={node.name}, interface={port.interface!r}"),
+                                     f"interface name {port.interface!r} is not a valid interface name",
+                                     "an interface name has at most 15 characters, starts with a letter, "
+                                     "and holds no blank, slash or colon"))
+    for cell in model.cells:
+        for alias in cell.aliases:
+            where = Where(table="metaservice_port", row=f"name={alias.name}")
+            if not ALIAS_NAME.match(alias.name):
+                reports.append(error("HA210", where, f"alias name {alias.name!r} is not a host name",
+                                     "alias names are host names (letters, digits, hyphens; underscores tolerated)"))
+            elif "_" in alias.name:
+                reports.append(warning("HA210", where, f"alias name {alias.name!r} holds an underscore",
+                                       "RFC 1123 host names have no underscore; resolvers usually accept it, "
+                                       "as the guide's xenanfs_BK shows"))
+        if cell.quorum_device is not None and (not cell.quorum_device.startswith("/dev/")
+                                               or _UNSAFE.search(cell.quorum_device)):
+            reports.append(error("HA212", Where(table="da_iocell", row=f"name={cell.name}"),
+                                 f"quorum_device {cell.quorum_device!r} is not a device path without blanks",
+                                 "give the quorum LUN as both nodes see it, e.g. /dev/sdq1"))
+    for ctl in sorted({n.controller for n in model.nodes if n.controller is not None}, key=lambda c: c.name):
+        if _UNSAFE.search(ctl.name):
+            reports.append(error("HA212", Where(table="hwmanager", row=f"name={ctl.name!r}"),
+                                 "the controller name holds a blank, quote or shell character",
+                                 "rename the hwmanager row: letters, digits, hyphens, dots, underscores"))
+    return reports

@@ -1,0 +1,151 @@
+"""Networks: aliases (guide 2.2.3, 9.4 note), bonding (2.4, 3.1.2), routes."""
+
+from __future__ import annotations
+
+from ipaddress import IPv4Network
+
+from hagen.model.mngt import bonds, management_pair
+from hagen.model.names import INTERFACE
+from hagen.reports import Where, error
+
+
+def check(model, site) -> list:
+    reports = []
+    reports += _addresses(model)
+    reports += _aliases(model)
+    reports += _bonding(model, site)
+    reports += _routes(model, site)
+    return reports
+
+
+def _addresses(model) -> list:
+    reports = []
+    seen: dict = {}
+    for node in model.nodes:
+        for port in node.ports:
+            if port.address is None:
+                continue
+            key = (port.network, port.address)
+            if key in seen:
+                reports.append(error("HA208", Where(table="node_port", row=f"node={node.name}, interface={port.interface}"),
+                                     f"address {port.address} on network {port.network} is also {seen[key]}'s",
+                                     "give every port its own address"))
+            else:
+                seen[key] = node.name
+    return reports
+
+
+def _aliases(model) -> list:
+    reports = []
+    own = {}
+    for node in model.nodes:
+        for port in node.ports:
+            if port.address is not None:
+                own[port.address] = node.name
+    used: dict = {}
+    for cell in model.cells:
+        for alias in cell.aliases:
+            where = Where(table="metaservice_port", row=f"name={alias.name}")
+            net = model.network(alias.network)
+            if alias.address is None or net is None:
+                continue
+            if net.subnet is not None and alias.address not in net.subnet:
+                reports.append(error("HA401", where,
+                                     f"alias {alias.name} {alias.address} lies outside network {net.name} ({net.subnet})",
+                                     f"choose an address inside {net.subnet}: the alias is added to the interface "
+                                     f"that carries that network"))
+            if alias.address in own:
+                reports.append(error("HA402", where,
+                                     f"alias {alias.name} {alias.address} is node {own[alias.address]}'s own address",
+                                     "an alias needs an address of its own (guide 2.2.3: 10.1.0.65 beside 10.1.0.1 and 10.1.0.13)"))
+            if alias.address in used:
+                reports.append(error("HA403", where, f"alias {alias.name} {alias.address} is also alias {used[alias.address]}",
+                                     "give every alias its own address"))
+            used[alias.address] = alias.name
+    # CLARIFICATIONS 17: the backbone VIP of the cluster row is the mngt cell's backbone alias
+    backbone = model.role_network("backbone")
+    vip = model.cluster.backbone_vip
+    mngt_cells = model.cells_of_type("mngt")
+    if vip is not None and backbone is not None and mngt_cells:
+        bb_aliases = [a for a in mngt_cells[0].aliases if a.network == backbone.name]
+        if bb_aliases and all(a.address != vip for a in bb_aliases):
+            reports.append(error("HA404", Where(table="cluster", row=f"name={model.cluster.name}"),
+                                 f"node_backbone_ipaddr {vip} is not the mngt cell's backbone alias "
+                                 f"({', '.join(str(a.address) for a in bb_aliases)})",
+                                 "set cluster.node_backbone_ipaddr to the backbone alias of the management pair"))
+    pair = management_pair(model)
+    if pair is not None:
+        for alias in pair.cell.aliases:
+            for node in pair.nodes:
+                if node.port_on(alias.network) is None:
+                    reports.append(error("HA405", Where(table="metaservice_port", row=f"name={alias.name}"),
+                                         f"node {node.name} has no port on network {alias.network}, "
+                                         f"where alias {alias.name} must be added",
+                                         f"add a node_port row for {node.name} on {alias.network}, or move the alias"))
+    return reports
+
+
+def _bonding(model, site) -> list:
+    reports = []
+    pair = management_pair(model)
+    owner: dict = {}
+    for bond in bonds(site):
+        key = ("network", "bonding", "bonds", bond.index)
+        for name, sub in [(bond.name, "name")] + [(s, ("slaves", j)) for j, s in enumerate(bond.slaves)]:
+            if not INTERFACE.match(name):
+                path = key + (sub if isinstance(sub, tuple) else (sub,))
+                reports.append(error("HA411", site.where(*path), f"{name!r} is not a valid interface name",
+                                     "interface names have at most 15 characters: letters, digits, . _ -"))
+        if model.network(bond.network) is None:
+            reports.append(error("HA400", site.where(*key, "network"),
+                                 f"bond {bond.name} carries network {bond.network!r}, which the ClusterDB does not have",
+                                 "networks of the ClusterDB: " + ", ".join(n.name for n in model.networks)))
+        if bond.primary not in bond.slaves:
+            reports.append(error("HA409", site.where(*key, "primary"),
+                                 f"primary {bond.primary!r} of {bond.name} is not one of its slaves",
+                                 f"choose one of {', '.join(bond.slaves)}"))
+        for j, slave in enumerate(bond.slaves):
+            if slave in owner and owner[slave] != bond.name:
+                reports.append(error("HA407", site.where(*key, "slaves", j),
+                                     f"{slave} is a slave of both {owner[slave]} and {bond.name}",
+                                     "an interface can belong to one bond only"))
+            owner.setdefault(slave, bond.name)
+        if pair is None:
+            continue
+        for node in pair.nodes:
+            port = node.port_on(bond.network)
+            if port is not None and port.interface not in bond.slaves and port.interface != bond.name:
+                reports.append(error("HA406", site.where(*key, "slaves"),
+                                     f"{node.name}'s address on {bond.network} is on {port.interface}, "
+                                     f"which is not a slave of {bond.name}",
+                                     f"add {port.interface} to the slaves of {bond.name}, or fix the node_port row"))
+            for other in node.ports:
+                if other.network != bond.network and other.interface in bond.slaves:
+                    reports.append(error("HA408", site.where(*key, "slaves"),
+                                         f"{other.interface} of {node.name} carries its address on {other.network}, "
+                                         f"so it cannot be a slave of {bond.name} ({bond.network})",
+                                         "enslave interfaces that carry no address of their own"))
+    return reports
+
+
+def _routes(model, site) -> list:
+    reports = []
+    for name, dests in (site.get("network", "routes", default={}) or {}).items():
+        net = model.network(name)
+        if net is None:
+            reports.append(error("HA400", site.where("network", "routes", name),
+                                 f"routes are given for network {name!r}, which the ClusterDB does not have",
+                                 "networks of the ClusterDB: " + ", ".join(n.name for n in model.networks)))
+            continue
+        if dests and net.gateway is None:
+            reports.append(error("HA410", site.where("network", "routes", name),
+                                 f"network {name} has no gateway in the ClusterDB to route through",
+                                 "set network.gateway in the ClusterDB, or remove these routes"))
+        for i, dest in enumerate(dests):
+            try:
+                IPv4Network(dest, strict=True)
+            except ValueError:
+                reports.append(error("HA107", site.where("network", "routes", name, i),
+                                     f"route destination {dest!r} is not a network address",
+                                     "write it as ADDRESS/PREFIX with no host bits: 10.0.0.0/8"))
+    return reports

@@ -1,0 +1,189 @@
+"""The hagen command line: a thin typer front end over hagen's library.
+
+Every command maps hagen's exceptions to messages and exit codes in one place
+(`_run`): 0 success, 2 input refused, 3 database or I/O trouble.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+from hagen import __version__
+
+app = typer.Typer(
+    name="hagen",
+    help=(
+        "Compile the high-availability configuration of a Bull-style HPC cluster.\n\n"
+        "hagen reads the ClusterDB (PostgreSQL, or a snapshot of its rows) and a site spec "
+        "(YAML), checks them, and renders every file the BAS5 HA guide describes, for every "
+        "host, into OUT/<host>/<path on host>.\n\n"
+        "Typical night before a maintenance window:\n\n"
+        "  hagen check --site site.yaml      # report every problem, write nothing\n\n"
+        "  hagen build --site site.yaml      # write out/ atomically\n\n"
+        "Exit status: 0 success, 2 input refused (site spec, ClusterDB rows, command line), "
+        "3 database or I/O trouble."
+    ),
+    no_args_is_help=True,
+    add_completion=True,
+    pretty_exceptions_enable=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+db_app = typer.Typer(help="Create, fill and export a ClusterDB in PostgreSQL.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+
+SITE = typer.Option(..., "--site", "-s", help="The site spec (YAML). See docs/site-spec.md.",
+                    metavar="SITE.yaml")
+OUT = typer.Option(Path("out"), "--out", "-o", help="The output tree: OUT/<host>/<path on host>.",
+                   metavar="DIR")
+DB = typer.Option(None, "--db", help="Read the ClusterDB from PostgreSQL: a libpq URI or conninfo "
+                  "(PG* environment variables apply). Wins over the site spec's source.", metavar="DSN")
+SNAPSHOT = typer.Option(None, "--snapshot", help="Read the ClusterDB rows from a snapshot file (YAML or JSON) "
+                        "instead. Not with --db.", metavar="FILE")
+QUIET = typer.Option(False, "--quiet", "-q", help="Print errors only.")
+
+
+def _version(value: bool):
+    if value:
+        typer.echo(f"hagen {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _main(version: bool = typer.Option(False, "--version", callback=_version, is_eager=True,
+                                       help="Print hagen's version and exit.")):
+    pass
+
+
+def _say(text: str = "", err: bool = False):
+    typer.echo(text, err=err)
+
+
+def _print_reports(reports, quiet=False):
+    from hagen.reports import Severity
+
+    for r in reports:
+        if quiet and r.severity is not Severity.ERROR:
+            continue
+        _say(str(r), err=True)
+
+
+def _run(fn):
+    """Run a command body; turn hagen's exceptions into messages and exit codes."""
+    from hagen.errors import HagenError, describe
+
+    try:
+        return fn()
+    except HagenError as exc:
+        for line in describe(exc):
+            _say(line, err=True)
+        raise typer.Exit(exc.exit_code)
+    except KeyboardInterrupt:
+        _say("hagen: interrupted; the output tree is unchanged", err=True)
+        raise typer.Exit(130)
+    except BrokenPipeError:
+        raise typer.Exit(0)
+
+
+@app.command()
+def build(site: Path = SITE, out: Path = OUT, db: Optional[str] = DB, snapshot: Optional[Path] = SNAPSHOT,
+          quiet: bool = QUIET):
+    """Check the inputs and write every artifact into OUT, atomically.
+
+    Nothing in OUT changes unless every check passes and every file renders and
+    validates. Unchanged files keep their inode and mtime; an unchanged build writes
+    nothing. cluster.conf's config_version rises only when its content changed.
+
+    Example: hagen build --site examples/bas5-guide/site.yaml
+    """
+    from hagen.pipeline import build as run_build
+
+    def body():
+        compiled, result = run_build(site, out, db, str(snapshot) if snapshot else None)
+        _print_reports(compiled.warnings, quiet)
+        if quiet:
+            return
+        if result.noop:
+            _say(f"{out}: up to date, nothing written ({result.files} files for {result.hosts} hosts)")
+        else:
+            _say(f"{out}: {result.files} files for {result.hosts} hosts; {result.changed} changed, "
+                 f"{result.removed} removed, {result.objects_written} new objects")
+    _run(body)
+
+
+@app.command()
+def check(site: Path = SITE, db: Optional[str] = DB, snapshot: Optional[Path] = SNAPSHOT, quiet: bool = QUIET):
+    """Run every check on the site spec and the ClusterDB and report every problem; write nothing."""
+    from hagen.pipeline import load_and_check
+
+    def body():
+        _, model, warnings, source = load_and_check(site, db, str(snapshot) if snapshot else None)
+        _print_reports(warnings, quiet)
+        if not quiet:
+            _say(f"{site}: no errors, {len(warnings)} warning(s) ({len(model.nodes)} nodes, "
+                 f"{len(model.cells)} HA cells, from {source.display})")
+    _run(body)
+
+
+@app.command()
+def codes():
+    """List every diagnostic code hagen can report, with its meaning."""
+    from hagen.codes import CODES
+
+    for code, doc in CODES.items():
+        _say(f"{code}  {doc}")
+
+
+@db_app.command("init")
+def db_init(db: str = typer.Option(..., "--db", help="libpq URI or conninfo of an empty database.", metavar="DSN")):
+    """Create the ClusterDB schema (schemas/clusterdb.sql), with no rows, in an empty database."""
+    from hagen.load.clusterdb import _describe, init_schema
+
+    def body():
+        init_schema(db)
+        _say(f"created the ClusterDB schema in {_describe(db)}")
+    _run(body)
+
+
+@db_app.command("load")
+def db_load(snapshot: Path = typer.Argument(..., help="Snapshot file (YAML or JSON).", metavar="FILE"),
+            db: str = typer.Option(..., "--db", help="libpq URI or conninfo.", metavar="DSN")):
+    """Load a snapshot's rows into a database, creating the schema if the database is empty."""
+    from hagen.load.clusterdb import _describe, load_rows
+    from hagen.load.snapshot import read_snapshot
+
+    def body():
+        rows = read_snapshot(snapshot)
+        count = load_rows(db, rows)
+        _say(f"loaded {count} rows into {_describe(db)}")
+    _run(body)
+
+
+@db_app.command("export")
+def db_export(db: str = typer.Option(..., "--db", help="libpq URI or conninfo.", metavar="DSN"),
+              output: Optional[Path] = typer.Option(None, "--output", "-o", help="Write here instead of stdout.",
+                                                    metavar="FILE"),
+              as_json: bool = typer.Option(False, "--json", help="JSON instead of YAML (also chosen by a .json name).")):
+    """Write the ClusterDB's rows as a deterministic snapshot: same rows, same bytes."""
+    from hagen.load.clusterdb import read_rows
+    from hagen.load.snapshot import dump_snapshot, rows_from_raw
+
+    def body():
+        rows = rows_from_raw(read_rows(db), "database")
+        text = dump_snapshot(rows, as_json=as_json or (output is not None and output.suffix == ".json"))
+        if output is None:
+            sys.stdout.write(text)
+        else:
+            try:
+                output.write_text(text, encoding="utf-8")
+            except OSError as exc:
+                from hagen.errors import OutputError
+                raise OutputError(f"cannot write {output}: {exc.strerror}")
+    _run(body)
+
+
+def main():
+    app()

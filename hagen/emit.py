@@ -1,0 +1,275 @@
+"""emit: the output tree, written atomically, each distinct file stored once.
+
+Layout for `--out out` (the default):
+
+    out -> .out.d/gen-7            a relative symlink: the only thing a build swaps
+    .out.d/lock                    held (flock) while a build reads and replaces out
+    .out.d/objects/ab/<sha>-0644   every distinct content+mode, once
+    .out.d/gen-7/<host>/<path>     hard links to the objects
+    .out.d/gen-7/.hagen/manifest.json
+
+A build writes a complete new generation beside the current one and then renames a
+new symlink over `out` (one rename: readers see the old tree or the new one, never a
+mix); a failed or killed build leaves `out` as it was. Files whose bytes did not
+change are links to the same object, so they keep their inode and mtime; a build
+whose manifest equals the current one writes nothing at all.
+
+Mind the hard links: a file shared by many hosts is one inode, so editing one copy
+in place edits them all. hagen checks each object against its sha256 before reusing it.
+"""
+
+from __future__ import annotations
+
+import errno
+import fcntl
+import hashlib
+import json
+import os
+import shutil
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from hagen.errors import OutputError
+from hagen.model.names import fold, natural_key
+
+MANIFEST = ".hagen/manifest.json"
+MANIFEST_FORMAT = "hagen-manifest/1"
+
+
+@dataclass(frozen=True, slots=True)
+class OutFile:
+    host: str
+    path: str              # absolute path on the host
+    data: bytes
+    mode: int
+    template: str
+
+    @property
+    def sha256(self) -> str:
+        return hashlib.sha256(self.data).hexdigest()
+
+    @property
+    def rel(self) -> str:
+        return f"{self.host}/{self.path.lstrip('/')}"
+
+
+@dataclass(frozen=True)
+class EmitResult:
+    files: int
+    hosts: int
+    changed: int           # host files whose bytes or mode differ from the previous tree
+    removed: int           # host files of the previous tree that are gone
+    objects_written: int
+    generation: str | None
+    noop: bool
+
+
+def manifest_of(files: list[OutFile]) -> dict:
+    """Deterministic: entries grouped by identical (path, mode, sha256, template), hosts folded."""
+    groups: dict = {}
+    hosts = set()
+    for f in files:
+        hosts.add(f.host)
+        groups.setdefault((f.path, f.mode, f.sha256, f.template, len(f.data)), []).append(f.host)
+    entries = []
+    for (path, mode, sha, template, size), names in groups.items():
+        entries.append({"path": path, "hosts": fold(names), "mode": f"{mode:04o}", "sha256": sha,
+                        "size": size, "template": template})
+    entries.sort(key=lambda e: (e["path"], natural_key(e["hosts"])))
+    return {"format": MANIFEST_FORMAT, "hosts": fold(sorted(hosts, key=natural_key)), "files": entries}
+
+
+def manifest_bytes(manifest: dict) -> bytes:
+    return (json.dumps(manifest, indent=1, sort_keys=False) + "\n").encode()
+
+
+def expand(manifest: dict) -> dict:
+    """{(host, path): entry} from a manifest."""
+    from ClusterShell.NodeSet import NodeSet
+
+    out = {}
+    for entry in manifest.get("files", []):
+        for host in NodeSet(entry["hosts"]):
+            out[(host, entry["path"])] = entry
+    return out
+
+
+class OutputTree:
+    def __init__(self, out: str | Path):
+        self.out = Path(out)
+        self.store = self.out.parent / f".{self.out.name}.d"
+
+    # ---------------------------------------------------------------- reading
+    def current(self) -> Path | None:
+        """The directory out points at now (None: no tree yet)."""
+        if self.out.is_symlink():
+            target = self.out.resolve()
+            return target if target.is_dir() else None
+        if self.out.is_dir():
+            return self.out
+        return None
+
+    def read(self, host: str, path: str) -> bytes | None:
+        cur = self.current()
+        if cur is None:
+            return None
+        try:
+            return (cur / host / path.lstrip("/")).read_bytes()
+        except (FileNotFoundError, NotADirectoryError, IsADirectoryError):
+            return None
+        except OSError as exc:
+            raise OutputError(f"cannot read {self.out}/{host}{path}: {exc.strerror}")
+
+    def manifest(self) -> dict | None:
+        cur = self.current()
+        if cur is None:
+            return None
+        try:
+            return json.loads((cur / MANIFEST).read_text())
+        except (OSError, ValueError):
+            return None
+
+    # ---------------------------------------------------------------- locking
+    @contextmanager
+    def lock(self):
+        try:
+            self.store.mkdir(parents=True, exist_ok=True)
+            fd = os.open(self.store / "lock", os.O_RDWR | os.O_CREAT, 0o644)
+        except OSError as exc:
+            raise OutputError(f"cannot use the output folder {self.out.parent}: {exc.strerror}",
+                              hint="choose an --out in a folder you can write")
+        try:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except OSError as exc:
+                if exc.errno in (errno.EWOULDBLOCK, errno.EAGAIN):
+                    holder = _read_pid(fd)
+                    raise OutputError(f"another hagen build is writing {self.out}"
+                                      + (f" (pid {holder})" if holder else ""),
+                                      hint="wait for it to finish, or build into another --out")
+                raise
+            os.ftruncate(fd, 0)
+            os.write(fd, str(os.getpid()).encode())
+            yield
+        finally:
+            os.close(fd)
+
+    # ---------------------------------------------------------------- writing
+    def commit(self, files: list[OutFile]) -> EmitResult:
+        """Make files the new content of out, atomically. Call with the lock held."""
+        cur = self.current()
+        if self.out.exists() and not self.out.is_symlink():
+            if not self.out.is_dir() or (any(self.out.iterdir()) and not (self.out / MANIFEST).exists()):
+                raise OutputError(f"{self.out} exists and is not a hagen output tree",
+                                  hint=f"move it away, or choose another --out")
+        manifest = manifest_of(files)
+        data = manifest_bytes(manifest)
+        previous = self.manifest() or {}
+        prev_files = expand(previous) if previous else {}
+        changed = sum(1 for f in files
+                      if (e := prev_files.get((f.host, f.path))) is None
+                      or e["sha256"] != f.sha256 or e["mode"] != f"{f.mode:04o}")
+        now = {(f.host, f.path) for f in files}
+        removed = sum(1 for k in prev_files if k not in now)
+        hosts = len({f.host for f in files})
+        if cur is not None and self.out.is_symlink() and previous and manifest_bytes(previous) == data \
+                and self._intact(cur, files):
+            return EmitResult(len(files), hosts, 0, 0, 0, cur.name, True)
+
+        gens = [int(p.name[4:]) for p in self.store.glob("gen-*") if p.name[4:].isdigit()]
+        gen = f"gen-{max(gens, default=0) + 1}"
+        new = self.store / gen
+        written = 0
+        try:
+            shutil.rmtree(new, ignore_errors=True)
+            new.mkdir(parents=True)
+            made_dirs = set()
+            for f in files:
+                obj, fresh = self._object(f)
+                written += fresh
+                dest = new / f.host / f.path.lstrip("/")
+                if dest.parent not in made_dirs:
+                    dest.parent.mkdir(parents=True, exist_ok=True)
+                    made_dirs.add(dest.parent)
+                os.link(obj, dest)
+            (new / ".hagen").mkdir()
+            (new / MANIFEST).write_bytes(data)
+            self._swap(gen)
+        except OSError as exc:
+            shutil.rmtree(new, ignore_errors=True)
+            raise OutputError(f"cannot write the output tree {self.out}: {exc.strerror or exc}",
+                              hint="check free space and permissions; the previous tree is untouched")
+        self._collect(gen)
+        return EmitResult(len(files), hosts, changed, removed, written, gen, False)
+
+    def _object(self, f: OutFile) -> tuple[Path, int]:
+        sha = f.sha256
+        obj = self.store / "objects" / sha[:2] / f"{sha}-{f.mode:04o}"
+        if obj.exists():
+            try:
+                if hashlib.sha256(obj.read_bytes()).hexdigest() == sha:
+                    return obj, 0
+            except OSError:
+                pass
+            obj.unlink()      # edited in place: a new object, new inode; the old tree keeps its copy
+        obj.parent.mkdir(parents=True, exist_ok=True)
+        tmp = obj.with_name(obj.name + f".tmp{os.getpid()}")
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        try:
+            os.write(fd, f.data)
+            os.fchmod(fd, f.mode)
+        finally:
+            os.close(fd)
+        os.replace(tmp, obj)
+        return obj, 1
+
+    def _intact(self, tree: Path, files: list[OutFile]) -> bool:
+        for f in files:
+            try:
+                st = os.stat(tree / f.host / f.path.lstrip("/"))
+            except OSError:
+                return False
+            obj = self.store / "objects" / f.sha256[:2] / f"{f.sha256}-{f.mode:04o}"
+            try:
+                ost = os.stat(obj)
+            except OSError:
+                return False
+            if st.st_ino != ost.st_ino or st.st_size != len(f.data):
+                return False
+        return True
+
+    def _swap(self, gen: str) -> None:
+        if self.out.exists() and not self.out.is_symlink():
+            # a plain tree from elsewhere (an older hagen, a copy): keep it as a generation
+            legacy = self.store / "gen-0"
+            shutil.rmtree(legacy, ignore_errors=True)
+            os.rename(self.out, legacy)
+        link = self.out.parent / f".{self.out.name}.link-{os.getpid()}"
+        if link.is_symlink():
+            link.unlink()
+        os.symlink(f"{self.store.name}/{gen}", link)
+        os.replace(link, self.out)
+
+    def _collect(self, keep: str) -> None:
+        """Drop older generations, then objects no tree links to any more."""
+        for old in self.store.glob("gen-*"):
+            if old.name != keep:
+                shutil.rmtree(old, ignore_errors=True)
+        objects = self.store / "objects"
+        if objects.is_dir():
+            for sub in objects.iterdir():
+                for obj in sub.iterdir():
+                    try:
+                        if obj.stat().st_nlink <= 1:
+                            obj.unlink()
+                    except OSError:
+                        pass
+
+
+def _read_pid(fd) -> str:
+    try:
+        os.lseek(fd, 0, os.SEEK_SET)
+        return os.read(fd, 32).decode().strip()
+    except OSError:
+        return ""

@@ -1,0 +1,149 @@
+"""The ClusterDB over a real PostgreSQL connection (psycopg 3).
+
+Reads happen in one read-only transaction, one SELECT per table (never per node),
+with a statement timeout. inet, cidr and macaddr columns are read as text so that a
+database and its snapshot give the same values.
+"""
+
+from __future__ import annotations
+
+from hagen.errors import SourceError
+from hagen.load.rows import TABLES, Rows
+from hagen.resources import schemas_dir
+
+STATEMENT_TIMEOUT_MS = 60_000
+CONNECT_TIMEOUT_S = 10
+
+
+def _describe(dsn: str) -> str:
+    """The DSN without its password, for messages."""
+    try:
+        from psycopg.conninfo import conninfo_to_dict
+
+        parts = conninfo_to_dict(dsn)
+    except Exception:
+        return "the ClusterDB"
+    host = parts.get("host") or "local socket"
+    port = parts.get("port") or "5432"
+    db = parts.get("dbname") or parts.get("user") or "default database"
+    return f"database {db} on {host}:{port}"
+
+
+def connect(dsn: str, read_only: bool = True):
+    import psycopg
+
+    try:
+        conn = psycopg.connect(dsn or "", connect_timeout=CONNECT_TIMEOUT_S, autocommit=False)
+    except psycopg.OperationalError as exc:
+        first = str(exc).strip().splitlines()[-1] if str(exc).strip() else exc.__class__.__name__
+        raise SourceError(f"cannot connect to {_describe(dsn)}: {first}",
+                          hint="check --db (or PGHOST, PGPORT, PGUSER, PGDATABASE), that the server runs, and the credentials")
+    except psycopg.ProgrammingError as exc:
+        raise SourceError(f"the connection string is not valid: {exc}",
+                          hint="give a libpq URI (postgresql://user@host:5432/db) or key=value conninfo")
+    conn.read_only = read_only
+    return conn
+
+
+def _select(table) -> str:
+    cols = []
+    for c in table.columns:
+        cols.append(f"{c.name}::text" if c.kind in ("inet", "cidr", "macaddr") else c.name)
+    return f"SELECT {', '.join(cols)} FROM {table.name}"
+
+
+def read_rows(dsn: str) -> dict:
+    """Every table hagen reads, raw (not yet normalised), in one read-only transaction."""
+    import psycopg
+
+    conn = connect(dsn, read_only=True)
+    raw: dict = {}
+    try:
+        with conn.transaction():
+            conn.execute(f"SET LOCAL statement_timeout = {STATEMENT_TIMEOUT_MS}")
+            for table in TABLES:
+                cur = conn.execute(_select(table))
+                names = [d.name for d in cur.description]
+                raw[table.name] = [dict(zip(names, rec)) for rec in cur]
+    except psycopg.errors.UndefinedTable as exc:
+        raise SourceError(f"{_describe(dsn)} is not a ClusterDB hagen can read: {_first(exc)}",
+                          hint="the database must follow schemas/clusterdb.sql (`hagen db init` creates it)")
+    except psycopg.errors.UndefinedColumn as exc:
+        raise SourceError(f"{_describe(dsn)} has another ClusterDB schema version: {_first(exc)}",
+                          hint="hagen reads the columns of schemas/clusterdb.sql")
+    except psycopg.errors.QueryCanceled as exc:
+        raise SourceError(f"reading {_describe(dsn)} took too long: {_first(exc)}",
+                          hint="the server is overloaded or a table is locked; try again")
+    except psycopg.Error as exc:
+        raise SourceError(f"reading {_describe(dsn)} failed: {_first(exc)}",
+                          hint="check the server and the connection, then run the command again")
+    finally:
+        try:
+            conn.close()
+        except Exception:
+            pass
+    return raw
+
+
+def _first(exc) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else exc.__class__.__name__
+
+
+def has_schema(conn) -> bool:
+    return conn.execute("SELECT to_regclass('cluster') IS NOT NULL").fetchone()[0]
+
+
+def init_schema(dsn: str) -> None:
+    """Create the ClusterDB tables (no rows). Refuses a database that already has them."""
+    import psycopg
+
+    conn = connect(dsn, read_only=False)
+    try:
+        with conn.transaction():
+            if has_schema(conn):
+                raise SourceError(f"{_describe(dsn)} already has a ClusterDB schema",
+                                  hint="use an empty database, or `hagen db load` to fill this one")
+            conn.execute((schemas_dir() / "clusterdb.sql").read_text(encoding="utf-8"))
+    except psycopg.Error as exc:
+        raise SourceError(f"creating the schema in {_describe(dsn)} failed: {_first(exc)}")
+    finally:
+        conn.close()
+
+
+def load_rows(dsn: str, rows: Rows) -> int:
+    """Insert canonical rows into the database, creating the schema if it is absent.
+
+    The tables must be empty: a load never merges into an existing ClusterDB."""
+    import psycopg
+
+    conn = connect(dsn, read_only=False)
+    count = 0
+    try:
+        with conn.transaction():
+            if not has_schema(conn):
+                conn.execute((schemas_dir() / "clusterdb.sql").read_text(encoding="utf-8"))
+            for table in TABLES:
+                if conn.execute(f"SELECT EXISTS (SELECT 1 FROM {table.name})").fetchone()[0]:
+                    raise SourceError(f"table {table.name} of {_describe(dsn)} is not empty",
+                                      hint="load a snapshot into an empty database (createdb, then hagen db load)")
+            for table in TABLES:
+                data = rows.get(table.name, [])
+                if not data:
+                    continue
+                cols = table.column_names
+                with conn.cursor().copy(f"COPY {table.name} ({', '.join(cols)}) FROM STDIN") as copy:
+                    for row in data:
+                        copy.write_row([row.get(c) for c in cols])
+                count += len(data)
+                if table.serial_id:
+                    conn.execute(f"SELECT setval(pg_get_serial_sequence('{table.name}', 'id'), "
+                                 f"GREATEST((SELECT max(id) FROM {table.name}), 1))")
+    except SourceError:
+        raise
+    except psycopg.Error as exc:
+        raise SourceError(f"loading rows into {_describe(dsn)} failed: {_first(exc)}",
+                          hint="the snapshot's rows must respect schemas/clusterdb.sql")
+    finally:
+        conn.close()
+    return count

@@ -1,0 +1,75 @@
+"""Fence passwords: read from the file or environment variable the site spec names.
+
+A Secret renders as its value in a template and as `********` anywhere else
+(repr, logs, reports, explain); the render cache keys it by a digest.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import stat
+
+from hagen.reports import error, warning
+
+
+class Secret:
+    __slots__ = ("_value", "source")
+
+    def __init__(self, value: str, source: str):
+        self._value = value
+        self.source = source
+
+    def reveal(self) -> str:
+        return self._value
+
+    def __str__(self) -> str:            # what a template writes
+        return self._value
+
+    def __repr__(self) -> str:
+        return f"Secret({self.source}, ********)"
+
+    def __eq__(self, other):
+        return isinstance(other, Secret) and other._value == self._value
+
+    def __hash__(self):
+        return hash(self._value)
+
+    @property
+    def digest(self) -> str:
+        return hashlib.sha256(self._value.encode()).hexdigest()[:16]
+
+
+def read_fence_password(site) -> tuple[Secret | None, list]:
+    fencing = site.get("management", "fencing") or {}
+    reports = []
+    if fencing.get("password_env"):
+        name = fencing["password_env"]
+        value = os.environ.get(name, "")
+        if not value:
+            reports.append(error("HA104", site.where("management", "fencing", "password_env"),
+                                 f"environment variable {name} is unset or empty",
+                                 f"export {name} with the controllers' password before running hagen"))
+            return None, reports
+        return Secret(value, f"${name}"), reports
+    if fencing.get("password_file"):
+        rel = fencing["password_file"]
+        path = site.resolve(rel)
+        where = site.where("management", "fencing", "password_file")
+        try:
+            st = path.stat()
+            with open(path, encoding="utf-8") as f:
+                value = f.readline().rstrip("\r\n")
+        except (OSError, UnicodeDecodeError) as exc:
+            reports.append(error("HA102", where, f"cannot read the password file {rel}: {exc.__class__.__name__}",
+                                 "create the file with the controllers' password on its first line, mode 0600"))
+            return None, reports
+        if not value:
+            reports.append(error("HA102", where, f"the password file {rel} is empty",
+                                 "write the controllers' password on its first line"))
+            return None, reports
+        if st.st_mode & (stat.S_IRWXG | stat.S_IRWXO):
+            reports.append(warning("HA103", where, f"the password file {rel} can be read by other users",
+                                   f"chmod 600 {rel}"))
+        return Secret(value, rel), reports
+    return None, reports

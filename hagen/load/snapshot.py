@@ -1,0 +1,128 @@
+"""ClusterDB snapshots: the same rows as the database, as YAML (for people) or JSON.
+
+    format: hagen-clusterdb-snapshot/1
+    tables:
+      cluster:
+      - {id: 1, name: ns, ...}
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from hagen.errors import InputRefused
+from hagen.load.rows import TABLES, RowProblems, Rows, canonical, check_integrity, normalise
+from hagen.reports import Where, error
+
+FORMAT = "hagen-clusterdb-snapshot/1"
+
+# PyYAML reads `yes`/`no` as booleans (YAML 1.1); these text columns mean the words.
+_YES_NO = {("lustre_fs", "failover"), ("lustre_fs", "quota")}
+
+
+def read_snapshot(path: str | Path, display: str | None = None) -> Rows:
+    display = display or str(path)
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise InputRefused(reports=[error("HA102", Where(file=display), "the ClusterDB snapshot does not exist",
+                                          "check clusterdb.snapshot in the site spec, or --snapshot")])
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InputRefused(reports=[error("HA200", Where(file=display), f"cannot read the snapshot: {exc}",
+                                          "a snapshot is UTF-8 YAML or JSON, as `hagen db export` writes it")])
+    return parse_snapshot(text, display, json_first=path.suffix == ".json")
+
+
+def parse_snapshot(text: str, display: str, json_first: bool = False) -> Rows:
+    doc = None
+    if json_first or text.lstrip().startswith("{"):
+        try:
+            doc = json.loads(text)
+        except ValueError:
+            doc = None
+    if doc is None:
+        import yaml
+
+        loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+        try:
+            doc = yaml.load(text, Loader=loader)
+        except yaml.YAMLError as exc:
+            mark = getattr(exc, "problem_mark", None)
+            where = Where(file=display, line=mark.line + 1 if mark else None, column=mark.column + 1 if mark else None)
+            raise InputRefused(reports=[error("HA200", where, f"the snapshot is not valid YAML: {getattr(exc, 'problem', exc)}",
+                                              "fix the YAML syntax, or export the snapshot again with `hagen db export`")])
+    if not isinstance(doc, dict) or doc.get("format") != FORMAT or not isinstance(doc.get("tables"), dict):
+        raise InputRefused(reports=[error("HA200", Where(file=display), "not a hagen ClusterDB snapshot",
+                                          f"a snapshot is a mapping with format: {FORMAT} and tables: {{table: [rows]}}")])
+    raw = {}
+    for name, table_rows in doc["tables"].items():
+        if table_rows is None:
+            table_rows = []
+        if not isinstance(table_rows, list):
+            raise InputRefused(reports=[error("HA200", Where(file=display, table=str(name)),
+                                              "a table is not a list of rows", "write each table as a list of mappings")])
+        raw[str(name)] = [_yes_no(str(name), r) for r in table_rows]
+    return rows_from_raw(raw, display)
+
+
+def rows_from_raw(raw: dict, display: str) -> Rows:
+    try:
+        rows = normalise(raw, display)
+        check_integrity(rows, display)
+    except RowProblems as exc:
+        raise InputRefused(reports=exc.reports)
+    return canonical(rows)
+
+
+def _yes_no(table: str, row):
+    if not isinstance(row, dict):
+        return row
+    out = dict(row)
+    for t, col in _YES_NO:
+        if t == table and isinstance(out.get(col), bool):
+            out[col] = "yes" if out[col] else "no"
+    return out
+
+
+def dump_snapshot(rows: Rows, as_json: bool = False) -> str:
+    """The canonical text of rows: same rows, same bytes."""
+    doc = {"format": FORMAT,
+           "tables": {t.name: [{c: row.get(c) for c in t.column_names} for row in rows.get(t.name, [])]
+                      for t in TABLES}}
+    if as_json:
+        return json.dumps(doc, indent=1, ensure_ascii=False) + "\n"
+    import yaml
+
+    dumper = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
+    body = yaml.dump(doc, Dumper=dumper, sort_keys=False, default_flow_style=None, allow_unicode=True, width=4096)
+    return "# hagen ClusterDB snapshot: load with `hagen db load`, or name it in the site spec\n" + body
+
+
+def dump_sql(rows: Rows) -> str:
+    """The rows as INSERT statements (after schemas/clusterdb.sql), for psql."""
+    lines = ["-- hagen ClusterDB rows: psql -f schemas/clusterdb.sql, then this file", "BEGIN;"]
+    for table in TABLES:
+        data = rows.get(table.name, [])
+        if not data:
+            continue
+        cols = table.column_names
+        lines.append(f"INSERT INTO {table.name} ({', '.join(cols)}) VALUES")
+        values = [f"  ({', '.join(_sql_literal(row.get(c)) for c in cols)})" for row in data]
+        lines.append(",\n".join(values) + ";")
+        if table.serial_id:
+            lines.append(f"SELECT setval(pg_get_serial_sequence('{table.name}', 'id'), "
+                         f"(SELECT max(id) FROM {table.name}));")
+    lines.append("COMMIT;")
+    return "\n".join(lines) + "\n"
+
+
+def _sql_literal(value) -> str:
+    if value is None:
+        return "NULL"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int):
+        return str(value)
+    return "'" + str(value).replace("'", "''") + "'"

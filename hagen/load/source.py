@@ -1,0 +1,51 @@
+"""Which ClusterDB source a command reads: --db, else --snapshot, else the site spec's."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from hagen.errors import InputRefused, UsageError
+from hagen.load.rows import Rows
+from hagen.reports import Where, error
+
+
+@dataclass(frozen=True)
+class Source:
+    kind: str      # "db" or "snapshot"
+    value: str     # DSN or path
+    display: str   # for messages: never a password
+
+
+def choose_source(db: str | None, snapshot: str | None, site=None) -> Source:
+    if db is not None and snapshot is not None:
+        raise UsageError(reports=[error("HA106", Where(key="--db/--snapshot"),
+                                        "--db and --snapshot were given together",
+                                        "give one ClusterDB source: --db DSN or --snapshot FILE")])
+    if db is not None:
+        from hagen.load.clusterdb import _describe
+
+        return Source("db", db, _describe(db))
+    if snapshot is not None:
+        return Source("snapshot", snapshot, snapshot)
+    if site is not None:
+        named = site.get("clusterdb") or {}
+        if named.get("dsn"):
+            from hagen.load.clusterdb import _describe
+
+            return Source("db", named["dsn"], _describe(named["dsn"]))
+        if named.get("snapshot"):
+            path = site.resolve(named["snapshot"])
+            return Source("snapshot", str(path), named["snapshot"])
+    raise InputRefused(reports=[error("HA105", site.where("clusterdb") if site else Where(key="--db"),
+                                      "no ClusterDB source",
+                                      "give --db DSN or --snapshot FILE, or name one under clusterdb: in the site spec")])
+
+
+def read_source(source: Source) -> Rows:
+    from hagen.load.snapshot import read_snapshot, rows_from_raw
+
+    if source.kind == "snapshot":
+        return read_snapshot(source.value, source.display)
+    from hagen.load.clusterdb import read_rows
+
+    return rows_from_raw(read_rows(source.value), source.display)

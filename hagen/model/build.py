@@ -1,0 +1,148 @@
+"""build_model(rows) -> (Model, reports): ids resolved to names, addresses parsed.
+
+Problems that make a row unusable (an address that is not one, a stored prefix that
+differs from the network's) are reported here; the model then carries None for that
+value and the checks skip what depends on it.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from ipaddress import IPv4Address, IPv4Interface, IPv4Network, ip_interface
+from types import MappingProxyType
+
+from hagen.model import Alias, Cell, ClusterInfo, Controller, Model, Network, Node, Port
+from hagen.model.names import natural_key
+from hagen.reports import Where, error
+
+
+def _where(table: str, row: str) -> Where:
+    return Where(table=table, row=row)
+
+
+def parse_subnet(text, where, reports) -> IPv4Network | None:
+    try:
+        return IPv4Network(text, strict=True)
+    except ValueError as exc:
+        reports.append(error("HA205", where, f"subnet {text!r} is not a valid IPv4 network: {exc}",
+                             "write the network as ADDRESS/PREFIX with no host bits set, e.g. 10.1.0.0/16"))
+        return None
+
+
+def parse_address(text, network: Network | None, where, reports, what="address") -> IPv4Address | None:
+    """An address stored with or without a prefix; the prefix must be the network's (CLARIFICATIONS 17)."""
+    if text is None:
+        return None
+    try:
+        iface: IPv4Interface = ip_interface(text)
+        if iface.version != 4:
+            raise ValueError("not IPv4")
+    except ValueError:
+        reports.append(error("HA205", where, f"{what} {text!r} is not a valid IPv4 address",
+                             "write an IPv4 address such as 10.1.0.1 (a /PREFIX, if any, must be the network's)"))
+        return None
+    stored_prefix = "/" in str(text)
+    if stored_prefix and network is not None and network.subnet is not None \
+            and iface.network.prefixlen != network.prefix:
+        reports.append(error("HA206", where,
+                             f"{what} {text} is stored with prefix /{iface.network.prefixlen}, "
+                             f"but network {network.name} is {network.subnet}",
+                             f"store it as {iface.ip} or {iface.ip}/{network.prefix}"))
+    if network is not None and network.subnet is not None and iface.ip not in network.subnet:
+        reports.append(error("HA207", where, f"{what} {iface.ip} is outside network {network.name} ({network.subnet})",
+                             f"give it an address inside {network.subnet}, or attach it to the right network"))
+    return iface.ip
+
+
+def build_model(rows: dict) -> tuple[Model, list]:
+    reports: list = []
+    crow = rows["cluster"][0]
+    by_id = {t: {r["id"]: r for r in rows[t]} for t in ("network", "hwmanager", "node", "ftype", "da_iocell", "disk_array")}
+
+    networks = []
+    net_by_id = {}
+    for r in rows["network"]:
+        where = _where("network", f"name={r['name']}")
+        gw = None
+        subnet = parse_subnet(r["subnet"], where, reports)
+        net = Network(r["name"], r["function"], r["techno"] or "ethernet", subnet, None, r["suffix"] or "")
+        if r["gateway"]:
+            gw = parse_address(r["gateway"], net, where, reports, "gateway")
+        net = Network(r["name"], r["function"], r["techno"] or "ethernet", subnet, gw, r["suffix"] or "")
+        networks.append(net)
+        net_by_id[r["id"]] = net
+
+    ctrl_address: dict = {}
+    for r in rows["hwmanager_port"]:
+        hw = by_id["hwmanager"][r["hwmanager_id"]]
+        net = net_by_id[r["network_id"]]
+        addr = parse_address(r["ipaddr"], net, _where("hwmanager_port", f"hwmanager={hw['name']}"), reports)
+        ctrl_address.setdefault(r["hwmanager_id"], addr)
+    controllers = {}
+    for r in rows["hwmanager"]:
+        controllers[r["id"]] = Controller(r["name"], r["type"], r["model"], ctrl_address.get(r["id"]))
+
+    ftypes = defaultdict(list)
+    for r in rows["node_ftype"]:
+        ftypes[r["node_id"]].append(by_id["ftype"][r["ftype_id"]]["label"])
+    ports = defaultdict(list)
+    for r in rows["node_port"]:
+        node_name = by_id["node"][r["node_id"]]["name"]
+        net = net_by_id[r["network_id"]]
+        where = _where("node_port", f"node={node_name}, interface={r['interface_name']}")
+        addr = parse_address(r["ipaddr"], net, where, reports)
+        ports[r["node_id"]].append(Port(node_name, net.name, r["interface_name"], addr, r["hwaddr"]))
+
+    nodes = []
+    for r in rows["node"]:
+        nodes.append(Node(
+            name=r["name"], model=r["model"], status=r["status"],
+            ftypes=tuple(sorted(ftypes[r["id"]])),
+            ports=tuple(sorted(ports[r["id"]], key=lambda p: (p.network, natural_key(p.interface)))),
+            controller=controllers.get(r["hwmanager_id"]) if r["hwmanager_id"] is not None else None,
+        ))
+    nodes.sort(key=lambda n: natural_key(n.name))
+
+    members = defaultdict(list)
+    arrays = defaultdict(list)
+    for r in rows["da_iocell_component"]:
+        if r["node_id"] is not None:
+            members[r["iocell_id"]].append(by_id["node"][r["node_id"]]["name"])
+        if r["disk_array_id"] is not None:
+            arrays[r["iocell_id"]].append(by_id["disk_array"][r["disk_array_id"]]["name"])
+    aliases = defaultdict(list)
+    for r in rows["metaservice_port"]:
+        cell = by_id["da_iocell"][r["iocell_id"]]
+        net = net_by_id[r["network_id"]]
+        where = _where("metaservice_port", f"name={r['name']}")
+        addr = parse_address(r["ipaddr"], None, where, reports, "alias address")
+        if addr is not None and "/" in r["ipaddr"] and net.subnet is not None \
+                and ip_interface(r["ipaddr"]).network.prefixlen != net.prefix:
+            reports.append(error("HA206", where,
+                                 f"alias address {r['ipaddr']} is stored with a prefix other than network "
+                                 f"{net.name}'s ({net.subnet})",
+                                 f"store it as {addr} or {addr}/{net.prefix}: an alias takes its interface's prefix"))
+        aliases[r["iocell_id"]].append(Alias(r["name"], net.name, addr, cell["name"]))
+    cells = []
+    for r in rows["da_iocell"]:
+        cells.append(Cell(
+            name=r["name"], type=r["type"], quorum_device=r["quorum_device"],
+            nodes=tuple(sorted(set(members[r["id"]]), key=natural_key)),
+            disk_arrays=tuple(sorted(set(arrays[r["id"]]), key=natural_key)),
+            aliases=tuple(sorted(aliases[r["id"]], key=lambda a: (a.network, natural_key(a.name)))),
+        ))
+
+    vip = None
+    if crow["node_backbone_ipaddr"]:
+        vip = parse_address(crow["node_backbone_ipaddr"], None,
+                            _where("cluster", f"name={crow['name']}"), reports, "node_backbone_ipaddr")
+    info = ClusterInfo(crow["name"], crow["basename"], crow["dns_domain"], bool(crow["actif_ha"]), vip)
+    model = Model(
+        cluster=info,
+        networks=tuple(networks),
+        nodes=tuple(nodes),
+        cells=tuple(cells),
+        _networks=MappingProxyType({n.name: n for n in networks}),
+        _nodes=MappingProxyType({n.name: n for n in nodes}),
+    )
+    return model, reports

@@ -1,0 +1,59 @@
+"""The management pair and its interfaces, as the model and the site spec define them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from hagen.model import ManagementPair, Model, Node
+
+
+def management_cell(model: Model):
+    cells = model.cells_of_type("mngt")
+    return cells[0] if cells else None
+
+
+def management_pair(model: Model) -> ManagementPair | None:
+    """The pair, when the ClusterDB has one mngt cell of two known nodes (else None: checks report why)."""
+    cell = management_cell(model)
+    if cell is None or len(cell.nodes) != 2:
+        return None
+    nodes = [model.node(n) for n in cell.nodes]
+    if any(n is None for n in nodes):
+        return None
+    primary_name = cell.primary_name
+    primary = next(n for n in nodes if n.name == primary_name)
+    secondary = next(n for n in nodes if n.name != primary_name)
+    return ManagementPair(cell, primary, secondary)
+
+
+@dataclass(frozen=True, slots=True)
+class Bond:
+    name: str
+    network: str
+    slaves: tuple[str, ...]
+    primary: str | None
+    index: int                     # position in the site spec (network.bonding.bonds[i])
+
+
+def bonds(site) -> list[Bond]:
+    out = []
+    for i, b in enumerate(site.get("network", "bonding", "bonds", default=[]) or []):
+        primary = b.get("primary") or (b["slaves"][0] if b["slaves"] else None)
+        out.append(Bond(b["name"], b["network"], tuple(b["slaves"]), primary, i))
+    return out
+
+
+def bond_for(site, network: str) -> Bond | None:
+    for b in bonds(site):
+        if b.network == network:
+            return b
+    return None
+
+
+def interface_on(site, node: Node, network: str) -> str | None:
+    """The interface that carries the node's address on a network: its bond, or its port."""
+    bond = bond_for(site, network)
+    if bond is not None:
+        return bond.name
+    port = node.port_on(network)
+    return port.interface if port else None

@@ -1,0 +1,122 @@
+"""The pipeline, end to end: load -> model -> check -> plan -> render -> emit.
+
+compile_site() stops before emit and is what build, diff and render share, so that
+nothing renders twice and every command sees the same bytes.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from hagen.emit import EmitResult, OutFile, OutputTree
+from hagen.errors import InputRefused
+from hagen.reports import Severity, Where, error
+
+_VERSION = re.compile(rb'(<cluster\b[^>]*?\bconfig_version=")(\d+)(")')
+
+
+@dataclass
+class Compiled:
+    site: object
+    model: object
+    artifacts: list
+    files: list[OutFile]
+    warnings: list = field(default_factory=list)
+    source: str = ""
+
+
+def load_and_check(site_path, db=None, snapshot=None):
+    """Site spec and ClusterDB read, model built, every check run. Raises InputRefused on errors."""
+    from hagen.check import run_checks
+    from hagen.load.site import load_site
+    from hagen.load.source import choose_source, read_source
+    from hagen.model.build import build_model
+
+    site = load_site(site_path)
+    source = choose_source(db, snapshot, site)
+    rows = read_source(source)
+    model, reports = build_model(rows)
+    if not any(r.severity is Severity.ERROR for r in reports):
+        reports += run_checks(model, site)
+    errors = [r for r in reports if r.severity is Severity.ERROR]
+    warnings = [r for r in reports if r.severity is Severity.WARNING]
+    if errors:
+        raise InputRefused(f"{len(errors)} error(s) in the inputs: nothing was written",
+                           reports=errors + warnings)
+    return site, model, warnings, source
+
+
+def compile_site(site_path, tree: OutputTree, db=None, snapshot=None) -> Compiled:
+    """Everything a build would write, rendered and validated, against tree's current content."""
+    from hagen.load.secrets import read_fence_password
+    from hagen.plan import plan_all
+    from hagen.render import Renderer
+    from hagen.render.validate import validate
+
+    site, model, warnings, source = load_and_check(site_path, db, snapshot)
+    secret, _ = read_fence_password(site)
+    artifacts = plan_all(model, site, secret)
+    renderer = Renderer()
+    files: list[OutFile] = []
+    problems = []
+    seen: dict = {}
+    for art in artifacts:
+        if art.versioned:
+            data = _versioned(renderer, art, tree)
+        else:
+            data = renderer.render(art.template, art.context)
+        if art.validator:
+            for msg in validate(art.validator, data):
+                problems.append(error("HA900", Where(host=",".join(art.hosts)),
+                                      f"{art.path} ({art.template}) failed validation: {msg}",
+                                      "this is a hagen bug if every check passed: please report it with the inputs"))
+        for host in art.hosts:
+            if (host, art.path) in seen:
+                problems.append(error("HA901", Where(host=host),
+                                      f"{art.path} is planned twice ({seen[(host, art.path)]} and {art.template})",
+                                      "this is a hagen bug: please report it with the inputs"))
+                continue
+            seen[(host, art.path)] = art.template
+            files.append(OutFile(host, art.path, data, art.mode, art.template))
+    if problems:
+        raise InputRefused(f"{len(problems)} rendered file(s) refused: nothing was written", reports=problems)
+    return Compiled(site, model, artifacts, files, warnings, source.display)
+
+
+def _versioned(renderer, art, tree: OutputTree) -> bytes:
+    """config_version: 1 for a first build; the previous one while the content is the same;
+    the highest previous one plus 1 when it changed (on any host of the artifact)."""
+    probe = renderer.render(art.template, {**art.context, "config_version": 1})
+    normal = _VERSION.sub(rb"\g<1>0\g<3>", probe, count=1)
+    versions, same = [], True
+    for host in art.hosts:
+        previous = tree.read(host, art.path)
+        if previous is None:
+            same = False
+            continue
+        m = _VERSION.search(previous)
+        if not m:
+            same = False
+            continue
+        versions.append(int(m.group(2)))
+        if _VERSION.sub(rb"\g<1>0\g<3>", previous, count=1) != normal:
+            same = False
+    if not versions:
+        version = 1
+    elif same:
+        version = max(versions)
+    else:
+        version = max(versions) + 1
+    if version == 1:
+        return probe
+    return renderer.render(art.template, {**art.context, "config_version": version})
+
+
+def build(site_path, out="out", db=None, snapshot=None) -> tuple[Compiled, EmitResult]:
+    tree = OutputTree(Path(out))
+    with tree.lock():
+        compiled = compile_site(site_path, tree, db, snapshot)
+        result = tree.commit(compiled.files)
+    return compiled, result

@@ -1,0 +1,34 @@
+"""plan: which artifact goes to which hosts, rendered from which template and context.
+
+An Artifact is everything render and emit need, and everything explain shows: the
+hosts that get it (natural order), the path on those hosts, the template, the
+context (plain data; a Secret renders as its value), the file mode and the
+provenance (site keys and ClusterDB rows it came from). One module per domain.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from hagen.model.names import natural_key
+
+
+@dataclass(frozen=True)
+class Artifact:
+    path: str                           # absolute path on the host: /etc/ntp.conf
+    hosts: tuple[str, ...]
+    template: str                       # relative to templates/: mngt/ntp.conf.j2
+    context: dict = field(hash=False)
+    mode: int = 0o644
+    validator: str | None = None        # hagen.render.validate: "cluster.conf"
+    versioned: bool = False             # carries config_version (cluster.conf)
+    sources: tuple[str, ...] = ()       # provenance: "site management.services", "clusterdb node[name=ns0]"
+
+
+def plan_all(model, site, secret) -> list[Artifact]:
+    from hagen.plan import mngt
+
+    artifacts = []
+    artifacts += mngt.plan(model, site, secret)
+    artifacts.sort(key=lambda a: (natural_key(a.hosts[0]) if a.hosts else (), a.path))
+    return artifacts

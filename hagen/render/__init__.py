@@ -1,0 +1,62 @@
+"""render: templates are data (templates/), rendered once per distinct context.
+
+The Jinja environment is strict (StrictUndefined: a missing variable is an error,
+never an empty string), keeps trailing newlines, trims block lines, and escapes XML
+for templates named *.xml.j2. Each template states its contract (the variables it
+may use) in its opening comment.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from functools import cache
+
+from hagen.load.secrets import Secret
+
+
+@cache
+def environment():
+    import jinja2
+
+    from hagen.resources import templates_dir
+
+    return jinja2.Environment(
+        loader=jinja2.FileSystemLoader(str(templates_dir())),
+        undefined=jinja2.StrictUndefined,
+        keep_trailing_newline=True,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        autoescape=lambda name: bool(name and name.endswith(".xml.j2")),
+    )
+
+
+def _key_default(value):
+    if isinstance(value, Secret):
+        return "secret:" + value.digest
+    if isinstance(value, (tuple, set, frozenset)):
+        return list(value)
+    return str(value)
+
+
+def context_key(template: str, context: dict) -> str:
+    text = json.dumps(context, sort_keys=True, default=_key_default, separators=(",", ":"))
+    return hashlib.sha256(f"{template}\0{text}".encode()).hexdigest()
+
+
+class Renderer:
+    """Renders artifacts, each distinct (template, context) once."""
+
+    def __init__(self):
+        self._cache: dict[str, bytes] = {}
+        self.renders = 0
+
+    def render(self, template: str, context: dict) -> bytes:
+        key = context_key(template, context)
+        data = self._cache.get(key)
+        if data is None:
+            text = environment().get_template(template).render(**context)
+            data = text.encode("utf-8")
+            self._cache[key] = data
+            self.renders += 1
+        return data

@@ -1,0 +1,107 @@
+"""Report items: what every check, loader and validator returns.
+
+A report is data (pcs style), never a string or an exception: a stable code, a
+severity, where the problem comes from (a site-spec file:line:column and key path, a
+ClusterDB table and natural key, or a host), a message and a hint saying what to fix.
+The codes and their one-line documentation live in hagen.codes.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+
+
+class Severity(str, enum.Enum):
+    ERROR = "error"
+    WARNING = "warning"
+
+
+@dataclass(frozen=True, slots=True)
+class Where:
+    """The origin of a report. Exactly one family of fields is filled in."""
+
+    file: str | None = None          # site spec (or snapshot) file as given
+    line: int | None = None          # 1-based
+    column: int | None = None        # 1-based
+    key: str | None = None           # key path in the site spec: management.services[3]
+    table: str | None = None         # ClusterDB table
+    row: str | None = None           # natural key of the row: name=ns0
+    host: str | None = None          # a host of the output tree
+
+    def __str__(self) -> str:
+        parts = []
+        if self.file:
+            loc = self.file
+            if self.line:
+                loc += f":{self.line}"
+                if self.column:
+                    loc += f":{self.column}"
+            parts.append(loc)
+        if self.key:
+            parts.append(self.key)
+        if self.table:
+            parts.append(f"clusterdb {self.table}" + (f"[{self.row}]" if self.row else ""))
+        if self.host:
+            parts.append(f"host {self.host}")
+        return " ".join(parts) if parts else "-"
+
+    def to_json(self) -> dict:
+        return {k: getattr(self, k) for k in self.__slots__ if getattr(self, k) is not None}
+
+
+@dataclass(frozen=True, slots=True)
+class Report:
+    code: str
+    severity: Severity
+    where: Where
+    message: str
+    hint: str = ""
+
+    def __str__(self) -> str:
+        text = f"{self.where}: {self.severity.value} {self.code}: {self.message}"
+        if self.hint:
+            text += f"\n    hint: {self.hint}"
+        return text
+
+    def to_json(self) -> dict:
+        return {
+            "code": self.code,
+            "severity": self.severity.value,
+            "where": self.where.to_json(),
+            "message": self.message,
+            "hint": self.hint,
+        }
+
+
+def error(code: str, where: Where, message: str, hint: str = "") -> Report:
+    return Report(code, Severity.ERROR, where, message, hint)
+
+
+def warning(code: str, where: Where, message: str, hint: str = "") -> Report:
+    return Report(code, Severity.WARNING, where, message, hint)
+
+
+def has_errors(reports) -> bool:
+    return any(r.severity is Severity.ERROR for r in reports)
+
+
+@dataclass
+class ReportList:
+    """A collector that checks append to; keeps every report, in the order found."""
+
+    items: list[Report] = field(default_factory=list)
+
+    def add(self, report: Report) -> None:
+        self.items.append(report)
+
+    def extend(self, reports) -> None:
+        self.items.extend(reports)
+
+    @property
+    def errors(self) -> list[Report]:
+        return [r for r in self.items if r.severity is Severity.ERROR]
+
+    @property
+    def warnings(self) -> list[Report]:
+        return [r for r in self.items if r.severity is Severity.WARNING]
