@@ -1,0 +1,96 @@
+"""The real programs that read hagen's artifacts accept them.
+
+Each test hands the example's files to the consumer itself (syslog-ng, kmod, bash,
+xmllint with the public RHEL5 and RHEL6 cluster.conf schemas, and the oracle
+check-tree of ../shared when present). .ci/run installs the Debian packages; on a
+machine without one, its test skips and says which package to install.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+import sys
+
+import pytest
+
+from conftest import CHECK_TREE, EXAMPLES, SHARED, requires_shared
+from hagen.pipeline import build
+
+SITES = sorted(EXAMPLES.glob("*/site*.yaml"))
+
+
+def need(tool: str, package: str):
+    if shutil.which(tool) is None:
+        pytest.skip(f"{tool} is not installed (apt-get install {package}; .ci/run does)")
+
+
+@pytest.fixture(scope="module", params=SITES, ids=lambda p: f"{p.parent.name}/{p.name}")
+def tree(request, tmp_path_factory):
+    out = tmp_path_factory.mktemp("consumers") / "out"
+    build(request.param, out)
+    return out.resolve()
+
+
+def files(tree, pattern):
+    found = sorted(p for p in tree.glob(pattern) if p.is_file())
+    return found
+
+
+def test_cluster_conf_passes_hagens_own_schema(tree):
+    from hagen.render.validate import validate_cluster_conf
+
+    for path in files(tree, "*/etc/cluster/cluster.conf"):
+        assert validate_cluster_conf(path.read_bytes()) == [], path
+
+
+@requires_shared
+@pytest.mark.parametrize("schema", ["cluster-rhel5.ng", "cluster-rhel6.rng"])
+def test_cluster_conf_passes_the_public_schemas(tree, schema):
+    need("xmllint", "libxml2-utils")
+    for path in files(tree, "*/etc/cluster/cluster.conf"):
+        proc = subprocess.run(["xmllint", "--noout", "--relaxng", str(SHARED / "oracles" / schema), str(path)],
+                              capture_output=True, text=True)
+        assert proc.returncode == 0, proc.stderr
+
+
+def test_syslog_ng_accepts_its_configuration(tree):
+    need("syslog-ng", "syslog-ng-core")
+    for path in files(tree, "*/etc/syslog-ng/syslog-ng.conf"):
+        proc = subprocess.run(["syslog-ng", "--syntax-only", "-f", str(path)], capture_output=True, text=True)
+        errors = [ln for ln in (proc.stdout + proc.stderr).splitlines() if "ERROR" in ln or "rror parsing" in ln]
+        assert proc.returncode == 0 and not errors, proc.stdout + proc.stderr
+
+
+def test_kmod_reads_the_bonding_lines(tree, tmp_path):
+    need("modprobe", "kmod")
+    for path in files(tree, "*/etc/modprobe.conf") + files(tree, "*/etc/modprobe.d/*.conf"):
+        conf = tmp_path / "x.conf"
+        shutil.copyfile(path, conf)
+        proc = subprocess.run(["modprobe", "-C", str(tmp_path), "--showconfig"], capture_output=True, text=True)
+        assert "ignoring bad line" not in proc.stderr, proc.stderr
+        assert "alias bond0 bonding" in proc.stdout
+        assert re.search(r"^options bonding .*primary=", proc.stdout, re.M)
+
+
+NAME_VALUE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*=[^\s\"'`$;&|<>]*$")
+
+
+def test_network_scripts_are_sourceable_name_value_files(tree):
+    scripts = files(tree, "*/etc/sysconfig/network-scripts/*")
+    assert scripts
+    for path in scripts:
+        proc = subprocess.run(["bash", "-n", str(path)], capture_output=True, text=True)
+        assert proc.returncode == 0, proc.stderr
+        for line in path.read_text().splitlines():
+            assert line.startswith("#") or NAME_VALUE.match(line), f"{path}: {line!r}"
+
+
+@requires_shared
+def test_check_tree_passes_everything_and_skips_nothing(tree):
+    proc = subprocess.run([sys.executable, str(CHECK_TREE), "--require-all", str(tree)],
+                          capture_output=True, text=True, timeout=300)
+    summary = proc.stdout.strip().splitlines()[-1]
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert " 0 failed, 0 skipped" in summary, summary

@@ -1,0 +1,150 @@
+"""The output tree: atomic swaps, store once, no-op rebuilds, config_version, the lock."""
+
+from __future__ import annotations
+
+import os
+import re
+
+import pytest
+
+from conftest import EXAMPLES, tree_state
+from hagen.emit import OutputTree
+from hagen.errors import OutputError
+from hagen.pipeline import build
+
+SITE = EXAMPLES / "bas5-guide" / "site.yaml"
+
+
+def version(out, host="ns0"):
+    text = (out / host / "etc/cluster/cluster.conf").read_text()
+    return int(re.search(r'config_version="(\d+)"', text).group(1))
+
+
+def edited_site(example_copy, old: str, new: str):
+    folder = example_copy("bas5-guide")
+    site = folder / "site.yaml"
+    text = site.read_text()
+    assert old in text
+    site.write_text(text.replace(old, new))
+    return site
+
+
+def test_out_is_a_symlink_to_a_generation(tmp_path):
+    out = tmp_path / "out"
+    build(SITE, out)
+    assert out.is_symlink() and os.readlink(out) == ".out.d/gen-1"
+    assert (out / ".hagen/manifest.json").is_file()
+
+
+def test_noop_rebuild_writes_nothing(tmp_path):
+    out = tmp_path / "out"
+    build(SITE, out)
+    before = tree_state(out)
+    inodes = {p: p.stat().st_ino for p in out.resolve().rglob("*") if p.is_file()}
+    _, result = build(SITE, out)
+    assert result.noop and result.changed == 0 and result.objects_written == 0
+    assert tree_state(out) == before
+    assert {p: p.stat().st_ino for p in out.resolve().rglob("*") if p.is_file()} == inodes
+
+
+def test_identical_files_are_stored_once(tmp_path):
+    out = tmp_path / "out"
+    build(SITE, out)
+    a, b = out / "ns0/etc/HA/start", out / "ns13/etc/HA/start"
+    assert a.stat().st_ino == b.stat().st_ino
+
+
+def test_a_change_rewrites_only_what_it_affects(tmp_path, example_copy):
+    site = edited_site(example_copy, "stratum: 10", "stratum: 8")
+    out = tmp_path / "out"
+    build(SITE, out)
+    before = tree_state(out)
+    _, result = build(site, out)
+    after = tree_state(out)
+    changed = sorted(k for k in after if before.get(k, (None,))[0] != after[k][0])
+    assert changed == [".hagen/manifest.json", "ns0/etc/ntp.conf", "ns13/etc/ntp.conf"]
+    assert result.changed == 2
+    for k in after:
+        if k not in changed:
+            assert after[k][2] == before[k][2], f"{k} was rewritten"
+
+
+def test_config_version_rises_only_when_the_content_changes(tmp_path, example_copy):
+    out = tmp_path / "out"
+    build(SITE, out)
+    assert version(out) == 1
+    build(SITE, out)
+    assert version(out) == 1
+    site = edited_site(example_copy, "service_name: HA_NSM", "service_name: HA_MGMT")
+    build(site, out)
+    assert version(out, "ns0") == version(out, "ns13") == 2
+    build(site, out)
+    assert version(out) == 2
+    build(SITE, out)
+    assert version(out) == 3
+    # the same bytes on both nodes, whatever the version
+    assert (out / "ns0/etc/cluster/cluster.conf").read_bytes() == (out / "ns13/etc/cluster/cluster.conf").read_bytes()
+
+
+def test_an_unrelated_change_keeps_config_version(tmp_path, example_copy):
+    out = tmp_path / "out"
+    build(SITE, out)
+    build(edited_site(example_copy, "stratum: 10", "stratum: 9"), out)
+    assert version(out) == 1
+
+
+def test_a_failure_during_emit_leaves_the_previous_tree_whole(tmp_path, example_copy, monkeypatch):
+    out = tmp_path / "out"
+    build(SITE, out)
+    before = tree_state(out)
+    calls = {"n": 0}
+    real_link = os.link
+
+    def failing_link(src, dst, *a, **k):
+        calls["n"] += 1
+        if calls["n"] == 5:
+            raise OSError(28, "No space left on device")
+        return real_link(src, dst, *a, **k)
+
+    monkeypatch.setattr(os, "link", failing_link)
+    with pytest.raises(OutputError, match="No space left"):
+        build(edited_site(example_copy, "stratum: 10", "stratum: 7"), out)
+    monkeypatch.undo()
+    assert tree_state(out) == before
+    assert sorted(p.name for p in (tmp_path / ".out.d").glob("gen-*")) == ["gen-1"]
+
+
+def test_a_second_build_refuses_while_the_first_holds_the_lock(tmp_path):
+    out = tmp_path / "out"
+    build(SITE, out)
+    with OutputTree(out).lock():
+        with pytest.raises(OutputError, match="another hagen build"):
+            build(SITE, out)
+
+
+def test_a_foreign_directory_is_not_overwritten(tmp_path):
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "precious").write_text("mine")
+    with pytest.raises(OutputError, match="not a hagen output tree"):
+        build(SITE, out)
+    assert (out / "precious").read_text() == "mine"
+
+
+def test_a_file_edited_in_place_is_repaired_by_the_next_build(tmp_path):
+    out = tmp_path / "out"
+    build(SITE, out)
+    start = out / "ns0/etc/HA/start"
+    good = start.read_bytes()
+    with open(start, "ab") as f:      # in place: the shared inode changes for both hosts
+        f.write(b"/etc/init.d/rogue\n")
+    _, result = build(SITE, out)
+    assert not result.noop
+    assert (out / "ns0/etc/HA/start").read_bytes() == good
+    assert (out / "ns13/etc/HA/start").read_bytes() == good
+
+
+def test_manifest_is_deterministic(tmp_path):
+    build(SITE, tmp_path / "a")
+    build(SITE, tmp_path / "b")
+    assert (tmp_path / "a/.hagen/manifest.json").read_bytes() == (tmp_path / "b/.hagen/manifest.json").read_bytes()
