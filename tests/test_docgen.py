@@ -1,0 +1,32 @@
+"""docs/site-spec.md and docs/codes.md are generated: they must match the schema and the code table."""
+
+import subprocess
+import sys
+
+from conftest import REPO
+from hagen.codes import CODES
+from hagen.load.site import site_schema
+
+
+def test_generated_docs_are_current():
+    proc = subprocess.run([sys.executable, "-m", "hagen.docgen", "--check"], cwd=REPO, capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+
+
+def test_every_schema_key_has_a_description():
+    missing = []
+
+    def walk(schema, path):
+        for key, sub in schema.get("properties", {}).items():
+            if not sub.get("description") and not path.endswith("optional_groups"):
+                missing.append(f"{path}.{key}".lstrip("."))
+            walk(sub, f"{path}.{key}")
+            if isinstance(sub.get("items"), dict):
+                walk(sub["items"], f"{path}.{key}[]")
+
+    walk(site_schema(), "")
+    assert not missing
+
+
+def test_codes_are_unique_and_documented():
+    assert all(code.startswith("HA") and len(code) == 5 and doc for code, doc in CODES.items())
