@@ -32,7 +32,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     context_settings={"help_option_names": ["-h", "--help"]},
 )
-db_app = typer.Typer(help="Create, fill and export a ClusterDB in PostgreSQL.", no_args_is_help=True)
+db_app = typer.Typer(help="Create, fill and export a ClusterDB in PostgreSQL; turn a snapshot into SQL.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 
 SITE = typer.Option(..., "--site", "-s", help="The site spec (YAML). See docs/site-spec.md.",
@@ -86,6 +86,17 @@ def _run(fn):
         raise typer.Exit(130)
     except BrokenPipeError:
         raise typer.Exit(0)
+    except typer.Exit:
+        raise
+    except Exception as exc:  # a hagen bug: say so in one line, keep the traceback for HAGEN_DEBUG
+        import os
+        import traceback
+
+        if os.environ.get("HAGEN_DEBUG"):
+            traceback.print_exc()
+        _say(f"hagen: internal error ({exc.__class__.__name__}: {exc}); the output tree is unchanged. "
+             "This is a bug in hagen: run again with HAGEN_DEBUG=1 and report the traceback.", err=True)
+        raise typer.Exit(3)
 
 
 @app.command()
@@ -168,21 +179,41 @@ def db_export(db: str = typer.Option(..., "--db", help="libpq URI or conninfo.",
                                                     metavar="FILE"),
               as_json: bool = typer.Option(False, "--json", help="JSON instead of YAML (also chosen by a .json name).")):
     """Write the ClusterDB's rows as a deterministic snapshot: same rows, same bytes."""
-    from hagen.load.clusterdb import read_rows
+    from hagen.load.clusterdb import _describe, read_rows
     from hagen.load.snapshot import dump_snapshot, rows_from_raw
 
     def body():
-        rows = rows_from_raw(read_rows(db), "database")
+        rows = rows_from_raw(read_rows(db), _describe(db))
         text = dump_snapshot(rows, as_json=as_json or (output is not None and output.suffix == ".json"))
-        if output is None:
-            sys.stdout.write(text)
-        else:
-            try:
-                output.write_text(text, encoding="utf-8")
-            except OSError as exc:
-                from hagen.errors import OutputError
-                raise OutputError(f"cannot write {output}: {exc.strerror}")
+        _write_text(text, output)
     _run(body)
+
+
+@db_app.command("sql")
+def db_sql(snapshot: Path = typer.Argument(..., help="Snapshot file (YAML or JSON).", metavar="FILE"),
+           output: Optional[Path] = typer.Option(None, "--output", "-o", help="Write here instead of stdout.",
+                                                 metavar="FILE")):
+    """Print a snapshot's rows as SQL INSERTs, for psql after schemas/clusterdb.sql. Needs no database.
+
+    Example: hagen db sql clusterdb.yaml > clusterdb.sql
+    """
+    from hagen.load.snapshot import dump_sql, read_snapshot
+
+    def body():
+        _write_text(dump_sql(read_snapshot(snapshot)), output)
+    _run(body)
+
+
+def _write_text(text: str, output: Optional[Path]):
+    if output is None:
+        sys.stdout.write(text)
+        sys.stdout.flush()
+        return
+    try:
+        output.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        from hagen.errors import OutputError
+        raise OutputError(f"cannot write {output}: {exc.strerror or exc}")
 
 
 def main():

@@ -66,6 +66,7 @@ def _cluster_conf(model, site, pair, secret) -> Artifact:
                   "passwd": secret}
         if ctl.type == "pap":
             device["agent"] = "fence_bullpap"
+            device["lanplus"] = False
             domain = fencing["pap_domains"][node.name]
         else:
             device["agent"] = "fence_ipmilan"
