@@ -1,13 +1,15 @@
 """The ClusterDB over a real PostgreSQL connection (psycopg 3).
 
-Reads happen in one read-only transaction, one SELECT per table (never per node),
-with a statement timeout. inet, cidr and macaddr columns are read as text so that a
-database and its snapshot give the same values.
+Reads happen in one read-only REPEATABLE READ transaction (every table seen at one
+instant), one SELECT per table (never per node), with a statement timeout. inet, cidr
+and macaddr columns are read as text so that a database and its snapshot give the
+same values: an inet without a netmask of its own reads back bare (`10.1.0.1`, not
+`10.1.0.1/32`), one with a netmask keeps it (`10.1.0.65/16`).
 """
 
 from __future__ import annotations
 
-from hagen.errors import SourceError
+from hagen.errors import InputRefused, SourceError
 from hagen.load.rows import TABLES, Rows
 from hagen.resources import schemas_dir
 
@@ -35,21 +37,39 @@ def connect(dsn: str, read_only: bool = True):
     try:
         conn = psycopg.connect(dsn or "", connect_timeout=CONNECT_TIMEOUT_S, autocommit=False)
     except psycopg.OperationalError as exc:
-        first = str(exc).strip().splitlines()[-1] if str(exc).strip() else exc.__class__.__name__
-        raise SourceError(f"cannot connect to {_describe(dsn)}: {first}",
+        raise SourceError(f"cannot connect to {_describe(dsn)}: {_reason(exc)}",
                           hint="check --db (or PGHOST, PGPORT, PGUSER, PGDATABASE), that the server runs, and the credentials")
     except psycopg.ProgrammingError as exc:
-        raise SourceError(f"the connection string is not valid: {exc}",
-                          hint="give a libpq URI (postgresql://user@host:5432/db) or key=value conninfo")
+        raise InputRefused(f"the connection string is not valid: {_first(exc)}",
+                           hint="give a libpq URI (postgresql://user@host:5432/db) or key=value conninfo")
     conn.read_only = read_only
+    if read_only:
+        # one snapshot for every table: rows committed between two SELECTs stay unseen
+        conn.isolation_level = psycopg.IsolationLevel.REPEATABLE_READ
     return conn
 
 
+def _reason(exc) -> str:
+    """libpq's reason for a failed connection, on one line ('Connection refused', 'role "x" does not exist')."""
+    lines = [" ".join(line.split()) for line in str(exc).splitlines() if line.strip()]
+    for line in lines:
+        if "failed: " in line:
+            reason = line.rsplit("failed: ", 1)[1]
+            return reason.removeprefix("FATAL: ").strip() or line
+    return lines[0] if lines else exc.__class__.__name__
+
+
+def _column(c) -> str:
+    if c.kind == "inet":
+        # abbrev(): 10.1.0.1 for a host address, 10.1.0.65/16 when a netmask was stored
+        return f"abbrev({c.name}) AS {c.name}"
+    if c.kind in ("cidr", "macaddr"):
+        return f"{c.name}::text AS {c.name}"
+    return c.name
+
+
 def _select(table) -> str:
-    cols = []
-    for c in table.columns:
-        cols.append(f"{c.name}::text" if c.kind in ("inet", "cidr", "macaddr") else c.name)
-    return f"SELECT {', '.join(cols)} FROM {table.name}"
+    return f"SELECT {', '.join(_column(c) for c in table.columns)} FROM {table.name}"
 
 
 def read_rows(dsn: str) -> dict:
@@ -58,18 +78,21 @@ def read_rows(dsn: str) -> dict:
 
     conn = connect(dsn, read_only=True)
     raw: dict = {}
+    current = None
     try:
         with conn.transaction():
             conn.execute(f"SET LOCAL statement_timeout = {STATEMENT_TIMEOUT_MS}")
             for table in TABLES:
+                current = table.name
                 cur = conn.execute(_select(table))
                 names = [d.name for d in cur.description]
                 raw[table.name] = [dict(zip(names, rec)) for rec in cur]
     except psycopg.errors.UndefinedTable as exc:
-        raise SourceError(f"{_describe(dsn)} is not a ClusterDB hagen can read: {_first(exc)}",
+        raise SourceError(f"{_describe(dsn)} is not a ClusterDB hagen can read: table {current} is missing "
+                          f"({_first(exc)})",
                           hint="the database must follow schemas/clusterdb.sql (`hagen db init` creates it)")
     except psycopg.errors.UndefinedColumn as exc:
-        raise SourceError(f"{_describe(dsn)} has another ClusterDB schema version: {_first(exc)}",
+        raise SourceError(f"{_describe(dsn)} has another ClusterDB schema version: table {current}: {_first(exc)}",
                           hint="hagen reads the columns of schemas/clusterdb.sql")
     except psycopg.errors.QueryCanceled as exc:
         raise SourceError(f"reading {_describe(dsn)} took too long: {_first(exc)}",

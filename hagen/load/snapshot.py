@@ -68,11 +68,19 @@ def parse_snapshot(text: str, display: str, json_first: bool = False) -> Rows:
 
 
 def rows_from_raw(raw: dict, display: str) -> Rows:
+    """Raw rows (a snapshot's or a database's) checked and made canonical; InputRefused with every problem."""
+    reports = []
     try:
         rows = normalise(raw, display)
+    except RowProblems as exc:
+        reports += exc.reports
+        rows = exc.rows
+    try:
         check_integrity(rows, display)
     except RowProblems as exc:
-        raise InputRefused(reports=exc.reports)
+        reports += exc.reports
+    if reports:
+        raise InputRefused(reports=reports)
     return canonical(rows)
 
 
