@@ -1,0 +1,96 @@
+"""hagen explain / render: where one file comes from, and what it holds, without writing.
+
+PATH is as on the host (/etc/ntp.conf). The build is compiled against the current
+output tree, so config_version is the one a build would write.
+"""
+
+from __future__ import annotations
+
+import json
+
+from hagen.errors import UsageError
+from hagen.load.secrets import Secret
+from hagen.model.names import fold
+from hagen.reports import Where, error
+
+
+def find(compiled, host: str, path: str):
+    """The artifact and the bytes a build writes at host:path."""
+    path = "/" + path.lstrip("/")
+    for art in compiled.artifacts:
+        if art.path == path and host in art.hosts:
+            data = next(f.data for f in compiled.files if f.host == host and f.path == path)
+            return art, data
+    hosts = sorted({f.host for f in compiled.files})
+    near = sorted({f.path for f in compiled.files if f.host == host})
+    if host not in hosts:
+        hint = f"hosts of this build: {fold(hosts)}" if hosts else "this build writes no file"
+    else:
+        import difflib
+
+        close = difflib.get_close_matches(path, near, n=3, cutoff=0.6)
+        listed = close or near
+        hint = ("did you mean " if close else "files of this host: ") + ", ".join(listed[:40]) \
+            + (" ..." if len(listed) > 40 else "")
+    raise UsageError(reports=[error("HA108", Where(host=host), f"no file {path} is built for host {host}", hint)])
+
+
+def _masked(value, show: bool):
+    if isinstance(value, Secret):
+        return value.reveal() if show else "********"
+    if isinstance(value, dict):
+        return {k: _masked(v, show) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_masked(v, show) for v in value]
+    return value
+
+
+def explain(compiled, host: str, path: str, show_secrets: bool = False) -> str:
+    art, data = find(compiled, host, path)
+    import hashlib
+
+    lines = [
+        f"{art.path} on {host}",
+        f"  template   templates/{art.template}",
+        f"  mode       {art.mode:04o}",
+        f"  sha256     {hashlib.sha256(data).hexdigest()}  ({len(data)} bytes)",
+        f"  hosts      {fold(list(art.hosts))}  ({len(art.hosts)} host{'s' if len(art.hosts) != 1 else ''} get this file)",
+    ]
+    site_keys = [s[len("site "):] for s in art.sources if s.startswith("site ")]
+    rows = [s[len("clusterdb "):] for s in art.sources if s.startswith("clusterdb ")]
+    lines.append("  site spec  " + (", ".join(site_keys) if site_keys else "-") + f"  ({compiled.site.display})")
+    lines.append("  clusterdb  " + (", ".join(rows) if rows else "-") + f"  ({compiled.source})")
+    if art.validator:
+        lines.append(f"  validated  {art.validator} (schemas/cluster-conf.rng and hagen's reference rules)")
+    lines.append("  context")
+    text = json.dumps(_masked(art.context, show_secrets), indent=2, sort_keys=True, default=str)
+    lines += ["    " + ln for ln in text.splitlines()]
+    return "\n".join(lines) + "\n"
+
+
+def render_one(compiled, host: str, path: str, show_secrets: bool = False) -> bytes:
+    art, data = find(compiled, host, path)
+    if show_secrets:
+        return data
+    text = data.decode("utf-8", "replace")
+    for value in _secrets_of(art.context):
+        text = text.replace(value, "********")
+    return text.encode()
+
+
+def _secrets_of(value) -> list[str]:
+    if isinstance(value, Secret):
+        return [value.reveal()]
+    if isinstance(value, dict):
+        return [s for v in value.values() for s in _secrets_of(v)]
+    if isinstance(value, (list, tuple)):
+        return [s for v in value for s in _secrets_of(v)]
+    return []
+
+
+def secrets_of(compiled) -> list[str]:
+    """Every secret value of a build, to mask in diff output."""
+    found = set()
+    for art in compiled.artifacts:
+        found.update(_secrets_of(art.context))
+    return sorted(found, key=len, reverse=True)

@@ -1,0 +1,31 @@
+"""hagen explain and hagen render: provenance and one file, without writing."""
+
+from conftest import EXAMPLES, run_hagen
+
+SITE = EXAMPLES / "bas5-guide" / "site.yaml"
+
+
+def test_explain_names_template_rows_and_site_keys(tmp_path):
+    r = run_hagen("explain", "ns0", "/etc/cluster/cluster.conf", "--site", SITE, "--out", tmp_path / "out")
+    assert r.code == 0, r.output
+    assert "templates/cluster/mngt.conf.xml.j2" in r.stdout
+    assert "da_iocell[name=ns_mngt]" in r.stdout and "management.fencing" in r.stdout
+    assert "ns[0,13]" in r.stdout
+    assert "bas5-guide-dummy-secret" not in r.stdout
+    assert not (tmp_path / "out").exists()
+
+
+def test_render_prints_one_file_and_masks_secrets(tmp_path):
+    r = run_hagen("render", "ns13", "/etc/ntp.conf", "--site", SITE, "--out", tmp_path / "out")
+    assert r.code == 0 and "peer 10.1.0.1\n" in r.stdout
+    r = run_hagen("render", "ns0", "etc/cluster/cluster.conf", "--site", SITE, "--out", tmp_path / "out")
+    assert 'passwd="********"' in r.stdout
+    r = run_hagen("render", "ns0", "/etc/cluster/cluster.conf", "--site", SITE, "--show-secrets")
+    assert 'passwd="bas5-guide-dummy-secret"' in r.stdout
+
+
+def test_an_unknown_file_or_host_is_a_clear_error():
+    r = run_hagen("explain", "ns0", "/etc/nothing", "--site", SITE)
+    assert r.code == 2 and "HA108" in r.stderr and "/etc/ntp.conf" in r.stderr
+    r = run_hagen("render", "nohost", "/etc/ntp.conf", "--site", SITE)
+    assert r.code == 2 and "hosts of this build" in r.stderr
