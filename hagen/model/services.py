@@ -54,6 +54,8 @@ class Service:
 
 def services(site) -> list[Service]:
     """The site's start list with groups expanded, in start order."""
+    from hagen.model.batch import groups_switched_on
+
     groups_on = site.get("management", "optional_groups", default={}) or {}
     out = []
     for i, entry in enumerate(site.get("management", "services", default=[]) or []):
@@ -63,7 +65,7 @@ def services(site) -> list[Service]:
         elif "group" in entry:
             name = entry["group"]
             comment, commands = GROUPS[name]
-            live = bool(groups_on.get(name, False))
+            live = bool(groups_on.get(name, False)) or name in groups_switched_on(site)  # 10.2.3: batch choice
             for j, cmd in enumerate(commands):
                 out.append(Service(cmd, default_stop(cmd), live, comment if j == 0 else None, name, key))
         else:
@@ -84,7 +86,7 @@ def start_lines(site) -> list[ServiceLine]:
     previous_group = None
     for svc in services(site):
         if svc.group and svc.group != previous_group:
-            lines.append(ServiceLine(None, comment=_group_comment(svc.group, svc.live), blank_before=True, key=svc.key))
+            lines.append(ServiceLine(None, comment=_group_comment(svc.group, svc.live, site), blank_before=True, key=svc.key))
         elif svc.comment:
             lines.append(ServiceLine(None, comment=svc.comment, blank_before=True, key=svc.key))
         previous_group = svc.group
@@ -102,15 +104,18 @@ def stop_lines(site) -> list[ServiceLine]:
         if svc.stop is None:
             continue
         if svc.group and svc.group != previous_group:
-            lines.append(ServiceLine(None, comment=_group_comment(svc.group, svc.live), blank_before=True, key=svc.key))
+            lines.append(ServiceLine(None, comment=_group_comment(svc.group, svc.live, site), blank_before=True, key=svc.key))
         previous_group = svc.group
         lines.append(ServiceLine(svc.stop, live=svc.live, key=svc.key))
     return lines
 
 
-def _group_comment(group: str, live: bool) -> str:
+def _group_comment(group: str, live: bool, site=None) -> str:
+    from hagen.model.batch import groups_switched_on
+
     comment, commands = GROUPS[group]
     if live:
-        return f"{comment} (management.optional_groups.{group} is on)"
+        why = groups_switched_on(site).get(group) if site is not None else None
+        return f"{comment} ({why or f'management.optional_groups.{group} is on'})"
     n = len(commands)
     return f"{comment}: switch management.optional_groups.{group} on to run the next {'line' if n == 1 else f'{n} lines'}"

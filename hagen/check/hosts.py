@@ -1,0 +1,43 @@
+"""/etc/hosts (guide 9.4 steps 2-3): one address per name, and valid site extras."""
+
+from __future__ import annotations
+
+import re
+
+from hagen.model.hosts import host_sections, is_ipv4
+from hagen.reports import error
+
+# a host name: dot-separated labels; underscores as the guide's aliases have them (xenanfs_BK)
+_NAME = re.compile(r"^(?=.{1,253}$)[A-Za-z0-9](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9])?"
+                   r"(?:\.[A-Za-z0-9](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9])?)*$")
+
+
+def check(model, site) -> list:
+    if not site.get("hosts", "enabled", default=True):
+        return []
+    reports = []
+    for i, item in enumerate(site.get("hosts", "extra", default=[]) or []):
+        if not is_ipv4(item["address"]):
+            reports.append(error("HA814", site.where("hosts", "extra", i, "address"),
+                                 f"{item['address']!r} is not an IPv4 address",
+                                 "an address such as 10.1.0.76, one entry per address"))
+        for j, name in enumerate(item["names"]):
+            if not isinstance(name, str) or not _NAME.match(name):
+                reports.append(error("HA814", site.where("hosts", "extra", i, "names", j),
+                                     f"{name!r} is not a host name",
+                                     "letters, digits, '-', '_' and dots between labels, no blank"))
+    if reports:
+        return reports
+    first: dict = {}
+    for section in host_sections(model, site):
+        for entry in section.entries:
+            for name in entry.names:
+                key = name.lower()
+                if key not in first:
+                    first[key] = entry
+                elif first[key].address != entry.address:
+                    reports.append(error("HA813", entry.where,
+                                         f"/etc/hosts would give {name} two addresses: {first[key].address} "
+                                         f"({first[key].where}) and {entry.address}",
+                                         "rename one of them: a name resolves to one address"))
+    return reports

@@ -1,0 +1,21 @@
+"""/etc/hosts for every node of the ClusterDB (guide 3.1.1 and 9.4 steps 2-3, in place of
+`dbmConfig configure --service syshosts`). One file for all: emit stores it once and the
+manifest folds the hosts that share it."""
+
+from __future__ import annotations
+
+from hagen.model.hosts import host_sections
+from hagen.plan import Artifact
+
+
+def plan(model, site, secret) -> list[Artifact]:
+    if not site.get("hosts", "enabled", default=True) or not model.nodes:
+        return []
+    sections = [{"title": s.title, "entries": [{"address": e.address, "names": list(e.names)} for e in s.entries]}
+                for s in host_sections(model, site)]
+    context = {"cluster": model.cluster.name, "localhost": bool(site.get("hosts", "localhost", default=True)),
+               "sections": sections}
+    return [Artifact(site.get("hosts", "path", default="/etc/hosts"), tuple(n.name for n in model.nodes),
+                     "hosts/hosts.j2", context,
+                     sources=("clusterdb node_port", "clusterdb network", "clusterdb hwmanager_port",
+                              "clusterdb metaservice_port", "site hosts"))]
