@@ -9,9 +9,10 @@ from hagen.model.mngt import management_cell, management_pair
 from hagen.model.services import services, stop_lines
 from hagen.reports import Where, error, warning
 
-FULL_PATH = re.compile(r"^/[^\s#]*$")        # a full path, no blank, no option (2.3.1)
-CRON_FILE = re.compile(r"^[A-Za-z0-9._-]+$")
-SERVICE_NAME = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
+# \Z, not $: $ also matches before a trailing newline
+FULL_PATH = re.compile(r"^/[^\s#]*\Z")        # a full path, no blank, no option (2.3.1)
+CRON_FILE = re.compile(r"^[A-Za-z0-9._-]+\Z")
+SERVICE_NAME = re.compile(r"^[A-Za-z0-9_.-]{1,64}\Z")
 
 
 def check(model, site) -> list:
@@ -42,6 +43,13 @@ def check(model, site) -> list:
                              "add management: with at least fencing: (see examples/bas5-guide/site.yaml)"))
         return reports
     where_cell = Where(table="da_iocell_component", row=f"iocell={cell.name}")
+    # the pair's NTP peers and syslog-ng talk over the admin network (guide 3.1.3)
+    admin = model.role_network("admin")
+    if admin is None and site.get("management", "heartbeat", default="admin") != "admin":
+        reports.append(error("HA307", Where(table="network"),
+                             "the ClusterDB has no admin network (function mn), which the management pair's "
+                             "NTP and syslog-ng use",
+                             "add the admin network row, and the management nodes' ports on it"))
     if len(cell.nodes) != 2:
         reports.append(error("HA302", where_cell,
                              f"mngt cell {cell.name} holds {len(cell.nodes)} node(s)"
@@ -73,6 +81,10 @@ def check(model, site) -> list:
         elif node.port_on(hb_net.name) is None:
             reports.append(error("HA307", where, f"{name} has no address on {hb_net.name}, the heartbeat network",
                                  f"add a node_port row for {name} on {hb_net.name}"))
+        if admin is not None and (hb_net is None or hb_net.name != admin.name) and node.port_on(admin.name) is None:
+            reports.append(error("HA307", where, f"{name} has no address on {admin.name}, the admin network",
+                                 f"guide 3.1.3: the pair's NTP peers over it; add a node_port row for {name} "
+                                 f"on {admin.name}"))
     service_name = site.get("management", "service_name")
     if not SERVICE_NAME.match(service_name or ""):
         reports.append(error("HA321", site.where("management", "service_name"),
@@ -96,7 +108,11 @@ def check_data_files(site) -> list:
             reports.append(error("HA310", site.where(*svc.key),
                                  f"start entry {svc.start!r} is not a full command path without options",
                                  "guide 2.3.1: one full path per line, no option, no blank (haservices adds start/stop)"))
-        if svc.stop is not None and not FULL_PATH.match(svc.stop):
+        if svc.group is None and svc.comment is not None and ("\n" in svc.comment or "\r" in svc.comment):
+            reports.append(error("HA107", site.where(*svc.key, "comment"),
+                                 f"comment {svc.comment!r} holds a line break: its next line would be run as a command",
+                                 "write the comment on one line"))
+        if svc.stop is not None and svc.stop != svc.start and not FULL_PATH.match(svc.stop):
             reports.append(error("HA310", site.where(*svc.key, "stop"),
                                  f"stop command {svc.stop!r} is not a full command path without options",
                                  "guide 2.3.1: one full path per line, no option, no blank"))

@@ -11,10 +11,15 @@ from hagen.reports import Where, error, warning
 _UNSAFE = re.compile(r"[\s\"'<>&\\`$;|]")
 
 
+def _shown(name: str) -> str:
+    """A name as a location shows it: quoted when it holds a blank or a control character."""
+    return name if name.isprintable() and not any(c.isspace() for c in name) else repr(name)
+
+
 def check(model, site) -> list:
     reports = []
     for node in model.nodes:
-        where = Where(table="node", row=f"name={node.name}")
+        where = Where(table="node", row=f"name={_shown(node.name)}")
         if not HOSTNAME.match(node.name):
             reports.append(error("HA209", where, f"node name {node.name!r} is not a valid host name",
                                  "node names are RFC 1123 host names that start with a letter: letters, digits, "
@@ -27,7 +32,7 @@ def check(model, site) -> list:
                                      "and holds no blank, slash or colon"))
     for cell in model.cells:
         for alias in cell.aliases:
-            where = Where(table="metaservice_port", row=f"name={alias.name}")
+            where = Where(table="metaservice_port", row=f"name={_shown(alias.name)}")
             if not ALIAS_NAME.match(alias.name):
                 reports.append(error("HA210", where, f"alias name {alias.name!r} is not a host name",
                                      "alias names are host names (letters, digits, hyphens; underscores tolerated)"))

@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+import re
 from ipaddress import IPv4Network
 
-from hagen.model.mngt import bonds, management_pair
+from hagen.model.mngt import bond_for, bonds, management_pair
 from hagen.model.names import INTERFACE
 from hagen.reports import Where, error
+
+# what the bonding options line of modprobe.conf may carry: key=value words, one line
+BONDING_OPTIONS = re.compile(r"[A-Za-z0-9_=,.: -]*")
 
 
 def check(model, site) -> list:
     reports = []
     reports += _addresses(model)
-    reports += _aliases(model)
+    reports += _aliases(model, site)
     reports += _bonding(model, site)
     reports += _routes(model, site)
     return reports
@@ -35,7 +39,7 @@ def _addresses(model) -> list:
     return reports
 
 
-def _aliases(model) -> list:
+def _aliases(model, site) -> list:
     reports = []
     own = {}
     for node in model.nodes:
@@ -82,21 +86,53 @@ def _aliases(model) -> list:
                                          f"node {node.name} has no port on network {alias.network}, "
                                          f"where alias {alias.name} must be added",
                                          f"add a node_port row for {node.name} on {alias.network}, or move the alias"))
+            # /etc/HA/ip is one file for both nodes: without a bond, the alias goes on the
+            # primary's interface, so the secondary must carry the network on the same name
+            if bond_for(site, alias.network) is not None:
+                continue
+            first, second = (n.port_on(alias.network) for n in pair.nodes)
+            if first is not None and second is not None and first.interface != second.interface:
+                reports.append(error("HA405", Where(table="node_port", row=f"node={second.node}, interface={second.interface}"),
+                                     f"alias {alias.name} goes on {first.interface} (/etc/HA/ip is shared by both nodes), "
+                                     f"but {second.node} carries network {alias.network} on {second.interface}, "
+                                     f"{first.node} on {first.interface}",
+                                     f"give both management nodes' ports on {alias.network} one interface name, "
+                                     f"or bond {alias.network} in network.bonding.bonds"))
     return reports
 
 
 def _bonding(model, site) -> list:
     reports = []
     pair = management_pair(model)
+    options = site.get("network", "bonding", "options")
+    if isinstance(options, str) and not BONDING_OPTIONS.fullmatch(options):
+        reports.append(error("HA107", site.where("network", "bonding", "options"),
+                             f"bonding options {options!r} hold characters other than letters, digits and _ = , . : - "
+                             "or a line break",
+                             "write the options on one line as blank-separated key=value words, "
+                             "e.g. mode=1 miimon=1000 (CLARIFICATIONS 12)"))
     owner: dict = {}
+    named: dict = {}
+    carried: dict = {}
     for bond in bonds(site):
         key = ("network", "bonding", "bonds", bond.index)
+        # one ifcfg-BOND per bond and one bond per network: a second would be dropped silently
+        if bond.name in named:
+            reports.append(error("HA407", site.where(*key, "name"), f"two bonds are named {bond.name}",
+                                 "give every bond its own name (bond0, bond1, ...)"))
+        named.setdefault(bond.name, bond.index)
+        if bond.network in carried:
+            reports.append(error("HA407", site.where(*key, "network"),
+                                 f"{carried[bond.network]} and {bond.name} both carry network {bond.network}",
+                                 "one bond per network: put every slave of that network in one bond"))
+        carried.setdefault(bond.network, bond.name)
         for name, sub in [(bond.name, "name")] + [(s, ("slaves", j)) for j, s in enumerate(bond.slaves)]:
             if not INTERFACE.match(name):
                 path = key + (sub if isinstance(sub, tuple) else (sub,))
                 reports.append(error("HA411", site.where(*path), f"{name!r} is not a valid interface name",
                                      "interface names have at most 15 characters: letters, digits, . _ -"))
-        if model.network(bond.network) is None:
+        known = model.network(bond.network) is not None
+        if not known:
             reports.append(error("HA400", site.where(*key, "network"),
                                  f"bond {bond.name} carries network {bond.network!r}, which the ClusterDB does not have",
                                  "networks of the ClusterDB: " + ", ".join(n.name for n in model.networks)))
@@ -110,7 +146,7 @@ def _bonding(model, site) -> list:
                                      f"{slave} is a slave of both {owner[slave]} and {bond.name}",
                                      "an interface can belong to one bond only"))
             owner.setdefault(slave, bond.name)
-        if pair is None:
+        if pair is None or not known:
             continue
         for node in pair.nodes:
             port = node.port_on(bond.network)

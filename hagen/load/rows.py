@@ -9,6 +9,7 @@ inserted in any order, give the same Rows, the same snapshot and the same build.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from hagen.reports import Where, error
@@ -96,9 +97,10 @@ Rows = dict  # table name -> list[dict]
 
 
 class RowProblems(Exception):
-    def __init__(self, reports):
+    def __init__(self, reports, rows=None):
         super().__init__(f"{len(reports)} problem(s) in the ClusterDB rows")
         self.reports = reports
+        self.rows = rows       # normalise(): the rows as far as they could be cleaned (bad values None)
 
 
 def _natural_sort_key(text):
@@ -129,7 +131,7 @@ def normalise(raw: dict, source: str) -> Rows:
                 continue
             where = Where(table=table.name, row=_row_label(table, row), file=source)
             clean = {}
-            unknown = sorted(set(row) - set(table.column_names))
+            unknown = sorted((str(k) for k in row if k not in table.column_names), key=str)
             if unknown:
                 reports.append(error("HA201", where, f"unknown column(s) {', '.join(unknown)}",
                                      f"columns of {table.name}: {', '.join(table.column_names)}"))
@@ -162,11 +164,32 @@ def normalise(raw: dict, source: str) -> Rows:
         reports.append(error("HA201", Where(table=name, file=source), f"unknown table {name}",
                              "tables hagen reads: " + ", ".join(TABLE_BY_NAME)))
     if reports:
-        raise RowProblems(reports)
+        raise RowProblems(reports, rows)
     return rows
 
 
+_MAC_FORMS = (
+    re.compile(r"([0-9a-f]{2})([:-])([0-9a-f]{2})\2([0-9a-f]{2})\2([0-9a-f]{2})\2([0-9a-f]{2})\2([0-9a-f]{2})"),
+    re.compile(r"([0-9a-f]{6})[:-]?([0-9a-f]{6})"),
+    re.compile(r"([0-9a-f]{4})([.-])([0-9a-f]{4})\2([0-9a-f]{4})"),
+)
+
+
+def _macaddr(text: str) -> str | None:
+    """A MAC address in any form PostgreSQL's macaddr accepts, as PostgreSQL prints it (08:00:2b:01:02:03)."""
+    text = text.strip().lower()
+    for form in _MAC_FORMS:
+        m = form.fullmatch(text)
+        if m:
+            digits = "".join(g for g in m.groups() if g not in (":", "-", "."))
+            return ":".join(digits[i:i + 2] for i in range(0, 12, 2))
+    return None
+
+
 def _coerce(kind: str, value):
+    if kind == "macaddr" and isinstance(value, str):
+        mac = _macaddr(value)
+        return (True, mac) if mac is not None else (False, value)
     if kind == "int":
         if isinstance(value, bool) or not isinstance(value, int):
             if isinstance(value, str) and value.strip().lstrip("-").isdigit():
@@ -280,6 +303,8 @@ def check_integrity(rows: Rows, source: str) -> None:
             continue
         seen: dict = {}
         for row in rows.get(table.name, []):
+            if row.get("id") is None:
+                continue       # normalise() reported it
             if row["id"] in seen:
                 reports.append(error("HA202", Where(table=table.name, row=_row_label(table, row), file=source),
                                      f"id {row['id']} is used by two rows", "give every row its own id"))
@@ -289,6 +314,8 @@ def check_integrity(rows: Rows, source: str) -> None:
         seen_names: dict = {}
         for row in rows.get(name, []):
             value = row.get(col)
+            if value is None:
+                continue       # normalise() reported it
             if value in seen_names:
                 reports.append(error("HA202", Where(table=name, row=f"{col}={value}", file=source),
                                      f"two rows are named {value!r}", f"{name}.{col} must be unique"))

@@ -40,14 +40,15 @@ class Secret:
         return hashlib.sha256(self._value.encode()).hexdigest()[:16]
 
 
-def read_fence_password(site) -> tuple[Secret | None, list]:
-    fencing = site.get("management", "fencing") or {}
+def read_fence_password(site, section: str = "management") -> tuple[Secret | None, list]:
+    """The password of <section>.fencing (management, lustre, nfs), and what is wrong with it."""
+    fencing = site.get(section, "fencing") or {}
     reports = []
     if fencing.get("password_env"):
         name = fencing["password_env"]
         value = os.environ.get(name, "")
         if not value:
-            reports.append(error("HA104", site.where("management", "fencing", "password_env"),
+            reports.append(error("HA104", site.where(section, "fencing", "password_env"),
                                  f"environment variable {name} is unset or empty",
                                  f"export {name} with the controllers' password before running hagen"))
             return None, reports
@@ -55,7 +56,7 @@ def read_fence_password(site) -> tuple[Secret | None, list]:
     if fencing.get("password_file"):
         rel = fencing["password_file"]
         path = site.resolve(rel)
-        where = site.where("management", "fencing", "password_file")
+        where = site.where(section, "fencing", "password_file")
         try:
             st = path.stat()
             with open(path, encoding="utf-8") as f:

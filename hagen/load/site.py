@@ -103,10 +103,8 @@ def parse_site(text: str, display: str, path: Path | None = None) -> SiteSpec:
                                           "fix the YAML syntax at this position (indentation, quoting, a duplicate key)")])
     except YAMLError as exc:
         raise InputRefused(reports=[error("HA100", Where(file=display), f"not valid YAML: {exc}", "fix the YAML syntax")])
-    if tree is None:
-        tree = {}
     positions: dict = {}
-    data = _plain(tree, (), positions)
+    data = {} if tree is None else _plain(tree, (), positions)   # an empty file is an empty spec
     reports = validate(data, positions, display)
     if reports:
         raise InputRefused(reports=reports)
@@ -155,16 +153,43 @@ def validate(data, positions: dict, display: str) -> list:
     from jsonschema import Draft202012Validator
 
     validator = Draft202012Validator(site_schema())
-    reports = []
-    for err in sorted(validator.iter_errors(data), key=lambda e: [str(p) for p in e.absolute_path]):
-        path = tuple(err.absolute_path)
-        probe = path
-        while probe and probe not in positions:
-            probe = probe[:-1]
-        line, col = positions.get(probe, (None, None))
-        where = Where(file=display, line=line, column=col, key=key_text(path))
-        reports.append(error("HA101", where, _schema_message(err), _schema_hint(err)))
-    return reports
+    found = []
+    for err in validator.iter_errors(data):
+        for path, message, hint in _explain(err):
+            probe = path
+            while probe and probe not in positions:
+                probe = probe[:-1]
+            line, col = positions.get(probe, (None, None))
+            found.append(((line or 0, col or 0, key_text(path)),
+                          error("HA101", Where(file=display, line=line, column=col, key=key_text(path)), message, hint)))
+    found.sort(key=lambda item: item[0])
+    return [report for _, report in found]
+
+
+def _explain(err) -> list:
+    """(key path, message, hint) for one schema error: an unknown key points at that key, and
+    a oneOf whose form is clear from the keys given reports that form's own errors."""
+    path = tuple(err.absolute_path)
+    if err.validator == "additionalProperties" and isinstance(err.instance, dict):
+        allowed = set(err.schema.get("properties", {})) if isinstance(err.schema, dict) else set()
+        extra = sorted((k for k in err.instance if k not in allowed), key=str)
+        if extra:
+            return [(path + (str(k),), f"unknown key {str(k)!r}", _schema_hint(err)) for k in extra]
+    if err.validator == "oneOf" and isinstance(err.instance, dict) and isinstance(err.validator_value, list):
+        branches = err.validator_value
+        required = [s.get("required", []) if isinstance(s, dict) else [] for s in branches]
+        chosen = [i for i, keys in enumerate(required) if keys and all(k in err.instance for k in keys)]
+        keys = sorted({k for r in required for k in r})
+        if len(chosen) == 1 and err.context:
+            subs = [c for c in err.context if c.relative_schema_path and c.relative_schema_path[0] == chosen[0]]
+            if subs:
+                return [item for sub in subs for item in _explain(sub)]
+        if len(chosen) > 1:
+            given = sorted({k for i in chosen for k in required[i]})
+            return [(path, f"{' and '.join(given)} are given together", "give exactly one of: " + ", ".join(keys))]
+        if not chosen and keys and all(isinstance(s, dict) and s.get("required") for s in branches):
+            return [(path, "none of " + ", ".join(keys) + " is given", "give exactly one of: " + ", ".join(keys))]
+    return [(path, _schema_message(err), _schema_hint(err))]
 
 
 def _schema_message(err) -> str:

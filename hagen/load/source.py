@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from hagen.errors import InputRefused, UsageError
 from hagen.load.rows import Rows
@@ -14,6 +14,7 @@ class Source:
     kind: str      # "db" or "snapshot"
     value: str     # DSN or path
     display: str   # for messages: never a password
+    origin: Where | None = None   # the site spec key that named it, if it did
 
 
 def choose_source(db: str | None, snapshot: str | None, site=None) -> Source:
@@ -35,7 +36,7 @@ def choose_source(db: str | None, snapshot: str | None, site=None) -> Source:
             return Source("db", named["dsn"], _describe(named["dsn"]))
         if named.get("snapshot"):
             path = site.resolve(named["snapshot"])
-            return Source("snapshot", str(path), named["snapshot"])
+            return Source("snapshot", str(path), named["snapshot"], site.where("clusterdb", "snapshot"))
     raise InputRefused(reports=[error("HA105", site.where("clusterdb") if site else Where(key="--db"),
                                       "no ClusterDB source",
                                       "give --db DSN or --snapshot FILE, or name one under clusterdb: in the site spec")])
@@ -45,7 +46,14 @@ def read_source(source: Source) -> Rows:
     from hagen.load.snapshot import read_snapshot, rows_from_raw
 
     if source.kind == "snapshot":
-        return read_snapshot(source.value, source.display)
+        try:
+            return read_snapshot(source.value, source.display)
+        except InputRefused as exc:
+            if source.origin is not None:
+                # a snapshot the site spec names and that is not there: point at that key
+                exc.reports = [replace(r, where=source.origin, message=f"{r.message}: {source.display}")
+                               if r.code == "HA102" else r for r in exc.reports]
+            raise
     from hagen.load.clusterdb import read_rows
 
     return rows_from_raw(read_rows(source.value), source.display)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 MAX_LENGTH = 15   # cman derives the cluster id and multicast address from at most 15 characters
-VALID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]*$")
+VALID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]*\Z")
 
 
 def cluster_name(cell, site) -> str:

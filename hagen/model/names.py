@@ -6,12 +6,13 @@ import re
 
 _DIGITS = re.compile(r"(\d+)")
 
+# (\Z ends these, not $: $ also matches before a trailing newline, and "ns1\n" is no host name)
 # RFC 1123 label, starting with a letter (guide: node names are ClusterDB host names)
-HOSTNAME = re.compile(r"^[A-Za-z](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?$")
+HOSTNAME = re.compile(r"^[A-Za-z](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\Z")
 # the guide's alias names carry underscores (xenanfs_BK): accepted with a warning
-ALIAS_NAME = re.compile(r"^[A-Za-z](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9])?$")
+ALIAS_NAME = re.compile(r"^[A-Za-z](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9])?\Z")
 # Linux interface names: at most 15 characters, no blank, slash or colon
-INTERFACE = re.compile(r"^[A-Za-z][A-Za-z0-9_.-]{0,14}$")
+INTERFACE = re.compile(r"^[A-Za-z][A-Za-z0-9_.-]{0,14}\Z")
 
 
 def natural_key(text: str) -> tuple:
