@@ -278,3 +278,16 @@ def test_numbers_in_text_columns():
     """An unquoted dbversion (21.3) is the text '21.3'."""
     text = SNAPSHOT.read_text(encoding="utf-8").replace("dbversion: '21.3'", "dbversion: 21.3")
     assert parse_snapshot(text, "x.yaml")["cluster"][0]["dbversion"] == "21.3"
+
+
+def test_check_constraints_of_the_schema_hold_for_snapshots_too():
+    from hagen.load.snapshot import rows_from_raw
+
+    doc = yaml.safe_load(SNAPSHOT.read_text())
+    doc["tables"]["hwmanager"][0]["type"] = "ilo"
+    doc["tables"]["network"][0]["function"] = "admin"
+    with pytest.raises(InputRefused) as info:
+        rows_from_raw(doc["tables"], "clusterdb.yaml")
+    text = "\n".join(str(r) for r in info.value.reports)
+    assert "hwmanager[name=ns0-bmc]: error HA201: column type is 'ilo'" in text
+    assert "network[name=admin]: error HA201: column function is 'admin'" in text

@@ -93,6 +93,17 @@ TABLES: tuple[Table, ...] = (
 
 TABLE_BY_NAME = {t.name: t for t in TABLES}
 
+# The CHECK constraints of schemas/clusterdb.sql: a database enforces them, a snapshot must too.
+CHOICES = {
+    ("network", "function"): ("mn", "bb", "ic", "bmc"),
+    ("network", "techno"): ("ethernet", "infiniband"),
+    ("hwmanager", "type"): ("bmc", "pap"),
+    ("da_iocell", "type"): ("mngt", "lustre", "nfs"),
+    ("metaservice_port", "type"): ("alias",),
+    ("lustre_fs", "failover"): ("yes", "no"),
+    ("lustre_fs", "quota"): ("yes", "no"),
+}
+
 Rows = dict  # table name -> list[dict]
 
 
@@ -155,6 +166,11 @@ def normalise(raw: dict, source: str) -> Rows:
                 if not ok:
                     reports.append(error("HA201", where, f"column {col.name} should be {col.kind}, not {value!r}",
                                          f"see {table.name}.{col.name} in schemas/clusterdb.sql"))
+                    value = None
+                choices = CHOICES.get((table.name, col.name))
+                if choices and value is not None and value not in choices:
+                    reports.append(error("HA201", where, f"column {col.name} is {value!r}, not one of "
+                                         + ", ".join(choices), f"schemas/clusterdb.sql allows only these values"))
                     value = None
                 clean[col.name] = value
             out.append(clean)
