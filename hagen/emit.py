@@ -16,6 +16,12 @@ whose manifest equals the current one writes nothing at all.
 
 Mind the hard links: a file shared by many hosts is one inode, so editing one copy
 in place edits them all. hagen checks each object against its sha256 before reusing it.
+
+A symbolic link (an OutFile with a link_target: /usr/sbin/lustre_failover_xena1 ->
+/usr/sbin/lustre_failover) is written as a real symlink in each generation, as it must
+be on the node (its target is not rewritten into out/, so it may dangle here), and
+appears in the manifest as {"type": "symlink", "target": ...} instead of a mode and a
+sha256.
 """
 
 from __future__ import annotations
@@ -44,6 +50,11 @@ class OutFile:
     data: bytes
     mode: int
     template: str
+    link_target: str | None = None   # a symbolic link to this path; data is then the target's bytes
+
+    @property
+    def is_link(self) -> bool:
+        return self.link_target is not None
 
     @property
     def sha256(self) -> str:
@@ -71,9 +82,13 @@ def manifest_of(files: list[OutFile]) -> dict:
     hosts = set()
     for f in files:
         hosts.add(f.host)
-        groups.setdefault((f.path, f.mode, f.sha256, f.template, len(f.data)), []).append(f.host)
+        groups.setdefault((f.path, f.mode, f.sha256, f.template, len(f.data), f.link_target), []).append(f.host)
     entries = []
-    for (path, mode, sha, template, size), names in groups.items():
+    for (path, mode, sha, template, size, target), names in groups.items():
+        if target is not None:
+            entries.append({"path": path, "hosts": fold(names), "type": "symlink", "target": target,
+                            "template": template})
+            continue
         entries.append({"path": path, "hosts": fold(names), "mode": f"{mode:04o}", "sha256": sha,
                         "size": size, "template": template})
     entries.sort(key=lambda e: (e["path"], natural_key(e["hosts"])))
@@ -167,9 +182,7 @@ class OutputTree:
         data = manifest_bytes(manifest)
         previous = self.manifest() or {}
         prev_files = expand(previous) if previous else {}
-        changed = sum(1 for f in files
-                      if (e := prev_files.get((f.host, f.path))) is None
-                      or e["sha256"] != f.sha256 or e["mode"] != f"{f.mode:04o}")
+        changed = sum(1 for f in files if _differs(prev_files.get((f.host, f.path)), f))
         now = {(f.host, f.path) for f in files}
         removed = sum(1 for k in prev_files if k not in now)
         hosts = len({f.host for f in files})
@@ -186,12 +199,15 @@ class OutputTree:
             new.mkdir(parents=True)
             made_dirs = set()
             for f in files:
-                obj, fresh = self._object(f)
-                written += fresh
                 dest = new / f.host / f.path.lstrip("/")
                 if dest.parent not in made_dirs:
                     dest.parent.mkdir(parents=True, exist_ok=True)
                     made_dirs.add(dest.parent)
+                if f.is_link:
+                    os.symlink(f.link_target, dest)
+                    continue
+                obj, fresh = self._object(f)
+                written += fresh
                 os.link(obj, dest)
             (new / ".hagen").mkdir()
             (new / MANIFEST).write_bytes(data)
@@ -226,6 +242,13 @@ class OutputTree:
 
     def _intact(self, tree: Path, files: list[OutFile]) -> bool:
         for f in files:
+            if f.is_link:
+                try:
+                    if os.readlink(tree / f.host / f.path.lstrip("/")) != f.link_target:
+                        return False
+                except OSError:
+                    return False
+                continue
             try:
                 st = os.stat(tree / f.host / f.path.lstrip("/"))
             except OSError:
@@ -265,6 +288,15 @@ class OutputTree:
                             obj.unlink()
                     except OSError:
                         pass
+
+
+def _differs(entry: dict | None, f: OutFile) -> bool:
+    """Whether f differs from its entry in the previous manifest (None: it is new)."""
+    if entry is None:
+        return True
+    if f.is_link or entry.get("type") == "symlink":
+        return entry.get("target") != f.link_target
+    return entry["sha256"] != f.sha256 or entry["mode"] != f"{f.mode:04o}"
 
 
 def _read_pid(fd) -> str:

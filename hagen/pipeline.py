@@ -63,7 +63,9 @@ def compile_site(site_path, tree: OutputTree, db=None, snapshot=None) -> Compile
     problems = []
     seen: dict = {}
     for art in artifacts:
-        if art.versioned:
+        if art.link_target is not None:
+            data = art.link_target.encode()
+        elif art.versioned:
             data = _versioned(renderer, art, tree)
         else:
             data = renderer.render(art.template, art.context)
@@ -79,7 +81,8 @@ def compile_site(site_path, tree: OutputTree, db=None, snapshot=None) -> Compile
                                       "this is a hagen bug: please report it with the inputs"))
                 continue
             seen[(host, art.path)] = art.template
-            files.append(OutFile(host, art.path, data, art.mode, art.template))
+            files.append(OutFile(host, art.path, data, 0o777 if art.link_target else art.mode, art.template,
+                                 art.link_target))
     if problems:
         raise InputRefused(f"{len(problems)} rendered file(s) refused: nothing was written", reports=problems)
     return Compiled(site, model, artifacts, files, warnings, source.display)

@@ -12,6 +12,7 @@ Regenerate after an intended change, then review the diff like any code:
 from __future__ import annotations
 
 import json
+import os
 import shutil
 from pathlib import Path
 
@@ -34,6 +35,11 @@ def files_under(root: Path) -> dict[str, Path]:
     return {str(p.relative_to(root)): p for p in sorted(root.rglob("*")) if p.is_file() or p.is_symlink()}
 
 
+def content(path: Path) -> bytes:
+    """A file's bytes; a symbolic link's target (out/ keeps links as on the node: they may dangle)."""
+    return ("-> " + os.readlink(path)).encode() if path.is_symlink() else path.read_bytes()
+
+
 @pytest.mark.parametrize("site,name", example_sites())
 def test_example_matches_golden(site, name, tmp_path, request):
     out = tmp_path / "out"
@@ -45,6 +51,9 @@ def test_example_matches_golden(site, name, tmp_path, request):
         for rel, path in files_under(built).items():
             dest = golden / rel
             dest.parent.mkdir(parents=True, exist_ok=True)
+            if path.is_symlink():
+                os.symlink(os.readlink(path), dest)
+                continue
             shutil.copyfile(path, dest)
             dest.chmod(0o755 if path.stat().st_mode & 0o111 else 0o644)
         return
@@ -54,10 +63,13 @@ def test_example_matches_golden(site, name, tmp_path, request):
     orphan = sorted(set(want) - set(got))
     assert not missing, f"built but not in golden/{name} (regenerate the goldens): {missing}"
     assert not orphan, f"in golden/{name} but no longer built (regenerate the goldens): {orphan}"
-    stale = [rel for rel in got if got[rel].read_bytes() != want[rel].read_bytes()]
+    stale = [rel for rel in got if content(got[rel]) != content(want[rel])]
     assert not stale, f"golden/{name} is stale for: {stale}"
     manifest = json.loads((built / ".hagen/manifest.json").read_text())
     from hagen.emit import expand
     for (host, path), entry in expand(manifest).items():
+        if entry.get("type") == "symlink":
+            assert os.readlink(built / host / path.lstrip("/")) == entry["target"], f"{host}:{path}"
+            continue
         mode = (built / host / path.lstrip("/")).stat().st_mode & 0o7777
         assert f"{mode:04o}" == entry["mode"], f"{host}:{path} has mode {mode:04o}, golden says {entry['mode']}"

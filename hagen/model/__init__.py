@@ -98,6 +98,82 @@ class Cell:
 
 
 @dataclass(frozen=True, slots=True)
+class LustreTarget:
+    """An MDT or an OST (lustre_mdt, lustre_ost): its node pair and device (guide 6.3.1)."""
+
+    name: str
+    kind: str                          # mdt, ost
+    fs: str                            # lustre_fs.fs_name (may name no file system: reported)
+    primary: str                       # mds_node_name / oss_node_name
+    secondary: str | None              # mds_ha_node / oss_ha_node
+    active: str | None                 # mds_active_node / oss_active_node (dynamic)
+    device: str
+    size: int | None                   # kB
+    config_status: str | None
+    status: str | None
+
+    @property
+    def table(self) -> str:
+        return f"lustre_{self.kind}"
+
+    @property
+    def nodes(self) -> tuple[str, ...]:
+        return (self.primary,) + ((self.secondary,) if self.secondary else ())
+
+
+@dataclass(frozen=True, slots=True)
+class LustreClient:
+    """A node that mounts a file system (lustre_mount)."""
+
+    fs: str
+    node: str
+    mount_options: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class LustreFS:
+    """A Lustre file system (lustre_fs) with its targets and clients, natural order."""
+
+    name: str
+    mount_path: str | None
+    mount_options: str | None
+    stripe_size: int | None
+    stripe_count: int | None
+    stripe_pattern: int | None
+    nettype: str | None
+    fstype: str | None
+    failover: str | None               # 'yes', 'no', or None (derived from the targets)
+    ha_timeout: int | None
+    mdt_mkfs_options: str | None
+    mdt_inode_size: int | None
+    mdt_mount_options: str | None
+    ost_mkfs_options: str | None
+    ost_inode_size: int | None
+    ost_mount_options: str | None
+    quota: str | None
+    quota_options: str | None
+    description: str | None
+    mdts: tuple[LustreTarget, ...] = ()
+    osts: tuple[LustreTarget, ...] = ()
+    clients: tuple[LustreClient, ...] = ()
+
+    @property
+    def targets(self) -> tuple[LustreTarget, ...]:
+        return self.mdts + self.osts
+
+
+@dataclass(frozen=True, slots=True)
+class LustreIONode:
+    """A row of lustre_io_node: a Lustre server and its HA peer (guide 6.1.1, 6.3.1)."""
+
+    node: str
+    ha_node: str | None
+    net_status: str | None
+    storage_status: str | None
+    lustre_status: str | None
+
+
+@dataclass(frozen=True, slots=True)
 class ClusterInfo:
     name: str
     basename: str
@@ -112,6 +188,10 @@ class Model:
     networks: tuple[Network, ...]
     nodes: tuple[Node, ...]
     cells: tuple[Cell, ...]
+    filesystems: tuple[LustreFS, ...] = ()          # lustre_fs, by name
+    lustre_targets: tuple[LustreTarget, ...] = ()   # every MDT then every OST, even of an unknown fs
+    lustre_clients: tuple[LustreClient, ...] = ()   # every lustre_mount row
+    io_nodes: tuple[LustreIONode, ...] = ()         # lustre_io_node, natural order
     _networks: MappingProxyType = field(repr=False, compare=False, default_factory=lambda: MappingProxyType({}))
     _nodes: MappingProxyType = field(repr=False, compare=False, default_factory=lambda: MappingProxyType({}))
 
@@ -133,6 +213,29 @@ class Model:
 
     def cells_of_type(self, kind: str) -> tuple[Cell, ...]:
         return tuple(c for c in self.cells if c.type == kind)
+
+    def filesystem(self, name: str) -> LustreFS | None:
+        for fs in self.filesystems:
+            if fs.name == name:
+                return fs
+        return None
+
+    def io_node(self, name: str) -> LustreIONode | None:
+        for row in self.io_nodes:
+            if row.node == name:
+                return row
+        return None
+
+    def cell_of(self, node: str, kind: str | None = None) -> Cell | None:
+        """The (first) cell holding node, of type kind if given."""
+        for cell in self.cells:
+            if node in cell.nodes and (kind is None or cell.type == kind):
+                return cell
+        return None
+
+    @property
+    def has_lustre(self) -> bool:
+        return bool(self.cells_of_type("lustre") or self.filesystems or self.lustre_targets)
 
 
 @dataclass(frozen=True, slots=True)

@@ -11,7 +11,8 @@ from collections import defaultdict
 from ipaddress import IPv4Address, IPv4Interface, IPv4Network, ip_interface
 from types import MappingProxyType
 
-from hagen.model import Alias, Cell, ClusterInfo, Controller, Model, Network, Node, Port
+from hagen.model import (Alias, Cell, ClusterInfo, Controller, LustreClient, LustreFS, LustreIONode, LustreTarget,
+                         Model, Network, Node, Port)
 from hagen.model.names import natural_key
 from hagen.reports import Where, error
 
@@ -137,12 +138,55 @@ def build_model(rows: dict) -> tuple[Model, list]:
         vip = parse_address(crow["node_backbone_ipaddr"], None,
                             _where("cluster", f"name={crow['name']}"), reports, "node_backbone_ipaddr")
     info = ClusterInfo(crow["name"], crow["basename"], crow["dns_domain"], bool(crow["actif_ha"]), vip)
+    lustre = _lustre(rows, by_id)
     model = Model(
         cluster=info,
         networks=tuple(networks),
         nodes=tuple(nodes),
         cells=tuple(cells),
+        **lustre,
         _networks=MappingProxyType({n.name: n for n in networks}),
         _nodes=MappingProxyType({n.name: n for n in nodes}),
     )
     return model, reports
+
+
+_FS_COLUMNS = ("mount_path", "mount_options", "stripe_size", "stripe_count", "stripe_pattern", "nettype", "fstype",
+               "failover", "ha_timeout", "mdt_mkfs_options", "mdt_inode_size", "mdt_mount_options",
+               "ost_mkfs_options", "ost_inode_size", "ost_mount_options", "quota", "quota_options", "description")
+
+
+def _lustre(rows: dict, by_id: dict) -> dict:
+    """The Lustre tables (guide 6.3.1): file systems with their targets and clients, by name.
+
+    Targets and clients refer to nodes and file systems by name (text columns): a name
+    that resolves to nothing is kept as written, and hagen.check.lustre reports it."""
+    targets = []
+    for kind, prefix, node_col in (("mdt", "mdt", "mds"), ("ost", "ost", "oss")):
+        for r in rows.get(f"lustre_{kind}", []):
+            targets.append(LustreTarget(
+                name=r[f"{prefix}_name"], kind=kind, fs=r["fs_name"], primary=r[f"{node_col}_node_name"],
+                secondary=r[f"{node_col}_ha_node"] or None, active=r[f"{node_col}_active_node"] or None,
+                device=r[f"{prefix}_dev"], size=r[f"{prefix}_size"], config_status=r["config_status"],
+                status=r["status"]))
+    targets.sort(key=lambda t: (t.kind != "mdt", natural_key(t.name)))
+    clients = sorted((LustreClient(r["fs_name"], r["mnt_node_name"], r["mount_options"])
+                      for r in rows.get("lustre_mount", [])),
+                     key=lambda c: (c.fs, natural_key(c.node)))
+    filesystems = []
+    for r in rows.get("lustre_fs", []):
+        name = r["fs_name"]
+        filesystems.append(LustreFS(
+            name=name, **{c: r[c] for c in _FS_COLUMNS},
+            mdts=tuple(t for t in targets if t.fs == name and t.kind == "mdt"),
+            osts=tuple(t for t in targets if t.fs == name and t.kind == "ost"),
+            clients=tuple(c for c in clients if c.fs == name)))
+    filesystems.sort(key=lambda f: natural_key(f.name))
+    nodes = by_id["node"]
+    io_nodes = sorted((LustreIONode(nodes[r["node_id"]]["name"],
+                                    nodes[r["ha_node_id"]]["name"] if r["ha_node_id"] is not None else None,
+                                    r["net_status"], r["storage_status"], r["lustre_status"])
+                       for r in rows.get("lustre_io_node", [])),
+                      key=lambda n: natural_key(n.node))
+    return {"filesystems": tuple(filesystems), "lustre_targets": tuple(targets),
+            "lustre_clients": tuple(clients), "io_nodes": tuple(io_nodes)}

@@ -23,12 +23,19 @@ class Artifact:
     validator: str | None = None        # hagen.render.validate: "cluster.conf"
     versioned: bool = False             # carries config_version (cluster.conf)
     sources: tuple[str, ...] = ()       # provenance: "site management.services", "clusterdb node[name=ns0]"
+    link_target: str | None = None      # a symbolic link to this target instead of a rendered file (template: "symlink")
 
 
 def plan_all(model, site, secret) -> list[Artifact]:
-    from hagen.plan import mngt
+    from hagen.model.lustre import management_policy
+    from hagen.plan import batch, hosts, lustre, mngt, nfs, runtime
 
     artifacts = []
-    artifacts += mngt.plan(model, site, secret)
+    artifacts += mngt.plan(model, management_policy(model, site), secret)   # 7.1: Lustre's links and services
+    artifacts += runtime.plan(model, site, secret)
+    artifacts += batch.plan(model, site, secret)
+    artifacts += hosts.plan(model, site, secret)
+    artifacts += lustre.plan(model, site)
+    artifacts += nfs.plan(model, site)
     artifacts.sort(key=lambda a: (natural_key(a.hosts[0]) if a.hosts else (), a.path))
     return artifacts

@@ -4,7 +4,8 @@ cluster.conf: lxml against schemas/cluster-conf.rng, then the rules a grammar ca
 say (shared/oracles README): every domain= and device name= points at something
 defined, node ids are unique, two_node="1" goes with exactly two nodes,
 expected_votes="1" and no quorum disk; with a quorum disk two_node="0",
-expected_votes="3".
+expected_votes="3"; service names are unique, and so is each resource (script and fs
+by name, fs by mount point, ip by address).
 """
 
 from __future__ import annotations
@@ -51,6 +52,14 @@ def validate_cluster_conf(data: bytes) -> list[str]:
         for member in dom.findall("failoverdomainnode"):
             if member.get("name") not in names:
                 problems.append(f"domain {dom.get('name')} names unknown node {member.get('name')}")
+    services = [s.get("name") for s in root.iter("service")]
+    if len(set(services)) != len(services):
+        problems.append("two services share a name")
+    # rgmanager identifies a resource by its type and primary attribute: one definition each
+    for tag, key in (("script", "name"), ("fs", "name"), ("fs", "mountpoint"), ("ip", "address")):
+        values = [el.get(key) for el in root.iter(tag)]
+        for value in sorted({v for v in values if values.count(v) > 1}):
+            problems.append(f"two {tag} resources share {key} {value}")
     cman = root.find("cman")
     quorumd = root.find("quorumd")
     if cman.get("two_node") == "1":
