@@ -55,9 +55,14 @@ class DiffResult:
                 "changes": [c.to_json() for c in self.changes]}
 
 
+LINK = -1   # the "mode" of a symbolic link; its "bytes" are its target
+
+
 def _read(root: Path, host: str, path: str) -> tuple[bytes, int] | None:
     full = root / host / path.lstrip("/")
     try:
+        if os.path.islink(full):
+            return os.readlink(full).encode(), LINK
         with open(full, "rb") as f:
             return f.read(), os.fstat(f.fileno()).st_mode & 0o7777
     except (FileNotFoundError, NotADirectoryError, IsADirectoryError):
@@ -85,10 +90,11 @@ def diff_tree(files: list[OutFile], against: Path, secrets: list[str], show_secr
     for f in files:
         built.add((f.host, f.path))
         old = _read(root, f.host, f.path)
+        new, mode = (f.link_target.encode(), LINK) if f.is_link else (f.data, f.mode)
         if old is None:
-            key = ("added", f.path, None, f.data, None, f.mode)
-        elif old[0] != f.data or old[1] != f.mode:
-            key = ("changed", f.path, old[0], f.data, old[1], f.mode)
+            key = ("added", f.path, None, new, None, mode)
+        elif old[0] != new or old[1] != mode:
+            key = ("changed", f.path, old[0], new, old[1], mode)
         else:
             continue
         groups.setdefault(key, []).append(f.host)
@@ -122,9 +128,15 @@ def _mask(text: str, secrets: list[str], show: bool) -> str:
 
 def describe(kind, path, old, new, old_mode, new_mode, hosts, secrets, show) -> list[str]:
     if kind == "added":
+        if new_mode == LINK:
+            return [f"new symbolic link -> {new.decode()}"]
         return [f"new file, mode {new_mode:04o}, {len(new)} bytes"]
     if kind == "removed":
         return ["no longer built"]
+    if LINK in (old_mode, new_mode):
+        def what(data, mode):
+            return f"symbolic link -> {data.decode('utf-8', 'replace')}" if mode == LINK else f"file, mode {mode:04o}"
+        return [f"{what(old, old_mode)} -> {what(new, new_mode)}"]
     details = []
     if old_mode != new_mode:
         details.append(f"mode {old_mode:04o} -> {new_mode:04o}")

@@ -49,11 +49,14 @@ def explain(compiled, host: str, path: str, show_secrets: bool = False) -> str:
     art, data = find(compiled, host, path)
     import hashlib
 
-    lines = [
-        f"{art.path} on {host}",
-        f"  template   templates/{art.template}",
-        f"  mode       {art.mode:04o}",
-        f"  sha256     {hashlib.sha256(data).hexdigest()}  ({len(data)} bytes)",
+    if art.link_target is not None:
+        what = [f"{art.path} on {host}", f"  symlink    -> {art.link_target}"]
+    else:
+        what = [f"{art.path} on {host}",
+                f"  template   templates/{art.template}",
+                f"  mode       {art.mode:04o}",
+                f"  sha256     {hashlib.sha256(data).hexdigest()}  ({len(data)} bytes)"]
+    lines = what + [
         f"  hosts      {fold(list(art.hosts))}  ({len(art.hosts)} host{'s' if len(art.hosts) != 1 else ''} get this file)",
     ]
     site_keys = [s[len("site "):] for s in art.sources if s.startswith("site ")]

@@ -25,7 +25,7 @@ DEFAULTS = {"tool": "pdcp", "command": None, "exec_command": None, "options": []
 @dataclass(frozen=True)
 class Command:
     argv: list[str]
-    what: str          # copy, remove
+    what: str          # copy, link, remove
 
     def __str__(self) -> str:
         return shlex.join(self.argv)
@@ -68,6 +68,10 @@ def plan_push(out: Path, cfg: dict, prune: bool) -> tuple[list[Command], list[tu
 
     commands = []
     for entry in manifest["files"]:
+        if entry.get("type") == "symlink":
+            commands.append(Command(exec_command(cfg, entry["hosts"], ["ln", "-sfn", entry["target"], entry["path"]]),
+                                    "link"))
+            continue
         first = sorted(NodeSet(entry["hosts"]), key=natural_key)[0]
         source = out / first / entry["path"].lstrip("/")
         commands.append(Command(copy_command(cfg, entry["hosts"], source, entry["path"]), "copy"))

@@ -314,6 +314,8 @@ SITE_CASES = [
                                             'comment: "for managing Cisco switches\\n/bin/rm -rf /"'), "HA107",
                       key="management.services[8].comment", anchor='comment: "for managing Cisco switches\\n'),
                  id="HA107-comment-two-lines"),
+    pytest.param(Case(lambda ex: ex.after("  stratum: 10", "\nhosts:\n  path: /etc/../../../../escaped"), "HA110",
+                      key="hosts.path", anchor="path: /etc/../"), id="HA110-hosts-path-dotdot"),
     # ---- HA3xx: the management pair, from the site spec
     pytest.param(Case(lambda ex: ex.replace("cluster_name: ns_mngt", "cluster_name: ns_mngt_abcdefgh"), "HA305",
                       key="management.cluster_name", anchor="cluster_name: ns_mngt_abcdefgh"),
@@ -481,7 +483,7 @@ DB_CASES = [
                                   ex.drop("node_port", node_id=14, network_id=2)), "HA307",
                       where="clusterdb node[name=ns13]"), id="HA307-heartbeat-backbone-no-port"),
     pytest.param(Case(lambda ex: (ex.replace("heartbeat: admin", "heartbeat: backbone"),
-                                  ex.row("network", name="admin").update(function="xx")), "HA307",
+                                  ex.row("network", name="admin").update(function="ic")), "HA307",
                       where="clusterdb network"), id="HA307-no-admin-network"),
     pytest.param(Case(lambda ex: (ex.replace("heartbeat: admin", "heartbeat: backbone"),
                                   ex.drop("node_port", node_id=14, network_id=1), ex.drop("metaservice_port", name="ns"),

@@ -110,3 +110,18 @@ def test_host_limits_the_diff(built):
     ntp.write_text("restrict default\n")
     r = run_hagen("diff", "--site", SITE, "--against", built, "--host", "ns0")
     assert r.code == 0, r.output
+
+
+def test_symbolic_links_compare_by_target(tmp_path):
+    xena = EXAMPLES / "xena" / "site.yaml"
+    out = tmp_path / "out"
+    assert run_hagen("build", "--site", xena, "--out", out).code == 0
+    r = run_hagen("diff", "--site", xena, "--against", out)
+    assert r.code == 0, r.output
+    links = [p for p in out.resolve().rglob("lustre_failover_*") if p.is_symlink()]
+    assert links
+    links[0].unlink()
+    links[0].symlink_to("/usr/sbin/elsewhere")
+    r = run_hagen("diff", "--site", xena, "--against", out)
+    assert r.code == 1
+    assert "symbolic link -> /usr/sbin/elsewhere -> symbolic link -> /usr/sbin/lustre_failover" in r.stdout

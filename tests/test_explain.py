@@ -29,3 +29,9 @@ def test_an_unknown_file_or_host_is_a_clear_error():
     assert r.code == 2 and "HA108" in r.stderr and "/etc/ntp.conf" in r.stderr
     r = run_hagen("render", "nohost", "/etc/ntp.conf", "--site", SITE)
     assert r.code == 2 and "hosts of this build" in r.stderr
+
+
+def test_explain_a_symbolic_link():
+    r = run_hagen("explain", "xena1", "/usr/sbin/lustre_failover_xena1", "--site", EXAMPLES / "xena" / "site.yaml")
+    assert r.code == 0, r.output
+    assert "symlink    -> /usr/sbin/lustre_failover" in r.stdout

@@ -28,9 +28,12 @@ for host in nodes:
         target = os.path.join(root, host, dest.lstrip("/"))
         os.makedirs(os.path.dirname(target), exist_ok=True)
         shutil.copy2(src, target)
-    else:
-        cmd = rest[-1].replace(" /", " " + os.path.join(root, host) + "/")
-        subprocess.run(cmd, shell=True, check=True)
+    else:  # rm -f -- PATH, ln -sfn TARGET PATH: only the path on the host moves under its root
+        import shlex
+        argv = shlex.split(rest[-1])
+        argv[-1] = os.path.join(root, host, argv[-1].lstrip("/"))
+        os.makedirs(os.path.dirname(argv[-1]), exist_ok=True)
+        subprocess.run(argv, check=True)
 '''
 
 
@@ -114,3 +117,16 @@ def test_a_failing_fanout_stops_with_a_clear_message(tmp_path):
     env = dict(os.environ, PATH=f"{bindir}:{os.environ['PATH']}")
     r = run_hagen("push", "--site", SITE, "--out", out, env=env)
     assert r.code == 3 and "connection refused" in r.stderr and "Traceback" not in r.output
+
+
+def test_links_are_created_remotely_not_copied(tmp_path, fanout):
+    env, log, hosts = fanout
+    xena = EXAMPLES / "xena" / "site.yaml"
+    out = tmp_path / "out"
+    assert run_hagen("build", "--site", xena, "--out", out).code == 0
+    r = run_hagen("push", "--site", xena, "--out", out, "--dry-run")
+    assert "pdsh -w 'xena[1-2]' 'ln -sfn /usr/sbin/lustre_failover /usr/sbin/lustre_failover_xena1'" in r.stdout
+    assert not any(ln.startswith("pdcp") and "lustre_failover_" in ln for ln in r.stdout.splitlines())
+    r = run_hagen("push", "--site", xena, "--out", out, env=env)
+    assert r.code == 0, r.output
+    assert os.readlink(hosts / "xena2/usr/sbin/lustre_failover_xena1") == "/usr/sbin/lustre_failover"
