@@ -31,6 +31,8 @@ import fcntl
 import hashlib
 import json
 import os
+import posixpath
+import re
 import shutil
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -51,6 +53,7 @@ class OutFile:
     mode: int
     template: str
     link_target: str | None = None   # a symbolic link to this path; data is then the target's bytes
+    digest: str | None = None        # sha256 of data, when the caller knows it (one hash per distinct content)
 
     @property
     def is_link(self) -> bool:
@@ -58,7 +61,7 @@ class OutFile:
 
     @property
     def sha256(self) -> str:
-        return hashlib.sha256(self.data).hexdigest()
+        return self.digest or hashlib.sha256(self.data).hexdigest()
 
     @property
     def rel(self) -> str:
@@ -173,6 +176,10 @@ class OutputTree:
     # ---------------------------------------------------------------- writing
     def commit(self, files: list[OutFile]) -> EmitResult:
         """Make files the new content of out, atomically. Call with the lock held."""
+        outside = confined(files)
+        if outside:
+            raise OutputError("planned files would land outside their host's folder: nothing was written",
+                              reports=outside)
         cur = self.current()
         if self.out.exists() and not self.out.is_symlink():
             if not self.out.is_dir() or (any(self.out.iterdir()) and not (self.out / MANIFEST).exists()):
@@ -197,18 +204,18 @@ class OutputTree:
         try:
             shutil.rmtree(new, ignore_errors=True)
             new.mkdir(parents=True)
-            made_dirs = set()
+            objects: dict = {}       # (sha256, mode) -> object path: each distinct content checked once
+            by_host: dict = {}
             for f in files:
-                dest = new / f.host / f.path.lstrip("/")
-                if dest.parent not in made_dirs:
-                    dest.parent.mkdir(parents=True, exist_ok=True)
-                    made_dirs.add(dest.parent)
+                by_host.setdefault(f.host, []).append(f)
                 if f.is_link:
-                    os.symlink(f.link_target, dest)
                     continue
-                obj, fresh = self._object(f)
-                written += fresh
-                os.link(obj, dest)
+                key = (f.sha256, f.mode)
+                if key not in objects:
+                    obj, fresh = self._object(f)
+                    written += fresh
+                    objects[key] = str(obj)
+            _populate(str(new), by_host, objects)
             (new / ".hagen").mkdir()
             (new / MANIFEST).write_bytes(data)
             self._swap(gen)
@@ -279,6 +286,9 @@ class OutputTree:
         for old in self.store.glob("gen-*"):
             if old.name != keep:
                 shutil.rmtree(old, ignore_errors=True)
+        for stray in self.out.parent.glob(f".{self.out.name}.link-*"):   # a killed build's; we hold the lock
+            if stray.is_symlink():
+                stray.unlink(missing_ok=True)
         objects = self.store / "objects"
         if objects.is_dir():
             for sub in objects.iterdir():
@@ -297,6 +307,78 @@ def _differs(entry: dict | None, f: OutFile) -> bool:
     if f.is_link or entry.get("type") == "symlink":
         return entry.get("target") != f.link_target
     return entry["sha256"] != f.sha256 or entry["mode"] != f"{f.mode:04o}"
+
+
+_PLAIN_HOST = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,252}\Z")
+
+
+def confined(files: list[OutFile]) -> list:
+    """Defence in depth (the checks refuse such inputs first): an HA902 report for each file whose
+    host is not a plain name or whose path is not absolute and normalised, or lies below a
+    symbolic link (or a file) of the build, so that nothing is ever written outside OUT/<host>/."""
+    from hagen.reports import Where, error
+
+    links = {(f.host, f.path) for f in files if f.is_link}
+    planned = {(f.host, f.path) for f in files}
+    found: dict = {}            # (why, template) -> hosts
+    for f in files:
+        host, path = f.host, f.path
+        if not isinstance(host, str) or not _PLAIN_HOST.match(host):
+            why = f"host {host!r} is not a plain host name"
+        elif not isinstance(path, str) or not path.startswith("/") or path.startswith("//") or path == "/" \
+                or posixpath.normpath(path) != path or not path.isprintable():
+            why = f"path {path!r} is not a normalised absolute path"
+        else:
+            why = None
+            parent = posixpath.dirname(path)
+            while parent != "/":
+                if (host, parent) in planned:
+                    why = f"{path} lies below the {'symbolic link' if (host, parent) in links else 'file'} {parent}"
+                    break
+                parent = posixpath.dirname(parent)
+        if why:
+            found.setdefault((why, f.template), []).append(host)
+    reports = []
+    for (why, template), hosts in found.items():
+        plain = all(isinstance(h, str) and _PLAIN_HOST.match(h) for h in hosts)
+        reports.append(error("HA902", Where(host=fold(hosts) if plain else ", ".join(map(repr, hosts))),
+                             f"{why} ({template})",
+                             "this is a hagen bug if every check passed: please report it with the inputs"))
+    return reports
+
+
+def _populate(base: str, by_host: dict, objects: dict) -> None:
+    """Each host's folder: its directories and its hard links (or symlinks). The work is
+    system calls, which release the GIL: a few threads, one host at a time each."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    def one(host: str) -> None:
+        made = {base}
+        for f in by_host[host]:
+            dest = f"{base}/{host}{f.path}"
+            _makedirs(dest.rpartition("/")[0], made)
+            if f.is_link:
+                os.symlink(f.link_target, dest)
+            else:
+                os.link(objects[(f.sha256, f.mode)], dest)
+
+    hosts = list(by_host)
+    if len(hosts) < 64:
+        for host in hosts:
+            one(host)
+        return
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        for _ in pool.map(one, hosts, chunksize=64):
+            pass
+
+
+def _makedirs(path: str, made: set) -> None:
+    """os.makedirs for a tree built from scratch: each directory once, parents first."""
+    if path in made:
+        return
+    _makedirs(path.rpartition("/")[0], made)
+    os.mkdir(path)
+    made.add(path)
 
 
 def _read_pid(fd) -> str:

@@ -6,6 +6,7 @@ nothing renders twice and every command sees the same bytes.
 
 from __future__ import annotations
 
+import hashlib
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -62,6 +63,7 @@ def compile_site(site_path, tree: OutputTree, db=None, snapshot=None) -> Compile
     files: list[OutFile] = []
     problems = []
     seen: dict = {}
+    digests: dict = {}      # id(data) -> (data, sha256): the renderer hands out one bytes object per content
     for art in artifacts:
         if art.link_target is not None:
             data = art.link_target.encode()
@@ -81,8 +83,11 @@ def compile_site(site_path, tree: OutputTree, db=None, snapshot=None) -> Compile
                                       "this is a hagen bug: please report it with the inputs"))
                 continue
             seen[(host, art.path)] = art.template
+            known = digests.get(id(data))
+            if known is None:
+                known = digests[id(data)] = (data, hashlib.sha256(data).hexdigest())
             files.append(OutFile(host, art.path, data, 0o777 if art.link_target else art.mode, art.template,
-                                 art.link_target))
+                                 art.link_target, known[1]))
     if problems:
         raise InputRefused(f"{len(problems)} rendered file(s) refused: nothing was written", reports=problems)
     return Compiled(site, model, artifacts, files, warnings, source.display)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 from hagen.reports import Where, error
 
@@ -33,13 +34,18 @@ class Table:
 
     @property
     def column_names(self) -> tuple[str, ...]:
-        return tuple(c.name for c in self.columns)
+        return _column_names(self)
 
     def column(self, name: str) -> Column:
         for c in self.columns:
             if c.name == name:
                 return c
         raise KeyError(name)
+
+
+@lru_cache(maxsize=None)
+def _column_names(table: Table) -> tuple[str, ...]:
+    return tuple(c.name for c in table.columns)
 
 
 def _t(name, serial, *cols):
@@ -128,51 +134,58 @@ def _row_label(table: Table, row: dict) -> str:
     return ", ".join(f"{k}={row.get(k)}" for k in table.column_names[:2])
 
 
+# columns whose NULL means the schema's DEFAULT
+DEFAULTS = {("node", "status"): "managed", ("cluster", "actif_ha"): False,
+            ("metaservice_port", "type"): "alias", ("network", "techno"): "ethernet"}
+# the Python type a column's value has when it needs no conversion (the common case, checked first)
+_PLAIN = {"int": int, "text": str, "bool": bool, "inet": str, "cidr": str}
+
+
 def normalise(raw: dict, source: str) -> Rows:
     """Type-check raw rows ({table: [dict]}) against TABLES; raise RowProblems with every problem."""
     reports = []
     rows: Rows = {}
     for table in TABLES:
         out = []
+        specs = [(c.name, c.kind, c.nullable, DEFAULTS.get((table.name, c.name)), _PLAIN.get(c.kind),
+                  CHOICES.get((table.name, c.name))) for c in table.columns]
+        known = frozenset(table.column_names)
         for i, row in enumerate(raw.get(table.name) or []):
-            where = Where(table=table.name, row=f"#{i + 1}", file=source)
             if not isinstance(row, dict):
-                reports.append(error("HA201", where, "a row is not a mapping of column to value",
+                reports.append(error("HA201", Where(table=table.name, row=f"#{i + 1}", file=source),
+                                     "a row is not a mapping of column to value",
                                      "write each row as {column: value, ...}"))
                 continue
-            where = Where(table=table.name, row=_row_label(table, row), file=source)
-            clean = {}
-            unknown = sorted((str(k) for k in row if k not in table.column_names), key=str)
-            if unknown:
-                reports.append(error("HA201", where, f"unknown column(s) {', '.join(unknown)}",
+
+            def where(row=row):
+                return Where(table=table.name, row=_row_label(table, row), file=source)
+
+            if not known.issuperset(row):
+                unknown = sorted((str(k) for k in row if k not in known), key=str)
+                reports.append(error("HA201", where(), f"unknown column(s) {', '.join(unknown)}",
                                      f"columns of {table.name}: {', '.join(table.column_names)}"))
-            for col in table.columns:
-                value = row.get(col.name)
-                if col.name == "status" and value is None and table.name == "node":
-                    value = "managed"
-                if col.name == "actif_ha" and value is None:
-                    value = False
-                if col.name == "type" and value is None and table.name == "metaservice_port":
-                    value = "alias"
-                if col.name == "techno" and value is None:
-                    value = "ethernet"
+            clean = {}
+            for name, kind, nullable, default, plain, choices in specs:
+                value = row.get(name)
                 if value is None:
-                    if not col.nullable:
-                        reports.append(error("HA201", where, f"column {col.name} is missing or null",
-                                             f"{table.name}.{col.name} is NOT NULL in schemas/clusterdb.sql"))
-                    clean[col.name] = None
-                    continue
-                ok, value = _coerce(col.kind, value)
-                if not ok:
-                    reports.append(error("HA201", where, f"column {col.name} should be {col.kind}, not {value!r}",
-                                         f"see {table.name}.{col.name} in schemas/clusterdb.sql"))
-                    value = None
-                choices = CHOICES.get((table.name, col.name))
+                    value = default
+                    if value is None:
+                        if not nullable:
+                            reports.append(error("HA201", where(), f"column {name} is missing or null",
+                                                 f"{table.name}.{name} is NOT NULL in schemas/clusterdb.sql"))
+                        clean[name] = None
+                        continue
+                if type(value) is not plain:
+                    ok, value = _coerce(kind, value)
+                    if not ok:
+                        reports.append(error("HA201", where(), f"column {name} should be {kind}, not {value!r}",
+                                             f"see {table.name}.{name} in schemas/clusterdb.sql"))
+                        value = None
                 if choices and value is not None and value not in choices:
-                    reports.append(error("HA201", where, f"column {col.name} is {value!r}, not one of "
-                                         + ", ".join(choices), f"schemas/clusterdb.sql allows only these values"))
+                    reports.append(error("HA201", where(), f"column {name} is {value!r}, not one of "
+                                         + ", ".join(choices), "schemas/clusterdb.sql allows only these values"))
                     value = None
-                clean[col.name] = value
+                clean[name] = value
             out.append(clean)
         rows[table.name] = out
     unknown_tables = sorted(set(raw) - set(TABLE_BY_NAME))

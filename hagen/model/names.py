@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 _DIGITS = re.compile(r"(\d+)")
 
@@ -15,6 +16,7 @@ ALIAS_NAME = re.compile(r"^[A-Za-z](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9])?\Z")
 INTERFACE = re.compile(r"^[A-Za-z][A-Za-z0-9_.-]{0,14}\Z")
 
 
+@lru_cache(maxsize=1 << 16)
 def natural_key(text: str) -> tuple:
     """xena2 before xena10: digits compare as numbers."""
     parts = _DIGITS.split(text)
@@ -27,9 +29,34 @@ def natural_sorted(names) -> list:
 
 def fold(names) -> str:
     """Fold host names into a node set: xena[1-2,10]."""
-    from ClusterShell.NodeSet import NodeSet
+    return _fold(frozenset(names)) if names else ""
 
-    return str(NodeSet.fromlist(list(names))) if names else ""
+
+_ONE_INDEX = re.compile(r"([^\d]*[^\d\W]|[^\d]*[-_.])([1-9]\d*|0)\Z")
+
+
+@lru_cache(maxsize=4096)
+def _fold(names: frozenset) -> str:
+    """Many files share one host set (every compute node): fold each distinct set once.
+
+    NodeSet.fromlist parses every name, which is slow for 10,000 of them; names of one
+    prefix and one unpadded index (xena12) go into ClusterShell's RangeSet directly,
+    any other name through the parser, and NodeSet merges the two."""
+    from ClusterShell.NodeSet import NodeSet, NodeSetBase
+    from ClusterShell.RangeSet import RangeSet
+
+    ranges: dict = {}
+    others = []
+    for name in names:
+        m = _ONE_INDEX.match(name)
+        if m:
+            ranges.setdefault(m.group(1), RangeSet()).add(int(m.group(2)))
+        else:
+            others.append(name)
+    nodeset = NodeSet.fromlist(sorted(others))
+    for prefix, rangeset in sorted(ranges.items()):
+        nodeset.update(NodeSet(NodeSetBase(prefix + "%s", rangeset)))
+    return str(nodeset)
 
 
 def is_hostname(name: str) -> bool:
