@@ -114,7 +114,8 @@ def build(site: Path = SITE, out: Path = OUT, db: Optional[str] = DB, snapshot: 
 
     def body():
         compiled, result = run_build(site, out, db, str(snapshot) if snapshot else None)
-        _print_reports(compiled.warnings, quiet)
+        if compiled is not None:
+            _print_reports(compiled.warnings, quiet)
         if quiet:
             return
         if result.noop:
@@ -185,14 +186,21 @@ def diff(site: Path = SITE, against: Path = typer.Option(Path("out"), "--against
         raise typer.Exit(2)
     try:
         only = _host_filter(host)
-        compiled = compile_site(site, OutputTree(against), db, str(snapshot) if snapshot else None)
-        files = [f for f in compiled.files if only is None or f.host in only]
-        result = diff_tree(files, against, secrets_of(compiled), show_secrets)
+        hosts = _unchanged_since_built(site, against, db, snapshot)
+        if hosts is not None:      # built from these very inputs, and intact: nothing to compile
+            from hagen.diff import DiffResult
+
+            compiled, result = None, DiffResult(str(against), len(hosts if only is None else hosts & only), [])
+        else:
+            compiled = compile_site(site, OutputTree(against), db, str(snapshot) if snapshot else None)
+            files = [f for f in compiled.files if only is None or f.host in only]
+            result = diff_tree(files, against, secrets_of(compiled), show_secrets)
     except HagenError as exc:
         for line in describe(exc):
             _say(line, err=True)
         raise typer.Exit(2)
-    _print_reports(compiled.warnings, quiet=True)
+    if compiled is not None:
+        _print_reports(compiled.warnings, quiet=True)
     if output_format == "json":
         _say(json.dumps(result.to_json(), indent=1))
     else:
@@ -204,6 +212,27 @@ def diff(site: Path = SITE, against: Path = typer.Option(Path("out"), "--against
             for line in change.details:
                 _say(f"    {line}")
     raise typer.Exit(1 if result.changes else 0)
+
+
+def _unchanged_since_built(site, against, db, snapshot):
+    """diff's fast path: the hosts of the tree when it was built from byte-identical inputs
+    and no file of it changed since; None otherwise."""
+    from ClusterShell.NodeSet import NodeSet
+
+    from hagen.emit import OutputTree
+    from hagen.load.site import load_site
+    from hagen.load.source import choose_source
+    from hagen.pipeline import input_fingerprint
+
+    tree = OutputTree(against)
+    recorded = tree.built_from()
+    if recorded is None:
+        return None
+    spec = load_site(site)
+    if input_fingerprint(spec, choose_source(db, str(snapshot) if snapshot else None, spec)) != recorded \
+            or not tree.intact():
+        return None
+    return set(NodeSet(tree.manifest()["hosts"]))
 
 
 @app.command()

@@ -148,6 +148,74 @@ class OutputTree:
         except (OSError, ValueError):
             return None
 
+    # ---------------------------------------------------------------- inputs of the current tree
+    def _inputs_record(self) -> dict | None:
+        cur = self.current()
+        try:
+            record = json.loads((self.store / "inputs.json").read_text())
+        except (OSError, ValueError):
+            return None
+        if cur is None or not self.out.is_symlink() or record.get("generation") != cur.name:
+            return None
+        return record
+
+    def built_from(self) -> str | None:
+        """The input fingerprint the current generation was built from (see hagen.pipeline)."""
+        record = self._inputs_record()
+        return record.get("fingerprint") if record else None
+
+    def remember_inputs(self, fingerprint: str | None) -> None:
+        cur = self.current()
+        path = self.store / "inputs.json"
+        if fingerprint is None or cur is None:
+            path.unlink(missing_ok=True)
+            return
+        objects = {}
+        for entry in (self.manifest() or {}).get("files", []):
+            if entry.get("type") != "symlink":
+                key = f"{entry['sha256']}-{entry['mode']}"
+                st = os.stat(self.store / "objects" / entry["sha256"][:2] / key)
+                objects[key] = [st.st_ino, st.st_size, st.st_mtime_ns]
+        tmp = path.with_name(f"inputs.json.tmp{os.getpid()}")
+        tmp.write_text(json.dumps({"generation": cur.name, "fingerprint": fingerprint, "objects": objects}) + "\n")
+        os.replace(tmp, path)
+
+    def intact(self) -> bool:
+        """Every file of the manifest is still the object it was linked to (or the link it was),
+        and no object changed since it was recorded (an edit in place changes its mtime)."""
+        from ClusterShell.NodeSet import NodeSet
+
+        cur, manifest, record = self.current(), self.manifest(), self._inputs_record()
+        if cur is None or manifest is None or record is None:
+            return False
+        recorded = record.get("objects", {})
+        base = str(cur)
+        for entry in manifest["files"]:
+            hosts = NodeSet(entry["hosts"])
+            if entry.get("type") == "symlink":
+                for host in hosts:
+                    try:
+                        if os.readlink(f"{base}/{host}{entry['path']}") != entry["target"]:
+                            return False
+                    except OSError:
+                        return False
+                continue
+            key = f"{entry['sha256']}-{entry['mode']}"
+            try:
+                obj = os.stat(self.store / "objects" / entry["sha256"][:2] / key)
+            except OSError:
+                return False
+            if [obj.st_ino, obj.st_size, obj.st_mtime_ns] != recorded.get(key):
+                return False
+            for host in hosts:
+                try:
+                    st = os.stat(f"{base}/{host}{entry['path']}")
+                except OSError:
+                    return False
+                if st.st_ino != obj.st_ino:
+                    return False
+        return True
+
     # ---------------------------------------------------------------- locking
     @contextmanager
     def lock(self):
@@ -248,6 +316,9 @@ class OutputTree:
         return obj, 1
 
     def _intact(self, tree: Path, files: list[OutFile]) -> bool:
+        """The tree holds exactly files: links to their objects, and each object still holds
+        its content (an edit in place keeps the inode, so the bytes are checked, once each)."""
+        checked: dict = {}
         for f in files:
             if f.is_link:
                 try:
@@ -260,12 +331,18 @@ class OutputTree:
                 st = os.stat(tree / f.host / f.path.lstrip("/"))
             except OSError:
                 return False
-            obj = self.store / "objects" / f.sha256[:2] / f"{f.sha256}-{f.mode:04o}"
-            try:
-                ost = os.stat(obj)
-            except OSError:
-                return False
-            if st.st_ino != ost.st_ino or st.st_size != len(f.data):
+            key = (f.sha256, f.mode)
+            ino = checked.get(key)
+            if ino is None:
+                obj = self.store / "objects" / f.sha256[:2] / f"{f.sha256}-{f.mode:04o}"
+                try:
+                    ost = os.stat(obj)
+                    if ost.st_size != len(f.data) or hashlib.sha256(obj.read_bytes()).hexdigest() != f.sha256:
+                        return False
+                except OSError:
+                    return False
+                ino = checked[key] = ost.st_ino
+            if st.st_ino != ino:
                 return False
         return True
 

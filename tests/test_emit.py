@@ -148,3 +148,33 @@ def test_manifest_is_deterministic(tmp_path):
     build(SITE, tmp_path / "a")
     build(SITE, tmp_path / "b")
     assert (tmp_path / "a/.hagen/manifest.json").read_bytes() == (tmp_path / "b/.hagen/manifest.json").read_bytes()
+
+
+def test_unchanged_inputs_are_recognised_without_compiling(tmp_path):
+    out = tmp_path / "out"
+    build(SITE, out)
+    compiled, result = build(SITE, out)
+    assert compiled is None and result.noop and result.files > 0
+
+
+def test_a_same_size_edit_in_place_is_still_seen(tmp_path):
+    out = tmp_path / "out"
+    build(SITE, out)
+    ntp = out / "ns0/etc/ntp.conf"
+    good = ntp.read_bytes()
+    with open(ntp, "r+b") as f:          # same inode, same size: only the mtime and bytes tell
+        f.write(b"X")
+    compiled, result = build(SITE, out)
+    assert compiled is not None and not result.noop
+    assert (out / "ns0/etc/ntp.conf").read_bytes() == good
+
+
+def test_a_changed_input_compiles_again(tmp_path, example_copy):
+    out = tmp_path / "out"
+    build(SITE, out)
+    folder = example_copy("bas5-guide")
+    compiled, result = build(folder / "site.yaml", out)   # same bytes, other folder: same fingerprint
+    assert compiled is None and result.noop
+    (folder / "fence-password").write_text("another\n")
+    compiled, result = build(folder / "site.yaml", out)
+    assert compiled is not None and result.changed == 2     # cluster.conf on both nodes
