@@ -101,6 +101,8 @@ def _run(fn):
 
 @app.command()
 def build(site: Path = SITE, out: Path = OUT, db: Optional[str] = DB, snapshot: Optional[Path] = SNAPSHOT,
+          host: Optional[str] = typer.Option(None, "--host", "-w", help="Rebuild only these hosts (a node set: "
+                                             "ns[0,13]); every other host keeps its files.", metavar="NODESET"),
           quiet: bool = QUIET):
     """Check the inputs and write every artifact into OUT, atomically.
 
@@ -113,7 +115,7 @@ def build(site: Path = SITE, out: Path = OUT, db: Optional[str] = DB, snapshot: 
     from hagen.pipeline import build as run_build
 
     def body():
-        compiled, result = run_build(site, out, db, str(snapshot) if snapshot else None)
+        compiled, result = run_build(site, out, db, str(snapshot) if snapshot else None, _host_filter(host))
         if compiled is not None:
             _print_reports(compiled.warnings, quiet)
         if quiet:

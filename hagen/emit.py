@@ -242,8 +242,13 @@ class OutputTree:
             os.close(fd)
 
     # ---------------------------------------------------------------- writing
-    def commit(self, files: list[OutFile]) -> EmitResult:
-        """Make files the new content of out, atomically. Call with the lock held."""
+    def commit(self, files: list[OutFile], keep_others: bool = False) -> EmitResult:
+        """Make files the new content of out, atomically. Call with the lock held.
+
+        keep_others: files is a build limited to some hosts (--host); every other host
+        keeps what the current tree gives it."""
+        if keep_others:
+            files = files + self._carried({f.host for f in files})
         outside = confined(files)
         if outside:
             raise OutputError("planned files would land outside their host's folder: nothing was written",
@@ -293,6 +298,30 @@ class OutputTree:
                               hint="check free space and permissions; the previous tree is untouched")
         self._collect(gen)
         return EmitResult(len(files), hosts, changed, removed, written, gen, False)
+
+    def _carried(self, rebuilt: set) -> list[OutFile]:
+        """The current tree's files of the hosts not rebuilt, from its manifest and objects."""
+        from ClusterShell.NodeSet import NodeSet
+
+        out, contents = [], {}
+        for entry in (self.manifest() or {}).get("files", []):
+            hosts = [h for h in NodeSet(entry["hosts"]) if h not in rebuilt]
+            if not hosts:
+                continue
+            if entry.get("type") == "symlink":
+                out += [OutFile(h, entry["path"], entry["target"].encode(), 0o777, entry.get("template", "symlink"),
+                                entry["target"]) for h in hosts]
+                continue
+            key = f"{entry['sha256']}-{entry['mode']}"
+            if key not in contents:
+                try:
+                    contents[key] = (self.store / "objects" / entry["sha256"][:2] / key).read_bytes()
+                except OSError as exc:
+                    raise OutputError(f"the current tree lacks the object of {entry['path']}: {exc.strerror}",
+                                      hint="build every host once without --host")
+            out += [OutFile(h, entry["path"], contents[key], int(entry["mode"], 8), entry["template"],
+                            digest=entry["sha256"]) for h in hosts]
+        return out
 
     def _object(self, f: OutFile) -> tuple[Path, int]:
         sha = f.sha256

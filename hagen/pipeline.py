@@ -50,8 +50,9 @@ def load_and_check(site_path, db=None, snapshot=None):
     return site, model, warnings, source
 
 
-def compile_site(site_path, tree: OutputTree, db=None, snapshot=None) -> Compiled:
-    """Everything a build would write, rendered and validated, against tree's current content."""
+def compile_site(site_path, tree: OutputTree, db=None, snapshot=None, hosts: set | None = None) -> Compiled:
+    """Everything a build would write, rendered and validated, against tree's current content;
+    with hosts, only what those hosts get."""
     from hagen.load.secrets import read_fence_password
     from hagen.plan import plan_all
     from hagen.render import Renderer
@@ -60,6 +61,8 @@ def compile_site(site_path, tree: OutputTree, db=None, snapshot=None) -> Compile
     site, model, warnings, source = load_and_check(site_path, db, snapshot)
     secret, _ = read_fence_password(site)
     artifacts = plan_all(model, site, secret)
+    if hosts is not None:
+        artifacts = _only(artifacts, hosts)
     renderer = Renderer()
     files: list[OutFile] = []
     problems = []
@@ -92,6 +95,28 @@ def compile_site(site_path, tree: OutputTree, db=None, snapshot=None) -> Compile
     if problems:
         raise InputRefused(f"{len(problems)} rendered file(s) refused: nothing was written", reports=problems)
     return Compiled(site, model, artifacts, files, warnings, source.display)
+
+
+def _only(artifacts, hosts: set) -> list:
+    """The artifacts restricted to some hosts. A cluster.conf is never split: its cell's
+    nodes must agree on it, so a selection holding one node of a cell and not the other
+    is refused."""
+    from dataclasses import replace
+
+    kept, split = [], []
+    for art in artifacts:
+        chosen = tuple(h for h in art.hosts if h in hosts)
+        if not chosen:
+            continue
+        if art.versioned and len(chosen) != len(art.hosts):
+            split.append(error("HA110", Where(host=",".join(art.hosts)),
+                               f"--host takes {', '.join(chosen)} but not the other nodes that share {art.path}",
+                               "add every node of the cell to --host, or build without it"))
+            continue
+        kept.append(art if len(chosen) == len(art.hosts) else replace(art, hosts=chosen))
+    if split:
+        raise InputRefused("--host would split a cell's cluster.conf: nothing was written", reports=split)
+    return kept
 
 
 def _versioned(renderer, art, tree: OutputTree) -> bytes:
@@ -168,7 +193,7 @@ def _secret_sources(node) -> list:
     return found
 
 
-def build(site_path, out="out", db=None, snapshot=None) -> tuple[Compiled | None, EmitResult]:
+def build(site_path, out="out", db=None, snapshot=None, hosts: set | None = None) -> tuple[Compiled | None, EmitResult]:
     """Build into out. Returns (None, a no-op result) when the inputs are byte for byte
     those of the current tree and the tree is intact: nothing is read further, nothing written."""
     from hagen.load.site import load_site
@@ -177,7 +202,7 @@ def build(site_path, out="out", db=None, snapshot=None) -> tuple[Compiled | None
     tree = OutputTree(Path(out))
     with tree.lock():
         site = load_site(site_path)
-        fingerprint = input_fingerprint(site, choose_source(db, snapshot, site))
+        fingerprint = None if hosts is not None else input_fingerprint(site, choose_source(db, snapshot, site))
         if fingerprint is not None and tree.built_from() == fingerprint and tree.intact():
             manifest = tree.manifest()
             hosts = set()
@@ -189,7 +214,7 @@ def build(site_path, out="out", db=None, snapshot=None) -> tuple[Compiled | None
                 hosts.update(names)
                 count += len(names)
             return None, EmitResult(count, len(hosts), 0, 0, 0, tree.current().name, True)
-        compiled = compile_site(site_path, tree, db, snapshot)
-        result = tree.commit(compiled.files)
+        compiled = compile_site(site_path, tree, db, snapshot, hosts)
+        result = tree.commit(compiled.files, keep_others=hosts is not None)
         tree.remember_inputs(fingerprint)
     return compiled, result

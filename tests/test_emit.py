@@ -178,3 +178,30 @@ def test_a_changed_input_compiles_again(tmp_path, example_copy):
     (folder / "fence-password").write_text("another\n")
     compiled, result = build(folder / "site.yaml", out)
     assert compiled is not None and result.changed == 2     # cluster.conf on both nodes
+
+
+def test_host_limits_a_build_and_the_other_hosts_keep_their_files(tmp_path, example_copy):
+    out = tmp_path / "out"
+    build(SITE, out)
+    before = tree_state(out)
+    folder = example_copy("bas5-guide")
+    with open(folder / "site.yaml", "a") as f:
+        f.write("\nhosts:\n  extra:\n    - {address: 10.9.9.9, names: [gateway]}\n")
+    _, result = build(folder / "site.yaml", out, hosts={"ns0", "ns13"})
+    after = tree_state(out)
+    assert b"gateway" in after["ns0/etc/hosts"][0] and b"gateway" in after["ns13/etc/hosts"][0]
+    assert after["ns1/etc/hosts"] == before["ns1/etc/hosts"]        # not rebuilt: kept as it was
+    assert set(after) == set(before)
+    assert result.changed == 2
+
+
+def test_host_never_splits_a_cells_cluster_conf(tmp_path):
+    from hagen.errors import InputRefused
+
+    out = tmp_path / "out"
+    build(SITE, out)
+    before = tree_state(out)
+    with pytest.raises(InputRefused) as info:
+        build(SITE, out, hosts={"ns13"})
+    assert info.value.reports[0].code == "HA110"
+    assert tree_state(out) == before
