@@ -109,7 +109,7 @@ def _only(artifacts, hosts: set) -> list:
         if not chosen:
             continue
         if art.versioned and len(chosen) != len(art.hosts):
-            split.append(error("HA110", Where(host=",".join(art.hosts)),
+            split.append(error("HA111", Where(host=",".join(art.hosts)),
                                f"--host takes {', '.join(chosen)} but not the other nodes that share {art.path}",
                                "add every node of the cell to --host, or build without it"))
             continue

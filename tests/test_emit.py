@@ -203,5 +203,5 @@ def test_host_never_splits_a_cells_cluster_conf(tmp_path):
     before = tree_state(out)
     with pytest.raises(InputRefused) as info:
         build(SITE, out, hosts={"ns13"})
-    assert info.value.reports[0].code == "HA110"
+    assert info.value.reports[0].code == "HA111"
     assert tree_state(out) == before
