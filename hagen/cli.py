@@ -44,6 +44,7 @@ DB = typer.Option(None, "--db", help="Read the ClusterDB from PostgreSQL: a libp
 SNAPSHOT = typer.Option(None, "--snapshot", help="Read the ClusterDB rows from a snapshot file (YAML or JSON) "
                         "instead. Not with --db.", metavar="FILE")
 QUIET = typer.Option(False, "--quiet", "-q", help="Print errors only.")
+VERBOSE = typer.Option(False, "--verbose", "-v", help="Also print how long each stage took.")
 
 
 def _version(value: bool):
@@ -103,7 +104,7 @@ def _run(fn):
 def build(site: Path = SITE, out: Path = OUT, db: Optional[str] = DB, snapshot: Optional[Path] = SNAPSHOT,
           host: Optional[str] = typer.Option(None, "--host", "-w", help="Rebuild only these hosts (a node set: "
                                              "ns[0,13]); every other host keeps its files.", metavar="NODESET"),
-          quiet: bool = QUIET):
+          quiet: bool = QUIET, verbose: bool = VERBOSE):
     """Check the inputs and write every artifact into OUT, atomically.
 
     Nothing in OUT changes unless every check passes and every file renders and
@@ -115,7 +116,10 @@ def build(site: Path = SITE, out: Path = OUT, db: Optional[str] = DB, snapshot: 
     from hagen.pipeline import build as run_build
 
     def body():
-        compiled, result = run_build(site, out, db, str(snapshot) if snapshot else None, _host_filter(host))
+        from hagen.progress import Progress
+
+        compiled, result = run_build(site, out, db, str(snapshot) if snapshot else None, _host_filter(host),
+                                     Progress(show=not quiet, verbose=verbose and not quiet))
         if compiled is not None:
             _print_reports(compiled.warnings, quiet)
         if quiet:

@@ -257,7 +257,7 @@ class OutputTree:
         if self.out.exists() and not self.out.is_symlink():
             if not self.out.is_dir() or (any(self.out.iterdir()) and not (self.out / MANIFEST).exists()):
                 raise OutputError(f"{self.out} exists and is not a hagen output tree",
-                                  hint=f"move it away, or choose another --out")
+                                  hint="move it away, or choose another --out")
         manifest = manifest_of(files)
         data = manifest_bytes(manifest)
         previous = self.manifest() or {}

@@ -29,19 +29,23 @@ class Compiled:
     source: str = ""
 
 
-def load_and_check(site_path, db=None, snapshot=None):
+def load_and_check(site_path, db=None, snapshot=None, progress=None):
     """Site spec and ClusterDB read, model built, every check run. Raises InputRefused on errors."""
+    from hagen.progress import QUIET
     from hagen.check import run_checks
     from hagen.load.site import load_site
     from hagen.load.source import choose_source, read_source
     from hagen.model.build import build_model
 
-    site = load_site(site_path)
-    source = choose_source(db, snapshot, site)
-    rows = read_source(source)
-    model, reports = build_model(rows)
-    if not any(r.severity is Severity.ERROR for r in reports):
-        reports += run_checks(model, site)
+    progress = progress or QUIET
+    with progress.stage("reading the site spec and the ClusterDB"):
+        site = load_site(site_path)
+        source = choose_source(db, snapshot, site)
+        rows = read_source(source)
+    with progress.stage("checking"):
+        model, reports = build_model(rows)
+        if not any(r.severity is Severity.ERROR for r in reports):
+            reports += run_checks(model, site)
     errors = [r for r in reports if r.severity is Severity.ERROR]
     warnings = [r for r in reports if r.severity is Severity.WARNING]
     if errors:
@@ -50,15 +54,24 @@ def load_and_check(site_path, db=None, snapshot=None):
     return site, model, warnings, source
 
 
-def compile_site(site_path, tree: OutputTree, db=None, snapshot=None, hosts: set | None = None) -> Compiled:
+def compile_site(site_path, tree: OutputTree, db=None, snapshot=None, hosts: set | None = None,
+                 progress=None) -> Compiled:
     """Everything a build would write, rendered and validated, against tree's current content;
     with hosts, only what those hosts get."""
+    from hagen.progress import QUIET
+
+    progress = progress or QUIET
+    site, model, warnings, source = load_and_check(site_path, db, snapshot, progress)
+    with progress.stage("planning and rendering"):
+        return _compile(site, model, warnings, source, tree, hosts)
+
+
+def _compile(site, model, warnings, source, tree, hosts) -> Compiled:
     from hagen.load.secrets import read_fence_password
     from hagen.plan import plan_all
     from hagen.render import Renderer
     from hagen.render.validate import validate
 
-    site, model, warnings, source = load_and_check(site_path, db, snapshot)
     secret, _ = read_fence_password(site)
     artifacts = plan_all(model, site, secret)
     if hosts is not None:
@@ -193,7 +206,8 @@ def _secret_sources(node) -> list:
     return found
 
 
-def build(site_path, out="out", db=None, snapshot=None, hosts: set | None = None) -> tuple[Compiled | None, EmitResult]:
+def build(site_path, out="out", db=None, snapshot=None, hosts: set | None = None,
+          progress=None) -> tuple[Compiled | None, EmitResult]:
     """Build into out. Returns (None, a no-op result) when the inputs are byte for byte
     those of the current tree and the tree is intact: nothing is read further, nothing written."""
     from hagen.load.site import load_site
@@ -214,7 +228,11 @@ def build(site_path, out="out", db=None, snapshot=None, hosts: set | None = None
                 hosts.update(names)
                 count += len(names)
             return None, EmitResult(count, len(hosts), 0, 0, 0, tree.current().name, True)
-        compiled = compile_site(site_path, tree, db, snapshot, hosts)
-        result = tree.commit(compiled.files, keep_others=hosts is not None)
-        tree.remember_inputs(fingerprint)
+        from hagen.progress import QUIET
+
+        progress = progress or QUIET
+        compiled = compile_site(site_path, tree, db, snapshot, hosts, progress)
+        with progress.stage("writing the output tree"):
+            result = tree.commit(compiled.files, keep_others=hosts is not None)
+            tree.remember_inputs(fingerprint)
     return compiled, result

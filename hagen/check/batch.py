@@ -179,7 +179,7 @@ def _group(site, group) -> list:
         out.append(error("HA808", site.where("management", "optional_groups", group),
                          f"management.optional_groups.{group} is false, but the batch coupling "
                          f"{coupling_text(site)} needs the {group} service lines",
-                         f"guide 2.3.2, 10.2.3: remove the key (the batch choice switches the group on) or set it true"))
+                         "guide 2.3.2, 10.2.3: remove the key (the batch choice switches the group on) or set it true"))
     listed = any(isinstance(e, dict) and e.get("group") == group
                  for e in site.get("management", "services", default=[]) or [])
     if not listed:

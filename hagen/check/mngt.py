@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 from hagen.load.secrets import read_fence_password
-from hagen.model.mngt import management_cell, management_pair
+from hagen.model.mngt import management_cell
 from hagen.model.services import services, stop_lines
 from hagen.reports import Where, error, warning
 
