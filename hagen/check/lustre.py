@@ -5,17 +5,18 @@ from __future__ import annotations
 import posixpath
 import re
 
+from hagen.check.cells import io_pair
 from hagen.load.secrets import read_fence_password
 from hagen.model.iocell import fencing_section, management_nodes
 from hagen.model.lustre import added_links, mgs_hosts
 from hagen.model.mngt import management_cell, management_pair
 from hagen.reports import Where, error, warning
 
-TARGET_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]*$")   # a name lustre_util's selectors read as a regex
-DEVICE = re.compile(r"^/dev/[A-Za-z0-9_.:/+-]+$")
-FS_NAME = re.compile(r"^[A-Za-z0-9_-]{1,8}$")               # mkfs.lustre --fsname: at most 8 characters
-ONE_LINE = re.compile(r"^[^\n\r\x00]*$")
-SUDOERS_D_NAME = re.compile(r"^[^.]*[^~]$")                  # sudo's #includedir skips names with '.' or ending '~'
+TARGET_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]*\Z")   # a name lustre_util's selectors read as a regex
+DEVICE = re.compile(r"^/dev/[A-Za-z0-9_.:/+-]+\Z")
+FS_NAME = re.compile(r"^[A-Za-z0-9_-]{1,8}\Z")               # mkfs.lustre --fsname: at most 8 characters
+ONE_LINE = re.compile(r"^[^\n\r\x00]*\Z")
+SUDOERS_D_NAME = re.compile(r"^[^.]*[^~]\Z")                  # sudo's #includedir skips names with '.' or ending '~'
 
 
 def check(model, site) -> list:
@@ -41,27 +42,10 @@ def _cells(model, site) -> list:
     admin = model.role_network("admin")
     cells = model.cells_of_type("lustre")
     for cell in cells:
-        if len(cell.nodes) != 2:
-            reports.append(error("HA600", Where(table="da_iocell_component", row=f"iocell={cell.name}"),
-                                 f"Lustre cell {cell.name} holds {len(cell.nodes)} node(s)"
-                                 + (f" ({', '.join(cell.nodes)})" if cell.nodes else "") + ", not 2",
-                                 "an I/O cell is two nodes sharing disk arrays (5.3): add or remove "
-                                 "da_iocell_component rows"))
+        reports += io_pair(model, cell, "Lustre", "HA600", "HA601", "5.3")
         for name in cell.nodes:
             node = model.node(name)
             where = Where(table="node", row=f"name={name}")
-            ctl = node.controller
-            if ctl is None:
-                reports.append(error("HA601", where, f"Lustre node {name} has no fencing controller",
-                                     "set node.hwmanager_id to its BMC: the peer powers it off before taking "
-                                     "over its targets (5.3)"))
-            elif ctl.type != "bmc":
-                reports.append(error("HA601", Where(table="hwmanager", row=f"name={ctl.name}"),
-                                     f"Lustre node {name} is fenced by {ctl.type} {ctl.name}, not a BMC",
-                                     "I/O nodes are fenced through their BMC (fence_ipmilan): give the node its BMC"))
-            elif ctl.address is None:
-                reports.append(error("HA601", Where(table="hwmanager", row=f"name={ctl.name}"),
-                                     f"BMC {ctl.name} of {name} has no address", "add its hwmanager_port row"))
             if admin is None or node.port_on(admin.name) is None:
                 reports.append(error("HA614", where,
                                      f"Lustre node {name} has no address on the admin network, its heartbeat",

@@ -4,17 +4,18 @@ from __future__ import annotations
 
 import re
 
+from hagen.check.cells import io_pair
 from hagen.load.secrets import read_fence_password
 from hagen.model.iocell import fencing_section, management_nodes
 from hagen.model.mngt import management_cell
 from hagen.model.nfs import expand_nodes, exports, nfs_cells
 from hagen.reports import Where, error, warning
 
-DEVICE = re.compile(r"^/dev/[A-Za-z0-9_.:/+-]+$")
-PATH = re.compile(r"^/[A-Za-z0-9_.+/-]*$")
+DEVICE = re.compile(r"^/dev/[A-Za-z0-9_.:/+-]+\Z")
+PATH = re.compile(r"^/[A-Za-z0-9_.+/-]*\Z")
 # exports(5): a client is a host, a wildcard, a network or a netgroup; options are words
-EXPORT_CLIENT = re.compile(r"^[A-Za-z0-9_.*?@/:\[\]-]+$")
-EXPORT_OPTION = re.compile(r"^[A-Za-z0-9_]+(=[A-Za-z0-9_:/.@-]+)?$")
+EXPORT_CLIENT = re.compile(r"^[A-Za-z0-9_.*?@/:\[\]-]+\Z")
+EXPORT_OPTION = re.compile(r"^[A-Za-z0-9_]+(=[A-Za-z0-9_:/.@-]+)?\Z")
 LUSTRE_FTYPES = {"mds", "oss"}
 
 
@@ -72,12 +73,7 @@ def _cells(model, site, cells) -> list:
     roles = _lustre_roles(model)
     for cell in cells:
         where_cell = Where(table="da_iocell", row=f"name={cell.name}")
-        if len(cell.nodes) != 2:
-            reports.append(error("HA700", Where(table="da_iocell_component", row=f"iocell={cell.name}"),
-                                 f"NFS cell {cell.name} holds {len(cell.nodes)} node(s)"
-                                 + (f" ({', '.join(cell.nodes)})" if cell.nodes else "") + ", not 2",
-                                 "an I/O cell is two nodes sharing a disk array (8.1): add or remove "
-                                 "da_iocell_component rows"))
+        reports += io_pair(model, cell, "NFS", "HA700", "HA701", "8.1")
         if not cell.quorum_device:
             reports.append(error("HA702", where_cell, f"NFS cell {cell.name} has no quorum device",
                                  "8.3.3: the quorum disk keeps the two nodes from a fencing race when the heartbeat "
@@ -85,17 +81,6 @@ def _cells(model, site, cells) -> list:
         for name in cell.nodes:
             node = model.node(name)
             where = Where(table="node", row=f"name={name}")
-            ctl = node.controller
-            if ctl is None:
-                reports.append(error("HA701", where, f"NFS node {name} has no fencing controller",
-                                     "set node.hwmanager_id to its BMC: the peer powers it off before taking over (8.1)"))
-            elif ctl.type != "bmc":
-                reports.append(error("HA701", Where(table="hwmanager", row=f"name={ctl.name}"),
-                                     f"NFS node {name} is fenced by {ctl.type} {ctl.name}, not a BMC",
-                                     "I/O nodes are fenced through their BMC (fence_ipmilan): give the node its BMC"))
-            elif ctl.address is None:
-                reports.append(error("HA701", Where(table="hwmanager", row=f"name={ctl.name}"),
-                                     f"BMC {ctl.name} of {name} has no address", "add its hwmanager_port row"))
             if hb_net is None:
                 reports.append(error("HA709", site.where("nfs", "heartbeat"),
                                      f"the ClusterDB has no {heartbeat} network for the NFS heartbeat",
@@ -214,7 +199,7 @@ def _clients(model, site) -> list:
             if mp not in served:
                 reports.append(error("HA710", site.where(*key, "mounts", j), f"no export serves {mp}",
                                      "exported mount points: " + (", ".join(sorted(served)) or "none")))
-        if not re.match(r"^[A-Za-z0-9_=,.:-]+$", group.get("options", "defaults")):
+        if not re.match(r"^[A-Za-z0-9_=,.:-]+\Z", group.get("options", "defaults")):
             reports.append(error("HA711", site.where(*key, "options"),
                                  f"fstab options {group.get('options')!r} hold a blank or an odd character",
                                  "one comma-separated word list, e.g. defaults"))
