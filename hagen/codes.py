@@ -17,14 +17,17 @@ CODES: dict[str, str] = {
     # site spec and command line
     "HA100": "the site spec is not valid YAML",
     "HA101": "the site spec does not follow schemas/site.schema.json",
-    "HA102": "a file the site spec names (snapshot, secret) is missing or unreadable",
+    "HA102": "a file the site spec names (snapshot, secret) is missing or unreadable, or a secret file's first "
+             "line is empty or holds a control character",
     "HA103": "a secret file can be read by other users (warning)",
-    "HA104": "the environment variable holding a secret is unset or empty",
+    "HA104": "the environment variable holding a secret is unset or empty, or holds a control character",
     "HA105": "no ClusterDB source: give --db, --snapshot, or clusterdb in the site spec",
     "HA106": "--db and --snapshot were given together",
     "HA107": "a value the site spec gives could break the grammar of the file it goes to",
     "HA108": "no file of that path is built for that host (explain, render)",
     "HA109": "--host is not a node set",
+    "HA110": "a path the site spec gives for a file hagen writes has a '.', '..' or empty component, or a control character",
+    "HA111": "--host would split the nodes that share a cluster.conf",
     # ClusterDB rows
     "HA200": "the ClusterDB snapshot cannot be read or is not a snapshot",
     "HA201": "a ClusterDB row lacks a column, has one of the wrong type, or has an unknown one",
@@ -134,6 +137,8 @@ CODES: dict[str, str] = {
     # rendered artifacts and the output tree
     "HA900": "a rendered artifact failed hagen's own validation (a hagen bug if checks passed)",
     "HA901": "two artifacts claim the same path on one host",
+    "HA902": "a planned file's host is not a plain name, or its path is not normalised or lies below a link or file "
+             "(a hagen bug if checks passed)",
 }
 
 

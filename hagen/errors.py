@@ -49,9 +49,11 @@ class OutputError(HagenError):
 
 def describe(exc: HagenError) -> list[str]:
     """The lines to print for an error, reports first, then the summary."""
+    from hagen.reports import one_line
+
     lines = [str(r) for r in exc.reports]
     if exc.message:
-        lines.append(f"hagen: {exc.message}")
+        lines.append(f"hagen: {one_line(exc.message)}")
     if exc.hint:
-        lines.append(f"    hint: {exc.hint}")
+        lines.append(f"    hint: {one_line(exc.hint)}")
     return lines

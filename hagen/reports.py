@@ -12,6 +12,14 @@ import enum
 from dataclasses import dataclass, field
 
 
+def one_line(text: str) -> str:
+    """text with its line breaks and other control characters escaped (\\n): a value from the
+    inputs never splits a report over lines, nor fakes one."""
+    if text.isprintable():
+        return text
+    return "".join(c if c.isprintable() else c.encode("unicode_escape").decode("ascii") for c in text)
+
+
 class Severity(str, enum.Enum):
     ERROR = "error"
     WARNING = "warning"
@@ -32,18 +40,18 @@ class Where:
     def __str__(self) -> str:
         parts = []
         if self.file:
-            loc = self.file
+            loc = one_line(self.file)
             if self.line:
                 loc += f":{self.line}"
                 if self.column:
                     loc += f":{self.column}"
             parts.append(loc)
         if self.key:
-            parts.append(self.key)
+            parts.append(one_line(self.key))
         if self.table:
-            parts.append(f"clusterdb {self.table}" + (f"[{self.row}]" if self.row else ""))
+            parts.append(f"clusterdb {one_line(self.table)}" + (f"[{one_line(self.row)}]" if self.row else ""))
         if self.host:
-            parts.append(f"host {self.host}")
+            parts.append(f"host {one_line(self.host)}")
         return " ".join(parts) if parts else "-"
 
     def to_json(self) -> dict:
@@ -59,9 +67,9 @@ class Report:
     hint: str = ""
 
     def __str__(self) -> str:
-        text = f"{self.where}: {self.severity.value} {self.code}: {self.message}"
+        text = f"{self.where}: {self.severity.value} {self.code}: {one_line(self.message)}"
         if self.hint:
-            text += f"\n    hint: {self.hint}"
+            text += f"\n    hint: {one_line(self.hint)}"
         return text
 
     def to_json(self) -> dict:

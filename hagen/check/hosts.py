@@ -9,7 +9,7 @@ from hagen.reports import error
 
 # a host name: dot-separated labels; underscores as the guide's aliases have them (xenanfs_BK)
 _NAME = re.compile(r"^(?=.{1,253}$)[A-Za-z0-9](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9])?"
-                   r"(?:\.[A-Za-z0-9](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9])?)*$")
+                   r"(?:\.[A-Za-z0-9](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9])?)*\Z")
 
 
 def check(model, site) -> list:

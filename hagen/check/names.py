@@ -45,8 +45,17 @@ def check(model, site) -> list:
             reports.append(error("HA212", Where(table="da_iocell", row=f"name={cell.name}"),
                                  f"quorum_device {cell.quorum_device!r} is not a device path without blanks",
                                  "give the quorum LUN as both nodes see it, e.g. /dev/sdq1"))
+    # names that only label things in artifacts (/etc/hosts comments, slurm.conf's ClusterName, ...)
+    for what, table, names in (("cluster name", "cluster", [model.cluster.name]),
+                               ("network name", "network", [n.name for n in model.networks]),
+                               ("cell name", "da_iocell", [c.name for c in model.cells])):
+        for name in names:
+            if not name or not name.isprintable() or _UNSAFE.search(name):
+                reports.append(error("HA212", Where(table=table, row=f"name={_shown(name)}"),
+                                     f"{what} {name!r} is empty or holds a blank, a line break, a quote or a "
+                                     "shell character", "rename the row: letters, digits, '-', '_', '.'"))
     for ctl in sorted({n.controller for n in model.nodes if n.controller is not None}, key=lambda c: c.name):
-        if _UNSAFE.search(ctl.name):
+        if not ctl.name.isprintable() or _UNSAFE.search(ctl.name):
             reports.append(error("HA212", Where(table="hwmanager", row=f"name={ctl.name!r}"),
                                  "the controller name holds a blank, quote or shell character",
                                  "rename the hwmanager row: letters, digits, hyphens, dots, underscores"))

@@ -15,6 +15,20 @@ from hagen.resources import schemas_dir
 
 STATEMENT_TIMEOUT_MS = 60_000
 CONNECT_TIMEOUT_S = 10
+TIMEOUT_ENV = "HAGEN_STATEMENT_TIMEOUT_MS"   # overrides STATEMENT_TIMEOUT_MS (tests, very slow servers)
+
+
+def statement_timeout_ms() -> int:
+    """The statement timeout of a read: $HAGEN_STATEMENT_TIMEOUT_MS if set, else STATEMENT_TIMEOUT_MS."""
+    import os
+
+    text = os.environ.get(TIMEOUT_ENV, "").strip()
+    if not text:
+        return STATEMENT_TIMEOUT_MS
+    if not (text.isascii() and text.isdigit()) or int(text) == 0:
+        raise InputRefused(f"{TIMEOUT_ENV}={text!r} is not a positive number of milliseconds",
+                           hint=f"unset {TIMEOUT_ENV}, or set it to e.g. 60000")
+    return int(text)
 
 
 def _describe(dsn: str) -> str:
@@ -76,12 +90,13 @@ def read_rows(dsn: str) -> dict:
     """Every table hagen reads, raw (not yet normalised), in one read-only transaction."""
     import psycopg
 
+    timeout = statement_timeout_ms()
     conn = connect(dsn, read_only=True)
     raw: dict = {}
     current = None
     try:
         with conn.transaction():
-            conn.execute(f"SET LOCAL statement_timeout = {STATEMENT_TIMEOUT_MS}")
+            conn.execute(f"SET LOCAL statement_timeout = {timeout}")
             for table in TABLES:
                 current = table.name
                 cur = conn.execute(_select(table))

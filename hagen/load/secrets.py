@@ -52,6 +52,12 @@ def read_fence_password(site, section: str = "management") -> tuple[Secret | Non
                                  f"environment variable {name} is unset or empty",
                                  f"export {name} with the controllers' password before running hagen"))
             return None, reports
+        if not value.isprintable():
+            reports.append(error("HA104", site.where(section, "fencing", "password_env"),
+                                 f"environment variable {name} holds a line break or another control character",
+                                 "cluster.conf carries the password in an XML attribute, where such characters "
+                                 f"do not survive: export {name} with the password alone"))
+            return None, reports
         return Secret(value, f"${name}"), reports
     if fencing.get("password_file"):
         rel = fencing["password_file"]
@@ -68,6 +74,12 @@ def read_fence_password(site, section: str = "management") -> tuple[Secret | Non
         if not value:
             reports.append(error("HA102", where, f"the password file {rel} is empty",
                                  "write the controllers' password on its first line"))
+            return None, reports
+        if not value.isprintable():
+            reports.append(error("HA102", where, f"the first line of the password file {rel} holds a tab or "
+                                 "another control character",
+                                 "cluster.conf carries the password in an XML attribute, where such characters "
+                                 "do not survive: write the password alone on the first line"))
             return None, reports
         if st.st_mode & (stat.S_IRWXG | stat.S_IRWXO):
             reports.append(warning("HA103", where, f"the password file {rel} can be read by other users",

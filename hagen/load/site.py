@@ -149,10 +149,27 @@ def _plain(node, path: KeyPath, positions: dict):
     return str(node)
 
 
-def validate(data, positions: dict, display: str) -> list:
-    from jsonschema import Draft202012Validator
+@cache
+def _validator_class():
+    """Draft 2020-12, with "pattern" as JSON Schema means it (ECMA-262): a final `$` matches at the
+    very end only. Python's `$` also matches before a trailing line break, and "/etc/hosts\\n" or
+    "compute\\n" would pass into a file whose lines they would break."""
+    import re
 
-    validator = Draft202012Validator(site_schema())
+    from jsonschema import Draft202012Validator, ValidationError, validators
+
+    def pattern(validator, regex, instance, schema):
+        if not validator.is_type(instance, "string"):
+            return
+        anchored = regex[:-1] + r"\Z" if regex.endswith("$") and not regex.endswith(r"\$") else regex
+        if not re.search(anchored, instance):
+            yield ValidationError(f"{instance!r} does not match {regex!r}")
+
+    return validators.extend(Draft202012Validator, {"pattern": pattern})
+
+
+def validate(data, positions: dict, display: str) -> list:
+    validator = _validator_class()(site_schema())
     found = []
     for err in validator.iter_errors(data):
         for path, message, hint in _explain(err):
@@ -166,15 +183,25 @@ def validate(data, positions: dict, display: str) -> list:
     return [report for _, report in found]
 
 
+_SECRET_KEYS = ("password", "password_env", "password_file", "passwd")
+_NO_PASSWORD_HINT = ("a password never lives in the site spec: write it on the first line of a file named by "
+                     "password_file (mode 0600), or in an environment variable named by password_env")
+
+
 def _explain(err) -> list:
     """(key path, message, hint) for one schema error: an unknown key points at that key, and
     a oneOf whose form is clear from the keys given reports that form's own errors."""
     path = tuple(err.absolute_path)
+    if path and path[-1] in _SECRET_KEYS and not isinstance(err.instance, dict):
+        # a password written where its file's or variable's name goes: never echo the value
+        return [(path, f"{path[-1]} is not valid ({err.validator}: {err.validator_value!r}); its value is not "
+                       "shown, in case it is a password", _schema_hint(err))]
     if err.validator == "additionalProperties" and isinstance(err.instance, dict):
         allowed = set(err.schema.get("properties", {})) if isinstance(err.schema, dict) else set()
         extra = sorted((k for k in err.instance if k not in allowed), key=str)
         if extra:
-            return [(path + (str(k),), f"unknown key {str(k)!r}", _schema_hint(err)) for k in extra]
+            return [(path + (str(k),), f"unknown key {str(k)!r}",
+                     _NO_PASSWORD_HINT if "passw" in str(k).lower() else _schema_hint(err)) for k in extra]
     if err.validator == "oneOf" and isinstance(err.instance, dict) and isinstance(err.validator_value, list):
         branches = err.validator_value
         required = [s.get("required", []) if isinstance(s, dict) else [] for s in branches]

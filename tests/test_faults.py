@@ -1,0 +1,208 @@
+"""Faults an administrator meets: the ClusterDB's server failing in every way, a build
+killed in the middle of writing, two builds on one output tree.
+
+Every fault ends in one clear `hagen:` line (and its hint), exit status 3, and an output
+tree exactly as it was (files, bytes, modes, mtimes, and the `out` link itself).
+
+Database faults run against a real PostgreSQL: the shared server (tests/pg.py) for what
+one database of our own can show (another schema version, a locked table), a private
+server started by the test (tests/faults_helpers.py) for what would hurt the shared one
+(wrong credentials, the server stopped in the middle of a read). Already covered
+elsewhere and not repeated here: an unreachable server or a missing database without a
+previous tree, and `db export`/`check` on a missing table or column (test_clusterdb.py).
+"""
+
+from __future__ import annotations
+
+import shutil
+import time
+
+import pytest
+
+from clusterdb_helpers import SITE, SNAPSHOT, cli
+from conftest import EXAMPLES, Result, tree_state
+from faults_helpers import (PausedBuild, assert_complete, free_port, out_listing, private_postgres,
+                            requires_private_pg, store_leftovers)
+from hagen.pipeline import build
+from pg import execute, requires_pg, temp_database
+
+
+@pytest.fixture
+def previous(tmp_path):
+    """A good build of the example in tmp/tree/out, and its state: (out, state)."""
+    out = tmp_path / "tree" / "out"
+    out.parent.mkdir()
+    build(SITE, out)
+    return out, (tree_state(out), out_listing(out))
+
+
+def assert_fault(res, out, state, *words, secret: str | None = None, busy: bool = False) -> str:
+    """Exit 3, one `hagen:` line holding words (then only its hint), nothing on stdout, no
+    traceback, the secret nowhere, and out exactly as it was (busy: another build is writing
+    its new generation beside it meanwhile). Returns the line."""
+    assert "Traceback" not in res.output and "internal error" not in res.output, res.output
+    assert res.code == 3, f"exit {res.code}:\n{res.output}"
+    lines = res.stderr.splitlines()
+    main = [ln for ln in lines if ln.startswith("hagen:")]
+    assert len(main) == 1 and all(ln.startswith(("hagen:", "    hint:")) for ln in lines), res.stderr
+    for word in words:
+        assert word in main[0], f"{word!r} is not in {main[0]!r}"
+    assert res.stdout == ""
+    if secret:
+        assert secret not in res.output
+    if busy:
+        assert (tree_state(out), out_listing(out)["link"]) == (state[0], state[1]["link"]), "out changed"
+    else:
+        assert (tree_state(out), out_listing(out)) == state, "the fault changed the output tree"
+    return main[0]
+
+
+def edited_example(tmp_path, old="stratum: 10", new="stratum: 8"):
+    folder = tmp_path / "example"
+    shutil.copytree(EXAMPLES / "bas5-guide", folder)
+    (folder / "fence-password").chmod(0o600)
+    site = folder / "site.yaml"
+    text = site.read_text()
+    assert text.count(old) == 1
+    site.write_text(text.replace(old, new))
+    return site
+
+
+# --------------------------------------------------------------------------- the database
+
+def test_unreachable_server_leaves_the_previous_tree(previous):
+    out, state = previous
+    port = free_port()                  # nothing listens there
+    res = cli("build", "--site", SITE, "--db", f"postgresql://postgres@127.0.0.1:{port}/clusterdb", "--out", out)
+    assert_fault(res, out, state, f"cannot connect to database clusterdb on 127.0.0.1:{port}", "Connection refused")
+
+
+@pytest.fixture(scope="module")
+def private_pg():
+    """A private server holding the example's rows in database clusterdb (password authentication)."""
+    with private_postgres() as server:
+        assert cli("db", "load", "--db", server.dsn(dbname="postgres"), SNAPSHOT).code == 0
+        yield server
+
+
+@requires_private_pg
+def test_wrong_credentials(private_pg, previous, tmp_path):
+    out, state = previous
+    good = private_pg.dsn()
+    res = cli("build", "--site", SITE, "--db", good, "--out", tmp_path / "right")
+    assert res.code == 0, res.output            # the server and its rows are fine: only the password differs
+    wrong = private_pg.dsn(password="not-the-password-42")
+    res = cli("build", "--site", SITE, "--db", wrong, "--out", out)
+    assert_fault(res, out, state, f"cannot connect to database postgres on 127.0.0.1:{private_pg.port}",
+                        'password authentication failed for user "postgres"', secret="not-the-password-42")
+    assert private_pg.password not in res.output
+    res = cli("build", "--site", SITE, "--db", private_pg.dsn().replace("postgres:", "nobody:", 1), "--out", out)
+    assert_fault(res, out, state, 'password authentication failed for user "nobody"')
+
+
+@requires_private_pg
+def test_server_stopped_in_the_middle_of_a_read(private_pg, previous, tmp_path):
+    """The build reads the first table, then the server dies (pg_ctl stop -m immediate)
+    before the second SELECT: exit 3, one line, out untouched."""
+    out, state = previous
+    port = private_pg.port
+    child = PausedBuild("select", 2, ["build", "--site", SITE, "--db", private_pg.dsn(), "--out", out], tmp_path)
+    try:
+        child.wait_paused()
+        private_pg.stop("immediate")
+        code, stdout, stderr = child.release()
+    finally:
+        child.cleanup()
+        if not private_pg.running:
+            private_pg.start()           # for the other tests of the module (a new port)
+    assert_fault(Result(code, stdout, stderr), out, state, f"reading database postgres on 127.0.0.1:{port} failed",
+                 "server closed the connection", secret=private_pg.password)
+
+
+@requires_pg
+@pytest.mark.parametrize("change,words", [
+    ("DROP TABLE lustre_mount", ("not a ClusterDB hagen can read", "lustre_mount")),
+    ("ALTER TABLE lustre_ost DROP COLUMN status", ("another ClusterDB schema version", "lustre_ost", "status")),
+    ("ALTER TABLE node_port RENAME COLUMN ipaddr TO address", ("another ClusterDB schema version", "ipaddr")),
+], ids=["missing-table", "missing-column", "renamed-column"])
+def test_another_schema_version_leaves_the_previous_tree(previous, change, words):
+    out, state = previous
+    with temp_database() as dsn:
+        assert cli("db", "load", "--db", dsn, SNAPSHOT).code == 0
+        execute(dsn, change)
+        res = cli("build", "--site", SITE, "--db", dsn, "--out", out)
+    assert_fault(res, out, state, *words)
+
+
+@requires_pg
+def test_statement_timeout_on_a_locked_table(previous, monkeypatch):
+    """Another session holds an ACCESS EXCLUSIVE lock on a table: the read gives up after
+    HAGEN_STATEMENT_TIMEOUT_MS (hagen.load.clusterdb.STATEMENT_TIMEOUT_MS by default)."""
+    import psycopg
+
+    out, state = previous
+    with temp_database() as dsn:
+        assert cli("db", "load", "--db", dsn, SNAPSHOT).code == 0
+        with psycopg.connect(dsn) as locker:
+            locker.execute("LOCK TABLE node IN ACCESS EXCLUSIVE MODE")      # held until the block ends
+            monkeypatch.setenv("HAGEN_STATEMENT_TIMEOUT_MS", "300")
+            start = time.monotonic()
+            res = cli("build", "--site", SITE, "--db", dsn, "--out", out)
+            took = time.monotonic() - start
+            locker.rollback()
+        assert took < 15, f"the build waited {took:.1f} s for the lock"
+        assert_fault(res, out, state, "took too long", "statement timeout")
+        monkeypatch.setenv("HAGEN_STATEMENT_TIMEOUT_MS", "soon")
+        res = cli("build", "--site", SITE, "--db", dsn, "--out", out)
+        assert res.code == 2 and "HAGEN_STATEMENT_TIMEOUT_MS" in res.stderr, res.output
+        monkeypatch.delenv("HAGEN_STATEMENT_TIMEOUT_MS")
+        res = cli("build", "--site", SITE, "--db", dsn, "--out", out)       # the lock is gone: it builds
+        assert res.code == 0, res.output
+    assert tree_state(out) == state[0]                                       # same rows, same tree
+
+
+# --------------------------------------------------------------------------- killed builds, two builds
+
+@pytest.mark.parametrize("point,n", [("link", 30), ("object", 1), ("swap", 1)],
+                         ids=["among-the-links", "writing-an-object", "before-the-swap"])
+def test_a_build_killed_during_emit_leaves_the_previous_tree_whole(previous, tmp_path, point, n):
+    """SIGKILL at three moments of emit: among the hard links of the new generation, while a
+    new object is written, and with the new generation complete but not yet swapped in.
+    out stays the previous tree, whole; the next build succeeds and clears what was left."""
+    out, state = previous
+    site = edited_example(tmp_path)
+    child = PausedBuild(point, n, ["build", "--site", site, "--out", out], tmp_path)
+    try:
+        child.wait_paused()
+        assert child.kill() == -9
+    finally:
+        child.cleanup()
+    assert tree_state(out) == state[0], "a killed build changed the output tree"
+    assert out_listing(out)["link"] == state[1]["link"]
+    assert_complete(out)
+    assert store_leftovers(out), "the kill should have left something for the next build to clear"
+    _, result = build(site, out)
+    assert not result.noop
+    manifest = assert_complete(out)
+    assert "stratum 8" in (out / "ns0/etc/ntp.conf").read_text()
+    assert store_leftovers(out) == [], "the next build left stray generations, objects or links"
+    assert len(manifest["files"]) > 10
+
+
+def test_two_builds_on_one_tree_the_second_refuses(previous, tmp_path):
+    out, state = previous
+    site = edited_example(tmp_path)
+    first = PausedBuild("link", 5, ["build", "--site", site, "--out", out], tmp_path)
+    try:
+        first.wait_paused()
+        res = cli("build", "--site", SITE, "--out", out)
+        assert_fault(res, out, state, f"another hagen build is writing {out} (pid {first.proc.pid})",
+                     busy=True)
+        assert "wait for it to finish" in res.stderr
+        code, stdout, stderr = first.release()
+    finally:
+        first.cleanup()
+    assert code == 0, stdout + stderr
+    assert_complete(out)
+    assert "stratum 8" in (out / "ns0/etc/ntp.conf").read_text()
+    assert store_leftovers(out) == []
