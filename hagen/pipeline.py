@@ -105,6 +105,9 @@ def _compile(site, model, warnings, source, tree, hosts) -> Compiled:
                 known = digests[id(data)] = (data, hashlib.sha256(data).hexdigest())
             files.append(OutFile(host, art.path, data, 0o777 if art.link_target else art.mode, art.template,
                                  art.link_target, known[1]))
+    from hagen.emit import confined
+
+    problems += confined(files)       # a path of one file that is a folder of another, on one host
     if problems:
         raise InputRefused(f"{len(problems)} rendered file(s) refused: nothing was written", reports=problems)
     return Compiled(site, model, artifacts, files, warnings, source.display)
