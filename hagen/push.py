@@ -25,7 +25,7 @@ DEFAULTS = {"tool": "pdcp", "command": None, "exec_command": None, "options": []
 @dataclass(frozen=True)
 class Command:
     argv: list[str]
-    what: str          # copy, link, remove
+    what: str          # mkdir, copy, link, remove
 
     def __str__(self) -> str:
         return shlex.join(self.argv)
@@ -67,6 +67,13 @@ def plan_push(out: Path, cfg: dict, prune: bool) -> tuple[list[Command], list[tu
     from ClusterShell.NodeSet import NodeSet
 
     commands = []
+    # pdcp and clush --copy create no folder: make each node set's folders first, in one call
+    folders: dict = {}
+    for entry in manifest["files"]:
+        folders.setdefault(entry["hosts"], set()).add(entry["path"].rpartition("/")[0] or "/")
+    for hosts, dirs in sorted(folders.items(), key=lambda kv: natural_key(kv[0])):
+        deepest = sorted(d for d in dirs if not any(o != d and o.startswith(d + "/") for o in dirs))
+        commands.append(Command(exec_command(cfg, hosts, ["mkdir", "-p", "--", *deepest]), "mkdir"))
     for entry in manifest["files"]:
         if entry.get("type") == "symlink":
             commands.append(Command(exec_command(cfg, entry["hosts"], ["ln", "-sfn", entry["target"], entry["path"]]),

@@ -26,13 +26,15 @@ for host in nodes:
     if os.path.basename(sys.argv[0]) == "pdcp":
         src, dest = rest[-2], rest[-1]
         target = os.path.join(root, host, dest.lstrip("/"))
-        os.makedirs(os.path.dirname(target), exist_ok=True)
+        if not os.path.isdir(os.path.dirname(target)):      # as pdcp: the folder must exist
+            sys.exit(f"{host}: {os.path.dirname(dest)}: No such file or directory")
         shutil.copy2(src, target)
-    else:  # rm -f -- PATH, ln -sfn TARGET PATH: only the path on the host moves under its root
+    else:  # mkdir -p -- DIRS, rm -f -- PATH, ln -sfn TARGET PATH: paths on the host move under its root
         import shlex
         argv = shlex.split(rest[-1])
-        argv[-1] = os.path.join(root, host, argv[-1].lstrip("/"))
-        os.makedirs(os.path.dirname(argv[-1]), exist_ok=True)
+        keep = len(argv) - 2 if argv[0] == "ln" else -1        # a link's target stays as on the node
+        argv = [os.path.join(root, host, a.lstrip("/")) if a.startswith("/") and i != keep else a
+                for i, a in enumerate(argv)]
         subprocess.run(argv, check=True)
 '''
 
@@ -59,10 +61,13 @@ def test_dry_run_prints_one_command_per_distinct_file_and_node_set(tmp_path):
     build(out)
     r = run_hagen("push", "--site", SITE, "--out", out, "--dry-run")
     assert r.code == 0, r.output
-    lines = r.stdout.splitlines()
+    lines = [ln for ln in r.stdout.splitlines() if "mkdir -p" not in ln]
     import json
     manifest = json.loads((out / ".hagen/manifest.json").read_text())
     assert len(lines) == len(manifest["files"])
+    mkdirs = [ln for ln in r.stdout.splitlines() if "mkdir -p" in ln]
+    assert r.stdout.splitlines()[:len(mkdirs)] == mkdirs      # folders first, one call per node set
+    assert len(mkdirs) == len({e["hosts"] for e in manifest["files"]})
     assert any(ln.startswith("pdcp -p -w 'ns[0,13]' ") and ln.endswith(" /etc/HA/start") for ln in lines)
     assert sum(ln.endswith(" /etc/ntp.conf") for ln in lines) == 2      # one per node: different contents
     assert len(set(lines)) == len(lines)
@@ -112,8 +117,9 @@ def test_a_failing_fanout_stops_with_a_clear_message(tmp_path):
     build(out)
     bindir = tmp_path / "bin"
     bindir.mkdir()
-    (bindir / "pdcp").write_text("#!/bin/sh\necho 'ns13: connection refused' >&2\nexit 1\n")
-    (bindir / "pdcp").chmod(0o755)
+    for name in ("pdcp", "pdsh"):
+        (bindir / name).write_text("#!/bin/sh\necho 'ns13: connection refused' >&2\nexit 1\n")
+        (bindir / name).chmod(0o755)
     env = dict(os.environ, PATH=f"{bindir}:{os.environ['PATH']}")
     r = run_hagen("push", "--site", SITE, "--out", out, env=env)
     assert r.code == 3 and "connection refused" in r.stderr and "Traceback" not in r.output
