@@ -53,6 +53,13 @@ def fresh(out: Path):
     if out.is_symlink():
         out.unlink()
     shutil.rmtree(out, ignore_errors=True)
+    settle()
+
+
+def settle():
+    """Let the file system finish the previous run's deletions before timing the next one."""
+    os.sync()
+    time.sleep(1)
 
 
 def database(sql: Path):
@@ -133,6 +140,7 @@ def bench_size(size: str, repeat: int, work: Path) -> dict:
     times = []
     for i in range(repeat):
         run(hagen("build", "--site", site, "--out", out, "-q"))
+        settle()
         times.append(run(hagen("build", "--site", changed / "site.yaml", "--out", out, "-q"))[0])
     res["one_node"] = median(times)
 
@@ -140,6 +148,7 @@ def bench_size(size: str, repeat: int, work: Path) -> dict:
     for _ in range(repeat):
         dest = folder / "copy"
         shutil.rmtree(dest, ignore_errors=True)
+        settle()
         t = time.perf_counter()
         subprocess.run(["cp", "-a", str(out.resolve()), str(dest)], check=True)
         copies.append(time.perf_counter() - t)
