@@ -35,3 +35,19 @@ def test_explain_a_symbolic_link():
     r = run_hagen("explain", "xena1", "/usr/sbin/lustre_failover_xena1", "--site", EXAMPLES / "xena" / "site.yaml")
     assert r.code == 0, r.output
     assert "symlink    -> /usr/sbin/lustre_failover" in r.stdout
+
+
+def test_every_artifact_of_every_example_names_where_it_comes_from(tmp_path):
+    import pytest
+
+    from hagen.emit import OutputTree
+    from hagen.pipeline import compile_site
+
+    missing = []
+    for site in sorted(EXAMPLES.glob("*/site*.yaml")):
+        compiled = compile_site(site, OutputTree(tmp_path / "none"))
+        for art in compiled.artifacts:
+            if art.link_target is None and not art.sources:
+                missing.append(f"{site.parent.name}/{site.name}: {art.path} ({art.template})")
+    if missing:
+        pytest.fail("artifacts without provenance:\n" + "\n".join(missing))

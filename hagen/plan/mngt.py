@@ -89,9 +89,11 @@ def _cluster_conf(model, site, pair, secret) -> Artifact:
     }
     return Artifact("/etc/cluster/cluster.conf", pair.host_names, "cluster/mngt.conf.xml.j2", context,
                     mode=0o600, validator="cluster.conf", versioned=True,
-                    sources=(f"clusterdb da_iocell[name={pair.cell.name}]", "clusterdb node", "clusterdb hwmanager",
-                             "clusterdb hwmanager_port", "site management.fencing", "site management.service_name",
-                             "site management.heartbeat"))
+                    sources=(f"clusterdb da_iocell[name={pair.cell.name}]",
+                             *(f"clusterdb node[name={n.name}]" for n in pair.nodes),
+                             *(f"clusterdb hwmanager[name={n.controller.name}]" for n in pair.nodes),
+                             f"clusterdb network[name={heartbeat.name}]",
+                             "site management.fencing", "site management.service_name", "site management.heartbeat"))
 
 
 def _interfaces(model, site, pair) -> list[Artifact]:
