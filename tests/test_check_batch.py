@@ -1,4 +1,4 @@
-"""Every check of issue 4 (HA800-HA814): batch couplings, PBS license servers, SLURM syntax
+"""Every batch and hosts check (HA800-HA814): batch couplings, PBS license servers, SLURM syntax
 and shared state, LSF and RMS service groups, OCFS2, /etc/hosts. In-process, on copies of
 examples/bas5-guide (site.yaml: PBS; site-slurm.yaml: LSF/SLURM + OCFS2; site-rms.yaml: LSF/RMS)."""
 

@@ -143,7 +143,7 @@ def test_the_aliases_are_there_for_etc_hosts(out):
     assert alias_hosts(model) == [("10.1.1.76", "xenanfs"), ("192.168.118.135", "xenanfs_BK"),
                                   ("10.10.1.76", "xenanfs_ic0")]
     hosts = out / "xena20/etc/hosts"
-    if hosts.exists():                                   # /etc/hosts is hagen.plan.hosts' (issue 4)
+    if hosts.exists():                                   # /etc/hosts comes from hagen.plan.hosts
         text = hosts.read_text()
         assert all(re.search(rf"^{re.escape(a)}\s+{n}\b", text, re.M) for a, n in alias_hosts(model))
 
