@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from hagen.emit import EmitResult, OutFile, OutputTree
+from hagen.load.site import SiteSpec
 from hagen.errors import InputRefused
 from hagen.reports import Severity, Where, error
 
@@ -39,7 +40,8 @@ def load_and_check(site_path, db=None, snapshot=None, progress=None):
 
     progress = progress or QUIET
     with progress.stage("reading the site spec and the ClusterDB"):
-        site = load_site(site_path)
+        # a path, or a SiteSpec the caller has loaded already (build reads it once)
+        site = site_path if isinstance(site_path, SiteSpec) else load_site(site_path)
         source = choose_source(db, snapshot, site)
         rows = read_source(source)
     with progress.stage("checking"):
@@ -234,7 +236,7 @@ def build(site_path, out="out", db=None, snapshot=None, hosts: set | None = None
         from hagen.progress import QUIET
 
         progress = progress or QUIET
-        compiled = compile_site(site_path, tree, db, snapshot, hosts, progress)
+        compiled = compile_site(site, tree, db, snapshot, hosts, progress)
         with progress.stage("writing the output tree"):
             result = tree.commit(compiled.files, keep_others=hosts is not None)
             tree.remember_inputs(fingerprint)
