@@ -68,7 +68,8 @@ def read_fence_password(site, section: str = "management") -> tuple[Secret | Non
             with open(path, encoding="utf-8") as f:
                 value = f.readline().rstrip("\r\n")
         except (OSError, UnicodeDecodeError) as exc:
-            reports.append(error("HA102", where, f"cannot read the password file {rel}: {exc.__class__.__name__}",
+            why = exc.strerror if isinstance(exc, OSError) and exc.strerror else "it is not UTF-8 text"
+            reports.append(error("HA102", where, f"cannot read the password file {rel}: {why}",
                                  "create the file with the controllers' password on its first line, mode 0600"))
             return None, reports
         if not value:
