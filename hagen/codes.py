@@ -140,7 +140,3 @@ CODES: dict[str, str] = {
     "HA902": "a planned file's host is not a plain name, or its path is not normalised or lies below a link or file "
              "(a hagen bug if checks passed)",
 }
-
-
-def doc(code: str) -> str:
-    return CODES[code]

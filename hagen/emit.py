@@ -63,10 +63,6 @@ class OutFile:
     def sha256(self) -> str:
         return self.digest or hashlib.sha256(self.data).hexdigest()
 
-    @property
-    def rel(self) -> str:
-        return f"{self.host}/{self.path.lstrip('/')}"
-
 
 @dataclass(frozen=True)
 class EmitResult:

@@ -12,8 +12,6 @@ import sys
 import time
 from contextlib import contextmanager
 
-STAGES = ("reading the site spec and the ClusterDB", "checking", "planning and rendering", "writing the output tree")
-
 
 class Progress:
     def __init__(self, show: bool = False, verbose: bool = False, stream=None):

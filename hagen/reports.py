@@ -9,7 +9,7 @@ The codes and their one-line documentation live in hagen.codes.
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 
 def one_line(text: str) -> str:
@@ -88,28 +88,3 @@ def error(code: str, where: Where, message: str, hint: str = "") -> Report:
 
 def warning(code: str, where: Where, message: str, hint: str = "") -> Report:
     return Report(code, Severity.WARNING, where, message, hint)
-
-
-def has_errors(reports) -> bool:
-    return any(r.severity is Severity.ERROR for r in reports)
-
-
-@dataclass
-class ReportList:
-    """A collector that checks append to; keeps every report, in the order found."""
-
-    items: list[Report] = field(default_factory=list)
-
-    def add(self, report: Report) -> None:
-        self.items.append(report)
-
-    def extend(self, reports) -> None:
-        self.items.extend(reports)
-
-    @property
-    def errors(self) -> list[Report]:
-        return [r for r in self.items if r.severity is Severity.ERROR]
-
-    @property
-    def warnings(self) -> list[Report]:
-        return [r for r in self.items if r.severity is Severity.WARNING]

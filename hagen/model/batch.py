@@ -32,10 +32,6 @@ def coupling(site) -> tuple[str, ...]:
     return (manager,)
 
 
-def uses(site, manager: str) -> bool:
-    return manager in coupling(site)
-
-
 def coupling_text(site) -> str:
     return "/".join(m.upper() for m in coupling(site)) or "none"
 

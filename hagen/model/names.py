@@ -23,9 +23,6 @@ def natural_key(text: str) -> tuple:
     return tuple((0, int(p)) if p.isdigit() else (1, p) for p in parts if p != "") or ((1, ""),)
 
 
-def natural_sorted(names) -> list:
-    return sorted(names, key=natural_key)
-
 
 def fold(names) -> str:
     """Fold host names into a node set: xena[1-2,10]."""
@@ -58,6 +55,3 @@ def _fold(names: frozenset) -> str:
         nodeset.update(NodeSet(NodeSetBase(prefix + "%s", rangeset)))
     return str(nodeset)
 
-
-def is_hostname(name: str) -> bool:
-    return bool(HOSTNAME.match(name or ""))

@@ -49,7 +49,6 @@ class Renderer:
 
     def __init__(self):
         self._cache: dict[str, bytes] = {}
-        self.renders = 0
 
     def render(self, template: str, context: dict) -> bytes:
         key = context_key(template, context)
@@ -58,5 +57,4 @@ class Renderer:
             text = environment().get_template(template).render(**context)
             data = text.encode("utf-8")
             self._cache[key] = data
-            self.renders += 1
         return data
