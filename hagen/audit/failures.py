@@ -96,10 +96,12 @@ def _node_crash(cell, node) -> dict:
     route = fenced[0]["via"]
     what = "; ".join(f"{m['service']} ({_serves(cell, s)}) moves to {peer.name}" if _serves(cell, s) else
                      f"{m['service']} moves to {peer.name}"
-                     for m, s in zip(moves, owned(cell, node.name))) or "no service runs there: nothing moves"
+                     for m, s in zip(moves, owned(cell, node.name)))
     f = node.fencing
-    effect = (f"{peer.name} misses {node.name}'s heartbeat on {cell.heartbeat}, powers it off through "
-              f"{f.device} ({f.agent} at {f.address}, reached by the {route} network), then takes over: {what}")
+    effect = (f"{peer.name} misses {node.name}'s heartbeat on {cell.heartbeat} and powers it off through "
+              f"{f.device} ({f.agent} at {f.address}, reached by the {route} network); "
+              + (f"then it takes over: {what}" if what else
+                 f"no service runs on {node.name} in the standard state: nothing moves"))
     if cell.type == "lustre":
         effect += f"; when {node.name} is back, lustre_migrate relocate -n {node.name} moves its services home (5.4)"
     if cell.type == "nfs":
@@ -175,8 +177,8 @@ def _link_lost(cell, model, node, link) -> dict:
     peer = cell.peer(node.name)
     row = ROWS[(cell.type, "link")]
     if link.redundant:
-        subject = f"{node.name} {link.slaves[0]} (slave of {link.interface} on {link.network})"
-        effect = (f"{link.interface} carries on over {', '.join(link.slaves[1:])}: nothing is lost "
+        subject = f"{node.name} {' or '.join(link.slaves)} (a slave of {link.interface} on {link.network})"
+        effect = (f"{link.interface} carries on over the other slave: nothing is lost "
                   "(active-backup bonding, 3.1.2)")
         return _failure("bond_slave_lost", subject, effect, row)
     subject = f"{node.name} {link.interface} (the only link to {link.network})"

@@ -218,8 +218,9 @@ def _bring_up(model, site, cells) -> list:
     return steps
 
 
-def _failure(cell, model, kind, subject_start) -> dict | None:
-    return next((f for f in analyse(cell, model) if f["failure"] == kind and f["subject"].startswith(subject_start)),
+def _failure(cell, model, kind, node) -> dict | None:
+    """The audit's failure of that class whose subject is node (or one of node's links)."""
+    return next((f for f in analyse(cell, model) if f["failure"] == kind and f["subject"].split(" ")[0] == node),
                 None)
 
 
