@@ -128,7 +128,11 @@ def _network_down(cell, model, name) -> dict:
             effect = (f"heartbeat and fencing both go over {name}: each node misses its peer, neither can fence "
                       "it, and Cluster Suite blocks: no failover; the services stay where they run, unmanaged")
             lost.append("failover of every service of the cell")
-            return _failure("network_down", name, effect, row, lost=lost)
+            differs = None
+            if cell.type == "nfs":
+                differs = ("8.3.3 has the quorum disk settle a heartbeat failure; with fencing on the same network "
+                           "nobody can fence, so nothing fails over (as 5.7.3 says of the management network)")
+            return _failure("network_down", name, effect, row, lost=lost, differs=differs)
         if cell.quorum.device and cell.quorum.heuristics:
             effect = (f"the heartbeat stops; the quorum disk {cell.quorum.device} and its heuristics decide which "
                       "node keeps quorum; the other is fenced and the services run on the survivor")
@@ -231,7 +235,10 @@ def _array_lost(cell, array) -> dict:
 def _lun_lost(cell, dev) -> dict:
     effect = (f"I/O errors on {dev.path} ({dev.use}) make the node using it fail; its services move to the peer, "
               "which sees the same LUN and fails the same way")
-    return _failure("lun_lost", dev.path, effect, ROWS[(cell.type, "storage")], lost=[f"{dev.use} ({dev.path})"])
+    differs = ("the guide's rows cover a path to the LUN failing on one node (adapter, controller), which a "
+               "failover cures; a LUN lost on the array is lost for both nodes") if cell.type != "mngt" else None
+    return _failure("lun_lost", dev.path, effect, ROWS[(cell.type, "storage")], lost=[f"{dev.use} ({dev.path})"],
+                    differs=differs)
 
 
 def _quorum_lost(cell) -> dict:
