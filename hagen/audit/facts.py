@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from ipaddress import IPv4Address, IPv4Network, ip_interface
+from ipaddress import IPv4Address
 
 from lxml import etree
 
@@ -255,14 +255,3 @@ def _devices(site, cell, quorum, services, targets) -> list[Device]:
         out.append(Device(t.device, f"{t.kind.upper()} {t.name}", _array_of(cell, t.device)))
     return out
 
-
-def address_network(model, address: str) -> str | None:
-    """The network of an ADDRESS/PREFIX."""
-    try:
-        addr = ip_interface(address).ip
-    except ValueError:
-        return None
-    for net in model.networks:
-        if net.subnet is not None and isinstance(net.subnet, IPv4Network) and addr in net.subnet:
-            return net.name
-    return None

@@ -246,6 +246,7 @@ def _quorum_lost(cell) -> dict:
     row = ROWS[(cell.type, "quorum")]
     if not q.device:
         return _failure("quorum_device_lost", "-", "the cell has no quorum device (two_node): nothing to lose", row)
-    effect = (f"the nodes keep quorum with their own votes (2 of {q.expected_votes}) and the services run on; "
+    effect = (f"the nodes keep quorum with their own votes ({len(cell.nodes)} of {q.expected_votes}) and the "
+              "services run on; "
               "a node failure now leaves the survivor without quorum: no failover until the quorum disk is back")
     return _failure("quorum_device_lost", q.device, effect, row, lost=["failover while the quorum disk is lost"])
