@@ -51,7 +51,8 @@ def _serves(cell: CellFacts, service) -> str:
     if cell.type == "mngt":
         parts += [f"alias {a.name}" for a in cell.aliases]
         parts += [d.use for d in cell.devices if d.use != "quorum disk"]
-    parts += [f"alias {a}" for a in service.addresses]
+    names = {a.address: a.name for a in cell.aliases}
+    parts += [f"alias {names.get(a.split('/')[0], a)}" for a in service.addresses]
     parts += [mp for _, mp in service.filesystems]
     node = service.members[0] if service.members else None
     parts += [f"{t.kind.upper()} {t.name}" for t in cell.lustre_targets if t.primary == node]
