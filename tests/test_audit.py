@@ -97,7 +97,8 @@ def test_json_has_a_format_and_stable_keys(docs):
     failure = doc["cells"][0]["failures"][0]
     assert set(failure) == {"failure", "subject", "effect", "moves", "fenced", "lost", "guide", "agrees", "differs"}
     finding = doc["cells"][0]["findings"][0]
-    assert set(finding) == {"code", "severity", "cell", "guide", "message", "stops", "hint", "table", "row"}
+    assert set(finding) == {"code", "severity", "cell", "guide", "message", "stops", "hint", "subjects", "table",
+                              "row"}
 
 
 # ---------------------------------------------------------------- what the examples show
@@ -174,6 +175,9 @@ def test_HA1001_alias_on_a_single_unwatched_link(docs, tmp_path):
     doc = document(compile_for_audit(site))
     found = [f for f in cell(doc, "ns_mngt")["findings"] if f["code"] == "HA1001"]
     assert found and all("ns-bk" in f["message"] and f["severity"] == "spof" for f in found)
+    from hagen.audit.svg import to_dot
+
+    assert '"node:ns0" -- "net:backbone" [label="bond1", color=red]' in to_dot(doc)
 
 
 def test_HA1002_quorum_disk_without_heuristic(docs, compiled):
@@ -254,6 +258,16 @@ def test_bad_input_exits_2_with_json_alone_on_stdout(tmp_path):
     doc = json.loads(res.stdout)
     assert doc["format"] == "hagen-audit/1" and doc["reports"][0]["code"] == "HA101"
     assert doc["reports"][0]["key"].startswith("lustre.post_join_delay")
+
+
+def test_snapshot_option_and_usage_errors(tmp_path):
+    xena = EXAMPLES / "xena"
+    res = run("audit", "--site", xena / "site.yaml", "--snapshot", xena / "clusterdb.yaml", "--format", "json")
+    assert res.exit_code == 1 and json.loads(res.stdout)["cluster"] == "xena"
+    res = run("audit", "--site", xena / "site.yaml", "--snapshot", xena / "clusterdb.yaml", "--db", "postgresql://x/y")
+    assert res.exit_code == 2 and "HA106" in res.output
+    res = run("audit", "--site", xena / "site.yaml", "--format", "pdf")
+    assert res.exit_code == 2
 
 
 def test_output_file(tmp_path):

@@ -15,9 +15,10 @@ SPOF = "spof"
 WARNING = "warning"
 
 
-def _finding(code, severity, cell, guide, message, stops, hint) -> dict:
+def _finding(code, severity, cell, guide, message, stops, hint, subjects=()) -> dict:
+    """subjects: what the finding names (networks, nodes, aliases, devices, disk arrays), for machines."""
     return {"code": code, "severity": severity, "cell": cell.name, "guide": guide, "message": message,
-            "stops": stops, "hint": hint, "table": "da_iocell", "row": f"name={cell.name}"}
+            "stops": stops, "hint": hint, "subjects": list(subjects), "table": "da_iocell", "row": f"name={cell.name}"}
 
 
 def findings(cell: CellFacts, model, site) -> list[dict]:
@@ -44,7 +45,7 @@ def _heartbeat_is_fencing(cell) -> list:
                      f"{hb} down: neither node can fence the other, Cluster Suite does not fail over "
                      f"({', '.join(s.name for s in cell.services)} can no longer fail over)",
                      "give the nodes a port on the controllers' network, or run the heartbeat on another "
-                     "network (9.4 step 6 for NFS cells)")]
+                     "network (9.4 step 6 for NFS cells)", [hb])]
 
 
 def _unwatched_alias_links(cell, model) -> list:
@@ -69,7 +70,8 @@ def _unwatched_alias_links(cell, model) -> list:
                 f"that link lost while {node.name} is active: {alias.name} is unreachable and nothing fails "
                 f"over ({', '.join(s.name for s in owned(cell, node.name)) or 'the services'} keep running "
                 "unreachable)",
-                f"bond two slaves for {alias.network} on {node.name} (network.bonding), or put the heartbeat there"))
+                f"bond two slaves for {alias.network} on {node.name} (network.bonding), or put the heartbeat there",
+                [alias.network, alias.name, node.name]))
     return out
 
 
@@ -83,7 +85,7 @@ def _quorum(cell) -> list:
                          f"{cell.heartbeat} heartbeat down: a fencing race instead of the quorum disk's choice; "
                          "the active node may be fenced and its services stop while they restart on the peer",
                          "give the quorum disk a heuristic (a ping of the heartbeat network's gateway) so that "
-                         "the node that lost the network loses quorum")]
+                         "the node that lost the network loses quorum", [q.device])]
     if q.two_node:
         return [_finding("HA1011", WARNING, cell, "5.7.3",
                          "two_node without a quorum disk: a heartbeat loss starts a fencing race",
@@ -108,7 +110,7 @@ def _mds_on_management(cell, model) -> list:
                                 f"MDT {t.name} is served by management node {name}",
                                 f"{name} down: the management services and the metadata server of {t.fs} migrate "
                                 "at once, a double failure the guide does not support",
-                                "serve MDTs from I/O nodes that are not management nodes"))
+                                "serve MDTs from I/O nodes that are not management nodes", [name, t.name]))
     return out
 
 
@@ -124,7 +126,7 @@ def _one_array(cell) -> list:
                      f"{array} lost: {', '.join(stopped) or 'every service of the cell'} stop{'s' if len(stopped) == 1 else ''} "
                      "on both nodes",
                      "spread the cell's LUNs over two disk arrays (da_iocell_component), mirrored where one "
-                     "service needs both")]
+                     "service needs both", [array])]
 
 
 def _heartbeat_links(cell) -> list:
@@ -139,5 +141,5 @@ def _heartbeat_links(cell) -> list:
         out.append(_finding("HA1010", WARNING, cell, "5.7.3",
                             f"{node.name} reaches the heartbeat network {cell.heartbeat} by {how}",
                             f"that link lost: {node.name} is fenced by its peer and its services fail over",
-                            f"bond two slaves for {cell.heartbeat} on {node.name}"))
+                            f"bond two slaves for {cell.heartbeat} on {node.name}", [cell.heartbeat, node.name]))
     return out

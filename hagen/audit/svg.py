@@ -20,7 +20,7 @@ def _q(text: str) -> str:
 
 
 def to_dot(doc: dict) -> str:
-    spof_nets, spof_arrays, spof_qdisks = _spof_subjects(doc)
+    spof_nets, spof_arrays, spof_qdisks, spof_links = _spof_subjects(doc)
     lines = [f"graph {_q('hagen audit ' + doc['cluster'])} {{", "  rankdir=LR;", '  node [fontname="Helvetica"];',
              '  edge [fontname="Helvetica", fontsize=9];']
     networks = sorted({ln["network"] for c in doc["cells"] for n in c["nodes"] for ln in n["links"]}
@@ -53,7 +53,7 @@ def to_dot(doc: dict) -> str:
         for n in c["nodes"]:
             for ln in n["links"]:
                 bold = ln["network"] == c["heartbeat"]
-                color = RED if ln["network"] in spof_nets else "black"
+                color = RED if ln["network"] in spof_nets or (n["name"], ln["network"]) in spof_links else "black"
                 lines.append(f"  {_q('node:' + n['name'])} -- {_q('net:' + ln['network'])} [label={_q(ln['interface'] or '')}, "
                              f"color={color}{', style=bold' if bold else ''}];")
             f = n["fencing"]
@@ -76,21 +76,22 @@ def to_dot(doc: dict) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _spof_subjects(doc) -> tuple[set, set, set]:
-    nets, arrays, qdisks = set(), set(), set()
+def _spof_subjects(doc) -> tuple[set, set, set, set]:
+    """What the SPOFs name: networks, disk arrays, (cell, quorum disk), (node, network) links."""
+    nets, arrays, qdisks, links = set(), set(), set(), set()
     for c in doc["cells"]:
         for f in c["findings"]:
             if f["severity"] != "spof":
                 continue
-            if f["code"] == "HA1000" and c["heartbeat"]:
-                nets.add(c["heartbeat"])
+            if f["code"] == "HA1000":
+                nets.add(f["subjects"][0])
             elif f["code"] == "HA1001":
-                nets.update(a["network"] for a in c["aliases"] if a["name"] in f["message"].split(" ", 2)[1:2])
-            elif f["code"] == "HA1002" and c["quorum"]["device"]:
-                qdisks.add((c["name"], c["quorum"]["device"]))
+                links.add((f["subjects"][2], f["subjects"][0]))
+            elif f["code"] == "HA1002":
+                qdisks.add((c["name"], f["subjects"][0]))
             elif f["code"] == "HA1004":
-                arrays.update(c["storage"]["disk_arrays"])
-    return nets, arrays, qdisks
+                arrays.add(f["subjects"][0])
+    return nets, arrays, qdisks, links
 
 
 def to_svg(doc: dict) -> str:
