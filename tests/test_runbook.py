@@ -120,3 +120,18 @@ def test_command_line(tmp_path):
     assert res.exit_code == 0 and res.stdout.startswith("# Runbook of cluster ns")
     res = CliRunner().invoke(app, ["runbook", "--site", str(tmp_path / "missing.yaml")])
     assert res.exit_code == 2
+
+
+def test_pap_fenced_nodes_have_no_bmc_check(tmp_path):
+    """3.1.1: the BMC check is not applicable to nodes managed by a PAP (CLARIFICATIONS 20)."""
+    from test_audit import variant
+
+    def pap(tables):
+        for row in tables["hwmanager"]:
+            if row["name"] in ("ns0-bmc", "ns13-bmc"):
+                row["type"] = "pap"
+    site = variant(tmp_path, "bas5-guide", rows=pap,
+                   site_edits=[("    lanplus: true\n", "    lanplus: true\n    pap_domains: {ns0: d0, ns13: d13}\n")])
+    compiled = compile_for_audit(site)
+    assert not any("fence_ipmilan" in c for step in runbook(compiled)["sections"][0]["steps"] for c in step["commands"])
+    assert "fence_node ns13" in render_runbook(compiled, "md")
