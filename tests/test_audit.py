@@ -309,3 +309,11 @@ def test_same_audit_whatever_the_row_order(docs, tmp_path):
             rng.shuffle(rows)
     site = variant(tmp_path, "xena", rows=shuffle)
     assert to_json(document(compile_for_audit(site))) == to_json(docs["xena"])
+
+
+def test_quorum_disk_named_by_label_only(compiled):
+    """A quorumd with a label and no device is still a quorum disk (the ClusterDB's device)."""
+    files = [replace(f, data=f.data.replace(b'<quorumd device="/dev/ldn.da2.0"', b'<quorumd label="xena_oss"'))
+             if f.path == CLUSTER_CONF else f for f in compiled["xena"].files]
+    q = cell(document(replace(compiled["xena"], files=files)), "xena_oss")["quorum"]
+    assert q["device"] == "/dev/ldn.da2.0" and q["label"] == "xena_oss"

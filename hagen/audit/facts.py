@@ -151,7 +151,8 @@ def _facts(model, site, cell, root) -> CellFacts:
     quorum = Quorum(
         two_node=cman is not None and cman.get("two_node") == "1",
         expected_votes=int(cman.get("expected_votes")) if cman is not None and cman.get("expected_votes") else None,
-        device=qd.get("device") if qd is not None else None,
+        # a quorumd may name its disk by label alone: the device is then the ClusterDB's
+        device=(qd.get("device") or cell.quorum_device or f"LABEL={qd.get('label')}") if qd is not None else None,
         label=qd.get("label") if qd is not None else None,
         heuristics=tuple(h.get("program", "") for h in qd.iter("heuristic")) if qd is not None else ())
     back = {host: name for host, (name, _) in host_of.items()}
