@@ -93,7 +93,8 @@ def test_audit_matches_golden(name, docs, request):
 def test_json_has_a_format_and_stable_keys(docs):
     doc = json.loads(to_json(docs["xena"]))
     assert doc["format"] == "hagen-audit/1"
-    assert set(doc) == {"format", "cluster", "cells", "summary"}
+    assert set(doc) == {"format", "cluster", "cells", "not_audited", "summary"}
+    assert doc["not_audited"] == []
     failure = doc["cells"][0]["failures"][0]
     assert set(failure) == {"failure", "subject", "effect", "moves", "fenced", "lost", "guide", "agrees", "differs"}
     finding = doc["cells"][0]["findings"][0]

@@ -30,6 +30,7 @@ def document(compiled) -> dict:
     from hagen.audit.facts import cell_facts
     from hagen.audit.failures import analyse
     from hagen.audit.findings import SPOF, findings
+    from hagen.model.names import natural_key
 
     cells = []
     for facts in cell_facts(compiled):
@@ -37,10 +38,13 @@ def document(compiled) -> dict:
                       "failures": analyse(facts, compiled.model),
                       "findings": findings(facts, compiled.model, compiled.site)})
     every = [f for c in cells for f in c["findings"]]
+    audited = {c["name"] for c in cells}
     return {
         "format": FORMAT,
         "cluster": compiled.model.cluster.name,
         "cells": cells,
+        # cells the build writes no cluster.conf for: nothing to read their behaviour from
+        "not_audited": sorted((c.name for c in compiled.model.cells if c.name not in audited), key=natural_key),
         "summary": {"cells": len(cells), "spofs": sum(f["severity"] == SPOF for f in every),
                     "warnings": sum(f["severity"] != SPOF for f in every)},
     }

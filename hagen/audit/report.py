@@ -25,6 +25,8 @@ def to_json(doc: dict) -> str:
 def to_text(doc: dict) -> str:
     out = [f"hagen audit of cluster {doc['cluster']}: {doc['summary']['cells']} HA cell(s), "
            f"{doc['summary']['spofs']} single point(s) of failure, {doc['summary']['warnings']} warning(s)"]
+    if doc["not_audited"]:
+        out.append(f"not audited (the build writes no cluster.conf for them): {', '.join(doc['not_audited'])}")
     for cell in doc["cells"]:
         out += [""] + _cell(cell)
     return "\n".join(one_line(line) for line in out) + "\n"
