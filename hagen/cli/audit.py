@@ -95,8 +95,12 @@ def audit(site: Path = SITE, db: Optional[str] = DB, snapshot: Optional[Path] = 
 def runbook(site: Path = SITE, db: Optional[str] = DB, snapshot: Optional[Path] = SNAPSHOT,
             format: RunbookFormat = typer.Option(RunbookFormat.md, "--format", "-f", help="md or html."),
             output: Optional[Path] = OUTPUT):
-    """Write the guide's procedures in order with this site's values: prerequisites, storage,
-    network clean-up, bring-up and a failover test plan per cell. No secret is ever written."""
+    """Write the guide's procedures in order, with this site's values.
+
+    Prerequisites, storage preparation, network clean-up, bring-up, and a failover test
+    plan per cell; each step with its hosts, commands, expected result and guide
+    section. No secret is ever written: the BMC password is read at run time.
+    """
     def body():
         from hagen.audit import compile_for_audit
         from hagen.audit.runbook import render_runbook
