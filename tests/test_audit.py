@@ -20,6 +20,7 @@ from lxml import etree
 from typer.testing import CliRunner
 
 from conftest import EXAMPLES, GOLDEN
+from pg import requires_pg, temp_database
 from hagen.audit import compile_for_audit, document
 from hagen.audit.facts import CLUSTER_CONF
 from hagen.audit.report import to_json, to_text
@@ -318,3 +319,13 @@ def test_quorum_disk_named_by_label_only(compiled):
              if f.path == CLUSTER_CONF else f for f in compiled["xena"].files]
     q = cell(document(replace(compiled["xena"], files=files)), "xena_oss")["quorum"]
     assert q["device"] == "/dev/ldn.da2.0" and q["label"] == "xena_oss"
+
+
+@requires_pg
+def test_audit_from_postgresql_equals_audit_from_snapshot(docs):
+    xena = EXAMPLES / "xena"
+    with temp_database() as dsn:
+        assert run("db", "load", "--db", dsn, xena / "clusterdb.yaml").exit_code == 0
+        res = run("audit", "--site", xena / "site.yaml", "--db", dsn, "--format", "json")
+    assert res.exit_code == 1
+    assert res.stdout == to_json(docs["xena"])
