@@ -329,3 +329,12 @@ def test_audit_from_postgresql_equals_audit_from_snapshot(docs):
         res = run("audit", "--site", xena / "site.yaml", "--db", dsn, "--format", "json")
     assert res.exit_code == 1
     assert res.stdout == to_json(docs["xena"])
+
+
+def test_trouble_writing_or_drawing_exits_3(tmp_path, monkeypatch):
+    xena = EXAMPLES / "xena" / "site.yaml"
+    res = run("audit", "--site", xena, "-o", tmp_path / "no" / "such" / "folder" / "audit.txt")
+    assert res.exit_code == 3 and "cannot write" in res.output
+    monkeypatch.setenv("PATH", str(tmp_path))               # no dot on it
+    res = run("audit", "--site", xena, "--format", "svg")
+    assert res.exit_code == 3 and "graphviz" in res.output
