@@ -135,3 +135,11 @@ def test_pap_fenced_nodes_have_no_bmc_check(tmp_path):
     compiled = compile_for_audit(site)
     assert not any("fence_ipmilan" in c for step in runbook(compiled)["sections"][0]["steps"] for c in step["commands"])
     assert "fence_node ns13" in render_runbook(compiled, "md")
+
+
+def test_bmc_check_follows_lanplus(tmp_path):
+    from test_audit import variant
+
+    site = variant(tmp_path, "bas5-guide", site_edits=[("    lanplus: true\n", "    lanplus: false\n")])
+    book = render_runbook(compile_for_audit(site), "md")
+    assert 'fence_ipmilan -a 10.2.0.1 -l root -p "$FENCE_PASSWORD" -o status   # ns0' in book

@@ -64,7 +64,7 @@ def cell_summary(facts) -> dict:
             "links": [{"network": ln.network, "interface": ln.interface, "slaves": list(ln.slaves)} for ln in n.links],
             "fencing": None if n.fencing is None else {
                 "device": n.fencing.device, "agent": n.fencing.agent, "address": n.fencing.address,
-                "login": n.fencing.login, "controller": n.fencing.controller,
+                "login": n.fencing.login, "lanplus": n.fencing.lanplus, "controller": n.fencing.controller,
                 "controller_network": n.fencing.controller_network,
                 "fenced_by": facts.peer(n.name).name if facts.peer(n.name) else None,
                 "via": fence_route(facts, facts.peer(n.name), n) if facts.peer(n.name) else None},

@@ -49,6 +49,7 @@ class Fencing:
     controller: str | None             # hwmanager name
     controller_network: str | None     # the network the controller sits on
     via: str | None                    # the admin network: the way to a controller on no network of the peer
+    lanplus: bool = False              # IPMI v2.0 (fence_ipmilan -P)
 
 
 @dataclass(frozen=True)
@@ -193,7 +194,8 @@ def _fencing(model, node, dev) -> Fencing | None:
     admin = model.role_network("admin")
     ctl = node.controller if node is not None else None
     return Fencing(dev.get("name"), dev.get("agent", ""), dev.get("ipaddr", ""), dev.get("login", ""),
-                   ctl.name if ctl else None, net, admin.name if admin else None)
+                   ctl.name if ctl else None, net, admin.name if admin else None,
+                   dev.get("lanplus") in ("1", "on", "yes", "true"))
 
 
 def fence_route(cell: CellFacts, fencer: NodeFacts, victim: NodeFacts) -> str | None:

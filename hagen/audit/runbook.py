@@ -76,7 +76,8 @@ def _prerequisites(model, site, cells) -> list:
             f = n.fencing
             if f is None or f.agent != "fence_ipmilan":
                 continue
-            bmc.append(f"fence_ipmilan -a {f.address} -l {f.login} -P -p \"$FENCE_PASSWORD\" -o status   # {n.name}")
+            lanplus = " -P" if f.lanplus else ""
+            bmc.append(f"fence_ipmilan -a {f.address} -l {f.login}{lanplus} -p \"$FENCE_PASSWORD\" -o status   # {n.name}")
     if bmc:
         steps.append(_step("BMC of every HA node reachable", "each node's peer (or the management node)",
                            [READ_PASSWORD] + bmc + ["unset FENCE_PASSWORD"],
