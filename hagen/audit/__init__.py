@@ -73,7 +73,7 @@ def cell_summary(facts) -> dict:
                    "device": facts.quorum.device, "label": facts.quorum.label,
                    "heuristics": list(facts.quorum.heuristics)},
         "services": [{"name": s.name, "members": list(s.members), "autostart": s.autostart, "recovery": s.recovery,
-                      "scripts": list(s.scripts), "addresses": list(s.addresses),
+                      "scripts": list(s.scripts), "addresses": list(s.addresses), "watched": list(s.watched),
                       "filesystems": [{"device": d, "mount_point": m} for d, m in s.filesystems]}
                      for s in facts.services],
         "storage": {"disk_arrays": list(facts.disk_arrays),
