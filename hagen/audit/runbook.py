@@ -166,7 +166,12 @@ def _network(model, site, cells) -> list:
 
 
 def _bring_up(model, site, cells) -> list:
-    steps = []
+    name = site.path.name if getattr(site, "path", None) else "site.yaml"
+    hosts = fold([n.name for c in cells for n in c.nodes])
+    steps = [_step("the configuration files on every node", "the management node",
+                   [f"hagen build --site {name}", f"hagen push --site {name} --dry-run", f"hagen push --site {name}"],
+                   f"/etc/cluster/cluster.conf and the HA files on {hosts} as built (hagen writes what cs-config-admin, "
+                   "stordepha and stordepha.nfs generate)", "3.1.4.3, 6.2.1, 9.4 step 7")] if cells else []
     m = _mngt(cells)
     if m is not None:
         p, s = _primary(m), _secondary(m)
