@@ -44,8 +44,10 @@ def _heartbeat_is_fencing(cell) -> list:
                      f"are reached through {hb}, where the heartbeat runs",
                      f"{hb} down: neither node can fence the other, Cluster Suite does not fail over "
                      f"({', '.join(s.name for s in cell.services)} can no longer fail over)",
-                     "give the nodes a port on the controllers' network, or run the heartbeat on another "
-                     "network (9.4 step 6 for NFS cells)", [hb])]
+                     "give the nodes a port on the controllers' network"
+                     + {"nfs": ", or run the heartbeat on the backbone (nfs.heartbeat, 9.4 step 6)",
+                        "lustre": " (6.2.1 keeps a Lustre cell's heartbeat on the admin network)"}.get(cell.type,
+                        ", or run the heartbeat on another network (management.heartbeat)"), [hb])]
 
 
 def _unwatched_alias_links(cell, model) -> list:
