@@ -10,6 +10,7 @@ Ranges:
     HA7xx  NFSv3 I/O cells, exports and clients (guide chapters 8-9)
     HA8xx  batch managers (PBS, SLURM, LSF, RMS), OCFS2, /etc/hosts
     HA9xx  hagen's own validation of what it rendered, and the output tree
+    HA10xx audit findings: single points of failure and warnings (hagen audit)
 `hagen codes` prints this table; docs/codes.md is generated from it.
 """
 
@@ -139,4 +140,12 @@ CODES: dict[str, str] = {
     "HA901": "two artifacts claim the same path on one host",
     "HA902": "a planned file's host is not a plain name, or its path is not normalised or lies below a link or file "
              "(a hagen bug if checks passed)",
+    # HA10xx audit findings (hagen audit; docs/audit.md): HA1000-HA1009 single points of failure, HA1010- warnings
+    "HA1000": "SPOF: heartbeat and fencing share one network; losing it stops all failover (5.7.3)",
+    "HA1001": "SPOF: an alias on a network other than the heartbeat rides a single unwatched link (2.4, 8.3.3)",
+    "HA1002": "SPOF: a quorum disk without heuristic does not settle a heartbeat split (8.3.3)",
+    "HA1003": "SPOF: a management node serves an MDT, a double failure when it fails (5.4)",
+    "HA1004": "SPOF: every shared LUN of a cell lies on one disk array (5.3, 8.1, 8.3.2)",
+    "HA1010": "audit warning: a node reaches the heartbeat network by a single port; losing it fails the node over (5.7.3)",
+    "HA1011": "audit warning: two_node without a quorum disk; a heartbeat loss starts a fencing race (5.7.3)",
 }

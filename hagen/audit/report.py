@@ -1,0 +1,78 @@
+"""The audit document as text for people and as JSON for machines (stable keys)."""
+
+from __future__ import annotations
+
+import json
+
+from hagen.reports import one_line
+
+CLASSES = {
+    "node_crash": "node crash",
+    "network_down": "network down",
+    "bmc_unreachable": "BMC unreachable",
+    "bond_slave_lost": "bond slave lost",
+    "link_lost": "link lost",
+    "disk_array_lost": "disk array lost",
+    "lun_lost": "shared LUN lost",
+    "quorum_device_lost": "quorum device lost",
+}
+
+
+def to_json(doc: dict) -> str:
+    return json.dumps(doc, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+
+
+def to_text(doc: dict) -> str:
+    out = [f"hagen audit of cluster {doc['cluster']}: {doc['summary']['cells']} HA cell(s), "
+           f"{doc['summary']['spofs']} single point(s) of failure, {doc['summary']['warnings']} warning(s)"]
+    if doc["not_audited"]:
+        out.append(f"not audited (the build writes no cluster.conf for them): {', '.join(doc['not_audited'])}")
+    for cell in doc["cells"]:
+        out += [""] + _cell(cell)
+    return "\n".join(one_line(line) for line in out) + "\n"
+
+
+def _cell(cell: dict) -> list[str]:
+    q = cell["quorum"]
+    if q["device"]:
+        quorum = f"quorum disk {q['device']}" + (f" (label {q['label']})" if q["label"] else "") + \
+            (f", heuristics: {'; '.join(q['heuristics'])}" if q["heuristics"] else ", no heuristic")
+    else:
+        quorum = "two_node, no quorum disk" if q["two_node"] else f"expected_votes {q['expected_votes']}"
+    lines = [f"== cell {cell['name']} ({cell['type']}, cman cluster {cell['cluster_name']})",
+             f"heartbeat network: {cell['heartbeat']}", f"quorum: {quorum}"]
+    for n in cell["nodes"]:
+        links = ", ".join(f"{ln['network']} by {ln['interface']}" + (f" ({'+'.join(ln['slaves'])})" if ln["slaves"] else "")
+                          for ln in n["links"])
+        lines.append(f"node {n['name']} (heartbeat name {n['heartbeat_host']}): {links}")
+        f = n["fencing"]
+        if f:
+            lines.append(f"  fenced by {f['fenced_by']} through {f['device']} ({f['agent']}, controller "
+                         f"{f['controller']} at {f['address']} on {f['controller_network']}, login {f['login']}), "
+                         f"requests leave by {f['via']}")
+    for s in cell["services"]:
+        extra = [f"alias {a}" for a in s["addresses"]] + [f"{x['device']} on {x['mount_point']}" for x in s["filesystems"]]
+        lines.append(f"service {s['name']}: {' > '.join(s['members'])}, autostart {'yes' if s['autostart'] else 'no'}, "
+                     f"recovery {s['recovery']}, script {', '.join(s['scripts'])}" + (f"; {', '.join(extra)}" if extra else ""))
+    for a in cell["aliases"]:
+        lines.append(f"alias {a['name']}: {a['address']} on {a['network']}")
+    st = cell["storage"]
+    lines.append(f"disk arrays: {', '.join(st['disk_arrays']) or 'none'}")
+    for d in st["devices"]:
+        lines.append(f"  {d['path']}: {d['use']} on {d['disk_array'] or 'an unknown array'}")
+    lines += ["", "single failures:"]
+    for f in cell["failures"]:
+        lines.append(f"- {CLASSES[f['failure']]}: {f['subject']}")
+        lines.append(f"    {f['effect']}")
+        if f["fenced"]:
+            lines.append("    fenced: " + ", ".join(f"{x['node']} by {x['by']} (via {x['via']})" for x in f["fenced"]))
+        if f["moves"]:
+            lines.append("    moves: " + ", ".join(f"{m['service']} {m['from']} -> {m['to']}" for m in f["moves"]))
+        lines.append("    lost: " + ("; ".join(f["lost"]) if f["lost"] else "nothing"))
+        lines.append(f"    guide {f['guide']}: " + ("agrees" if f["agrees"] else f"differs: {f['differs']}"))
+    lines += ["", "single points of failure and warnings:" if cell["findings"] else "no single point of failure found"]
+    for f in cell["findings"]:
+        lines.append(f"{'SPOF' if f['severity'] == 'spof' else 'warning'} {f['code']} (guide {f['guide']}): {f['message']}")
+        lines.append(f"    stops: {f['stops']}")
+        lines.append(f"    hint: {f['hint']}")
+    return lines

@@ -1,0 +1,295 @@
+"""hagen runbook: the guide's procedures, in order, with this site's values.
+
+Sections: prerequisites (3.1.1, 6.1, 9.1), storage preparation (3.1.4.1, 3.1.6.5, 6.2.1,
+9.2, 9.3), network clean-up (3.1.2), bring-up (3.1.4.2-3.1.6.6, 6.2.2, 6.3.7, 9.4.1,
+9.4.2) and a failover test plan per cell (4.1.4, 6.3.8, 9.5, 5.7.3), each step with the
+hosts it runs on, its commands, the result to expect and its guide section. The
+expectations of the tests that break something come from the audit itself
+(hagen.audit.failures). Commands never carry a secret: the BMC password is read at
+run time into FENCE_PASSWORD. Templates: templates/runbook/.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+
+from hagen.audit.facts import CellFacts, cell_facts
+from hagen.audit.failures import analyse, owned
+from hagen.model.names import fold
+
+READ_PASSWORD = 'read -rs -p "BMC password: " FENCE_PASSWORD; echo'
+
+
+def _step(title, hosts, commands, expect, guide) -> dict:
+    return {"title": title, "hosts": hosts, "commands": list(commands), "expect": expect, "guide": guide}
+
+
+def runbook(compiled) -> dict:
+    model, site = compiled.model, compiled.site
+    cells = cell_facts(compiled)
+    sections = [
+        {"title": "Prerequisites", "steps": _prerequisites(model, site, cells)},
+        {"title": "Storage preparation", "steps": _storage(site, cells)},
+        {"title": "Network clean-up", "steps": _network(model, site, cells)},
+        {"title": "Bring-up", "steps": _bring_up(model, site, cells)},
+    ]
+    for cell in cells:
+        sections.append({"title": f"Failover tests of cell {cell.name}", "steps": _tests(model, site, cell)})
+    sections = [s for s in sections if s["steps"]]
+    return {"cluster": model.cluster.name, "sections": sections}
+
+
+def _mngt(cells) -> CellFacts | None:
+    return next((c for c in cells if c.type == "mngt"), None)
+
+
+def _primary(cell) -> str:
+    return min(n.name for n in cell.nodes)       # 2.2.1: first in plain string order
+
+
+def _secondary(cell) -> str:
+    return next(n.name for n in cell.nodes if n.name != _primary(cell))
+
+
+def _prerequisites(model, site, cells) -> list:
+    steps = []
+    m = _mngt(cells)
+    if m is not None:
+        both = fold([n.name for n in m.nodes])
+        steps.append(_step("HA packages and management nodes", both,
+                           ["rpm -q HighAvailability", "/etc/HA/bin/haadminnodes"],
+                           "the package is installed on both nodes; haadminnodes lists "
+                           + " and ".join(n.name for n in m.nodes), "3.1.1"))
+        steps.append(_step("same RPMs on both management nodes", _primary(m), ["/etc/HA/bin/harpms fullstatus"],
+                           "no difference between the two nodes", "3.1.1"))
+        steps.append(_step("secondary management node managed", _primary(m),
+                           [f"dbmNode set --name {_secondary(m)} --status managed",
+                            "dbmConfig configure --service syshosts"],
+                           f"{_secondary(m)} has status managed in the ClusterDB", "3.1.1"))
+    if any(c.type == "nfs" for c in cells):
+        nodes = fold([n.name for c in cells if c.type == "nfs" for n in c.nodes])
+        steps.append(_step("NFS HA packages", nodes, ["rpm -q HighAvailability-nfs"],
+                           "installed on every NFS I/O node (HighAvailability-conignfs on the management node)", "9.1"))
+    bmc = []
+    for cell in cells:
+        for n in cell.nodes:
+            f = n.fencing
+            if f is None or f.agent != "fence_ipmilan":
+                continue
+            lanplus = " -P" if f.lanplus else ""
+            bmc.append(f"fence_ipmilan -a {f.address} -l {f.login}{lanplus} -p \"$FENCE_PASSWORD\" -o status   # {n.name}")
+    if bmc:
+        steps.append(_step("BMC of every HA node reachable", "each node's peer (or the management node)",
+                           [READ_PASSWORD] + bmc + ["unset FENCE_PASSWORD"],
+                           "each command reports the chassis power status (ON); the password is typed, never "
+                           "written down (PAP-managed nodes are not concerned)", "3.1.1"))
+    lustre = [c for c in cells if c.type == "lustre"]
+    if lustre:
+        nodes = fold([n.name for c in lustre for n in c.nodes])
+        from hagen.model.iocell import management_host
+
+        steps.append(_step("Lustre HA pairs", "the management node", ["lustre_migrate nodestat -n all"],
+                           "every pair listed with its HA node, status OK", "6.1.1"))
+        steps.append(_step("I/O nodes reach the management node", "the management node",
+                           [f'pdsh -w {nodes} "ssh {management_host(model)} echo OK"'], "one OK per I/O node", "6.1.2"))
+        for c in lustre:
+            steps.append(_step(f"same storage links on both nodes of {c.name}", "the management node",
+                               [f'pdsh -w {fold([n.name for n in c.nodes])} "stormap -l | sort" | dshbak -c'],
+                               "one identical list for both nodes (stormap -c names a missing link)", "6.1.3"))
+    return steps
+
+
+def _label(cell) -> str:
+    return cell.quorum.label or cell.cluster_name
+
+
+def _storage(site, cells) -> list:
+    steps = []
+    for cell in cells:
+        q = cell.quorum
+        if q.device:
+            first = _primary(cell)
+            steps.append(_step(f"quorum disk of {cell.name}", first, [f"mkqdisk -c {q.device} -l {_label(cell)}"],
+                               f"`mkqdisk -L` on both nodes shows {q.device} labelled {_label(cell)}",
+                               "9.2, 6.2.1 (note)"))
+    m = _mngt(cells)
+    if m is not None:
+        mnttab = site.get("management", "mnttab", default=[]) or []
+        points = [e["mount_point"] for e in mnttab]
+        commands = [f"mkfs.ext3 {e['device']}   # {e['mount_point']}" for e in mnttab]
+        if "/tftpboot" in points:
+            commands.append("mv /tftpboot /tftpboot.orig")
+        commands += [f"mkdir {' '.join(points)}", "/etc/HA/bin/hamount start"]
+        if "/tftpboot" in points:
+            commands.append("cp -af /tftpboot.orig/* /tftpboot/.")
+        commands.append("df -h")
+        steps.append(_step("shared file systems of the management pair", _primary(m), commands,
+                           f"df shows {', '.join(points)} mounted", "3.1.4.1"))
+        steps.append(_step("mount points on the secondary", _secondary(m),
+                           [f"mkdir {' '.join(p for p in points if p != '/tftpboot')}"],
+                           "the directories exist, nothing is mounted", "3.1.6.5"))
+    for cell in cells:
+        if cell.type != "nfs":
+            continue
+        fs = [(dev, mp) for s in cell.services for dev, mp in s.filesystems]
+        kinds = {e["mount_point"]: e["fstype"] for e in site.get("nfs", "exports", default=[]) or []}
+        if fs:
+            steps.append(_step(f"file systems of {cell.name}", _primary(cell),
+                               [f"mkfs.{kinds.get(mp, 'ext3')} {dev}   # {mp}" for dev, mp in fs],
+                               "each file system created; none of them in /etc/fstab", "9.3"))
+            steps.append(_step(f"mount points of {cell.name}", fold([n.name for n in cell.nodes]),
+                               [f"mkdir -p {' '.join(mp for _, mp in fs)}"], "the directories exist on both nodes",
+                               "9.4 step 1 (note)"))
+    return steps
+
+
+def _network(model, site, cells) -> list:
+    from hagen.model.mngt import bond_for
+
+    m = _mngt(cells)
+    admin = model.role_network("admin")
+    if m is None or admin is None:
+        return []
+    first = model.node(_primary(m))
+    port = first.port_on(admin.name)
+    iface = port.interface if port else "eth0"
+    bond = bond_for(site, admin.name)
+    scripts = "/etc/sysconfig/network-scripts"
+    commands = [f"rm -f {scripts}/ifcfg-{iface}:1"]
+    if bond is not None:
+        commands.append(f"[ -f {scripts}/route-{iface} ] && mv {scripts}/route-{iface} {scripts}/route-{bond.name}")
+    commands.append("service network restart")
+    device = bond.name if bond else iface
+    return [_step("the old alias and route files", _primary(m), commands,
+                  f"no {iface}:1 left (haip manages the alias); ip addr show {device} gives the node's own address only",
+                  "3.1.2")]
+
+
+def _bring_up(model, site, cells) -> list:
+    name = site.path.name if getattr(site, "path", None) else "site.yaml"
+    hosts = fold([n.name for c in cells for n in c.nodes])
+    steps = [_step("the configuration files on every node", "the management node",
+                   [f"hagen build --site {name}", f"hagen push --site {name} --dry-run", f"hagen push --site {name}"],
+                   f"/etc/cluster/cluster.conf and the HA files on {hosts} as built (hagen writes what cs-config-admin, "
+                   "stordepha and stordepha.nfs generate)", "3.1.4.3, 6.2.1, 9.4 step 7")] if cells else []
+    m = _mngt(cells)
+    if m is not None:
+        p, s = _primary(m), _secondary(m)
+        svc = m.services[0].name if m.services else "HA_NSM"
+        steps += [
+            _step("crons off", fold([p, s]), ["/etc/HA/bin/hacron stop"], "the crons of /etc/HA/cron are asleep",
+                  "3.1.4.2"),
+            _step("boot-time services and links (primary)", p,
+                  ["/etc/HA/bin/haunwantedfiles repair", "/etc/HA/bin/halinks repair"], "both end with OK",
+                  "3.1.4.4, 3.1.4.5"),
+            _step("Cluster Suite on the primary", p, ["cs -c start", f"clusvcadm -e {svc}", "clustat"],
+                  f"{svc} started, owner {p}; /var/log/ha.log shows no error. Enable {svc} on this node only",
+                  "3.1.5"),
+            _step("files the secondary needs", p, ["/etc/HA/bin/hasynchro repair", "/etc/HA/bin/hasynchro repair"],
+                  "the second run returns OK", "3.1.6.2"),
+            _step("boot-time services and links (secondary)", s,
+                  ["/etc/HA/bin/haunwantedfiles repair", "/etc/HA/bin/halinks repair", "/etc/HA/bin/halinks repair"],
+                  "the second halinks run prints OK", "3.1.6.3, 3.1.6.4"),
+            _step("Cluster Suite on the secondary", s, ["cs -c start", "clustat"],
+                  f"Quorate; {p} and {s} Online; {svc} started, owner {p}", "3.1.6.6"),
+        ]
+    lustre = [c for c in cells if c.type == "lustre"]
+    if lustre:
+        nodes = fold([n.name for c in lustre for n in c.nodes])
+        listed = ",".join(n.name for c in lustre for n in c.nodes)
+        owners = "; ".join(f"{s.name} on {s.members[0]}" for c in lustre for s in c.services if s.members)
+        steps += [
+            _step("Cluster Suite on the Lustre cells", "the management node",
+                  [f"stordepha -c start -i {listed}", f"stordepha -c status -i {listed}"],
+                  "the daemons run on every node; no service is started yet (manual start)", "6.2.2, 6.2.3"),
+            _step("Lustre failover services", "the management node",
+                  [f"lustre_migrate hastart -n {nodes}", f"lustre_migrate hastat -n {nodes}"],
+                  owners + ". Start them before the file systems", "6.3.7"),
+        ]
+    for cell in cells:
+        if cell.type != "nfs":
+            continue
+        nodes = ",".join(n.name for n in cell.nodes)
+        p = _primary(cell)
+        svc = cell.services[0].name if cell.services else "nfs_service"
+        steps += [
+            _step(f"Cluster Suite on {cell.name}", "the management node",
+                  [f"stordepha.nfs -c start -i {nodes}", f"stordepha.nfs -c status -i {nodes}"],
+                  "the daemons run on both nodes", "9.4.1"),
+            _step(f"the NFS service of {cell.name}", "the management node", [f'ssh {p} "clusvcadm -e {svc}"'],
+                  f"{svc} started on {p}. Run it on ONE node only", "9.4.1"),
+            _step(f"exports of {cell.name}", fold([n.name for n in cell.nodes]), ["exportfs -va"],
+                  "every /etc/exports entry exported", "9.4.2"),
+        ]
+    return steps
+
+
+def _failure(cell, model, kind, node) -> dict | None:
+    """The audit's failure of that class whose subject is node (or one of node's links)."""
+    return next((f for f in analyse(cell, model) if f["failure"] == kind and f["subject"].split(" ")[0] == node),
+                None)
+
+
+def _tests(model, site, cell) -> list:
+    steps = []
+    p, s = _primary(cell), _secondary(cell)
+    if cell.type == "mngt":
+        svc = cell.services[0].name if cell.services else "HA_NSM"
+        alias = ", ".join(a.address for a in cell.aliases)
+        steps.append(_step("relocate the management services", p,
+                           [f"clusvcadm -r {svc} -m {s}", "clustat", f"clusvcadm -r {svc} -m {p}"],
+                           f"{svc} runs on {s} with the aliases {alias}, then back on {p}", "4.1.4"))
+    elif cell.type == "lustre":
+        steps.append(_step("migrate and relocate the Lustre services", "the management node",
+                           [f"lustre_migrate export -n {p}", f"lustre_migrate hastat -n {fold([p, s])}",
+                            f"lustre_migrate relocate -n {p}"],
+                           f"lustre_{p} runs on {s}, then back on {p}; clients recover", "6.3.8"))
+    else:
+        from hagen.model.nfs import client_mounts
+
+        svc = cell.services[0].name if cell.services else "nfs_service"
+        clients = [(node, mounts) for node, mounts in client_mounts(model, site).items()
+                   if any(e.cell == cell.name for e, _ in mounts)]
+        commands = [f"clusvcadm -r {svc} -m {s}", "clustat"]
+        expect = f"{svc} runs on {s}"
+        if clients:
+            node, mounts = min(clients, key=lambda c: c[0])
+            mp = next(e.mount_point for e, _ in mounts if e.cell == cell.name)
+            commands.append(f'ssh {node} "df {mp}"')
+            expect += f"; df on {node} still shows {mp}, served through the alias"
+        commands.append(f"clusvcadm -r {svc} -m {p}")
+        steps.append(_step("relocate the NFS service", p, commands, expect + f"; then back on {p}", "9.5, 4.1.4"))
+    hb = cell.node(s).link(cell.heartbeat)
+    if hb is not None:
+        cable = " and ".join(hb.slaves) if hb.slaves else hb.interface
+        kind = "bond_slave_lost" if hb.redundant else "link_lost"
+        first = _failure(cell, model, kind, s)
+        expect = first["effect"] if first else "the peer fences the node"
+        if hb.redundant:
+            expect = (f"one cable out: {expect}. Both out: {s} is cut from the heartbeat; the peer fences it "
+                      "and keeps the services")
+        steps.append(_step(f"pull the heartbeat cable of {s}", s, [f"# unplug {cable} ({cell.heartbeat} network)"],
+                           expect, "5.7.3"))
+    crash = _failure(cell, model, "node_crash", s)
+    victim = cell.node(s)
+    steps.append(_step(f"fence {s}", p, [f"fence_node {victim.heartbeat_host}", "clustat"],
+                       (crash["effect"] if crash else f"{s} is powered off") +
+                       (f". {s} runs {', '.join(x.name for x in owned(cell, s))} in the standard state"
+                        if owned(cell, s) else ""),
+                       {"mngt": "2.1.1", "lustre": "5.7.1", "nfs": "8.3.1"}[cell.type]))
+    return steps
+
+
+@cache
+def _environment():
+    import jinja2
+
+    from hagen.resources import templates_dir
+
+    return jinja2.Environment(loader=jinja2.FileSystemLoader(str(templates_dir())), undefined=jinja2.StrictUndefined,
+                              keep_trailing_newline=True, trim_blocks=True, lstrip_blocks=True,
+                              autoescape=jinja2.select_autoescape(["html.j2"]))
+
+
+def render_runbook(compiled, fmt: str = "md") -> str:
+    return _environment().get_template(f"runbook/runbook.{fmt}.j2").render(**runbook(compiled))
