@@ -121,6 +121,8 @@ def gather(out, cfg: dict, into, only: set | None = None, exclude: set | None = 
             nodes[host] = {"gathered": True, "files": held[host],
                            "missing_commands": sorted(p for p, hs in result.missing_commands.items() if host in hs)}
         write_record(tree, nodes)
+        # what the nodes hold is an input of the next build (config_version): no "up to date" shortcut
+        tree.remember_inputs(None)
     return result
 
 
