@@ -62,6 +62,8 @@ def get(host, src, destdir):
     if not os.path.lexists(path):
         return fail(host, f"rcp: {src}: No such file or directory")
     dest = os.path.join(destdir, os.path.basename(src) + "." + host)
+    if os.path.islink(path):      # a hostile node: hand back a link, to see that hagen never follows it
+        return os.symlink(os.readlink(path), dest)
     shutil.copy2(path, dest) if keep else shutil.copyfile(path, dest)
 
 def run(host, text):
@@ -168,7 +170,7 @@ class Nodes:
                            ("FANOUT_CONF", self.conf)):
             monkeypatch.setenv(var, str(value))
         for host in ("ns0", "ns13", *(f"ns{i}" for i in range(1, 13))):
-            (self.root / host / "etc").mkdir(parents=True)
+            (self.root / host / "etc").mkdir(parents=True, exist_ok=True)
 
     def behave(self, down=(), readonly=()) -> None:
         import json
