@@ -220,7 +220,7 @@ def test_vanished_files_are_removed_only_with_prune(nodes):
     assert cli("build", "--site", nodes.site, "--out", nodes.out).code == 0
     r = push(nodes, "--yes")
     assert r.code == 0, r.stderr
-    assert "vanished (use --prune to remove): /etc/modprobe.conf on ns0" in r.stderr
+    assert "vanished (use --prune to remove): /etc/modprobe.conf on ns[0,13]" in r.stderr
     assert nodes.node_file("ns0", "/etc/modprobe.conf").exists()
     r = push(nodes, "--yes", "--prune")
     assert r.code == 0, r.stderr
@@ -262,3 +262,18 @@ def test_the_record_is_never_written_through_a_planted_link(nodes):
 def test_push_without_a_build_says_so(tmp_path, base):
     r = cli("push", "--site", base / "example/site.yaml", "--out", tmp_path / "nothing", "--yes")
     assert r.code == 3 and "hagen build" in r.stderr
+
+
+def test_links_are_made_on_the_nodes_and_gathered_as_links(tmp_path_factory, tmp_path, monkeypatch):
+    n = Nodes(prepare(tmp_path_factory.mktemp("xena"), EXAMPLES / "xena"), tmp_path / "w", monkeypatch)
+    r = push(n, "--yes", "-w", "xena[1-2]")
+    assert r.code == 0, r.stderr
+    link = "/usr/sbin/lustre_failover_xena1"
+    assert any(c.endswith(f"'ln -sfn -- /usr/sbin/lustre_failover {link}'") for c in n.calls())
+    assert not any(c.split()[0].endswith("pdcp") and "lustre_failover_" in c for c in n.calls())
+    assert os.readlink(n.node_file("xena2", link)) == "/usr/sbin/lustre_failover"
+    r = cli("gather", "--site", n.site, "--out", n.out, "--into", n.work / "g", "-w", "xena[1-2]")
+    assert r.code == 0, r.stderr
+    assert os.readlink(n.work / "g/xena2" / link.lstrip("/")) == "/usr/sbin/lustre_failover"
+    assert record(n)["xena2"]["files"][link] == {"type": "symlink", "target": "/usr/sbin/lustre_failover"}
+    assert "nothing to send" in push(n, "--yes", "-w", "xena[1-2]").stdout

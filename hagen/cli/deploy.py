@@ -139,8 +139,13 @@ def push(site: Path = SITE, out: Path = OUT, db: Optional[str] = DB, snapshot: O
                     error("HA941", Where(file=str(out)), f"{out} was built from other inputs (site spec, ClusterDB, "
                           "secrets or hagen itself changed since)", "run `hagen build` (and `hagen diff`) first")])
             chosen, vanished = plans.from_tree(entries, record, only, skip, prune)
+        gone: dict = {}
         for host, path in vanished if not prune else ():
-            _say(f"vanished (use --prune to remove): {path} on {host}", err=True)
+            gone.setdefault(path, []).append(host)
+        for path, hosts in sorted(gone.items()):
+            from hagen.model.names import fold, natural_key
+
+            _say(f"vanished (use --prune to remove): {path} on {fold(sorted(hosts, key=natural_key))}", err=True)
         sources = pushing.Sources(tree, chosen)
         try:
             pushing.check_versions(chosen, sources, record)

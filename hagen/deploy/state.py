@@ -192,7 +192,10 @@ def checked_manifest(tree) -> dict:
             why = "has no valid sha256 and mode"
         if why is None:
             try:
-                hosts = list(NodeSet(entry["hosts"]))
+                nodeset = NodeSet(entry["hosts"])
+                if len(nodeset) > 1_000_000:
+                    raise ValueError("more than a million hosts")
+                hosts = list(nodeset)
             except (NodeSetException, ValueError, TypeError) as exc:
                 hosts, why = [], f"hosts {entry['hosts']!r} is not a node set ({exc})"
             bad = [h for h in hosts if not plain_host(h)]
