@@ -100,6 +100,7 @@ def test_waves_take_one_node_of_each_cell_at_a_time():
     assert actions.action_for("cluster/nfs.conf.xml.j2", "/etc/cluster/cluster.conf", 9) == \
         "ccs_tool update /etc/cluster/cluster.conf && cman_tool version -r 9"
     assert actions.action_for("hosts/hosts.j2", "/etc/hosts", None) is None
+    assert actions.action_for("cluster/mngt.conf.xml.j2", "/etc/a;reboot", 2).startswith("ccs_tool update '/etc/a;reboot' ")
 
 
 def test_the_fanout_forms_and_per_node_failures():

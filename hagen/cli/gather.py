@@ -61,7 +61,7 @@ def gather(site: Path = SITE, out: Path = OUT,
         from hagen.deploy.gather import gather as fetch
         from hagen.load.site import load_site
         from hagen.model.names import fold, natural_key
-        from hagen.reports import Where, warning
+        from hagen.reports import Where, one_line, warning
 
         cfg = settings(load_site(site))
         result = fetch(out, cfg, into, _nodeset(nodes, "-w"), _nodeset(exclude, "-x"),
@@ -85,7 +85,7 @@ def gather(site: Path = SITE, out: Path = OUT,
         for host, msg in result.unreachable.items():
             by_msg.setdefault(msg, []).append(host)
         for msg, hosts in sorted(by_msg.items()):
-            _say(f"unreachable: {folded(hosts)}: {msg}", err=True)
+            _say(f"unreachable: {folded(hosts)}: {one_line(msg)}", err=True)
         if result.unreachable:
             raise typer.Exit(3)
     _run(body)

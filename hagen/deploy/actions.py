@@ -45,7 +45,11 @@ def action_for(template: str, path: str, config_version: int | None) -> str | No
     action = ACTIONS.get(template)
     if action is None:
         return None
-    return action.command.format(path=path, config_version=config_version if config_version is not None else "")
+    import shlex
+
+    # the command runs in a shell on the node: the path (from the manifest) goes quoted
+    return action.command.format(path=shlex.quote(path),
+                                 config_version=config_version if config_version is not None else "")
 
 
 def cells(manifest_by_key: dict) -> list[list[str]]:

@@ -97,19 +97,18 @@ class Sources:
             return
         cur = self.tree.current()
         shown = f"{self.tree.out}/{host}{path}"
+        data, why = None, "its content or mode is not what the manifest says"
         try:
             fd = os.open(f"{cur}/{host}{path}", os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
             try:
                 st = os.fstat(fd)
-                data = os.read(fd, st.st_size + 1) if stat.S_ISREG(st.st_mode) else None
+                if stat.S_ISREG(st.st_mode) and f"{stat.S_IMODE(st.st_mode):04o}" == entry["mode"]:
+                    data = os.read(fd, st.st_size + 1)
             finally:
                 os.close(fd)
         except OSError as exc:
-            st, data = None, None
-            why = exc.strerror
-        if data is None or hashlib.sha256(data).hexdigest() != entry["sha256"] \
-                or f"{stat.S_IMODE(st.st_mode):04o}" != entry["mode"]:
-            why = locals().get("why") or "its content or mode is not what the manifest says"
+            why = exc.strerror or str(exc)
+        if data is None or hashlib.sha256(data).hexdigest() != entry["sha256"]:
             raise OutputError(f"{shown} cannot be sent: nothing was sent",
                               reports=[error("HA944", Where(host=host), f"{path}: {why}",
                                              "the output tree was altered after the build: run `hagen build`")])
