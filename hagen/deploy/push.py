@@ -8,7 +8,7 @@ what its node holds is refused (HA943).
 
 Then, holding the output tree's lock: the folders (mkdir -p, one call per node set),
 each distinct file (one copy per content, path and mode, to the folded node set of its
-hosts), links, removals. A node a call fails on is marked failed with the tool's message
+hosts), links, the owner (root) of what was sent, removals. A node a call fails on is marked failed with the tool's message
 and left out of every later call; the others go on. After each call, what each node
 received is written to the record (hagen.deploy.state), so that a rerun sends only
 what is missing. With reload, each action the sent files imply (hagen.deploy.actions)
@@ -37,7 +37,7 @@ from hagen.reports import Where, error
 
 @dataclass
 class Step:
-    what: str                      # mkdir, copy, link, remove, action
+    what: str                      # mkdir, copy, link, chown, remove, action
     hosts: list[str]
     argv: list[str]
     records: list = field(default_factory=list)    # (path, state or None for removed)
@@ -169,6 +169,15 @@ def steps_of(plan: Plan, cfg: dict, sources: Sources) -> list[Step]:
         shown, staged, data = sources.staged[key]
         argv = fanout.copy_argv(cfg, hosts, shown, path)
         steps.append(Step("copy", hosts, argv, [(path, file_state(entry, data))], source=staged))
+    # pdcp, clush and rcp keep an existing file's owner: make every file sent root's, one call per node set
+    sent: dict = {}
+    for host, path, _ in plan.send:
+        sent.setdefault(host, []).append(path)
+    owners: dict = {}
+    for host, paths in sent.items():
+        owners.setdefault(tuple(sorted(paths)), []).append(host)
+    for paths, hosts in sorted(owners.items(), key=lambda kv: natural_key(fold(kv[1]))):
+        steps.append(Step("chown", hosts, fanout.exec_argv(cfg, hosts, ["chown", "-h", "root:root", "--", *paths])))
     removes: dict = {}
     for host, path in plan.remove:
         removes.setdefault(path, []).append(host)
