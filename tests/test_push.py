@@ -230,14 +230,21 @@ def test_vanished_files_are_removed_only_with_prune(nodes):
     assert nodes.node_file("ns13", "/etc/modprobe.d/bonding.conf").exists()
 
 
-def test_an_altered_manifest_or_source_is_refused_before_anything_is_sent(nodes):
+@pytest.mark.parametrize("key, value", [
+    ("hosts", "-oProxyCommand=touch${IFS}/tmp/x"),
+    ("hosts", "ns[0-"),
+    ("path", "/etc/HA/../../../etc/shadow"),
+    ("sha256", "../../x"),
+])
+def test_an_altered_manifest_is_refused_before_anything_is_sent(nodes, key, value):
     path = nodes.out.resolve() / ".hagen/manifest.json"
     doc = json.loads(path.read_text())
-    doc["files"][0]["hosts"] = "-oProxyCommand=touch${IFS}/tmp/x"
+    doc["files"][0][key] = value
     path.chmod(0o644)
     path.write_text(json.dumps(doc))
     r = push(nodes, "--yes")
-    assert r.code == 3 and "HA940" in r.stderr and nodes.calls() == []
+    assert r.code == 3 and "HA940" in r.stderr and "files[0]" in r.stderr and nodes.calls() == []
+    assert "Traceback" not in r.stderr and "internal error" not in r.stderr
 
 
 def test_an_edited_source_file_is_refused(nodes):
