@@ -136,8 +136,8 @@ def push(site: Path = SITE, out: Path = OUT, db: Optional[str] = DB, snapshot: O
         else:
             if _stale(spec, tree, db, snapshot):
                 raise InputRefused("the output tree is not what the inputs build now: nothing was sent", reports=[
-                    error("HA941", Where(file=str(out)), f"{out} was built from other inputs (site spec, ClusterDB, "
-                          "secrets or hagen itself changed since)", "run `hagen build` (and `hagen diff`) first")])
+                    error("HA941", Where(file=str(out)), f"{out} is not what a build makes now (the site spec, the "
+                          "ClusterDB, a secret, hagen, or the versions the nodes hold changed since)", "run `hagen build` (and `hagen diff`) first")])
             chosen, vanished = plans.from_tree(entries, record, only, skip, prune)
         gone: dict = {}
         for host, path in vanished if not prune else ():
