@@ -9,7 +9,7 @@ Ranges:
     HA6xx  Lustre I/O cells, file systems and targets (guide chapters 5-7)
     HA7xx  NFSv3 I/O cells, exports and clients (guide chapters 8-9)
     HA8xx  batch managers (PBS, SLURM, LSF, RMS), OCFS2, /etc/hosts
-    HA9xx  hagen's own validation of what it rendered, and the output tree
+    HA9xx  hagen's own validation of what it rendered, the output tree, deploying (HA94x-95x)
     HA10xx audit findings: single points of failure and warnings (hagen audit)
 `hagen codes` prints this table; docs/codes.md is generated from it.
 """
@@ -29,6 +29,9 @@ CODES: dict[str, str] = {
     "HA109": "--host is not a node set",
     "HA110": "a path the site spec gives for a file hagen writes has a '.', '..' or empty component, or a control character",
     "HA111": "--host would split the nodes that share a cluster.conf",
+    "HA140": "-w/-x of gather or push is not a node set of plain host names",
+    "HA141": "the push plan (--plan) cannot be read or is not a valid hagen-push-plan/1 document",
+    "HA142": "push asks before sending and has no terminal to ask on: give --yes, or a reviewed --plan",
     # ClusterDB rows
     "HA200": "the ClusterDB snapshot cannot be read or is not a snapshot",
     "HA201": "a ClusterDB row lacks a column, has one of the wrong type, or has an unknown one",
@@ -140,6 +143,15 @@ CODES: dict[str, str] = {
     "HA901": "two artifacts claim the same path on one host",
     "HA902": "a planned file's host is not a plain name, or its path is not normalised or lies below a link or file "
              "(a hagen bug if checks passed)",
+    # deploying: gather and push
+    "HA940": "an entry of the output tree's manifest is not what hagen writes (host, path, sha256, mode): nothing sent",
+    "HA941": "push: the output tree is stale against the inputs (rebuild first)",
+    "HA942": "push --plan: the output tree changed since the plan was written",
+    "HA943": "push: a cluster.conf's config_version is not greater than the one its node holds",
+    "HA944": "push: a file of the output tree no longer matches its manifest sha256 or mode",
+    "HA945": "a command /etc/HA/start or stop calls, not written by hagen, is missing or not executable on a node "
+             "(warning)",
+    "HA946": "gather: a managed path on a node is not a plain file (a link, a folder...): not fetched (warning)",
     # HA10xx audit findings (hagen audit; docs/audit.md): HA1000-HA1009 single points of failure, HA1010- warnings
     "HA1000": "SPOF: heartbeat and fencing share one network; losing it stops all failover (5.7.3)",
     "HA1001": "SPOF: an alias on a network other than the heartbeat rides a single unwatched link (2.4, 8.3.3)",

@@ -139,7 +139,14 @@ def _only(artifacts, hosts: set) -> list:
 
 def _versioned(renderer, art, tree: OutputTree) -> bytes:
     """config_version: 1 for a first build; the previous one while the content is the same;
-    the highest previous one plus 1 when it changed (on any host of the artifact)."""
+    the highest previous one plus 1 when it changed (on any host of the artifact). When the
+    nodes' record (gather, push) says what the nodes hold: their version while they hold this
+    very content, else the highest they hold plus 1 (or the tree's own, if higher), so that
+    cman takes what push sends."""
+    from hashlib import sha256
+
+    from hagen.deploy.state import read_record_cached
+
     probe = renderer.render(art.template, {**art.context, "config_version": 1})
     normal = _VERSION.sub(rb"\g<1>0\g<3>", probe, count=1)
     versions, same = [], True
@@ -161,6 +168,16 @@ def _versioned(renderer, art, tree: OutputTree) -> bytes:
         version = max(versions)
     else:
         version = max(versions) + 1
+    nodes = read_record_cached(tree)
+    held = [nodes[h]["files"][art.path] for h in art.hosts if art.path in nodes.get(h, {}).get("files", {})]
+    known = [e["config_version"] for e in held if "config_version" in e]
+    if known:
+        top = max(known)
+        at_top = probe if top == 1 else renderer.render(art.template, {**art.context, "config_version": top})
+        digest = sha256(at_top).hexdigest()
+        if all(e.get("sha256") == digest for e in held):
+            return at_top          # the nodes hold this very file: nothing to send
+        version = max(version, top + 1)
     if version == 1:
         return probe
     return renderer.render(art.template, {**art.context, "config_version": version})

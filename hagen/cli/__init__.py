@@ -7,8 +7,7 @@ registers its commands on import.
 """
 
 from hagen.cli.common import app
-from hagen.cli import build, db, deploy, inspect  # noqa: F401  (importing registers their commands)
-from hagen.cli import audit  # noqa: F401  (audit and runbook)
+from hagen.cli import audit, build, db, deploy, gather, inspect  # noqa: F401  (importing registers their commands)
 
 
 def main():

@@ -8,6 +8,7 @@ from typing import Optional
 import typer
 
 from hagen.cli.common import DB, HOSTS, OUT, SITE, SNAPSHOT, _host_filter, _print_reports, _run, _say, app
+from hagen.cli.gather import EXCLUDE, NODES
 
 
 @app.command()
@@ -87,28 +88,129 @@ def _unchanged_since_built(site, against, db, snapshot):
 
 
 @app.command()
-def push(site: Path = SITE, out: Path = OUT,
-         dry_run: bool = typer.Option(False, "--dry-run", "-n", help="Print the commands, run nothing."),
-         prune: bool = typer.Option(False, "--prune", help="Also remove from the nodes the files that vanished "
-                                    "from the build since the last push.")):
-    """Copy the output tree to the nodes with the site's fan-out tool (pdcp or clush).
+def push(site: Path = SITE, out: Path = OUT, db: Optional[str] = DB, snapshot: Optional[Path] = SNAPSHOT,
+         plan: Optional[Path] = typer.Option(None, "--plan", help="Send exactly this reviewed plan (written by "
+                                             "`hagen diff --save-plan`); refused if the output tree changed since.",
+                                             metavar="FILE"),
+         yes: bool = typer.Option(False, "--yes", "-y", help="Do not ask before sending."),
+         dry_run: bool = typer.Option(False, "--dry-run", "-n", help="Print the commands and the actions, run nothing."),
+         prune: bool = typer.Option(False, "--prune", help="Also remove from the nodes the files hagen put there "
+                                    "that the build no longer has."),
+         reload: bool = typer.Option(False, "--reload", help="After the files landed, run the action each kind of "
+                                     "file declares (ccs_tool update, exportfs -ra, ...), once per node set, one "
+                                     "node of each HA cell at a time."),
+         nodes: Optional[str] = NODES, exclude: Optional[str] = EXCLUDE):
+    """Send to the nodes what differs from what they hold, with the site's fan-out tool.
 
-    One call per distinct file and destination, to the folded node set of the hosts
-    that get it, modes kept. Files that vanished since the last push are listed, and
-    removed only with --prune. Set the tool under deploy: in the site spec.
+    What the nodes hold is gather's record, or what each node last received: only the
+    difference goes, so a rerun after a partial failure sends only what is missing. One
+    call per distinct file and node set, modes kept. A node that fails does not stop the
+    others: a table of node sets (done, failed with the tool's message, skipped) ends the
+    run. Without --plan the output tree must be up to date with the inputs, and push asks
+    before sending (--yes skips; without a terminal push refuses).
+
+    Exit status: 0 every node served, 2 refused (nothing sent), 3 some nodes failed.
     """
-    from hagen.load.site import load_site
-    from hagen.push import plan_push, run_push, settings
+    from hagen.cli.gather import _nodeset
 
     def body():
-        cfg = settings(load_site(site))
-        commands, vanished = plan_push(out, cfg, prune)
-        for nodes, path in vanished:
-            _say(f"{'removing' if prune else 'vanished (use --prune to remove)'}: {path} on {nodes}", err=True)
-        if dry_run:
-            for cmd in commands:
-                _say(str(cmd))
-            return
-        count = run_push(out, cfg, commands, lambda text: _say(text, err=True), [] if prune else vanished)
-        _say(f"pushed: {count} command(s) ran")
+        import sys
+
+        from hagen.deploy import plan as plans
+        from hagen.deploy import push as pushing
+        from hagen.deploy.fanout import settings
+        from hagen.deploy.state import checked_manifest, read_record
+        from hagen.emit import OutputTree
+        from hagen.errors import InputRefused
+        from hagen.load.site import load_site
+        from hagen.reports import Where, error
+
+        spec = load_site(site)
+        cfg = settings(spec)
+        only, skip = _nodeset(nodes, "-w"), _nodeset(exclude, "-x")
+        tree = OutputTree(out)
+        entries = checked_manifest(tree)
+        record = read_record(tree)
+        if plan is not None:
+            chosen, vanished = plans.from_file(plans.read_plan(plan), entries, str(plan), only, skip), []
+        else:
+            if _stale(spec, tree, db, snapshot):
+                raise InputRefused("the output tree is not what the inputs build now: nothing was sent", reports=[
+                    error("HA941", Where(file=str(out)), f"{out} is not what a build makes now (the site spec, the "
+                          "ClusterDB, a secret, hagen, or the versions the nodes hold changed since)", "run `hagen build` (and `hagen diff`) first")])
+            chosen, vanished = plans.from_tree(entries, record, only, skip, prune)
+        gone: dict = {}
+        for host, path in vanished if not prune else ():
+            gone.setdefault(path, []).append(host)
+        for path, hosts in sorted(gone.items()):
+            from hagen.model.names import fold, natural_key
+
+            _say(f"vanished (use --prune to remove): {path} on {fold(sorted(hosts, key=natural_key))}", err=True)
+        sources = pushing.Sources(tree, chosen)
+        try:
+            pushing.check_versions(chosen, sources, record)
+            steps = pushing.steps_of(chosen, cfg, sources)
+            actions = pushing.action_steps(chosen, cfg, sources, entries)
+            if dry_run:
+                for step in steps:
+                    _say(step.shown())
+                for step in actions:
+                    _say(f"# --reload would run: {step.shown()}")
+                return
+            result = pushing.Pushed(skipped=set(chosen.up_to_date))
+            if not steps:
+                _say("nothing to send: every node holds the build")
+            else:
+                _summary(steps, actions if reload else [])
+                if plan is None and not yes:
+                    _confirm(sys.stdin)
+                pushing.run_steps(tree, steps, (lambda landed: pushing.action_steps(
+                    chosen, cfg, sources, entries, landed)) if reload else None, result, lambda t: _say(t, err=True))
+        finally:
+            sources.close()
+        for line in result.table():
+            _say(line)
+        if not result.ok:
+            raise typer.Exit(3)
     _run(body)
+
+
+def _stale(spec, tree, db, snapshot) -> bool:
+    """Whether the output tree differs from what the inputs build now (fast when the tree was
+    built from byte-identical inputs and is intact)."""
+    from hagen.emit import manifest_of
+    from hagen.load.source import choose_source
+    from hagen.pipeline import compile_site, input_fingerprint
+
+    snap = str(snapshot) if snapshot else None
+    fingerprint = input_fingerprint(spec, choose_source(db, snap, spec))
+    if fingerprint is not None and tree.built_from() == fingerprint and tree.intact():
+        return False
+    compiled = compile_site(spec, tree, db, snap)
+    return manifest_of(compiled.files) != tree.manifest()
+
+
+def _summary(steps, actions) -> None:
+    from hagen.model.names import fold, natural_key
+
+    for step in steps:
+        nodes = fold(sorted(step.hosts, key=natural_key))
+        if step.what == "copy":
+            _say(f"send {step.argv[-1] if '--copy' not in step.argv else step.argv[step.argv.index('--dest') + 1]}"
+                 f" to {nodes}", err=True)
+        elif step.what in ("link", "remove"):
+            _say(f"{step.what} {step.records[0][0]} on {nodes}", err=True)
+    for step in actions:
+        _say(f"then run on {fold(sorted(step.hosts, key=natural_key))}: {step.argv[-1]}", err=True)
+
+
+def _confirm(stdin) -> None:
+    from hagen.errors import InputRefused
+    from hagen.reports import Where, error
+
+    if not stdin.isatty():
+        raise InputRefused("push asks before sending, and there is no terminal to ask: nothing was sent", reports=[
+            error("HA142", Where(key="--yes"), "no terminal to confirm the push on",
+                  "review with --dry-run, then push again with --yes, or push a reviewed --plan")])
+    if not typer.confirm("send these files?", default=False, err=True):
+        raise InputRefused("not confirmed: nothing was sent")

@@ -1,0 +1,13 @@
+"""Deploying an output tree: gather what the nodes hold, push what differs, make them take it.
+
+    fanout    the site's fan-out tools (pdcp/pdsh/rpdcp or clush) and per-node outcomes
+    state     what each node holds (.<out>.d/nodes.json), and the manifest re-checked
+    expected  commands the /etc/HA service lists call that hagen does not write
+    gather    fetch the managed files from the nodes into a <host>/<path> tree, record them
+    plan      what a push sends: from the tree and the record, or from a reviewed plan
+    actions   the follow-up action each artifact kind declares (ccs_tool, exportfs -ra, ...)
+    push      send a plan, per-node results, resumable
+
+Entry points for other commands: expected.missing_expected(out) (diff's warnings),
+expected.expected_commands(compiled), plan.read_plan(path).
+"""

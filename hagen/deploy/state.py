@@ -1,0 +1,228 @@
+"""What each node holds, as far as hagen knows: `.<out>.d/nodes.json`.
+
+gather writes it from what it fetched (each managed file's sha256 and mode, or missing;
+cluster.conf's config_version; the expected commands missing on the node); each push
+updates it with what each node received successfully, so that the next push sends only
+what differs, and a rerun after a partial failure sends only what is missing. build
+reads it for config_version, diff for the missing expected commands.
+
+    {"format": "hagen-nodes/1",
+     "nodes": {"ns0": {"gathered": true,
+                       "files": {"/etc/hosts": {"sha256": "...", "mode": "0644"},
+                                 "/etc/cluster/cluster.conf": {"sha256": "...", "mode": "0600",
+                                                               "config_version": 7},
+                                 "/usr/sbin/x": {"type": "symlink", "target": "/usr/sbin/y"},
+                                 "/etc/ntp.conf": {"missing": true}},
+                       "missing_commands": ["/etc/HA/bin/dbmConfig"]}}}
+
+The store is not trusted between runs: the record is opened without following a
+symbolic link, must be a small regular file, and is validated entry by entry; a record
+that fails is treated as absent (hagen then knows nothing of the nodes and sends
+everything). It is written to a new file (0600, O_EXCL, never through a link) renamed
+over the old one, relative to the store's own directory descriptor.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import stat
+
+from hagen.deploy.fanout import MODE, SHA256, plain_host, plain_path
+from hagen.errors import OutputError
+
+RECORD = "nodes.json"
+FORMAT = "hagen-nodes/1"
+MAX_BYTES = 64 << 20
+_VERSION = re.compile(rb'<cluster\b[^>]*?\bconfig_version="(\d+)"')
+
+
+def config_version(data: bytes) -> int | None:
+    """cluster.conf's config_version, None for any other file."""
+    m = _VERSION.search(data)
+    return int(m.group(1)) if m else None
+
+
+def _valid_file(entry) -> bool:
+    if not isinstance(entry, dict):
+        return False
+    if entry.get("missing") is True:
+        return set(entry) == {"missing"}
+    if entry.get("type") == "symlink":
+        target = entry.get("target")
+        return set(entry) == {"type", "target"} and isinstance(target, str) and target.isprintable() \
+            and 0 < len(target) < 4096
+    version = entry.get("config_version")
+    return set(entry) <= {"sha256", "mode", "config_version"} and isinstance(entry.get("sha256"), str) \
+        and bool(SHA256.match(entry["sha256"])) and isinstance(entry.get("mode"), str) \
+        and bool(MODE.match(entry["mode"])) \
+        and (version is None or (type(version) is int and 0 <= version < 2 ** 32))
+
+
+def _valid(record) -> bool:
+    if not isinstance(record, dict) or record.get("format") != FORMAT or not isinstance(record.get("nodes"), dict):
+        return False
+    for host, node in record["nodes"].items():
+        if not plain_host(host) or not isinstance(node, dict) or not isinstance(node.get("files", {}), dict):
+            return False
+        if not isinstance(node.get("gathered", False), bool):
+            return False
+        missing = node.get("missing_commands", [])
+        if not isinstance(missing, list) or not all(plain_path(p) for p in missing):
+            return False
+        for path, entry in node.get("files", {}).items():
+            if not plain_path(path) or not _valid_file(entry):
+                return False
+    return True
+
+
+def _open_store(store) -> int:
+    return os.open(store, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW)
+
+
+def read_record(tree) -> dict:
+    """{host: node} from the store of tree (an OutputTree); {} when absent or not valid."""
+    try:
+        dfd = _open_store(tree.store)
+    except OSError:
+        return {}
+    try:
+        fd = os.open(RECORD, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK, dir_fd=dfd)
+    except OSError:
+        return {}
+    finally:
+        os.close(dfd)
+    try:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode) or st.st_size > MAX_BYTES:
+            return {}
+        with os.fdopen(fd, "rb", closefd=False) as f:
+            record = json.loads(f.read(MAX_BYTES + 1))
+    except (OSError, ValueError, RecursionError):
+        return {}
+    finally:
+        os.close(fd)
+    return record["nodes"] if _valid(record) else {}
+
+
+def write_record(tree, nodes: dict) -> None:
+    """Replace the record atomically; never through a link planted in the store."""
+    record = {"format": FORMAT, "nodes": {h: nodes[h] for h in sorted(nodes)}}
+    if not _valid(record):
+        raise OutputError("refusing to record an invalid node state (a hagen bug)")
+    data = (json.dumps(record, indent=1, sort_keys=True) + "\n").encode()
+    try:
+        os.makedirs(tree.store, exist_ok=True)
+        dfd = _open_store(tree.store)
+    except OSError as exc:
+        raise OutputError(f"cannot open the output store {tree.store}: {exc.strerror}",
+                          hint="it must be a folder (not a link) you can write")
+    tmp = f".{RECORD}.tmp{os.getpid()}"
+    try:
+        try:
+            os.unlink(tmp, dir_fd=dfd)
+        except FileNotFoundError:
+            pass
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600, dir_fd=dfd)
+        try:
+            os.fchmod(fd, 0o600)
+            os.write(fd, data)
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        os.replace(tmp, RECORD, src_dir_fd=dfd, dst_dir_fd=dfd)
+    except OSError as exc:
+        raise OutputError(f"cannot write {tree.store}/{RECORD}: {exc.strerror}",
+                          hint="check free space and permissions")
+    finally:
+        os.close(dfd)
+
+
+def file_state(entry: dict, data: bytes | None = None) -> dict:
+    """The record's form of a manifest entry (what a node holds once it received it)."""
+    if entry.get("type") == "symlink":
+        return {"type": "symlink", "target": entry["target"]}
+    state = {"sha256": entry["sha256"], "mode": entry["mode"]}
+    version = config_version(data) if data is not None else entry.get("config_version")
+    if version is not None:
+        state["config_version"] = version
+    return state
+
+
+def holds(node: dict | None, path: str, entry: dict) -> bool:
+    """Whether the node (a record's entry) holds the manifest entry's file at path."""
+    if not node:
+        return False
+    have = node.get("files", {}).get(path)
+    if not have or have.get("missing"):
+        return False
+    if entry.get("type") == "symlink":
+        return have.get("type") == "symlink" and have.get("target") == entry["target"]
+    return have.get("sha256") == entry["sha256"] and have.get("mode") == entry["mode"]
+
+
+# ------------------------------------------------------------------ the manifest, re-checked
+def checked_manifest(tree) -> dict:
+    """out's manifest with every entry re-checked (plain host names, normalised absolute
+    paths, sha256 and mode formats, link targets): {(host, path): entry}. A manifest that
+    fails is refused whole (HA940): it is not the one hagen wrote."""
+    from ClusterShell.NodeSet import NodeSet, NodeSetException
+
+    from hagen.emit import MANIFEST
+    from hagen.reports import Where, error
+
+    manifest = tree.manifest()
+    if manifest is None:
+        raise OutputError(f"{tree.out} has no hagen manifest ({tree.out}/{MANIFEST})",
+                          hint="run `hagen build` first, or give the --out it wrote")
+    problems, out = [], {}
+    files = manifest.get("files") if isinstance(manifest, dict) else None
+    for i, entry in enumerate(files if isinstance(files, list) else [None]):
+        why = None
+        if not isinstance(entry, dict) or not isinstance(entry.get("hosts"), str):
+            why = "is not an entry with hosts"
+        elif not plain_path(entry.get("path")):
+            why = f"path {entry.get('path')!r} is not a normalised absolute path"
+        elif entry.get("type") == "symlink":
+            if not isinstance(entry.get("target"), str) or not entry["target"].isprintable() or not entry["target"]:
+                why = "has a link target that is not printable text"
+        elif not isinstance(entry.get("sha256"), str) or not SHA256.match(entry["sha256"]) \
+                or not isinstance(entry.get("mode"), str) or not MODE.match(entry["mode"]):
+            why = "has no valid sha256 and mode"
+        if why is None:
+            try:
+                nodeset = NodeSet(entry["hosts"])
+                if len(nodeset) > 1_000_000:
+                    raise ValueError("more than a million hosts")
+                hosts = list(nodeset)
+            except (NodeSetException, ValueError, TypeError) as exc:
+                hosts, why = [], f"hosts {entry['hosts']!r} is not a node set ({exc})"
+            bad = [h for h in hosts if not plain_host(h)]
+            if bad:
+                why = f"host {bad[0]!r} is not a plain host name"
+            for host in hosts if why is None else ():
+                out[(host, entry["path"])] = entry
+        if why:
+            problems.append(error("HA940", Where(file=str(tree.out / MANIFEST), key=f"files[{i}]"),
+                                  f"manifest entry {why}",
+                                  "the manifest is not the one hagen wrote: run `hagen build` again"))
+    if problems:
+        raise OutputError(f"{tree.out}'s manifest was altered: nothing was sent", reports=problems)
+    return out
+
+
+_CACHE: dict = {}
+
+
+def read_record_cached(tree) -> dict:
+    """read_record, read once per version of the file (a build consults it once per cell)."""
+    try:
+        st = os.lstat(os.path.join(tree.store, RECORD))
+        key = (str(tree.store), st.st_ino, st.st_size, st.st_mtime_ns)
+    except OSError:
+        return {}
+    if key not in _CACHE:
+        _CACHE.clear()
+        _CACHE[key] = read_record(tree)
+    return _CACHE[key]

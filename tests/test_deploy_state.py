@@ -1,0 +1,138 @@
+"""The pieces of a deploy, in process: the node record (validated when read, never
+written through a link), the plan reader, the actions' waves, the expected commands."""
+
+from __future__ import annotations
+
+import json
+import os
+
+import pytest
+
+from hagen.deploy import actions, fanout, plan, state
+from hagen.deploy.expected import commands_in, expected_commands
+from hagen.emit import OutputTree
+from hagen.errors import InputRefused
+
+SHA = "a" * 64
+
+
+@pytest.fixture
+def tree(tmp_path):
+    t = OutputTree(tmp_path / "out")
+    t.store.mkdir()
+    return t
+
+
+def test_the_record_round_trips_and_is_private(tree):
+    nodes = {"ns0": {"gathered": True, "files": {"/etc/hosts": {"sha256": SHA, "mode": "0644"},
+                                                 "/x": {"missing": True}},
+                     "missing_commands": ["/etc/HA/bin/hafda"]}}
+    state.write_record(tree, nodes)
+    assert state.read_record(tree) == nodes
+    assert os.stat(tree.store / "nodes.json").st_mode & 0o777 == 0o600
+
+
+@pytest.mark.parametrize("bad", [
+    {"format": "other", "nodes": {}},
+    {"format": "hagen-nodes/1", "nodes": {"-oProxyCommand=x": {"files": {}}}},
+    {"format": "hagen-nodes/1", "nodes": {"ns0": {"files": {"../etc/shadow": {"missing": True}}}}},
+    {"format": "hagen-nodes/1", "nodes": {"ns0": {"files": {"/etc/hosts": {"sha256": "zz", "mode": "0644"}}}}},
+    {"format": "hagen-nodes/1", "nodes": {"ns0": {"files": {"/c": {"sha256": SHA, "mode": "0644",
+                                                                    "config_version": "7"}}}}},
+    {"format": "hagen-nodes/1", "nodes": {"ns0": {"missing_commands": ["rm -rf /"]}}},
+    [1, 2],
+])
+def test_an_invalid_record_is_treated_as_absent(tree, bad):
+    (tree.store / "nodes.json").write_text(json.dumps(bad))
+    assert state.read_record(tree) == {}
+
+
+def test_a_record_that_is_a_link_or_a_fifo_is_not_read(tree, tmp_path):
+    elsewhere = tmp_path / "elsewhere.json"
+    elsewhere.write_text(json.dumps({"format": "hagen-nodes/1", "nodes": {"ns0": {"files": {}}}}))
+    os.symlink(elsewhere, tree.store / "nodes.json")
+    assert state.read_record(tree) == {}
+    state.write_record(tree, {"ns1": {"files": {}}})
+    assert json.loads(elsewhere.read_text())["nodes"] == {"ns0": {"files": {}}}      # untouched
+    os.unlink(tree.store / "nodes.json")
+    os.mkfifo(tree.store / "nodes.json")
+    assert state.read_record(tree) == {}          # at once, no hang
+
+
+def write_plan(tmp_path, doc) -> str:
+    path = tmp_path / "plan.json"
+    path.write_text(doc if isinstance(doc, str) else json.dumps(doc))
+    return str(path)
+
+
+@pytest.mark.parametrize("doc, key", [
+    ("not json", ""),
+    ({"format": "hagen-push-plan/2", "send": []}, "format"),
+    ({"format": "hagen-push-plan/1", "send": [{"host": "ns0", "path": "/etc/../shadow", "sha256": SHA,
+                                                "mode": "0644"}]}, "send[0]"),
+    ({"format": "hagen-push-plan/1", "send": [{"host": "ns0", "path": "/a", "sha256": SHA, "mode": "644"}]},
+     "send[0]"),
+    ({"format": "hagen-push-plan/1", "remove": [{"host": "ns 0", "path": "/a"}]}, "remove[0]"),
+])
+def test_a_bad_plan_is_refused_with_its_location(tmp_path, doc, key):
+    with pytest.raises(InputRefused) as info:
+        plan.read_plan(write_plan(tmp_path, doc))
+    report = info.value.reports[0]
+    assert report.code == "HA141" and (report.where.key or "") == key
+
+
+def test_a_good_plan_is_read(tmp_path):
+    doc = {"format": "hagen-push-plan/1",
+           "send": [{"host": "ns0", "path": "/a", "sha256": SHA, "mode": "0600"},
+                    {"host": "ns0", "path": "/l", "type": "symlink", "target": "/b"}],
+           "remove": [{"host": "ns1", "path": "/old"}]}
+    got = plan.read_plan(write_plan(tmp_path, doc))
+    assert got == {"send": doc["send"], "remove": doc["remove"]}
+
+
+def test_waves_take_one_node_of_each_cell_at_a_time():
+    cells = [["ns0", "ns13"], ["ns5", "ns6"]]
+    hosts = ["ns0", "ns13", "ns5", "ns6", "ns1", "ns2"]
+    assert actions.waves(hosts, cells, False) == [["ns0", "ns1", "ns2", "ns5"], ["ns6", "ns13"]]
+    assert actions.waves(hosts, cells, True) == [["ns0", "ns1", "ns2", "ns5"]]
+    assert actions.action_for("batch/slurm.conf.j2", "/etc/slurm/slurm.conf", None) == "scontrol reconfigure"
+    assert actions.action_for("nfs/exports.j2", "/etc/exports", None) == "exportfs -ra"
+    assert actions.action_for("cluster/nfs.conf.xml.j2", "/etc/cluster/cluster.conf", 9) == \
+        "ccs_tool update /etc/cluster/cluster.conf && cman_tool version -r 9"
+    assert actions.action_for("hosts/hosts.j2", "/etc/hosts", None) is None
+    assert actions.action_for("cluster/mngt.conf.xml.j2", "/etc/a;reboot", 2).startswith("ccs_tool update '/etc/a;reboot' ")
+
+
+def test_the_fanout_forms_and_per_node_failures():
+    cfg = fanout.settings({"deploy": {"tool": "clush", "fanout": 8}})
+    assert fanout.copy_argv(cfg, ["ns1", "ns0"], "/s", "/d") == \
+        ["clush", "-w", "ns[0-1]", "-f", "8", "--copy", "/s", "--dest", "/d", "-p"]
+    assert fanout.gather_argv(cfg, ["ns0"], "/etc/hosts", "/tmp/x")[-5:] == ["--rcopy", "/etc/hosts", "--dest",
+                                                                            "/tmp/x", "-p"]
+    cfg = fanout.settings({"deploy": {"fanout": 4}})
+    assert fanout.copy_argv(cfg, ["ns0"], "/s", "/d") == ["pdcp", "-p", "-w", "ns0", "-f", "4", "/s", "/d"]
+    assert fanout.exec_argv(cfg, ["ns0"], ["rm", "-f", "--", "/a b"]) == ["pdsh", "-w", "ns0", "-f", "4",
+                                                                          "rm -f -- '/a b'"]
+    with pytest.raises(Exception):
+        fanout.exec_argv(cfg, ["-oProxyCommand=x"], "true")
+    assert fanout._node_of("pdsh@admin: ns5: ssh exited with exit code 255", {"ns5"}) == \
+        ("ns5", "ssh exited with exit code 255")
+    assert fanout._node_of("clush: ns5: exited with exit code 1", {"ns5"}) == ("ns5", "exited with exit code 1")
+    outcome = fanout.run(["false"], ["ns0", "ns1"])
+    assert set(outcome.failed) == {"ns0", "ns1"}
+    outcome = fanout.run(["/nonexistent/pdcp"], ["ns0"])
+    assert "not installed" in outcome.failed["ns0"]
+
+
+def test_expected_commands_are_what_the_service_lists_call_that_hagen_does_not_write():
+    from conftest import EXAMPLES
+    from hagen.emit import OutputTree as Tree
+    from hagen.pipeline import compile_site
+
+    assert commands_in(b"# c\n/etc/HA/bin/haip\n\n#/etc/init.d/lsf\n/etc/init.d/nfs\n") == \
+        ["/etc/HA/bin/haip", "/etc/init.d/nfs"]
+    compiled = compile_site(EXAMPLES / "bas5-guide" / "site.yaml", Tree("/nonexistent/out"))
+    expected = expected_commands(compiled)
+    assert expected["/etc/HA/bin/dbmConfig"] == ["ns0", "ns13"]
+    assert expected["/etc/init.d/nagios"] == ["ns0", "ns13"]          # called by stop only
+    assert "/etc/HA/bin/haip" not in expected and "/etc/HA/bin/hacron" not in expected

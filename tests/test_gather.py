@@ -1,0 +1,154 @@
+"""hagen gather against simulated nodes (tests/deploy_helpers.py): the managed files come
+back as <host>/<path> with their modes, the nodes' state is recorded, nothing else is
+fetched, no link found on a node is followed."""
+
+from __future__ import annotations
+
+import json
+import os
+import stat
+
+import pytest
+
+from clusterdb_helpers import cli
+from conftest import EXAMPLES
+from deploy_helpers import Nodes, prepare
+from hagen.deploy.expected import missing_expected
+
+CONF = "/etc/cluster/cluster.conf"
+
+
+@pytest.fixture(scope="module")
+def base(tmp_path_factory):
+    return prepare(tmp_path_factory.mktemp("pdcp"), EXAMPLES / "bas5-guide")
+
+
+@pytest.fixture(scope="module")
+def clush_base(tmp_path_factory):
+    return prepare(tmp_path_factory.mktemp("clush"), EXAMPLES / "bas5-guide", tool="clush")
+
+
+@pytest.fixture(scope="module")
+def pushed_base(base, tmp_path_factory):
+    """Nodes that received the whole build, once for the module."""
+    work = tmp_path_factory.mktemp("pushed") / "w"
+    with pytest.MonkeyPatch.context() as mp:
+        n = Nodes(base, work, mp)
+        assert cli("push", "--site", n.site, "--out", n.out, "--yes").code == 0
+    n.log.unlink()
+    return work
+
+
+@pytest.fixture
+def pushed(pushed_base, tmp_path, monkeypatch):
+    return Nodes(pushed_base, tmp_path / "w", monkeypatch)
+
+
+def gather(n, *args):
+    return cli("gather", "--site", n.site, "--out", n.out, "--into", n.work / "gathered", *args)
+
+
+def record(n) -> dict:
+    return json.loads((n.work / ".out.d/nodes.json").read_text())["nodes"]
+
+
+def test_gather_fetches_every_managed_file_with_its_mode_and_records_it(pushed):
+    (pushed.root / "ns0/etc/passwd").write_text("not managed\n")
+    r = gather(pushed)
+    assert r.code == 0, r.stderr
+    got = pushed.work / "gathered"
+    out = pushed.out.resolve()
+    for path in out.rglob("*"):
+        rel = path.relative_to(out)
+        if path.is_file() and rel.parts[0] != ".hagen":
+            assert (got / rel).read_bytes() == path.read_bytes(), rel
+            assert stat.S_IMODE((got / rel).stat().st_mode) == stat.S_IMODE(path.stat().st_mode), rel
+    assert not (got / "ns0/etc/passwd").exists()                   # nothing else is fetched
+    assert not [p for p in got.iterdir() if p.name.startswith(".")]  # no staging left behind
+    assert all("passwd" not in c for c in pushed.calls())
+    nodes = record(pushed)
+    assert nodes["ns0"]["gathered"] is True and nodes["ns13"]["files"][CONF]["config_version"] == 1
+    assert nodes["ns13"]["files"][CONF]["mode"] == "0600"
+    fetches = [c for c in pushed.calls() if "/rpdcp " in f"/{c}" or c.startswith("rpdcp")]
+    assert fetches and all(" -p -w " in c for c in fetches)
+    r = cli("push", "--site", pushed.site, "--out", pushed.out, "--yes")        # the nodes hold the build
+    assert r.code == 0 and "nothing to send" in r.stdout
+
+
+def test_missing_files_and_expected_commands(pushed):
+    pushed.node_file("ns13", "/etc/ntp.conf").unlink()
+    for path in ("/etc/HA/bin/dbmConfig", "/etc/HA/bin/hacisco", "/etc/init.d/postgresql"):
+        for host in ("ns0", "ns13"):
+            target = pushed.node_file(host, path)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_text("#!/bin/sh\n")
+            target.chmod(0o755)
+    pushed.node_file("ns13", "/etc/HA/bin/hacisco").chmod(0o644)       # there, not executable
+    r = gather(pushed)
+    assert r.code == 0, r.stderr
+    assert "missing on the nodes: /etc/ntp.conf on ns13" in r.stdout
+    assert "host ns13: warning HA945: /etc/HA/bin/hacisco is called by /etc/HA/start" in r.stderr
+    assert "host ns[0,13]: warning HA945: /etc/HA/bin/hafda" in r.stderr
+    warned = " ".join(ln for ln in r.stderr.splitlines() if "HA945" in ln)
+    assert "dbmConfig" not in warned and "/etc/HA/bin/haip" not in warned      # present, or hagen's own
+    assert record(pushed)["ns13"]["files"]["/etc/ntp.conf"] == {"missing": True}
+    missing = missing_expected(pushed.out)
+    assert ("ns13", "/etc/HA/bin/hacisco") in missing and ("ns[0,13]", "/etc/HA/bin/hafda") in missing
+    assert all(path != "/etc/HA/bin/dbmConfig" for _, path in missing)
+    r = cli("push", "--site", pushed.site, "--out", pushed.out, "--yes", "-w", "ns13")
+    assert r.code == 0 and pushed.node_file("ns13", "/etc/ntp.conf").exists()   # only what was missing
+
+
+def test_an_unreachable_node_is_reported_and_the_others_gathered(pushed):
+    pushed.behave(down=["ns3", "ns4"])
+    r = gather(pushed)
+    assert r.code == 3
+    assert "unreachable: ns3: ssh: connect to host ns3 port 22: Connection refused" in r.stderr
+    assert (pushed.work / "gathered/ns5/etc/hosts").exists() and not (pushed.work / "gathered/ns3").exists()
+    assert "ns3" not in record(pushed) or record(pushed)["ns3"]["gathered"] is False
+
+
+def test_gather_restricted_and_with_clush(clush_base, tmp_path, monkeypatch):
+    n = Nodes(clush_base, tmp_path / "w", monkeypatch)
+    assert cli("push", "--site", n.site, "--out", n.out, "--yes").code == 0
+    r = gather(n, "-w", "ns[0-13]", "-x", "ns[1-12]")
+    assert r.code == 0, r.stderr
+    assert sorted(p.name for p in (n.work / "gathered").iterdir()) == ["ns0", "ns13"]
+    fetches = [c for c in n.calls() if "--rcopy" in c]
+    assert fetches and all(c.endswith(" -p") and "--dest" in c for c in fetches)
+    assert stat.S_IMODE((n.work / "gathered/ns0/etc/cluster/cluster.conf").stat().st_mode) == 0o600
+
+
+def test_gather_never_follows_a_link_found_on_a_node_nor_writes_outside_its_folder(pushed):
+    secret = pushed.work / "secret"
+    secret.write_text("root:hash\n")
+    hosts = pushed.node_file("ns0", "/etc/hosts")
+    hosts.unlink()
+    hosts.symlink_to(secret)                            # the node holds a link where hagen wrote a file
+    outside = pushed.work / "outside"
+    outside.mkdir()
+    (pushed.work / "gathered").mkdir()
+    os.symlink(outside, pushed.work / "gathered/ns13")  # a link planted where a host's folder goes
+    r = gather(pushed)
+    assert r.code == 0, r.stderr
+    assert "HA946" in r.stderr and "/etc/hosts" in r.stderr
+    got = pushed.work / "gathered/ns0/etc/hosts"
+    assert not os.path.lexists(got)
+    assert record(pushed)["ns0"]["files"]["/etc/hosts"] == {"missing": True}
+    assert list(outside.iterdir()) == []
+    assert not (pushed.work / "gathered/ns13").is_symlink() and (pushed.work / "gathered/ns13/etc/hosts").exists()
+
+
+def test_config_version_comes_from_the_nodes(pushed):
+    conf = pushed.node_file("ns0", CONF)
+    text = conf.read_text().replace('config_version="1"', 'config_version="7"').replace("</cluster>", "<!---->\n</cluster>")
+    for host in ("ns0", "ns13"):
+        pushed.node_file(host, CONF).write_text(text)
+    assert gather(pushed).code == 0
+    assert cli("build", "--site", pushed.site, "--out", pushed.out).code == 0
+    assert 'config_version="8"' in (pushed.out / "ns13" / CONF.lstrip("/")).read_text()
+
+
+def test_gather_without_a_build_says_so(tmp_path, base):
+    r = cli("gather", "--site", base / "example/site.yaml", "--out", tmp_path / "none", "--into", tmp_path / "g")
+    assert r.code == 3 and "hagen build" in r.stderr
