@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from hagen.load.secrets import read_fence_password
 from hagen.model.cman import cluster_name
+from hagen.model.quorum import quorum_context
 from hagen.model.iocell import cell_fencing, fencing_section, management_nodes
 from hagen.model.lustre import (CONFIG, FAILOVER_SCRIPT, MODELS, SUDO_RULES, config_context, failover,
                                 script_path, service_name)
@@ -64,7 +65,7 @@ def _cluster_conf(model, site, cell, secret) -> Artifact:
     context = {
         "name": cluster_name(cell, site),
         "cell": cell.name,
-        "quorum_device": cell.quorum_device,
+        "quorum": quorum_context(model, site, cell),
         "post_join_delay": site.get("lustre", "post_join_delay"),
         "nodes": nodes,
         "fence_devices": devices,
