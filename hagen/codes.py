@@ -115,7 +115,6 @@ CODES: dict[str, str] = {
     "HA617": "an MGS host is an alias, not a management node's own name or address, or both MGS hosts are one (7.1.2)",
     "HA618": "the site spec configures Lustre but the ClusterDB has none (warning)",
     "HA619": "a file system has failover=no although every target has a secondary (warning)",
-    "HA620": "the MGS runs on the management pair but its init script is not a full path (lustre.mgs_service)",
     # NFSv3 I/O cells (guide chapters 8-9)
     "HA700": "an NFS cell does not hold exactly two nodes",
     "HA701": "a node of an NFS cell cannot be fenced through a BMC (no controller, not a BMC, or no address)",
