@@ -334,3 +334,19 @@ def test_the_guides_sudoers_text_is_what_visudo_rejects(tmp_path):
                      "/usr/sbin/lustre_util tune_servers *\n")
     guide.chmod(0o440)
     assert subprocess.run(["visudo", "-c", "-f", str(guide)], capture_output=True).returncode != 0
+
+
+def test_rhel5_sudoers_rules_are_a_managed_block_of_etc_sudoers(tmp_path):
+    # CLARIFICATIONS 21: sudo older than 1.7.2 reads no sudoers.d
+    import subprocess
+
+    ex = add_lustre(Example(tmp_path, "bas5-guide"))
+    ex.edit_site(lambda s: (s.update(lustre={"sudoers": "/etc/sudoers"}), s["shared_files"].append("/etc/sudoers")))
+    build(ex.site, tmp_path / "out")
+    path = tmp_path / "out/ns0/etc/sudoers"
+    text = path.read_text()
+    assert text.startswith("# BEGIN hagen lustre-ldap\n") and text.endswith("# END hagen lustre-ldap\n")
+    assert "ldap ALL=(root) NOPASSWD: /usr/sbin/lustre_ost_dba *" in text
+    assert path.stat().st_mode & 0o777 == 0o440
+    proc = subprocess.run(["visudo", "-c", "-f", str(path)], capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
