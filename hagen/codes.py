@@ -158,4 +158,6 @@ CODES: dict[str, str] = {
     "HA960": "a file gathered from a node holds two hagen blocks of one name, or a block without its end marker",
     "HA961": "a shared_files entry names a file hagen writes whole by necessity (cluster.conf, a link), or none it "
              "writes (warning)",
+    "HA962": "hagen writes a file the system shares (/etc/fstab, /etc/exports, /etc/modprobe.conf, /etc/sudoers, "
+             "/etc/hosts-tpl) whole: it is not in shared_files (warning)",
 }

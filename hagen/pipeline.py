@@ -150,6 +150,10 @@ def merged_blocks(blocks, renderer, tree, taken) -> tuple[list[OutFile], list]:
     return files, problems
 
 
+# files the system and its administrator write too (the guide edits them by hand)
+SYSTEM_FILES = frozenset({"/etc/fstab", "/etc/exports", "/etc/modprobe.conf", "/etc/sudoers", "/etc/hosts-tpl"})
+
+
 def shared_files_reports(site, artifacts) -> tuple[list, list]:
     """shared_files entries that cannot be blocks (errors: a cluster.conf carries config_version, a
     link is no file) or that name no file hagen writes (warnings)."""
@@ -159,6 +163,12 @@ def shared_files_reports(site, artifacts) -> tuple[list, list]:
         by_path.setdefault(art.path, []).append(art)
     from hagen.reports import warning
 
+    shared = set(site.get("shared_files", default=[]) or [])
+    for path in sorted(SYSTEM_FILES & set(by_path) - shared):
+        art = by_path[path][0]
+        warnings.append(warning("HA962", site.where("shared_files"),
+                                f"hagen writes {path} whole ({art.template}): the node's own lines in it would be lost",
+                                f"add {path} to shared_files: hagen then writes only its block in the node's file"))
     for i, path in enumerate(site.get("shared_files", default=[]) or []):
         arts = by_path.get(path, [])
         whole = [a for a in arts if a.block is None]

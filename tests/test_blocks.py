@@ -126,3 +126,11 @@ def test_ha961_a_file_hagen_does_not_write_is_a_warning(xena, tmp_path):
     xena.edit_site(lambda s: s["shared_files"].append("/etc/modprobe.conf"))
     compiled, _ = build(xena.site, tmp_path / "out")
     assert [w for w in compiled.warnings if w.code == "HA961" and w.where.key == "shared_files[3]"]
+
+
+def test_ha962_a_system_file_written_whole_is_a_warning(xena, tmp_path):
+    xena.edit_site(lambda s: s["shared_files"].remove("/etc/exports"))
+    compiled, _ = build(xena.site, tmp_path / "out")
+    [w] = [w for w in compiled.warnings if w.code == "HA962"]
+    assert "/etc/exports" in w.message and w.where.key == "shared_files" and w.where.line
+    assert (tmp_path / "out/xena11/etc/exports").read_text().startswith("# /etc/exports of NFS cell")
