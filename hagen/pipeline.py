@@ -69,7 +69,9 @@ def compile_site(site_path, tree: OutputTree, db=None, snapshot=None, hosts: set
 
 
 def _compile(site, model, warnings, source, tree, hosts) -> Compiled:
+    from hagen.check.startlist import synchro_of_planned_files
     from hagen.load.secrets import read_fence_password
+    from hagen.model.mngt import management_pair
     from hagen.plan import plan_all
     from hagen.render import Renderer
     from hagen.render.validate import validate
@@ -81,6 +83,7 @@ def _compile(site, model, warnings, source, tree, hosts) -> Compiled:
     renderer = Renderer()
     files: list[OutFile] = []
     problems, shared_warnings = shared_files_reports(site, artifacts)
+    problems += synchro_of_planned_files(site, artifacts, management_pair(model))
     warnings = list(warnings) + shared_warnings
     seen: dict = {}
     digests: dict = {}      # id(data) -> (data, sha256): the renderer hands out one bytes object per content

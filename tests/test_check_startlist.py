@@ -93,3 +93,15 @@ def test_ha329_synchro_of_a_per_node_file(ex, path):
     ex.edit_site(lambda s: s["management"]["synchro"].append(path))
     r = ex.assert_reports("HA329", "management.synchro[29]")
     assert path in r[0].message
+
+
+def test_ha329_synchro_of_a_file_hagen_writes_per_node(ex, tmp_path):
+    # hasynchro names its peer: hagen writes one per node
+    from hagen.errors import InputRefused
+    from hagen.pipeline import build
+
+    ex.edit_site(lambda s: s["management"]["synchro"].append("/etc/HA/bin/hasynchro"))
+    with pytest.raises(InputRefused) as exc:
+        build(ex.site, tmp_path / "out")
+    [r] = [r for r in exc.value.reports if r.code == "HA329"]
+    assert r.where.key == "management.synchro[29]" and "each node its own" in r.message

@@ -117,3 +117,29 @@ def _synchro(site) -> list:
                                  "hasynchro would overwrite the passive node's own file",
                                  "remove it from management.synchro; hagen writes each node's own copy"))
     return reports
+
+
+def synchro_of_planned_files(site, artifacts, pair) -> list:
+    """HA329 for what the plan shows: a synchro entry that hagen writes differently on the two
+    nodes (one artifact per node, or on one node only), beyond the patterns check() knows."""
+    if pair is None:
+        return []
+    patterns = per_node_files(site)
+    nodes = pair.host_names
+    serving: dict = {}
+    for art in artifacts:
+        if art.block is None:
+            for host in set(art.hosts) & set(nodes):
+                serving.setdefault(art.path, {})[host] = id(art)
+    reports = []
+    for i, path in enumerate(site.get("management", "synchro", default=[]) or []):
+        by_host = serving.get(path)
+        if not by_host or any(fnmatchcase(path, p) for p in patterns):
+            continue
+        if len(by_host) == 2 and len(set(by_host.values())) == 1:
+            continue
+        why = "each node its own" if len(by_host) == 2 else f"on {', '.join(sorted(by_host))} only"
+        reports.append(error("HA329", site.where("management", "synchro", i),
+                             f"synchro lists {path}, which hagen writes {why}: hasynchro would overwrite the "
+                             "passive node's own file", "remove it from management.synchro"))
+    return reports
