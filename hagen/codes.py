@@ -73,7 +73,7 @@ CODES: dict[str, str] = {
     "HA326": "a data file of /etc/HA has entries but the script that reads it is not in the start list (2.3)",
     "HA327": "the start list breaks an order rule (haunwantedfiles first; hamount before halinks; both before "
              "every /etc/init.d service) that no order override waives",
-    "HA328": "an order override waives no rule the start list breaks (warning), or names a command it does not run",
+    "HA328": "an order override waives no rule the start list breaks (warning)",
     "HA329": "synchro lists a file that differs between the two management nodes by design",
     "HA330": "the management pair has no admin alias (the virtual management node, 2.2.3)",
     "HA331": "the ClusterDB has a backbone network but the management pair no backbone alias (3.1.1)",
