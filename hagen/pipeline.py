@@ -78,12 +78,13 @@ def _compile(site, model, warnings, source, tree, hosts) -> Compiled:
 
     secret, _ = read_fence_password(site)
     artifacts = plan_all(model, site, secret)
+    # judged on the whole plan, whatever --host selects
+    problems, shared_warnings = shared_files_reports(site, artifacts)
+    problems += synchro_of_planned_files(site, artifacts, management_pair(model))
     if hosts is not None:
         artifacts = _only(artifacts, hosts)
     renderer = Renderer()
     files: list[OutFile] = []
-    problems, shared_warnings = shared_files_reports(site, artifacts)
-    problems += synchro_of_planned_files(site, artifacts, management_pair(model))
     warnings = list(warnings) + shared_warnings
     seen: dict = {}
     digests: dict = {}      # id(data) -> (data, sha256): the renderer hands out one bytes object per content
@@ -148,7 +149,9 @@ def merged_blocks(blocks, renderer, tree, taken) -> tuple[list[OutFile], list]:
                                   "edit the node's file so that it holds at most one '# BEGIN hagen NAME' ... "
                                   "'# END hagen NAME' block of each name, then gather again"))
             continue
-        mode = max(art.mode for art in arts) if len({a.mode for a in arts}) > 1 else arts[0].mode
+        mode = 0o7777
+        for art in arts:                # the permissions every block allows (sudoers: 0440)
+            mode &= art.mode
         files.append(OutFile(host, path, data, mode, arts[0].template, None, hashlib.sha256(data).hexdigest()))
     return files, problems
 

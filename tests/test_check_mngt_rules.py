@@ -51,3 +51,11 @@ def test_ha332_an_ocfs2_mount_inside_a_moved_directory(tmp_path):
     ex.site = ex.dir / "site-slurm.yaml"
     ex.edit_site(lambda s: s["batch"]["ocfs2"].update(mount_point="/var/www/shared"))
     ex.assert_reports("HA332", "batch.ocfs2.mount_point")
+
+
+def test_no_backbone_alias_needed_when_the_pair_is_not_on_the_backbone(ex):
+    bb = ex.id_of("network", "backbone")
+    ex.edit_rows(lambda t: (drop_alias("ns-bk")(t), t.__setitem__("node_port", [
+        r for r in t["node_port"] if r["network_id"] != bb])))
+    ex.edit_site(lambda s: s["network"]["bonding"].update(bonds=s["network"]["bonding"]["bonds"][:1]))
+    assert "HA331" not in {r.code for r in ex.reports()}

@@ -99,8 +99,8 @@ def check(model, site) -> list:
 
 
 def check_aliases(model, cell) -> list:
-    """2.2.3: the virtual management node is the pair's admin alias; 3.1.1: with a backbone,
-    the pair has a backbone alias too (cluster.node_backbone_ipaddr)."""
+    """2.2.3: the virtual management node is the pair's admin alias; 3.1.1: with a backbone the
+    pair is on, the pair has a backbone alias too (cluster.node_backbone_ipaddr)."""
     reports = []
     where = Where(table="da_iocell", row=f"name={cell.name}")
     for role, code, why in (("admin", "HA330", "the virtual management node every other node reaches (2.2.3)"),
@@ -108,6 +108,8 @@ def check_aliases(model, cell) -> list:
         net = model.role_network(role)
         if net is None or any(a.network == net.name for a in cell.aliases):
             continue
+        if role == "backbone" and not any(model.node(n) and model.node(n).port_on(net.name) for n in cell.nodes):
+            continue                    # the pair is not on the backbone: no address to move
         reports.append(error(code, where, f"mngt cell {cell.name} has no alias on the {role} network {net.name}: {why}",
                              f"add a metaservice_port row of type alias on {net.name} for cell {cell.name}"))
     return reports
