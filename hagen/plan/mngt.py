@@ -94,7 +94,8 @@ def _cluster_conf(model, site, pair, secret) -> Artifact:
                              *(f"clusterdb node[name={n.name}]" for n in pair.nodes),
                              *(f"clusterdb hwmanager[name={n.controller.name}]" for n in pair.nodes),
                              f"clusterdb network[name={heartbeat.name}]",
-                             "site management.fencing", "site management.service_name", "site management.heartbeat"))
+                             "site management.fencing", "site management.service_name", "site management.heartbeat",
+                             *(("site quorum",) if pair.cell.quorum_device else ())))
 
 
 def _interfaces(model, site, pair) -> list[Artifact]:

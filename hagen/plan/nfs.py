@@ -77,4 +77,5 @@ def _cluster_conf(model, site, cell, secret, heartbeat) -> Artifact:
     return Artifact("/etc/cluster/cluster.conf", cell.nodes, "cluster/nfs.conf.xml.j2", context,
                     mode=0o600, validator="cluster.conf", versioned=True,
                     sources=(f"clusterdb da_iocell[name={cell.name}]", "clusterdb metaservice_port",
-                             "clusterdb node", "clusterdb hwmanager_port", "site nfs"))
+                             "clusterdb node", "clusterdb hwmanager_port", "site nfs",
+                             *(("site quorum",) if cell.quorum_device else ())))
