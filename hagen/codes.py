@@ -69,6 +69,20 @@ CODES: dict[str, str] = {
     "HA319": "a stop override names a command the start list does not run",
     "HA320": "the site spec has a management section and the ClusterDB no mngt cell, or the reverse",
     "HA321": "the service name is not a valid rgmanager service name",
+    "HA322": "the totem token is shorter than twice qdiskd's timeout (interval x tko: Red Hat's RHEL5 rule)",
+    "HA323": "the quorum disk heuristic's interval is longer than quorumd's",
+    "HA324": "the quorum disk heuristic fails later (interval x tko) than qdiskd's timeout",
+    "HA325": "the quorum disk heuristic has no target (no admin gateway, no management address), or one that is "
+             "not a host name or IPv4 address",
+    "HA326": "a data file of /etc/HA has entries but the script that reads it is not in the start list (2.3)",
+    "HA327": "the start list breaks an order rule (haunwantedfiles first; hamount before halinks; both before "
+             "every /etc/init.d service) that no order override waives",
+    "HA328": "an order override waives no rule the start list breaks (warning)",
+    "HA329": "synchro lists a file that differs between the two management nodes by design",
+    "HA330": "the management pair has no admin alias (the virtual management node, 2.2.3)",
+    "HA331": "the ClusterDB has a backbone network but the management pair no backbone alias (3.1.1)",
+    "HA332": "a directory halinks moves is, or holds, a mount point of the management nodes (3.1.1)",
+    "HA333": "one device (LUN) has two uses: mnttab, NFS exports, quorum disks, Lustre targets, OCFS2 (5.3, 8.1)",
     # networks, aliases, bonding
     "HA400": "the site spec names a network the ClusterDB does not have",
     "HA401": "an alias lies outside its network's subnet",
@@ -138,6 +152,8 @@ CODES: dict[str, str] = {
     "HA812": "the OCFS2 mount point is also an mnttab mount point or a halinks entry of the management pair",
     "HA813": "two /etc/hosts entries give one name different addresses",
     "HA814": "a hosts.extra entry is not an IPv4 address with host names",
+    "HA815": "PBS Professional's HA has no NFS server (batch.pbs.nfs_server), or one that is not a ClusterDB node "
+             "or is the primary management node (10.1)",
     # rendered artifacts and the output tree
     "HA900": "a rendered artifact failed hagen's own validation (a hagen bug if checks passed)",
     "HA901": "two artifacts claim the same path on one host",
@@ -152,6 +168,11 @@ CODES: dict[str, str] = {
     "HA945": "a command /etc/HA/start or stop calls, not written by hagen, is missing or not executable on a node "
              "(warning)",
     "HA946": "gather: a managed path on a node is not a plain file (a link, a folder...): not fetched (warning)",
+    "HA960": "a file gathered from a node holds two hagen blocks of one name, or a block without its end marker",
+    "HA961": "a shared_files entry names a file hagen writes whole by necessity (cluster.conf, a link), or none it "
+             "writes (warning)",
+    "HA962": "hagen writes a file the system shares (/etc/fstab, /etc/exports, /etc/modprobe.conf, /etc/sudoers, "
+             "/etc/hosts-tpl) whole: it is not in shared_files (warning)",
     # HA10xx audit findings (hagen audit; docs/audit.md): HA1000-HA1009 single points of failure, HA1010- warnings
     "HA1000": "SPOF: heartbeat and fencing share one network; losing it stops all failover (5.7.3)",
     "HA1001": "SPOF: an alias on a network other than the heartbeat rides a single unwatched link (2.4, 8.3.3)",

@@ -69,20 +69,27 @@ def compile_site(site_path, tree: OutputTree, db=None, snapshot=None, hosts: set
 
 
 def _compile(site, model, warnings, source, tree, hosts) -> Compiled:
+    from hagen.check.startlist import synchro_of_planned_files
     from hagen.load.secrets import read_fence_password
+    from hagen.model.mngt import management_pair
     from hagen.plan import plan_all
     from hagen.render import Renderer
     from hagen.render.validate import validate
 
     secret, _ = read_fence_password(site)
     artifacts = plan_all(model, site, secret)
+    # judged on the whole plan, whatever --host selects
+    problems, shared_warnings = shared_files_reports(site, artifacts)
+    problems += synchro_of_planned_files(site, artifacts, management_pair(model))
     if hosts is not None:
         artifacts = _only(artifacts, hosts)
     renderer = Renderer()
     files: list[OutFile] = []
-    problems = []
+    warnings = list(warnings) + shared_warnings
     seen: dict = {}
     digests: dict = {}      # id(data) -> (data, sha256): the renderer hands out one bytes object per content
+    blocks = [art for art in artifacts if art.block is not None]
+    artifacts = [art for art in artifacts if art.block is None]
     for art in artifacts:
         if art.link_target is not None:
             data = art.link_target.encode()
@@ -107,12 +114,80 @@ def _compile(site, model, warnings, source, tree, hosts) -> Compiled:
                 known = digests[id(data)] = (data, hashlib.sha256(data).hexdigest())
             files.append(OutFile(host, art.path, data, 0o777 if art.link_target else art.mode, art.template,
                                  art.link_target, known[1]))
+    block_files, block_problems = merged_blocks(blocks, renderer, tree, {host for host, _ in seen})
+    files += block_files
+    problems += block_problems
     from hagen.emit import confined
 
     problems += confined(files)       # a path of one file that is a folder of another, on one host
     if problems:
         raise InputRefused(f"{len(problems)} rendered file(s) refused: nothing was written", reports=problems)
-    return Compiled(site, model, artifacts, files, warnings, source.display)
+    return Compiled(site, model, artifacts + blocks, files, warnings, source.display)
+
+
+def merged_blocks(blocks, renderer, tree, taken) -> tuple[list[OutFile], list]:
+    """The files shared with the system: on each host, the node's file as gathered (or an empty
+    one) with each of hagen's blocks merged in, in plan order; the rest kept byte for byte."""
+    from hagen.render.blocks import BlockError, gathered_content, merge_block
+
+    files, problems = [], []
+    per_file: dict = {}
+    for art in blocks:
+        for host in art.hosts:
+            per_file.setdefault((host, art.path), []).append(art)
+    for (host, path), arts in per_file.items():
+        if (host, path) in taken:
+            problems.append(error("HA901", Where(host=host), f"{path} is planned whole and as a managed block",
+                                  "this is a hagen bug: please report it with the inputs"))
+            continue
+        data = gathered_content(tree, host, path)
+        try:
+            for art in arts:
+                data = merge_block(data, art.block, renderer.render(art.template, art.context))
+        except BlockError as exc:
+            problems.append(error("HA960", Where(host=host), f"{path} as gathered from {host}: {exc}",
+                                  "edit the node's file so that it holds at most one '# BEGIN hagen NAME' ... "
+                                  "'# END hagen NAME' block of each name, then gather again"))
+            continue
+        mode = 0o7777
+        for art in arts:                # the permissions every block allows (sudoers: 0440)
+            mode &= art.mode
+        files.append(OutFile(host, path, data, mode, arts[0].template, None, hashlib.sha256(data).hexdigest()))
+    return files, problems
+
+
+# files the system and its administrator write too (the guide edits them by hand)
+SYSTEM_FILES = frozenset({"/etc/fstab", "/etc/exports", "/etc/modprobe.conf", "/etc/sudoers", "/etc/hosts-tpl"})
+
+
+def shared_files_reports(site, artifacts) -> tuple[list, list]:
+    """shared_files entries that cannot be blocks (errors: a cluster.conf carries config_version, a
+    link is no file) or that name no file hagen writes (warnings)."""
+    problems, warnings = [], []
+    by_path: dict = {}
+    for art in artifacts:
+        by_path.setdefault(art.path, []).append(art)
+    from hagen.reports import warning
+
+    shared = set(site.get("shared_files", default=[]) or [])
+    for path in sorted(SYSTEM_FILES & set(by_path) - shared):
+        art = by_path[path][0]
+        warnings.append(warning("HA962", site.where("shared_files"),
+                                f"hagen writes {path} whole ({art.template}): the node's own lines in it would be lost",
+                                f"add {path} to shared_files: hagen then writes only its block in the node's file"))
+    for i, path in enumerate(site.get("shared_files", default=[]) or []):
+        arts = by_path.get(path, [])
+        whole = [a for a in arts if a.block is None]
+        if whole:
+            problems.append(error("HA961", site.where("shared_files", i),
+                                  f"{path} is a file hagen must write whole ({whole[0].template})",
+                                  "remove it from shared_files"))
+        elif not arts:
+            warnings.append(warning("HA961", site.where("shared_files", i),
+                                    f"hagen writes no {path}: its entry in shared_files changes nothing",
+                                    "check the path, or the key that names the file (nfs.client_fstab, "
+                                    "batch.ocfs2.fstab, lustre.sudoers, network.bonding.modprobe)"))
+    return problems, warnings
 
 
 def _only(artifacts, hosts: set) -> list:

@@ -242,6 +242,12 @@ def _no_mngt_cell(ex):
     ex.tables["metaservice_port"].clear()
 
 
+def _quorum(ex, lines):
+    """The management pair gets a quorum disk, and the site spec a quorum section of these lines."""
+    ex.row("da_iocell", name="ns_mngt")["quorum_device"] = "/dev/sdq1"
+    ex.site.write_text(ex.site_text() + "\nquorum:\n" + lines, encoding="utf-8")
+
+
 def _env_without(name):
     env = dict(os.environ)
     env.pop(name, None)
@@ -367,6 +373,38 @@ SITE_CASES = [
                  id="HA319-stop-not-started"),
     pytest.param(Case(lambda ex: ex.replace("service_name: HA_NSM", "service_name: HA NSM"), "HA321",
                       key="management.service_name", anchor="service_name: HA NSM"), id="HA321-service-name-blank"),
+    pytest.param(Case(lambda ex: _quorum(ex, "  token: 10000\n"), "HA322", key="quorum.token", anchor="token: 10000"),
+                 id="HA322-token-too-short"),
+    pytest.param(Case(lambda ex: _quorum(ex, "  heuristic: {interval: 3, tko: 2}\n"), "HA323",
+                      key="quorum.heuristic.interval", anchor=("heuristic: {", "interval: 3")),
+                 id="HA323-heuristic-slower-than-qdiskd"),
+    pytest.param(Case(lambda ex: _quorum(ex, "  heuristic: {tko: 11}\n"), "HA324",
+                      key="quorum.heuristic.tko", anchor="tko: 11"), id="HA324-heuristic-fails-too-late"),
+    pytest.param(Case(lambda ex: _quorum(ex, "  heuristic: {target: \"ns; reboot\"}\n"), "HA325",
+                      key="quorum.heuristic.target", anchor="target:"), id="HA325-heuristic-target-not-a-host"),
+    pytest.param(Case(lambda ex: ex.replace("    - /etc/HA/bin/hapidcleaner\n", ""), "HA326",
+                      key="management.pid2clean", anchor=("  pid2clean:", "pid2clean")),
+                 id="HA326-pid2clean-without-hapidcleaner"),
+    pytest.param(Case(lambda ex: ex.replace("    - /etc/HA/bin/halinks\n    - /etc/HA/bin/hapidcleaner\n"
+                                            "    - /etc/init.d/postgresql\n",
+                                            "    - /etc/init.d/postgresql\n    - /etc/HA/bin/halinks\n"
+                                            "    - /etc/HA/bin/hapidcleaner\n"), "HA327",
+                      key="management.services[2]", anchor="/etc/init.d/postgresql"),
+                 id="HA327-postgresql-before-halinks"),
+    pytest.param(Case(lambda ex: ex.after("  cron: []", "\n  order_overrides:\n    - {first: /etc/HA/bin/halinks, "
+                                                        "then: /etc/init.d/nfs, reason: in case}"),
+                      "HA328", severity="warning", key="management.order_overrides[0]",
+                      anchor=("{first: /etc/HA/bin/halinks", "{first")), id="HA328-override-waives-nothing"),
+    pytest.param(Case(lambda ex: ex.replace("    - /etc/resolv.conf\n", "    - /etc/resolv.conf\n    - /etc/ntp.conf\n"),
+                      "HA329", key="management.synchro[17]", anchor="/etc/ntp.conf"), id="HA329-synchro-ntp-conf"),
+    pytest.param(Case(lambda ex: ex.replace("{device: /dev/sdi, mount_point: /homeha}",
+                                            "{device: /dev/sdi, mount_point: /var/lib/pgsql/data}"), "HA332",
+                      key="management.mnttab[4].mount_point", anchor=("/dev/sdi, mount_point", "mount_point")),
+                 id="HA332-mount-point-in-a-moved-directory"),
+    pytest.param(Case(lambda ex: ex.replace("{device: /dev/sdi, mount_point: /homeha}",
+                                            "{device: /dev/sdf, mount_point: /homeha}"), "HA333",
+                      key="management.mnttab[0].device", anchor=("{device: /dev/sdf, mount_point: /etcha", "device")),
+                 id="HA333-two-mnttab-entries-on-one-lun"),
     # ---- HA4xx: networks, from the site spec
     pytest.param(Case(lambda ex: ex.replace("{name: bond0, network: admin,", "{name: bond0, network: adminx,"), "HA400",
                       key="network.bonding.bonds[0].network", anchor="network: adminx"), id="HA400-bond-network-unknown"),
@@ -454,6 +492,10 @@ DB_CASES = [
                       where="clusterdb metaservice_port[name=ns_adm]"), id="HA210-alias-underscore-warning"),
     pytest.param(Case(_set("metaservice_port", {"name": "ns"}, name="ns adm"), "HA210",
                       where="clusterdb metaservice_port[name='ns adm']"), id="HA210-alias-blank"),
+    pytest.param(Case(lambda ex: ex.drop("metaservice_port", name="ns"), "HA330",
+                      where="clusterdb da_iocell[name=ns_mngt]"), id="HA330-no-admin-alias"),
+    pytest.param(Case(lambda ex: ex.drop("metaservice_port", name="ns-bk"), "HA331",
+                      where="clusterdb da_iocell[name=ns_mngt]"), id="HA331-no-backbone-alias"),
     pytest.param(Case(_set("node_port", {"id": 3}, interface_name="eth 0"), "HA211",
                       where="clusterdb node_port[node=ns1, interface='eth 0']"), id="HA211-interface-blank"),
     pytest.param(Case(_set("node_port", {"id": 3}, interface_name="ethernet-port-00"), "HA211",

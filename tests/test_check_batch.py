@@ -111,6 +111,23 @@ def test_ha802_no_license_server_is_missing_entirely(guide):
     found(reports_of(guide), "HA802", key="batch.pbs.license_servers")
 
 
+@pytest.mark.parametrize("server,why,key", [
+    (None, "names none", "batch.pbs"),
+    ("ns99", "not a node of the ClusterDB", "batch.pbs.nfs_server"),
+    ("ns0", "is the primary management node", "batch.pbs.nfs_server"),
+    ("ns5", "is a compute node", "batch.pbs.nfs_server"),
+], ids=["missing", "unknown", "primary", "compute"])
+def test_ha815_pbs_ha_needs_its_nfs_server(guide, server, why, key):
+    edit_site(guide, lambda d: _batch(d)["pbs"].update(nfs_server=server))
+    hits = found(reports_of(guide), "HA815", key=key)
+    assert why in hits[0].message and hits[0].where.line
+
+
+def test_ha815_the_secondary_may_serve_nfs(guide):
+    edit_site(guide, lambda d: _batch(d)["pbs"].update(nfs_server="ns13"))
+    assert "HA815" not in codes(reports_of(guide))
+
+
 # ---------------------------------------------------------------- HA803 ftypes
 
 def test_ha803_an_ftype_no_node_has(guide):

@@ -51,3 +51,9 @@ def test_every_artifact_of_every_example_names_where_it_comes_from(tmp_path):
                 missing.append(f"{site.parent.name}/{site.name}: {art.path} ({art.template})")
     if missing:
         pytest.fail("artifacts without provenance:\n" + "\n".join(missing))
+
+
+def test_explain_a_managed_block():
+    r = run_hagen("explain", "ns0", "/etc/modprobe.conf", "--site", SITE)
+    assert r.code == 0, r.output
+    assert "block      '# BEGIN hagen bonding'" in r.stdout

@@ -147,7 +147,10 @@ def test_ocfs2_cluster_conf_on_both_management_nodes(built):
     assert text == ("node:\n\tip_port = 7777\n\tip_address = 10.1.0.1\n\tnumber = 0\n\tname = ns0\n\tcluster = ocfs2\n\n"
                     "node:\n\tip_port = 7777\n\tip_address = 10.1.0.13\n\tnumber = 1\n\tname = ns13\n\tcluster = ocfs2\n\n"
                     "cluster:\n\tnode_count = 2\n\tname = ocfs2\n")
-    fstab = [ln for ln in (tree / "ns0/etc/ocfs2/ocfs2shared.fstab").read_text().splitlines() if not ln.startswith("#")]
+    # site-slurm.yaml shares /etc/fstab with the system: the line is hagen's block in it
+    text = (tree / "ns0/etc/fstab").read_text()
+    assert text.startswith("# BEGIN hagen ocfs2\n") and text.endswith("# END hagen ocfs2\n")
+    fstab = [ln for ln in text.splitlines() if not ln.startswith("#")]
     assert fstab == ["/dev/sdj1 /ocfs2shared ocfs2 _netdev,defaults 0 0"]
     assert not (tree / "ns1/etc/ocfs2").exists()
 

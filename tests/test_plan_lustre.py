@@ -270,7 +270,10 @@ def test_the_management_pair_takes_lustre_into_its_links_and_services(tmp_path):
     start, stop = ha(out, "start"), ha(out, "stop")
     assert start[start.index("/etc/init.d/ldap") + 1] == "/etc/init.d/lustredbd.sh"
     assert stop[stop.index("/etc/init.d/lustredbd.sh") + 1] == "/etc/init.d/ldap"
-    assert [ln for ln in start if ln != "/etc/init.d/lustredbd.sh"] == ha(plain, "start")
+    # 7.1.1: the MGS lives on the pair (LUSTRE_MGS_HOST ns0, ns13): the HA scripts start it before LDAP
+    assert start[start.index("/etc/init.d/ldap") - 1] == "/etc/init.d/mgs"
+    assert stop[stop.index("/etc/init.d/ldap") + 1] == "/etc/init.d/mgs"
+    assert [ln for ln in start if ln not in ("/etc/init.d/lustredbd.sh", "/etc/init.d/mgs")] == ha(plain, "start")
     # /var/lib/ldap is linked already (it holds /var/lib/ldap/lustre): only /etc/lustre is added
     assert ha(out, "links") == ha(plain, "links") + ["/etc/lustre"]
     c = cfg(out, "ns0")
@@ -292,8 +295,16 @@ def test_without_ldap_in_the_start_list_both_follow_postgresql(tmp_path):
     build(ex.site, tmp_path / "out")
     start = ha(tmp_path / "out", "start")
     at = start.index("/etc/init.d/postgresql")
-    assert start[at + 1:at + 3] == ["/etc/init.d/ldap", "/etc/init.d/lustredbd.sh"]
+    assert start[at + 1:at + 4] == ["/etc/init.d/mgs", "/etc/init.d/ldap", "/etc/init.d/lustredbd.sh"]
     assert ha(tmp_path / "out", "links")[-2:] == ["/etc/lustre", "/var/lib/ldap/lustre"]
+
+
+def test_the_mgs_service_is_a_site_choice(tmp_path):
+    ex = add_lustre(Example(tmp_path, "bas5-guide"))
+    ex.edit_site(lambda s: s.update(lustre={"mgs_service": "/etc/init.d/lustre_mgs"}))
+    build(ex.site, tmp_path / "out")
+    start = ha(tmp_path / "out", "start")
+    assert start.index("/etc/init.d/lustre_mgs") + 1 == start.index("/etc/init.d/ldap")
 
 
 def test_lustre_links_off_shared_storage_are_warned_about(tmp_path):
@@ -323,3 +334,19 @@ def test_the_guides_sudoers_text_is_what_visudo_rejects(tmp_path):
                      "/usr/sbin/lustre_util tune_servers *\n")
     guide.chmod(0o440)
     assert subprocess.run(["visudo", "-c", "-f", str(guide)], capture_output=True).returncode != 0
+
+
+def test_rhel5_sudoers_rules_are_a_managed_block_of_etc_sudoers(tmp_path):
+    # CLARIFICATIONS 21: sudo older than 1.7.2 reads no sudoers.d
+    import subprocess
+
+    ex = add_lustre(Example(tmp_path, "bas5-guide"))
+    ex.edit_site(lambda s: (s.update(lustre={"sudoers": "/etc/sudoers"}), s["shared_files"].append("/etc/sudoers")))
+    build(ex.site, tmp_path / "out")
+    path = tmp_path / "out/ns0/etc/sudoers"
+    text = path.read_text()
+    assert text.startswith("# BEGIN hagen lustre-ldap\n") and text.endswith("# END hagen lustre-ldap\n")
+    assert "ldap ALL=(root) NOPASSWD: /usr/sbin/lustre_ost_dba *" in text
+    assert path.stat().st_mode & 0o777 == 0o440
+    proc = subprocess.run(["visudo", "-c", "-f", str(path)], capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stdout + proc.stderr

@@ -71,6 +71,9 @@ def test_quorum_disk_gives_two_node_0_and_quorumd(example_copy, tmp_path):
     text = (out / "ns0/etc/cluster/cluster.conf").read_text()
     assert '<cman two_node="0" expected_votes="3"/>' in text
     assert '<quorumd device="/dev/sdq1"' in text
+    # 8.3.3: a ping heuristic (the admin gateway 10.1.255.254) and a token twice qdiskd's 20 s, plus one
+    assert '<heuristic program="ping -c1 -w1 10.1.255.254" score="1" interval="2" tko="3"/>' in text
+    assert '<totem token="41000"/>' in text and "master_wins" not in text
     assert validate_cluster_conf(text.encode()) == []
     if (SHARED / "oracles").exists():
         for schema in ("cluster-rhel5.ng", "cluster-rhel6.rng"):

@@ -94,8 +94,9 @@ def test_haionfs_conf_on_the_management_node(out):
 
 
 def test_clients_mount_through_the_admin_alias(out):
-    path = "etc/fstab.d/nfs-ha.fstab"
+    path = "etc/fstab"                  # the example shares /etc/fstab: hagen's block in it
     assert sorted(p.relative_to(out).parts[0] for p in out.glob(f"*/{path}")) == sorted(CLIENTS)
+    assert (out / "xena20" / path).read_text().startswith("# BEGIN hagen nfs-clients\n")
     assert lines(out / "xena20" / path) == ["xenanfs:/mount_point1 /mount_point1 nfs defaults 0 0",
                                             "xenanfs:/home_nfs /home_nfs nfs defaults 0 0"]
 
@@ -132,7 +133,7 @@ def test_two_nfs_cells_each_with_its_exports(tmp_path):
     build(ex.site, out)
     assert lines(out / "xena11/etc/exports") == ["/mount_point1 *(rw,no_root_squash,sync,fsid=7)"]
     assert lines(out / "xena27/etc/exports") == ["/home_nfs *(rw,root_squash,sync,fsid=8)"]
-    assert lines(out / "xena20/etc/fstab.d/nfs-ha.fstab") == ["xenanfs:/mount_point1 /mount_point1 nfs defaults 0 0",
+    assert lines(out / "xena20/etc/fstab") == ["xenanfs:/mount_point1 /mount_point1 nfs defaults 0 0",
                                                              "xenanfs2:/home_nfs /home_nfs nfs defaults 0 0"]
     assert len(lines(out / "xena0/etc/storageadmin/haionfs.conf")) == 2
     assert conf(out, "xena26").get("name") == "xena_nfs2"

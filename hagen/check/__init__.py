@@ -4,15 +4,18 @@ One module per domain: names (host, alias and interface names, text values),
 network (aliases, bonding, routes), mngt (the management pair and its /etc/HA files),
 cells (what every HA cell shares: cman names), services (NTP), batch (chapter 10:
 PBS, SLURM, LSF, RMS, OCFS2), hosts (/etc/hosts), lustre and nfs (the I/O cells,
-chapters 5-9), paths (where the site spec puts files). Every code is in hagen.codes.
+chapters 5-9), paths (where the site spec puts files), quorum (the quorum disk's timing
+and heuristic), luns (one use per shared device), startlist (the start list against its
+data files and order rules). Every code is in hagen.codes.
 """
 
 from __future__ import annotations
 
-from hagen.check import batch, cells, hosts, lustre, mngt, names, network, nfs, paths, services
+from hagen.check import (batch, cells, hosts, luns, lustre, mngt, names, network, nfs, paths, quorum, services,
+                         startlist)
 
 CHECKS = (names.check, network.check, cells.check, mngt.check, services.check, batch.check, hosts.check,
-          lustre.check, nfs.check, paths.check)
+          lustre.check, nfs.check, paths.check, quorum.check, luns.check, startlist.check)
 
 
 def run_checks(model, site) -> list:

@@ -42,6 +42,7 @@ def check(model, site) -> list:
         reports += _ftypes(model, site)
     if "pbs" in chosen:
         reports += _license_servers(model, site, pair, nodes)
+        reports += _pbs_nfs_server(model, site, pair, nodes)
     if "slurm" in chosen:
         reports += _slurm(model, site, pair, nodes)
     if "lsf" in chosen:
@@ -100,6 +101,26 @@ def _license_servers(model, site, pair, nodes) -> list:
     if len(servers) == 3 and not (set(servers) - set(pair.host_names)):
         out.append(error("HA802", site.where(*key), "no license server on a service node", hint))
     return out
+
+
+def _pbs_nfs_server(model, site, pair, nodes) -> list:
+    """10.1 prerequisites: an NFS server, on the secondary management node or a service node
+    (login or otherwise): never the primary, whose failure PBS's HA must survive."""
+    key = ("batch", "pbs", "nfs_server")
+    name = site.get(*key)
+    hint = (f"guide 10.1: name the NFS server PBS Professional's HA uses: {pair.secondary.name} or a service node "
+            f"(e.g. {nodes.login[0].name if nodes.login else 'a login node'})")
+    if not name:
+        return [error("HA815", site.where("batch", "pbs"), "PBS Professional's HA needs an NFS server, and "
+                      "batch.pbs.nfs_server names none", hint)]
+    if model.node(name) is None:
+        return [error("HA815", site.where(*key), f"NFS server {name} is not a node of the ClusterDB", hint)]
+    if name == pair.primary.name:
+        return [error("HA815", site.where(*key), f"NFS server {name} is the primary management node: PBS would lose "
+                      "it with the node it must survive", hint)]
+    if name in {n.name for n in nodes.compute}:
+        return [error("HA815", site.where(*key), f"NFS server {name} is a compute node, not a service node", hint)]
+    return []
 
 
 def _slurm(model, site, pair, nodes) -> list:

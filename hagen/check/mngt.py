@@ -92,7 +92,26 @@ def check(model, site) -> list:
                              "the guide's name is HA_NSM"))
     _, secret_reports = read_fence_password(site)
     reports += secret_reports
+    reports += check_aliases(model, cell)
     reports += check_data_files(site)
+    reports += check_moved_directories(model, site)
+    return reports
+
+
+def check_aliases(model, cell) -> list:
+    """2.2.3: the virtual management node is the pair's admin alias; 3.1.1: with a backbone the
+    pair is on, the pair has a backbone alias too (cluster.node_backbone_ipaddr)."""
+    reports = []
+    where = Where(table="da_iocell", row=f"name={cell.name}")
+    for role, code, why in (("admin", "HA330", "the virtual management node every other node reaches (2.2.3)"),
+                            ("backbone", "HA331", "the backbone address that follows the active node (3.1.1)")):
+        net = model.role_network(role)
+        if net is None or any(a.network == net.name for a in cell.aliases):
+            continue
+        if role == "backbone" and not any(model.node(n) and model.node(n).port_on(net.name) for n in cell.nodes):
+            continue                    # the pair is not on the backbone: no address to move
+        reports.append(error(code, where, f"mngt cell {cell.name} has no alias on the {role} network {net.name}: {why}",
+                             f"add a metaservice_port row of type alias on {net.name} for cell {cell.name}"))
     return reports
 
 
@@ -171,4 +190,49 @@ def check_data_files(site) -> list:
         if not CRON_FILE.match(name):
             reports.append(error("HA318", site.where(*m, "cron", i), f"cron entry {name!r} is not a file name of /etc/cron.d",
                                  "guide 2.3.5: the bare name of a file in /etc/cron.d, e.g. clusterdb-backup"))
+    return reports
+
+
+# 3.1.1: the database must not be a mount point, whether halinks moves it or not
+DATABASE = "/var/lib/pgsql"
+
+
+def check_moved_directories(model, site) -> list:
+    """3.1.1: the directories halinks moves (the site's and Lustre's, 7.1.1) and /var/lib/pgsql are
+    not mount points of the management nodes, nor hold one: mnttab (below a links entry: an
+    equal one is HA315), the OCFS2 file system (equal: HA812), NFS and Lustre client mounts."""
+    from hagen.model.lustre import management_policy
+    from hagen.model.mngt import management_pair
+    from hagen.model.nfs import client_mounts
+
+    pair = management_pair(model)
+    if pair is None:
+        return []
+    moved = list(management_policy(model, site).get("management", "links", default=[]) or [])
+    directories = [d.rstrip("/") for d in moved if FULL_PATH.match(d)] + [DATABASE]
+    mounts = []         # (mount point, where, what, code reported elsewhere when equal to a links entry)
+    for i, entry in enumerate(site.get("management", "mnttab", default=[]) or []):
+        mounts.append((entry["mount_point"], site.where("management", "mnttab", i, "mount_point"), "mnttab", True))
+    ocfs2 = site.get("batch", "ocfs2")
+    if ocfs2:
+        mounts.append((ocfs2["mount_point"], site.where("batch", "ocfs2", "mount_point"), "OCFS2", True))
+    for node, entries in client_mounts(model, site).items():
+        if node in pair.host_names:
+            for export, _ in entries:
+                mounts.append((export.mount_point, site.where("nfs", "clients"), f"NFS client ({node})", False))
+    for fs in model.filesystems:
+        if fs.mount_path and any(c.node in pair.host_names for c in fs.clients):
+            mounts.append((fs.mount_path, Where(table="lustre_fs", row=f"fs_name={fs.name}"), "Lustre client", False))
+    reports = []
+    for mount, where, what, elsewhere in mounts:
+        mount = mount.rstrip("/") or "/"
+        for d in directories:
+            equal = mount == d
+            if (equal and elsewhere and d != DATABASE) or not (equal or mount.startswith(d + "/")):
+                continue
+            subject = "the database directory" if d == DATABASE and d not in moved else f"{d}, which halinks moves,"
+            reports.append(error("HA332", where,
+                                 f"{subject} {'is' if equal else 'holds'} the {what} mount point {mount}",
+                                 "guide 3.1.1: directories halinks manages are not mount points, and /var/lib/pgsql "
+                                 "stays local; mount the LUN elsewhere (e.g. /varha) and let halinks link to it"))
     return reports

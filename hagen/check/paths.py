@@ -13,6 +13,7 @@ from hagen.reports import error
 # (key path, a file (False: a directory under which files or links are written))
 FILE_KEYS = (
     (("hosts", "path"), True),
+    (("hosts", "template"), True),
     (("batch", "slurm", "conf"), True),
     (("batch", "rms", "script"), True),
     (("batch", "ocfs2", "fstab"), True),
@@ -54,7 +55,7 @@ def check(model, site) -> list:
 
     # a path that is not absolute is the schema's (HA101), HA314's, HA615's or HA715's to report
     for key, is_file in FILE_KEYS:
-        if key in site.positions:        # a schema default is a good path
+        if key in site.positions and isinstance(site.get(*key), str):   # a schema default is a good path
             path = site.get(*key)
             why = problem(path, is_file)
             if why and why != NOT_ABSOLUTE:

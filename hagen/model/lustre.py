@@ -94,33 +94,70 @@ def _command(entry) -> str | None:
     return entry.get("command") if isinstance(entry, dict) else None
 
 
+def mgs_on_pair(model: Model, site) -> bool:
+    """Whether the MGS lives on the management pair: every MGS host is one of its nodes, by
+    name, admin host name or admin address (7.1.2)."""
+    pair = management_pair(model)
+    if pair is None:
+        return False
+    admin = model.role_network("admin")
+    own = set()
+    for node in pair.nodes:
+        own.add(node.name)
+        if admin is not None:
+            own.add(admin.host_name(node.name))
+            port = node.port_on(admin.name)
+            if port is not None and port.address is not None:
+                own.add(str(port.address))
+    hosts = mgs_hosts(model, site)
+    return bool(hosts) and all(h in own for h in hosts)
+
+
+def lustre_services(model: Model, site) -> list[str]:
+    """7.1.1, 7.1.3, 7.1.4: what the HA scripts start for Lustre, in start order: the MGS
+    (when it lives on the pair), LDAP, lustredbd."""
+    mgs = [site.get("lustre", "mgs_service", default="/etc/init.d/mgs")] if mgs_on_pair(model, site) else []
+    return mgs + [LDAP_SERVICE, LUSTREDBD_SERVICE]
+
+
 def management_policy(model: Model, site):
     """The site spec the management pair's files are planned from (7.1): with Lustre in
     the ClusterDB and an HA management pair, /etc/lustre and the LDAP data join the
-    links, and LDAP and lustredbd the services (lustredbd right after ldap; both after
-    postgresql when the site does not start ldap). Otherwise the site itself."""
+    links, and the MGS (on the pair), LDAP and lustredbd the services: the ones the site
+    does not start go in order, before LDAP when it starts LDAP, else right after
+    postgresql (or at the end). The stop override gets their stops in reverse order.
+    Otherwise the site itself."""
     if management_pair(model) is None or not model.has_lustre or site.get("management") is None:
         return site
     data = copy.deepcopy(site.data)
     m = data["management"]
     m["links"] = list(m.get("links") or []) + added_links(model, site)
     services = list(m.get("services") or [])
-    commands = [_command(e) for e in services]
-    if LUSTREDBD_SERVICE not in commands:
-        if LDAP_SERVICE in commands:
-            services.insert(commands.index(LDAP_SERVICE) + 1, LUSTREDBD_SERVICE)
+    wanted = lustre_services(model, site)
+    for i, command in enumerate(wanted):
+        commands = [_command(e) for e in services]
+        if command in commands:
+            continue
+        later = [commands.index(c) for c in wanted[i + 1:] if c in commands]
+        earlier = [commands.index(c) + 1 for c in wanted[:i] if c in commands]
+        if earlier:
+            at = max(earlier)
+        elif later:
+            at = min(later)
+        elif "/etc/init.d/postgresql" in commands:
+            at = commands.index("/etc/init.d/postgresql") + 1
         else:
-            at = commands.index("/etc/init.d/postgresql") + 1 if "/etc/init.d/postgresql" in commands \
-                else len(services)
-            services[at:at] = [LDAP_SERVICE, LUSTREDBD_SERVICE]
+            at = len(services)
+        services.insert(at, command)
     m["services"] = services
     stop = m.get("stop")
     if stop is not None:
         stop = list(stop)
-        if LUSTREDBD_SERVICE not in stop:
-            at = stop.index(LDAP_SERVICE) if LDAP_SERVICE in stop else 0
-            stop.insert(at, LUSTREDBD_SERVICE)
-        if LDAP_SERVICE not in stop:
-            stop.insert(stop.index(LUSTREDBD_SERVICE) + 1, LDAP_SERVICE)
+        for i, command in enumerate(reversed(wanted)):
+            if command in stop:
+                continue
+            before = list(reversed(wanted))[:i]
+            earlier = [stop.index(c) + 1 for c in before if c in stop]
+            stop.insert(max(earlier) if earlier else 0, command)
         m["stop"] = stop
     return replace(site, data=data)

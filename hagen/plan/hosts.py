@@ -5,6 +5,7 @@ manifest folds the hosts that share it."""
 from __future__ import annotations
 
 from hagen.model.hosts import host_sections
+from hagen.model.iocell import management_nodes
 from hagen.plan import Artifact
 
 
@@ -18,4 +19,20 @@ def plan(model, site, secret) -> list[Artifact]:
     return [Artifact(site.get("hosts", "path", default="/etc/hosts"), tuple(n.name for n in model.nodes),
                      "hosts/hosts.j2", context,
                      sources=("clusterdb node_port", "clusterdb network", "clusterdb hwmanager_port",
-                              "clusterdb metaservice_port", "site hosts"))]
+                              "clusterdb metaservice_port", "site hosts"))] + plan_template(model, site)
+
+
+def plan_template(model, site) -> list[Artifact]:
+    """/etc/hosts-tpl on the management node(s) (9.4 steps 2-3): the cell aliases and the site's
+    extras, which dbmConfig's syshosts service copies into /etc/hosts, so that running it
+    keeps them."""
+    path = site.get("hosts", "template", default="/etc/hosts-tpl")
+    mgmt = tuple(n.name for n in management_nodes(model))
+    if not path or not mgmt or not site.get("hosts", "enabled", default=True):
+        return []
+    sections = [{"title": s.title, "entries": [{"address": e.address, "names": list(e.names)} for e in s.entries]}
+                for s in host_sections(model, site) if s.title.startswith(("aliases of", "site entries"))]
+    if not sections:
+        return []
+    return [Artifact(path, mgmt, "hosts/hosts_tpl.j2", {"cluster": model.cluster.name, "sections": sections},
+                     sources=("clusterdb metaservice_port", "site hosts.extra", "site hosts.template"))]

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from hagen.load.secrets import read_fence_password
 from hagen.model.cman import cluster_name
+from hagen.model.quorum import quorum_context
 from hagen.model.iocell import cell_fencing, fencing_section, management_nodes
 from hagen.model.lustre import (CONFIG, FAILOVER_SCRIPT, MODELS, SUDO_RULES, config_context, failover,
                                 script_path, service_name)
@@ -64,7 +65,7 @@ def _cluster_conf(model, site, cell, secret) -> Artifact:
     context = {
         "name": cluster_name(cell, site),
         "cell": cell.name,
-        "quorum_device": cell.quorum_device,
+        "quorum": quorum_context(model, site, cell),
         "post_join_delay": site.get("lustre", "post_join_delay"),
         "nodes": nodes,
         "fence_devices": devices,
@@ -73,7 +74,8 @@ def _cluster_conf(model, site, cell, secret) -> Artifact:
     return Artifact("/etc/cluster/cluster.conf", cell.nodes, "cluster/lustre.conf.xml.j2", context,
                     mode=0o600, validator="cluster.conf", versioned=True,
                     sources=(f"clusterdb da_iocell[name={cell.name}]", "clusterdb node", "clusterdb hwmanager_port",
-                             "site lustre.fencing", "site lustre.post_join_delay"))
+                             "site lustre.fencing", "site lustre.post_join_delay",
+                             *(("site quorum",) if cell.quorum_device else ())))
 
 
 def _model_file(fs, mgmt) -> Artifact:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from ipaddress import IPv4Network
 
 from hagen.model.cman import cluster_name
+from hagen.model.quorum import quorum_context
 from hagen.model.mngt import bond_for, bonds, interface_on, management_pair
 from hagen.model.services import start_lines, stop_lines
 from hagen.plan import Artifact
@@ -78,7 +79,7 @@ def _cluster_conf(model, site, pair, secret) -> Artifact:
     service = site.get("management", "service_name")
     context = {
         "name": cluster_name(pair.cell, site),
-        "quorum_device": pair.cell.quorum_device,
+        "quorum": quorum_context(model, site, pair.cell),
         "post_join_delay": site.get("management", "post_join_delay"),
         "nodes": nodes,
         "fence_devices": devices,
@@ -93,7 +94,8 @@ def _cluster_conf(model, site, pair, secret) -> Artifact:
                              *(f"clusterdb node[name={n.name}]" for n in pair.nodes),
                              *(f"clusterdb hwmanager[name={n.controller.name}]" for n in pair.nodes),
                              f"clusterdb network[name={heartbeat.name}]",
-                             "site management.fencing", "site management.service_name", "site management.heartbeat"))
+                             "site management.fencing", "site management.service_name", "site management.heartbeat",
+                             *(("site quorum",) if pair.cell.quorum_device else ())))
 
 
 def _interfaces(model, site, pair) -> list[Artifact]:

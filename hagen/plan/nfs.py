@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from hagen.load.secrets import read_fence_password
 from hagen.model.cman import cluster_name
+from hagen.model.quorum import quorum_context
 from hagen.model.iocell import cell_fencing, fencing_section, management_nodes
 from hagen.model.names import fold
 from hagen.model.nfs import EXPORTS, HAIONFS, SCRIPT, SERVICE, admin_alias, client_mounts, exports_of, nfs_cells
@@ -62,7 +63,7 @@ def _cluster_conf(model, site, cell, secret, heartbeat) -> Artifact:
     context = {
         "name": cluster_name(cell, site),
         "cell": cell.name,
-        "quorum_device": cell.quorum_device,
+        "quorum": quorum_context(model, site, cell),
         "post_join_delay": site.get("nfs", "post_join_delay"),
         "nodes": nodes,
         "fence_devices": devices,
@@ -76,4 +77,5 @@ def _cluster_conf(model, site, cell, secret, heartbeat) -> Artifact:
     return Artifact("/etc/cluster/cluster.conf", cell.nodes, "cluster/nfs.conf.xml.j2", context,
                     mode=0o600, validator="cluster.conf", versioned=True,
                     sources=(f"clusterdb da_iocell[name={cell.name}]", "clusterdb metaservice_port",
-                             "clusterdb node", "clusterdb hwmanager_port", "site nfs"))
+                             "clusterdb node", "clusterdb hwmanager_port", "site nfs",
+                             *(("site quorum",) if cell.quorum_device else ())))

@@ -4,7 +4,8 @@ cluster.conf: lxml against schemas/cluster-conf.rng, then the rules a grammar ca
 say (shared/oracles README): every domain= and device name= points at something
 defined, node ids are unique, two_node="1" goes with exactly two nodes,
 expected_votes="1" and no quorum disk; with a quorum disk two_node="0",
-expected_votes="3"; service names are unique, and so is each resource (script and fs
+expected_votes="3" and a totem token at least twice qdiskd's
+timeout; service names are unique, and so is each resource (script and fs
 by name, fs by mount point, ip by address).
 """
 
@@ -67,6 +68,11 @@ def validate_cluster_conf(data: bytes) -> list[str]:
             problems.append('two_node="1" needs exactly two nodes, expected_votes="1" and no quorum disk')
     elif quorumd is not None and cman.get("expected_votes") != str(len(nodes) + 1):
         problems.append("with a quorum disk, expected_votes is the node count plus one")
+    if quorumd is not None:
+        totem = root.find("totem")
+        timeout = int(quorumd.get("interval")) * int(quorumd.get("tko")) * 1000
+        if totem is None or int(totem.get("token")) < 2 * timeout:
+            problems.append("with a quorum disk, the totem token is at least twice qdiskd's timeout (interval x tko)")
     return problems
 
 
