@@ -173,6 +173,7 @@ CODES: dict[str, str] = {
              "writes (warning)",
     "HA962": "hagen writes a file the system shares (/etc/fstab, /etc/exports, /etc/modprobe.conf, /etc/sudoers, "
              "/etc/hosts-tpl) whole: it is not in shared_files (warning)",
+    "HA963": "a shared file as gathered from a node is no longer in the gathered tree: gather again",
     # HA10xx audit findings (hagen audit; docs/audit.md): HA1000-HA1009 single points of failure, HA1010- warnings
     "HA1000": "SPOF: heartbeat and fencing share one network; losing it stops all failover (5.7.3)",
     "HA1001": "SPOF: an alias on a network other than the heartbeat rides a single unwatched link (2.4, 8.3.3)",

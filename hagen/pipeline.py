@@ -128,7 +128,8 @@ def _compile(site, model, warnings, source, tree, hosts) -> Compiled:
 def merged_blocks(blocks, renderer, tree, taken) -> tuple[list[OutFile], list]:
     """The files shared with the system: on each host, the node's file as gathered (or an empty
     one) with each of hagen's blocks merged in, in plan order; the rest kept byte for byte."""
-    from hagen.render.blocks import BlockError, gathered_content, merge_block
+    from hagen.deploy.state import StaleGathered, node_content
+    from hagen.render.blocks import BlockError, merge_block
 
     files, problems = [], []
     per_file: dict = {}
@@ -140,7 +141,11 @@ def merged_blocks(blocks, renderer, tree, taken) -> tuple[list[OutFile], list]:
             problems.append(error("HA901", Where(host=host), f"{path} is planned whole and as a managed block",
                                   "this is a hagen bug: please report it with the inputs"))
             continue
-        data = gathered_content(tree, host, path)
+        try:
+            data = node_content(tree, host, path)
+        except StaleGathered as exc:
+            problems.append(error("HA963", Where(host=host), exc.message, exc.hint))
+            continue
         try:
             for art in arts:
                 data = merge_block(data, art.block, renderer.render(art.template, art.context))

@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 from hypothesis import given, strategies as st
 
-from hagen.render.blocks import DuplicateBlock, UnterminatedBlock, gathered_content, merge_block
+from hagen.render.blocks import DuplicateBlock, UnterminatedBlock, merge_block
 
 BLOCK = b"xenanfs:/home_nfs /home_nfs nfs defaults 0 0\n"
 
@@ -60,10 +60,6 @@ def test_outside_the_block_any_bytes_are_kept(before, after):
     assert merged == before + b"# BEGIN hagen nfs\n" + BLOCK + b"# END hagen nfs\n" + after
 
 
-def test_the_hook_reads_nothing_yet():
-    assert gathered_content(None, "xena20", "/etc/fstab") is None
-
-
 # ---------------------------------------------------------------- in the build (xena: fstab, exports, hosts-tpl)
 
 from iocell_helpers import Example  # noqa: E402
@@ -85,7 +81,7 @@ def gathered(files: dict):
 
 def test_the_build_merges_each_block_into_the_gathered_file(xena, tmp_path, monkeypatch):
     existing = OWN_BEFORE + b"# BEGIN hagen nfs-clients\nold 0 0\n# END hagen nfs-clients\n" + OWN_AFTER
-    monkeypatch.setattr("hagen.render.blocks.gathered_content", gathered({("xena20", "/etc/fstab"): existing}))
+    monkeypatch.setattr("hagen.deploy.state.node_content", gathered({("xena20", "/etc/fstab"): existing}))
     build(xena.site, tmp_path / "out")
     got = (tmp_path / "out/xena20/etc/fstab").read_bytes()
     assert got.startswith(OWN_BEFORE) and got.endswith(OWN_AFTER)
@@ -95,7 +91,7 @@ def test_the_build_merges_each_block_into_the_gathered_file(xena, tmp_path, monk
 
 
 def test_a_gathered_file_without_the_block_gets_it_at_its_end(xena, tmp_path, monkeypatch):
-    monkeypatch.setattr("hagen.render.blocks.gathered_content",
+    monkeypatch.setattr("hagen.deploy.state.node_content",
                         gathered({("xena11", "/etc/exports"): b"/scratch_local *(rw)\n"}))
     build(xena.site, tmp_path / "out")
     got = (tmp_path / "out/xena11/etc/exports").read_bytes()
@@ -105,7 +101,7 @@ def test_a_gathered_file_without_the_block_gets_it_at_its_end(xena, tmp_path, mo
 
 def test_ha960_two_blocks_of_one_name_are_refused(xena, tmp_path, monkeypatch):
     one = b"# BEGIN hagen nfs-clients\na 0 0\n# END hagen nfs-clients\n"
-    monkeypatch.setattr("hagen.render.blocks.gathered_content",
+    monkeypatch.setattr("hagen.deploy.state.node_content",
                         gathered({("xena22", "/etc/fstab"): one + OWN_AFTER + one}))
     with pytest.raises(InputRefused) as exc:
         build(xena.site, tmp_path / "out")
@@ -134,3 +130,38 @@ def test_ha962_a_system_file_written_whole_is_a_warning(xena, tmp_path):
     [w] = [w for w in compiled.warnings if w.code == "HA962"]
     assert "/etc/exports" in w.message and w.where.key == "shared_files" and w.where.line
     assert (tmp_path / "out/xena11/etc/exports").read_text().startswith("# /etc/exports of NFS cell")
+
+
+# ---------------------------------------------------------------- from gather's record
+
+def _record(tmp_path, out, into, host, path, data):
+    import hashlib
+
+    from hagen.deploy.state import write_record
+    from hagen.emit import OutputTree
+
+    (into / host / path.lstrip("/")).parent.mkdir(parents=True, exist_ok=True)
+    (into / host / path.lstrip("/")).write_bytes(data)
+    write_record(OutputTree(out), {host: {"gathered": True, "into": str(into), "missing_commands": [],
+                                          "files": {path: {"sha256": hashlib.sha256(data).hexdigest(),
+                                                           "mode": "0644"}}}})
+
+
+def test_the_build_merges_into_the_file_gather_recorded(xena, tmp_path):
+    out, into = tmp_path / "out", tmp_path / "gathered"
+    _record(tmp_path, out, into, "xena20", "/etc/fstab", OWN_BEFORE + OWN_AFTER)
+    build(xena.site, out)
+    got = (out / "xena20/etc/fstab").read_bytes()
+    assert got.startswith(OWN_BEFORE + OWN_AFTER + b"# BEGIN hagen nfs-clients\n")
+    build(xena.site, out)          # after a push the node holds out's file: found there too
+    assert (out / "xena20/etc/fstab").read_bytes() == got
+
+
+def test_ha963_a_gathered_file_changed_since_gather_is_refused(xena, tmp_path):
+    out, into = tmp_path / "out", tmp_path / "gathered"
+    _record(tmp_path, out, into, "xena20", "/etc/fstab", OWN_BEFORE)
+    (into / "xena20/etc/fstab").write_bytes(b"edited after gather\n")
+    with pytest.raises(InputRefused) as exc:
+        build(xena.site, out)
+    [r] = [r for r in exc.value.reports if r.code == "HA963"]
+    assert r.where.host == "xena20" and "gather" in r.hint

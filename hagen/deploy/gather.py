@@ -118,7 +118,7 @@ def gather(out, cfg: dict, into, only: set | None = None, exclude: set | None = 
     with tree.lock():
         nodes = read_record(tree)
         for host in result.reached:
-            nodes[host] = {"gathered": True, "files": held[host],
+            nodes[host] = {"gathered": True, "files": held[host], "into": os.path.abspath(into),
                            "missing_commands": sorted(p for p, hs in result.missing_commands.items() if host in hs)}
         write_record(tree, nodes)
         # what the nodes hold is an input of the next build (config_version): no "up to date" shortcut

@@ -68,6 +68,10 @@ def _valid(record) -> bool:
             return False
         if not isinstance(node.get("gathered", False), bool):
             return False
+        into = node.get("into")
+        if into is not None and not (isinstance(into, str) and into.startswith("/") and into.isprintable()
+                                     and os.path.normpath(into) == into):
+            return False
         missing = node.get("missing_commands", [])
         if not isinstance(missing, list) or not all(plain_path(p) for p in missing):
             return False
@@ -210,6 +214,53 @@ def checked_manifest(tree) -> dict:
     if problems:
         raise OutputError(f"{tree.out}'s manifest was altered: nothing was sent", reports=problems)
     return out
+
+
+class StaleGathered(OutputError):
+    """The content a node's file had when gathered is no longer to be found."""
+
+
+def node_content(tree, host: str, path: str) -> bytes | None:
+    """What path holds on host as far as the record knows: None when nothing was gathered
+    there or the node has no such file; else the bytes whose sha256 the record holds, from
+    the gathered tree gather wrote or from the output tree (after a push, the node holds
+    what out holds). Files are read without following links. Raises StaleGathered when
+    neither holds those bytes any more."""
+    import hashlib
+
+    node = read_record_cached(tree).get(host)
+    have = (node or {}).get("files", {}).get(path)
+    if not have or have.get("missing") or "sha256" not in have:
+        return None
+    candidates = []
+    if node.get("into"):
+        candidates.append(os.path.join(node["into"], host, path.lstrip("/")))
+    current = tree.current()
+    if current is not None:
+        candidates.append(os.path.join(str(current), host, path.lstrip("/")))
+    for candidate in candidates:
+        data = _read_plain(candidate)
+        if data is not None and hashlib.sha256(data).hexdigest() == have["sha256"]:
+            return data
+    raise StaleGathered(f"{path} of {host} as gathered is no longer in {node.get('into') or 'the gathered tree'}",
+                        hint="run `hagen gather` again: hagen merges its blocks into the node's own file")
+
+
+def _read_plain(path: str, limit: int = 16 << 20) -> bytes | None:
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+    except OSError:
+        return None
+    try:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode) or st.st_size > limit:
+            return None
+        with os.fdopen(fd, "rb", closefd=False) as f:
+            return f.read(limit + 1)
+    except OSError:
+        return None
+    finally:
+        os.close(fd)
 
 
 _CACHE: dict = {}

@@ -6,8 +6,8 @@ of the node's file, as gathered from it, is kept byte for byte. A file without t
 gets it appended at its end; a file holding two blocks of one name, or a block without
 its end, is refused: hagen cannot tell which one it owns.
 
-merge_block is a pure function. gathered_content is the one place the pipeline asks
-what a node's file holds now (see its docstring).
+merge_block is a pure function; what a node's file holds now comes from gather's record
+(hagen.deploy.state.node_content), asked by the pipeline.
 """
 
 from __future__ import annotations
@@ -56,11 +56,3 @@ def merge_block(existing: bytes | None, name: str, block: bytes) -> bytes:
                                 f"{'begin' if starts else 'end'} marker (line {(starts or ends)[0] + 1}) "
                                 f"without its {'end' if starts else 'begin'}")
     return b"".join(lines[:starts[0]]) + wrapped + b"".join(lines[ends[0] + 1:])
-
-
-def gathered_content(tree, host: str, path: str) -> bytes | None:
-    """THE HOOK: what `path` holds on `host` now, as `hagen gather` recorded it in the
-    output store of `tree` (CLARIFICATIONS 37), or None when nothing was gathered (the
-    block then goes into an empty file). gather's record is not read yet: this returns
-    None until it is wired to it, here and nowhere else."""
-    return None
