@@ -121,6 +121,9 @@ def _only(artifacts, hosts: set) -> list:
     is refused."""
     from dataclasses import replace
 
+    from hagen.nodesets import unknown_hosts_refused
+
+    unknown_hosts_refused(hosts, {h for art in artifacts for h in art.hosts})   # HA112: ns1x is no host
     kept, split = [], []
     for art in artifacts:
         chosen = tuple(h for h in art.hosts if h in hosts)

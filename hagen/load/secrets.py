@@ -1,7 +1,9 @@
 """Fence passwords: read from the file or environment variable the site spec names.
 
 A Secret renders as its value in a template and as `********` anywhere else
-(repr, logs, reports, explain); the render cache keys it by a digest.
+(repr, logs, reports, explain); the render cache keys it by a digest. Creating one
+registers its value with hagen.masking, so that every error and log line masks it in
+any encoding (XML-escaped, quoted, percent-encoded).
 """
 
 from __future__ import annotations
@@ -17,8 +19,11 @@ class Secret:
     __slots__ = ("_value", "source")
 
     def __init__(self, value: str, source: str):
+        from hagen.masking import remember
+
         self._value = value
         self.source = source
+        remember(value)          # masked, in every encoding, in every message from now on
 
     def reveal(self) -> str:
         return self._value
