@@ -33,6 +33,7 @@ CODES: dict[str, str] = {
     "HA131": "the --against folder of diff is missing or not a folder",
     "HA132": "a file of a tree hagen reads but did not write (diff --against) is not a regular file or link, "
              "lies below a link, is too large, or cannot be read",
+    "HA134": "--format names a format the command does not write",
     "HA133": "a push plan file is not a valid hagen-push-plan/1 document, or cannot be read or written",
     # ClusterDB rows
     "HA200": "the ClusterDB snapshot cannot be read or is not a snapshot",
