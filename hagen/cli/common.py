@@ -94,15 +94,14 @@ def _generation(out) -> str | None:
         return None
 
 
-def _out_param():
-    """The running command's --out, if it has one (typer vendors click in recent versions)."""
+def _params() -> dict:
+    """The running command's parameters (typer vendors click in recent versions)."""
     try:
         from typer._click.globals import get_current_context
     except ImportError:
         from click import get_current_context
     ctx = get_current_context(silent=True)
-    out = ctx.params.get("out") if ctx is not None else None
-    return Path(out) if out else None
+    return dict(ctx.params) if ctx is not None else {}
 
 
 def _tree_state(out, before) -> str:
@@ -123,7 +122,10 @@ def _run(fn, exit_codes: dict | None = None):
 
     codes = {EXIT_INPUT: EXIT_INPUT, EXIT_TROUBLE: EXIT_TROUBLE, "bug": EXIT_TROUBLE, 130: 130}
     codes.update(exit_codes or {})
-    out = _out_param()
+    params = _params()
+    if isinstance(params.get("db"), str):      # every command's --db, whichever option declared it
+        _remember_dsn(params["db"])
+    out = Path(params["out"]) if params.get("out") else None
     before = _generation(out) if out is not None else None
     try:
         return fn()

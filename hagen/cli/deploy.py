@@ -7,7 +7,7 @@ from typing import Optional
 
 import typer
 
-from hagen.cli.common import DB, HOSTS, OUT, SITE, SNAPSHOT, _host_filter, _print_reports, _run, _say, app
+from hagen.cli.common import DB, HOSTS, OUT, SITE, SNAPSHOT, _host_filter, _run, _say, app
 
 
 # diff follows diff(1): 0 no difference, 1 differences, 2 trouble of any kind
