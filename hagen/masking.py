@@ -94,12 +94,13 @@ def mask_secrets(text: str, secrets=()) -> str:
 # a password key (passwd, password, fence_passwd, PASSWORD, passwd_script) then = or :;
 # not sudo's NOPASSWD: and PASSWD: tags, which a command follows, not a password
 _KEY = r"(?i:[\w.-]*passw(?:or)?d[\w.-]*)"
-# its value: quoted up to the closing quote that a separator follows (a malformed file may
-# hold the quote inside), or to the line's end; unquoted, to the line's end or the tag's
-# end (a blank may belong to the password)
+# its value: quoted, up to the LAST same quote on the line that a separator follows (a
+# malformed file may hold the quote, and a blank, inside: passwd='a' b' masks all of
+# a' b, and the attributes after it too, rather than leak a piece), or to the line's end;
+# unquoted, to the line's end or the tag's end (a blank may belong to the password)
 _SECRET_VALUE = re.compile(
     r"(?P<key>(?<![\w.-])(?!(?:NO)?PASSWD:)" + _KEY + r"\s*[=:]\s*)"
-    r"(?:(?P<q>['\"])(?:.*?(?P=q)(?=[\s/>,;]|$)|[^\n]*)|(?P<bare>[^\s'\"].*?)(?=\s*/?>\s*$|\s*$))",
+    r"(?:(?P<q>['\"])(?:.*(?P=q)(?=[\s/>,;]|$)|[^\n]*)|(?P<bare>[^\s'\"].*?)(?=\s*/?>\s*$|\s*$))",
     re.M)
 
 
