@@ -191,7 +191,9 @@ def input_fingerprint(site, source) -> str | None:
     for kind, name in _secret_sources(site.data):
         if kind == "password_file":
             try:
-                value = site.resolve(name).read_bytes()
+                from hagen.load.secrets import secret_file_bytes
+
+                value = secret_file_bytes(site.resolve(name))     # a FIFO or /dev/zero: no fingerprint
             except OSError:
                 return None
         else:
