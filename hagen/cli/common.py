@@ -149,7 +149,7 @@ def _run(fn, exit_codes: dict | None = None):
         import traceback
 
         if os.environ.get("HAGEN_DEBUG"):
-            traceback.print_exc()
+            _say(traceback.format_exc().rstrip("\n"), err=True)     # masked like every other line
         _say(f"hagen: internal error ({exc.__class__.__name__}: {exc}); {_tree_state(out, before)}. "
              "This is a bug in hagen: run again with HAGEN_DEBUG=1 and report the traceback.", err=True)
         raise typer.Exit(codes["bug"])
