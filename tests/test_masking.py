@@ -172,3 +172,16 @@ def test_a_dsn_libpq_cannot_parse_is_never_printed_with_its_password(dsn):
         r = cli(*command, "--db", dsn)
         assert r.code in (2, 3), r.output
         assert "s3cret" not in r.output and "Traceback" not in r.output, r.output
+
+
+def test_a_bug_s_message_and_debug_traceback_are_masked(odd_site, tmp_path, monkeypatch):
+    import hagen.explain
+
+    def broken(*a, **k):
+        raise RuntimeError(f"boom near passwd=\"{html.escape(ODD)}\"")
+    monkeypatch.setattr(hagen.explain, "render_one", broken)
+    monkeypatch.setenv("HAGEN_DEBUG", "1")
+    r = cli("render", "ns0", "/etc/cluster/cluster.conf", "--site", odd_site, "--out", tmp_path / "out",
+            "--show-secrets")
+    assert r.code == 3 and "internal error" in r.stderr and "Traceback" in r.stderr     # asked for by HAGEN_DEBUG
+    assert "&amp;&lt;" not in r.output and MASK in r.stderr
