@@ -26,6 +26,7 @@ from hagen.masking import MASK, mask
 from hagen.model.names import fold, natural_key
 
 MAX_SHOWN_LINES = 400        # of a new file's content
+FORMAT = "hagen-diff/1"      # of the --format json document
 
 
 @dataclass
@@ -58,7 +59,7 @@ class DiffResult:
                 f"{self.count('removed')} removed")
 
     def to_json(self) -> dict:
-        return {"against": self.against, "hosts": self.hosts,
+        return {"format": FORMAT, "against": self.against, "hosts": self.hosts,
                 "added": self.count("added"), "changed": self.count("changed"), "removed": self.count("removed"),
                 "changes": [c.to_json() for c in self.changes]}
 

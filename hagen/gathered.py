@@ -55,6 +55,12 @@ class ForeignTree:
     def scan(self) -> set[tuple[str, str]]:
         """Every (host, path) of the tree; refuses (HA132) anything that is not a regular
         file, a link or a folder, and any file it cannot read, before anything reads it."""
+        try:
+            return self._scan()
+        except RecursionError:          # os.walk recurses: a tree nested thousands deep
+            raise _refused([self._problem("", "the tree is nested too deep to be a gathered tree")])
+
+    def _scan(self) -> set[tuple[str, str]]:
         found, problems = set(), []
         for host in self.hosts():
             base = os.path.realpath(self.root / host)

@@ -91,6 +91,7 @@ def test_added_and_removed_files(tmp_path):
     r = cli("diff", "--site", SITE, "--against", out, "--format", "json")
     assert r.code == 1, r.output
     doc = json.loads(r.stdout)
+    assert doc["format"] == "hagen-diff/1"
     kinds = {(c["kind"], c["path"], c["hosts"]) for c in doc["changes"]}
     assert ("added", "/etc/ntp.conf", "ns13") in kinds
     assert any(k == "removed" and "slurm" in p for k, p, _ in kinds), kinds   # built before, no longer
