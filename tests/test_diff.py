@@ -302,3 +302,18 @@ def test_save_plan_records_what_to_send_and_remove(tmp_path):
 def test_save_plan_into_an_unwritable_place_is_trouble_2(built, tmp_path):
     r = cli("diff", "--site", SITE, "--against", built, "--save-plan", tmp_path / "no" / "such" / "plan.json")
     assert r.code == 2 and "HA133" in r.stderr, r.output
+
+
+def test_a_manifest_that_does_not_validate_is_not_trusted(tmp_path):
+    """A hand-edited manifest (hosts: "ns[0-", an entry removed) is treated as absent, never
+    a traceback nor an internal error: the tree is compared file by file."""
+    out = tmp_path / "out"
+    assert cli("build", "--site", SITE, "--out", out).code == 0
+    manifest = out / ".hagen/manifest.json"
+    doc = json.loads(manifest.read_text())
+    doc["files"][0]["hosts"] = "ns[0-"
+    manifest.unlink()
+    manifest.write_text(json.dumps(doc))
+    r = cli("diff", "--site", SITE, "--against", out)
+    assert r.code == 0, r.output
+    assert "internal error" not in r.output and "Traceback" not in r.output

@@ -53,7 +53,7 @@ def diff(site: Path = SITE, against: Path = typer.Option(Path("out"), "--against
         tree = ForeignTree(against)
         tree.check_root()
         present = tree.scan()          # a FIFO or an unreadable file is refused before anything reads it
-        hosts = _unchanged_since_built(site, against, db, snapshot)
+        hosts = _fast_path(site, against, db, snapshot)
         if hosts is not None:      # built from these very inputs, and intact: nothing to compile
             unknown_hosts_refused(only, hosts)
             result = DiffResult(str(against), len(hosts if only is None else hosts & only), [])
@@ -81,6 +81,19 @@ def diff(site: Path = SITE, against: Path = typer.Option(Path("out"), "--against
                     _say(f"    {line}", show_secrets=show_secrets)
         return 1 if result.changes else 0
     raise typer.Exit(_run(body, DIFF_EXITS))
+
+
+def _fast_path(site, against, db, snapshot):
+    """_unchanged_since_built, or None when the tree's store does not validate (a hand-edited
+    manifest, hosts: "ns[0-"): the fast path is an optimisation, never a reason to fail."""
+    from hagen.errors import HagenError
+
+    try:
+        return _unchanged_since_built(site, against, db, snapshot)
+    except HagenError:
+        raise
+    except Exception:
+        return None
 
 
 def _unchanged_since_built(site, against, db, snapshot):
