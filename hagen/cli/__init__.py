@@ -6,5 +6,9 @@ database or I/O trouble. Each command group lives in a module of its own, which
 registers its commands on import.
 """
 
-from hagen.cli.common import app, main  # noqa: F401  (main: the console entry point)
+from hagen.cli.common import app
 from hagen.cli import build, db, deploy, inspect  # noqa: F401  (importing registers their commands)
+
+
+def main():
+    app()

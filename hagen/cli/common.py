@@ -164,16 +164,6 @@ def _quiet_stdout():
         pass
 
 
-def main():
-    """The console entry point. typer turns an interrupt while it parses into exit 130;
-    one before (while it builds the command) is 130 here, without a traceback either."""
-    try:
-        app()
-    except KeyboardInterrupt:
-        _say("hagen: interrupted", err=True)
-        sys.exit(130)
-
-
 HOSTS = typer.Option(None, "--host", "-w", help="Only these hosts, as a node set: ns[0,13], xena[1-2,10].",
                      metavar="NODESET")
 
