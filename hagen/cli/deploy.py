@@ -7,7 +7,7 @@ from typing import Optional
 
 import typer
 
-from hagen.cli.common import DB, HOSTS, OUT, SITE, SNAPSHOT, _host_filter, _run, _say, app
+from hagen.cli.common import DB, HOSTS, OUT, SITE, SNAPSHOT, _host_filter, _print_reports, _run, _say, app
 
 
 # diff follows diff(1): 0 no difference, 1 differences, 2 trouble of any kind
@@ -59,6 +59,7 @@ def diff(site: Path = SITE, against: Path = typer.Option(Path("out"), "--against
             result = DiffResult(str(against), len(hosts if only is None else hosts & only), [])
         else:
             compiled = compile_site(site, OutputTree(against), db, str(snapshot) if snapshot else None)
+            _print_reports(compiled.warnings, quiet=True)
             unknown_hosts_refused(only, {f.host for f in compiled.files})
             files = [f for f in compiled.files if only is None or f.host in only]
             managed = tree.managed() or set()
