@@ -12,6 +12,7 @@ import hashlib
 import os
 import stat
 
+from hagen.masking import MASK, remember
 from hagen.reports import error, warning
 
 
@@ -19,8 +20,6 @@ class Secret:
     __slots__ = ("_value", "source")
 
     def __init__(self, value: str, source: str):
-        from hagen.masking import remember
-
         self._value = value
         self.source = source
         remember(value)          # masked, in every encoding, in every message from now on
@@ -32,7 +31,7 @@ class Secret:
         return self._value
 
     def __repr__(self) -> str:
-        return f"Secret({self.source}, ********)"
+        return f"Secret({self.source}, {MASK})"
 
     def __eq__(self, other):
         return isinstance(other, Secret) and other._value == self._value
