@@ -317,3 +317,25 @@ def test_a_manifest_that_does_not_validate_is_not_trusted(tmp_path):
     r = cli("diff", "--site", SITE, "--against", out)
     assert r.code == 0, r.output
     assert "internal error" not in r.output and "Traceback" not in r.output
+
+
+def test_against_a_gathered_tree_the_plan_is_what_push_sends_from_out(tmp_path):
+    """The nodes hold another cluster.conf (version 7): the plan's sha256 is out's, the file
+    push would send, not a build computed against the gathered copy."""
+    from hagen.pushplan import load_plan
+
+    out = tmp_path / "out"
+    assert cli("build", "--site", SITE, "--out", out).code == 0
+    gathered = tmp_path / "gathered"
+    shutil.copytree(out.resolve(), gathered, ignore=shutil.ignore_patterns(".hagen"))
+    for host in ("ns0", "ns13"):
+        conf = gathered / host / "etc/cluster/cluster.conf"
+        conf.write_text(conf.read_text().replace('config_version="1"', 'config_version="7"')
+                        .replace("HA_NSM", "HA_OLD"))
+    plan = tmp_path / "plan.json"
+    r = cli("diff", "--site", SITE, "--against", gathered, "--out", out, "--save-plan", plan)
+    assert r.code == 1, r.output
+    manifest = json.loads((out / ".hagen/manifest.json").read_text())
+    built = {e["sha256"] for e in manifest["files"] if e["path"] == "/etc/cluster/cluster.conf"}
+    sent = {e["sha256"] for e in load_plan(plan)["send"] if e["path"] == "/etc/cluster/cluster.conf"}
+    assert sent and sent <= built, (sent, built)

@@ -30,7 +30,8 @@ def diff(site: Path = SITE, against: Path = typer.Option(Path("out"), "--against
     (folded: ns[0,13]): cluster.conf by element and attribute, NAME=VALUE files by
     key, /etc/HA lists by entry (added, removed, moved), new files whole, other files
     as unified diffs. Only what hagen manages is compared: a file in DIR that no build
-    wrote is not "removed".
+    wrote is not "removed". Against a gathered DIR, the build compared is the one push
+    sends from OUT (its config_version included).
 
     Exit status as diff(1): 0 no difference, 1 differences, 2 trouble.
     """
@@ -58,7 +59,10 @@ def diff(site: Path = SITE, against: Path = typer.Option(Path("out"), "--against
             unknown_hosts_refused(only, hosts)
             result = DiffResult(str(against), len(hosts if only is None else hosts & only), [])
         else:
-            compiled = compile_site(site, OutputTree(against), db, str(snapshot) if snapshot else None)
+            # against a gathered tree, the build is the one push sends: compiled against --out
+            # (its config_version, and the nodes' record in its store), when there is one
+            base = out if out.resolve() != against.resolve() and OutputTree(out).current() is not None else against
+            compiled = compile_site(site, OutputTree(base), db, str(snapshot) if snapshot else None)
             _print_reports(compiled.warnings, quiet=True)
             unknown_hosts_refused(only, {f.host for f in compiled.files})
             files = [f for f in compiled.files if only is None or f.host in only]
