@@ -17,8 +17,9 @@ DIFF_EXITS = {2: 2, 3: 2, "bug": 2, 130: 130}
 @app.command()
 def diff(site: Path = SITE, against: Path = typer.Option(Path("out"), "--against", help="The tree to compare "
          "with, laid out like out/: an output tree, or the files gather fetched from the nodes.", metavar="DIR"),
-         out: Path = typer.Option(Path("out"), "--out", "-o", help="The output tree whose manifest says which "
-                                  "files hagen wrote before, when --against is a gathered tree.", metavar="DIR"),
+         out: Path = typer.Option(Path("out"), "--out", "-o", help="The output tree push sends from: with a "
+                                  "gathered --against, the build compared, and the files hagen wrote before.",
+                                  metavar="DIR"),
          db: Optional[str] = DB, snapshot: Optional[Path] = SNAPSHOT, host: Optional[str] = HOSTS,
          output_format: str = typer.Option("text", "--format", help="text, or json for machines.", metavar="FORMAT"),
          save_plan: Optional[Path] = typer.Option(None, "--save-plan", help="Also write what a push of this "
