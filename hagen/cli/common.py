@@ -37,6 +37,8 @@ SITE = typer.Option(..., "--site", "-s", help="The site spec (YAML). See docs/si
                     metavar="SITE.yaml")
 OUT = typer.Option(Path("out"), "--out", "-o", help="The output tree: OUT/<host>/<path on host>.",
                    metavar="DIR")
+DB = typer.Option(None, "--db", help="Read the ClusterDB from PostgreSQL: a libpq URI or conninfo "
+                  "(PG* environment variables apply). Wins over the site spec's source.", metavar="DSN")
 SNAPSHOT = typer.Option(None, "--snapshot", help="Read the ClusterDB rows from a snapshot file (YAML or JSON) "
                         "instead. Not with --db.", metavar="FILE")
 QUIET = typer.Option(False, "--quiet", "-q", help="Print errors only.")
@@ -70,20 +72,6 @@ def _print_reports(reports, quiet=False):
         if quiet and r.severity is not Severity.ERROR:
             continue
         _say(str(r), err=True)
-
-
-def _remember_dsn(value):
-    """--db's callback: its password is masked in every message from now on, even when
-    libpq cannot parse the DSN and echoes it."""
-    from hagen.masking import remember_dsn
-
-    remember_dsn(value)
-    return value
-
-
-DB = typer.Option(None, "--db", help="Read the ClusterDB from PostgreSQL: a libpq URI or conninfo "
-                  "(PG* environment variables apply). Wins over the site spec's source.", metavar="DSN",
-                  callback=_remember_dsn)
 
 
 def _generation(out) -> str | None:
@@ -122,9 +110,12 @@ def _run(fn, exit_codes: dict | None = None):
 
     codes = {EXIT_INPUT: EXIT_INPUT, EXIT_TROUBLE: EXIT_TROUBLE, "bug": EXIT_TROUBLE, 130: 130}
     codes.update(exit_codes or {})
+    from hagen.masking import forget_all, remember_dsn
+
+    forget_all()          # the secrets of this command only (tests run many in one process)
     params = _params()
     if isinstance(params.get("db"), str):      # every command's --db, whichever option declared it
-        _remember_dsn(params["db"])
+        remember_dsn(params["db"])
     out = Path(params["out"]) if params.get("out") else None
     before = _generation(out) if out is not None else None
     try:
