@@ -29,8 +29,14 @@ CODES: dict[str, str] = {
     "HA109": "--host is not a node set",
     "HA110": "a path the site spec gives for a file hagen writes has a '.', '..' or empty component, or a control character",
     "HA111": "--host would split the nodes that share a cluster.conf",
+    "HA112": "--host names a host the build writes no file for",
+    "HA130": "--host names more hosts than hagen accepts (counted before expanding the node set)",
+    "HA131": "the --against folder of diff is missing or not a folder",
+    "HA132": "a file of a tree hagen reads but did not write (diff --against) is not a regular file or link, "
+             "lies below a link, is too large, or cannot be read",
+    "HA133": "a push plan file is not a valid hagen-push-plan/1 document, or cannot be read or written",
+    "HA134": "--format names a format the command does not write",
     "HA140": "-w/-x of gather or push is not a node set of plain host names",
-    "HA141": "the push plan (--plan) cannot be read or is not a valid hagen-push-plan/1 document",
     "HA142": "push asks before sending and has no terminal to ask on: give --yes, or a reviewed --plan",
     # ClusterDB rows
     "HA200": "the ClusterDB snapshot cannot be read or is not a snapshot",

@@ -1,25 +1,32 @@
 """hagen diff: what a build would change in a tree laid out like out/.
 
 The build is compiled against the tree it is compared with (config_version
-included), never written. Each change is reported once for all the hosts that
-share it, the hosts folded as a node set. Structured files are compared
-structurally with deepdiff: cluster.conf by element and attribute path, NAME=VALUE
-files by key, the /etc/HA line lists by added and removed line; other files as
-unified diffs. Secrets are masked unless asked for.
+included), never written. Only what hagen manages is compared: the files the build
+writes, and those a manifest says hagen wrote before (a file hagen never built is not
+"removed"). Each change is reported once for all the hosts that share it, the hosts
+folded as a node set. Structured files are compared structurally with deepdiff:
+cluster.conf by element and attribute path, NAME=VALUE files by key, the /etc/HA lists
+by line, saying which entry moved (their order is the order things start); a new file
+is shown whole; other files as unified diffs. The tree is read as untrusted
+(hagen.gathered), and every secret is masked in every form on both sides unless asked
+(hagen.masking): the old side may hold a password hagen no longer knows, in a file that
+does not even parse.
 """
 
 from __future__ import annotations
 
 import difflib
-import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from hagen.emit import OutFile
+from hagen.gathered import LINK, ForeignTree
+from hagen.masking import MASK, mask
 from hagen.model.names import fold, natural_key
 
-MASK = "********"
+MAX_SHOWN_LINES = 400        # of a new file's content
+FORMAT = "hagen-diff/1"      # of the --format json document
 
 
 @dataclass
@@ -38,6 +45,8 @@ class DiffResult:
     against: str
     hosts: int
     changes: list[Change]
+    sends: list[OutFile] = field(default_factory=list)          # what a push of this review sends
+    removes: list[tuple[str, str]] = field(default_factory=list)  # (host, path) it removes
 
     def count(self, kind: str) -> int:
         return sum(len(c.hosts) for c in self.changes if c.kind == kind)
@@ -50,46 +59,25 @@ class DiffResult:
                 f"{self.count('removed')} removed")
 
     def to_json(self) -> dict:
-        return {"against": self.against, "hosts": self.hosts,
+        return {"format": FORMAT, "against": self.against, "hosts": self.hosts,
                 "added": self.count("added"), "changed": self.count("changed"), "removed": self.count("removed"),
                 "changes": [c.to_json() for c in self.changes]}
 
 
-LINK = -1   # the "mode" of a symbolic link; its "bytes" are its target
-
-
-def _read(root: Path, host: str, path: str) -> tuple[bytes, int] | None:
-    full = root / host / path.lstrip("/")
-    try:
-        if os.path.islink(full):
-            return os.readlink(full).encode(), LINK
-        with open(full, "rb") as f:
-            return f.read(), os.fstat(f.fileno()).st_mode & 0o7777
-    except (FileNotFoundError, NotADirectoryError, IsADirectoryError):
-        return None
-
-
-def _walk(root: Path) -> set[tuple[str, str]]:
-    found = set()
-    if not root.is_dir():
-        return found
-    for host_dir in sorted(root.iterdir()):
-        if host_dir.name.startswith(".") or not host_dir.is_dir():
-            continue
-        for dirpath, _dirs, names in os.walk(host_dir):
-            for name in names:
-                rel = os.path.relpath(os.path.join(dirpath, name), host_dir)
-                found.add((host_dir.name, "/" + rel.replace(os.sep, "/")))
-    return found
-
-
-def diff_tree(files: list[OutFile], against: Path, secrets: list[str], show_secrets: bool = False) -> DiffResult:
-    root = against.resolve() if against.exists() else against
+def diff_tree(files: list[OutFile], against, secrets: list[str], show_secrets: bool = False,
+              managed: set | None = None, present: set | None = None) -> DiffResult:
+    """The changes from the tree against to files. managed: (host, path) pairs hagen wrote
+    before (a manifest's), the only ones that can be "removed"; present: the tree's scan."""
+    tree = against if isinstance(against, ForeignTree) else ForeignTree(Path(against))
+    tree.check_root()
+    if present is None:
+        present = tree.scan()
     groups: dict = {}
     built = set()
+    sends, removes = [], []
     for f in files:
         built.add((f.host, f.path))
-        old = _read(root, f.host, f.path)
+        old = tree.read(f.host, f.path)
         new, mode = (f.link_target.encode(), LINK) if f.is_link else (f.data, f.mode)
         if old is None:
             key = ("added", f.path, None, new, None, mode)
@@ -97,12 +85,15 @@ def diff_tree(files: list[OutFile], against: Path, secrets: list[str], show_secr
             key = ("changed", f.path, old[0], new, old[1], mode)
         else:
             continue
+        sends.append(f)
         groups.setdefault(key, []).append(f.host)
     hosts = {f.host for f in files}
-    for host, path in sorted(_walk(root) - built):
-        if host in hosts or not files:
-            old = _read(root, host, path)
-            groups.setdefault(("removed", path, old[0] if old else b"", None, old[1] if old else 0, None), []).append(host)
+    for host, path in sorted((present & (managed or set())) - built):
+        if host in hosts:
+            old = tree.read(host, path)
+            removes.append((host, path))
+            groups.setdefault(("removed", path, old[0] if old else b"", None, old[1] if old else 0, None),
+                              []).append(host)
     changes = []
     for (kind, path, old, new, old_mode, new_mode), names in groups.items():
         names.sort(key=natural_key)
@@ -110,32 +101,28 @@ def diff_tree(files: list[OutFile], against: Path, secrets: list[str], show_secr
         changes.append(Change(kind, path, names, details))
     order = {"changed": 0, "added": 1, "removed": 2}
     changes.sort(key=lambda c: (c.path, order[c.kind], natural_key(c.hosts[0])))
-    return DiffResult(str(against), len(hosts), changes)
+    return DiffResult(tree.given, len(hosts), changes, sends, removes)
 
 
-_PASSWD_ATTR = re.compile(r'(\bpasswd=")[^"]*(")')
-
-
-def _mask(text: str, secrets: list[str], show: bool) -> str:
-    """The build's secrets, and any passwd attribute (an old tree may hold an older password)."""
-    if show:
-        return text
-    for s in secrets:
-        if s:
-            text = text.replace(s, MASK)
-    return _PASSWD_ATTR.sub(rf"\g<1>{MASK}\g<2>", text)
+_PASSWORD_KEY = re.compile(r"passw(?:or)?d", re.I)
 
 
 def describe(kind, path, old, new, old_mode, new_mode, hosts, secrets, show) -> list[str]:
     if kind == "added":
         if new_mode == LINK:
-            return [f"new symbolic link -> {new.decode()}"]
-        return [f"new file, mode {new_mode:04o}, {len(new)} bytes"]
+            return [f"new symbolic link -> {new.decode('utf-8', 'replace')}"]
+        lines = mask(new.decode("utf-8", "replace"), secrets, show).splitlines()
+        shown = [f"+ {ln}" for ln in lines[:MAX_SHOWN_LINES]]
+        if len(lines) > MAX_SHOWN_LINES:
+            shown.append(f"... ({len(lines) - MAX_SHOWN_LINES} more lines)")
+        return [f"new file, mode {new_mode:04o}, {len(new)} bytes"] + shown
     if kind == "removed":
         return ["no longer built"]
     if LINK in (old_mode, new_mode):
         def what(data, mode):
-            return f"symbolic link -> {data.decode('utf-8', 'replace')}" if mode == LINK else f"file, mode {mode:04o}"
+            if mode == LINK:
+                return f"symbolic link -> {mask(data.decode('utf-8', 'replace'), secrets, show, foreign=True)}"
+            return f"file, mode {mode:04o}"
         return [f"{what(old, old_mode)} -> {what(new, new_mode)}"]
     details = []
     if old_mode != new_mode:
@@ -147,19 +134,21 @@ def describe(kind, path, old, new, old_mode, new_mode, hosts, secrets, show) -> 
     structured = None
     try:
         if path.endswith("/cluster/cluster.conf") and not path.startswith("/etc/ocfs2"):
-            structured = _structured(_xml_flat(old_t), _xml_flat(new_t), show)
+            structured = _structured(_xml_flat(old_t), _xml_flat(new_t), secrets, show)
         elif base.startswith(("ifcfg-", "route-")) or base in ("pbs.conf", "lustre.cfg"):
-            structured = _structured(_name_values(old_t), _name_values(new_t), show)
+            structured = _structured(_name_values(old_t), _name_values(new_t), secrets, show)
         elif path.startswith("/etc/HA/") and "/bin/" not in path:
-            structured = _line_list(old_t, new_t)
+            structured = [mask(line, secrets, show, foreign=True) for line in _line_list(old_t, new_t)]
     except ValueError:
-        structured = None
+        structured = None           # a file that does not parse (a gathered one): a unified diff, masked
     if structured is not None:
-        return details + [_mask(line, secrets, show) for line in structured]
+        return details + structured
     fold_hosts = fold(hosts)
-    return details + [ln.rstrip("\n") for ln in difflib.unified_diff(
-        _mask(old_t, secrets, show).splitlines(True), _mask(new_t, secrets, show).splitlines(True),
+    unified = [ln.rstrip("\n") for ln in difflib.unified_diff(
+        mask(old_t, secrets, show, foreign=True).splitlines(True),
+        mask(new_t, secrets, show, foreign=True).splitlines(True),
         fromfile=f"a/{fold_hosts}{path}", tofile=f"b/{fold_hosts}{path}", n=2)]
+    return details + (unified or ["the files differ in masked secrets only"])
 
 
 def _xml_flat(text: str) -> dict:
@@ -202,11 +191,13 @@ def _name_values(text: str) -> dict:
     return out
 
 
-def _structured(old: dict, new: dict, show: bool = False) -> list[str]:
+def _structured(old: dict, new: dict, secrets=(), show: bool = False) -> list[str]:
     from deepdiff import DeepDiff
 
     def shown(key, value):
-        return MASK if not show and _key(key).endswith("passwd") else value
+        if show:
+            return value
+        return MASK if _PASSWORD_KEY.search(_key(key)) else mask(str(value), secrets)
 
     dd = DeepDiff(old, new, verbose_level=2)
     lines = []
@@ -227,15 +218,26 @@ def _key(deepdiff_path: str) -> str:
 
 
 def _line_list(old: str, new: str) -> list[str]:
+    """An /etc/HA list's changes: entries added, removed, and moved (the order of a start
+    list is the order services start, so a move is a change of its own)."""
     def lines(t):
         return [ln for ln in t.splitlines() if ln.strip() and not ln.startswith("#")]
 
     a, b = lines(old), lines(new)
-    added = [ln for ln in b if ln not in a]
-    removed = [ln for ln in a if ln not in b]
-    out = [f"+ {ln}" for ln in added] + [f"- {ln}" for ln in removed]
-    if not out and a != b:
-        out.append("order changed: " + ", ".join(b))
-    if not out:
-        out.append("comments changed")
-    return out
+    removed, inserted = [], []
+    for tag, i1, i2, j1, j2 in difflib.SequenceMatcher(a=a, b=b, autojunk=False).get_opcodes():
+        if tag in ("delete", "replace"):
+            removed += [(i, a[i]) for i in range(i1, i2)]
+        if tag in ("insert", "replace"):
+            inserted += [(j, b[j]) for j in range(j1, j2)]
+    out = []
+    for j, line in list(inserted):
+        was = next((r for r in removed if r[1] == line), None)
+        if was is not None:
+            removed.remove(was)
+            inserted.remove((j, line))
+            out.append((j, f"~ {line}: moved from entry {was[0] + 1} to entry {j + 1}"))
+    out += [(j, f"+ {line}") for j, line in inserted]
+    out += [(i, f"- {line}") for i, line in removed]
+    result = [text for _, text in sorted(out, key=lambda p: p[0])]
+    return result or ["comments changed"]

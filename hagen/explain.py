@@ -10,6 +10,7 @@ import json
 
 from hagen.errors import UsageError
 from hagen.load.secrets import Secret
+from hagen.masking import MASK, mask
 from hagen.model.names import fold
 from hagen.reports import Where, error
 
@@ -37,7 +38,7 @@ def find(compiled, host: str, path: str):
 
 def _masked(value, show: bool):
     if isinstance(value, Secret):
-        return value.reveal() if show else "********"
+        return value.reveal() if show else MASK
     if isinstance(value, dict):
         return {k: _masked(v, show) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
@@ -71,17 +72,16 @@ def explain(compiled, host: str, path: str, show_secrets: bool = False) -> str:
     lines.append("  context")
     text = json.dumps(_masked(art.context, show_secrets), indent=2, sort_keys=True, default=str)
     lines += ["    " + ln for ln in text.splitlines()]
-    return "\n".join(lines) + "\n"
+    # a context value may hold a secret outside a Secret (a string built from one): mask it anyway
+    return mask("\n".join(lines) + "\n", _secrets_of(art.context), show_secrets)
 
 
 def render_one(compiled, host: str, path: str, show_secrets: bool = False) -> bytes:
     art, data = find(compiled, host, path)
     if show_secrets:
         return data
-    text = data.decode("utf-8", "replace")
-    for value in _secrets_of(art.context):
-        text = text.replace(value, "********")
-    return text.encode()
+    # every form: cluster.conf holds the password XML-escaped (&amp; &lt; &#34; &#39;)
+    return mask(data.decode("utf-8", "replace"), _secrets_of(art.context)).encode()
 
 
 def _secrets_of(value) -> list[str]:

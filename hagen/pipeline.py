@@ -201,6 +201,9 @@ def _only(artifacts, hosts: set) -> list:
     is refused."""
     from dataclasses import replace
 
+    from hagen.nodesets import unknown_hosts_refused
+
+    unknown_hosts_refused(hosts, {h for art in artifacts for h in art.hosts})   # HA112: ns1x is no host
     kept, split = [], []
     for art in artifacts:
         chosen = tuple(h for h in art.hosts if h in hosts)
@@ -285,7 +288,9 @@ def input_fingerprint(site, source) -> str | None:
     for kind, name in _secret_sources(site.data):
         if kind == "password_file":
             try:
-                value = site.resolve(name).read_bytes()
+                from hagen.load.secrets import secret_file_bytes
+
+                value = secret_file_bytes(site.resolve(name))     # a FIFO or /dev/zero: no fingerprint
             except OSError:
                 return None
         else:

@@ -1,21 +1,35 @@
-"""hagen diff: exit status as diff(1), each change once with its hosts folded, secrets masked."""
+"""hagen diff: exit status as diff(1), each change once with its hosts folded, secrets masked,
+only what hagen manages compared, a tree from elsewhere read without trusting it."""
 
 from __future__ import annotations
 
 import json
+import os
+import shutil
+import stat
+import time
 
 import pytest
 
+from clusterdb_helpers import cli
 from conftest import EXAMPLES, run_hagen, tree_state
 
 SITE = EXAMPLES / "bas5-guide" / "site.yaml"
 
 
-@pytest.fixture
-def built(tmp_path):
-    out = tmp_path / "out"
-    r = run_hagen("build", "--site", SITE, "--out", out)
+@pytest.fixture(scope="module")
+def built_once(tmp_path_factory):
+    out = tmp_path_factory.mktemp("diff") / "out"
+    r = cli("build", "--site", SITE, "--out", out)
     assert r.code == 0, r.output
+    return out
+
+
+@pytest.fixture
+def built(built_once, tmp_path):
+    """A private copy of one build (a plain tree with its manifest), safe to edit."""
+    out = tmp_path / "out"
+    shutil.copytree(built_once.resolve(), out, symlinks=True)
     return out
 
 
@@ -69,15 +83,57 @@ def test_name_value_files_are_diffed_by_key(built):
     assert "~ IPADDR: 10.1.0.2 -> 10.1.0.1" in r.stdout
 
 
-def test_added_and_removed_files(built):
-    (built / "ns0/etc/HA/stray").write_text("x\n")
-    (built / "ns13/etc/ntp.conf").unlink()
-    r = run_hagen("diff", "--site", SITE, "--against", built, "--format", "json")
-    assert r.code == 1
+def test_added_and_removed_files(tmp_path):
+    out = tmp_path / "out"
+    assert cli("build", "--site", EXAMPLES / "bas5-guide" / "site-slurm.yaml", "--out", out).code == 0
+    (out / "ns0/etc/HA/stray").write_text("x\n")             # never built by hagen: not "removed"
+    (out / "ns13/etc/ntp.conf").unlink()
+    r = cli("diff", "--site", SITE, "--against", out, "--format", "json")
+    assert r.code == 1, r.output
     doc = json.loads(r.stdout)
+    assert doc["format"] == "hagen-diff/1"
     kinds = {(c["kind"], c["path"], c["hosts"]) for c in doc["changes"]}
     assert ("added", "/etc/ntp.conf", "ns13") in kinds
-    assert ("removed", "/etc/HA/stray", "ns0") in kinds
+    assert any(k == "removed" and "slurm" in p for k, p, _ in kinds), kinds   # built before, no longer
+    assert not any(p == "/etc/HA/stray" for _, p, _ in kinds)
+
+
+def test_a_gathered_tree_is_compared_on_what_hagen_manages_only(built, tmp_path):
+    gathered = tmp_path / "gathered"
+    shutil.copytree(built.resolve(), gathered, ignore=shutil.ignore_patterns(".hagen"))
+    (gathered / "ns0/etc/passwd").write_text("root:x:0:0::/root:/bin/sh\n")   # the node's own file
+    r = cli("diff", "--site", SITE, "--against", gathered, "--out", built)
+    assert r.code == 0, r.output
+
+
+def test_a_missing_against_folder_is_an_error(tmp_path):
+    for against in (tmp_path / "nothing", SITE):
+        r = cli("diff", "--site", SITE, "--against", against)
+        assert r.code == 2 and "HA131" in r.stderr and "--against" in r.stderr, r.output
+
+
+def test_a_new_file_is_shown_whole_with_its_secret_masked(built):
+    (built / "ns0/etc/ntp.conf").unlink()
+    (built / "ns0/etc/cluster/cluster.conf").unlink()
+    r = cli("diff", "--site", SITE, "--against", built)
+    assert r.code == 1
+    assert "added /etc/ntp.conf on ns0" in r.stdout and "    + peer 10.1.0.13" in r.stdout
+    assert 'passwd="********"' in r.stdout and "bas5-guide-dummy-secret" not in r.output
+    assert "<fencedevices>" in r.stdout
+    r = cli("diff", "--site", SITE, "--against", built, "--show-secrets")
+    assert 'passwd="bas5-guide-dummy-secret"' in r.stdout
+
+
+def test_a_moved_ha_list_entry_is_named(built):
+    start = built / "ns0/etc/HA/start"
+    entries = [ln for ln in start.read_text().splitlines() if ln.strip() and not ln.startswith("#")]
+    assert len(entries) >= 3
+    text = start.read_text()
+    start.write_text(text.replace(entries[0] + "\n", "").replace(entries[2] + "\n", entries[2] + "\n" + entries[0] + "\n"))
+    r = cli("diff", "--site", SITE, "--against", built)
+    assert r.code == 1
+    assert f"~ {entries[0]}: moved from entry 3 to entry 1" in r.stdout, r.stdout
+    assert f"+ {entries[0]}" not in r.stdout and f"- {entries[0]}" not in r.stdout
 
 
 def test_secrets_are_masked_unless_asked(built, example_copy):
@@ -101,7 +157,7 @@ def test_diff_against_a_gathered_plain_tree(built, tmp_path):
 
 
 def test_trouble_exits_2(tmp_path):
-    r = run_hagen("diff", "--site", tmp_path / "missing.yaml")
+    r = run_hagen("diff", "--site", tmp_path / "missing.yaml", "--against", tmp_path)
     assert r.code == 2 and "HA102" in r.stderr and "Traceback" not in r.output
 
 
@@ -125,3 +181,161 @@ def test_symbolic_links_compare_by_target(tmp_path):
     r = run_hagen("diff", "--site", xena, "--against", out)
     assert r.code == 1
     assert "symbolic link -> /usr/sbin/elsewhere -> symbolic link -> /usr/sbin/lustre_failover" in r.stdout
+
+
+# --------------------------------------------------------------------------- trouble is 2, never a traceback
+
+
+def test_a_fifo_in_the_compared_tree_is_refused_at_once(built):
+    conf = built / "ns0/etc/cluster/cluster.conf"
+    conf.unlink()
+    os.mkfifo(conf)
+    started = time.monotonic()
+    r = run_hagen("diff", "--site", SITE, "--against", built)
+    assert time.monotonic() - started < 30
+    assert r.code == 2 and "HA132" in r.stderr and "a FIFO" in r.stderr, r.output
+    assert "Traceback" not in r.output
+
+
+def test_a_folder_where_a_file_is_expected_is_refused(built):
+    ntp = built / "ns13/etc/ntp.conf"
+    ntp.unlink()
+    ntp.mkdir()
+    r = cli("diff", "--site", SITE, "--against", built)
+    assert r.code == 2 and "HA132" in r.stderr and "/etc/ntp.conf is a folder" in r.stderr, r.output
+
+
+def test_an_unreadable_file_is_trouble_2_not_a_traceback(built, monkeypatch):
+    real_access = os.access
+    monkeypatch.setattr(os, "access", lambda p, m, *a, **k: False if str(p).endswith("ntp.conf")
+                        else real_access(p, m, *a, **k))
+    r = cli("diff", "--site", SITE, "--against", built)
+    assert r.code == 2 and "HA132" in r.stderr and "cannot be read" in r.stderr, r.output
+
+
+def test_a_link_on_the_way_to_a_file_is_not_followed(built, tmp_path):
+    elsewhere = tmp_path / "elsewhere"
+    shutil.copytree(built / "ns0/etc/HA", elsewhere)
+    shutil.rmtree(built / "ns0/etc/HA")
+    (built / "ns0/etc/HA").symlink_to(elsewhere)
+    r = cli("diff", "--site", SITE, "--against", built)
+    assert r.code == 2 and "HA132" in r.stderr and "below a symbolic link" in r.stderr, r.output
+
+
+def test_a_malformed_gathered_cluster_conf_never_shows_its_password(built):
+    """Defect: the old side did not parse, quoted its password with ' and was printed as is."""
+    for host in ("ns0", "ns13"):
+        conf = built / host / "etc/cluster/cluster.conf"
+        text = conf.read_text().replace('passwd="bas5-guide-dummy-secret"', "passwd='0ld-Pa55w0rd' ")
+        conf.write_text(text.replace("</cluster>", "<cluster>"))       # and no longer XML
+    r = cli("diff", "--site", SITE, "--against", built)
+    assert r.code == 1, r.output
+    assert "changed /etc/cluster/cluster.conf on ns[0,13]" in r.stdout
+    assert "0ld-Pa55w0rd" not in r.output and "bas5-guide-dummy-secret" not in r.output
+    assert "passwd='********'" in r.stdout
+
+
+def test_host_must_name_hosts_of_the_build(built):
+    r = cli("diff", "--site", SITE, "--against", built, "--host", "ns1x")
+    assert r.code == 2 and "HA112" in r.stderr and "ns1x" in r.stderr, r.output
+    started = time.monotonic()
+    r = cli("diff", "--site", SITE, "--against", built, "--host", "ns[1-100000000]")
+    assert r.code == 2 and "HA130" in r.stderr and time.monotonic() - started < 5, r.output
+    r = cli("diff", "--site", SITE, "--against", built, "--host", "ns[0-")
+    assert r.code == 2 and "HA109" in r.stderr
+
+
+def test_a_bad_format_is_trouble_2(built):
+    r = cli("diff", "--site", SITE, "--against", built, "--format", "xml")
+    assert r.code == 2 and "HA134" in r.stderr
+
+
+@pytest.mark.parametrize("exc, words", [(RuntimeError("boom"), "internal error"),
+                                        (OSError(5, "Input/output error", "/x"), "Input/output error"),
+                                        (KeyboardInterrupt(), "interrupted")])
+def test_any_trouble_is_2_and_an_interrupt_130(built, monkeypatch, exc, words):
+    import hagen.diff
+
+    def broken(*a, **k):
+        raise exc
+    monkeypatch.setattr(hagen.diff, "diff_tree", broken)
+    r = cli("diff", "--site", SITE, "--against", built)
+    assert r.code == (130 if isinstance(exc, KeyboardInterrupt) else 2), r.output
+    assert words in r.stderr and "Traceback" not in r.output
+
+
+# --------------------------------------------------------------------------- --save-plan
+
+
+def test_save_plan_records_what_to_send_and_remove(tmp_path):
+    from hagen.pushplan import load_plan
+
+    out = tmp_path / "out"
+    assert cli("build", "--site", EXAMPLES / "bas5-guide" / "site-slurm.yaml", "--out", out).code == 0
+    import hashlib
+
+    built_ntp = hashlib.sha256((out / "ns13/etc/ntp.conf").read_bytes()).hexdigest()
+    (out / "ns13/etc/ntp.conf").unlink()
+    (out / "ns13/etc/ntp.conf").write_text("server elsewhere\n")      # a new inode: ns13 only
+    plan = tmp_path / "plan.json"
+    r = cli("diff", "--site", SITE, "--against", out, "--save-plan", plan)
+    assert r.code == 1, r.output
+    assert stat.S_IMODE(plan.stat().st_mode) == 0o600
+    doc = load_plan(plan)
+    assert doc["format"] == "hagen-push-plan/1"
+    sends = {(e["host"], e["path"]) for e in doc["send"]}
+    assert ("ns13", "/etc/ntp.conf") in sends and ("ns0", "/etc/ntp.conf") not in sends
+    ntp = next(e for e in doc["send"] if e["path"] == "/etc/ntp.conf")
+    assert ntp["sha256"] == built_ntp
+    assert ntp["mode"] == "0644"
+    removed = {(e["host"], e["path"]) for e in doc["remove"]}
+    assert ("ns0", "/etc/slurm/slurm.conf") in removed and ("ns1", "/etc/slurm/slurm.conf") in removed
+    assert [(e["path"]) for e in doc["remove"]] == sorted(e["path"] for e in doc["remove"])
+    slurm_hosts = [e["host"] for e in doc["remove"] if e["path"] == "/etc/slurm/slurm.conf"]
+    assert slurm_hosts.index("ns2") < slurm_hosts.index("ns10")          # natural host order
+    first = plan.read_bytes()
+    assert cli("diff", "--site", SITE, "--against", out, "--save-plan", plan).code == 1
+    assert plan.read_bytes() == first                          # no timestamp: the same review, the same bytes
+    assert "bas5-guide-dummy-secret" not in first.decode()
+
+
+def test_save_plan_into_an_unwritable_place_is_trouble_2(built, tmp_path):
+    r = cli("diff", "--site", SITE, "--against", built, "--save-plan", tmp_path / "no" / "such" / "plan.json")
+    assert r.code == 2 and "HA133" in r.stderr, r.output
+
+
+def test_a_manifest_that_does_not_validate_is_not_trusted(tmp_path):
+    """A hand-edited manifest (hosts: "ns[0-", an entry removed) is treated as absent, never
+    a traceback nor an internal error: the tree is compared file by file."""
+    out = tmp_path / "out"
+    assert cli("build", "--site", SITE, "--out", out).code == 0
+    manifest = out / ".hagen/manifest.json"
+    doc = json.loads(manifest.read_text())
+    doc["files"][0]["hosts"] = "ns[0-"
+    manifest.unlink()
+    manifest.write_text(json.dumps(doc))
+    r = cli("diff", "--site", SITE, "--against", out)
+    assert r.code == 0, r.output
+    assert "internal error" not in r.output and "Traceback" not in r.output
+
+
+def test_against_a_gathered_tree_the_plan_is_what_push_sends_from_out(tmp_path):
+    """The nodes hold another cluster.conf (version 7): the plan's sha256 is out's, the file
+    push would send, not a build computed against the gathered copy."""
+    from hagen.pushplan import load_plan
+
+    out = tmp_path / "out"
+    assert cli("build", "--site", SITE, "--out", out).code == 0
+    gathered = tmp_path / "gathered"
+    shutil.copytree(out.resolve(), gathered, ignore=shutil.ignore_patterns(".hagen"))
+    for host in ("ns0", "ns13"):
+        conf = gathered / host / "etc/cluster/cluster.conf"
+        conf.write_text(conf.read_text().replace('config_version="1"', 'config_version="7"')
+                        .replace("HA_NSM", "HA_OLD"))
+    plan = tmp_path / "plan.json"
+    r = cli("diff", "--site", SITE, "--against", gathered, "--out", out, "--save-plan", plan)
+    assert r.code == 1, r.output
+    manifest = json.loads((out / ".hagen/manifest.json").read_text())
+    built = {e["sha256"] for e in manifest["files"] if e["path"] == "/etc/cluster/cluster.conf"}
+    sent = {e["sha256"] for e in load_plan(plan)["send"] if e["path"] == "/etc/cluster/cluster.conf"}
+    assert sent and sent <= built, (sent, built)

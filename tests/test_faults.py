@@ -206,3 +206,41 @@ def test_two_builds_on_one_tree_the_second_refuses(previous, tmp_path):
     assert_complete(out)
     assert "stratum 8" in (out / "ns0/etc/ntp.conf").read_text()
     assert store_leftovers(out) == []
+
+
+# --------------------------------------------------------------------------- interrupted builds
+
+@pytest.mark.parametrize("point,n", [("link", 30), ("swap", 1)], ids=["among-the-links", "before-the-swap"])
+def test_an_interrupted_build_exits_130_and_leaves_the_tree(previous, tmp_path, point, n):
+    """SIGINT (Ctrl-C) at two moments of emit: exit 130, one line, no traceback, out as it was."""
+    import signal
+
+    out, state = previous
+    site = edited_example(tmp_path)
+    child = PausedBuild(point, n, ["build", "--site", site, "--out", out], tmp_path)
+    try:
+        child.wait_paused()
+        child.proc.send_signal(signal.SIGINT)
+        stdout, stderr = child.proc.communicate(timeout=60)
+    finally:
+        child.cleanup()
+    assert child.proc.returncode == 130, stdout + stderr
+    assert "Traceback" not in stdout + stderr
+    assert f"hagen: interrupted; {out} is unchanged" in stderr
+    assert tree_state(out) == state[0] and out_listing(out)["link"] == state[1]["link"]
+
+
+def test_a_failure_after_the_swap_says_the_tree_changed(previous, tmp_path, monkeypatch):
+    """The new tree is in place when the failure comes: the message must not say "unchanged"."""
+    from hagen.emit import OutputTree
+
+    out, state = previous
+    site = edited_example(tmp_path)
+
+    def interrupted(self, fingerprint):
+        raise KeyboardInterrupt
+    monkeypatch.setattr(OutputTree, "remember_inputs", interrupted)
+    res = cli("build", "--site", site, "--out", out)
+    assert res.code == 130, res.output
+    assert f"{out} was replaced by a new tree" in res.stderr and "unchanged" not in res.stderr
+    assert "stratum 8" in (out / "ns0/etc/ntp.conf").read_text()

@@ -95,6 +95,8 @@ def test_missing_files_and_expected_commands(pushed):
     missing = missing_expected(pushed.out)
     assert ("ns13", "/etc/HA/bin/hacisco") in missing and ("ns[0,13]", "/etc/HA/bin/hafda") in missing
     assert all(path != "/etc/HA/bin/dbmConfig" for _, path in missing)
+    r = cli("diff", "--site", pushed.site, "--against", pushed.work / "gathered", "--out", pushed.out)
+    assert r.code in (0, 1) and "host ns13: warning HA945: /etc/HA/bin/hacisco" in r.stderr   # warns, no exit 2
     r = cli("push", "--site", pushed.site, "--out", pushed.out, "--yes", "-w", "ns13")
     assert r.code == 0 and pushed.node_file("ns13", "/etc/ntp.conf").exists()   # only what was missing
 

@@ -167,7 +167,7 @@ def test_a_plan_is_sent_exactly_and_refused_once_the_tree_changed(nodes):
     plan.write_text('{"format": "hagen-push-plan/1", "send": [{"host": "-oProxyCommand=x", "path": "/etc/hosts", '
                     '"sha256": "00", "mode": "0644"}]}')
     r = push(nodes, "--plan", plan)
-    assert r.code == 2 and "HA141" in r.stderr and "send[0]" in r.stderr
+    assert r.code == 2 and "HA133" in r.stderr and "send[0]" in r.stderr
 
 
 def hold_version(n, version: int) -> None:

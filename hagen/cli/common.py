@@ -4,6 +4,8 @@ where hagen's exceptions become messages and exit codes (0 success, 2 input refu
 
 from __future__ import annotations
 
+import os
+import sys
 from pathlib import Path
 
 import typer
@@ -55,8 +57,12 @@ def _main(version: bool = typer.Option(False, "--version", callback=_version, is
     pass
 
 
-def _say(text: str = "", err: bool = False):
-    typer.echo(text, err=err)
+def _say(text: str = "", err: bool = False, show_secrets: bool = False):
+    """Print a line. Every secret hagen has read, and any DSN password, is masked in it
+    (errors and logs always; standard output unless the command was given --show-secrets)."""
+    from hagen.masking import mask
+
+    typer.echo(mask(text, show=show_secrets and not err), err=err)
 
 
 def _print_reports(reports, quiet=False):
@@ -68,32 +74,85 @@ def _print_reports(reports, quiet=False):
         _say(str(r), err=True)
 
 
-def _run(fn):
-    """Run a command body; turn hagen's exceptions into messages and exit codes."""
-    from hagen.errors import HagenError, describe
+def _generation(out) -> str | None:
+    """What OUT points at now, to tell after a failure whether the tree changed."""
+    try:
+        return os.readlink(out) if os.path.islink(out) else None
+    except OSError:
+        return None
 
+
+def _params() -> dict:
+    """The running command's parameters (typer vendors click in recent versions)."""
+    try:
+        from typer._click.globals import get_current_context
+    except ImportError:
+        from click import get_current_context
+    ctx = get_current_context(silent=True)
+    return dict(ctx.params) if ctx is not None else {}
+
+
+def _tree_state(out, before) -> str:
+    """The truth about OUT after a failure: unchanged, or replaced before the failure came."""
+    if out is None:
+        return "nothing was written"
+    after = _generation(out)
+    if after != before:
+        return f"{out} was replaced by a new tree ({after}) before the failure: the build was written"
+    return f"{out} is unchanged"
+
+
+def _run(fn, exit_codes: dict | None = None):
+    """Run a command body; turn every exception into a message and an exit code, never a
+    traceback: 2 input refused, 3 database or file-system trouble, 130 interrupted.
+    exit_codes maps those (and "bug") to a command's own (diff: everything to 2)."""
+    from hagen.errors import EXIT_INPUT, EXIT_TROUBLE, HagenError, describe
+
+    codes = {EXIT_INPUT: EXIT_INPUT, EXIT_TROUBLE: EXIT_TROUBLE, "bug": EXIT_TROUBLE, 130: 130}
+    codes.update(exit_codes or {})
+    from hagen.masking import forget_all, remember_dsn
+
+    forget_all()          # the secrets of this command only (tests run many in one process)
+    params = _params()
+    if isinstance(params.get("db"), str):      # every command's --db, whichever option declared it
+        remember_dsn(params["db"])
+    out = Path(params["out"]) if params.get("out") else None
+    before = _generation(out) if out is not None else None
     try:
         return fn()
     except HagenError as exc:
         for line in describe(exc):
             _say(line, err=True)
-        raise typer.Exit(exc.exit_code)
+        raise typer.Exit(codes.get(exc.exit_code, exc.exit_code))
     except KeyboardInterrupt:
-        _say("hagen: interrupted; the output tree is unchanged", err=True)
-        raise typer.Exit(130)
+        _say(f"hagen: interrupted; {_tree_state(out, before)}", err=True)
+        raise typer.Exit(codes[130])
     except BrokenPipeError:
+        _quiet_stdout()
         raise typer.Exit(0)
-    except typer.Exit:
+    except (typer.Exit, typer.Abort):
         raise
+    except OSError as exc:      # the file system: a file hagen reads or writes
+        where = f" {exc.filename}" if exc.filename else ""
+        _say(f"hagen: cannot use{where}: {exc.strerror or exc}; {_tree_state(out, before)}", err=True)
+        raise typer.Exit(codes[EXIT_TROUBLE])
     except Exception as exc:  # a hagen bug: say so in one line, keep the traceback for HAGEN_DEBUG
-        import os
         import traceback
 
         if os.environ.get("HAGEN_DEBUG"):
-            traceback.print_exc()
-        _say(f"hagen: internal error ({exc.__class__.__name__}: {exc}); the output tree is unchanged. "
+            _say(traceback.format_exc().rstrip("\n"), err=True)     # masked like every other line
+        _say(f"hagen: internal error ({exc.__class__.__name__}: {exc}); {_tree_state(out, before)}. "
              "This is a bug in hagen: run again with HAGEN_DEBUG=1 and report the traceback.", err=True)
-        raise typer.Exit(3)
+        raise typer.Exit(codes["bug"])
+
+
+def _quiet_stdout():
+    """After a broken pipe, point stdout at /dev/null so that Python's exit flush is silent."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):
+        pass
 
 
 HOSTS = typer.Option(None, "--host", "-w", help="Only these hosts, as a node set: ns[0,13], xena[1-2,10].",
@@ -101,15 +160,19 @@ HOSTS = typer.Option(None, "--host", "-w", help="Only these hosts, as a node set
 
 
 def _host_filter(nodeset):
+    """--host as a set of names; refused (exit 2) when it is not a node set, or names more
+    hosts than hagen accepts (counted before expanding: ns[1-100000000] never hangs)."""
     if not nodeset:
         return None
-    from ClusterShell.NodeSet import NodeSet, NodeSetException
-
     from hagen.errors import UsageError
+    from hagen.nodesets import MAX_HOSTS, NodeSetRefused, NodeSetTooLarge, expand
     from hagen.reports import Where, error
 
     try:
-        return set(NodeSet(nodeset))
-    except NodeSetException as exc:
+        return set(expand(nodeset))
+    except NodeSetTooLarge as exc:
+        raise UsageError(reports=[error("HA130", Where(key="--host"), f"{nodeset!r} is too large a node set: {exc}",
+                                        f"name at most {MAX_HOSTS} hosts: the hosts of the cluster you mean")])
+    except NodeSetRefused as exc:
         raise UsageError(reports=[error("HA109", Where(key="--host"), f"{nodeset!r} is not a node set: {exc}",
                                         "write hosts as a ClusterShell node set, e.g. ns[0,13] or xena[1-2,10]")])

@@ -11,59 +11,109 @@ from hagen.cli.common import DB, HOSTS, OUT, SITE, SNAPSHOT, _host_filter, _prin
 from hagen.cli.gather import EXCLUDE, NODES
 
 
+# diff follows diff(1): 0 no difference, 1 differences, 2 trouble of any kind
+DIFF_EXITS = {2: 2, 3: 2, "bug": 2, 130: 130}
+
+
 @app.command()
 def diff(site: Path = SITE, against: Path = typer.Option(Path("out"), "--against", help="The tree to compare "
-         "with, laid out like out/ (e.g. files gathered from the nodes with rpdcp).", metavar="DIR"),
+         "with, laid out like out/: an output tree, or the files gather fetched from the nodes.", metavar="DIR"),
+         out: Path = typer.Option(Path("out"), "--out", "-o", help="The output tree push sends from: with a "
+                                  "gathered --against, the build compared, and the files hagen wrote before.",
+                                  metavar="DIR"),
          db: Optional[str] = DB, snapshot: Optional[Path] = SNAPSHOT, host: Optional[str] = HOSTS,
          output_format: str = typer.Option("text", "--format", help="text, or json for machines.", metavar="FORMAT"),
+         save_plan: Optional[Path] = typer.Option(None, "--save-plan", help="Also write what a push of this "
+                                                  "review sends and removes, for hagen push --plan.", metavar="FILE"),
          show_secrets: bool = typer.Option(False, "--show-secrets", help="Print fence passwords instead of ********.")):
-    """Show what a build would change in a tree; write nothing.
+    """Show what a build would change in a tree; write nothing (but --save-plan's FILE).
 
     A summary line comes first, then each change once for all the hosts that share it
     (folded: ns[0,13]): cluster.conf by element and attribute, NAME=VALUE files by
-    key, /etc/HA lists by line, other files as unified diffs.
+    key, /etc/HA lists by entry (added, removed, moved), new files whole, other files
+    as unified diffs. Only what hagen manages is compared: a file in DIR that no build
+    wrote is not "removed". Against a gathered DIR, the build compared is the one push
+    sends from OUT (its config_version included).
 
     Exit status as diff(1): 0 no difference, 1 differences, 2 trouble.
     """
-    import json
+    def body():
+        import json
 
-    from hagen.diff import diff_tree
-    from hagen.emit import OutputTree
-    from hagen.errors import HagenError, describe
-    from hagen.explain import secrets_of
-    from hagen.pipeline import compile_site
+        from hagen.diff import DiffResult, diff_tree
+        from hagen.emit import OutputTree
+        from hagen.errors import UsageError
+        from hagen.explain import secrets_of
+        from hagen.gathered import ForeignTree
+        from hagen.nodesets import unknown_hosts_refused
+        from hagen.pipeline import compile_site
+        from hagen.reports import Where, error
 
-    if output_format not in ("text", "json"):
-        _say(f"hagen: --format must be text or json, not {output_format!r}", err=True)
-        raise typer.Exit(2)
-    try:
+        if output_format not in ("text", "json"):
+            raise UsageError(reports=[error("HA134", Where(key="--format"), f"--format {output_format!r} is not "
+                                            "a format diff writes", "give --format text or --format json")])
         only = _host_filter(host)
-        hosts = _unchanged_since_built(site, against, db, snapshot)
+        tree = ForeignTree(against)
+        tree.check_root()
+        present = tree.scan()          # a FIFO or an unreadable file is refused before anything reads it
+        hosts = _fast_path(site, against, db, snapshot)
         if hosts is not None:      # built from these very inputs, and intact: nothing to compile
-            from hagen.diff import DiffResult
-
-            compiled, result = None, DiffResult(str(against), len(hosts if only is None else hosts & only), [])
+            unknown_hosts_refused(only, hosts)
+            result = DiffResult(str(against), len(hosts if only is None else hosts & only), [])
         else:
-            compiled = compile_site(site, OutputTree(against), db, str(snapshot) if snapshot else None)
+            # against a gathered tree, the build is the one push sends: compiled against --out
+            # (its config_version, and the nodes' record in its store), when there is one
+            base = out if out.resolve() != against.resolve() and OutputTree(out).current() is not None else against
+            compiled = compile_site(site, OutputTree(base), db, str(snapshot) if snapshot else None)
+            _print_reports(compiled.warnings, quiet=True)
+            unknown_hosts_refused(only, {f.host for f in compiled.files})
             files = [f for f in compiled.files if only is None or f.host in only]
-            result = diff_tree(files, against, secrets_of(compiled), show_secrets)
-    except HagenError as exc:
-        for line in describe(exc):
-            _say(line, err=True)
-        raise typer.Exit(2)
-    if compiled is not None:
-        _print_reports(compiled.warnings, quiet=True)
-    if output_format == "json":
-        _say(json.dumps(result.to_json(), indent=1))
-    else:
-        _say(result.summary)
-        for change in result.changes:
+            managed = tree.managed() or set()
+            if out.is_dir() and out.resolve() != against.resolve():
+                managed |= ForeignTree(out).managed() or set()
+            result = diff_tree(files, tree, secrets_of(compiled), show_secrets, managed, present)
+        _warn_missing_commands(out)
+        if save_plan is not None:
+            from hagen.pushplan import save_plan as write_plan
+
+            write_plan(save_plan, result.sends, result.removes)
+        if output_format == "json":
+            _say(json.dumps(result.to_json(), indent=1), show_secrets=show_secrets)
+        else:
             from hagen.model.names import fold
 
-            _say(f"{change.kind} {change.path} on {fold(change.hosts)}")
-            for line in change.details:
-                _say(f"    {line}")
-    raise typer.Exit(1 if result.changes else 0)
+            _say(result.summary)
+            for change in result.changes:
+                _say(f"{change.kind} {change.path} on {fold(change.hosts)}")
+                for line in change.details:
+                    _say(f"    {line}", show_secrets=show_secrets)
+        return 1 if result.changes else 0
+    raise typer.Exit(_run(body, DIFF_EXITS))
+
+
+def _warn_missing_commands(out: Path) -> None:
+    """HA945 warnings: commands /etc/HA/start and stop call that gather found missing on nodes.
+    They change no exit status: hagen does not write those commands."""
+    from hagen.deploy.expected import missing_expected
+    from hagen.reports import Where, warning
+
+    _print_reports([warning("HA945", Where(host=nodes), f"{path} is called by /etc/HA/start or stop but is missing "
+                            "or not executable there (as last gathered)",
+                            "install the package that provides it, or remove it from management.services")
+                    for nodes, path in missing_expected(out)])
+
+
+def _fast_path(site, against, db, snapshot):
+    """_unchanged_since_built, or None when the tree's store does not validate (a hand-edited
+    manifest, hosts: "ns[0-"): the fast path is an optimisation, never a reason to fail."""
+    from hagen.errors import HagenError
+
+    try:
+        return _unchanged_since_built(site, against, db, snapshot)
+    except HagenError:
+        raise
+    except Exception:
+        return None
 
 
 def _unchanged_since_built(site, against, db, snapshot):

@@ -14,19 +14,13 @@ a send entry whose (host, path) the manifest no longer has with that sha256 and 
 
 from __future__ import annotations
 
-import json
-import os
-import stat
 from dataclasses import dataclass, field
 
-from hagen.deploy.fanout import MODE, SHA256, plain_host, plain_path
 from hagen.deploy.state import holds
 from hagen.errors import InputRefused
 from hagen.model.names import natural_key
 from hagen.reports import Where, error
 
-PLAN_FORMAT = "hagen-push-plan/1"
-MAX_PLAN_BYTES = 64 << 20
 
 
 @dataclass
@@ -36,58 +30,13 @@ class Plan:
     up_to_date: set = field(default_factory=set)                      # hosts with nothing to do
 
 
-def _refuse(where: str, key: str, why: str) -> InputRefused:
-    return InputRefused(f"the push plan {where} cannot be used: nothing was sent",
-                        reports=[error("HA141", Where(file=where, key=key), why,
-                                       "write the plan again with `hagen diff --save-plan FILE`")])
-
-
 def read_plan(path) -> dict:
-    """The plan file, validated: {"send": [...], "remove": [...]}. Refused (HA141, exit 2) otherwise."""
-    where = str(path)
-    try:
-        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
-        try:
-            st = os.fstat(fd)
-            if not stat.S_ISREG(st.st_mode) or st.st_size > MAX_PLAN_BYTES:
-                raise _refuse(where, "", "is not a regular file of reasonable size")
-            with os.fdopen(fd, "rb", closefd=False) as f:
-                plan = json.loads(f.read())
-        finally:
-            os.close(fd)
-    except OSError as exc:
-        raise _refuse(where, "", f"cannot be read: {exc.strerror}")
-    except (ValueError, RecursionError) as exc:
-        raise _refuse(where, "", f"is not JSON: {exc}")
-    if not isinstance(plan, dict) or plan.get("format") != PLAN_FORMAT:
-        raise _refuse(where, "format", f"is not a {PLAN_FORMAT} document")
-    for kind in ("send", "remove"):
-        items = plan.get(kind, [])
-        if not isinstance(items, list):
-            raise _refuse(where, kind, f"{kind} is not a list")
-        for i, item in enumerate(items):
-            why = _bad_item(kind, item)
-            if why:
-                raise _refuse(where, f"{kind}[{i}]", why)
+    """The plan file `hagen diff --save-plan` wrote, every field checked (hagen.pushplan):
+    {"send": [...], "remove": [...]}. Refused (HA133, exit 2) otherwise."""
+    from hagen.pushplan import load_plan
+
+    plan = load_plan(path)
     return {"send": plan.get("send", []), "remove": plan.get("remove", [])}
-
-
-def _bad_item(kind: str, item) -> str | None:
-    if not isinstance(item, dict):
-        return "is not an object"
-    if not plain_host(item.get("host")):
-        return f"host {item.get('host')!r} is not a plain host name"
-    if not plain_path(item.get("path")):
-        return f"path {item.get('path')!r} is not a normalised absolute path"
-    if kind == "remove":
-        return None if set(item) == {"host", "path"} else "a remove entry holds host and path only"
-    if item.get("type") == "symlink":
-        target = item.get("target")
-        ok = set(item) == {"host", "path", "type", "target"} and isinstance(target, str) and target.isprintable()
-        return None if ok and target else "a link entry holds host, path, type and a printable target"
-    ok = set(item) == {"host", "path", "sha256", "mode"} and isinstance(item.get("sha256"), str) \
-        and bool(SHA256.match(item["sha256"])) and isinstance(item.get("mode"), str) and bool(MODE.match(item["mode"]))
-    return None if ok else "a send entry holds host, path, sha256 and mode (0644)"
 
 
 def _chosen(host: str, only: set | None, exclude: set | None) -> bool:

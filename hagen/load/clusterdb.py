@@ -32,13 +32,17 @@ def statement_timeout_ms() -> int:
 
 
 def _describe(dsn: str) -> str:
-    """The DSN without its password, for messages."""
+    """The DSN without its password, for messages. Its passwords are remembered for
+    masking first, found without libpq: a DSN libpq refuses is echoed in libpq's error."""
+    from hagen.masking import remember_dsn
+
+    remember_dsn(dsn)
     try:
         from psycopg.conninfo import conninfo_to_dict
 
         parts = conninfo_to_dict(dsn)
     except Exception:
-        return "the ClusterDB"
+        return "the ClusterDB (a DSN libpq cannot parse)"
     host = parts.get("host") or "local socket"
     port = parts.get("port") or "5432"
     db = parts.get("dbname") or parts.get("user") or "default database"

@@ -1,0 +1,51 @@
+"""hagen.load.secrets: a password file is read at once or refused at once, and its value is masked."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import time
+
+import pytest
+
+from clusterdb_helpers import cli
+from conftest import EXAMPLES
+
+
+@pytest.fixture
+def folder(tmp_path):
+    dest = tmp_path / "bas5-guide"
+    shutil.copytree(EXAMPLES / "bas5-guide", dest)
+    (dest / "fence-password").unlink()
+    return dest
+
+
+@pytest.mark.parametrize("make, words", [
+    (lambda p: os.mkfifo(p), "it is a FIFO, not a file"),
+    (lambda p: p.symlink_to("/dev/zero"), "it is a device, not a file"),
+    (lambda p: p.mkdir(), "it is a folder, not a file"),
+    (lambda p: p.write_bytes(b"x" * 100_000), "longer than 4096 bytes"),
+    (lambda p: p.write_bytes(b"\xff\xfe\n"), "not UTF-8 text"),
+], ids=["fifo", "dev-zero", "folder", "huge-line", "not-utf8"])
+def test_a_password_file_that_is_no_file_is_refused_at_once(folder, tmp_path, make, words):
+    make(folder / "fence-password")
+    started = time.monotonic()
+    for command in (["check"], ["build", "--out", tmp_path / "out"]):
+        r = cli(*command, "--site", folder / "site.yaml")
+        assert r.code == 2, r.output
+        assert "management.fencing.password_file: error HA102" in r.stderr and words in r.stderr, r.stderr
+    assert time.monotonic() - started < 20
+    assert not (tmp_path / "out").exists()
+
+
+def test_the_first_line_is_the_password_and_is_remembered_for_masking(folder, tmp_path):
+    from hagen.masking import forget_all, remembered
+
+    forget_all()
+    (folder / "fence-password").write_text("first-line-pw\r\nsecond line\n")
+    (folder / "fence-password").chmod(0o600)
+    r = cli("render", "ns0", "/etc/cluster/cluster.conf", "--site", folder / "site.yaml", "--show-secrets",
+            "--out", tmp_path / "out")
+    assert r.code == 0 and 'passwd="first-line-pw"' in r.stdout
+    assert "first-line-pw" in remembered()
+    forget_all()
