@@ -9,6 +9,9 @@ from __future__ import annotations
 import hashlib
 import os
 import stat
+from dataclasses import replace
+
+from hagen.load.limits import SECRET, LimitExceeded, read_regular_file
 
 from hagen.reports import error, warning
 
@@ -64,9 +67,13 @@ def read_fence_password(site, section: str = "management") -> tuple[Secret | Non
         path = site.resolve(rel)
         where = site.where(section, "fencing", "password_file")
         try:
+            # a FIFO or a device (/dev/zero) is refused before anything could block or fill memory
+            data = read_regular_file(path, rel, SECRET)
             st = path.stat()
-            with open(path, encoding="utf-8") as f:
-                value = f.readline().rstrip("\r\n")
+            value = data.decode("utf-8").split("\n", 1)[0].rstrip("\r")
+        except LimitExceeded as exc:
+            reports.append(replace(exc.report, where=where))
+            return None, reports
         except (OSError, UnicodeDecodeError) as exc:
             why = exc.strerror if isinstance(exc, OSError) and exc.strerror else "it is not UTF-8 text"
             reports.append(error("HA102", where, f"cannot read the password file {rel}: {why}",
