@@ -33,7 +33,7 @@ CODES: dict[str, str] = {
     "HA115": "the site spec or a snapshot holds more values than its limit once YAML aliases are expanded "
              "(an alias bomb), or a recursive alias",
     "HA116": "the site spec or a snapshot nests mappings and lists deeper than its limit",
-    "HA117": "an integer of the site spec or a snapshot is larger than a bigint, or written with too many digits",
+    "HA117": "an integer of the site spec or the ClusterDB is beyond PostgreSQL's bigint, or written with too many digits",
     "HA118": "a string of the site spec or a snapshot is longer than its limit",
     "HA119": "the site spec holds a bidi, zero-width or other format character (Unicode Cf), or a line separator",
     # ClusterDB rows

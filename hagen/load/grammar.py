@@ -19,6 +19,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from hagen.load.limits import MAX_INT
 from hagen.reports import Where, error
 
 
@@ -190,35 +191,52 @@ def _why(value: str, grammar: Grammar) -> str:
 
 
 def check_rows(rows: dict, source: str) -> list:
-    """A report for every value of rows outside its column's grammar. Each distinct value is
-    matched once per grammar; NULL is left to rows.normalise (NOT NULL) and the checks."""
+    """A report for every value of rows outside its column's grammar, and for every integer out of
+    PostgreSQL's bigint range. Each distinct value of a column is matched once; the rows that hold
+    a bad one are looked up only then. NULL is left to rows.normalise (NOT NULL) and the checks."""
     reports = []
-    names = {t: {r.get("id"): r.get("label" if t == "ftype" else "name") for r in rows.get(t, [])}
-             for t in ("node", "hwmanager")}
-    verdict: dict = {}               # (grammar name, value) -> None if it passes, else why not
-    by_table: dict = {}
-    for (table, column), spec in COLUMNS.items():
-        by_table.setdefault(table, []).append((column, spec))
-    for table, columns in by_table.items():
-        for row in rows.get(table, []):
-            for column, (grammar, code) in columns:
-                value = row.get(column)
-                if value is None or (value == "" and (table, column) in EMPTY_MEANS_NONE):
-                    continue
-                if not isinstance(value, str):
-                    value = str(value)
-                key = (grammar.name, value)
-                if key not in verdict:
-                    ok = len(value) <= grammar.max_length and value.isascii() and grammar.regex.fullmatch(value)
-                    verdict[key] = None if ok else _why(value, grammar)
-                why = verdict[key]
-                if why is None:
-                    continue
+    names = None
+    for (table, column), (grammar, code) in COLUMNS.items():
+        data = rows.get(table) or []
+        distinct = {row.get(column) for row in data}
+        distinct.discard(None)
+        if (table, column) in EMPTY_MEANS_NONE:
+            distinct.discard("")
+        bad = {}
+        for value in distinct:
+            text = value if isinstance(value, str) else str(value)
+            if not (len(text) <= grammar.max_length and text.isascii() and grammar.regex.fullmatch(text)):
+                bad[value] = _why(text, grammar)
+        if not bad:
+            continue
+        if names is None:
+            names = {t: {r.get("id"): r.get("name") for r in rows.get(t, [])} for t in ("node", "hwmanager")}
+        for row in data:
+            value = row.get(column)
+            if value in bad:
+                text = value if isinstance(value, str) else str(value)
                 reports.append(error(
                     code, Where(table=table, row=_label(table, row, names), file=source),
-                    f"{table}.{column} {shown(value)} {why}",
+                    f"{table}.{column} {shown(text)} {bad[value]}",
                     f"{table}.{column} takes {grammar.allows}, at most {grammar.max_length} characters "
                     f"(it goes into {grammar.lands_in}; docs/clusterdb-grammar.md)"))
+    reports += _integers(rows, source)
+    return reports
+
+
+def _integers(rows: dict, source: str) -> list:
+    from hagen.load.rows import TABLES
+
+    reports = []
+    for table in TABLES:
+        ints = [c.name for c in table.columns if c.kind == "int" and not c.ref and c.name != "id"]
+        for row in rows.get(table.name, []) if ints else ():
+            for col in ints:
+                value = row.get(col)
+                if isinstance(value, int) and not -MAX_INT <= value <= MAX_INT:
+                    reports.append(error("HA117", Where(table=table.name, row=_label(table.name, row, {}), file=source),
+                                         f"{table.name}.{col} {str(value)[:24]}... is out of PostgreSQL's bigint range",
+                                         "store a number that fits the column"))
     return reports
 
 

@@ -116,11 +116,11 @@ def too_large(display: str, limits: Limits, size: int):
 
 # ----------------------------------------------------------------------------- the text
 
-# quoted scalars (on one line) and comments: a bracket inside them nests nothing
-_QUOTED = re.compile(r""""(?:[^"\\\n]|\\.)*"|'(?:[^'\n]|'')*'|(?<![^\s])\#[^\n]*""")
+# quoted scalars (on one line) and comments: a bracket inside them nests nothing. (Each alternative
+# starts with a literal character, so that the engine skips ahead fast over a 10 MB snapshot.)
+_QUOTED = re.compile(r""""[^"\\\n]*(?:\\.[^"\\\n]*)*"|'[^'\n]*(?:''[^'\n]*)*'|#(?<=(?<![^\s])#)[^\n]*""")
 _NOT_BRACKET = re.compile(r"[^\[\]{}]+")
-_LONG_DIGITS = re.compile(r"(?<![\w.\"'])[-+]?\d{%d,}" % (_MAX_DIGITS + 1))
-# Unicode Cf (bidi controls, zero-width characters, soft hyphen, ...), Zl and Zp
+_LONG_DIGITS = re.compile(r"\d{%d,}" % (_MAX_DIGITS + 1))
 _FORMAT_CHARS = re.compile("[\u00ad\u0600-\u0605\u061c\u06dd\u070f\u0890\u0891\u08e2\u180e\u200b-\u200f"
                            "\u2028-\u202e\u2060-\u2064\u2066-\u206f\ufeff\ufff9-\ufffb\U000110bd\U000110cd"
                            "\U00013430-\U0001343f\U0001bca0-\U0001bca3\U0001d173-\U0001d17a\U000e0001"
@@ -133,11 +133,12 @@ def position(text: str, index: int) -> tuple[int, int]:
     return line, index - (text.rfind("\n", 0, index) + 1) + 1
 
 
-def scan_text(text: str, display: str, limits: Limits, format_chars: bool) -> list:
+def scan_text(text: str, display: str, limits: Limits, format_chars: bool, digits: bool = True) -> list:
     """What no parser should be handed: nesting deeper than the limits (libyaml overflows its C
     stack, ruamel its Python one), integer literals too long to convert, NUL and other control
     characters (with their line:column, which the parsers do not give), and, with format_chars,
-    bidi and zero-width characters anywhere. Regular expressions do the work (a 10 MB snapshot
+    bidi and zero-width characters anywhere. Without digits, long numbers are left to the caller
+    (a parser's ValueError, then long_numbers() to say where). Regular expressions do the work (a 10 MB snapshot
     costs milliseconds); the nesting bound is a heuristic, generous for real files."""
     reports = []
     bad = _CONTROL.search(text)
@@ -155,9 +156,9 @@ def scan_text(text: str, display: str, limits: Limits, format_chars: bool) -> li
                                  f"the {limits.what} holds {unicodedata.name(char, 'a format character')} "
                                  f"(U+{ord(char):04X}), which can make text read otherwise than it runs",
                                  "remove it (bidi and zero-width characters are refused everywhere, comments included)"))
-    deep = re.search(r"(?m)^[ -]{%d}" % (limits.max_line_indent + 1), text)
+    deep = re.search(r"(?:\A|\n)[ -]{%d}" % (limits.max_line_indent + 1), text)
     if deep:
-        line, _ = position(text, deep.start())
+        line, _ = position(text, deep.start() + (text[deep.start()] == "\n"))
         reports.append(_too_deep(display, line, limits.max_line_indent + 1, limits,
                                  f"a line indented by more than {limits.max_line_indent} (blanks and '- ' markers)"))
     brackets = _NOT_BRACKET.sub("", _QUOTED.sub("", text))
@@ -173,13 +174,21 @@ def scan_text(text: str, display: str, limits: Limits, format_chars: bool) -> li
                 break
         elif flow:
             flow -= 1
-    m = _LONG_DIGITS.search(text)
-    if m:
-        line, col = position(text, m.start())
-        reports.append(error("HA117", Where(file=display, line=line, column=col),
-                             f"a number of {len(m.group().lstrip('+-'))} digits: integers are at most {MAX_INT}",
-                             "write a smaller number, or quote it if it is text"))
+    if digits:
+        reports += long_numbers(text, display)
     return reports
+
+
+def long_numbers(text: str, display: str) -> list:
+    """A report for the first unquoted run of digits too long to be an integer hagen takes."""
+    for m in _LONG_DIGITS.finditer(text):
+        if m.start() and text[m.start() - 1] not in " \t\n[{,:-+":
+            continue                   # inside a word or a quoted string: text, not a number
+        line, col = position(text, m.start())
+        return [error("HA117", Where(file=display, line=line, column=col),
+                      f"a number of {len(m.group())} digits: integers are at most {MAX_INT}",
+                      "write a smaller number, or quote it if it is text")]
+    return []
 
 
 def _nth_bracket(text: str, n: int) -> int:

@@ -80,24 +80,25 @@ def _yaml_loader():
 
 
 def parse_snapshot(text: str, display: str, json_first: bool = False) -> Rows:
-    from hagen.load.limits import SNAPSHOT, measure, scan_text
+    from hagen.load.limits import SNAPSHOT, long_numbers, measure, scan_text
 
-    # what no parser should see: nesting that overflows libyaml's C stack, a number too long to convert
-    problems = scan_text(text, display, SNAPSHOT, format_chars=False)
-    if problems:
-        raise InputRefused(reports=problems)
     doc = None
     try:
         if json_first or text.lstrip().startswith("{"):
+            # JSON has no aliases, and its parser stops deep nesting with a RecursionError
             try:
                 doc = json.loads(text, object_pairs_hook=_json_object)
-            except _DuplicateKey:
+            except (_DuplicateKey, RecursionError):
                 raise
             except ValueError:
                 doc = None
         if doc is None:
             import yaml
 
+            # what libyaml must not see: nesting that overflows its C stack, NUL bytes
+            problems = scan_text(text, display, SNAPSHOT, format_chars=False, digits=False)
+            if problems:
+                raise InputRefused(reports=problems)
             try:
                 doc = yaml.load(text, Loader=_yaml_loader())
             except yaml.YAMLError as exc:
@@ -108,23 +109,28 @@ def parse_snapshot(text: str, display: str, json_first: bool = False) -> Rows:
                                                   f"the snapshot is not valid YAML: {getattr(exc, 'problem', exc)}",
                                                   "fix the YAML syntax, or export the snapshot again with "
                                                   "`hagen db export`")])
+            # aliases are shared, not copied, in doc: measure it before anything walks it expanded
+            exceeded = measure(doc, SNAPSHOT) if "&" in text else None
+            if exceeded is not None:
+                code, at, message, hint = exceeded
+                table = str(at[1]) if len(at) > 1 and at[0] == "tables" else None
+                row = f"#{at[2] + 1}" if len(at) > 2 and isinstance(at[2], int) else None
+                raise InputRefused(reports=[error(code, Where(file=display, table=table, row=row,
+                                                              key=None if table else ".".join(map(str, at)) or None),
+                                                  message, hint)])
     except _DuplicateKey as exc:
         mark = exc.mark
         where = Where(file=display, line=mark.line + 1 if mark else None, column=mark.column + 1 if mark else None,
                       key=str(exc.key))
         raise InputRefused(reports=[error("HA217", where, f"the key {exc.key!r} appears twice in one mapping",
                                           "keep one: hagen does not guess which of two values a row means")])
-    except (ValueError, RecursionError) as exc:
-        raise InputRefused(reports=[error("HA200", Where(file=display), f"the snapshot cannot be read: {exc}",
-                                          "export the snapshot again with `hagen db export`")])
-    exceeded = measure(doc, SNAPSHOT)
-    if exceeded is not None:
-        code, at, message, hint = exceeded
-        table = str(at[1]) if len(at) > 1 and at[0] == "tables" else None
-        row = f"#{at[2] + 1}" if len(at) > 2 and isinstance(at[2], int) else None
-        raise InputRefused(reports=[error(code, Where(file=display, table=table, row=row,
-                                                      key=None if table else ".".join(map(str, at)) or None),
-                                          message, hint)])
+    except RecursionError:
+        raise InputRefused(reports=[error("HA116", Where(file=display), "the snapshot nests too deeply to be read",
+                                          "export the snapshot again with `hagen db export` (docs/limits.md)")])
+    except ValueError as exc:          # an integer of more than 4300 digits
+        raise InputRefused(reports=long_numbers(text, display) or [
+            error("HA200", Where(file=display), f"the snapshot cannot be read: {exc}",
+                  "export the snapshot again with `hagen db export`")])
     if not isinstance(doc, dict) or doc.get("format") != FORMAT or not isinstance(doc.get("tables"), dict):
         raise InputRefused(reports=[error("HA200", Where(file=display), "not a hagen ClusterDB snapshot",
                                           f"a snapshot is a mapping with format: {FORMAT} and tables: {{table: [rows]}}")])
