@@ -584,6 +584,10 @@ DB_CASES = [
                       where="clusterdb network[name=admin]"), id="HA413-overlapping-subnets"),
     pytest.param(Case(_set("hwmanager_port", {"id": 5}, ipaddr="10.2.0.6"), "HA414",
                       where="clusterdb hwmanager_port[hwmanager=ns5-bmc]"), id="HA414-two-controllers-one-address"),
+    pytest.param(Case(lambda ex: ex.tables["node_port"].append({"id": 99, "node_id": 3, "network_id": 3,
+                                                                "interface_name": "eth3", "ipaddr": "10.2.0.6",
+                                                                "hwaddr": None}), "HA414",
+                      where="clusterdb hwmanager_port[hwmanager=ns5-bmc]"), id="HA414-controller-is-a-node-address"),
 ]
 
 
