@@ -36,6 +36,7 @@ CODES: dict[str, str] = {
     "HA117": "an integer of the site spec or the ClusterDB is beyond PostgreSQL's bigint, or written with too many digits",
     "HA118": "a string of the site spec or a snapshot is longer than its limit",
     "HA119": "the site spec holds a bidi, zero-width or other format character (Unicode Cf), or a line separator",
+    "HA120": "a path of the site spec holds a character outside ASCII (a look-alike letter names another file)",
     # ClusterDB rows
     "HA200": "the ClusterDB snapshot cannot be read or is not a snapshot",
     "HA201": "a ClusterDB row lacks a column, has one of the wrong type, or has an unknown one",

@@ -359,6 +359,8 @@ SITE_CASES = [
                       anchor=("  stratum: 10   #", "\u202e")), id="HA119-bidi-in-a-comment"),
     pytest.param(Case(lambda ex: ex.replace("cluster_name: ns_mngt", "cluster_name: ns_\u200bmngt"), "HA119",
                       anchor=("cluster_name: ns_", "\u200b")), id="HA119-zero-width-in-a-value"),
+    pytest.param(Case(lambda ex: ex.replace("    - /var/lib/pgsql\n", "    - /var/l\u0456b/pgsql\n"), "HA120",
+                      key="management.links[12]", anchor=("    - /var/l\u0456b", "/var")), id="HA120-path-look-alike"),
     pytest.param(Case(lambda ex: ex.replace("  cron: []", '  cron: [".."]'), "HA318",
                       key="management.cron[0]", anchor='".."'), id="HA318-cron-dotdot"),
     pytest.param(Case(lambda ex: ex.site.write_text(ex.site_text() + "lustre:\n  sudoers: /etc/sudoers.d/$(reboot)\n"),

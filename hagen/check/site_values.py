@@ -2,7 +2,7 @@
 
 Each rule here closes a value the schema's "string" admits: a cron entry `..` (hacron would
 move /etc/cron.d itself aside at failover), a sudoers path holding shell or sudoers
-metacharacters. The codes are those of the section the key belongs to.
+metacharacters (the codes of the section the key belongs to), a path that is not ASCII.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ SAFE_PATH = re.compile(r"/[A-Za-z0-9_.+/~@:-]*\Z")
 
 
 def check(model, site) -> list:
-    reports = []
+    reports = _non_ascii_paths(site.data, (), site)
     for i, name in enumerate(site.get("management", "cron", default=[]) or []):
         if isinstance(name, str) and name in (".", ".."):
             reports.append(error("HA318", site.where("management", "cron", i),
@@ -30,3 +30,17 @@ def check(model, site) -> list:
                              "an absolute path of letters, digits and _ . + / ~ @ : -; the default is "
                              "/etc/sudoers.d/lustre"))
     return reports
+
+
+def _non_ascii_paths(node, path: tuple, site) -> list:
+    """Paths are printable ASCII: /etc/hоsts with a Cyrillic о is another file than it looks.
+    (Control characters are each path check's own: HA110, HA310-HA317, ...)"""
+    if isinstance(node, dict):
+        return [r for key, value in node.items() for r in _non_ascii_paths(value, path + (key,), site)]
+    if isinstance(node, list):
+        return [r for i, value in enumerate(node) for r in _non_ascii_paths(value, path + (i,), site)]
+    if isinstance(node, str) and node.startswith("/") and not node.isascii():
+        odd = next(c for c in node if not c.isascii())
+        return [error("HA120", site.where(*path), f"path {node!r} holds {odd!r} (U+{ord(odd):04X}), which is not ASCII",
+                      "write paths in printable ASCII: a look-alike letter names another file than it shows")]
+    return []
