@@ -1,13 +1,14 @@
 """Bounded input: the limits every file hagen reads is held to, and the cheap checks that
 enforce them before a parser or a tree walk could run out of time, memory or stack.
 
-A site spec and a snapshot are read through read_regular_file() (a FIFO, a device or a
-directory is refused at once, and a file larger than its limit is never read whole),
-scanned by scan_text() before any parser sees them (nesting that would overflow the
-parsers' stacks, integers too long to convert, bidi and zero-width characters), and
-measured by measure() once parsed: the walk counts each shared node (a YAML alias)
-once, so that a nine-line alias bomb is refused in microseconds instead of being
-expanded. The limits are documented in docs/limits.md; each one is a report with
+A site spec, a snapshot and a password file are read through read_regular_file() (a
+FIFO, a device or a directory is refused at once, and a file larger than its limit is
+never read whole). A site spec and a YAML snapshot are scanned by scan_text() before
+any YAML parser sees them (nesting that would overflow the parsers' stacks, integers too
+long to convert, NUL bytes, bidi and zero-width characters), and measured by measure()
+once parsed: the walk counts each shared node (a YAML alias) once, so that a nine-line
+alias bomb is refused in microseconds instead of being expanded. (JSON needs neither: it
+has no aliases, and its parser stops deep nesting itself.) The limits are documented in docs/limits.md; each one is a report with
 its own code and a location, never a MemoryError, a RecursionError or a hang.
 """
 
@@ -45,14 +46,17 @@ DOC = [  # (limit, value, code): docs/limits.md lists them
     ("size of the site spec", f"{SITE.max_bytes // MiB} MiB", "HA114"),
     ("size of a snapshot", f"{SNAPSHOT.max_bytes // MiB} MiB", "HA114"),
     ("values in the site spec, YAML aliases expanded", f"{SITE.max_values:,}", "HA115"),
-    ("values in a snapshot, YAML aliases expanded", f"{SNAPSHOT.max_values:,}", "HA115"),
-    ("nesting of mappings and lists (site spec / snapshot)", f"{SITE.max_depth} / {SNAPSHOT.max_depth}", "HA116"),
-    ("indentation plus '- ' markers on one line (site spec / snapshot)",
+    ("values in a YAML snapshot, aliases expanded", f"{SNAPSHOT.max_values:,}", "HA115"),
+    ("nesting of mappings and lists (site spec / YAML snapshot; a JSON snapshot: what its parser reads)",
+     f"{SITE.max_depth} / {SNAPSHOT.max_depth}", "HA116"),
+    ("indentation plus '- ' markers on one line (site spec / YAML snapshot)",
      f"{SITE.max_line_indent} / {SNAPSHOT.max_line_indent}", "HA116"),
-    ("open '[' and '{' at once (site spec / snapshot)", f"{SITE.max_flow_depth} / {SNAPSHOT.max_flow_depth}", "HA116"),
+    ("open '[' and '{' at once (site spec / YAML snapshot)", f"{SITE.max_flow_depth} / {SNAPSHOT.max_flow_depth}",
+     "HA116"),
     ("an integer", f"-{MAX_INT} to {MAX_INT} (PostgreSQL bigint); at most {_MAX_DIGITS} digits in the text", "HA117"),
     ("size of a password file", f"{SECRET.max_bytes // 1024} KiB", "HA114"),
-    ("characters in one string", f"{SITE.max_string}", "HA118"),
+    ("characters in one string of the site spec (a ClusterDB column: its grammar's length, "
+     "docs/clusterdb-grammar.md)", f"{SITE.max_string}", "HA118"),
     ("bidi, zero-width and other format characters (Unicode Cf), line and paragraph separators",
      "none, anywhere in the site spec (comments included)", "HA119"),
     ("the site spec, a snapshot, a password file", "a regular file (not a FIFO, device or directory)", "HA113"),
