@@ -202,6 +202,11 @@ def test_bidi_and_zero_width_characters_are_refused_in_the_site_spec(char):
     assert (r.where.line, r.where.column) == (2, 19)
 
 
+def test_a_bidi_character_written_as_an_escape_is_refused_too():
+    r = one(refused(parse_site, 'management:\n  cluster_name: "ns\\u202emngt"\n', "site.yaml"), "HA119")
+    assert (r.where.line, r.where.key) == (2, "management.cluster_name")
+
+
 def test_duplicate_keys_in_a_yaml_snapshot_row():
     """Low: the last of two `name:` won."""
     text = SNAPSHOT_HEAD + "  node:\n  - {id: 1, name: ns0, name: ns1}\n"

@@ -274,6 +274,13 @@ def _scalar(value, path, limits):
         if len(value) > limits.max_string:
             raise _Stop("HA118", path, f"a string of {len(value):,} characters: at most {limits.max_string:,}",
                         "shorten it (docs/limits.md)")
+        if limits is SITE and not value.isascii():
+            m = _FORMAT_CHARS.search(value)       # written as an escape ("\u202e"): not in the text itself
+            if m:
+                char = m.group()
+                raise _Stop("HA119", path, f"the value holds {unicodedata.name(char, 'a format character')} "
+                            f"(U+{ord(char):04X}), which can make text read otherwise than it runs",
+                            "remove it (bidi and zero-width characters are refused everywhere)")
     elif isinstance(value, int) and not isinstance(value, bool):
         if not -MAX_INT <= value <= MAX_INT:
             raise _Stop("HA117", path, f"the integer {str(value)[:20]}... is larger than {MAX_INT}",
