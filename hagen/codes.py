@@ -54,8 +54,8 @@ CODES: dict[str, str] = {
              "carry (blank, newline, quote)",
     "HA213": "network.suffix is not a host-name label (it makes every port's host name <node>-<suffix>)",
     "HA214": "cluster.basename or cluster.dns_domain is not a host name or domain name",
-    "HA215": "a model, label, status or version word of the ClusterDB holds characters outside letters, digits, "
-             "'-', '_', '.', '+'",
+    "HA215": "a model, label, status or version of the ClusterDB holds characters outside letters, digits, "
+             "'-', '_', '.', '+' (a model: such words, single blanks between them)",
     "HA216": "da_iocell.quorum_device is not a /dev/ path, holds characters no device path has, or a '.' or '..' component",
     "HA217": "a key appears twice in one mapping of a snapshot (a row with two values for one column)",
     # management pair

@@ -54,6 +54,9 @@ INTERFACE = Grammar("interface", r"[A-Za-z0-9][A-Za-z0-9_.-]*", 32,
                     "ifcfg-<name> file names, /etc/HA/ip, modprobe.conf")
 WORD = Grammar("word", r"[A-Za-z0-9][A-Za-z0-9_.+-]*", 64, "letters, digits, '-', '_', '.', '+'",
                "model files, comments, ftype selections of the site spec")
+MODEL = Grammar("model", r"[A-Za-z0-9_.+-]+(?: [A-Za-z0-9_.+-]+)*", 64,
+                "words of letters, digits and - _ . +, single blanks between them (NovaScale R440)",
+                "reports, runbooks and comments")
 DEVICE = Grammar("device", _DOTDOT + _PATH_CHARS + "+", 255,
                  "letters, digits and _ . : + / @ -; no '.' or '..' component (a check then wants /dev/)",
                  "/etc/HA/mnttab, cluster.conf (quorumd), Lustre model files")
@@ -71,7 +74,7 @@ ADDRESS = Grammar("address", r"[0-9]{1,3}(?:\.[0-9]{1,3}){3}(?:/[0-9]{1,2})?", 1
                   "dotted IPv4, optional /prefix (checked as an address afterwards)",
                   "/etc/hosts, ifcfg files, cluster.conf, /etc/HA/ip")
 
-GRAMMARS = (HOST, SUFFIX, DOMAIN, LABEL, INTERFACE, WORD, DEVICE, PATH, OPTIONS, MKFS_OPTIONS, TEXT, ADDRESS)
+GRAMMARS = (HOST, SUFFIX, DOMAIN, LABEL, INTERFACE, WORD, MODEL, DEVICE, PATH, OPTIONS, MKFS_OPTIONS, TEXT, ADDRESS)
 
 # (table, column) -> (grammar, code). Every text, inet and cidr column of hagen.load.rows.TABLES is here
 # (macaddr is normalised by rows.normalise; the CHECK-constrained columns are checked there too, and here).
@@ -90,15 +93,15 @@ COLUMNS: dict[tuple[str, str], tuple[Grammar, str]] = {
     ("ftype", "label"): (WORD, "HA215"),
     ("hwmanager", "name"): (LABEL, "HA212"),
     ("hwmanager", "type"): (WORD, "HA215"),
-    ("hwmanager", "model"): (WORD, "HA215"),
+    ("hwmanager", "model"): (MODEL, "HA215"),
     ("hwmanager_port", "ipaddr"): (ADDRESS, "HA205"),
     ("node", "name"): (HOST, "HA209"),
-    ("node", "model"): (WORD, "HA215"),
+    ("node", "model"): (MODEL, "HA215"),
     ("node", "status"): (WORD, "HA215"),
     ("node_port", "interface_name"): (INTERFACE, "HA211"),
     ("node_port", "ipaddr"): (ADDRESS, "HA205"),
     ("disk_array", "name"): (LABEL, "HA212"),
-    ("disk_array", "model"): (WORD, "HA215"),
+    ("disk_array", "model"): (MODEL, "HA215"),
     ("da_iocell", "name"): (LABEL, "HA212"),
     ("da_iocell", "type"): (WORD, "HA215"),
     ("da_iocell", "quorum_device"): (DEVICE, "HA216"),
