@@ -2,7 +2,9 @@
 
 Every key keeps its file:line:column so that a check can point at it; defaults
 come from the schema's "default" keywords, so the schema is the one place that
-documents and decides them.
+documents and decides them. The file is read within the limits of hagen.load.limits
+(a regular file, its size, nesting, aliases, numbers, no bidi character) before and
+after ruamel parses it.
 """
 
 from __future__ import annotations

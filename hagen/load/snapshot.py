@@ -4,6 +4,10 @@
     tables:
       cluster:
       - {id: 1, name: ns, ...}
+
+A snapshot is read within the limits of hagen.load.limits, a key given twice in a row is
+refused, and rows_from_raw() (the one path of snapshots and databases alike) holds every
+string to its column's grammar (hagen.load.grammar).
 """
 
 from __future__ import annotations
