@@ -386,7 +386,10 @@ def one_value(dsn, table, column, value):
     key = next(c.name for c in TABLE_BY_NAME[table].columns if c.name in ("id", "fs_name", "mdt_name", "ost_name",
                                                                        "node_id"))
     with psycopg.connect(dsn, autocommit=True) as conn:
-        conn.execute("SET session_replication_role = replica")     # no foreign keys: fs_name may change too
+        try:
+            conn.execute("SET session_replication_role = replica")  # no foreign keys: fs_name may change too
+        except psycopg.Error:
+            pass                    # not a superuser (HAGEN_TEST_PG): a referenced name stays as it is
         old_key, old = conn.execute(f"SELECT {key}, {column}::text FROM {table} ORDER BY {key} LIMIT 1").fetchone()
         try:
             conn.execute(f"UPDATE {table} SET {column} = %s WHERE {key} = %s", (value, old_key))
@@ -427,9 +430,10 @@ def test_every_string_column_through_postgresql_is_held_to_its_grammar(pg_exampl
             continue                # inet and cidr: PostgreSQL itself refuses anything but an address
         _, code = COLUMNS[(table, column)]
         with one_value(pg_example, table, column, "x\n6.6.6.6 evil") as changed:
-            if changed is None:
-                assert (table, column) in CHOICES, f"PostgreSQL refused a line break in {table}.{column}"
-                continue            # a CHECK constraint: PostgreSQL itself keeps the value to its few words
+            if changed is None:     # a CHECK constraint, or a name other rows refer to (without superuser)
+                assert (table, column) in CHOICES or column == "fs_name", \
+                    f"PostgreSQL refused a line break in {table}.{column}"
+                continue
             try:
                 read_source(Source("db", pg_example, "the test database"))
                 missed.append(f"{table}.{column}: accepted")
