@@ -30,6 +30,15 @@ CODES: dict[str, str] = {
     "HA110": "a path the site spec gives for a file hagen writes has a '.', '..' or empty component, or a control character",
     "HA111": "--host would split the nodes that share a cluster.conf",
     "HA112": "--host names a host the build writes no file for",
+    "HA113": "a file hagen reads (site spec, snapshot, password file) is a FIFO, a device or a directory",
+    "HA114": "the site spec, a snapshot or a password file is larger than its limit (docs/limits.md)",
+    "HA115": "the site spec or a snapshot holds more values than its limit once YAML aliases are expanded "
+             "(an alias bomb), or a recursive alias",
+    "HA116": "the site spec or a snapshot nests mappings and lists deeper than its limit",
+    "HA117": "an integer of the site spec or the ClusterDB is beyond PostgreSQL's bigint, or written with too many digits",
+    "HA118": "a string of the site spec or a snapshot is longer than its limit",
+    "HA119": "the site spec holds a bidi, zero-width or other format character (Unicode Cf), or a line separator",
+    "HA120": "a path of the site spec holds a character outside ASCII (a look-alike letter names another file)",
     "HA130": "--host names more hosts than hagen accepts (counted before expanding the node set)",
     "HA131": "the --against folder of diff is missing or not a folder",
     "HA132": "a file of a tree hagen reads but did not write (diff --against) is not a regular file or link, "
@@ -48,10 +57,17 @@ CODES: dict[str, str] = {
     "HA206": "an address is stored with a prefix different from its network's",
     "HA207": "an address lies outside its network's subnet",
     "HA208": "two ports share one address on one network",
-    "HA209": "a node name is not an RFC 1123 host name starting with a letter",
+    "HA209": "a node name (node.name, or a Lustre row's node) is not an RFC 1123 host name starting with a letter",
     "HA210": "an alias name is not a host name (an underscore is only a warning)",
     "HA211": "an interface name in the ClusterDB is not a valid interface name",
-    "HA212": "a ClusterDB text value holds characters no artifact may carry (blank, newline, quote)",
+    "HA212": "the name of a cluster, network, controller, disk array or cell holds characters no artifact may "
+             "carry (blank, newline, quote)",
+    "HA213": "network.suffix is not a host-name label (it makes every port's host name <node>-<suffix>)",
+    "HA214": "cluster.basename or cluster.dns_domain is not a host name or domain name",
+    "HA215": "a model, label, status or version of the ClusterDB holds characters outside letters, digits, "
+             "'-', '_', '.', '+' (a model: such words, single blanks between them)",
+    "HA216": "da_iocell.quorum_device is not a /dev/ path, holds characters no device path has, or a '.' or '..' component",
+    "HA217": "a key appears twice in one mapping of a snapshot (a row with two values for one column)",
     # management pair
     "HA300": "cluster.actif_ha disagrees with the presence of a mngt cell",
     "HA301": "more than one mngt cell",
@@ -102,6 +118,9 @@ CODES: dict[str, str] = {
     "HA409": "a bond's primary slave is not one of its slaves",
     "HA410": "routes are given for a network that has no gateway",
     "HA411": "an interface name in the site spec is not a valid interface name",
+    "HA412": "a node carries two networks on one interface that no bond joins (one ifcfg file: an address would be lost)",
+    "HA413": "two networks of the ClusterDB have overlapping subnets",
+    "HA414": "a controller (BMC, PAP) address is also a node's, an alias's or another controller's address",
     # services
     "HA500": "an NTP network is not an IPv4 network in CIDR form, or an NTP server not a host name or address",
     # Lustre I/O cells (guide chapters 5-7)
@@ -116,7 +135,8 @@ CODES: dict[str, str] = {
     "HA608": "a node is in both a Lustre cell and an NFS cell (9.1)",
     "HA609": "a Lustre row names a node or a file system the ClusterDB does not have",
     "HA610": "a Lustre target name or device cannot go in a model file (names: letters, digits, _ -; devices: /dev/ paths)",
-    "HA611": "a lustre_fs value cannot go in a model file (fs_name of 1-8 characters, one-line values) or two share a mount_path",
+    "HA611": "a Lustre file system value (lustre_fs, a target's or client's fs_name, a client's mount options) cannot "
+             "go in a model file (fs_name of 1-8 characters, one-line values), or two share a mount_path",
     "HA612": "a file system has not exactly one MDT, or no OST",
     "HA613": "the ClusterDB has Lustre but no management node (a mngt cell, or a node of ftype mngt)",
     "HA614": "a node of a Lustre cell has no address on the admin network, its heartbeat (6.2.1)",

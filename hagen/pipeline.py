@@ -281,17 +281,18 @@ def input_fingerprint(site, source) -> str | None:
         for path in sorted(p for p in root.rglob("*") if p.is_file() and "__pycache__" not in p.parts):
             h.update(str(path.relative_to(root)).encode() + b"\0" + path.read_bytes())
     h.update(b"site\0" + site.path.read_bytes())
+    # a FIFO or a device is never read here (it could block, or never end): the loaders refuse it
+    from hagen.load.limits import SECRET, SNAPSHOT, LimitExceeded, read_regular_file
+
     try:
-        h.update(b"snapshot\0" + Path(source.value).read_bytes())
-    except OSError:
+        h.update(b"snapshot\0" + read_regular_file(source.value, source.display, SNAPSHOT))
+    except (OSError, LimitExceeded):
         return None
     for kind, name in _secret_sources(site.data):
         if kind == "password_file":
             try:
-                from hagen.load.secrets import secret_file_bytes
-
-                value = secret_file_bytes(site.resolve(name))     # a FIFO or /dev/zero: no fingerprint
-            except OSError:
+                value = read_regular_file(site.resolve(name), name, SECRET)
+            except (OSError, LimitExceeded):
                 return None
         else:
             value = os.environ.get(name, "").encode()

@@ -267,6 +267,17 @@ def _set(table, match, **values):
     return mutate
 
 
+def _fifo(path: Path) -> None:
+    path.unlink()
+    os.mkfifo(path)
+
+
+ALIAS_BOMB = "".join(f"{b}: &{b} [{','.join([f'*{a}'] * 9) if a else ','.join(['lol'] * 9)}]\n"
+                     for a, b in zip([""] + list("abcdefgh"), "abcdefghi"))
+SNAPSHOT_NS1_LINE = next(n for n, line in enumerate((EXAMPLES / EXAMPLE / "clusterdb.yaml").read_text().splitlines(), 1)
+                         if "{id: 2, name: ns1, model" in line)
+
+
 BOND0 = "{name: bond0, network: admin, slaves: [eth0, eth2], primary: eth0}"
 BOND1 = "{name: bond1, network: backbone, slaves: [eth1, eth3], primary: eth1}"
 
@@ -326,6 +337,44 @@ SITE_CASES = [
                  id="HA107-comment-two-lines"),
     pytest.param(Case(lambda ex: ex.after("  stratum: 10", "\nhosts:\n  path: /etc/../../../../escaped"), "HA110",
                       key="hosts.path", anchor="path: /etc/../"), id="HA110-hosts-path-dotdot"),
+    # ---- HA113-HA119: bounded input (docs/limits.md), format characters; integers are integers
+    pytest.param(Case(lambda ex: ex.replace("  stratum: 10\n", "  stratum: 10\x00\n"), "HA100",
+                      anchor=("  stratum: 10", "\x00")), id="HA100-nul-byte-at-its-line-column"),
+    pytest.param(Case(lambda ex: ex.replace("  stratum: 10\n", "  stratum: 10.0\n"), "HA101",
+                      key="ntp.stratum", anchor="stratum: 10.0"), id="HA101-float-for-integer"),
+    pytest.param(Case(lambda ex: ex.replace("  stratum: 10\n", "  stratum: 1e1\n"), "HA101",
+                      key="ntp.stratum", anchor="stratum: 1e1"), id="HA101-exponent-for-integer"),
+    pytest.param(Case(lambda ex: ex.after("  cron: []", "\n  post_join_delay: 30.0"), "HA101",
+                      key="management.post_join_delay", anchor="post_join_delay: 30.0"), id="HA101-float-delay"),
+    pytest.param(Case(lambda ex: _fifo(ex.folder / "fence-password"), "HA113",
+                      key="management.fencing.password_file", anchor="password_file: fence-password"),
+                 id="HA113-password-file-fifo"),
+    pytest.param(Case(lambda ex: ex.replace("password_file: fence-password", "password_file: /dev/zero"), "HA113",
+                      key="management.fencing.password_file", anchor="password_file: /dev/zero"),
+                 id="HA113-password-file-dev-zero"),
+    pytest.param(Case(lambda ex: (ex.folder / "fence-password").write_text("x" * 70000), "HA114",
+                      key="management.fencing.password_file", anchor="password_file: fence-password"),
+                 id="HA114-password-file-too-large"),
+    pytest.param(Case(lambda ex: ex.site.write_text(ex.site_text() + ALIAS_BOMB), "HA115",
+                      key="f[1]", anchor="f: &f ["), id="HA115-alias-bomb"),
+    pytest.param(Case(lambda ex: ex.site.write_text(ex.site_text() + "deep: " + "[" * 40 + "]" * 40 + "\n"), "HA116",
+                      anchor=("deep: [", "[" * 16 + "]")), id="HA116-deep-nesting"),
+    pytest.param(Case(lambda ex: ex.replace("  stratum: 10\n", "  stratum: 1" + "0" * 5000 + "\n"), "HA117",
+                      anchor=("  stratum: 1000", "1000")), id="HA117-5000-digit-integer"),
+    pytest.param(Case(lambda ex: ex.replace("  stratum: 10\n", "  stratum: 100000000000000000000\n"), "HA117",
+                      key="ntp.stratum", anchor="stratum: 1000"), id="HA117-integer-beyond-bigint"),
+    pytest.param(Case(lambda ex: ex.after("  cron: []", "\n  comment: " + "x" * 5000), "HA118",
+                      key="management.comment", anchor="comment: xxx"), id="HA118-long-string"),
+    pytest.param(Case(lambda ex: ex.replace("  stratum: 10\n", "  stratum: 10   # \u202e01 :mutarts\n"), "HA119",
+                      anchor=("  stratum: 10   #", "\u202e")), id="HA119-bidi-in-a-comment"),
+    pytest.param(Case(lambda ex: ex.replace("cluster_name: ns_mngt", "cluster_name: ns_\u200bmngt"), "HA119",
+                      anchor=("cluster_name: ns_", "\u200b")), id="HA119-zero-width-in-a-value"),
+    pytest.param(Case(lambda ex: ex.replace("    - /var/lib/pgsql\n", "    - /var/l\u0456b/pgsql\n"), "HA120",
+                      key="management.links[12]", anchor=("    - /var/l\u0456b", "/var")), id="HA120-path-look-alike"),
+    pytest.param(Case(lambda ex: ex.replace("  cron: []", '  cron: [".."]'), "HA318",
+                      key="management.cron[0]", anchor='".."'), id="HA318-cron-dotdot"),
+    pytest.param(Case(lambda ex: ex.site.write_text(ex.site_text() + "lustre:\n  sudoers: /etc/sudoers.d/$(reboot)\n"),
+                      "HA615", key="lustre.sudoers", anchor="sudoers: /etc"), id="HA615-sudoers-shell"),
     # ---- HA3xx: the management pair, from the site spec
     pytest.param(Case(lambda ex: ex.replace("cluster_name: ns_mngt", "cluster_name: ns_mngt_abcdefgh"), "HA305",
                       key="management.cluster_name", anchor="cluster_name: ns_mngt_abcdefgh"),
@@ -504,10 +553,30 @@ DB_CASES = [
                       where="clusterdb node_port[node=ns1, interface='eth 0']"), id="HA211-interface-blank"),
     pytest.param(Case(_set("node_port", {"id": 3}, interface_name="ethernet-port-00"), "HA211",
                       where="clusterdb node_port[node=ns1, interface='ethernet-port-00']"), id="HA211-interface-too-long"),
-    pytest.param(Case(_set("da_iocell", {"name": "ns_mngt"}, quorum_device="/dev/sd q"), "HA212",
-                      where="clusterdb da_iocell[name=ns_mngt]"), id="HA212-quorum-device-blank"),
+    pytest.param(Case(_set("da_iocell", {"name": "ns_mngt"}, quorum_device="/dev/sd q"), "HA216",
+                      where="clusterdb da_iocell[name=ns_mngt]"), id="HA216-quorum-device-blank"),
+    pytest.param(Case(_set("da_iocell", {"name": "ns_mngt"}, quorum_device="sdq"), "HA216",
+                      where="clusterdb da_iocell[name=ns_mngt]"), id="HA216-quorum-device-not-dev"),
     pytest.param(Case(_set("hwmanager", {"name": "ns5-bmc"}, name="ns5 bmc"), "HA212",
                       where="clusterdb hwmanager[name='ns5 bmc']"), id="HA212-controller-name-blank"),
+    # ---- HA213-HA217: every string against its column's grammar (hagen.load.grammar), duplicate keys
+    pytest.param(Case(_set("network", {"name": "backbone"}, suffix="bk\n6.6.6.6 ns"), "HA213",
+                      where="clusterdb network[name=backbone]"), id="HA213-suffix-injects-a-hosts-line"),
+    pytest.param(Case(_set("network", {"name": "backbone"}, suffix="bk ns"), "HA213",
+                      where="clusterdb network[name=backbone]"), id="HA213-suffix-blank-adds-names"),
+    pytest.param(Case(_set("cluster", {"name": "ns"}, dns_domain="cluster;reboot"), "HA214",
+                      where="clusterdb cluster[name=ns]"), id="HA214-dns-domain-shell"),
+    pytest.param(Case(_set("node", {"name": "ns1"}, model="R422<x/>"), "HA215",
+                      where="clusterdb node[name=ns1]"), id="HA215-model-markup"),
+    pytest.param(Case(_set("node", {"name": "ns1"}, name="ns\u202e1"), "HA209",
+                      where="clusterdb node[name='ns\\u202e1']"), id="HA209-name-bidi"),
+    pytest.param(Case(_set("node", {"name": "ns1"}, name="ns\u0440"), "HA209",
+                      where="clusterdb node[name='nsр']"), id="HA209-name-cyrillic-look-alike"),
+    pytest.param(Case(_set("node_port", {"id": 3}, interface_name="eth0\u200b"), "HA211",
+                      where="clusterdb node_port[node=ns1, interface='eth0\\u200b']"), id="HA211-interface-zero-width"),
+    pytest.param(Case(lambda ex: ex.snapshot.write_text(ex.snapshot.read_text().replace(
+                          "{id: 2, name: ns1, model", "{id: 2, name: ns1, name: ns0, model")), "HA217",
+                      where=f"clusterdb.yaml:{SNAPSHOT_NS1_LINE}:24 name"), id="HA217-duplicate-key-in-a-row"),
     # ---- HA3xx: the management pair
     pytest.param(Case(_set("cluster", {"name": "ns"}, actif_ha=False), "HA300", where="clusterdb cluster[name=ns]"),
                  id="HA300-actif-ha-false"),
@@ -555,6 +624,18 @@ DB_CASES = [
     pytest.param(Case(lambda ex: (ex.replace("      - " + BOND1 + "\n", ""),
                                   ex.row("node_port", node_id=14, network_id=2).update(interface_name="eth3")), "HA405",
                       where="clusterdb node_port[node=ns13, interface=eth3]"), id="HA405-alias-interface-differs"),
+    pytest.param(Case(lambda ex: (ex.replace("    bonds:\n      - " + BOND0 + "\n      - " + BOND1 + "\n", "    bonds: []\n"),
+                                  ex.row("node_port", node_id=1, network_id=2).update(interface_name="eth0"),
+                                  ex.row("node_port", node_id=14, network_id=2).update(interface_name="eth0")), "HA412",
+                      where="clusterdb node_port[node=ns0, interface=eth0]"), id="HA412-two-networks-one-interface"),
+    pytest.param(Case(_set("network", {"name": "bmc"}, subnet="10.0.0.0/8"), "HA413",
+                      where="clusterdb network[name=admin]"), id="HA413-overlapping-subnets"),
+    pytest.param(Case(_set("hwmanager_port", {"id": 5}, ipaddr="10.2.0.6"), "HA414",
+                      where="clusterdb hwmanager_port[hwmanager=ns5-bmc]"), id="HA414-two-controllers-one-address"),
+    pytest.param(Case(lambda ex: ex.tables["node_port"].append({"id": 99, "node_id": 3, "network_id": 3,
+                                                                "interface_name": "eth3", "ipaddr": "10.2.0.6",
+                                                                "hwaddr": None}), "HA414",
+                      where="clusterdb hwmanager_port[hwmanager=ns5-bmc]"), id="HA414-controller-is-a-node-address"),
 ]
 
 

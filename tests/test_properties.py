@@ -13,6 +13,9 @@ Every build must end in one of two ways:
 - exit 2 or 3 with diagnostics, and `out` exactly as it was (files, bytes, modes, mtimes,
   the link and its generations).
 
+The ClusterDB is mutated through PostgreSQL too: one database for the module, one value
+changed (and put back) per example, and a sweep of every string column through the grammar.
+
 Never a traceback, never "internal error". The example counts are kept small so that the
 module runs in well under a minute and a half; HYPOTHESIS_PROFILE=thorough runs more.
 """
@@ -21,6 +24,7 @@ from __future__ import annotations
 
 import copy
 import json
+from contextlib import contextmanager
 import os
 import shutil
 import subprocess
@@ -32,10 +36,14 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from hagen.errors import InputRefused
+
 from clusterdb_helpers import cli
 from conftest import CHECK_TREE, EXAMPLES, tree_state
 from faults_helpers import assert_complete, out_listing
+from hagen.load.grammar import COLUMNS
 from hagen.load.rows import TABLE_BY_NAME
+from pg import requires_pg, temp_database
 
 SITES = sorted(EXAMPLES.glob("*/site*.yaml"))
 THOROUGH = os.environ.get("HYPOTHESIS_PROFILE") == "thorough"
@@ -44,6 +52,7 @@ COMMON = dict(deadline=None, derandomize=not THOROUGH, print_blob=True,
                                      HealthCheck.function_scoped_fixture])
 SITE_EXAMPLES = 300 if THOROUGH else 45
 DB_EXAMPLES = 300 if THOROUGH else 45
+PG_EXAMPLES = 200 if THOROUGH else 15
 
 
 # --------------------------------------------------------------------------- the workbench
@@ -85,13 +94,14 @@ class Bench:
             fresh.append((entry["path"], host, out / host / entry["path"].lstrip("/")))
         return fresh
 
-    def build(self, site: Path, out: Path, snapshot: Path | None = None):
+    def build(self, site: Path, out: Path, snapshot: Path | None = None, db: str | None = None):
         """Build, and check the one property every input must have."""
         if not out.is_symlink():            # every tree starts from a good build: there is an `out` to keep
             seed = cli("build", "--site", self.bases["bas5-guide/site.yaml"][0] / "site.yaml", "--out", out)
             assert seed.code == 0, seed.output
         before = (tree_state(out), out_listing(out))
-        args = ["build", "--site", site, "--out", out] + (["--snapshot", snapshot] if snapshot else [])
+        args = ["build", "--site", site, "--out", out] + (["--snapshot", snapshot] if snapshot else []) \
+            + (["--db", db] if db else [])
         res = cli(*args)
         self.runs += 1
         self.outcomes[res.code] = self.outcomes.get(res.code, 0) + 1
@@ -350,6 +360,88 @@ def test_any_clusterdb_rows_build_or_are_refused(bench, data):
     snapshot.write_text(json.dumps({"format": "hagen-clusterdb-snapshot/1", "tables": tables}, ensure_ascii=False),
                         encoding="utf-8")
     bench.build(folder / key.split("/")[1], bench.root / "db-tree" / "out", snapshot=snapshot)
+
+
+# --------------------------------------------------------------------------- the same, through PostgreSQL
+
+PG_EXAMPLE = "xena"          # every table holds rows: every string column can be reached
+
+
+@pytest.fixture(scope="module")
+def pg_example(bench):
+    """One database holding the example's rows, for the whole module: each example changes one
+    value, builds, and puts the value back (one UPDATE each way)."""
+    with temp_database() as dsn:
+        res = cli("db", "load", "--db", dsn, EXAMPLES / PG_EXAMPLE / "clusterdb.yaml")
+        assert res.code == 0, res.output
+        yield dsn
+
+
+@contextmanager
+def one_value(dsn, table, column, value):
+    """table.column of the table's first row (in natural order) set to value for the block; None
+    if PostgreSQL refuses the value itself (a NUL byte, text in an inet column): nothing to build."""
+    import psycopg
+
+    key = next(c.name for c in TABLE_BY_NAME[table].columns if c.name in ("id", "fs_name", "mdt_name", "ost_name",
+                                                                       "node_id"))
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        try:
+            conn.execute("SET session_replication_role = replica")  # no foreign keys: fs_name may change too
+        except psycopg.Error:
+            pass                    # not a superuser (HAGEN_TEST_PG): a referenced name stays as it is
+        old_key, old = conn.execute(f"SELECT {key}, {column}::text FROM {table} ORDER BY {key} LIMIT 1").fetchone()
+        try:
+            conn.execute(f"UPDATE {table} SET {column} = %s WHERE {key} = %s", (value, old_key))
+        except (psycopg.DataError, psycopg.IntegrityError, psycopg.ProgrammingError):
+            yield None
+            return
+        try:
+            yield (table, column)
+        finally:
+            now = value if column == key else old_key
+            conn.execute(f"UPDATE {table} SET {column} = %s WHERE {key} = %s", (old, now))
+
+
+STRING_COLUMNS = sorted(COLUMNS)
+
+
+@requires_pg
+@settings(max_examples=PG_EXAMPLES, **COMMON)
+@given(data=st.data())
+def test_any_string_column_through_postgresql_builds_or_is_refused(bench, pg_example, data):
+    table, column = data.draw(st.sampled_from(STRING_COLUMNS), label="column")
+    value = data.draw(odd_text, label="value")
+    with one_value(pg_example, table, column, value) as changed:
+        if changed is not None:
+            bench.build(EXAMPLES / PG_EXAMPLE / "site.yaml", bench.root / "pg-tree" / "out", db=pg_example)
+
+
+@requires_pg
+def test_every_string_column_through_postgresql_is_held_to_its_grammar(pg_example):
+    """A line break in any text column of the database is refused at load with the column's code,
+    as from a snapshot (tests/test_grammar.py): one read per column, no build."""
+    from hagen.load.rows import CHOICES
+    from hagen.load.source import Source, read_source
+
+    missed = []
+    for table, column in STRING_COLUMNS:
+        if TABLE_BY_NAME[table].column(column).kind != "text":
+            continue                # inet and cidr: PostgreSQL itself refuses anything but an address
+        _, code = COLUMNS[(table, column)]
+        with one_value(pg_example, table, column, "x\n6.6.6.6 evil") as changed:
+            if changed is None:     # a CHECK constraint, or a name other rows refer to (without superuser)
+                assert (table, column) in CHOICES or column == "fs_name", \
+                    f"PostgreSQL refused a line break in {table}.{column}"
+                continue
+            try:
+                read_source(Source("db", pg_example, "the test database"))
+                missed.append(f"{table}.{column}: accepted")
+            except InputRefused as exc:
+                codes = {r.code for r in exc.reports if r.where.table == table}
+                if code not in codes:
+                    missed.append(f"{table}.{column}: {[str(r) for r in exc.reports]}")
+    assert not missed, "\n".join(missed)
 
 
 def test_the_properties_saw_both_outcomes(bench):

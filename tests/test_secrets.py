@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import time
 
 import pytest
 
@@ -20,21 +19,20 @@ def folder(tmp_path):
     return dest
 
 
-@pytest.mark.parametrize("make, words", [
-    (lambda p: os.mkfifo(p), "it is a FIFO, not a file"),
-    (lambda p: p.symlink_to("/dev/zero"), "it is a device, not a file"),
-    (lambda p: p.mkdir(), "it is a folder, not a file"),
-    (lambda p: p.write_bytes(b"x" * 100_000), "longer than 4096 bytes"),
-    (lambda p: p.write_bytes(b"\xff\xfe\n"), "not UTF-8 text"),
-], ids=["fifo", "dev-zero", "folder", "huge-line", "not-utf8"])
-def test_a_password_file_that_is_no_file_is_refused_at_once(folder, tmp_path, make, words):
+@pytest.mark.parametrize("make, code, words", [
+    (lambda p: os.mkfifo(p), "HA113", "is a FIFO, not a regular file"),
+    (lambda p: p.symlink_to("/dev/zero"), "HA113", "is a device"),
+    (lambda p: p.mkdir(), "HA113", "is a directory"),
+    (lambda p: p.write_bytes(b"x" * 2_000_000), "HA114", "more than the limit"),
+    (lambda p: p.write_bytes(b"\xff\xfe\n"), "HA102", "not UTF-8 text"),
+], ids=["fifo", "dev-zero", "folder", "huge", "not-utf8"])
+def test_a_password_file_that_is_no_file_is_refused_at_once(folder, tmp_path, make, code, words):
+    """A FIFO would hang a read, /dev/zero fill memory: refused before either (the command returns)."""
     make(folder / "fence-password")
-    started = time.monotonic()
     for command in (["check"], ["build", "--out", tmp_path / "out"]):
         r = cli(*command, "--site", folder / "site.yaml")
         assert r.code == 2, r.output
-        assert "management.fencing.password_file: error HA102" in r.stderr and words in r.stderr, r.stderr
-    assert time.monotonic() - started < 20
+        assert f"management.fencing.password_file: error {code}" in r.stderr and words in r.stderr, r.stderr
     assert not (tmp_path / "out").exists()
 
 

@@ -6,16 +6,17 @@ cells (what every HA cell shares: cman names), services (NTP), batch (chapter 10
 PBS, SLURM, LSF, RMS, OCFS2), hosts (/etc/hosts), lustre and nfs (the I/O cells,
 chapters 5-9), paths (where the site spec puts files), quorum (the quorum disk's timing
 and heuristic), luns (one use per shared device), startlist (the start list against its
-data files and order rules). Every code is in hagen.codes.
+data files and order rules), site_values (site values the schema's types let through:
+cron '..', a sudoers path with metacharacters). Every code is in hagen.codes.
 """
 
 from __future__ import annotations
 
 from hagen.check import (batch, cells, hosts, luns, lustre, mngt, names, network, nfs, paths, quorum, services,
-                         startlist)
+                         site_values, startlist)
 
 CHECKS = (names.check, network.check, cells.check, mngt.check, services.check, batch.check, hosts.check,
-          lustre.check, nfs.check, paths.check, quorum.check, luns.check, startlist.check)
+          lustre.check, nfs.check, paths.check, quorum.check, luns.check, startlist.check, site_values.check)
 
 
 def run_checks(model, site) -> list:

@@ -1,14 +1,10 @@
-"""Names and text values from the ClusterDB that end up in artifacts."""
+"""Names and text values from the ClusterDB that end up in artifacts: the rules beyond the
+characters each column may hold (hagen.load.grammar checked those when the rows were loaded)."""
 
 from __future__ import annotations
 
-import re
-
 from hagen.model.names import ALIAS_NAME, HOSTNAME, INTERFACE
 from hagen.reports import Where, error, warning
-
-# a value bound for a line-oriented or XML artifact may not hold these
-_UNSAFE = re.compile(r"[\s\"'<>&\\`$;|]")
 
 
 def _shown(name: str) -> str:
@@ -40,23 +36,10 @@ def check(model, site) -> list:
                 reports.append(warning("HA210", where, f"alias name {alias.name!r} holds an underscore",
                                        "RFC 1123 host names have no underscore; resolvers usually accept it, "
                                        "as the guide's xenanfs_BK shows"))
-        if cell.quorum_device is not None and (not cell.quorum_device.startswith("/dev/")
-                                               or _UNSAFE.search(cell.quorum_device)):
-            reports.append(error("HA212", Where(table="da_iocell", row=f"name={cell.name}"),
-                                 f"quorum_device {cell.quorum_device!r} is not a device path without blanks",
+        if cell.quorum_device is not None and not cell.quorum_device.startswith("/dev/"):
+            reports.append(error("HA216", Where(table="da_iocell", row=f"name={cell.name}"),
+                                 f"quorum_device {cell.quorum_device!r} is not a device path under /dev/",
                                  "give the quorum LUN as both nodes see it, e.g. /dev/sdq1"))
-    # names that only label things in artifacts (/etc/hosts comments, slurm.conf's ClusterName, ...)
-    for what, table, names in (("cluster name", "cluster", [model.cluster.name]),
-                               ("network name", "network", [n.name for n in model.networks]),
-                               ("cell name", "da_iocell", [c.name for c in model.cells])):
-        for name in names:
-            if not name or not name.isprintable() or _UNSAFE.search(name):
-                reports.append(error("HA212", Where(table=table, row=f"name={_shown(name)}"),
-                                     f"{what} {name!r} is empty or holds a blank, a line break, a quote or a "
-                                     "shell character", "rename the row: letters, digits, '-', '_', '.'"))
-    for ctl in sorted({n.controller for n in model.nodes if n.controller is not None}, key=lambda c: c.name):
-        if not ctl.name.isprintable() or _UNSAFE.search(ctl.name):
-            reports.append(error("HA212", Where(table="hwmanager", row=f"name={ctl.name!r}"),
-                                 "the controller name holds a blank, quote or shell character",
-                                 "rename the hwmanager row: letters, digits, hyphens, dots, underscores"))
+    # the characters of every name (cluster, network, cell, controller, ...) are held to their
+    # column's grammar when the rows are loaded: hagen.load.grammar, docs/clusterdb-grammar.md
     return reports

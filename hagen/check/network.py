@@ -19,6 +19,76 @@ def check(model, site) -> list:
     reports += _aliases(model, site)
     reports += _bonding(model, site)
     reports += _routes(model, site)
+    reports += _one_device_per_network(model, site)
+    reports += _overlapping_subnets(model)
+    reports += _controller_addresses(model)
+    return reports
+
+
+def _one_device_per_network(model, site) -> list:
+    """A management node gets one ifcfg file per device (its bond, or its interface): two networks
+    on one device without a bond would leave one address out of every file (HA412)."""
+    reports = []
+    pair = management_pair(model)
+    if pair is None:
+        return reports
+    for node in pair.nodes:
+        first: dict = {}
+        for port in node.ports:
+            net = model.network(port.network)
+            if net is None or net.function == "bmc" or port.address is None:
+                continue
+            bond = bond_for(site, net.name)
+            device = bond.name if bond else port.interface
+            if device in first:
+                reports.append(error("HA412", Where(table="node_port", row=f"node={node.name}, interface={port.interface}"),
+                                     f"{node.name} carries network {port.network} ({port.address}) and network "
+                                     f"{first[device].network} ({first[device].address}) on one device {device}: "
+                                     "its ifcfg file can hold one address",
+                                     "give each network its own interface in node_port, or its own bond in "
+                                     "network.bonding.bonds"))
+            else:
+                first[device] = port
+    return reports
+
+
+def _overlapping_subnets(model) -> list:
+    """Two networks whose subnets overlap route each other's addresses: /etc/hosts and the ifcfg
+    netmasks would disagree on which interface an address is on."""
+    reports = []
+    nets = sorted((n for n in model.networks if n.subnet is not None), key=lambda n: (n.subnet.network_address, n.name))
+    for i, a in enumerate(nets):
+        for b in nets[i + 1:]:
+            if b.subnet.network_address > a.subnet.broadcast_address:
+                break
+            reports.append(error("HA413", Where(table="network", row=f"name={b.name}"),
+                                 f"network {b.name} ({b.subnet}) overlaps network {a.name} ({a.subnet})",
+                                 "give every network its own subnet"))
+    return reports
+
+
+def _controller_addresses(model) -> list:
+    """A fence agent given a node's or an alias's address would power off the wrong machine, or none."""
+    reports = []
+    taken: dict = {}
+    for node in model.nodes:
+        for port in node.ports:
+            if port.address is not None:
+                taken.setdefault(port.address, f"node {node.name}'s address on {port.network}")
+    for cell in model.cells:
+        for alias in cell.aliases:
+            if alias.address is not None:
+                taken.setdefault(alias.address, f"alias {alias.name}")
+    controllers = sorted({n.controller for n in model.nodes if n.controller is not None}, key=lambda c: c.name)
+    for ctl in controllers:
+        if ctl.address is None:
+            continue
+        if ctl.address in taken:
+            reports.append(error("HA414", Where(table="hwmanager_port", row=f"hwmanager={ctl.name}"),
+                                 f"controller {ctl.name}'s address {ctl.address} is also {taken[ctl.address]}",
+                                 "give every controller an address of its own: fencing powers off what answers there"))
+        else:
+            taken[ctl.address] = f"controller {ctl.name}'s address"
     return reports
 
 

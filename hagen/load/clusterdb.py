@@ -10,7 +10,7 @@ same values: an inet without a netmask of its own reads back bare (`10.1.0.1`, n
 from __future__ import annotations
 
 from hagen.errors import InputRefused, SourceError
-from hagen.load.rows import TABLES, Rows
+from hagen.load.rows import TABLE_BY_NAME, TABLES, Rows
 from hagen.resources import schemas_dir
 
 STATEMENT_TIMEOUT_MS = 60_000
@@ -113,6 +113,13 @@ def read_rows(dsn: str) -> dict:
     except psycopg.errors.UndefinedColumn as exc:
         raise SourceError(f"{_describe(dsn)} has another ClusterDB schema version: table {current}: {_first(exc)}",
                           hint="hagen reads the columns of schemas/clusterdb.sql")
+    except (psycopg.errors.UndefinedFunction, psycopg.errors.CannotCoerce, psycopg.errors.DatatypeMismatch) as exc:
+        # abbrev(text) does not exist: a column has another type than schemas/clusterdb.sql gives it
+        wrong = _wrong_types(conn, TABLE_BY_NAME[current])
+        raise SourceError(f"{_describe(dsn)} has another ClusterDB schema: "
+                          + ("; ".join(wrong) if wrong else f"table {current}: {_first(exc)}"),
+                          hint="hagen reads the column types of schemas/clusterdb.sql: ALTER the column back to "
+                               "its type, or export the rows and load them into a database `hagen db init` made")
     except psycopg.errors.QueryCanceled as exc:
         raise SourceError(f"reading {_describe(dsn)} took too long: {_first(exc)}",
                           hint="the server is overloaded or a table is locked; try again")
@@ -125,6 +132,24 @@ def read_rows(dsn: str) -> dict:
         except Exception:
             pass
     return raw
+
+
+# the PostgreSQL types (information_schema.columns.data_type) that give each kind of column
+_TYPES = {"int": ("integer", "bigint", "smallint"), "text": ("text", "character varying", "character"),
+          "bool": ("boolean",), "inet": ("inet",), "cidr": ("cidr",), "macaddr": ("macaddr", "macaddr8")}
+
+
+def _wrong_types(conn, table) -> list[str]:
+    """'column node_port.ipaddr is text, not inet' for every column of table whose type differs."""
+    try:
+        conn.rollback()
+        found = dict(conn.execute("SELECT column_name, data_type FROM information_schema.columns "
+                                  "WHERE table_name = %s AND table_schema = current_schema()", (table.name,)).fetchall())
+        conn.rollback()
+    except Exception:
+        return []
+    return [f"column {table.name}.{c.name} is {found[c.name]}, not {_TYPES[c.kind][0]}"
+            for c in table.columns if c.name in found and found[c.name] not in _TYPES[c.kind]]
 
 
 def _first(exc) -> str:

@@ -11,6 +11,9 @@ from __future__ import annotations
 import hashlib
 import os
 import stat
+from dataclasses import replace
+
+from hagen.load.limits import SECRET, LimitExceeded, read_regular_file
 
 from hagen.masking import MASK, remember
 from hagen.reports import error, warning
@@ -68,11 +71,15 @@ def read_fence_password(site, section: str = "management") -> tuple[Secret | Non
         path = site.resolve(rel)
         where = site.where(section, "fencing", "password_file")
         try:
-            st, value = _first_line(path)
-        except (OSError, UnicodeDecodeError, ValueError) as exc:
-            why = exc.strerror if isinstance(exc, OSError) and exc.strerror else \
-                str(exc) if isinstance(exc, ValueError) and not isinstance(exc, UnicodeDecodeError) \
-                else "it is not UTF-8 text"
+            # a FIFO or a device (/dev/zero) is refused before anything could block or fill memory
+            data = read_regular_file(path, rel, SECRET)
+            st = path.stat()
+            value = data.decode("utf-8").split("\n", 1)[0].rstrip("\r")
+        except LimitExceeded as exc:
+            reports.append(replace(exc.report, where=where))
+            return None, reports
+        except (OSError, UnicodeDecodeError) as exc:
+            why = exc.strerror if isinstance(exc, OSError) and exc.strerror else "it is not UTF-8 text"
             reports.append(error("HA102", where, f"cannot read the password file {rel}: {why}",
                                  "create the file with the controllers' password on its first line, mode 0600"))
             return None, reports
@@ -92,38 +99,3 @@ def read_fence_password(site, section: str = "management") -> tuple[Secret | Non
         return Secret(value, rel), reports
     return None, reports
 
-
-MAX_SECRET_LINE = 4096
-
-
-def secret_file_bytes(path) -> bytes:
-    """A secret file's bytes for a fingerprint: OSError (never a hang, never a MemoryError)
-    for a FIFO, a device, a folder or a file larger than a secret can be."""
-    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
-    try:
-        st = os.fstat(fd)
-        if not stat.S_ISREG(st.st_mode) or st.st_size > 1024 * 1024:
-            raise OSError(f"{path} is not a regular file of at most 1 MiB")
-        return os.read(fd, 1024 * 1024 + 1)
-    finally:
-        os.close(fd)
-
-
-def _first_line(path) -> tuple[os.stat_result, str]:
-    """The password file's status and first line. A FIFO, a device or a folder is refused
-    at once (opened non-blocking, never read), and no more than MAX_SECRET_LINE bytes are
-    read: /dev/zero or a huge file is an error, not a hang or a MemoryError."""
-    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
-    try:
-        st = os.fstat(fd)
-        if not stat.S_ISREG(st.st_mode):
-            kind = "a FIFO" if stat.S_ISFIFO(st.st_mode) else "a folder" if stat.S_ISDIR(st.st_mode) \
-                else "a device" if stat.S_ISCHR(st.st_mode) or stat.S_ISBLK(st.st_mode) else "not a regular file"
-            raise ValueError(f"it is {kind}, not a file")
-        data = os.read(fd, MAX_SECRET_LINE + 1)
-    finally:
-        os.close(fd)
-    line = data.split(b"\n", 1)[0]
-    if b"\n" not in data and len(data) > MAX_SECRET_LINE:
-        raise ValueError(f"its first line is longer than {MAX_SECRET_LINE} bytes")
-    return st, line.decode("utf-8").rstrip("\r")

@@ -2,7 +2,9 @@
 
 Every key keeps its file:line:column so that a check can point at it; defaults
 come from the schema's "default" keywords, so the schema is the one place that
-documents and decides them.
+documents and decides them. The file is read within the limits of hagen.load.limits
+(a regular file, its size, nesting, aliases, numbers, no bidi character) before and
+after ruamel parses it.
 """
 
 from __future__ import annotations
@@ -73,15 +75,20 @@ class SiteSpec:
 
 def load_site(path: str | Path) -> SiteSpec:
     """Read, validate and complete the site spec, or raise InputRefused with every problem."""
+    from hagen.load.limits import SITE, LimitExceeded, read_regular_file
+
     display = str(path)
     path = Path(path)
     try:
-        text = path.read_text(encoding="utf-8")
+        text = read_regular_file(path, display, SITE).decode("utf-8")
+    except LimitExceeded as exc:
+        raise InputRefused(reports=[exc.report])
     except FileNotFoundError:
         raise InputRefused(reports=[error("HA102", Where(file=display), "the site spec does not exist",
                                           "give the path of a site spec, e.g. examples/bas5-guide/site.yaml")])
     except (OSError, UnicodeDecodeError) as exc:
-        raise InputRefused(reports=[error("HA102", Where(file=display), f"cannot read the site spec: {exc}",
+        why = exc.strerror if isinstance(exc, OSError) and exc.strerror else exc
+        raise InputRefused(reports=[error("HA102", Where(file=display), f"cannot read the site spec: {why}",
                                           "check the file's permissions and that it is UTF-8 text")])
     return parse_site(text, display, path)
 
@@ -90,10 +97,22 @@ def parse_site(text: str, display: str, path: Path | None = None) -> SiteSpec:
     from ruamel.yaml import YAML
     from ruamel.yaml.error import MarkedYAMLError, YAMLError
 
+    from hagen.load.limits import SITE, measure, scan_text
+
+    # what no parser should see: too deep, too long a number, a NUL, a bidi character
+    problems = scan_text(text, display, SITE, format_chars=True)
+    if problems:
+        raise InputRefused(reports=problems)
     yaml = YAML(typ="rt", pure=True)
     yaml.allow_duplicate_keys = False
     try:
         tree = yaml.load(text)
+    except RecursionError:
+        raise InputRefused(reports=[error("HA116", Where(file=display), "the site spec nests too deeply to be read",
+                                          "flatten it (docs/limits.md)")])
+    except ValueError as exc:          # e.g. an integer too long to convert that the scan let through
+        raise InputRefused(reports=[error("HA117", Where(file=display), f"a value cannot be converted: {exc}",
+                                          "write a smaller number, or quote it if it is text")])
     except MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         where = Where(file=display, line=mark.line + 1 if mark else None,
@@ -103,6 +122,14 @@ def parse_site(text: str, display: str, path: Path | None = None) -> SiteSpec:
                                           "fix the YAML syntax at this position (indentation, quoting, a duplicate key)")])
     except YAMLError as exc:
         raise InputRefused(reports=[error("HA100", Where(file=display), f"not valid YAML: {exc}", "fix the YAML syntax")])
+    # aliases are shared, not copied, in the tree: measure it before _plain expands them
+    exceeded = measure(tree, SITE)
+    if exceeded is not None:
+        code, at, message, hint = exceeded
+        # an alias has the position of its anchor: point at the collection that holds it instead
+        line, col = _tree_position(tree, at[:-1] if code == "HA115" and len(at) > 1 else at)
+        raise InputRefused(reports=[error(code, Where(file=display, line=line, column=col, key=key_text(at)),
+                                          message, hint)])
     positions: dict = {}
     data = {} if tree is None else _plain(tree, (), positions)   # an empty file is an empty spec
     reports = validate(data, positions, display)
@@ -110,6 +137,21 @@ def parse_site(text: str, display: str, path: Path | None = None) -> SiteSpec:
         raise InputRefused(reports=reports)
     completed = apply_defaults(data, site_schema())
     return SiteSpec(path=(path or Path(display)).resolve(), display=display, data=completed, positions=positions)
+
+
+def _tree_position(tree, path: KeyPath) -> tuple:
+    """(line, column), 1-based, of the deepest part of path in ruamel's tree (None, None if unknown)."""
+    line = col = None
+    node = tree
+    for part in path:
+        try:
+            lc = node.lc
+            line, col = lc.key(part) if isinstance(node, dict) else lc.item(part)
+            line, col = line + 1, col + 1
+            node = node[part]
+        except (AttributeError, KeyError, IndexError, TypeError):
+            break
+    return line, col
 
 
 def _plain(node, path: KeyPath, positions: dict):
@@ -165,7 +207,10 @@ def _validator_class():
         if not re.search(anchored, instance):
             yield ValidationError(f"{instance!r} does not match {regex!r}")
 
-    return validators.extend(Draft202012Validator, {"pattern": pattern})
+    # "integer" means an integer: jsonschema also takes 10.0, which would reach ntp.conf as "stratum 10.0"
+    checker = Draft202012Validator.TYPE_CHECKER.redefine(
+        "integer", lambda _, value: isinstance(value, int) and not isinstance(value, bool))
+    return validators.extend(Draft202012Validator, {"pattern": pattern}, type_checker=checker)
 
 
 def validate(data, positions: dict, display: str) -> list:

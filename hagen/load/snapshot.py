@@ -4,6 +4,10 @@
     tables:
       cluster:
       - {id: 1, name: ns, ...}
+
+A snapshot is read within the limits of hagen.load.limits, a key given twice in a row is
+refused, and rows_from_raw() (the one path of snapshots and databases alike) holds every
+string to its column's grammar (hagen.load.grammar).
 """
 
 from __future__ import annotations
@@ -12,6 +16,7 @@ import json
 from pathlib import Path
 
 from hagen.errors import InputRefused
+from hagen.load.grammar import check_rows
 from hagen.load.rows import TABLES, RowProblems, Rows, canonical, check_integrity, normalise
 from hagen.reports import Where, error
 
@@ -22,37 +27,114 @@ _YES_NO = {("lustre_fs", "failover"), ("lustre_fs", "quota")}
 
 
 def read_snapshot(path: str | Path, display: str | None = None) -> Rows:
+    from hagen.load.limits import SNAPSHOT, LimitExceeded, read_regular_file
+
     display = display or str(path)
     path = Path(path)
     try:
-        text = path.read_text(encoding="utf-8")
+        text = read_regular_file(path, display, SNAPSHOT).decode("utf-8")
+    except LimitExceeded as exc:
+        raise InputRefused(reports=[exc.report])
     except FileNotFoundError:
         raise InputRefused(reports=[error("HA102", Where(file=display), "the ClusterDB snapshot does not exist",
                                           "check clusterdb.snapshot in the site spec, or --snapshot")])
     except (OSError, UnicodeDecodeError) as exc:
-        raise InputRefused(reports=[error("HA200", Where(file=display), f"cannot read the snapshot: {exc}",
+        why = exc.strerror if isinstance(exc, OSError) and exc.strerror else exc
+        raise InputRefused(reports=[error("HA200", Where(file=display), f"cannot read the snapshot: {why}",
                                           "a snapshot is UTF-8 YAML or JSON, as `hagen db export` writes it")])
     return parse_snapshot(text, display, json_first=path.suffix == ".json")
 
 
-def parse_snapshot(text: str, display: str, json_first: bool = False) -> Rows:
-    doc = None
-    if json_first or text.lstrip().startswith("{"):
-        try:
-            doc = json.loads(text)
-        except ValueError:
-            doc = None
-    if doc is None:
-        import yaml
+class _DuplicateKey(ValueError):
+    def __init__(self, key, mark=None):
+        super().__init__(f"duplicate key {key!r}")
+        self.key, self.mark = key, mark
 
-        loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-        try:
-            doc = yaml.load(text, Loader=loader)
-        except yaml.YAMLError as exc:
-            mark = getattr(exc, "problem_mark", None)
-            where = Where(file=display, line=mark.line + 1 if mark else None, column=mark.column + 1 if mark else None)
-            raise InputRefused(reports=[error("HA200", where, f"the snapshot is not valid YAML: {getattr(exc, 'problem', exc)}",
-                                              "fix the YAML syntax, or export the snapshot again with `hagen db export`")])
+
+def _json_object(pairs):
+    obj = dict(pairs)
+    if len(obj) != len(pairs):
+        seen = set()
+        for k, _ in pairs:
+            if k in seen:
+                raise _DuplicateKey(k)
+            seen.add(k)
+    return obj
+
+
+def _yaml_loader():
+    import yaml
+
+    base = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+    class Loader(base):
+        """PyYAML keeps the last of two equal keys: a snapshot row with two `name:` is refused instead."""
+
+        def construct_mapping(self, node, deep=False):
+            if isinstance(node, yaml.MappingNode):
+                seen = set()
+                for key_node, _ in node.value:
+                    if isinstance(key_node, yaml.ScalarNode):
+                        if key_node.value in seen:
+                            raise _DuplicateKey(key_node.value, key_node.start_mark)
+                        seen.add(key_node.value)
+            return super().construct_mapping(node, deep=deep)
+
+    return Loader
+
+
+def parse_snapshot(text: str, display: str, json_first: bool = False) -> Rows:
+    from hagen.load.limits import SNAPSHOT, long_numbers, measure, scan_text
+
+    doc = None
+    try:
+        if json_first or text.lstrip().startswith("{"):
+            # JSON has no aliases, and its parser stops deep nesting with a RecursionError
+            try:
+                doc = json.loads(text, object_pairs_hook=_json_object)
+            except (_DuplicateKey, RecursionError):
+                raise
+            except ValueError:
+                doc = None
+        if doc is None:
+            import yaml
+
+            # what libyaml must not see: nesting that overflows its C stack, NUL bytes
+            problems = scan_text(text, display, SNAPSHOT, format_chars=False, digits=False)
+            if problems:
+                raise InputRefused(reports=problems)
+            try:
+                doc = yaml.load(text, Loader=_yaml_loader())
+            except yaml.YAMLError as exc:
+                mark = getattr(exc, "problem_mark", None)
+                where = Where(file=display, line=mark.line + 1 if mark else None,
+                              column=mark.column + 1 if mark else None)
+                raise InputRefused(reports=[error("HA200", where,
+                                                  f"the snapshot is not valid YAML: {getattr(exc, 'problem', exc)}",
+                                                  "fix the YAML syntax, or export the snapshot again with "
+                                                  "`hagen db export`")])
+            # aliases are shared, not copied, in doc: measure it before anything walks it expanded
+            exceeded = measure(doc, SNAPSHOT) if "&" in text else None
+            if exceeded is not None:
+                code, at, message, hint = exceeded
+                table = str(at[1]) if len(at) > 1 and at[0] == "tables" else None
+                row = f"#{at[2] + 1}" if len(at) > 2 and isinstance(at[2], int) else None
+                raise InputRefused(reports=[error(code, Where(file=display, table=table, row=row,
+                                                              key=None if table else ".".join(map(str, at)) or None),
+                                                  message, hint)])
+    except _DuplicateKey as exc:
+        mark = exc.mark
+        where = Where(file=display, line=mark.line + 1 if mark else None, column=mark.column + 1 if mark else None,
+                      key=str(exc.key))
+        raise InputRefused(reports=[error("HA217", where, f"the key {exc.key!r} appears twice in one mapping",
+                                          "keep one: hagen does not guess which of two values a row means")])
+    except RecursionError:
+        raise InputRefused(reports=[error("HA116", Where(file=display), "the snapshot nests too deeply to be read",
+                                          "export the snapshot again with `hagen db export` (docs/limits.md)")])
+    except ValueError as exc:          # an integer of more than 4300 digits
+        raise InputRefused(reports=long_numbers(text, display) or [
+            error("HA200", Where(file=display), f"the snapshot cannot be read: {exc}",
+                  "export the snapshot again with `hagen db export`")])
     if not isinstance(doc, dict) or doc.get("format") != FORMAT or not isinstance(doc.get("tables"), dict):
         raise InputRefused(reports=[error("HA200", Where(file=display), "not a hagen ClusterDB snapshot",
                                           f"a snapshot is a mapping with format: {FORMAT} and tables: {{table: [rows]}}")])
@@ -79,6 +161,7 @@ def rows_from_raw(raw: dict, display: str) -> Rows:
         check_integrity(rows, display)
     except RowProblems as exc:
         reports += exc.reports
+    reports += check_rows(rows, display)       # every string against its column's grammar
     if reports:
         raise InputRefused(reports=reports)
     return canonical(rows)

@@ -1,0 +1,46 @@
+"""Site spec values that their schema types let through but the files they land in cannot take.
+
+Each rule here closes a value the schema's "string" admits: a cron entry `..` (hacron would
+move /etc/cron.d itself aside at failover), a sudoers path holding shell or sudoers
+metacharacters (the codes of the section the key belongs to), a path that is not ASCII.
+"""
+
+from __future__ import annotations
+
+import re
+
+from hagen.reports import error
+
+# what a path of a file hagen writes may hold: no blank, no shell or sudoers metacharacter
+SAFE_PATH = re.compile(r"/[A-Za-z0-9_.+/~@:-]*\Z")
+
+
+def check(model, site) -> list:
+    reports = _non_ascii_paths(site.data, (), site)
+    for i, name in enumerate(site.get("management", "cron", default=[]) or []):
+        if isinstance(name, str) and name in (".", ".."):
+            reports.append(error("HA318", site.where("management", "cron", i),
+                                 f"cron entry {name!r} is the folder /etc/cron.d or its parent, not a file in it",
+                                 "guide 2.3.5: the bare name of a file in /etc/cron.d, e.g. clusterdb-backup"))
+    sudoers = site.get("lustre", "sudoers")
+    if isinstance(sudoers, str) and not SAFE_PATH.match(sudoers):
+        reports.append(error("HA615", site.where("lustre", "sudoers"),
+                             f"sudoers path {sudoers!r} holds a blank, a control character or a shell or sudoers "
+                             "metacharacter ($ ( ) ; | & ...)",
+                             "an absolute path of letters, digits and _ . + / ~ @ : -; the default is "
+                             "/etc/sudoers.d/lustre"))
+    return reports
+
+
+def _non_ascii_paths(node, path: tuple, site) -> list:
+    """Paths are printable ASCII: /etc/hоsts with a Cyrillic о is another file than it looks.
+    (Control characters are each path check's own: HA110, HA310-HA317, ...)"""
+    if isinstance(node, dict):
+        return [r for key, value in node.items() for r in _non_ascii_paths(value, path + (key,), site)]
+    if isinstance(node, list):
+        return [r for i, value in enumerate(node) for r in _non_ascii_paths(value, path + (i,), site)]
+    if isinstance(node, str) and node.startswith("/") and not node.isascii():
+        odd = next(c for c in node if not c.isascii())
+        return [error("HA120", site.where(*path), f"path {node!r} holds {odd!r} (U+{ord(odd):04X}), which is not ASCII",
+                      "write paths in printable ASCII: a look-alike letter names another file than it shows")]
+    return []

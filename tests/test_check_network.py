@@ -1,0 +1,52 @@
+"""hagen.check.network: the checks that no address is silently lost or shared (HA412-HA414),
+in process on a copy of examples/bas5-guide."""
+
+from __future__ import annotations
+
+import pytest
+
+from iocell_helpers import Example
+
+
+@pytest.fixture
+def ex(tmp_path):
+    return Example(tmp_path, "bas5-guide")
+
+
+def _port(t, node_id, network_id):
+    return next(r for r in t["node_port"] if r["node_id"] == node_id and r["network_id"] == network_id)
+
+
+def test_two_networks_on_one_interface_without_a_bond(ex):
+    ex.edit_site(lambda s: s["network"]["bonding"].update(bonds=[]))
+    ex.edit_rows(lambda t: [_port(t, n, 2).update(interface_name="eth0") for n in (1, 14)])
+    r = ex.assert_reports("HA412", "clusterdb node_port[node=ns0, interface=eth0]")
+    assert "admin" in r[0].message and "backbone" in r[0].message
+    ex.assert_reports("HA412", "clusterdb node_port[node=ns13, interface=eth0]")
+
+
+def test_bonds_keep_networks_apart(ex):
+    assert not [r for r in ex.reports() if r.code in ("HA412", "HA413", "HA414")]
+
+
+def test_overlapping_subnets(ex):
+    ex.edit_rows(lambda t: next(n for n in t["network"] if n["name"] == "bmc").update(subnet="10.0.0.0/8"))
+    r = ex.assert_reports("HA413", "clusterdb network[name=admin]")
+    assert "10.0.0.0/8" in r[0].message
+
+
+def test_adjacent_subnets_do_not_overlap(ex):
+    ex.edit_rows(lambda t: next(n for n in t["network"] if n["name"] == "bmc").update(subnet="10.2.0.0/16"))
+    assert not [r for r in ex.reports() if r.code == "HA413"]
+
+
+def test_a_controller_at_a_node_address(ex):
+    ex.edit_rows(lambda t: t["node_port"].append({"id": 99, "node_id": 3, "network_id": 3, "interface_name": "eth3",
+                                                   "ipaddr": "10.2.0.6", "hwaddr": None}))
+    r = ex.assert_reports("HA414", "clusterdb hwmanager_port[hwmanager=ns5-bmc]")
+    assert "node ns2" in r[0].message
+
+
+def test_two_controllers_at_one_address(ex):
+    ex.edit_rows(lambda t: next(p for p in t["hwmanager_port"] if p["hwmanager_id"] == 5).update(ipaddr="10.2.0.6"))
+    ex.assert_reports("HA414", "clusterdb hwmanager_port[hwmanager=ns5-bmc]")
