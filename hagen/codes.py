@@ -10,7 +10,8 @@ Ranges:
     HA7xx  NFSv3 I/O cells, exports and clients (guide chapters 8-9)
     HA8xx  batch managers (PBS, SLURM, LSF, RMS), OCFS2, /etc/hosts
     HA9xx  hagen's own validation of what it rendered, and the output tree
-`hagen codes` prints this table; docs/codes.md is generated from it.
+Each code has one severity (WARNINGS below; every other code is an error). `hagen codes`
+prints this table; docs/codes.md is generated from it.
 """
 
 CODES: dict[str, str] = {
@@ -39,7 +40,8 @@ CODES: dict[str, str] = {
     "HA207": "an address lies outside its network's subnet",
     "HA208": "two ports share one address on one network",
     "HA209": "a node name is not an RFC 1123 host name starting with a letter",
-    "HA210": "an alias name is not a host name (an underscore is only a warning)",
+    "HA210": "an alias name is not a host name (letters, digits, hyphens; underscores tolerated)",
+    "HA213": "an alias name holds an underscore, which RFC 1123 host names do not (warning)",
     "HA211": "an interface name in the ClusterDB is not a valid interface name",
     "HA212": "a ClusterDB text value holds characters no artifact may carry (blank, newline, quote)",
     # management pair
@@ -63,7 +65,8 @@ CODES: dict[str, str] = {
     "HA317": "a pid2clean or synchro entry is not an absolute file path",
     "HA318": "a cron entry is not a plain file name of /etc/cron.d",
     "HA319": "a stop override names a command the start list does not run",
-    "HA320": "the site spec has a management section and the ClusterDB no mngt cell, or the reverse",
+    "HA320": "the ClusterDB has a mngt cell but the site spec has no management section",
+    "HA322": "the site spec has a management section but the ClusterDB no mngt cell (warning)",
     "HA321": "the service name is not a valid rgmanager service name",
     # networks, aliases, bonding
     "HA400": "the site spec names a network the ClusterDB does not have",
@@ -86,7 +89,7 @@ CODES: dict[str, str] = {
     "HA602": "a Lustre cell holds both MDTs and OSTs (warning: 5.3 keeps them in separate cells)",
     "HA603": "a node serves the MDT and an OST of the same file system (5.3, figure 5-6)",
     "HA604": "a target's primary and secondary are not the two nodes of one Lustre cell, or its active node is neither",
-    "HA605": "lustre_io_node disagrees with the Lustre cells (ha_node_id is not the cell peer; a missing row is a warning)",
+    "HA605": "lustre_io_node disagrees with the Lustre cells (ha_node_id is not the cell peer, or pairs a node of no cell)",
     "HA606": "a file system has failover=yes but a target without a secondary node",
     "HA607": "an MDT is served by a management node (warning: 5.4, a double failure)",
     "HA608": "a node is in both a Lustre cell and an NFS cell (9.1)",
@@ -101,6 +104,7 @@ CODES: dict[str, str] = {
     "HA617": "an MGS host is an alias, not a management node's own name or address, or both MGS hosts are one (7.1.2)",
     "HA618": "the site spec configures Lustre but the ClusterDB has none (warning)",
     "HA619": "a file system has failover=no although every target has a secondary (warning)",
+    "HA620": "a node of a Lustre cell has no lustre_io_node row (warning)",
     # NFSv3 I/O cells (guide chapters 8-9)
     "HA700": "an NFS cell does not hold exactly two nodes",
     "HA701": "a node of an NFS cell cannot be fenced through a BMC (no controller, not a BMC, or no address)",
@@ -128,15 +132,30 @@ CODES: dict[str, str] = {
     "HA806": "SLURM or the LSF/SLURM coupling needs OCFS2 (batch.ocfs2)",
     "HA807": "a SLURM partition's nodes are not a node set of compute nodes, or two partitions are the default",
     "HA808": "the service group the batch manager needs is switched off or missing from management.services",
-    "HA809": "a link the LSF/SLURM coupling makes is also a halinks entry, or LSF_ENVDIR is not on shared storage",
+    "HA809": "a link the LSF/SLURM coupling makes is also a halinks entry",
     "HA810": "the management pair has no admin alias (LSF hosts file, RMS rmshost-if), or rmshost-if is not IPv4",
     "HA811": "a management node has no address on the network a batch file needs (OCFS2, SLURM controllers)",
     "HA812": "the OCFS2 mount point is also an mnttab mount point or a halinks entry of the management pair",
     "HA813": "two /etc/hosts entries give one name different addresses",
     "HA814": "a hosts.extra entry is not an IPv4 address with host names",
+    "HA815": "LSF_ENVDIR is not on the management pair's shared storage (warning)",
     # rendered artifacts and the output tree
     "HA900": "a rendered artifact failed hagen's own validation (a hagen bug if checks passed)",
     "HA901": "two artifacts claim the same path on one host",
     "HA902": "a planned file's host is not a plain name, or its path is not normalised or lies below a link or file "
              "(a hagen bug if checks passed)",
 }
+
+# Each code has one severity: these are warnings (the build goes on), every other code
+# is an error (exit 2, nothing written). tests/test_codes.py holds the source to it.
+WARNINGS: frozenset[str] = frozenset({
+    "HA103", "HA213", "HA316", "HA319", "HA322", "HA602", "HA607", "HA618", "HA619", "HA620",
+    "HA712", "HA713", "HA801", "HA803", "HA815",
+})
+
+
+def severity(code: str) -> str:
+    """'warning' or 'error': the one severity a registered code is reported with."""
+    if code not in CODES:
+        raise KeyError(f"{code} is not a registered code (hagen/codes.py)")
+    return "warning" if code in WARNINGS else "error"

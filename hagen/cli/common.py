@@ -31,8 +31,9 @@ app = typer.Typer(
 db_app = typer.Typer(help="Create, fill and export a ClusterDB in PostgreSQL; turn a snapshot into SQL.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 
-SITE = typer.Option(..., "--site", "-s", help="The site spec (YAML). See docs/site-spec.md.",
-                    metavar="SITE.yaml")
+# CLARIFICATIONS 35: $HAGEN_SITE, then ./site.yaml, so that a site folder needs no --site
+SITE = typer.Option(Path("site.yaml"), "--site", "-s", envvar="HAGEN_SITE", show_envvar=True,
+                    help="The site spec (YAML). See docs/site-spec.md.", metavar="SITE.yaml")
 OUT = typer.Option(Path("out"), "--out", "-o", help="The output tree: OUT/<host>/<path on host>.",
                    metavar="DIR")
 DB = typer.Option(None, "--db", help="Read the ClusterDB from PostgreSQL: a libpq URI or conninfo "
