@@ -29,6 +29,8 @@ CODES: dict[str, str] = {
     "HA109": "--host is not a node set",
     "HA110": "a path the site spec gives for a file hagen writes has a '.', '..' or empty component, or a control character",
     "HA111": "--host would split the nodes that share a cluster.conf",
+    "HA112": "the DSN given to hagen init is neither a libpq URI nor key=value pairs",
+    "HA113": "hagen init's output file exists already (it is replaced only with --force)",
     # ClusterDB rows
     "HA200": "the ClusterDB snapshot cannot be read or is not a snapshot",
     "HA201": "a ClusterDB row lacks a column, has one of the wrong type, or has an unknown one",
