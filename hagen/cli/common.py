@@ -50,13 +50,28 @@ def _version(value: bool):
         raise typer.Exit()
 
 
+def _no_color(value: bool):
+    if value:
+        from hagen.cli.colour import switch_off
+
+        switch_off()
+
+
 @app.callback()
 def _main(version: bool = typer.Option(False, "--version", callback=_version, is_eager=True,
-                                       help="Print hagen's version and exit.")):
+                                       help="Print hagen's version and exit."),
+          no_color: bool = typer.Option(False, "--no-color", callback=_no_color, is_eager=True,
+                                        help="No colour on a terminal (NO_COLOR does the same).")):
     pass
 
 
 def _say(text: str = "", err: bool = False):
+    if err:   # reports and errors: their severities coloured on a terminal
+        import sys
+
+        from hagen.cli.colour import paint
+
+        text = paint(text, sys.stderr)
     typer.echo(text, err=err)
 
 
