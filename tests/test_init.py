@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from cli_runner import invoke
-from conftest import EXAMPLES
+from conftest import CHECK_TREE, EXAMPLES, requires_shared
 from pg import requires_pg, temp_database
 
 # path on host -> the documented site choice that makes the example's file differ from the draft's
@@ -79,6 +79,15 @@ def test_the_draft_builds_and_differs_only_by_documented_choices(drafted):
               for path in [key[1]]}
     assert differ == set(SITE_CHOICES[name]), f"undocumented: {differ - set(SITE_CHOICES[name])}, " \
                                               f"no longer differing: {set(SITE_CHOICES[name]) - differ}"
+
+
+@requires_shared
+def test_the_drafts_build_passes_the_real_consumers(drafted):
+    import subprocess
+
+    _, folder, _, _, _ = drafted
+    proc = subprocess.run([str(CHECK_TREE), str(folder / "draft-out")], capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
 
 
 def test_the_draft_names_its_sources_relative_to_itself(drafted):
