@@ -18,7 +18,7 @@ from hagen.errors import InputRefused, OutputError
 from hagen.reports import Severity, Where, error
 
 TEMPLATE = "init/site.yaml.j2"
-SECRET_FILE = "fence-password"
+SECRET_FILE = "fence-password"     # beside the draft: a password_file path is relative to the site spec
 # a YAML plain scalar that stays a string: no indicator first, no ": " or " #", not a bool/null/number
 _PLAIN = re.compile(r"[A-Za-z/][A-Za-z0-9_./@+-]*(/\d+)?\Z")
 _SPECIAL = re.compile(r"(?i)(y|n|yes|no|true|false|on|off|null|~)\Z")
@@ -71,11 +71,6 @@ def _source_entry(source, draft: Path | None) -> dict:
     return {"kind": "dsn", "value": value, "had_password": had}
 
 
-def _secret_path(draft: Path | None) -> str:
-    """The secret file's name relative to the draft: beside it."""
-    return SECRET_FILE
-
-
 def _aliases(cell) -> list[dict]:
     return [{"name": a.name, "network": a.network, "address": a.address or "?"} for a in cell.aliases]
 
@@ -111,7 +106,8 @@ def _mgs_net(model) -> str:
     return kinds.pop() if len(kinds) == 1 and kinds <= {"tcp", "o2ib", "elan"} else "tcp"
 
 
-def context(model, source: dict, draft: Path | None = None) -> dict:
+def context(model, source: dict) -> dict:
+    """What the template needs: the ClusterDB's content in plain values, and the source entry."""
     from hagen.model import NETWORK_ROLES
     from hagen.model.names import fold
 
@@ -121,7 +117,7 @@ def context(model, source: dict, draft: Path | None = None) -> dict:
     compute = [n.name for n in model.nodes if "compute" in n.ftypes and n.name not in mngt_nodes]
     login = [n.name for n in model.nodes if "login" in n.ftypes and n.name not in mngt_nodes]
     return {
-        "cluster": model.cluster, "source": source, "q": q, "secret_file": _secret_path(draft),
+        "cluster": model.cluster, "source": source, "q": q, "secret_file": SECRET_FILE,
         "networks": [{"name": n.name, "role": roles.get(n.function, n.function), "techno": n.techno,
                       "subnet": n.subnet or "?", "gateway": n.gateway, "suffix": n.suffix} for n in model.networks],
         "admin_subnet": str(admin.subnet) if admin is not None and admin.subnet else "10.0.0.0/8",
@@ -153,7 +149,7 @@ def draft_site(db: str | None = None, snapshot: str | None = None, draft: Path |
     errors = [r for r in reports if r.severity is Severity.ERROR]
     if errors:
         raise InputRefused(f"{len(errors)} error(s) in the ClusterDB rows: no draft written", reports=errors)
-    return environment().get_template(TEMPLATE).render(**context(model, entry, draft))
+    return environment().get_template(TEMPLATE).render(**context(model, entry))
 
 
 def write_draft(text: str, path: Path, force: bool = False) -> None:

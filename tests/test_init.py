@@ -195,3 +195,32 @@ def test_from_a_database_the_draft_names_the_dsn_without_its_password(tmp_path):
     assert "not-the-password" not in r.stdout
     assert f'\n  dsn: "{dsn}"\n' in r.stdout and "~/.pgpass" in r.stdout
     assert "xena_nfs: xena11, xena13" in r.stdout
+
+
+def test_a_cell_name_cman_refuses_is_marked(tmp_path):
+    snap = tmp_path / "clusterdb.yaml"
+    snap.write_text((EXAMPLES / "bas5-guide" / "clusterdb.yaml").read_text()
+                    .replace("name: ns_mngt, type: mngt", "name: ns_management_pair, type: mngt"))
+    r = invoke("init", "--snapshot", snap)
+    assert r.code == 0, r.stderr
+    line = next(x for x in r.stdout.splitlines() if x.startswith("  cluster_name:"))
+    assert line.startswith("  cluster_name: ns_management_pair") and "# SITE: at most 15 characters" in line
+
+
+def test_without_cells_the_draft_still_builds(tmp_path):
+    """A ClusterDB of plain nodes: the draft holds its source, batch and hosts, and builds /etc/hosts."""
+    from ruamel.yaml import YAML
+
+    yaml = YAML(typ="safe")
+    doc = yaml.load((EXAMPLES / "bas5-guide" / "clusterdb.yaml").read_text())
+    doc["tables"].update(da_iocell=[], da_iocell_component=[], metaservice_port=[])
+    doc["tables"]["cluster"][0].update(actif_ha=False, node_backbone_ipaddr=None)
+    with open(tmp_path / "clusterdb.yaml", "w") as f:
+        yaml.dump(doc, f)
+    r = invoke("init", "--snapshot", tmp_path / "clusterdb.yaml", "-o", tmp_path / "site.yaml")
+    assert r.code == 0, r.stderr
+    text = (tmp_path / "site.yaml").read_text()
+    assert "management:" not in text and "lustre:" not in text and "nfs:" not in text
+    r = invoke("build", "--site", tmp_path / "site.yaml", "--out", tmp_path / "out", "-q")
+    assert r.code == 0, r.stderr
+    assert (tmp_path / "out" / "ns0" / "etc" / "hosts").is_file()
