@@ -29,8 +29,8 @@ CODES: dict[str, str] = {
     "HA109": "--host is not a node set",
     "HA110": "a path the site spec gives for a file hagen writes has a '.', '..' or empty component, or a control character",
     "HA111": "--host would split the nodes that share a cluster.conf",
-    "HA112": "the DSN given to hagen init is neither a libpq URI nor key=value pairs",
-    "HA113": "hagen init's output file exists already (it is replaced only with --force)",
+    "HA150": "the DSN given to hagen init is neither a libpq URI nor key=value pairs",
+    "HA151": "hagen init's output file exists already (it is replaced only with --force)",
     # ClusterDB rows
     "HA200": "the ClusterDB snapshot cannot be read or is not a snapshot",
     "HA201": "a ClusterDB row lacks a column, has one of the wrong type, or has an unknown one",
@@ -43,7 +43,7 @@ CODES: dict[str, str] = {
     "HA208": "two ports share one address on one network",
     "HA209": "a node name is not an RFC 1123 host name starting with a letter",
     "HA210": "an alias name is not a host name (letters, digits, hyphens; underscores tolerated)",
-    "HA213": "an alias name holds an underscore, which RFC 1123 host names do not (warning)",
+    "HA240": "an alias name holds an underscore, which RFC 1123 host names do not (warning)",
     "HA211": "an interface name in the ClusterDB is not a valid interface name",
     "HA212": "a ClusterDB text value holds characters no artifact may carry (blank, newline, quote)",
     # management pair
@@ -68,7 +68,7 @@ CODES: dict[str, str] = {
     "HA318": "a cron entry is not a plain file name of /etc/cron.d",
     "HA319": "a stop override names a command the start list does not run",
     "HA320": "the ClusterDB has a mngt cell but the site spec has no management section",
-    "HA322": "the site spec has a management section but the ClusterDB no mngt cell (warning)",
+    "HA350": "the site spec has a management section but the ClusterDB no mngt cell (warning)",
     "HA321": "the service name is not a valid rgmanager service name",
     # networks, aliases, bonding
     "HA400": "the site spec names a network the ClusterDB does not have",
@@ -106,7 +106,7 @@ CODES: dict[str, str] = {
     "HA617": "an MGS host is an alias, not a management node's own name or address, or both MGS hosts are one (7.1.2)",
     "HA618": "the site spec configures Lustre but the ClusterDB has none (warning)",
     "HA619": "a file system has failover=no although every target has a secondary (warning)",
-    "HA620": "a node of a Lustre cell has no lustre_io_node row (warning)",
+    "HA640": "a node of a Lustre cell has no lustre_io_node row (warning)",
     # NFSv3 I/O cells (guide chapters 8-9)
     "HA700": "an NFS cell does not hold exactly two nodes",
     "HA701": "a node of an NFS cell cannot be fenced through a BMC (no controller, not a BMC, or no address)",
@@ -140,7 +140,7 @@ CODES: dict[str, str] = {
     "HA812": "the OCFS2 mount point is also an mnttab mount point or a halinks entry of the management pair",
     "HA813": "two /etc/hosts entries give one name different addresses",
     "HA814": "a hosts.extra entry is not an IPv4 address with host names",
-    "HA815": "LSF_ENVDIR is not on the management pair's shared storage (warning)",
+    "HA830": "LSF_ENVDIR is not on the management pair's shared storage (warning)",
     # rendered artifacts and the output tree
     "HA900": "a rendered artifact failed hagen's own validation (a hagen bug if checks passed)",
     "HA901": "two artifacts claim the same path on one host",
@@ -151,8 +151,8 @@ CODES: dict[str, str] = {
 # Each code has one severity: these are warnings (the build goes on), every other code
 # is an error (exit 2, nothing written). tests/test_codes.py holds the source to it.
 WARNINGS: frozenset[str] = frozenset({
-    "HA103", "HA213", "HA316", "HA319", "HA322", "HA602", "HA607", "HA618", "HA619", "HA620",
-    "HA712", "HA713", "HA801", "HA803", "HA815",
+    "HA103", "HA240", "HA316", "HA319", "HA350", "HA602", "HA607", "HA618", "HA619", "HA640",
+    "HA712", "HA713", "HA801", "HA803", "HA830",
 })
 
 

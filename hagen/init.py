@@ -52,7 +52,7 @@ def dsn_without_password(dsn: str) -> tuple[str, bool]:
     try:
         params = conninfo_to_dict(dsn)
     except Exception:
-        raise InputRefused(reports=[error("HA112", Where(key="--db"), "the DSN is neither a URI nor key=value pairs",
+        raise InputRefused(reports=[error("HA150", Where(key="--db"), "the DSN is neither a URI nor key=value pairs",
                                           "give a libpq URI (postgresql://user@host/db) or conninfo (host=... dbname=...)")])
     had = params.pop("password", None) is not None
     # in the administrator's order (make_conninfo keeps the dict's, which is not theirs)
@@ -155,7 +155,7 @@ def draft_site(db: str | None = None, snapshot: str | None = None, draft: Path |
 def write_draft(text: str, path: Path, force: bool = False) -> None:
     """Write the draft at path; an existing file is replaced only with force (atomically)."""
     if path.exists() and not force:
-        raise InputRefused(reports=[error("HA113", Where(file=str(path)), "the file exists already: init never "
+        raise InputRefused(reports=[error("HA151", Where(file=str(path)), "the file exists already: init never "
                                           "overwrites one", "give another -o FILE, or --force to replace it")])
     tmp = path.with_name(f".{path.name}.hagen-init.tmp")
     try:

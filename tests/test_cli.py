@@ -56,9 +56,9 @@ def test_check_json_success_lists_the_warnings():
     doc = _document(r.stdout)
     assert doc["command"] == "check" and doc["exit_status"] == 0 and doc["errors"] == 0
     assert doc["nodes"] == 16 and doc["cells"] == 3
-    underscore = [x for x in doc["reports"] if x["code"] == "HA213"]
+    underscore = [x for x in doc["reports"] if x["code"] == "HA240"]
     assert underscore and underscore[0] == {
-        "code": "HA213", "severity": "warning", "table": "metaservice_port", "row": "name=xenanfs_BK",
+        "code": "HA240", "severity": "warning", "table": "metaservice_port", "row": "name=xenanfs_BK",
         "location": "clusterdb metaservice_port[name=xenanfs_BK]", "message": underscore[0]["message"],
         "hint": underscore[0]["hint"]}
 

@@ -135,7 +135,7 @@ def test_never_overwrites_without_force(tmp_path):
     target = tmp_path / "site.yaml"
     target.write_text("mine\n")
     r = invoke("init", "--snapshot", EXAMPLES / "xena" / "clusterdb.yaml", "-o", target)
-    assert r.code == 2 and f"{target}: error HA113" in r.stderr
+    assert r.code == 2 and f"{target}: error HA151" in r.stderr
     assert target.read_text() == "mine\n"
     r = invoke("init", "--snapshot", EXAMPLES / "xena" / "clusterdb.yaml", "-o", target, "--force")
     assert r.code == 0 and target.read_text().startswith("# Site spec of xena")
