@@ -12,6 +12,9 @@ Ranges:
     HA9xx  hagen's own validation of what it rendered, the output tree, deploying (HA94x-95x)
     HA10xx audit findings: single points of failure and warnings (hagen audit)
 `hagen codes` prints this table; docs/codes.md is generated from it.
+    HA9xx  hagen's own validation of what it rendered, and the output tree
+Each code has one severity (WARNINGS below; every other code is an error). `hagen codes`
+prints this table; docs/codes.md is generated from it.
 """
 
 CODES: dict[str, str] = {
@@ -47,6 +50,8 @@ CODES: dict[str, str] = {
     "HA134": "--format names a format the command does not write",
     "HA140": "-w/-x of gather or push is not a node set of plain host names",
     "HA142": "push asks before sending and has no terminal to ask on: give --yes, or a reviewed --plan",
+    "HA150": "the DSN given to hagen init is neither a libpq URI nor key=value pairs",
+    "HA151": "hagen init's output file exists already (it is replaced only with --force)",
     # ClusterDB rows
     "HA200": "the ClusterDB snapshot cannot be read or is not a snapshot",
     "HA201": "a ClusterDB row lacks a column, has one of the wrong type, or has an unknown one",
@@ -58,7 +63,8 @@ CODES: dict[str, str] = {
     "HA207": "an address lies outside its network's subnet",
     "HA208": "two ports share one address on one network",
     "HA209": "a node name (node.name, or a Lustre row's node) is not an RFC 1123 host name starting with a letter",
-    "HA210": "an alias name is not a host name (an underscore is only a warning)",
+    "HA210": "an alias name is not a host name (an underscore is only a warning: HA240)",
+    "HA240": "an alias name holds an underscore, which RFC 1123 host names do not (warning)",
     "HA211": "an interface name in the ClusterDB is not a valid interface name",
     "HA212": "the name of a cluster, network, controller, disk array or cell holds characters no artifact may "
              "carry (blank, newline, quote)",
@@ -89,7 +95,8 @@ CODES: dict[str, str] = {
     "HA317": "a pid2clean or synchro entry is not an absolute file path",
     "HA318": "a cron entry is not a plain file name of /etc/cron.d",
     "HA319": "a stop override names a command the start list does not run",
-    "HA320": "the site spec has a management section and the ClusterDB no mngt cell, or the reverse",
+    "HA320": "the ClusterDB has a mngt cell but the site spec has no management section",
+    "HA350": "the site spec has a management section but the ClusterDB no mngt cell (warning)",
     "HA321": "the service name is not a valid rgmanager service name",
     "HA322": "the totem token is shorter than twice qdiskd's timeout (interval x tko: Red Hat's RHEL5 rule)",
     "HA323": "the quorum disk heuristic's interval is longer than quorumd's",
@@ -129,7 +136,7 @@ CODES: dict[str, str] = {
     "HA602": "a Lustre cell holds both MDTs and OSTs (warning: 5.3 keeps them in separate cells)",
     "HA603": "a node serves the MDT and an OST of the same file system (5.3, figure 5-6)",
     "HA604": "a target's primary and secondary are not the two nodes of one Lustre cell, or its active node is neither",
-    "HA605": "lustre_io_node disagrees with the Lustre cells (ha_node_id is not the cell peer; a missing row is a warning)",
+    "HA605": "lustre_io_node disagrees with the Lustre cells (ha_node_id is not the cell peer, or pairs a node of no cell)",
     "HA606": "a file system has failover=yes but a target without a secondary node",
     "HA607": "an MDT is served by a management node (warning: 5.4, a double failure)",
     "HA608": "a node is in both a Lustre cell and an NFS cell (9.1)",
@@ -145,6 +152,7 @@ CODES: dict[str, str] = {
     "HA617": "an MGS host is an alias, not a management node's own name or address, or both MGS hosts are one (7.1.2)",
     "HA618": "the site spec configures Lustre but the ClusterDB has none (warning)",
     "HA619": "a file system has failover=no although every target has a secondary (warning)",
+    "HA640": "a node of a Lustre cell has no lustre_io_node row (warning)",
     # NFSv3 I/O cells (guide chapters 8-9)
     "HA700": "an NFS cell does not hold exactly two nodes",
     "HA701": "a node of an NFS cell cannot be fenced through a BMC (no controller, not a BMC, or no address)",
@@ -172,7 +180,7 @@ CODES: dict[str, str] = {
     "HA806": "SLURM or the LSF/SLURM coupling needs OCFS2 (batch.ocfs2)",
     "HA807": "a SLURM partition's nodes are not a node set of compute nodes, or two partitions are the default",
     "HA808": "the service group the batch manager needs is switched off or missing from management.services",
-    "HA809": "a link the LSF/SLURM coupling makes is also a halinks entry, or LSF_ENVDIR is not on shared storage",
+    "HA809": "a link the LSF/SLURM coupling makes is also a halinks entry",
     "HA810": "the management pair has no admin alias (LSF hosts file, RMS rmshost-if), or rmshost-if is not IPv4",
     "HA811": "a management node has no address on the network a batch file needs (OCFS2, SLURM controllers)",
     "HA812": "the OCFS2 mount point is also an mnttab mount point or a halinks entry of the management pair",
@@ -180,6 +188,7 @@ CODES: dict[str, str] = {
     "HA814": "a hosts.extra entry is not an IPv4 address with host names",
     "HA815": "PBS Professional's HA has no NFS server (batch.pbs.nfs_server), or one that is not a ClusterDB node "
              "or is the primary management node (10.1)",
+    "HA830": "LSF_ENVDIR is not on the management pair's shared storage (warning)",
     # rendered artifacts and the output tree
     "HA900": "a rendered artifact failed hagen's own validation (a hagen bug if checks passed)",
     "HA901": "two artifacts claim the same path on one host",
@@ -195,11 +204,11 @@ CODES: dict[str, str] = {
              "(warning)",
     "HA946": "gather: a managed path on a node is not a plain file (a link, a folder...): not fetched (warning)",
     "HA960": "a file gathered from a node holds two hagen blocks of one name, or a block without its end marker",
-    "HA961": "a shared_files entry names a file hagen writes whole by necessity (cluster.conf, a link), or none it "
-             "writes (warning)",
+    "HA961": "a shared_files entry names a file hagen writes whole by necessity (cluster.conf, a link)",
     "HA962": "hagen writes a file the system shares (/etc/fstab, /etc/exports, /etc/modprobe.conf, /etc/sudoers, "
              "/etc/hosts-tpl) whole: it is not in shared_files (warning)",
     "HA963": "a shared file as gathered from a node is no longer in the gathered tree: gather again",
+    "HA964": "a shared_files entry names no file hagen writes (warning)",
     # HA10xx audit findings (hagen audit; docs/audit.md): HA1000-HA1009 single points of failure, HA1010- warnings
     "HA1000": "SPOF: heartbeat and fencing share one network; losing it stops all failover (5.7.3)",
     "HA1001": "SPOF: an alias on a network other than the heartbeat rides a single unwatched link (2.4, 8.3.3)",
@@ -209,3 +218,17 @@ CODES: dict[str, str] = {
     "HA1010": "audit warning: a node reaches the heartbeat network by a single port; losing it fails the node over (5.7.3)",
     "HA1011": "audit warning: two_node without a quorum disk; a heartbeat loss starts a fencing race (5.7.3)",
 }
+
+# Each code has one severity: these are warnings (the build goes on), every other code
+# is an error (exit 2, nothing written). tests/test_codes.py holds the source to it.
+WARNINGS: frozenset[str] = frozenset({
+    "HA103", "HA240", "HA316", "HA319", "HA350", "HA602", "HA607", "HA618", "HA619", "HA640",
+    "HA712", "HA713", "HA801", "HA803", "HA830", "HA328", "HA945", "HA946", "HA962", "HA964",
+})
+
+
+def severity(code: str) -> str:
+    """'warning' or 'error': the one severity a registered code is reported with."""
+    if code not in CODES:
+        raise KeyError(f"{code} is not a registered code (hagen/codes.py)")
+    return "warning" if code in WARNINGS else "error"

@@ -12,7 +12,7 @@ import json
 import sys
 from pathlib import Path
 
-from hagen.codes import CODES
+from hagen.codes import CODES, severity
 from hagen.load.site import site_schema
 
 DOCS = Path(__file__).resolve().parent.parent / "docs"
@@ -73,8 +73,8 @@ def codes_md() -> str:
              "Every report hagen prints carries one of these codes, a location (site spec "
              "`file:line:column` and key path, ClusterDB `table[natural key]`, or host), a message "
              "and a hint. Errors stop the build (exit 2) before anything is written; warnings do not.", "",
-             "| code | meaning |", "|---|---|"]
-    lines += [f"| {code} | {doc} |" for code, doc in CODES.items()]
+             "| code | severity | meaning |", "|---|---|---|"]
+    lines += [f"| {code} | {severity(code)} | {doc} |" for code, doc in CODES.items()]
     return "\n".join(lines) + "\n"
 
 

@@ -188,7 +188,7 @@ def shared_files_reports(site, artifacts) -> tuple[list, list]:
                                   f"{path} is a file hagen must write whole ({whole[0].template})",
                                   "remove it from shared_files"))
         elif not arts:
-            warnings.append(warning("HA961", site.where("shared_files", i),
+            warnings.append(warning("HA964", site.where("shared_files", i),
                                     f"hagen writes no {path}: its entry in shared_files changes nothing",
                                     "check the path, or the key that names the file (nfs.client_fstab, "
                                     "batch.ocfs2.fstab, lustre.sudoers, network.bonding.modprobe)"))

@@ -73,13 +73,10 @@ class Report:
         return text
 
     def to_json(self) -> dict:
-        return {
-            "code": self.code,
-            "severity": self.severity.value,
-            "where": self.where.to_json(),
-            "message": self.message,
-            "hint": self.hint,
-        }
+        """The report as --format json writes it: its location's fields (file, line,
+        column, key; table, row; host) beside code, severity, message and hint."""
+        return {"code": self.code, "severity": self.severity.value, "message": self.message, "hint": self.hint,
+                **self.where.to_json(), "location": str(self.where)}
 
 
 def error(code: str, where: Where, message: str, hint: str = "") -> Report:
@@ -88,3 +85,36 @@ def error(code: str, where: Where, message: str, hint: str = "") -> Report:
 
 def warning(code: str, where: Where, message: str, hint: str = "") -> Report:
     return Report(code, Severity.WARNING, where, message, hint)
+
+
+REPORT_FORMAT = "hagen-report/1"
+
+
+def reports_document(command: str, reports, exit_status: int, message: str = "", hint: str = "",
+                     **details) -> dict:
+    """The JSON document a command writes with --format json (check, build; diff and audit
+    can add their own details): every report, the exit status, and what the command did.
+
+    `format` names the version of this layout: a consumer checks it before reading on."""
+    reports = list(reports)
+    doc = {
+        "format": REPORT_FORMAT,
+        "command": command,
+        "exit_status": exit_status,
+        "errors": sum(r.severity is Severity.ERROR for r in reports),
+        "warnings": sum(r.severity is Severity.WARNING for r in reports),
+        "reports": [r.to_json() for r in reports],
+    }
+    if message:
+        doc["message"] = message
+    if hint:
+        doc["hint"] = hint
+    doc.update(details)
+    return doc
+
+
+def dump_document(doc: dict) -> str:
+    """Deterministic JSON text: same document, same bytes."""
+    import json
+
+    return json.dumps(doc, indent=2, sort_keys=True, ensure_ascii=False) + "\n"

@@ -541,8 +541,8 @@ DB_CASES = [
                  id="HA209-name-underscore"),
     pytest.param(Case(_set("node", {"name": "ns1"}, name="ns1\n"), "HA209", where="clusterdb node[name='ns1\\n']"),
                  id="HA209-name-newline"),
-    pytest.param(Case(_set("metaservice_port", {"name": "ns"}, name="ns_adm"), "HA210", severity="warning",
-                      where="clusterdb metaservice_port[name=ns_adm]"), id="HA210-alias-underscore-warning"),
+    pytest.param(Case(_set("metaservice_port", {"name": "ns"}, name="ns_adm"), "HA240", severity="warning",
+                      where="clusterdb metaservice_port[name=ns_adm]"), id="HA240-alias-underscore-warning"),
     pytest.param(Case(_set("metaservice_port", {"name": "ns"}, name="ns adm"), "HA210",
                       where="clusterdb metaservice_port[name='ns adm']"), id="HA210-alias-blank"),
     pytest.param(Case(lambda ex: ex.drop("metaservice_port", name="ns"), "HA330",
@@ -607,8 +607,8 @@ DB_CASES = [
     pytest.param(Case(lambda ex: ex.cut("management:\n", "network:\n"), "HA320",
                       where="clusterdb da_iocell[name=ns_mngt]"), id="HA320-no-management-section"),
     pytest.param(Case(lambda ex: (_no_mngt_cell(ex), ex.row("cluster", name="ns").update(actif_ha=False),
-                                  ex.drop_section("batch")), "HA320",
-                      severity="warning", key="management", anchor="management:\n"), id="HA320-no-mngt-cell-warning"),
+                                  ex.drop_section("batch")), "HA350",
+                      severity="warning", key="management", anchor="management:\n"), id="HA350-no-mngt-cell-warning"),
     # ---- HA4xx: aliases
     pytest.param(Case(_set("metaservice_port", {"name": "ns"}, ipaddr="10.9.0.65/16"), "HA401",
                       where="clusterdb metaservice_port[name=ns]"), id="HA401-alias-outside-subnet"),
@@ -665,7 +665,7 @@ def test_bad_input(case, example_copy, built):
     run_case(case, Example(example_copy(EXAMPLE)), built)
 
 
-REAL = ("HA100-tab", "HA106-db-and-snapshot", "HA201-unknown-column", "HA210-alias-underscore-warning")
+REAL = ("HA100-tab", "HA106-db-and-snapshot", "HA201-unknown-column", "HA240-alias-underscore-warning")
 
 
 @pytest.mark.parametrize("case", [p for p in SITE_CASES + DB_CASES if p.id in REAL])

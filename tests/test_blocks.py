@@ -118,10 +118,10 @@ def test_ha961_a_cluster_conf_cannot_be_a_block(xena, tmp_path):
     assert r.where.key == "shared_files[3]" and r.where.line
 
 
-def test_ha961_a_file_hagen_does_not_write_is_a_warning(xena, tmp_path):
+def test_ha964_a_file_hagen_does_not_write_is_a_warning(xena, tmp_path):
     xena.edit_site(lambda s: s["shared_files"].append("/etc/modprobe.conf"))
     compiled, _ = build(xena.site, tmp_path / "out")
-    assert [w for w in compiled.warnings if w.code == "HA961" and w.where.key == "shared_files[3]"]
+    assert [w for w in compiled.warnings if w.code == "HA964" and w.where.key == "shared_files[3]"]
 
 
 def test_ha962_a_system_file_written_whole_is_a_warning(xena, tmp_path):

@@ -219,7 +219,7 @@ def test_ha809_lsf_slurm_link_also_in_halinks(guide):
 def test_ha809_lsf_without_slurm_off_shared_storage(guide):
     edit_site(guide, lambda d: d["management"].update(
         links=[x for x in d["management"]["links"] if x != "/usr/share/lsf"]), "site-rms.yaml")
-    found(reports_of(guide, "site-rms.yaml"), "HA809", severity="warning", key="batch.lsf.envdir")
+    found(reports_of(guide, "site-rms.yaml"), "HA830", severity="warning", key="batch.lsf.envdir")
 
 
 # ---------------------------------------------------------------- HA810 the virtual address

@@ -14,7 +14,7 @@ def ex(tmp_path):
 
 
 def test_the_example_is_clean(ex):
-    assert {r.code for r in ex.reports()} <= {"HA210"}     # the guide's underscores in xenanfs_BK, xenanfs_ic0
+    assert {r.code for r in ex.reports()} <= {"HA240"}     # the guide's underscores in xenanfs_BK, xenanfs_ic0
 
 
 def _without_node(ex, cell, node):
@@ -77,10 +77,10 @@ def test_ha605_lustre_io_node_pairs_across_cells(ex):
     ex.assert_reports("HA605", "clusterdb lustre_io_node[node=xena1]")
 
 
-def test_ha605_a_missing_lustre_io_node_row_is_a_warning(ex):
+def test_ha620_a_missing_lustre_io_node_row_is_a_warning(ex):
     x12 = ex.id_of("node", "xena12")
     ex.edit_rows(lambda t: t.__setitem__("lustre_io_node", [r for r in t["lustre_io_node"] if r["node_id"] != x12]))
-    ex.assert_reports("HA605", "clusterdb lustre_io_node[node=xena12]", "warning")
+    ex.assert_reports("HA640", "clusterdb lustre_io_node[node=xena12]", "warning")
 
 
 def test_ha606_failover_yes_and_a_target_without_secondary(ex):

@@ -205,7 +205,7 @@ def test_lsf_alone_off_shared_storage_writes_envdir_on_both_nodes(example_copy, 
     doc["batch"] = {"manager": "lsf", "lsf": {"envdir": "/opt/lsf/conf"}}
     path.write_text(yaml.safe_dump(doc, sort_keys=False))
     compiled, _ = build(path, tmp_path / "out")
-    assert [r.code for r in compiled.warnings if r.code.startswith("HA8")] == ["HA809"]
+    assert [r.code for r in compiled.warnings if r.code.startswith("HA8")] == ["HA830"]
     for host in ("ns0", "ns13"):
         assert content_lines(tmp_path / "out" / host / "opt/lsf/conf/hosts") == GUIDE_LSF_HOSTS
     start = (tmp_path / "out/ns0/etc/HA/start").read_text().splitlines()

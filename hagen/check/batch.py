@@ -224,7 +224,7 @@ def _lsf(site) -> list:
                                  "guide 10.2.3: with LSF/SLURM the Cluster Suite does not manage LSF's shared "
                                  "resource: remove this entry from management.links"))
     elif not lsf_hosts_placement(site).primary_only:
-        out.append(warning("HA809", site.where("batch", "lsf", "envdir"),
+        out.append(warning("HA830", site.where("batch", "lsf", "envdir"),
                            f"LSF_ENVDIR {site.get('batch', 'lsf', 'envdir')} is not under a directory of "
                            "management.links, so LSF is not on the pair's shared storage",
                            "guide 10.2.3: without SLURM the Cluster Suite mounts /usr/share/lsf: keep /usr/share/lsf "

@@ -196,7 +196,7 @@ def _io_nodes(model) -> list:
             row = model.io_node(name)
             where = Where(table="lustre_io_node", row=f"node={name}")
             if row is None:
-                reports.append(warning("HA605", where, f"Lustre node {name} has no lustre_io_node row",
+                reports.append(warning("HA640", where, f"Lustre node {name} has no lustre_io_node row",
                                        f"lustre_io_node_dba set --nid <id of {name}> --fid <id of {peer}> (6.1.1): "
                                        "the failover tools read the pairs from there"))
             elif row.ha_node != peer:

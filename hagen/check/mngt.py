@@ -32,7 +32,7 @@ def check(model, site) -> list:
     has_section = site.get("management") is not None
     if not cells:
         if has_section:
-            reports.append(warning("HA320", site.where("management"),
+            reports.append(warning("HA350", site.where("management"),
                                    "the site spec configures the management pair, but the ClusterDB has no mngt cell",
                                    "nothing is written for the management pair; add the mngt cell to the ClusterDB"))
         return reports

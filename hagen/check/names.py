@@ -33,7 +33,7 @@ def check(model, site) -> list:
                 reports.append(error("HA210", where, f"alias name {alias.name!r} is not a host name",
                                      "alias names are host names (letters, digits, hyphens; underscores tolerated)"))
             elif "_" in alias.name:
-                reports.append(warning("HA210", where, f"alias name {alias.name!r} holds an underscore",
+                reports.append(warning("HA240", where, f"alias name {alias.name!r} holds an underscore",
                                        "RFC 1123 host names have no underscore; resolvers usually accept it, "
                                        "as the guide's xenanfs_BK shows"))
         if cell.quorum_device is not None and not cell.quorum_device.startswith("/dev/"):

@@ -7,7 +7,7 @@ registers its commands on import.
 """
 
 from hagen.cli.common import app
-from hagen.cli import audit, build, db, deploy, gather, inspect  # noqa: F401  (importing registers their commands)
+from hagen.cli import audit, build, db, deploy, gather, init, inspect  # noqa: F401  (importing registers their commands)
 
 
 def main():

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from enum import Enum
 from pathlib import Path
 from typing import Optional
 
@@ -10,11 +11,43 @@ import typer
 from hagen.cli.common import DB, OUT, QUIET, SITE, SNAPSHOT, VERBOSE, _host_filter, _print_reports, _run, _say, app
 
 
+class Format(str, Enum):
+    text = "text"
+    json = "json"
+
+
+FORMAT = typer.Option(Format.text, "--format", help="text: reports on stderr; json: one JSON document on stdout "
+                      "(format hagen-report/1: every report with its code, severity, message, hint and location), "
+                      "whatever the exit status.", case_sensitive=False)
+
+
+def _json_body(command: str, work):
+    """Run work() -> (reports, details) and write the JSON document alone on stdout, on
+    success and on failure alike; the exit status is the one the text form has."""
+    from hagen.errors import HagenError
+    from hagen.reports import dump_document, reports_document
+
+    def say(doc):
+        typer.echo(dump_document(doc), nl=False)
+
+    def body():
+        try:
+            reports, details = work()
+        except HagenError as exc:
+            say(reports_document(command, exc.reports, exc.exit_code, exc.message, exc.hint))
+            raise typer.Exit(exc.exit_code)
+        except Exception as exc:   # a hagen bug: the document says so, _run prints the usual line on stderr
+            say(reports_document(command, [], 3, f"internal error ({exc.__class__.__name__})"))
+            raise
+        say(reports_document(command, reports, 0, **details))
+    _run(body)
+
+
 @app.command()
 def build(site: Path = SITE, out: Path = OUT, db: Optional[str] = DB, snapshot: Optional[Path] = SNAPSHOT,
           host: Optional[str] = typer.Option(None, "--host", "-w", help="Rebuild only these hosts (a node set: "
                                              "ns[0,13]); every other host keeps its files.", metavar="NODESET"),
-          quiet: bool = QUIET, verbose: bool = VERBOSE):
+          quiet: bool = QUIET, verbose: bool = VERBOSE, format: Format = FORMAT):
     """Check the inputs and write every artifact into OUT, atomically.
 
     Nothing in OUT changes unless every check passes and every file renders and
@@ -25,13 +58,26 @@ def build(site: Path = SITE, out: Path = OUT, db: Optional[str] = DB, snapshot: 
     """
     from hagen.pipeline import build as run_build
 
-    def body():
+    as_json = format is Format.json
+
+    def work():
         from hagen.progress import Progress
 
         compiled, result = run_build(site, out, db, str(snapshot) if snapshot else None, _host_filter(host),
-                                     Progress(show=not quiet, verbose=verbose and not quiet))
-        if compiled is not None:
-            _print_reports(compiled.warnings, quiet)
+                                     Progress(show=not quiet and not as_json, verbose=verbose and not quiet))
+        return (compiled.warnings if compiled is not None else []), result
+
+    if as_json:
+        def json_work():
+            warnings, result = work()
+            return warnings, {"out": str(out), "up_to_date": result.noop, "files": result.files,
+                              "hosts": result.hosts, "changed": result.changed, "removed": result.removed,
+                              "objects_written": result.objects_written}
+        return _json_body("build", json_work)
+
+    def body():
+        warnings, result = work()
+        _print_reports(warnings, quiet)
         if quiet:
             return
         if result.noop:
@@ -43,12 +89,23 @@ def build(site: Path = SITE, out: Path = OUT, db: Optional[str] = DB, snapshot: 
 
 
 @app.command()
-def check(site: Path = SITE, db: Optional[str] = DB, snapshot: Optional[Path] = SNAPSHOT, quiet: bool = QUIET):
+def check(site: Path = SITE, db: Optional[str] = DB, snapshot: Optional[Path] = SNAPSHOT, quiet: bool = QUIET,
+          format: Format = FORMAT):
     """Run every check on the site spec and the ClusterDB and report every problem; write nothing."""
     from hagen.pipeline import load_and_check
 
+    def work():
+        return load_and_check(site, db, str(snapshot) if snapshot else None)
+
+    if format is Format.json:
+        def json_work():
+            _, model, warnings, source = work()
+            return warnings, {"site": str(site), "nodes": len(model.nodes), "cells": len(model.cells),
+                              "source": source.display}
+        return _json_body("check", json_work)
+
     def body():
-        _, model, warnings, source = load_and_check(site, db, str(snapshot) if snapshot else None)
+        _, model, warnings, source = work()
         _print_reports(warnings, quiet)
         if not quiet:
             _say(f"{site}: no errors, {len(warnings)} warning(s) ({len(model.nodes)} nodes, "

@@ -33,8 +33,9 @@ app = typer.Typer(
 db_app = typer.Typer(help="Create, fill and export a ClusterDB in PostgreSQL; turn a snapshot into SQL.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 
-SITE = typer.Option(..., "--site", "-s", help="The site spec (YAML). See docs/site-spec.md.",
-                    metavar="SITE.yaml")
+# CLARIFICATIONS 35: $HAGEN_SITE, then ./site.yaml, so that a site folder needs no --site
+SITE = typer.Option(Path("site.yaml"), "--site", "-s", envvar="HAGEN_SITE", show_envvar=True,
+                    help="The site spec (YAML). See docs/site-spec.md.", metavar="SITE.yaml")
 OUT = typer.Option(Path("out"), "--out", "-o", help="The output tree: OUT/<host>/<path on host>.",
                    metavar="DIR")
 DB = typer.Option(None, "--db", help="Read the ClusterDB from PostgreSQL: a libpq URI or conninfo "
@@ -51,18 +52,35 @@ def _version(value: bool):
         raise typer.Exit()
 
 
+def _no_color(value: bool):
+    if value:
+        from hagen.cli.colour import switch_off
+
+        switch_off()
+
+
 @app.callback()
 def _main(version: bool = typer.Option(False, "--version", callback=_version, is_eager=True,
-                                       help="Print hagen's version and exit.")):
+                                       help="Print hagen's version and exit."),
+          no_color: bool = typer.Option(False, "--no-color", callback=_no_color, is_eager=True,
+                                        help="No colour on a terminal (NO_COLOR does the same).")):
     pass
 
 
 def _say(text: str = "", err: bool = False, show_secrets: bool = False):
     """Print a line. Every secret hagen has read, and any DSN password, is masked in it
-    (errors and logs always; standard output unless the command was given --show-secrets)."""
+    (errors and logs always; standard output unless the command was given --show-secrets);
+    on a terminal, report severities are coloured."""
     from hagen.masking import mask
 
-    typer.echo(mask(text, show=show_secrets and not err), err=err)
+    text = mask(text, show=show_secrets and not err)
+    if err:
+        import sys
+
+        from hagen.cli.colour import paint
+
+        text = paint(text, sys.stderr)
+    typer.echo(text, err=err)
 
 
 def _print_reports(reports, quiet=False):

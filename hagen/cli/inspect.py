@@ -46,7 +46,7 @@ def render(host: str = typer.Argument(..., help="A host of the build: ns0."),
 @app.command()
 def codes():
     """List every diagnostic code hagen can report, with its meaning."""
-    from hagen.codes import CODES
+    from hagen.codes import CODES, severity
 
     for code, doc in CODES.items():
-        _say(f"{code}  {doc}")
+        _say(f"{code}  {severity(code):7}  {doc}")

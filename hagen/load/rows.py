@@ -121,7 +121,7 @@ class RowProblems(Exception):
 
 
 def _natural_sort_key(text):
-    from hagen.model.names import natural_key
+    from hagen.order import natural_key
     return natural_key(text)
 
 

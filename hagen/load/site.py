@@ -85,7 +85,8 @@ def load_site(path: str | Path) -> SiteSpec:
         raise InputRefused(reports=[exc.report])
     except FileNotFoundError:
         raise InputRefused(reports=[error("HA102", Where(file=display), "the site spec does not exist",
-                                          "give the path of a site spec, e.g. examples/bas5-guide/site.yaml")])
+                                          "give --site PATH (or set HAGEN_SITE, or run hagen in the folder of "
+                                          "site.yaml), e.g. --site examples/bas5-guide/site.yaml")])
     except (OSError, UnicodeDecodeError) as exc:
         why = exc.strerror if isinstance(exc, OSError) and exc.strerror else exc
         raise InputRefused(reports=[error("HA102", Where(file=display), f"cannot read the site spec: {why}",

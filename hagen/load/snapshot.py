@@ -97,6 +97,9 @@ def parse_snapshot(text: str, display: str, json_first: bool = False) -> Rows:
             except ValueError:
                 doc = None
         if doc is None:
+            # PyYAML with libyaml, not ruamel.yaml (the site spec's reader, kept there for its line
+            # and column positions): on the XL snapshot (6.6 MB) libyaml loads in 23 s, ruamel.yaml's
+            # safe loader in 66 s (docs/dependencies.md). Snapshots need no positions, only speed.
             import yaml
 
             # what libyaml must not see: nesting that overflows its C stack, NUL bytes

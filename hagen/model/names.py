@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
-_DIGITS = re.compile(r"(\d+)")
+from hagen.order import natural_key  # noqa: F401  (natural order lives outside the stages: load sorts with it)
 
 # (\Z ends these, not $: $ also matches before a trailing newline, and "ns1\n" is no host name)
 # RFC 1123 label, starting with a letter (guide: node names are ClusterDB host names)
@@ -15,12 +15,6 @@ ALIAS_NAME = re.compile(r"^[A-Za-z](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9])?\Z")
 # Linux interface names: at most 15 characters, no blank, slash or colon
 INTERFACE = re.compile(r"^[A-Za-z][A-Za-z0-9_.-]{0,14}\Z")
 
-
-@lru_cache(maxsize=1 << 16)
-def natural_key(text: str) -> tuple:
-    """xena2 before xena10: digits compare as numbers."""
-    parts = _DIGITS.split(text)
-    return tuple((0, int(p)) if p.isdigit() else (1, p) for p in parts if p != "") or ((1, ""),)
 
 
 

@@ -1,0 +1,166 @@
+"""hagen init: a commented site spec drafted from the ClusterDB.
+
+The draft holds what the ClusterDB says (cells, networks, aliases, batch nodes), the
+guide's defaults and examples for the rest, and a "# SITE:" mark on every choice the
+site must make. It names its ClusterDB source (a snapshot path relative to the draft,
+or the DSN without its password) and its secret by a password_file path relative to
+itself: init reads no secret and writes none.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from pathlib import Path
+
+from hagen.errors import InputRefused, OutputError
+from hagen.reports import Severity, Where, error
+
+TEMPLATE = "init/site.yaml.j2"
+SECRET_FILE = "fence-password"     # beside the draft: a password_file path is relative to the site spec
+# a YAML plain scalar that stays a string: no indicator first, no ": " or " #", not a bool/null/number
+_PLAIN = re.compile(r"[A-Za-z/][A-Za-z0-9_./@+-]*(/\d+)?\Z")
+_SPECIAL = re.compile(r"(?i)(y|n|yes|no|true|false|on|off|null|~)\Z")
+
+
+def q(value) -> str:
+    """value as a YAML scalar: plain when that reads back as the same string, else
+    double-quoted (a JSON string is a YAML double-quoted scalar)."""
+    text = str(value)
+    if _PLAIN.match(text) and not _SPECIAL.match(text):
+        return text
+    return json.dumps(text, ensure_ascii=False)
+
+
+def dsn_without_password(dsn: str) -> tuple[str, bool]:
+    """(the DSN with its password removed, whether it had one): URI or key=value form."""
+    from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+    if re.match(r"postgres(ql)?://", dsn):
+        parts = urlsplit(dsn)
+        query = parse_qsl(parts.query, keep_blank_values=True)
+        kept = [(k, v) for k, v in query if k != "password"]
+        had = parts.password is not None or len(kept) != len(query)
+        netloc = parts.netloc.rpartition("@")
+        if parts.password is not None:
+            user = netloc[0].partition(":")[0]
+            netloc = (user, "@", netloc[2])
+        return urlunsplit(parts._replace(netloc="".join(netloc), query=urlencode(kept))), had
+    from psycopg.conninfo import conninfo_to_dict, make_conninfo
+
+    try:
+        params = conninfo_to_dict(dsn)
+    except Exception:
+        raise InputRefused(reports=[error("HA150", Where(key="--db"), "the DSN is neither a URI nor key=value pairs",
+                                          "give a libpq URI (postgresql://user@host/db) or conninfo (host=... dbname=...)")])
+    had = params.pop("password", None) is not None
+    # in the administrator's order (make_conninfo keeps the dict's, which is not theirs)
+    kept = make_conninfo(**params)
+    order = sorted(params, key=lambda k: (m.start() if (m := re.search(rf"\b{re.escape(k)}\s*=", dsn)) else len(dsn), k))
+    text = " ".join(make_conninfo(**{k: params[k]}) for k in order)
+    return (text if conninfo_to_dict(text) == conninfo_to_dict(kept) else kept), had
+
+
+def _source_entry(source, draft: Path | None) -> dict:
+    if source.kind == "snapshot":
+        folder = (draft.parent if draft else Path(".")).resolve()
+        return {"kind": "snapshot", "value": os.path.relpath(Path(source.value).resolve(), folder),
+                "had_password": False}
+    value, had = dsn_without_password(source.value)
+    return {"kind": "dsn", "value": value, "had_password": had}
+
+
+def _aliases(cell) -> list[dict]:
+    return [{"name": a.name, "network": a.network, "address": a.address or "?"} for a in cell.aliases]
+
+
+def _mngt(model) -> dict | None:
+    from hagen.model.cman import MAX_LENGTH, VALID
+    from hagen.model.mngt import management_cell
+
+    cell = management_cell(model)
+    if cell is None:
+        return None
+    nodes = [model.node(n) for n in cell.nodes if model.node(n) is not None]
+    primary = cell.primary_name or "?"
+    admin = model.role_network("admin")
+    first = model.node(primary)
+    port = first.port_on(admin.name) if first is not None and admin is not None else None
+    return {
+        "cell": cell.name, "primary": primary,
+        "secondary": next((n for n in cell.nodes if n != primary), "?"),
+        "cluster_name": cell.name, "name_ok": bool(VALID.match(cell.name)) and len(cell.name) <= MAX_LENGTH,
+        "aliases": _aliases(cell),
+        "ports": [{"node": n.name, "network": p.network, "interface": p.interface, "address": p.address or "?"}
+                  for n in nodes for p in n.ports],
+        "pap_nodes": [n.name for n in nodes if n.controller is not None and n.controller.type == "pap"],
+        "bond_network": port.network if port else (admin.name if admin else "admin"),
+        "bond_interface": port.interface if port else "eth0",
+    }
+
+
+def _mgs_net(model) -> str:
+    """The file systems' nettype when they agree on one lustre.mgs_net knows, else the default."""
+    kinds = {fs.nettype for fs in model.filesystems}
+    return kinds.pop() if len(kinds) == 1 and kinds <= {"tcp", "o2ib", "elan"} else "tcp"
+
+
+def context(model, source: dict) -> dict:
+    """What the template needs: the ClusterDB's content in plain values, and the source entry."""
+    from hagen.model import NETWORK_ROLES
+    from hagen.model.names import fold
+
+    roles = {v: k for k, v in NETWORK_ROLES.items()}
+    admin = model.role_network("admin")
+    mngt_nodes = {n for c in model.cells_of_type("mngt") for n in c.nodes}
+    compute = [n.name for n in model.nodes if "compute" in n.ftypes and n.name not in mngt_nodes]
+    login = [n.name for n in model.nodes if "login" in n.ftypes and n.name not in mngt_nodes]
+    return {
+        "cluster": model.cluster, "source": source, "q": q, "secret_file": SECRET_FILE,
+        "networks": [{"name": n.name, "role": roles.get(n.function, n.function), "techno": n.techno,
+                      "subnet": n.subnet or "?", "gateway": n.gateway, "suffix": n.suffix} for n in model.networks],
+        "admin_subnet": str(admin.subnet) if admin is not None and admin.subnet else "10.0.0.0/8",
+        "gateway_networks": [n.name for n in model.networks if n.gateway is not None],
+        "mngt": _mngt(model),
+        "lustre_cells": [{"name": c.name, "nodes": c.nodes, "quorum": c.quorum_device}
+                         for c in model.cells_of_type("lustre")],
+        "filesystems": [{"name": fs.name, "nettype": fs.nettype} for fs in model.filesystems],
+        "mgs_net": _mgs_net(model),
+        "nfs_cells": [{"name": c.name, "nodes": c.nodes, "quorum": c.quorum_device, "aliases": _aliases(c)}
+                      for c in model.cells_of_type("nfs")],
+        "compute": fold(compute), "login": fold(login),
+        "ftypes": sorted({t for n in model.nodes for t in n.ftypes}),
+    }
+
+
+def draft_site(db: str | None = None, snapshot: str | None = None, draft: Path | None = None) -> str:
+    """The draft's text, from the ClusterDB --db or --snapshot names (exactly one)."""
+    from hagen.load.source import choose_source, read_source
+    from hagen.model.build import build_model
+    from hagen.render import environment
+
+    if db is None and snapshot is None:
+        raise InputRefused(reports=[error("HA105", Where(key="--db"), "no ClusterDB source",
+                                          "give --db DSN or --snapshot FILE")])
+    source = choose_source(db, snapshot)
+    entry = _source_entry(source, draft)
+    model, reports = build_model(read_source(source))
+    errors = [r for r in reports if r.severity is Severity.ERROR]
+    if errors:
+        raise InputRefused(f"{len(errors)} error(s) in the ClusterDB rows: no draft written", reports=errors)
+    return environment().get_template(TEMPLATE).render(**context(model, entry))
+
+
+def write_draft(text: str, path: Path, force: bool = False) -> None:
+    """Write the draft at path; an existing file is replaced only with force (atomically)."""
+    if path.exists() and not force:
+        raise InputRefused(reports=[error("HA151", Where(file=str(path)), "the file exists already: init never "
+                                          "overwrites one", "give another -o FILE, or --force to replace it")])
+    tmp = path.with_name(f".{path.name}.hagen-init.tmp")
+    try:
+        tmp.write_text(text, encoding="utf-8")
+        os.replace(tmp, path)
+    except OSError as exc:
+        tmp.unlink(missing_ok=True)
+        raise OutputError(f"cannot write {path}: {exc.strerror or exc}")
