@@ -74,4 +74,8 @@ VALIDATORS = {"cluster.conf": validate_cluster_conf}
 
 
 def validate(kind: str, data: bytes) -> list[str]:
+    if kind not in VALIDATORS:           # the other kinds' validators belong to their format
+        from hagen.formats import FORMATS
+
+        return FORMATS[kind].validate(data)
     return VALIDATORS[kind](data)
