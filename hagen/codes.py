@@ -28,6 +28,15 @@ CODES: dict[str, str] = {
     "HA109": "--host is not a node set",
     "HA110": "a path the site spec gives for a file hagen writes has a '.', '..' or empty component, or a control character",
     "HA111": "--host would split the nodes that share a cluster.conf",
+    # the site's target (rhel5-cman, el9-pacemaker)
+    "HA170": "the pacemaker section is given for target rhel5-cman, which ignores it (warning)",
+    "HA171": "an /etc/HA list (cron, pid2clean, synchro, status, stop) is given for target el9-pacemaker, "
+             "which writes no /etc/HA runtime (warning)",
+    "HA172": "network.bonding.modprobe is given for target el9-pacemaker, whose bonds are NetworkManager "
+             "keyfiles (warning)",
+    "HA173": "a cman/rgmanager setting (post_join_delay, autostart) is given for target el9-pacemaker (warning)",
+    "HA174": "a start-list command has no Pacemaker resource and is left out of the group (warning)",
+    "HA175": "a node of an HA cell is fenced through a PAP, which has no fence agent on el9-pacemaker",
     # ClusterDB rows
     "HA200": "the ClusterDB snapshot cannot be read or is not a snapshot",
     "HA201": "a ClusterDB row lacks a column, has one of the wrong type, or has an unknown one",

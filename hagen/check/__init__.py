@@ -10,9 +10,10 @@ chapters 5-9), paths (where the site spec puts files). Every code is in hagen.co
 from __future__ import annotations
 
 from hagen.check import batch, cells, hosts, lustre, mngt, names, network, nfs, paths, services
+from hagen.check import target   # the site's target: keys that mean nothing for it
 
 CHECKS = (names.check, network.check, cells.check, mngt.check, services.check, batch.check, hosts.check,
-          lustre.check, nfs.check, paths.check)
+          lustre.check, nfs.check, paths.check, target.check)
 
 
 def run_checks(model, site) -> list:
