@@ -40,7 +40,8 @@ def test_no_cman_file_is_written(trees):
         paths = paths_of(trees, example)
         assert "/etc/cluster/cluster.conf" not in paths
         assert not [p for p in paths if p.startswith(("/etc/HA/", "/etc/sysconfig/network-scripts/"))]
-        assert not [p for p in paths if p in ("/etc/ntp.conf", "/etc/modprobe.conf") or "lustre_failover" in p]
+        gone = ("/etc/ntp.conf", "/etc/modprobe.conf", "/etc/exports")
+        assert not [p for p in paths if p in gone or "lustre_failover" in p]
 
 
 def test_each_cell_node_gets_its_cluster_files(trees):

@@ -5,9 +5,9 @@ corosync.conf (knet), the CIB (hagen.plan.el9.cib) with its apply script, the fe
 password file the CIB's password_script reads and, for a cell with a quorum LUN, the
 SBD configuration. On the management pair: chrony.conf in place of ntp.conf and
 NetworkManager keyfiles in place of ifcfg (hagen.plan.el9.host). What is not tied to
-cman (hosts, batch, Lustre's model files, exports, client fstabs, syslog-ng) comes from
+cman (hosts, batch, Lustre's model files, client fstabs, syslog-ng) comes from
 the same planners as the rhel5-cman target; cluster.conf, the /etc/HA runtime and its
-data files, and the lustre_failover links are not written.
+data files, the lustre_failover links and the NFS cells' /etc/exports are not written.
 """
 
 from __future__ import annotations
@@ -21,10 +21,13 @@ SBD_PATH = "/etc/sysconfig/sbd"
 
 
 def _cman_only(art) -> bool:
-    """What the shared planners write that only cman/rgmanager reads."""
+    """What the shared planners write that only cman/rgmanager reads, or that Pacemaker
+    does in its place (the NFS cells' exports are exportfs resources: an /etc/exports
+    listing them too would export them at boot, outside the cluster's control)."""
     from hagen.model.lustre import FAILOVER_SCRIPT
+    from hagen.model.nfs import EXPORTS
 
-    return art.template.startswith("cluster/") or art.link_target == FAILOVER_SCRIPT
+    return art.template.startswith("cluster/") or art.link_target == FAILOVER_SCRIPT or art.path == EXPORTS
 
 
 def plan_all(model, site, secret) -> list:

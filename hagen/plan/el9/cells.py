@@ -75,7 +75,8 @@ def plan_cell(model, site, cell, secret) -> list[Artifact]:
     out = [
         Artifact(COROSYNC_PATH, hosts, "el9/corosync.conf.j2", {"name": name, "nodes": nodes},
                  validator="corosync.conf",
-                 sources=(row, "clusterdb node_port", "clusterdb network", f"site {'.'.join(_HEARTBEAT[cell.type] or ())}")),
+                 sources=(row, "clusterdb node_port", "clusterdb network",
+                          f"site {'.'.join(_HEARTBEAT[cell.type] or ('lustre',))}")),
         Artifact(CIB_PATH, hosts, "el9/cib.xml.j2", cib.context(model, site, cell, name, nodes, devices, sbd),
                  validator="cib",
                  sources=(row, "clusterdb node", "clusterdb hwmanager_port", "clusterdb metaservice_port",
