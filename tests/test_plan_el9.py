@@ -214,3 +214,28 @@ def test_quorum_check_fires_for_el9(tmp_path):
     ex.site = ex.dir / "site-el9.yaml"
     ex.edit_rows(lambda t: ex.row(t, "da_iocell", name="xena_nfs").update(quorum_device=None))
     ex.assert_reports("HA702", "clusterdb da_iocell[name=xena_nfs]")
+
+
+def test_names_that_fold_to_one_id_get_numbered_ids(el9, tmp_path):
+    el9.edit_site(lambda d: d["management"].update(links=["/var/lib/a-b", "/var/lib/a_b"]))
+    compiled, _ = build(el9.site, tmp_path / "out")
+    data = next(f.data for f in compiled.files if f.path == "/etc/hagen/cib.xml")
+    ids = [p.get("id") for p in etree.fromstring(data).iter("primitive")]
+    assert "link_var_lib_a-b" in ids and "link_var_lib_a_b" in ids
+    el9.edit_site(lambda d: d["management"].update(links=["/var/lib/a+b", "/var/lib/a_b"]))
+    compiled, _ = build(el9.site, tmp_path / "out2")
+    data = next(f.data for f in compiled.files if f.path == "/etc/hagen/cib.xml")
+    ids = [p.get("id") for p in etree.fromstring(data).iter("primitive")]
+    assert ids.count("link_var_lib_a_b") == 1 and "link_var_lib_a_b_2" in ids
+
+
+def test_explain_and_render_know_the_new_files(capsys):
+    from hagen.cli import app
+
+    site = str(EXAMPLES / "bas5-guide" / "site-el9.yaml")
+    app(["render", "ns0", "/etc/hagen/cib.xml", "--site", site], standalone_mode=False)
+    assert "<cib validate-with" in capsys.readouterr().out
+    app(["explain", "ns13", "/etc/hagen/fence-password", "--site", site], standalone_mode=False)
+    out = capsys.readouterr().out
+    secret = (EXAMPLES / "bas5-guide" / "fence-password").read_text().splitlines()[0]
+    assert "templates/el9/fence-password.j2" in out and "0600" in out and secret not in out

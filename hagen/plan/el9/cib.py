@@ -119,25 +119,40 @@ def lustre_targets(model, cell) -> list[tuple[dict, list]]:
     return out
 
 
+def _unique_ids(taken: list[str], resources: list[dict]) -> None:
+    """Two names may fold to one id (/var/a-b and /var/a_b): the later resource gets a
+    numbered id, in plan order."""
+    seen = set(taken)
+    for rsc in resources:
+        rid, n = rsc["id"], 2
+        while rsc["id"] in seen:
+            rsc["id"] = f"{rid}_{n}"
+            n += 1
+        seen.add(rsc["id"])
+
+
 def context(model, site, cell, name, nodes, devices, sbd) -> dict:
-    groups, primitives, locations = [], [], []
+    groups, targets, locations = [], [], []
     if cell.type == "mngt":
         groups.append({"id": xml_id(site.get("management", "service_name")),
                        "resources": management_group(model, site)})
     elif cell.type == "nfs":
         groups.append({"id": xml_id("nfs_service", cell.name), "resources": nfs_group(model, site, cell)})
     else:
-        for rsc, prefs in lustre_targets(model, cell):
-            primitives.append(rsc)
-            locations += [{"id": xml_id("prefer", rsc["id"], node), "rsc": rsc["id"], "node": node, "score": score}
-                          for node, score in prefs]
+        targets = lustre_targets(model, cell)
+    primitives = [rsc for rsc, _ in targets]
+    _unique_ids([dev["id"] for dev in devices] + ([sbd["id"]] if sbd else []) + [g["id"] for g in groups],
+                [r for g in groups for r in g["resources"]] + primitives)
+    for rsc, prefs in targets:
+        locations += [{"id": xml_id("prefer", rsc["id"], node), "rsc": rsc["id"], "node": node, "score": score}
+                      for node, score in prefs]
     for group in groups:
         primary = cell.primary_name
         locations.append({"id": xml_id("prefer", group["id"], primary), "rsc": group["id"], "node": primary,
                           "score": PRIMARY_SCORE})
     levels = []
     if sbd is not None:
-        for index, dev in enumerate(devices):
+        for dev in devices:
             levels.append({"id": xml_id("fl", dev["node"], "1"), "target": dev["node"], "index": 1,
                            "devices": dev["id"]})
             levels.append({"id": xml_id("fl", dev["node"], "2"), "target": dev["node"], "index": 2,
