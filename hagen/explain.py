@@ -64,7 +64,9 @@ def explain(compiled, host: str, path: str, show_secrets: bool = False) -> str:
     lines.append("  site spec  " + (", ".join(site_keys) if site_keys else "-") + f"  ({compiled.site.display})")
     lines.append("  clusterdb  " + (", ".join(rows) if rows else "-") + f"  ({compiled.source})")
     if art.validator:
-        lines.append(f"  validated  {art.validator} (schemas/cluster-conf.rng and hagen's reference rules)")
+        from hagen.formats import FORMATS   # each kind says what its validator checks
+
+        lines.append(f"  validated  {art.validator} ({FORMATS[art.validator].checks})")
     lines.append("  context")
     text = json.dumps(_masked(art.context, show_secrets), indent=2, sort_keys=True, default=str)
     lines += ["    " + ln for ln in text.splitlines()]

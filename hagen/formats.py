@@ -27,6 +27,7 @@ class Format:
     validate: Callable[[bytes], list[str]]                    # problems, empty when valid
     diff: Callable[[str, str], list[str]] | None = None       # structural lines, None: a unified diff
     version_pattern: re.Pattern | None = None                 # group 2 is the revision number
+    checks: str = ""                                           # what the validator checks, for explain
 
     @property
     def versioned(self) -> bool:
@@ -61,20 +62,23 @@ CLUSTER_CONF = Format(
     "cluster.conf",
     lambda path, data: path.endswith("/cluster/cluster.conf") and not path.startswith("/etc/ocfs2"),
     _cluster_conf_validate, _cluster_conf_diff,
-    re.compile(rb'(<cluster\b[^>]*?\bconfig_version=")(\d+)(")'))
+    re.compile(rb'(<cluster\b[^>]*?\bconfig_version=")(\d+)(")'),
+    "schemas/cluster-conf.rng and hagen's reference rules")
 
 # The CIB: Pacemaker bumps its own epoch when the apply script replaces the configuration,
 # so the file carries no revision of hagen's.
 CIB = Format("cib", lambda path, data: path.endswith(".xml") and pcmk.is_cib(data),
-             pcmk.validate_cib, pcmk.diff_cib)
+             pcmk.validate_cib, pcmk.diff_cib,
+             checks="validate-with <= pacemaker-3.9, feature set, unique ids, references, stonith, no password")
 
 # totem.config_version is only compared by corosync when nodes rejoin; corosync-cfgtool -R
 # reloads the file as a whole, so like the CIB it carries no revision of hagen's.
 COROSYNC = Format("corosync.conf", lambda path, data: path == "/etc/corosync/corosync.conf",
-                  pcmk.validate_corosync, pcmk.diff_corosync)
+                  pcmk.validate_corosync, pcmk.diff_corosync,
+                  checks="sections, knet, cluster name, one name, id and address per node, quorum")
 
 CHRONY = Format("chrony.conf", lambda path, data: path in ("/etc/chrony.conf", "/etc/chrony/chrony.conf"),
-                pcmk.validate_chrony, pcmk.diff_lines)
+                pcmk.validate_chrony, pcmk.diff_lines, checks="known directives")
 
 FORMATS: dict[str, Format] = {f.name: f for f in (CLUSTER_CONF, CIB, COROSYNC, CHRONY)}
 

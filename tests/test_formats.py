@@ -58,3 +58,8 @@ def test_no_structural_strategy_is_none():
 def test_a_side_that_does_not_parse_raises_value_error():
     with pytest.raises(ValueError):
         structural_diff("/etc/hagen/cib.xml", "<cib", CIB_FILE.read_text())
+
+
+def test_each_format_says_what_its_validator_checks():
+    assert all(fmt.checks for fmt in FORMATS.values())
+    assert "cluster-conf.rng" in CLUSTER_CONF.checks and "pacemaker-3.9" in CIB.checks

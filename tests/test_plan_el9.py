@@ -239,3 +239,12 @@ def test_explain_and_render_know_the_new_files(capsys):
     out = capsys.readouterr().out
     secret = (EXAMPLES / "bas5-guide" / "fence-password").read_text().splitlines()[0]
     assert "templates/el9/fence-password.j2" in out and "0600" in out and secret not in out
+
+
+def test_explain_says_what_the_cibs_validator_checks(capsys):
+    from hagen.cli import app
+
+    site = str(EXAMPLES / "xena" / "site-el9.yaml")
+    app(["explain", "xena11", "/etc/hagen/cib.xml", "--site", site], standalone_mode=False)
+    out = capsys.readouterr().out
+    assert "validated  cib (validate-with <= pacemaker-3.9" in out and "cluster-conf.rng" not in out
