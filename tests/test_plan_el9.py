@@ -248,3 +248,8 @@ def test_explain_says_what_the_cibs_validator_checks(capsys):
     app(["explain", "xena11", "/etc/hagen/cib.xml", "--site", site], standalone_mode=False)
     out = capsys.readouterr().out
     assert "validated  cib (validate-with <= pacemaker-3.9" in out and "cluster-conf.rng" not in out
+
+
+def test_ha110_a_password_path_that_is_not_normalised(el9):
+    el9.edit_site(lambda d: d.update(pacemaker={"password_path": "/etc/hagen/../fence"}))
+    el9.assert_reports("HA110", "pacemaker.password_path")
