@@ -25,7 +25,7 @@ class Format:
     name: str
     matches: Callable[[str, bytes], bool]                     # (path on host, data) -> is this kind
     validate: Callable[[bytes], list[str]]                    # problems, empty when valid
-    diff: Callable[[str, str], list[str]] | None = None       # structural lines, None: a unified diff
+    diff: Callable[..., list[str]] | None = None              # (old, new, show) -> lines; None: a unified diff
     version_pattern: re.Pattern | None = None                 # group 2 is the revision number
     checks: str = ""                                           # what the validator checks, for explain
 
@@ -52,10 +52,10 @@ def _cluster_conf_validate(data: bytes) -> list[str]:
     return validate_cluster_conf(data)
 
 
-def _cluster_conf_diff(old: str, new: str) -> list[str]:
+def _cluster_conf_diff(old: str, new: str, show: bool = False) -> list[str]:
     from hagen.diff import _structured, _xml_flat
 
-    return _structured(_xml_flat(old), _xml_flat(new))
+    return _structured(_xml_flat(old), _xml_flat(new), show)
 
 
 CLUSTER_CONF = Format(
@@ -91,10 +91,11 @@ def format_for(path: str, data: bytes = b"") -> Format | None:
     return None
 
 
-def structural_diff(path: str, old: str, new: str) -> list[str] | None:
+def structural_diff(path: str, old: str, new: str, show: bool = False) -> list[str] | None:
     """What `hagen diff` shows for a changed file of a known format; None: no structural
-    strategy (a unified diff then). Raises ValueError when a side does not parse."""
+    strategy (a unified diff then). Secrets (cluster.conf's passwd, a CIB password) are
+    masked unless show. Raises ValueError when a side does not parse."""
     fmt = format_for(path, new.encode())
     if fmt is None or fmt.diff is None:
         return None
-    return fmt.diff(old, new)
+    return fmt.diff(old, new, show)

@@ -63,3 +63,12 @@ def test_a_side_that_does_not_parse_raises_value_error():
 def test_each_format_says_what_its_validator_checks():
     assert all(fmt.checks for fmt in FORMATS.values())
     assert "cluster-conf.rng" in CLUSTER_CONF.checks and "pacemaker-3.9" in CIB.checks
+
+
+def test_secrets_are_masked_unless_shown():
+    old = CLUSTER_CONF_FILE.read_text()
+    new = old.replace('passwd="', 'passwd="x', 1)
+    masked = structural_diff("/etc/cluster/cluster.conf", old, new)
+    assert masked and all("********" in ln for ln in masked)
+    shown = structural_diff("/etc/cluster/cluster.conf", old, new, show=True)
+    assert any("-> x" in ln for ln in shown)

@@ -114,9 +114,9 @@ def cib_flat(text: str) -> dict:
     return flat
 
 
-def _structured(old: dict, new: dict) -> list[str]:
+def _structured(old: dict, new: dict, show: bool = False) -> list[str]:
     def shown(key, value):
-        return "********" if key.rsplit(" ", 1)[-1].lower() in SECRET_NAMES else value
+        return "********" if not show and key.rsplit(" ", 1)[-1].lower() in SECRET_NAMES else value
 
     lines = []
     for key in sorted(set(old) | set(new)):
@@ -129,10 +129,10 @@ def _structured(old: dict, new: dict) -> list[str]:
     return lines
 
 
-def diff_cib(old: str, new: str) -> list[str]:
+def diff_cib(old: str, new: str, show: bool = False) -> list[str]:
     """`hagen diff` on two CIBs: one line per resource attribute added (+), removed (-)
     or changed (~), by resource id and attribute name; [] when they configure the same."""
-    return _structured(cib_flat(old), cib_flat(new))
+    return _structured(cib_flat(old), cib_flat(new), show)
 
 
 def corosync_tree(text: str) -> dict:
@@ -204,8 +204,8 @@ def _corosync_flat(text: str) -> dict:
     return flat
 
 
-def diff_corosync(old: str, new: str) -> list[str]:
-    return _structured(_corosync_flat(old), _corosync_flat(new))
+def diff_corosync(old: str, new: str, show: bool = False) -> list[str]:
+    return _structured(_corosync_flat(old), _corosync_flat(new), show)
 
 
 CHRONY_DIRECTIVES = frozenset({
@@ -226,7 +226,7 @@ def validate_chrony(data: bytes) -> list[str]:
     return problems
 
 
-def diff_lines(old: str, new: str) -> list[str]:
+def diff_lines(old: str, new: str, show: bool = False) -> list[str]:
     def lines(t):
         return [ln.strip() for ln in t.splitlines() if ln.strip() and not ln.lstrip().startswith("#")]
 
