@@ -132,3 +132,27 @@ def test_every_resource_of_a_cell_fails_over_to_the_other_node(tree, tmp_path):
             missing = {r: placed.get(r, "stopped") for r in resources_of(path) if placed.get(r) != other}
             assert not missing, f"{path} with {failed} failed: not on {other}: {missing}"
     assert seen
+
+
+def test_the_apply_script_replaces_the_configuration_and_refuses_a_bad_cib(tree, tmp_path):
+    """cib-apply against a file standing for the live CIB (Pacemaker's CIB_file)."""
+    need("cibadmin", "pacemaker-cli-utils")
+    need("xmllint", "libxml2-utils")
+    script = files(tree, "*/etc/hagen/cib-apply")[0]
+    ours = script.parent / "cib.xml"
+    live = tmp_path / "live.xml"
+    text = ours.read_text()
+    changed = re.sub(r'name="resource-stickiness" value="\d+"', 'name="resource-stickiness" value="7"', text)
+    live.write_text(changed)
+    env = dict(os.environ, CIB=str(ours), CIB_file=str(live))
+    dry = run(["bash", str(script), "--dry-run"], env=env)
+    assert dry.returncode == 0 and "resource-stickiness" in dry.stdout, dry.stdout + dry.stderr
+    assert live.read_text() == changed
+    proc = run(["bash", str(script)], env=env)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert etree.tostring(etree.parse(str(live)).find("configuration"), method="c14n") == \
+        etree.tostring(etree.parse(str(ours)).find("configuration"), method="c14n")
+    bad = tmp_path / "bad.xml"
+    bad.write_text(text.replace("<constraints>", '<constraints>\n<rsc_location id="x" rsc="nothing" node="n" score="1"/>'))
+    refused = run(["bash", str(script)], env=dict(env, CIB=str(bad)))
+    assert refused.returncode != 0 and "Errors found" in refused.stderr
