@@ -7,8 +7,9 @@ revisions). The shared stages ask the format instead of testing paths themselves
 that a new kind (the CIB, corosync.conf, chrony.conf) plugs in here.
 
 Wired today: the validators (hagen.render.validate falls back on FORMATS for a kind it
-does not know). `version_of`/`stamp` and `diff` are the interfaces pipeline._versioned
-and diff.describe call once they are moved here.
+does not know) and `checks` (explain). `version_of`/`normalised` (pipeline._versioned),
+`structural_diff` (diff.describe) and `reload` (push --reload) are the interfaces those
+stages call once they ask the formats.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ class Format:
     diff: Callable[..., list[str]] | None = None              # (old, new, show) -> lines; None: a unified diff
     version_pattern: re.Pattern | None = None                 # group 2 is the revision number
     checks: str = ""                                           # what the validator checks, for explain
+    reload: str | None = None                                  # what makes a node take a new revision
 
     @property
     def versioned(self) -> bool:
@@ -63,22 +65,26 @@ CLUSTER_CONF = Format(
     lambda path, data: path.endswith("/cluster/cluster.conf") and not path.startswith("/etc/ocfs2"),
     _cluster_conf_validate, _cluster_conf_diff,
     re.compile(rb'(<cluster\b[^>]*?\bconfig_version=")(\d+)(")'),
-    "schemas/cluster-conf.rng and hagen's reference rules")
+    "schemas/cluster-conf.rng and hagen's reference rules",
+    "ccs_tool update /etc/cluster/cluster.conf")           # RHEL5: propagates the new config_version
 
 # The CIB: Pacemaker bumps its own epoch when the apply script replaces the configuration,
 # so the file carries no revision of hagen's.
 CIB = Format("cib", lambda path, data: path.endswith(".xml") and pcmk.is_cib(data),
              pcmk.validate_cib, pcmk.diff_cib,
-             checks="validate-with <= pacemaker-3.9, feature set, unique ids, references, stonith, no password")
+             checks="validate-with <= pacemaker-3.9, feature set, unique ids, references, stonith, no password",
+             reload="/etc/hagen/cib-apply")
 
 # totem.config_version is only compared by corosync when nodes rejoin; corosync-cfgtool -R
 # reloads the file as a whole, so like the CIB it carries no revision of hagen's.
 COROSYNC = Format("corosync.conf", lambda path, data: path == "/etc/corosync/corosync.conf",
                   pcmk.validate_corosync, pcmk.diff_corosync,
-                  checks="sections, knet, cluster name, one name, id and address per node, quorum")
+                  checks="sections, knet, cluster name, one name, id and address per node, quorum",
+                  reload="corosync-cfgtool -R")
 
 CHRONY = Format("chrony.conf", lambda path, data: path in ("/etc/chrony.conf", "/etc/chrony/chrony.conf"),
-                pcmk.validate_chrony, pcmk.diff_lines, checks="known directives")
+                pcmk.validate_chrony, pcmk.diff_lines, checks="known directives",
+                reload="systemctl restart chronyd")
 
 FORMATS: dict[str, Format] = {f.name: f for f in (CLUSTER_CONF, CIB, COROSYNC, CHRONY)}
 

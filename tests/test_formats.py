@@ -72,3 +72,8 @@ def test_secrets_are_masked_unless_shown():
     assert masked and all("********" in ln for ln in masked)
     shown = structural_diff("/etc/cluster/cluster.conf", old, new, show=True)
     assert any("-> x" in ln for ln in shown)
+
+
+def test_each_format_names_what_makes_a_node_take_it():
+    assert CIB.reload == "/etc/hagen/cib-apply" and COROSYNC.reload == "corosync-cfgtool -R"
+    assert CLUSTER_CONF.reload.startswith("ccs_tool update") and CHRONY.reload
