@@ -254,3 +254,13 @@ def test_explain_says_what_the_cibs_validator_checks(capsys):
 def test_ha110_a_password_path_that_is_not_normalised(el9):
     el9.edit_site(lambda d: d.update(pacemaker={"password_path": "/etc/hagen/../fence"}))
     el9.assert_reports("HA110", "pacemaker.password_path")
+
+
+def test_runtime_lists_are_warned_about_not_refused_for_el9(el9, tmp_path):
+    """What would be an error in an /etc/HA list (HA309, HA310, HA317, HA318) is only the
+    list's HA171 on el9, which writes none of them: the build succeeds."""
+    el9.edit_site(lambda d: d["management"].update(status=["/etc/HA/bin/hastatus"], stop=["not a path"],
+                                                   pid2clean=["relative"], cron=["a b"]))
+    compiled, _ = build(el9.site, tmp_path / "out")
+    codes = [w.code for w in compiled.warnings]
+    assert codes.count("HA171") == 4
