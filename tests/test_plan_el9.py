@@ -240,6 +240,8 @@ def test_explain_and_render_know_the_new_files(capsys):
     out = capsys.readouterr().out
     secret = (EXAMPLES / "bas5-guide" / "fence-password").read_text().splitlines()[0]
     assert "templates/el9/fence-password.j2" in out and "0600" in out and secret not in out
+    app(["render", "ns0", "/etc/hagen/fence-password", "--site", site], standalone_mode=False)
+    assert secret not in capsys.readouterr().out
 
 
 def test_explain_says_what_the_cibs_validator_checks(capsys):
