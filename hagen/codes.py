@@ -52,6 +52,15 @@ CODES: dict[str, str] = {
     "HA142": "push asks before sending and has no terminal to ask on: give --yes, or a reviewed --plan",
     "HA150": "the DSN given to hagen init is neither a libpq URI nor key=value pairs",
     "HA151": "hagen init's output file exists already (it is replaced only with --force)",
+    # the site's target (rhel5-cman, el9-pacemaker)
+    "HA170": "the pacemaker section is given for target rhel5-cman, which ignores it (warning)",
+    "HA171": "an /etc/HA list (cron, pid2clean, synchro, status, stop) is given for target el9-pacemaker, "
+             "which writes no /etc/HA runtime (warning)",
+    "HA172": "network.bonding.modprobe is given for target el9-pacemaker, whose bonds are NetworkManager "
+             "keyfiles (warning)",
+    "HA173": "a cman/rgmanager setting (post_join_delay, autostart) is given for target el9-pacemaker (warning)",
+    "HA174": "a start-list command has no Pacemaker resource and is left out of the group (warning)",
+    "HA175": "a node of an HA cell is fenced through a PAP, which has no fence agent on el9-pacemaker",
     # ClusterDB rows
     "HA200": "the ClusterDB snapshot cannot be read or is not a snapshot",
     "HA201": "a ClusterDB row lacks a column, has one of the wrong type, or has an unknown one",
@@ -224,6 +233,7 @@ CODES: dict[str, str] = {
 WARNINGS: frozenset[str] = frozenset({
     "HA103", "HA240", "HA316", "HA319", "HA350", "HA602", "HA607", "HA618", "HA619", "HA640",
     "HA712", "HA713", "HA801", "HA803", "HA830", "HA328", "HA945", "HA946", "HA962", "HA964",
+    "HA170", "HA171", "HA172", "HA173", "HA174",
 })
 
 

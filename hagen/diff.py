@@ -133,8 +133,11 @@ def describe(kind, path, old, new, old_mode, new_mode, hosts, secrets, show) -> 
     base = path.rsplit("/", 1)[-1]
     structured = None
     try:
-        if path.endswith("/cluster/cluster.conf") and not path.startswith("/etc/ocfs2"):
-            structured = _structured(_xml_flat(old_t), _xml_flat(new_t), secrets, show)
+        from hagen.formats import structural_diff
+
+        structured = structural_diff(path, old_t, new_t, show, secrets)    # cluster.conf, CIB, corosync, chrony
+        if structured is not None:
+            pass
         elif base.startswith(("ifcfg-", "route-")) or base in ("pbs.conf", "lustre.cfg"):
             structured = _structured(_name_values(old_t), _name_values(new_t), secrets, show)
         elif path.startswith("/etc/HA/") and "/bin/" not in path:

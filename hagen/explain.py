@@ -68,7 +68,9 @@ def explain(compiled, host: str, path: str, show_secrets: bool = False) -> str:
         lines.append(f"  block      '# BEGIN hagen {art.block}' ... '# END hagen {art.block}' in the node's own file "
                      "(site shared_files): the rest of it is the node's")
     if art.validator:
-        lines.append(f"  validated  {art.validator} (schemas/cluster-conf.rng and hagen's reference rules)")
+        from hagen.formats import FORMATS   # each kind says what its validator checks
+
+        lines.append(f"  validated  {art.validator} ({FORMATS[art.validator].checks})")
     lines.append("  context")
     text = json.dumps(_masked(art.context, show_secrets), indent=2, sort_keys=True, default=str)
     lines += ["    " + ln for ln in text.splitlines()]

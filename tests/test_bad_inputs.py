@@ -232,6 +232,10 @@ def _pap(ex):
     ex.row("hwmanager", name="ns0-bmc")["type"] = "pap"
 
 
+def _el9(ex):
+    ex.replace("\nclusterdb:\n", "\ntarget: el9-pacemaker\n\nclusterdb:\n")
+
+
 def _second_cell(ex, name, type_="nfs"):
     ex.tables["da_iocell"].append({"id": 2, "name": name, "type": type_, "quorum_device": None})
 
@@ -496,6 +500,20 @@ SITE_CASES = [
                       key="ntp.servers[1]", anchor="'ntp1 ntp2'"), id="HA500-server-blank"),
     pytest.param(Case(lambda ex: ex.after("  local_clock: true", "\n  servers: [10.1.0.300]"), "HA500",
                       key="ntp.servers[0]", anchor="10.1.0.300"), id="HA500-server-bad-address"),
+    # ---- HA170-HA175: keys that mean nothing for the site's target (warnings), PAP on el9
+    pytest.param(Case(lambda ex: ex.replace("\nclusterdb:\n", "\npacemaker: {filesystem_type: xfs}\n\nclusterdb:\n"),
+                      "HA170", key="pacemaker", anchor="pacemaker:", severity="warning"), id="HA170-pacemaker-for-cman"),
+    pytest.param(Case(_el9, "HA171", key="management.pid2clean", anchor="pid2clean:", severity="warning"),
+                 id="HA171-runtime-list-for-el9"),
+    pytest.param(Case(_el9, "HA172", key="network.bonding.modprobe", anchor="modprobe: modprobe.conf",
+                      severity="warning"), id="HA172-modprobe-for-el9"),
+    pytest.param(Case(lambda ex: (_el9(ex), ex.after("  cron: []", "\n  post_join_delay: 20")), "HA173",
+                      key="management.post_join_delay", anchor="post_join_delay: 20", severity="warning"),
+                 id="HA173-cman-setting-for-el9"),
+    pytest.param(Case(_el9, "HA174", key="management.services[0]", anchor="/etc/HA/bin/haunwantedfiles",
+                      severity="warning"), id="HA174-no-pacemaker-equivalent"),
+    pytest.param(Case(lambda ex: (_el9(ex), _pap(ex)), "HA175", where="clusterdb hwmanager[name=ns0-bmc]"),
+                 id="HA175-pap-on-el9"),
 ]
 
 DB_CASES = [

@@ -14,9 +14,11 @@ from __future__ import annotations
 
 from hagen.check import (batch, cells, hosts, luns, lustre, mngt, names, network, nfs, paths, quorum, services,
                          site_values, startlist)
+from hagen.check import target   # the site's target: keys that mean nothing for it
 
 CHECKS = (names.check, network.check, cells.check, mngt.check, services.check, batch.check, hosts.check,
-          lustre.check, nfs.check, paths.check, quorum.check, luns.check, startlist.check, site_values.check)
+          lustre.check, nfs.check, paths.check, quorum.check, luns.check, startlist.check, site_values.check,
+          target.check)
 
 
 def run_checks(model, site) -> list:

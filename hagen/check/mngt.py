@@ -118,7 +118,8 @@ def check_aliases(model, cell) -> list:
 def check_data_files(site) -> list:
     reports = []
     m = ("management",)
-    if site.get(*m, "status"):
+    runtime = site.get("target") != "el9-pacemaker"   # el9 writes no /etc/HA runtime: its lists are HA171's
+    if runtime and site.get(*m, "status"):
         reports.append(error("HA309", site.where(*m, "status"), "the status file must stay empty",
                              "guide 2.3.3: there is no status monitoring yet; remove management.status entries"))
     seen: dict = {}
@@ -140,7 +141,7 @@ def check_data_files(site) -> list:
                                  "list each command once, at the place it must start"))
         if svc.live:
             seen[svc.start] = svc.key
-    if site.get(*m, "stop") is not None:
+    if runtime and site.get(*m, "stop") is not None:
         started = {s.start for s in services(site)} | {s.stop for s in services(site) if s.stop}
         for line in stop_lines(site):
             if not FULL_PATH.match(line.command):
@@ -181,12 +182,12 @@ def check_data_files(site) -> list:
             reports.append(warning("HA316", where,
                                    f"{path} would link to {top}{path[len(top) - 2:]}, but {top} is not mounted by mnttab",
                                    f"add the LUN of {top} to management.mnttab, or drop the entry"))
-    for name in ("pid2clean", "synchro"):
+    for name in ("pid2clean", "synchro") if runtime else ():
         for i, path in enumerate(site.get(*m, name, default=[])):
             if not FULL_PATH.match(path) or path.endswith("/"):
                 reports.append(error("HA317", site.where(*m, name, i), f"{name} entry {path!r} is not an absolute file path",
                                      "one full file path per line, no blank"))
-    for i, name in enumerate(site.get(*m, "cron", default=[])):
+    for i, name in enumerate(site.get(*m, "cron", default=[]) if runtime else []):
         if not CRON_FILE.match(name):
             reports.append(error("HA318", site.where(*m, "cron", i), f"cron entry {name!r} is not a file name of /etc/cron.d",
                                  "guide 2.3.5: the bare name of a file in /etc/cron.d, e.g. clusterdb-backup"))

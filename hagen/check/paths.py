@@ -21,6 +21,7 @@ FILE_KEYS = (
     (("batch", "lsf", "envdir"), False),
     (("lustre", "sudoers"), True),
     (("nfs", "client_fstab"), True),
+    (("pacemaker", "password_path"), True),          # target el9-pacemaker: the fence password file
 )
 LIST_KEYS = (("management", "links"),)   # directories: the LSF hosts file may go below one (halinks)
 NOT_ABSOLUTE = "is not an absolute path"

@@ -28,6 +28,10 @@ class Artifact:
 
 
 def plan_all(model, site, secret) -> list[Artifact]:
+    if site.get("target") == "el9-pacemaker":        # today's stack chooses its own planners
+        from hagen.plan.el9 import plan_all as plan_el9
+
+        return plan_el9(model, site, secret)
     from hagen.model.lustre import management_policy
     from hagen.plan import batch, hosts, lustre, mngt, nfs, runtime
 

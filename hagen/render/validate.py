@@ -76,7 +76,17 @@ def validate_cluster_conf(data: bytes) -> list[str]:
     return problems
 
 
-VALIDATORS = {"cluster.conf": validate_cluster_conf}
+def _pacemaker(name: str):
+    def run(data: bytes) -> list[str]:
+        from hagen.render import pacemaker
+
+        return getattr(pacemaker, name)(data)
+    return run
+
+
+# one validator per artifact kind; hagen.formats binds each kind to its paths and diff
+VALIDATORS = {"cluster.conf": validate_cluster_conf, "cib": _pacemaker("validate_cib"),
+              "corosync.conf": _pacemaker("validate_corosync"), "chrony.conf": _pacemaker("validate_chrony")}
 
 
 def validate(kind: str, data: bytes) -> list[str]:
