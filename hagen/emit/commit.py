@@ -1,0 +1,194 @@
+"""A build's write: objects first, then the journal, then its apply (see hagen.emit)."""
+
+from __future__ import annotations
+
+import fcntl
+import hashlib
+import json
+import os
+import stat
+
+from hagen.emit.journal import JOURNAL, JOURNAL_FORMAT, Applier, plan
+from hagen.emit.manifest import expand, manifest_bytes
+from hagen.emit.store import Objects, open_dir, read_json, write_atomic
+from hagen.emit.tree import (_LEGACY, INPUTS, TREE, EmitResult, OutputTree, _lock_file, _lstat_mode_at,
+                             _remove_entry, _unlink_at, _valid_record)
+from hagen.errors import OutputError
+
+NEW_TREE = "tree.new"
+
+
+def commit(tree: OutputTree, files: list, manifest: dict) -> EmitResult:
+    store_fd = tree._fd
+    data = manifest_bytes(manifest)
+    previous = tree.manifest()
+    prev_files = expand(previous) if previous else {}
+    changed = sum(1 for f in files if _differs(prev_files.get((f.host, f.path)), f))
+    removed = len(set(prev_files) - {(f.host, f.path) for f in files})
+    hosts = len({f.host for f in files})
+    state = _out_state(tree)
+    current = tree._manifest_data() if state == "ours" else None
+    record = read_json(INPUTS, store_fd)
+    listed = previous is not None and current is not None and _valid_record(record) \
+        and record["manifest"] == hashlib.sha256(current).hexdigest()
+    objects = Objects(store_fd, record["objects"] if listed else None)
+    by_host: dict = {}
+    inodes: dict = {}             # object key -> inode: each distinct content checked once
+    written = 0
+    tree_fd = None
+    try:
+        for f in files:
+            by_host.setdefault(f.host, []).append(f)
+            if not f.is_link and f.key not in inodes:
+                st, fresh = objects.ensure(f)
+                inodes[f.key] = st.st_ino
+                written += fresh
+        tree_fd = _open_tree(store_fd) if state != "legacy" else None
+        if tree_fd is None:
+            _fresh(tree, store_fd, objects, plan(None, by_host, inodes, {}, True), data, state == "legacy")
+        else:
+            ops = plan(tree_fd, by_host, inodes, prev_files, listed)
+            link_out = state == "absent"
+            if not ops and not link_out and current == data:
+                return EmitResult(len(files), hosts, 0, 0, 0, TREE, True)
+            journal = {"format": JOURNAL_FORMAT, "link_out": link_out, "ops": ops, "manifest": manifest}
+            write_atomic(JOURNAL, json.dumps(journal, separators=(",", ":")).encode(), store_fd, sync=True)
+            finish(tree, journal)
+    finally:
+        if tree_fd is not None:
+            os.close(tree_fd)
+        objects.close()
+    _tidy(tree, store_fd)
+    return EmitResult(len(files), hosts, changed, removed, written, TREE, False)
+
+
+def finish(tree: OutputTree, journal: dict) -> None:
+    """Apply a journal (again: every operation is idempotent), write its manifest and the
+    inputs record, then drop it. When the apply fails, undo it and drop the journal when
+    that succeeded; raise the failure."""
+    store_fd = tree._fd
+    lock = _lock_file(tree.store, "apply.lock", store_fd)
+    objects = Objects(store_fd)
+    tree_fd = None
+    try:
+        fcntl.flock(lock, fcntl.LOCK_EX)          # readers (reading()) wait for the whole apply
+        tree_fd = open_dir(TREE, store_fd, create=True, replace=True)
+        applier, done = Applier(tree_fd, objects), []
+        try:
+            applier.forward(journal["ops"], done)
+            _write_manifest(tree_fd, manifest_bytes(journal["manifest"]))
+        except OSError:
+            if applier.backward(done):
+                _unlink_at(JOURNAL, store_fd)
+            raise
+        if journal["link_out"]:
+            _link_out(tree)
+        _record(tree, store_fd)
+        _unlink_at(JOURNAL, store_fd)
+        os.fsync(store_fd)
+    finally:
+        if tree_fd is not None:
+            os.close(tree_fd)
+        objects.close()
+        os.close(lock)
+
+
+def _fresh(tree: OutputTree, store_fd: int, objects: Objects, ops: list, data: bytes, legacy: bool) -> None:
+    """The first build of a store (or the first since hagen kept generations): the whole tree
+    made beside, then renamed in place and linked from out. A kill leaves out as it was."""
+    _remove_entry(NEW_TREE, store_fd)
+    new_fd = open_dir(NEW_TREE, store_fd, create=True)
+    try:
+        Applier(new_fd, objects).forward(ops)
+        _write_manifest(new_fd, data)
+    except OSError:
+        os.close(new_fd)
+        _remove_entry(NEW_TREE, store_fd)
+        raise
+    os.close(new_fd)
+    if legacy:
+        _remove_entry(TREE, store_fd)
+    os.rename(NEW_TREE, TREE, src_dir_fd=store_fd, dst_dir_fd=store_fd)
+    _link_out(tree)
+    _record(tree, store_fd)
+    if legacy:
+        for name in os.listdir(store_fd):
+            if _LEGACY.match(name) and stat.S_ISDIR(_lstat_mode_at(name, store_fd) or 0):
+                _remove_entry(name, store_fd)
+
+
+def _open_tree(store_fd: int) -> int | None:
+    """The tree's descriptor; None when there is none (a link in its place is removed)."""
+    mode = _lstat_mode_at(TREE, store_fd)
+    if mode is None:
+        return None
+    if not stat.S_ISDIR(mode):
+        _remove_entry(TREE, store_fd)
+        return None
+    return open_dir(TREE, store_fd)
+
+
+def _write_manifest(tree_fd: int, data: bytes) -> None:
+    fd = open_dir(".hagen", tree_fd, create=True, replace=True)
+    try:
+        write_atomic("manifest.json", data, fd, 0o600)
+    finally:
+        os.close(fd)
+
+
+def _record(tree: OutputTree, store_fd: int) -> None:
+    tree._record = record = tree._stat_record(store_fd)
+    if record is None:
+        _unlink_at(INPUTS, store_fd)
+    else:
+        write_atomic(INPUTS, json.dumps(record).encode() + b"\n", store_fd)
+
+
+def _out_state(tree: OutputTree) -> str:
+    """absent, ours (a link to the store's tree) or legacy (a link to a generation of an older
+    hagen). Anything else is not hagen's: refused, never moved or deleted."""
+    out, store = tree.out, tree.store
+    try:
+        st = os.lstat(out)
+    except FileNotFoundError:
+        return "absent"
+    if stat.S_ISLNK(st.st_mode):
+        target = os.readlink(out)
+        if target == f"{store.name}/{TREE}":
+            return "ours"
+        head, _, gen = target.partition("/")
+        if head == store.name and _LEGACY.match(gen):
+            return "legacy"
+    what = "a folder" if stat.S_ISDIR(st.st_mode) else "a link elsewhere" if stat.S_ISLNK(st.st_mode) else "a file"
+    raise OutputError(f"{out} exists and is not a hagen output tree ({what} hagen did not make): "
+                      "nothing was moved or deleted",
+                      hint=f"move it away, or choose another --out: hagen makes {out.name} itself, "
+                           f"as a link into {store.name}/")
+
+
+def _link_out(tree: OutputTree) -> None:
+    if _out_state(tree) == "ours":
+        return
+    link = tree.out.parent / f".{tree.out.name}.link-{os.getpid()}"
+    if link.is_symlink():
+        link.unlink()
+    os.symlink(f"{tree.store.name}/{TREE}", link)
+    os.replace(link, tree.out)
+
+
+def _tidy(tree: OutputTree, store_fd: int) -> None:
+    """What killed builds left (we hold the lock): half-made trees, temporary links, unused objects."""
+    _remove_entry(NEW_TREE, store_fd)
+    for stray in tree.out.parent.glob(f".{tree.out.name}.link-*"):
+        if stray.is_symlink():
+            stray.unlink(missing_ok=True)
+    Objects(store_fd).collect()
+
+
+def _differs(entry: dict | None, f) -> bool:
+    """Whether f differs from its entry in the previous manifest (None: it is new)."""
+    if entry is None:
+        return True
+    if f.is_link or entry.get("type") == "symlink":
+        return entry.get("target") != f.link_target
+    return entry["sha256"] != f.sha256 or entry["mode"] != f"{f.mode:04o}"

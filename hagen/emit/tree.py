@@ -1,0 +1,477 @@
+"""OutputTree: the store of one `--out`, its locks, its build (commit) and what readers ask of it."""
+
+from __future__ import annotations
+
+import errno
+import fcntl
+import hashlib
+import json
+import os
+import re
+import shutil
+import stat
+import time
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from hagen.emit.confine import confined
+from hagen.emit.journal import JOURNAL, JOURNAL_FORMAT, Applier, HostDirs, plan, valid_journal
+from hagen.emit.manifest import (MANIFEST, PLAIN_HOST, RESERVED, OutFile, expand, manifest_bytes, manifest_of,
+                                 object_key, plain_path, valid_manifest)
+from hagen.emit.store import DIR_FLAGS, READ_FLAGS, Objects, open_dir, read_json, read_regular, write_atomic
+from hagen.errors import OutputError
+
+TREE = "tree"
+INPUTS = "inputs.json"
+INPUTS_FORMAT = "hagen-inputs/1"
+_LEGACY = re.compile(r"gen-\d+\Z")      # the generations of hagen before the journal
+_SHA256 = re.compile(r"[0-9a-f]{64}\Z")
+
+
+@dataclass(frozen=True)
+class EmitResult:
+    files: int
+    hosts: int
+    changed: int           # host files whose bytes or mode differ from the previous tree
+    removed: int           # host files of the previous tree that are gone
+    objects_written: int
+    generation: str | None
+    noop: bool
+
+
+class OutputTree:
+    def __init__(self, out: str | Path):
+        self.out = Path(out)
+        if self.out.name in ("", ".", ".."):
+            self.out = Path(os.path.abspath(self.out))
+        self.store = self.out.parent / f".{self.out.name}.d"
+        self._fd: int | None = None            # the store's descriptor while the lock is held
+        self._record: dict | None = None
+
+    # ---------------------------------------------------------------- reading
+    def current(self) -> Path | None:
+        """The directory out points at now (None: no tree yet)."""
+        if self.out.is_symlink():
+            if os.readlink(self.out) == f"{self.store.name}/{TREE}":
+                tree = self.store / TREE
+                return tree if stat.S_ISDIR(_lstat_mode(tree)) and stat.S_ISDIR(_lstat_mode(self.store)) else None
+            target = self.out.resolve()
+            return target if target.is_dir() else None
+        if self.out.is_dir():
+            return self.out
+        return None
+
+    def read(self, host: str, path: str) -> bytes | None:
+        cur = self.current()
+        if cur is None:
+            return None
+        try:
+            return (cur / host / path.lstrip("/")).read_bytes()
+        except (FileNotFoundError, NotADirectoryError, IsADirectoryError):
+            return None
+        except OSError as exc:
+            raise OutputError(f"cannot read {self.out}/{host}{path}: {exc.strerror}")
+
+    def _manifest_data(self) -> bytes | None:
+        cur = self.current()
+        if cur is None:
+            return None
+        try:
+            fd = os.open(cur / ".hagen", DIR_FLAGS)
+        except OSError:
+            return None
+        try:
+            return read_regular("manifest.json", fd)
+        finally:
+            os.close(fd)
+
+    def manifest(self) -> dict | None:
+        """The current tree's manifest, validated (hagen.emit.manifest); None when absent or not valid."""
+        data = self._manifest_data()
+        if data is None:
+            return None
+        try:
+            return valid_manifest(json.loads(data))
+        except ValueError:
+            return None
+
+    @contextmanager
+    def reading(self):
+        """Hold while reading the tree: no build applies its changes meanwhile, and a journal
+        left by a killed build is finished first, so that what is read is one build's tree, whole."""
+        deadline = time.monotonic() + 120
+        while True:
+            fd, pending = self._shared_apply_lock()
+            if not pending:
+                break
+            os.close(fd)
+            try:
+                with self.lock():          # finishes the journal (or the build holding the lock does)
+                    pass
+            except OutputError:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.05)
+        try:
+            yield self
+        finally:
+            if fd is not None:
+                os.close(fd)
+
+    def _shared_apply_lock(self) -> tuple[int | None, bool]:
+        """(the apply lock held shared, or None when there is no store; whether a journal is pending)."""
+        try:
+            store_fd = os.open(self.store, DIR_FLAGS)
+        except OSError:
+            return None, False             # no store: a gathered tree, or nothing built yet
+        try:
+            try:
+                fd = os.open("apply.lock", os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600,
+                             dir_fd=store_fd)
+            except PermissionError:
+                fd = os.open("apply.lock", os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC, dir_fd=store_fd)
+            fcntl.flock(fd, fcntl.LOCK_SH)
+            return fd, _lstat_mode_at(JOURNAL, store_fd) is not None
+        except OSError as exc:
+            if exc.errno == errno.ENOENT:
+                return None, False
+            raise OutputError(f"cannot use {self.store}/apply.lock: {exc.strerror}",
+                              hint="it must be a regular file (hagen follows no link in its store): remove it")
+        finally:
+            os.close(store_fd)
+
+    # ---------------------------------------------------------------- inputs of the current tree
+    def _inputs_record(self) -> dict | None:
+        """inputs.json when valid and written for the manifest the tree holds now."""
+        try:
+            store_fd = os.open(self.store, DIR_FLAGS)
+        except OSError:
+            return None
+        try:
+            record = read_json(INPUTS, store_fd)
+        finally:
+            os.close(store_fd)
+        if not _valid_record(record) or not self.out.is_symlink():
+            return None
+        data = self._manifest_data()
+        if data is None or hashlib.sha256(data).hexdigest() != record["manifest"]:
+            return None
+        return record
+
+    def built_from(self) -> str | None:
+        """The input fingerprint the current tree was built from (see hagen.pipeline)."""
+        record = self._inputs_record()
+        return record.get("fingerprint") if record else None
+
+    def remember_inputs(self, fingerprint: str | None) -> None:
+        """Record the inputs the current tree was built from, with its manifest's digest and
+        each object's inode, size and mtime (what intact() compares). Call with the lock held."""
+        with self._store() as store_fd:
+            record = self._record if self._record is not None else self._stat_record(store_fd)
+            if record is None:
+                _unlink_at(INPUTS, store_fd)
+                return
+            record = dict(record, fingerprint=fingerprint)
+            write_atomic(INPUTS, json.dumps(record).encode() + b"\n", store_fd)
+            self._record = record
+
+    def _stat_record(self, store_fd: int) -> dict | None:
+        data = self._manifest_data()
+        manifest = None if data is None else valid_manifest(_loads(data))
+        if manifest is None:
+            return None
+        objects, store = {}, Objects(store_fd)
+        try:
+            for entry in manifest["files"]:
+                if entry.get("type") != "symlink":
+                    key = object_key(entry)
+                    st = store.stat(key)
+                    if st is not None:
+                        objects[key] = [st.st_ino, st.st_size, st.st_mtime_ns]
+        finally:
+            store.close()
+        return {"format": INPUTS_FORMAT, "fingerprint": None, "manifest": hashlib.sha256(data).hexdigest(),
+                "objects": objects}
+
+    def intact(self) -> bool:
+        """Every file of the manifest is still the object it was linked to (or the link it was),
+        and no object changed since it was recorded (an edit in place changes its mtime)."""
+        from ClusterShell.NodeSet import NodeSet
+
+        cur, manifest, record = self.current(), self.manifest(), self._inputs_record()
+        if cur is None or manifest is None or record is None:
+            return False
+        recorded = record["objects"]
+        base = str(cur)
+        for entry in manifest["files"]:
+            hosts = NodeSet(entry["hosts"])
+            if entry.get("type") == "symlink":
+                for host in hosts:
+                    try:
+                        if os.readlink(f"{base}/{host}{entry['path']}") != entry["target"]:
+                            return False
+                    except OSError:
+                        return False
+                continue
+            key = object_key(entry)
+            try:
+                obj = os.lstat(self.store / "objects" / key[:2] / key)
+            except OSError:
+                return False
+            if [obj.st_ino, obj.st_size, obj.st_mtime_ns] != recorded.get(key):
+                return False
+            for host in hosts:
+                try:
+                    if os.lstat(f"{base}/{host}{entry['path']}").st_ino != obj.st_ino:
+                        return False
+                except OSError:
+                    return False
+        return True
+
+    def verified_source(self, host: str, path: str, sha256: str) -> Path:
+        """A path to host's file at path whose bytes were just checked: reached without following
+        any link, a regular file, its sha256 the one given. Else OutputError."""
+        if not (isinstance(host, str) and PLAIN_HOST.match(host) and plain_path(path)
+                and isinstance(sha256, str) and _SHA256.match(sha256)):
+            raise OutputError(f"refusing to send {host!r}:{path!r}: not a plain host name, path and sha256",
+                              hint="the manifest was edited by hand: run `hagen build` again")
+        cur = self.current()
+        where = f"{self.out}/{host}{path}"
+        if cur is None:
+            raise OutputError(f"{self.out} holds no hagen tree", hint="run `hagen build` first")
+        try:
+            tree_fd = os.open(cur, DIR_FLAGS)
+        except OSError as exc:
+            raise OutputError(f"cannot read {self.out}: {exc.strerror}")
+        dirs = HostDirs(tree_fd, host, create=False)
+        try:
+            fd, name = dirs.parent(path)
+            data = None if fd is None else read_regular(name, fd)
+        finally:
+            dirs.close()
+            os.close(tree_fd)
+        if data is None:
+            raise OutputError(f"{where} is missing or not a regular file",
+                              hint="run `hagen build` again: it repairs the tree")
+        if hashlib.sha256(data).hexdigest() != sha256:
+            raise OutputError(f"{where} does not hold what the manifest says (sha256 differs)",
+                              hint="run `hagen build` again: it repairs the tree")
+        return cur / host / path.lstrip("/")
+
+    # ---------------------------------------------------------------- locking
+    @contextmanager
+    def lock(self):
+        """One build (or push) at a time on this store. Taking it finishes a journal a killed build left."""
+        store_fd = self._open_store()
+        try:
+            fd = _lock_file(self.store, "lock", store_fd)
+        except BaseException:
+            os.close(store_fd)
+            raise
+        try:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except OSError as exc:
+                if exc.errno in (errno.EWOULDBLOCK, errno.EAGAIN):
+                    holder = _read_pid(fd)
+                    raise OutputError(f"another hagen build is writing {self.out}"
+                                      + (f" (pid {holder})" if holder else ""),
+                                      hint="wait for it to finish, or build into another --out")
+                raise
+            os.ftruncate(fd, 0)
+            os.write(fd, str(os.getpid()).encode())
+            self._fd, self._record = store_fd, None
+            self._recover()
+            yield
+        finally:
+            self._fd = None
+            os.close(fd)
+            os.close(store_fd)
+
+    def _open_store(self) -> int:
+        """The store's descriptor: made 0700 when missing; refused when it is a link, not a folder,
+        or another user's."""
+        if self.out.name in ("", ".", ".."):
+            raise OutputError(f"cannot build into {self.out}: it is not a folder hagen can replace by a link",
+                              hint="choose an --out naming a new folder, e.g. --out /srv/hagen/out")
+        try:
+            self.out.parent.mkdir(parents=True, exist_ok=True)
+            try:
+                os.mkdir(self.store, 0o700)
+            except FileExistsError:
+                pass
+            fd = os.open(self.store, DIR_FLAGS)
+        except OSError as exc:
+            why = "it is a symbolic link (hagen follows no link in its store)" if exc.errno == errno.ELOOP \
+                else exc.strerror
+            raise OutputError(f"cannot use the output store {self.store}: {why}",
+                              hint="choose an --out in a folder you can write, or remove what stands in the "
+                                   "store's place")
+        st = os.fstat(fd)
+        if st.st_uid != os.geteuid():
+            os.close(fd)
+            raise OutputError(f"the output store {self.store} belongs to another user (uid {st.st_uid})",
+                              hint="choose another --out: hagen uses only a store it made")
+        if stat.S_IMODE(st.st_mode) != 0o700:
+            os.fchmod(fd, 0o700)        # the manifest names the sha256 of secret files: owner only
+        return fd
+
+    @contextmanager
+    def _store(self):
+        if self._fd is not None:
+            yield self._fd
+            return
+        fd = self._open_store()
+        try:
+            yield fd
+        finally:
+            os.close(fd)
+
+    # ---------------------------------------------------------------- writing
+    def commit(self, files: list[OutFile], keep_others: bool = False, extra: dict | None = None) -> EmitResult:
+        """Make files the new content of out. Call with the lock held.
+
+        keep_others: files is a build limited to some hosts (--host); every other host
+        keeps what the current tree gives it. extra: top-level keys added to the manifest."""
+        from hagen.emit.commit import commit
+
+        if self._fd is None:
+            raise OutputError(f"internal: {self.out} written without its lock")
+        if extra is not None and (not isinstance(extra, dict) or set(extra) & set(RESERVED)
+                                  or not all(isinstance(k, str) for k in extra)):
+            raise OutputError("internal: the manifest's extra keys must be a dict of new string keys")
+        if keep_others:
+            files = files + self._carried({f.host for f in files})
+        outside = confined(files)
+        if outside:
+            raise OutputError("planned files cannot be written where they are planned, inside their host's "
+                              "folder: nothing was written",
+                              reports=outside)
+        manifest = manifest_of(files)
+        manifest.update(extra or {})
+        try:
+            return commit(self, files, manifest)
+        except OSError as exc:
+            raise OutputError(f"cannot write the output tree {self.out}: {exc.strerror or exc}",
+                              hint="check free space and permissions; the previous tree is untouched")
+
+    def _carried(self, rebuilt: set) -> list[OutFile]:
+        """The current tree's files of the hosts not rebuilt, from its manifest and objects."""
+        from ClusterShell.NodeSet import NodeSet
+
+        out, contents = [], {}
+        store = Objects(self._fd)
+        try:
+            for entry in (self.manifest() or {}).get("files", []):
+                hosts = [h for h in NodeSet(entry["hosts"]) if h not in rebuilt]
+                if not hosts:
+                    continue
+                if entry.get("type") == "symlink":
+                    out += [OutFile(h, entry["path"], entry["target"].encode(), 0o777,
+                                    entry.get("template", "symlink"), entry["target"]) for h in hosts]
+                    continue
+                key = object_key(entry)
+                if key not in contents:
+                    contents[key] = store.read(key)
+                    if contents[key] is None:
+                        raise OutputError(f"the current tree lacks the object of {entry['path']}",
+                                          hint="build every host once without --host")
+                out += [OutFile(h, entry["path"], contents[key], int(entry["mode"], 8), entry.get("template", ""),
+                                digest=entry["sha256"]) for h in hosts]
+        finally:
+            store.close()
+        return out
+
+    def _recover(self) -> None:
+        """Finish a journal a killed build left (forward; back when forward fails)."""
+        from hagen.emit.commit import finish
+
+        data = read_regular(JOURNAL, self._fd)
+        if data is None:
+            mode = _lstat_mode_at(JOURNAL, self._fd)
+            if mode is not None:             # a link or a folder where the journal goes: not ours
+                _remove_entry(JOURNAL, self._fd)
+                _unlink_at(INPUTS, self._fd)  # the tree is then verified by the next build, not trusted
+            return
+        journal = valid_journal(_loads(data))
+        if journal is None:
+            _unlink_at(JOURNAL, self._fd)
+            _unlink_at(INPUTS, self._fd)
+            return
+        try:
+            finish(self, journal)
+        except OSError as exc:
+            raise OutputError(f"cannot finish the changes a killed build left in {self.out}: "
+                              f"{exc.strerror or exc}", hint="check free space and permissions, then run "
+                              "`hagen build` again")
+
+
+def _valid_record(record) -> bool:
+    if not isinstance(record, dict) or record.get("format") != INPUTS_FORMAT:
+        return False
+    fp, digest, objects = record.get("fingerprint"), record.get("manifest"), record.get("objects")
+    return (fp is None or (isinstance(fp, str) and bool(_SHA256.match(fp)))) \
+        and isinstance(digest, str) and bool(_SHA256.match(digest)) and isinstance(objects, dict) \
+        and all(isinstance(v, list) and len(v) == 3 and all(type(n) is int for n in v) for v in objects.values())
+
+
+def _lock_file(store: Path, name: str, store_fd: int) -> int:
+    try:
+        fd = os.open(name, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600, dir_fd=store_fd)
+    except OSError as exc:
+        why = "it is a symbolic link (hagen follows no link in its store)" if exc.errno == errno.ELOOP \
+            else exc.strerror
+        raise OutputError(f"cannot use the lock {store}/{name}: {why}",
+                          hint="remove it: hagen makes it again")
+    st = os.fstat(fd)
+    if not stat.S_ISREG(st.st_mode) or st.st_nlink != 1:
+        os.close(fd)
+        raise OutputError(f"cannot use the lock {store}/{name}: it is not a regular file of its own "
+                          "(a hard link, a FIFO or a device)", hint="remove it: hagen makes it again")
+    return fd
+
+
+def _loads(data: bytes):
+    try:
+        return json.loads(data)
+    except ValueError:
+        return None
+
+
+def _lstat_mode(path) -> int:
+    try:
+        return os.lstat(path).st_mode
+    except OSError:
+        return 0
+
+
+def _lstat_mode_at(name: str, fd: int) -> int | None:
+    try:
+        return os.stat(name, dir_fd=fd, follow_symlinks=False).st_mode
+    except OSError:
+        return None
+
+
+def _unlink_at(name: str, fd: int) -> None:
+    try:
+        os.unlink(name, dir_fd=fd)
+    except FileNotFoundError:
+        pass
+
+
+def _remove_entry(name: str, fd: int) -> None:
+    try:
+        os.unlink(name, dir_fd=fd)
+    except IsADirectoryError:
+        shutil.rmtree(name, dir_fd=fd)
+    except FileNotFoundError:
+        pass
+
+
+def _read_pid(fd) -> str:
+    try:
+        os.lseek(fd, 0, os.SEEK_SET)
+        return os.read(fd, 32).decode().strip()
+    except OSError:
+        return ""
