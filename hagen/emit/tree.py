@@ -48,10 +48,26 @@ class OutputTree:
         self.store = self.out.parent / f".{self.out.name}.d"
         self._fd: int | None = None            # the store's descriptor while the lock is held
         self._record: dict | None = None
+        self._settled = False
+
+    def _settle(self) -> None:
+        """Once per OutputTree, before its first read: finish a journal a killed build left, so
+        that every command reads the old tree or the new one (a build holding the lock finishes
+        it itself). Readers that also want no build to apply meanwhile use reading()."""
+        if self._settled or self._fd is not None:
+            return
+        self._settled = True
+        if _lstat_mode(self.store / JOURNAL) and stat.S_ISDIR(_lstat_mode(self.store)):
+            try:
+                with self.lock():
+                    pass
+            except OutputError:
+                pass
 
     # ---------------------------------------------------------------- reading
     def current(self) -> Path | None:
         """The directory out points at now (None: no tree yet)."""
+        self._settle()
         if self.out.is_symlink():
             if os.readlink(self.out) == f"{self.store.name}/{TREE}":
                 tree = self.store / TREE
@@ -281,6 +297,7 @@ class OutputTree:
                 raise
             os.ftruncate(fd, 0)
             os.write(fd, str(os.getpid()).encode())
+            os.close(_lock_file(self.store, "apply.lock", store_fd))      # there for readers from now on
             self._fd, self._record = store_fd, None
             self._recover()
             yield
@@ -401,6 +418,7 @@ class OutputTree:
             return
         try:
             finish(self, journal)
+            Objects(self._fd).collect()          # the previous tree's objects no file uses now
         except OSError as exc:
             raise OutputError(f"cannot finish the changes a killed build left in {self.out}: "
                               f"{exc.strerror or exc}", hint="check free space and permissions, then run "
