@@ -207,3 +207,51 @@ def test_host_never_splits_a_cells_cluster_conf(tmp_path):
         build(SITE, out, hosts={"ns13"})
     assert info.value.reports[0].code == "HA111"
     assert tree_state(out) == before
+
+
+def entries(out) -> dict:
+    """{relative path: inode} of every file, link and folder of the tree (links not followed)."""
+    root = out.resolve()
+    found = {}
+    for top, dirs, names in os.walk(root):
+        for name in dirs + names:
+            path = os.path.join(top, name)
+            found[os.path.relpath(path, root)] = os.lstat(path).st_ino
+    return found
+
+
+def test_a_one_node_change_gives_new_inodes_only_to_the_files_it_changes(tmp_path, example_copy):
+    """ns1's BMC address moves: /etc/hosts changes on every host, nothing else. Only those
+    files (and the manifest) get new inodes, one new object is written, and not one folder of
+    the tree is made again: every folder, of every host, keeps its inode."""
+    out = tmp_path / "out"
+    build(SITE, out)
+    before, state = entries(out), tree_state(out)
+    objects = {p.name for p in (tmp_path / ".out.d/objects").glob("*/*")}
+    folder = example_copy("bas5-guide")
+    snapshot = folder / "clusterdb.yaml"
+    snapshot.write_text(snapshot.read_text().replace("ipaddr: 10.2.0.2,", "ipaddr: 10.2.0.99,"))
+    _, result = build(folder / "site.yaml", out)
+    after, new_state = entries(out), tree_state(out)
+    assert set(after) == set(before)
+    renewed = sorted(k for k in after if after[k] != before[k])
+    hosts = sorted({k.split("/")[0] for k in state if not k.startswith(".")})
+    assert renewed == sorted([".hagen/manifest.json"] + [f"{h}/etc/hosts" for h in hosts])
+    assert sorted(k for k in new_state if new_state[k][0] != state[k][0]) == renewed
+    assert all(new_state[k][2] == state[k][2] for k in new_state if k not in renewed), "an unchanged mtime moved"
+    new_objects = {p.name for p in (tmp_path / ".out.d/objects").glob("*/*")} - objects
+    assert len(new_objects) == 1 and result.objects_written == 1 and result.changed == len(hosts)
+
+
+def test_a_vanished_host_and_file_are_removed_with_their_empty_folders(tmp_path):
+    out = tmp_path / "out"
+    build(SITE, out)
+    tree = OutputTree(out)
+    with tree.lock():
+        every = tree._carried(set())
+        files = [f for f in every if f.host != "ns5" and f.path != "/etc/ntp.conf"]
+        result = tree.commit(files)
+    assert result.removed == len(every) - len(files) and result.changed == 0
+    assert not (out / "ns5").exists() and not (out / "ns0/etc/ntp.conf").exists()
+    assert (out / "ns0/etc/hosts").is_file() and (out / "ns0/etc").is_dir()
+    assert "ns5" not in OutputTree(out).manifest()["hosts"]
