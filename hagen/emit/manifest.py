@@ -105,7 +105,7 @@ def valid_manifest(doc) -> dict | None:
     if not isinstance(doc, dict) or doc.get("format") != MANIFEST_FORMAT:
         return None
     files, hosts = doc.get("files"), doc.get("hosts")
-    if not isinstance(files, list) or not isinstance(hosts, str):
+    if not isinstance(files, list) or not isinstance(hosts, str) or not _bounded(hosts):
         return None
     try:
         known = NodeSet(hosts)
@@ -113,7 +113,7 @@ def valid_manifest(doc) -> dict | None:
             return None
         seen: set = set()
         for entry in files:
-            if not _valid_entry(entry):
+            if not _valid_entry(entry) or not _bounded(entry["hosts"]):
                 return None
             names = NodeSet(entry["hosts"])
             if not names or len(names) > len(known) or not names.issubset(known):
@@ -138,3 +138,24 @@ def _valid_entry(entry) -> bool:
     return "type" not in entry and isinstance(entry.get("sha256"), str) and bool(_SHA256.match(entry["sha256"])) \
         and isinstance(entry.get("mode"), str) and bool(_MODE.match(entry["mode"])) \
         and isinstance(size, int) and not isinstance(size, bool) and size >= 0
+
+
+_GROUP = re.compile(r"\[([^\]]*)\]")
+_SPAN = re.compile(r"(\d+)-(\d+)")
+
+
+def _bounded(nodes: str) -> bool:
+    """Whether a node set names at most MAX_HOSTS hosts, told from its text before it is parsed
+    (ClusterShell would expand ns[0-100000000] at length first)."""
+    if len(nodes) > 1 << 20 or re.search(r"\d{13}", nodes):
+        return False
+    total = 0
+    for pattern in re.split(r",(?![^\[]*\])", nodes):
+        size = 1
+        for group in _GROUP.findall(pattern):
+            size *= sum(int(b) - int(a) + 1 if int(b) >= int(a) else 1 for a, b in _SPAN.findall(group)) \
+                + group.count(",") + 1
+        total += size
+        if total > MAX_HOSTS:
+            return False
+    return True

@@ -320,7 +320,7 @@ class OutputTree:
                 pass
             fd = os.open(self.store, DIR_FLAGS)
         except OSError as exc:
-            why = "it is a symbolic link (hagen follows no link in its store)" if exc.errno == errno.ELOOP \
+            why = "it is a symbolic link (hagen follows no link in its store)" if self.store.is_symlink() \
                 else exc.strerror
             raise OutputError(f"cannot use the output store {self.store}: {why}",
                               hint="choose an --out in a folder you can write, or remove what stands in the "
