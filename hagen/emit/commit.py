@@ -10,9 +10,9 @@ import stat
 
 from hagen.emit.journal import JOURNAL, JOURNAL_FORMAT, Applier, plan
 from hagen.emit.manifest import expand, manifest_bytes
-from hagen.emit.store import Objects, open_dir, read_json, write_atomic
-from hagen.emit.tree import (_LEGACY, INPUTS, TREE, EmitResult, OutputTree, _lock_file, _lstat_mode_at,
-                             _remove_entry, _unlink_at, _valid_record)
+from hagen.emit.store import Objects, lock_file, lstat_mode_at, open_dir, read_json, remove_entry, unlink_at, write_atomic
+from hagen.emit.tree import _LEGACY, INPUTS, TREE, EmitResult, OutputTree
+from hagen.emit.verify import valid_record
 from hagen.errors import OutputError
 
 NEW_TREE = "tree.new"
@@ -29,7 +29,7 @@ def commit(tree: OutputTree, files: list, manifest: dict) -> EmitResult:
     state = _out_state(tree)
     current = tree._manifest_data() if state == "ours" else None
     record = read_json(INPUTS, store_fd)
-    listed = previous is not None and current is not None and _valid_record(record) \
+    listed = previous is not None and current is not None and valid_record(record) \
         and record["manifest"] == hashlib.sha256(current).hexdigest()
     objects = Objects(store_fd, record["objects"] if listed else None)
     by_host: dict = {}
@@ -67,7 +67,7 @@ def finish(tree: OutputTree, journal: dict) -> None:
     inputs record, then drop it. When the apply fails, undo it and drop the journal when
     that succeeded; raise the failure."""
     store_fd = tree._fd
-    lock = _lock_file(tree.store, "apply.lock", store_fd)
+    lock = lock_file(tree.store, "apply.lock", store_fd)
     objects = Objects(store_fd)
     tree_fd = None
     try:
@@ -79,12 +79,12 @@ def finish(tree: OutputTree, journal: dict) -> None:
             _write_manifest(tree_fd, manifest_bytes(journal["manifest"]))
         except OSError:
             if applier.backward(done):
-                _unlink_at(JOURNAL, store_fd)
+                unlink_at(JOURNAL, store_fd)
             raise
         if journal["link_out"]:
             _link_out(tree)
         _record(tree, store_fd)
-        _unlink_at(JOURNAL, store_fd)
+        unlink_at(JOURNAL, store_fd)
         os.fsync(store_fd)
     finally:
         if tree_fd is not None:
@@ -96,34 +96,34 @@ def finish(tree: OutputTree, journal: dict) -> None:
 def _fresh(tree: OutputTree, store_fd: int, objects: Objects, ops: list, data: bytes, legacy: bool) -> None:
     """The first build of a store (or the first since hagen kept generations): the whole tree
     made beside, then renamed in place and linked from out. A kill leaves out as it was."""
-    _remove_entry(NEW_TREE, store_fd)
+    remove_entry(NEW_TREE, store_fd)
     new_fd = open_dir(NEW_TREE, store_fd, create=True)
     try:
         Applier(new_fd, objects).forward(ops)
         _write_manifest(new_fd, data)
     except OSError:
         os.close(new_fd)
-        _remove_entry(NEW_TREE, store_fd)
+        remove_entry(NEW_TREE, store_fd)
         raise
     os.close(new_fd)
     if legacy:
-        _remove_entry(TREE, store_fd)
+        remove_entry(TREE, store_fd)
     os.rename(NEW_TREE, TREE, src_dir_fd=store_fd, dst_dir_fd=store_fd)
     _link_out(tree)
     _record(tree, store_fd)
     if legacy:
         for name in os.listdir(store_fd):
-            if _LEGACY.match(name) and stat.S_ISDIR(_lstat_mode_at(name, store_fd) or 0):
-                _remove_entry(name, store_fd)
+            if _LEGACY.match(name) and stat.S_ISDIR(lstat_mode_at(name, store_fd) or 0):
+                remove_entry(name, store_fd)
 
 
 def _open_tree(store_fd: int) -> int | None:
     """The tree's descriptor; None when there is none (a link in its place is removed)."""
-    mode = _lstat_mode_at(TREE, store_fd)
+    mode = lstat_mode_at(TREE, store_fd)
     if mode is None:
         return None
     if not stat.S_ISDIR(mode):
-        _remove_entry(TREE, store_fd)
+        remove_entry(TREE, store_fd)
         return None
     return open_dir(TREE, store_fd)
 
@@ -139,7 +139,7 @@ def _write_manifest(tree_fd: int, data: bytes) -> None:
 def _record(tree: OutputTree, store_fd: int) -> None:
     tree._record = record = tree._stat_record(store_fd)
     if record is None:
-        _unlink_at(INPUTS, store_fd)
+        unlink_at(INPUTS, store_fd)
     else:
         write_atomic(INPUTS, json.dumps(record).encode() + b"\n", store_fd)
 
@@ -178,7 +178,7 @@ def _link_out(tree: OutputTree) -> None:
 
 def _tidy(tree: OutputTree, store_fd: int) -> None:
     """What killed builds left (we hold the lock): half-made trees, temporary links, unused objects."""
-    _remove_entry(NEW_TREE, store_fd)
+    remove_entry(NEW_TREE, store_fd)
     for stray in tree.out.parent.glob(f".{tree.out.name}.link-*"):
         if stray.is_symlink():
             stray.unlink(missing_ok=True)

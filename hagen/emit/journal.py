@@ -24,7 +24,7 @@ import shutil
 import stat
 
 from hagen.emit.manifest import PLAIN_HOST, object_key, plain_path, valid_manifest
-from hagen.emit.store import DIR_FLAGS, OBJECT_NAME, Objects, _unlink, open_dir
+from hagen.emit.store import DIR_FLAGS, OBJECT_NAME, Objects, open_dir, unlink_at
 
 JOURNAL = "journal.json"
 JOURNAL_FORMAT = "hagen-journal/1"
@@ -245,7 +245,7 @@ class Applier:
         if st is not None and stat.S_ISREG(st.st_mode) and st.st_ino == self._inode(key):
             return                       # already there (a journal applied again)
         tmp = f".{name}.hagen-tmp"
-        _unlink(tmp, fd)
+        unlink_at(tmp, fd)
         os.link(key, tmp, src_dir_fd=self.objects.sub(key), dst_dir_fd=fd, follow_symlinks=False)
         _rename(tmp, name, fd)
 
@@ -255,13 +255,13 @@ class Applier:
         if _readlink(fd, name, st) == target:
             return
         tmp = f".{name}.hagen-tmp"
-        _unlink(tmp, fd)
+        unlink_at(tmp, fd)
         os.symlink(target, tmp, dir_fd=fd)
         _rename(tmp, name, fd)
 
     def _remove(self, dirs: HostDirs, path: str) -> None:
         fd, name = dirs.parent(path)
-        _unlink(f".{name}.hagen-tmp", fd)
+        unlink_at(f".{name}.hagen-tmp", fd)
         try:
             os.unlink(name, dir_fd=fd)
         except FileNotFoundError:

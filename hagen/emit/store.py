@@ -16,9 +16,12 @@ import hashlib
 import json
 import os
 import re
+import shutil
 import stat
+from pathlib import Path
 
 from hagen.emit.manifest import OutFile
+from hagen.errors import OutputError
 
 DIR_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
 READ_FLAGS = os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC | os.O_NONBLOCK     # O_NONBLOCK: a FIFO never hangs
@@ -81,7 +84,7 @@ def write_atomic(name: str, data: bytes, dir_fd: int, mode: int = 0o600, sync: b
     """Write a file by a new temporary file (O_EXCL|O_NOFOLLOW) renamed over name: a planted link
     at name or at the temporary name is replaced, never written through."""
     tmp = f".{name}.tmp"
-    _unlink(tmp, dir_fd)
+    unlink_at(tmp, dir_fd)
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC, mode, dir_fd=dir_fd)
     try:
         _write_all(fd, data)
@@ -93,13 +96,6 @@ def write_atomic(name: str, data: bytes, dir_fd: int, mode: int = 0o600, sync: b
     os.replace(tmp, name, src_dir_fd=dir_fd, dst_dir_fd=dir_fd)
     if sync:
         os.fsync(dir_fd)
-
-
-def _unlink(name: str, dir_fd: int) -> None:
-    try:
-        os.unlink(name, dir_fd=dir_fd)
-    except FileNotFoundError:
-        pass
 
 
 def _read_all(fd: int, size: int) -> bytes:
@@ -180,7 +176,7 @@ class Objects:
         if st is not None:
             return st, False
         tmp = f".{key}.tmp{os.getpid()}"
-        _unlink(tmp, fd)
+        unlink_at(tmp, fd)
         out = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600, dir_fd=fd)
         try:
             _write_all(out, f.data)
@@ -251,6 +247,67 @@ def _collect_one(name: str, fd: int) -> int:
     ours = OBJECT_NAME.match(name) and st.st_nlink <= 1
     temporary = name.startswith(".") and OBJECT_NAME.match(name[1:].split(".tmp")[0] or "-")
     if ours or temporary:
-        _unlink(name, fd)
+        unlink_at(name, fd)
         return 1
     return 0
+
+
+def lock_file(store: Path, name: str, store_fd: int) -> int:
+    try:
+        fd = os.open(name, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600, dir_fd=store_fd)
+    except OSError as exc:
+        why = "it is a symbolic link (hagen follows no link in its store)" if exc.errno == errno.ELOOP \
+            else exc.strerror
+        raise OutputError(f"cannot use the lock {store}/{name}: {why}",
+                          hint="remove it: hagen makes it again")
+    st = os.fstat(fd)
+    if not stat.S_ISREG(st.st_mode) or st.st_nlink != 1:
+        os.close(fd)
+        raise OutputError(f"cannot use the lock {store}/{name}: it is not a regular file of its own "
+                          "(a hard link, a FIFO or a device)", hint="remove it: hagen makes it again")
+    return fd
+
+
+def loads(data: bytes):
+    try:
+        return json.loads(data)
+    except ValueError:
+        return None
+
+
+def lstat_mode(path) -> int:
+    try:
+        return os.lstat(path).st_mode
+    except OSError:
+        return 0
+
+
+def lstat_mode_at(name: str, fd: int) -> int | None:
+    try:
+        return os.stat(name, dir_fd=fd, follow_symlinks=False).st_mode
+    except OSError:
+        return None
+
+
+def unlink_at(name: str, fd: int) -> None:
+    try:
+        os.unlink(name, dir_fd=fd)
+    except FileNotFoundError:
+        pass
+
+
+def remove_entry(name: str, fd: int) -> None:
+    try:
+        os.unlink(name, dir_fd=fd)
+    except IsADirectoryError:
+        shutil.rmtree(name, dir_fd=fd)
+    except FileNotFoundError:
+        pass
+
+
+def read_pid(fd) -> str:
+    try:
+        os.lseek(fd, 0, os.SEEK_SET)
+        return os.read(fd, 32).decode().strip()
+    except OSError:
+        return ""

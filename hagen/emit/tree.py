@@ -8,7 +8,6 @@ import hashlib
 import json
 import os
 import re
-import shutil
 import stat
 import time
 from contextlib import contextmanager
@@ -16,17 +15,16 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from hagen.emit.confine import confined
-from hagen.emit.journal import JOURNAL, JOURNAL_FORMAT, Applier, HostDirs, plan, valid_journal
-from hagen.emit.manifest import (MANIFEST, PLAIN_HOST, RESERVED, OutFile, expand, manifest_bytes, manifest_of,
-                                 object_key, plain_path, valid_manifest)
-from hagen.emit.store import DIR_FLAGS, READ_FLAGS, Objects, open_dir, read_json, read_regular, write_atomic
+from hagen.emit.journal import JOURNAL, valid_journal
+from hagen.emit.manifest import RESERVED, OutFile, manifest_of, object_key, valid_manifest
+from hagen.emit.store import (DIR_FLAGS, Objects, lock_file, loads, lstat_mode, lstat_mode_at, read_json,
+                              read_pid, read_regular, remove_entry, unlink_at, write_atomic)
+from hagen.emit.verify import INPUTS_FORMAT, valid_record
 from hagen.errors import OutputError
 
 TREE = "tree"
 INPUTS = "inputs.json"
-INPUTS_FORMAT = "hagen-inputs/1"
 _LEGACY = re.compile(r"gen-\d+\Z")      # the generations of hagen before the journal
-_SHA256 = re.compile(r"[0-9a-f]{64}\Z")
 
 
 @dataclass(frozen=True)
@@ -57,7 +55,7 @@ class OutputTree:
         if self._settled or self._fd is not None:
             return
         self._settled = True
-        if _lstat_mode(self.store / JOURNAL) and stat.S_ISDIR(_lstat_mode(self.store)):
+        if lstat_mode(self.store / JOURNAL) and stat.S_ISDIR(lstat_mode(self.store)):
             try:
                 with self.lock():
                     pass
@@ -71,7 +69,7 @@ class OutputTree:
         if self.out.is_symlink():
             if os.readlink(self.out) == f"{self.store.name}/{TREE}":
                 tree = self.store / TREE
-                return tree if stat.S_ISDIR(_lstat_mode(tree)) and stat.S_ISDIR(_lstat_mode(self.store)) else None
+                return tree if stat.S_ISDIR(lstat_mode(tree)) and stat.S_ISDIR(lstat_mode(self.store)) else None
             target = self.out.resolve()
             return target if target.is_dir() else None
         if self.out.is_dir():
@@ -148,7 +146,7 @@ class OutputTree:
             except PermissionError:
                 fd = os.open("apply.lock", os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC, dir_fd=store_fd)
             fcntl.flock(fd, fcntl.LOCK_SH)
-            return fd, _lstat_mode_at(JOURNAL, store_fd) is not None
+            return fd, lstat_mode_at(JOURNAL, store_fd) is not None
         except OSError as exc:
             if exc.errno == errno.ENOENT:
                 return None, False
@@ -168,7 +166,7 @@ class OutputTree:
             record = read_json(INPUTS, store_fd)
         finally:
             os.close(store_fd)
-        if not _valid_record(record) or not self.out.is_symlink():
+        if not valid_record(record) or not self.out.is_symlink():
             return None
         data = self._manifest_data()
         if data is None or hashlib.sha256(data).hexdigest() != record["manifest"]:
@@ -186,7 +184,7 @@ class OutputTree:
         with self._store() as store_fd:
             record = self._record if self._record is not None else self._stat_record(store_fd)
             if record is None:
-                _unlink_at(INPUTS, store_fd)
+                unlink_at(INPUTS, store_fd)
                 return
             record = dict(record, fingerprint=fingerprint)
             write_atomic(INPUTS, json.dumps(record).encode() + b"\n", store_fd)
@@ -194,7 +192,7 @@ class OutputTree:
 
     def _stat_record(self, store_fd: int) -> dict | None:
         data = self._manifest_data()
-        manifest = None if data is None else valid_manifest(_loads(data))
+        manifest = None if data is None else valid_manifest(loads(data))
         if manifest is None:
             return None
         objects, store = {}, Objects(store_fd)
@@ -213,67 +211,16 @@ class OutputTree:
     def intact(self) -> bool:
         """Every file of the manifest is still the object it was linked to (or the link it was),
         and no object changed since it was recorded (an edit in place changes its mtime)."""
-        from ClusterShell.NodeSet import NodeSet
+        from hagen.emit.verify import intact
 
-        cur, manifest, record = self.current(), self.manifest(), self._inputs_record()
-        if cur is None or manifest is None or record is None:
-            return False
-        recorded = record["objects"]
-        base = str(cur)
-        for entry in manifest["files"]:
-            hosts = NodeSet(entry["hosts"])
-            if entry.get("type") == "symlink":
-                for host in hosts:
-                    try:
-                        if os.readlink(f"{base}/{host}{entry['path']}") != entry["target"]:
-                            return False
-                    except OSError:
-                        return False
-                continue
-            key = object_key(entry)
-            try:
-                obj = os.lstat(self.store / "objects" / key[:2] / key)
-            except OSError:
-                return False
-            if [obj.st_ino, obj.st_size, obj.st_mtime_ns] != recorded.get(key):
-                return False
-            for host in hosts:
-                try:
-                    if os.lstat(f"{base}/{host}{entry['path']}").st_ino != obj.st_ino:
-                        return False
-                except OSError:
-                    return False
-        return True
+        return intact(self)
 
     def verified_source(self, host: str, path: str, sha256: str) -> Path:
         """A path to host's file at path whose bytes were just checked: reached without following
         any link, a regular file, its sha256 the one given. Else OutputError."""
-        if not (isinstance(host, str) and PLAIN_HOST.match(host) and plain_path(path)
-                and isinstance(sha256, str) and _SHA256.match(sha256)):
-            raise OutputError(f"refusing to send {host!r}:{path!r}: not a plain host name, path and sha256",
-                              hint="the manifest was edited by hand: run `hagen build` again")
-        cur = self.current()
-        where = f"{self.out}/{host}{path}"
-        if cur is None:
-            raise OutputError(f"{self.out} holds no hagen tree", hint="run `hagen build` first")
-        try:
-            tree_fd = os.open(cur, DIR_FLAGS)
-        except OSError as exc:
-            raise OutputError(f"cannot read {self.out}: {exc.strerror}")
-        dirs = HostDirs(tree_fd, host, create=False)
-        try:
-            fd, name = dirs.parent(path)
-            data = None if fd is None else read_regular(name, fd)
-        finally:
-            dirs.close()
-            os.close(tree_fd)
-        if data is None:
-            raise OutputError(f"{where} is missing or not a regular file",
-                              hint="run `hagen build` again: it repairs the tree")
-        if hashlib.sha256(data).hexdigest() != sha256:
-            raise OutputError(f"{where} does not hold what the manifest says (sha256 differs)",
-                              hint="run `hagen build` again: it repairs the tree")
-        return cur / host / path.lstrip("/")
+        from hagen.emit.verify import verified_source
+
+        return verified_source(self, host, path, sha256)
 
     # ---------------------------------------------------------------- locking
     @contextmanager
@@ -281,7 +228,7 @@ class OutputTree:
         """One build (or push) at a time on this store. Taking it finishes a journal a killed build left."""
         store_fd = self._open_store()
         try:
-            fd = _lock_file(self.store, "lock", store_fd)
+            fd = lock_file(self.store, "lock", store_fd)
         except BaseException:
             os.close(store_fd)
             raise
@@ -290,14 +237,14 @@ class OutputTree:
                 fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
             except OSError as exc:
                 if exc.errno in (errno.EWOULDBLOCK, errno.EAGAIN):
-                    holder = _read_pid(fd)
+                    holder = read_pid(fd)
                     raise OutputError(f"another hagen build is writing {self.out}"
                                       + (f" (pid {holder})" if holder else ""),
                                       hint="wait for it to finish, or build into another --out")
                 raise
             os.ftruncate(fd, 0)
             os.write(fd, str(os.getpid()).encode())
-            os.close(_lock_file(self.store, "apply.lock", store_fd))      # there for readers from now on
+            os.close(lock_file(self.store, "apply.lock", store_fd))      # there for readers from now on
             self._fd, self._record = store_fd, None
             self._recover()
             yield
@@ -406,15 +353,15 @@ class OutputTree:
 
         data = read_regular(JOURNAL, self._fd)
         if data is None:
-            mode = _lstat_mode_at(JOURNAL, self._fd)
+            mode = lstat_mode_at(JOURNAL, self._fd)
             if mode is not None:             # a link or a folder where the journal goes: not ours
-                _remove_entry(JOURNAL, self._fd)
-                _unlink_at(INPUTS, self._fd)  # the tree is then verified by the next build, not trusted
+                remove_entry(JOURNAL, self._fd)
+                unlink_at(INPUTS, self._fd)  # the tree is then verified by the next build, not trusted
             return
-        journal = valid_journal(_loads(data))
+        journal = valid_journal(loads(data))
         if journal is None:
-            _unlink_at(JOURNAL, self._fd)
-            _unlink_at(INPUTS, self._fd)
+            unlink_at(JOURNAL, self._fd)
+            unlink_at(INPUTS, self._fd)
             return
         try:
             finish(self, journal)
@@ -423,73 +370,3 @@ class OutputTree:
             raise OutputError(f"cannot finish the changes a killed build left in {self.out}: "
                               f"{exc.strerror or exc}", hint="check free space and permissions, then run "
                               "`hagen build` again")
-
-
-def _valid_record(record) -> bool:
-    if not isinstance(record, dict) or record.get("format") != INPUTS_FORMAT:
-        return False
-    fp, digest, objects = record.get("fingerprint"), record.get("manifest"), record.get("objects")
-    return (fp is None or (isinstance(fp, str) and bool(_SHA256.match(fp)))) \
-        and isinstance(digest, str) and bool(_SHA256.match(digest)) and isinstance(objects, dict) \
-        and all(isinstance(v, list) and len(v) == 3 and all(type(n) is int for n in v) for v in objects.values())
-
-
-def _lock_file(store: Path, name: str, store_fd: int) -> int:
-    try:
-        fd = os.open(name, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600, dir_fd=store_fd)
-    except OSError as exc:
-        why = "it is a symbolic link (hagen follows no link in its store)" if exc.errno == errno.ELOOP \
-            else exc.strerror
-        raise OutputError(f"cannot use the lock {store}/{name}: {why}",
-                          hint="remove it: hagen makes it again")
-    st = os.fstat(fd)
-    if not stat.S_ISREG(st.st_mode) or st.st_nlink != 1:
-        os.close(fd)
-        raise OutputError(f"cannot use the lock {store}/{name}: it is not a regular file of its own "
-                          "(a hard link, a FIFO or a device)", hint="remove it: hagen makes it again")
-    return fd
-
-
-def _loads(data: bytes):
-    try:
-        return json.loads(data)
-    except ValueError:
-        return None
-
-
-def _lstat_mode(path) -> int:
-    try:
-        return os.lstat(path).st_mode
-    except OSError:
-        return 0
-
-
-def _lstat_mode_at(name: str, fd: int) -> int | None:
-    try:
-        return os.stat(name, dir_fd=fd, follow_symlinks=False).st_mode
-    except OSError:
-        return None
-
-
-def _unlink_at(name: str, fd: int) -> None:
-    try:
-        os.unlink(name, dir_fd=fd)
-    except FileNotFoundError:
-        pass
-
-
-def _remove_entry(name: str, fd: int) -> None:
-    try:
-        os.unlink(name, dir_fd=fd)
-    except IsADirectoryError:
-        shutil.rmtree(name, dir_fd=fd)
-    except FileNotFoundError:
-        pass
-
-
-def _read_pid(fd) -> str:
-    try:
-        os.lseek(fd, 0, os.SEEK_SET)
-        return os.read(fd, 32).decode().strip()
-    except OSError:
-        return ""
