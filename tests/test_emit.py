@@ -9,6 +9,7 @@ import pytest
 
 from conftest import EXAMPLES, tree_state
 from hagen.emit import OutputTree
+from hagen.emit.commit import carried
 from hagen.errors import OutputError
 from hagen.pipeline import build
 
@@ -248,7 +249,7 @@ def test_a_vanished_host_and_file_are_removed_with_their_empty_folders(tmp_path)
     build(SITE, out)
     tree = OutputTree(out)
     with tree.lock():
-        every = tree._carried(set())
+        every = carried(tree, set())
         files = [f for f in every if f.host != "ns5" and f.path != "/etc/ntp.conf"]
         result = tree.commit(files)
     assert result.removed == len(every) - len(files) and result.changed == 0

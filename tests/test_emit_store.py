@@ -22,6 +22,7 @@ from clusterdb_helpers import cli
 from conftest import EXAMPLES, tree_state
 from faults_helpers import PausedBuild, assert_complete, store_leftovers
 from hagen.emit import MANIFEST, OutputTree, valid_manifest
+from hagen.emit.commit import carried
 from hagen.errors import OutputError
 from hagen.pipeline import build
 
@@ -259,7 +260,7 @@ def test_a_malformed_manifest_is_treated_as_absent_and_the_build_repairs_it(buil
 def test_extra_manifest_keys_are_written_and_accepted(built):
     tree = OutputTree(built)
     with tree.lock():
-        files = tree._carried(set())
+        files = carried(tree, set())
         tree.commit(files, extra={"expected": {"ns0": {"/etc/hosts": "x"}}})
         with pytest.raises(OutputError):
             tree.commit(files, extra={"files": []})
@@ -374,3 +375,15 @@ def test_readers_wait_for_an_apply_and_see_the_new_tree_whole(built, tmp_path, e
         child.cleanup()
     assert code == 0, out + err
     assert seen["at"] >= released and all("stratum 8" in t for t in seen["ntp"].values())
+
+
+def test_state_files_of_the_deploy_side_are_read_and_written_without_following_links(built, victim):
+    tree = OutputTree(built)
+    plant(store(built) / "pushed.json", victim[0])
+    assert tree.read_state("pushed.json") is None
+    with tree.lock():
+        tree.write_state("pushed.json", {"format": "x"})
+        with pytest.raises(OutputError):
+            tree.write_state("inputs.json", {})
+    assert untouched(victim) and tree.read_state("pushed.json") == {"format": "x"}
+    assert stat.S_IMODE(os.lstat(store(built) / "pushed.json").st_mode) == 0o600

@@ -9,7 +9,7 @@ import os
 import stat
 
 from hagen.emit.journal import JOURNAL, JOURNAL_FORMAT, Applier, plan
-from hagen.emit.manifest import expand, manifest_bytes
+from hagen.emit.manifest import OutFile, expand, manifest_bytes, object_key
 from hagen.emit.store import Objects, lock_file, lstat_mode_at, open_dir, read_json, remove_entry, unlink_at, write_atomic
 from hagen.emit.tree import _LEGACY, INPUTS, TREE, EmitResult, OutputTree
 from hagen.emit.verify import valid_record
@@ -60,6 +60,34 @@ def commit(tree: OutputTree, files: list, manifest: dict) -> EmitResult:
         objects.close()
     _tidy(tree, store_fd)
     return EmitResult(len(files), hosts, changed, removed, written, TREE, False)
+
+
+def carried(tree: OutputTree, rebuilt: set) -> list[OutFile]:
+    """The current tree's files of the hosts not rebuilt, from its manifest and objects."""
+    from ClusterShell.NodeSet import NodeSet
+
+    out, contents = [], {}
+    store = Objects(tree._fd)
+    try:
+        for entry in (tree.manifest() or {}).get("files", []):
+            hosts = [h for h in NodeSet(entry["hosts"]) if h not in rebuilt]
+            if not hosts:
+                continue
+            if entry.get("type") == "symlink":
+                out += [OutFile(h, entry["path"], entry["target"].encode(), 0o777,
+                                entry.get("template", "symlink"), entry["target"]) for h in hosts]
+                continue
+            key = object_key(entry)
+            if key not in contents:
+                contents[key] = store.read(key)
+                if contents[key] is None:
+                    raise OutputError(f"the current tree lacks the object of {entry['path']}",
+                                      hint="build every host once without --host")
+            out += [OutFile(h, entry["path"], contents[key], int(entry["mode"], 8), entry.get("template", ""),
+                            digest=entry["sha256"]) for h in hosts]
+    finally:
+        store.close()
+    return out
 
 
 def finish(tree: OutputTree, journal: dict) -> None:

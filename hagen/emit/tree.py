@@ -15,8 +15,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from hagen.emit.confine import confined
-from hagen.emit.journal import JOURNAL, valid_journal
-from hagen.emit.manifest import RESERVED, OutFile, manifest_of, object_key, valid_manifest
+from hagen.emit.journal import JOURNAL, HostDirs, valid_journal
+from hagen.emit.manifest import PLAIN_HOST, RESERVED, OutFile, manifest_of, object_key, valid_manifest
 from hagen.emit.store import (DIR_FLAGS, Objects, lock_file, loads, lstat_mode, lstat_mode_at, read_json,
                               read_pid, read_regular, remove_entry, unlink_at, write_atomic)
 from hagen.emit.verify import INPUTS_FORMAT, valid_record
@@ -25,6 +25,10 @@ from hagen.errors import OutputError
 TREE = "tree"
 INPUTS = "inputs.json"
 _LEGACY = re.compile(r"gen-\d+\Z")      # the generations of hagen before the journal
+
+
+class Busy(OutputError):
+    """Another build (or push) holds the store's lock."""
 
 
 @dataclass(frozen=True)
@@ -81,11 +85,16 @@ class OutputTree:
         if cur is None:
             return None
         try:
-            return (cur / host / path.lstrip("/")).read_bytes()
-        except (FileNotFoundError, NotADirectoryError, IsADirectoryError):
-            return None
+            tree_fd = os.open(cur, DIR_FLAGS)
         except OSError as exc:
-            raise OutputError(f"cannot read {self.out}/{host}{path}: {exc.strerror}")
+            raise OutputError(f"cannot read {self.out}: {exc.strerror}")
+        dirs = HostDirs(tree_fd, host, create=False)     # no link followed, in the tree or below
+        try:
+            fd, name = dirs.parent(path)
+            return None if fd is None else read_regular(name, fd)
+        finally:
+            dirs.close()
+            os.close(tree_fd)
 
     def _manifest_data(self) -> bytes | None:
         cur = self.current()
@@ -123,7 +132,7 @@ class OutputTree:
             try:
                 with self.lock():          # finishes the journal (or the build holding the lock does)
                     pass
-            except OutputError:
+            except Busy:
                 if time.monotonic() > deadline:
                     raise
                 time.sleep(0.05)
@@ -222,6 +231,27 @@ class OutputTree:
 
         return verified_source(self, host, path, sha256)
 
+    # ---------------------------------------------------------------- the deploy side's state files
+    def read_state(self, name: str):
+        """A JSON document the deploy side keeps in the store (pushed.json, ...), read without
+        following a link; None when absent, a link, or not JSON. Its content is the caller's to validate."""
+        _state_name(name)
+        try:
+            fd = os.open(self.store, DIR_FLAGS)
+        except OSError:
+            return None
+        try:
+            return read_json(name, fd)
+        finally:
+            os.close(fd)
+
+    def write_state(self, name: str, doc) -> None:
+        """Replace a state file of the store (0600) by rename: a link planted there is replaced,
+        never written through. Call with the lock held."""
+        _state_name(name)
+        with self._store() as fd:
+            write_atomic(name, json.dumps(doc, indent=1).encode() + b"\n", fd)
+
     # ---------------------------------------------------------------- locking
     @contextmanager
     def lock(self):
@@ -238,7 +268,7 @@ class OutputTree:
             except OSError as exc:
                 if exc.errno in (errno.EWOULDBLOCK, errno.EAGAIN):
                     holder = read_pid(fd)
-                    raise OutputError(f"another hagen build is writing {self.out}"
+                    raise Busy(f"another hagen build is writing {self.out}"
                                       + (f" (pid {holder})" if holder else ""),
                                       hint="wait for it to finish, or build into another --out")
                 raise
@@ -298,7 +328,7 @@ class OutputTree:
 
         keep_others: files is a build limited to some hosts (--host); every other host
         keeps what the current tree gives it. extra: top-level keys added to the manifest."""
-        from hagen.emit.commit import commit
+        from hagen.emit.commit import carried, commit
 
         if self._fd is None:
             raise OutputError(f"internal: {self.out} written without its lock")
@@ -306,7 +336,7 @@ class OutputTree:
                                   or not all(isinstance(k, str) for k in extra)):
             raise OutputError("internal: the manifest's extra keys must be a dict of new string keys")
         if keep_others:
-            files = files + self._carried({f.host for f in files})
+            files = files + carried(self, {f.host for f in files})
         outside = confined(files)
         if outside:
             raise OutputError("planned files cannot be written where they are planned, inside their host's "
@@ -319,33 +349,6 @@ class OutputTree:
         except OSError as exc:
             raise OutputError(f"cannot write the output tree {self.out}: {exc.strerror or exc}",
                               hint="check free space and permissions; the previous tree is untouched")
-
-    def _carried(self, rebuilt: set) -> list[OutFile]:
-        """The current tree's files of the hosts not rebuilt, from its manifest and objects."""
-        from ClusterShell.NodeSet import NodeSet
-
-        out, contents = [], {}
-        store = Objects(self._fd)
-        try:
-            for entry in (self.manifest() or {}).get("files", []):
-                hosts = [h for h in NodeSet(entry["hosts"]) if h not in rebuilt]
-                if not hosts:
-                    continue
-                if entry.get("type") == "symlink":
-                    out += [OutFile(h, entry["path"], entry["target"].encode(), 0o777,
-                                    entry.get("template", "symlink"), entry["target"]) for h in hosts]
-                    continue
-                key = object_key(entry)
-                if key not in contents:
-                    contents[key] = store.read(key)
-                    if contents[key] is None:
-                        raise OutputError(f"the current tree lacks the object of {entry['path']}",
-                                          hint="build every host once without --host")
-                out += [OutFile(h, entry["path"], contents[key], int(entry["mode"], 8), entry.get("template", ""),
-                                digest=entry["sha256"]) for h in hosts]
-        finally:
-            store.close()
-        return out
 
     def _recover(self) -> None:
         """Finish a journal a killed build left (forward; back when forward fails)."""
@@ -370,3 +373,11 @@ class OutputTree:
             raise OutputError(f"cannot finish the changes a killed build left in {self.out}: "
                               f"{exc.strerror or exc}", hint="check free space and permissions, then run "
                               "`hagen build` again")
+
+
+_OURS = {"lock", "apply.lock", INPUTS, JOURNAL, TREE, "tree.new", "objects"}
+
+
+def _state_name(name: str) -> None:
+    if not (isinstance(name, str) and PLAIN_HOST.match(name)) or name in _OURS:
+        raise OutputError(f"internal: {name!r} is not a name for a state file of the store")
