@@ -45,7 +45,7 @@ def commit(tree: OutputTree, files: list, manifest: dict) -> EmitResult:
                 written += fresh
         tree_fd = _open_tree(store_fd) if state != "legacy" else None
         if tree_fd is None:
-            _fresh(tree, store_fd, objects, plan(None, by_host, inodes, {}, True), data, state == "legacy")
+            _fresh(tree, store_fd, objects, plan(None, by_host, inodes, {}, True), manifest, state == "legacy")
         else:
             ops = plan(tree_fd, by_host, inodes, prev_files, listed)
             link_out = state == "absent"
@@ -104,7 +104,9 @@ def finish(tree: OutputTree, journal: dict) -> None:
         applier, done = Applier(tree_fd, objects), []
         try:
             applier.forward(journal["ops"], done)
-            _write_manifest(tree_fd, manifest_bytes(journal["manifest"]))
+            data = manifest_bytes(journal["manifest"])
+            _write_manifest(tree_fd, data)
+            tree._checked = (data, journal["manifest"])      # valid: made (or validated) by hagen
         except OSError:
             if applier.backward(done):
                 unlink_at(JOURNAL, store_fd)
@@ -121,14 +123,16 @@ def finish(tree: OutputTree, journal: dict) -> None:
         os.close(lock)
 
 
-def _fresh(tree: OutputTree, store_fd: int, objects: Objects, ops: list, data: bytes, legacy: bool) -> None:
+def _fresh(tree: OutputTree, store_fd: int, objects: Objects, ops: list, manifest: dict, legacy: bool) -> None:
     """The first build of a store (or the first since hagen kept generations): the whole tree
     made beside, then renamed in place and linked from out. A kill leaves out as it was."""
     remove_entry(NEW_TREE, store_fd)
     new_fd = open_dir(NEW_TREE, store_fd, create=True)
     try:
+        data = manifest_bytes(manifest)
         Applier(new_fd, objects).forward(ops)
         _write_manifest(new_fd, data)
+        tree._checked = (data, manifest)
     except OSError:
         os.close(new_fd)
         remove_entry(NEW_TREE, store_fd)

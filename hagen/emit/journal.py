@@ -198,7 +198,8 @@ class Applier:
                         self._put(dirs, op[2], op[3])
                     else:
                         self._link(dirs, op[2], op[3])
-                dirs.prune({h for h in removed if h})
+                if removed:
+                    dirs.prune({h for h in removed if h})
             finally:
                 dirs.close()
 
@@ -225,7 +226,8 @@ class Applier:
                             self._link(dirs, op[2], old[1])
                     except OSError:
                         whole = False
-                dirs.prune({h for h in made if h})
+                if made:
+                    dirs.prune({h for h in made if h})
             finally:
                 dirs.close()
         return whole
@@ -245,8 +247,11 @@ class Applier:
         if st is not None and stat.S_ISREG(st.st_mode) and st.st_ino == self._inode(key):
             return                       # already there (a journal applied again)
         tmp = f".{name}.hagen-tmp"
-        unlink_at(tmp, fd)
-        os.link(key, tmp, src_dir_fd=self.objects.sub(key), dst_dir_fd=fd, follow_symlinks=False)
+        try:
+            os.link(key, tmp, src_dir_fd=self.objects.sub(key), dst_dir_fd=fd, follow_symlinks=False)
+        except FileExistsError:          # a killed apply's: this one makes it again
+            unlink_at(tmp, fd)
+            os.link(key, tmp, src_dir_fd=self.objects.sub(key), dst_dir_fd=fd, follow_symlinks=False)
         _rename(tmp, name, fd)
 
     def _link(self, dirs: HostDirs, path: str, target: str) -> None:
@@ -255,8 +260,11 @@ class Applier:
         if _readlink(fd, name, st) == target:
             return
         tmp = f".{name}.hagen-tmp"
-        unlink_at(tmp, fd)
-        os.symlink(target, tmp, dir_fd=fd)
+        try:
+            os.symlink(target, tmp, dir_fd=fd)
+        except FileExistsError:
+            unlink_at(tmp, fd)
+            os.symlink(target, tmp, dir_fd=fd)
         _rename(tmp, name, fd)
 
     def _remove(self, dirs: HostDirs, path: str) -> None:

@@ -51,6 +51,7 @@ class OutputTree:
         self._fd: int | None = None            # the store's descriptor while the lock is held
         self._record: dict | None = None
         self._settled = False
+        self._checked: tuple | None = None     # (manifest bytes, their validation)
 
     def _settle(self) -> None:
         """Once per OutputTree, before its first read: finish a journal a killed build left, so
@@ -114,10 +115,11 @@ class OutputTree:
         data = self._manifest_data()
         if data is None:
             return None
-        try:
-            return valid_manifest(json.loads(data))
-        except ValueError:
-            return None
+        if self._checked is not None and self._checked[0] == data:
+            return self._checked[1]          # validated already (the checks cost at scale)
+        manifest = valid_manifest(loads(data))
+        self._checked = (data, manifest)
+        return manifest
 
     @contextmanager
     def reading(self):
@@ -201,8 +203,8 @@ class OutputTree:
 
     def _stat_record(self, store_fd: int) -> dict | None:
         data = self._manifest_data()
-        manifest = None if data is None else valid_manifest(loads(data))
-        if manifest is None:
+        manifest = self.manifest()
+        if data is None or manifest is None:
             return None
         objects, store = {}, Objects(store_fd)
         try:
