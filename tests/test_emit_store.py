@@ -387,3 +387,21 @@ def test_state_files_of_the_deploy_side_are_read_and_written_without_following_l
             tree.write_state("inputs.json", {})
     assert untouched(victim) and tree.read_state("pushed.json") == {"format": "x"}
     assert stat.S_IMODE(os.lstat(store(built) / "pushed.json").st_mode) == 0o600
+
+
+def test_a_journal_whose_objects_are_gone_is_undone_and_the_tree_repaired(built):
+    """A killed build's journal names an object someone removed since: the next command cannot
+    roll it forward, so it rolls back (or, failing that, distrusts the tree), and the next
+    build repairs whatever is left."""
+    good = {k: v[:2] for k, v in tree_state(built).items()}
+    manifest = json.loads((built / MANIFEST).read_text())
+    old = {e["path"]: ["obj", f"{e['sha256']}-{e['mode']}"] for e in manifest["files"] if "sha256" in e}
+    journal = {"format": "hagen-journal/1", "link_out": False, "manifest": manifest,
+               "ops": [["put", "ns0", "/etc/hosts", "cd" * 32 + "-0644", old["/etc/hosts"]],
+                       ["put", "ns0", "/etc/ntp.conf", "ef" * 32 + "-0644", old["/etc/ntp.conf"]]]}
+    (store(built) / "journal.json").write_text(json.dumps(journal))
+    res = cli("build", "--site", SITE, "--out", built)
+    assert res.code == 0, res.output
+    assert not (store(built) / "journal.json").exists()
+    assert {k: v[:2] for k, v in tree_state(built).items()} == good
+    assert_complete(built)

@@ -108,8 +108,11 @@ def finish(tree: OutputTree, journal: dict) -> None:
             _write_manifest(tree_fd, data)
             tree._checked = (data, journal["manifest"])      # valid: made (or validated) by hagen
         except OSError:
-            if applier.backward(done):
-                unlink_at(JOURNAL, store_fd)
+            if not applier.backward(done):
+                # a second fault (an object of the previous tree is gone): the tree is neither
+                # build's, so nothing vouches for it any more and the next build walks and repairs it
+                unlink_at(INPUTS, store_fd)
+            unlink_at(JOURNAL, store_fd)    # never a journal that fails again at every command
             raise
         if journal["link_out"]:
             _link_out(tree)

@@ -372,6 +372,8 @@ class OutputTree:
             finish(self, journal)
             Objects(self._fd).collect()          # the previous tree's objects no file uses now
         except OSError as exc:
+            if lstat_mode_at(JOURNAL, self._fd) is None:
+                return                           # undone and dropped: the tree is the previous one
             raise OutputError(f"cannot finish the changes a killed build left in {self.out}: "
                               f"{exc.strerror or exc}", hint="check free space and permissions, then run "
                               "`hagen build` again")
