@@ -1,4 +1,4 @@
-"""The output tree: atomic swaps, store once, no-op rebuilds, config_version, the lock."""
+"""The output tree: the incremental apply, store once, no-op rebuilds, config_version, the lock."""
 
 from __future__ import annotations
 
@@ -256,3 +256,24 @@ def test_a_vanished_host_and_file_are_removed_with_their_empty_folders(tmp_path)
     assert not (out / "ns5").exists() and not (out / "ns0/etc/ntp.conf").exists()
     assert (out / "ns0/etc/hosts").is_file() and (out / "ns0/etc").is_dir()
     assert "ns5" not in OutputTree(out).manifest()["hosts"]
+
+
+def test_a_file_that_becomes_a_folder_and_back(tmp_path):
+    from faults_helpers import assert_complete, store_leftovers
+    from hagen.emit import OutFile
+
+    def one(path, data, link=None):
+        return OutFile("ns0", path, data, 0o644, "t", link)
+
+    out = tmp_path / "out"
+    tree = OutputTree(out)
+    steps = [[one("/etc/foo", b"a\n"), one("/etc/keep", b"k\n")],
+             [one("/etc/foo/bar", b"b\n"), one("/etc/keep", b"k\n"), one("/etc/link", b"/x", "/x")],
+             [one("/etc/foo", b"c\n"), one("/etc/keep", b"k\n"), one("/etc/link/deeper", b"d\n")],
+             [one("/etc/keep", b"k\n"), one("/etc/foo", b"/elsewhere", "/elsewhere")]]
+    for files in steps:
+        with tree.lock():
+            tree.commit(files)
+        assert_complete(out)
+        assert store_leftovers(out) == []
+    assert os.readlink(out / "ns0/etc/foo") == "/elsewhere" and not (out / "ns0/etc/link").exists()
