@@ -405,3 +405,18 @@ def test_a_journal_whose_objects_are_gone_is_undone_and_the_tree_repaired(built)
     assert not (store(built) / "journal.json").exists()
     assert {k: v[:2] for k, v in tree_state(built).items()} == good
     assert_complete(built)
+
+
+def test_an_object_edited_with_its_mtime_put_back_is_still_seen(built):
+    """The recorded inode, size and mtime would not tell: the ctime does."""
+    obj = next(p for p in (store(built) / "objects").glob("*/*")
+               if p.stat().st_ino == os.stat(built / "ns0/etc/ntp.conf").st_ino)
+    st = obj.stat()
+    good = obj.read_bytes()
+    os.chmod(obj, 0o644)
+    with open(obj, "r+b") as f:
+        f.write(b"X")
+    os.utime(obj, ns=(st.st_atime_ns, st.st_mtime_ns))
+    assert not OutputTree(built).intact()
+    build(SITE, built)
+    assert (built / "ns0/etc/ntp.conf").read_bytes() == good

@@ -44,8 +44,9 @@ The promises, and why they hold:
   hagen did not make is refused, never moved or deleted.
 
 Mind the hard links: a file shared by many hosts is one inode, so editing one copy in
-place edits them all. hagen checks each object against its sha256 (or against the inode,
-size and mtime it recorded) before reusing it.
+place edits them all. hagen checks each object against its sha256 before reusing it, or
+against the inode, size, mtime and ctime it recorded when the last build ended (a write,
+a chmod or a touch moves the ctime, and no user can set it back).
 
 A symbolic link (an OutFile with a link_target: /usr/sbin/lustre_failover_xena1 ->
 /usr/sbin/lustre_failover) is written as a real symlink, as it must be on the node (its

@@ -197,8 +197,8 @@ class Objects:
             st = os.fstat(obj)
             if not stat.S_ISREG(st.st_mode) or st.st_size != len(f.data) or stat.S_IMODE(st.st_mode) != f.mode:
                 return None
-            if self.recorded.get(key) == [st.st_ino, st.st_size, st.st_mtime_ns]:
-                return st          # as the last build left it: an edit in place changes the mtime
+            if self.recorded.get(key) == [st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns]:
+                return st          # as the last build left it: any change since moves the ctime, which no one can set
             if hashlib.sha256(_read_all(obj, st.st_size)).hexdigest() != f.sha256:
                 return None
             return st

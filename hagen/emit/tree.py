@@ -191,7 +191,7 @@ class OutputTree:
 
     def remember_inputs(self, fingerprint: str | None) -> None:
         """Record the inputs the current tree was built from, with its manifest's digest and
-        each object's inode, size and mtime (what intact() compares). Call with the lock held."""
+        each object's inode, size, mtime and ctime (what intact() compares). Call with the lock held."""
         with self._store() as store_fd:
             record = self._record if self._record is not None else self._stat_record(store_fd)
             if record is None:
@@ -213,7 +213,7 @@ class OutputTree:
                     key = object_key(entry)
                     st = store.stat(key)
                     if st is not None:
-                        objects[key] = [st.st_ino, st.st_size, st.st_mtime_ns]
+                        objects[key] = [st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns]
         finally:
             store.close()
         return {"format": INPUTS_FORMAT, "fingerprint": None, "manifest": hashlib.sha256(data).hexdigest(),

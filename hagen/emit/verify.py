@@ -41,7 +41,7 @@ def intact(tree) -> bool:
             obj = os.lstat(tree.store / "objects" / key[:2] / key)
         except OSError:
             return False
-        if [obj.st_ino, obj.st_size, obj.st_mtime_ns] != recorded.get(key):
+        if [obj.st_ino, obj.st_size, obj.st_mtime_ns, obj.st_ctime_ns] != recorded.get(key):
             return False
         for host in hosts:
             try:
@@ -88,4 +88,4 @@ def valid_record(record) -> bool:
     fp, digest, objects = record.get("fingerprint"), record.get("manifest"), record.get("objects")
     return (fp is None or (isinstance(fp, str) and bool(_SHA256.match(fp)))) \
         and isinstance(digest, str) and bool(_SHA256.match(digest)) and isinstance(objects, dict) \
-        and all(isinstance(v, list) and len(v) == 3 and all(type(n) is int for n in v) for v in objects.values())
+        and all(isinstance(v, list) and len(v) == 4 and all(type(n) is int for n in v) for v in objects.values())
