@@ -420,3 +420,12 @@ def test_an_object_edited_with_its_mtime_put_back_is_still_seen(built):
     assert not OutputTree(built).intact()
     build(SITE, built)
     assert (built / "ns0/etc/ntp.conf").read_bytes() == good
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="giving the store to another user needs root")
+def test_a_store_of_another_user_is_refused(built, victim):
+    """Across users: a store someone else made (and could fill with links) is not used."""
+    os.chown(store(built), 65534, 65534)
+    res = cli("build", "--site", SITE, "--out", built)
+    assert res.code == 3 and "belongs to another user" in res.stderr, res.output
+    assert untouched(victim)

@@ -214,6 +214,9 @@ def _link_out(tree: OutputTree) -> None:
 def _tidy(tree: OutputTree, store_fd: int) -> None:
     """What killed builds left (we hold the lock): half-made trees, temporary links, unused objects."""
     remove_entry(NEW_TREE, store_fd)
+    for name in (JOURNAL, INPUTS):
+        if stat.S_ISREG(lstat_mode_at(f".{name}.tmp", store_fd) or 0):
+            unlink_at(f".{name}.tmp", store_fd)
     for stray in tree.out.parent.glob(f".{tree.out.name}.link-*"):
         if stray.is_symlink():
             stray.unlink(missing_ok=True)
