@@ -59,11 +59,13 @@ def test_a_change_rewrites_only_what_it_affects(tmp_path, example_copy):
     site = edited_site(example_copy, "stratum: 10", "stratum: 8")
     out = tmp_path / "out"
     build(SITE, out)
-    before = tree_state(out)
+    before, inodes = tree_state(out), entries(out)
     _, result = build(site, out)
     after = tree_state(out)
     changed = sorted(k for k in after if before.get(k, (None,))[0] != after[k][0])
     assert changed == [".hagen/manifest.json", "ns0/etc/ntp.conf", "ns13/etc/ntp.conf"]
+    now = entries(out)
+    assert sorted(k for k in now if now[k] != inodes.get(k)) == changed      # no folder of any host made again
     assert result.changed == 2
     for k in after:
         if k not in changed:
@@ -228,7 +230,7 @@ def test_a_one_node_change_gives_new_inodes_only_to_the_files_it_changes(tmp_pat
     out = tmp_path / "out"
     build(SITE, out)
     before, state = entries(out), tree_state(out)
-    objects = {p.name for p in (tmp_path / ".out.d/objects").glob("*/*")}
+    objects = {p.name: p.stat().st_ino for p in (tmp_path / ".out.d/objects").glob("*/*")}
     folder = example_copy("bas5-guide")
     snapshot = folder / "clusterdb.yaml"
     snapshot.write_text(snapshot.read_text().replace("ipaddr: 10.2.0.2,", "ipaddr: 10.2.0.99,"))
@@ -240,8 +242,10 @@ def test_a_one_node_change_gives_new_inodes_only_to_the_files_it_changes(tmp_pat
     assert renewed == sorted([".hagen/manifest.json"] + [f"{h}/etc/hosts" for h in hosts])
     assert sorted(k for k in new_state if new_state[k][0] != state[k][0]) == renewed
     assert all(new_state[k][2] == state[k][2] for k in new_state if k not in renewed), "an unchanged mtime moved"
-    new_objects = {p.name for p in (tmp_path / ".out.d/objects").glob("*/*")} - objects
+    now = {p.name: p.stat().st_ino for p in (tmp_path / ".out.d/objects").glob("*/*")}
+    new_objects = set(now) - set(objects)
     assert len(new_objects) == 1 and result.objects_written == 1 and result.changed == len(hosts)
+    assert all(now[k] == objects[k] for k in now if k in objects), "an object kept was written again"
 
 
 def test_a_vanished_host_and_file_are_removed_with_their_empty_folders(tmp_path):

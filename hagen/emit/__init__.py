@@ -29,9 +29,10 @@ The promises, and why they hold:
   the tree; an error in the apply undoes the operations done (each knows what it replaced).
 - A build killed at any point leaves the old or the new tree once the next hagen command
   runs: killed before the journal is renamed into place, the tree is the old one (objects
-  not yet used are collected later); killed after, every command that takes the lock (a
-  build, push) or reads through `OutputTree.reading()` (diff, explain) first rolls the
-  journal forward, its operations being idempotent, and back when forward fails.
+  not yet used are collected later); killed after, the next hagen command rolls the
+  journal forward (its operations are idempotent), or back when forward fails: taking
+  the lock does it (build, push), and so does an OutputTree's first read (diff, explain,
+  render), or `OutputTree.reading()`.
   The first build of a store makes the whole tree beside (`tree.new`) and renames it into
   place before making `out`, so a kill there leaves no `out` at all (the old state).
 - One build at a time: `lock`. Readers never see a half-applied tree: `reading()` holds
