@@ -281,3 +281,19 @@ def test_a_file_that_becomes_a_folder_and_back(tmp_path):
         assert_complete(out)
         assert store_leftovers(out) == []
     assert os.readlink(out / "ns0/etc/foo") == "/elsewhere" and not (out / "ns0/etc/link").exists()
+
+
+def test_a_failure_after_the_new_tree_is_in_place_says_the_tree_changed(tmp_path, example_copy, monkeypatch):
+    import hagen.emit.commit as commit_module
+
+    out = tmp_path / "out"
+    build(SITE, out)
+
+    def failing_record(tree, store_fd):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(commit_module, "_record", failing_record)
+    with pytest.raises(OutputError, match="holds the new tree") as info:
+        build(edited_site(example_copy, "stratum: 10", "stratum: 6"), out)
+    assert "untouched" not in str(info.value) + info.value.hint
+    assert "stratum 6" in (out / "ns0/etc/ntp.conf").read_text()

@@ -7,6 +7,7 @@ import hashlib
 import json
 import os
 import stat
+from contextlib import contextmanager
 
 from hagen.emit.journal import JOURNAL, JOURNAL_FORMAT, Applier, plan
 from hagen.emit.manifest import OutFile, expand, manifest_bytes, object_key
@@ -114,11 +115,12 @@ def finish(tree: OutputTree, journal: dict) -> None:
                 unlink_at(INPUTS, store_fd)
             unlink_at(JOURNAL, store_fd)    # never a journal that fails again at every command
             raise
-        if journal["link_out"]:
-            _link_out(tree)
-        _record(tree, store_fd)
-        unlink_at(JOURNAL, store_fd)
-        os.fsync(store_fd)
+        with _after_the_change(tree):
+            if journal["link_out"]:
+                _link_out(tree)
+            _record(tree, store_fd)
+            unlink_at(JOURNAL, store_fd)
+            os.fsync(store_fd)
     finally:
         if tree_fd is not None:
             os.close(tree_fd)
@@ -145,11 +147,23 @@ def _fresh(tree: OutputTree, store_fd: int, objects: Objects, ops: list, manifes
         remove_entry(TREE, store_fd)
     os.rename(NEW_TREE, TREE, src_dir_fd=store_fd, dst_dir_fd=store_fd)
     _link_out(tree)
-    _record(tree, store_fd)
-    if legacy:
-        for name in os.listdir(store_fd):
-            if _LEGACY.match(name) and stat.S_ISDIR(lstat_mode_at(name, store_fd) or 0):
-                remove_entry(name, store_fd)
+    with _after_the_change(tree):
+        _record(tree, store_fd)
+        if legacy:
+            for name in os.listdir(store_fd):
+                if _LEGACY.match(name) and stat.S_ISDIR(lstat_mode_at(name, store_fd) or 0):
+                    remove_entry(name, store_fd)
+
+
+@contextmanager
+def _after_the_change(tree: OutputTree):
+    """A failure once the new tree is in place says so: the tree did change."""
+    try:
+        yield
+    except OSError as exc:
+        raise OutputError(f"{tree.out} holds the new tree, but recording it failed: {exc.strerror or exc}",
+                          hint="check free space and permissions, then run `hagen build` again: it will "
+                               "find nothing to write and record the tree") from exc
 
 
 def _open_tree(store_fd: int) -> int | None:
