@@ -65,3 +65,10 @@ def test_extra_manifest_keys_are_written_and_accepted(built):
     manifest = OutputTree(built).manifest()
     assert manifest["expected"] == {"ns0": {"/etc/hosts": "x"}}
     assert_complete(built)
+
+
+def test_a_manifest_giving_one_host_a_path_twice_is_not_valid(built):
+    manifest = json.loads((built / MANIFEST).read_text())
+    entry = next(e for e in manifest["files"] if e["path"] == "/etc/ntp.conf")
+    manifest["files"].append(dict(entry, hosts="ns13", sha256="0" * 64))
+    assert valid_manifest(manifest) is None

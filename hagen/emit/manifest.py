@@ -111,17 +111,17 @@ def valid_manifest(doc) -> dict | None:
         known = NodeSet(hosts)
         if len(known) > MAX_HOSTS or not all(PLAIN_HOST.match(h) for h in known):
             return None
-        seen: set = set()
+        by_path: dict = {}            # path -> its entries' node sets: no host may get a path twice
         for entry in files:
             if not _valid_entry(entry) or not _bounded(entry["hosts"]):
                 return None
             names = NodeSet(entry["hosts"])
             if not names or len(names) > len(known) or not names.issubset(known):
                 return None
-            for host in names:
-                if (host, entry["path"]) in seen:
-                    return None
-                seen.add((host, entry["path"]))
+            by_path.setdefault(entry["path"], []).append(names)
+        for sets in by_path.values():
+            if len(sets) > 1 and len(NodeSet.fromlist(sets)) != sum(len(n) for n in sets):
+                return None
     except Exception:                 # NodeSetParseError and kin: a node set that does not parse
         return None
     return doc
