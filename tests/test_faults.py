@@ -222,6 +222,32 @@ def test_a_build_killed_during_emit_leaves_the_old_or_the_new_tree(previous, tmp
     assert store_leftovers(out) == [], "the next build left a journal, stray objects or links"
 
 
+def test_a_build_killed_half_way_through_a_change_of_every_host_is_rolled_forward(previous, tmp_path):
+    """ns1's BMC address moves: /etc/hosts changes on all 14 hosts. Killed after 7 of them, the
+    tree is finished by the next command (`hagen explain`, a reader), not left half old."""
+    out, state = previous
+    folder = tmp_path / "example"
+    shutil.copytree(EXAMPLES / "bas5-guide", folder)
+    (folder / "fence-password").chmod(0o600)
+    snapshot = folder / "clusterdb.yaml"
+    snapshot.write_text(snapshot.read_text().replace("ipaddr: 10.2.0.2,", "ipaddr: 10.2.0.99,"))
+    child = PausedBuild("link", 8, ["build", "--site", folder / "site.yaml", "--out", out], tmp_path)
+    try:
+        child.wait_paused()
+        assert child.kill() == -9
+    finally:
+        child.cleanup()
+    hosts = sorted({k.split("/")[0] for k in state[0] if not k.startswith(".")})
+    moved = [h for h in hosts if b"10.2.0.99" in (out / h / "etc/hosts").read_bytes()]
+    assert len(moved) == 7, "the kill should have come half way through the apply"
+    res = cli("explain", "ns0", "/etc/ntp.conf", "--site", folder / "site.yaml", "--out", out)
+    assert res.code == 0, res.output
+    assert_complete(out)
+    assert all(b"10.2.0.99" in (out / h / "etc/hosts").read_bytes() for h in hosts)
+    compiled, result = build(folder / "site.yaml", out)
+    assert result.noop and store_leftovers(out) == []
+
+
 @pytest.mark.parametrize("point,n", [("link", 20), ("manifest", 1), ("swap", 1)],
                          ids=["among-the-links", "its-manifest", "making-out"])
 def test_a_first_build_killed_leaves_no_tree(tmp_path, point, n):
