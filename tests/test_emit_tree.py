@@ -58,16 +58,33 @@ def test_an_out_whose_parent_is_a_file_is_refused_cleanly(tmp_path):
     assert res.code == 3 and "Traceback" not in res.output and "cannot use" in res.stderr, res.output
 
 
-def test_a_tree_of_the_generations_layout_is_converted(built):
+def test_a_tree_of_the_generations_layout_is_converted_in_place(built):
+    """A tree of the hagen that kept generations (out -> .out.d/gen-N) becomes the store's tree
+    by a rename: no file is written again, and the old generations go."""
     s = store(built)
     os.rename(s / "tree", s / "gen-3")
+    (s / "gen-2").mkdir()
     os.unlink(built)
     os.symlink(".out.d/gen-3", built)
     before = {k: v[:2] for k, v in tree_state(built).items()}
+    inodes = {str(p.relative_to(s / "gen-3")): p.stat().st_ino for p in (s / "gen-3").rglob("*") if p.is_file()}
     build(SITE, built)
-    assert os.readlink(built) == ".out.d/tree" and not (s / "gen-3").exists()
+    assert os.readlink(built) == ".out.d/tree" and not (s / "gen-3").exists() and not (s / "gen-2").exists()
     assert {k: v[:2] for k, v in tree_state(built).items()} == before
+    assert {str(p.relative_to(s / "tree")): p.stat().st_ino for p in (s / "tree").rglob("*") if p.is_file()} \
+        == inodes, "a file of the converted tree was written again"
     assert store_leftovers(built) == []
+
+
+def test_a_conversion_killed_between_its_two_renames_is_finished_by_the_next_command(built):
+    s = store(built)
+    before = {k: v[:2] for k, v in tree_state(built).items()}
+    os.unlink(built)
+    os.symlink(".out.d/gen-3", built)           # the generation was renamed into the tree, out not yet
+    res = cli("diff", "--site", SITE, "--against", built)
+    assert res.code == 0, res.output
+    assert os.readlink(built) == ".out.d/tree" and (s / "tree").is_dir()
+    assert {k: v[:2] for k, v in tree_state(built).items()} == before
 
 
 # --------------------------------------------------------------------------- who may read

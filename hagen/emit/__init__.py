@@ -55,7 +55,8 @@ target is not rewritten into out/, so it may dangle here), and appears in the ma
 {"type": "symlink", "target": ...} instead of a mode and a sha256.
 
 Trees of the hagen that kept generations (out -> .out.d/gen-N) are converted by their
-next build: a whole tree is made once, out is pointed at it, and the generations go.
+next build in place: the generation is renamed into the tree, out pointed at it (a kill
+in between is mended by the next command), and that build goes on incrementally.
 """
 
 from hagen.emit.confine import confined

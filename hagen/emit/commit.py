@@ -28,6 +28,8 @@ def commit(tree: OutputTree, files: list, manifest: dict) -> EmitResult:
     removed = len(set(prev_files) - {(f.host, f.path) for f in files})
     hosts = len({f.host for f in files})
     state = _out_state(tree)
+    if state == "legacy" and _adopt(tree, store_fd):
+        state = "ours"
     current = tree._manifest_data() if state == "ours" else None
     record = read_json(INPUTS, store_fd)
     listed = previous is not None and current is not None and valid_record(record) \
@@ -164,6 +166,22 @@ def _after_the_change(tree: OutputTree):
         raise OutputError(f"{tree.out} holds the new tree, but recording it failed: {exc.strerror or exc}",
                           hint="check free space and permissions, then run `hagen build` again: it will "
                                "find nothing to write and record the tree") from exc
+
+
+def _adopt(tree: OutputTree, store_fd: int) -> bool:
+    """The generation of an older hagen (out -> .out.d/gen-N) becomes the tree in place: renamed,
+    then out pointed at it, so that the first build after the upgrade is incremental too. Killed
+    in between, out dangles until the next command points it at the tree (OutputTree._repoint)."""
+    gen = os.readlink(tree.out).partition("/")[2]
+    if not stat.S_ISDIR(lstat_mode_at(gen, store_fd) or 0):
+        return False
+    remove_entry(TREE, store_fd)            # a killed conversion's half-made tree
+    os.rename(gen, TREE, src_dir_fd=store_fd, dst_dir_fd=store_fd)
+    _link_out(tree)
+    for name in os.listdir(store_fd):        # older generations a killed build of that hagen left
+        if _LEGACY.match(name) and stat.S_ISDIR(lstat_mode_at(name, store_fd) or 0):
+            remove_entry(name, store_fd)
+    return True
 
 
 def _open_tree(store_fd: int) -> int | None:

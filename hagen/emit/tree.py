@@ -60,7 +60,8 @@ class OutputTree:
         if self._settled or self._fd is not None:
             return
         self._settled = True
-        if lstat_mode(self.store / JOURNAL) and stat.S_ISDIR(lstat_mode(self.store)):
+        dangling = self.out.is_symlink() and not self.out.exists()
+        if (lstat_mode(self.store / JOURNAL) or dangling) and stat.S_ISDIR(lstat_mode(self.store)):
             try:
                 with self.lock():
                     pass
@@ -279,6 +280,7 @@ class OutputTree:
             os.close(lock_file(self.store, "apply.lock", store_fd))      # there for readers from now on
             self._fd, self._record = store_fd, None
             self._recover()
+            self._repoint()
             yield
         finally:
             self._fd = None
@@ -351,6 +353,18 @@ class OutputTree:
         except OSError as exc:
             raise OutputError(f"cannot write the output tree {self.out}: {exc.strerror or exc}",
                               hint="check free space and permissions; the previous tree is untouched")
+
+    def _repoint(self) -> None:
+        """out still naming the generation a killed conversion renamed into the tree: point it there."""
+        from hagen.emit.commit import _link_out
+
+        try:
+            head, _, gen = os.readlink(self.out).partition("/")
+        except OSError:
+            return
+        if head == self.store.name and _LEGACY.match(gen) and lstat_mode_at(gen, self._fd) is None \
+                and stat.S_ISDIR(lstat_mode_at(TREE, self._fd) or 0):
+            _link_out(self)
 
     def _recover(self) -> None:
         """Finish a journal a killed build left (forward; back when forward fails)."""
