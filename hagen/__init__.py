@@ -7,7 +7,7 @@ The pipeline, one subpackage or module per stage:
     check  (hagen.check)   report items; errors stop the build before anything renders
     plan   (hagen.plan)    which artifact goes to which hosts, with which context
     render (hagen.render)  templates/ are data; each distinct context is rendered once
-    emit   (hagen.emit)    content-addressed objects, atomic swap of out/, manifest
+    emit   (hagen.emit)    content-addressed objects, journal, manifest
 
 hagen.pipeline strings them together; hagen.cli is a thin typer front end.
 """

@@ -153,22 +153,31 @@ def passage():
             os._exit(99)
         time.sleep(0.01)
 
-if point == "link":                  # emit: before the N-th hard link into the new generation
-    import hagen.emit
+import re
+if point == "link":                  # emit: before the N-th hard link of a host file to its object
     real_link = os.link
     def link(src, dst, *a, **k):
         passage()
         return real_link(src, dst, *a, **k)
-    hagen.emit.os.link = link
-elif point in ("object", "swap"):   # emit: before an object's or out's own atomic rename
-    import hagen.emit
+    os.link = link
+elif point in ("object", "journal", "manifest", "swap"):   # emit: before that file's atomic rename
+    out_name = os.path.basename(args[args.index("--out") + 1])
+    wanted = {"object": lambda n: re.fullmatch(r"[0-9a-f]{64}-[0-7]{4}", n),
+              "journal": lambda n: n == "journal.json", "manifest": lambda n: n == "manifest.json",
+              "swap": lambda n: n == out_name}[point]
     real_replace = os.replace
     def replace(src, dst, *a, **k):
-        name = os.path.basename(str(dst))
-        if (point == "swap") == (name == os.path.basename(args[args.index("--out") + 1])):
+        if wanted(os.path.basename(str(dst))):
             passage()
         return real_replace(src, dst, *a, **k)
-    hagen.emit.os.replace = replace
+    os.replace = replace
+elif point == "finish":              # emit: the apply done, the manifest written, before the journal goes
+    real_unlink = os.unlink
+    def unlink(path, *a, **k):
+        if os.path.basename(str(path)) == "journal.json":
+            passage()
+        return real_unlink(path, *a, **k)
+    os.unlink = unlink
 elif point == "select":              # clusterdb: before the N-th SELECT of a table
     import hagen.load.clusterdb as cdb
     real_connect = cdb.connect
@@ -233,12 +242,13 @@ class PausedBuild:
 
 def out_listing(out: Path) -> dict:
     """Everything beside the files that a failed build must leave as it was: out's link, the
-    generations, the names in OUT's folder (a stray temporary link would show here)."""
+    store's entries, the names in OUT's folder (a stray temporary link would show here)."""
     parent, store = out.parent, out.parent / f".{out.name}.d"
     names = parent.iterdir() if parent.is_dir() else ()
     return {"root": sorted(p.name for p in names if p.name == out.name or p.name.startswith(f".{out.name}")),
             "link": os.readlink(out) if out.is_symlink() else None,
-            "store": sorted(p.name for p in store.iterdir() if p.name != "lock") if store.is_dir() else []}
+            "store": sorted(p.name for p in store.iterdir() if p.name not in ("lock", "apply.lock"))
+            if store.is_dir() else []}
 
 
 def assert_complete(out: Path) -> dict:
@@ -246,7 +256,7 @@ def assert_complete(out: Path) -> dict:
     Returns the manifest."""
     from ClusterShell.NodeSet import NodeSet
 
-    assert out.is_symlink(), f"{out} is not a symlink to a generation"
+    assert out.is_symlink(), f"{out} is not a symlink to the store's tree"
     root = out.resolve()
     manifest = json.loads((root / ".hagen" / "manifest.json").read_text())
     expected = {}
@@ -276,13 +286,14 @@ def assert_complete(out: Path) -> dict:
 
 
 def store_leftovers(out: Path) -> list[str]:
-    """What a finished build should have cleaned: other generations, temporary objects and links,
-    objects no generation uses."""
+    """What a finished build should have cleaned: a journal, a half-made tree, temporary files
+    and links, objects no host file uses."""
     store = out.parent / f".{out.name}.d"
-    current = os.readlink(out).split("/")[-1] if out.is_symlink() else None
-    left = [p.name for p in store.glob("gen-*") if p.name != current]
+    left = [p.name for p in store.iterdir() if p.name in ("journal.json", "tree.new") or p.name.startswith((".", "gen-"))]
     left += [p.name for p in out.parent.glob(f".{out.name}.link-*")]
     for obj in (store / "objects").glob("*/*"):
-        if ".tmp" in obj.name or obj.stat().st_nlink <= 1:
+        if obj.name.startswith(".") or ".tmp" in obj.name or obj.stat().st_nlink <= 1:
             left.append(f"objects/{obj.parent.name}/{obj.name}")
+    for top, dirs, names in os.walk(store / "tree"):
+        left += [os.path.join(top, n) for n in names if n.endswith((".hagen-tmp", ".tmp"))]
     return sorted(left)

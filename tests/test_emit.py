@@ -1,4 +1,4 @@
-"""The output tree: atomic swaps, store once, no-op rebuilds, config_version, the lock."""
+"""The output tree: the incremental apply, store once, no-op rebuilds, config_version, the lock."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ import pytest
 
 from conftest import EXAMPLES, tree_state
 from hagen.emit import OutputTree
+from hagen.emit.commit import carried
 from hagen.errors import OutputError
 from hagen.pipeline import build
 
@@ -29,10 +30,10 @@ def edited_site(example_copy, old: str, new: str):
     return site
 
 
-def test_out_is_a_symlink_to_a_generation(tmp_path):
+def test_out_is_a_symlink_to_the_stores_tree(tmp_path):
     out = tmp_path / "out"
     build(SITE, out)
-    assert out.is_symlink() and os.readlink(out) == ".out.d/gen-1"
+    assert out.is_symlink() and os.readlink(out) == ".out.d/tree"
     assert (out / ".hagen/manifest.json").is_file()
 
 
@@ -58,11 +59,13 @@ def test_a_change_rewrites_only_what_it_affects(tmp_path, example_copy):
     site = edited_site(example_copy, "stratum: 10", "stratum: 8")
     out = tmp_path / "out"
     build(SITE, out)
-    before = tree_state(out)
+    before, inodes = tree_state(out), entries(out)
     _, result = build(site, out)
     after = tree_state(out)
     changed = sorted(k for k in after if before.get(k, (None,))[0] != after[k][0])
     assert changed == [".hagen/manifest.json", "ns0/etc/ntp.conf", "ns13/etc/ntp.conf"]
+    now = entries(out)
+    assert sorted(k for k in now if now[k] != inodes.get(k)) == changed      # no folder of any host made again
     assert result.changed == 2
     for k in after:
         if k not in changed:
@@ -102,7 +105,7 @@ def test_a_failure_during_emit_leaves_the_previous_tree_whole(tmp_path, example_
 
     def failing_link(src, dst, *a, **k):
         calls["n"] += 1
-        if calls["n"] == 5:
+        if calls["n"] == 2:          # the second file of the apply: the first is undone
             raise OSError(28, "No space left on device")
         return real_link(src, dst, *a, **k)
 
@@ -111,7 +114,9 @@ def test_a_failure_during_emit_leaves_the_previous_tree_whole(tmp_path, example_
         build(edited_site(example_copy, "stratum: 10", "stratum: 7"), out)
     monkeypatch.undo()
     assert tree_state(out) == before
-    assert sorted(p.name for p in (tmp_path / ".out.d").glob("gen-*")) == ["gen-1"]
+    assert not (tmp_path / ".out.d/journal.json").exists()
+    assert sorted(p.name for p in (tmp_path / ".out.d").iterdir()) == ["apply.lock", "inputs.json", "lock",
+                                                                      "objects", "tree"]
 
 
 def test_a_second_build_refuses_while_the_first_holds_the_lock(tmp_path):
@@ -205,3 +210,90 @@ def test_host_never_splits_a_cells_cluster_conf(tmp_path):
         build(SITE, out, hosts={"ns13"})
     assert info.value.reports[0].code == "HA111"
     assert tree_state(out) == before
+
+
+def entries(out) -> dict:
+    """{relative path: inode} of every file, link and folder of the tree (links not followed)."""
+    root = out.resolve()
+    found = {}
+    for top, dirs, names in os.walk(root):
+        for name in dirs + names:
+            path = os.path.join(top, name)
+            found[os.path.relpath(path, root)] = os.lstat(path).st_ino
+    return found
+
+
+def test_a_one_node_change_gives_new_inodes_only_to_the_files_it_changes(tmp_path, example_copy):
+    """ns1's BMC address moves: /etc/hosts changes on every host, nothing else. Only those
+    files (and the manifest) get new inodes, one new object is written, and not one folder of
+    the tree is made again: every folder, of every host, keeps its inode."""
+    out = tmp_path / "out"
+    build(SITE, out)
+    before, state = entries(out), tree_state(out)
+    objects = {p.name: p.stat().st_ino for p in (tmp_path / ".out.d/objects").glob("*/*")}
+    folder = example_copy("bas5-guide")
+    snapshot = folder / "clusterdb.yaml"
+    snapshot.write_text(snapshot.read_text().replace("ipaddr: 10.2.0.2,", "ipaddr: 10.2.0.99,"))
+    _, result = build(folder / "site.yaml", out)
+    after, new_state = entries(out), tree_state(out)
+    assert set(after) == set(before)
+    renewed = sorted(k for k in after if after[k] != before[k])
+    hosts = sorted({k.split("/")[0] for k in state if not k.startswith(".")})
+    assert renewed == sorted([".hagen/manifest.json"] + [f"{h}/etc/hosts" for h in hosts])
+    assert sorted(k for k in new_state if new_state[k][0] != state[k][0]) == renewed
+    assert all(new_state[k][2] == state[k][2] for k in new_state if k not in renewed), "an unchanged mtime moved"
+    now = {p.name: p.stat().st_ino for p in (tmp_path / ".out.d/objects").glob("*/*")}
+    new_objects = set(now) - set(objects)
+    assert len(new_objects) == 1 and result.objects_written == 1 and result.changed == len(hosts)
+    assert all(now[k] == objects[k] for k in now if k in objects), "an object kept was written again"
+
+
+def test_a_vanished_host_and_file_are_removed_with_their_empty_folders(tmp_path):
+    out = tmp_path / "out"
+    build(SITE, out)
+    tree = OutputTree(out)
+    with tree.lock():
+        every = carried(tree, set())
+        files = [f for f in every if f.host != "ns5" and f.path != "/etc/ntp.conf"]
+        result = tree.commit(files)
+    assert result.removed == len(every) - len(files) and result.changed == 0
+    assert not (out / "ns5").exists() and not (out / "ns0/etc/ntp.conf").exists()
+    assert (out / "ns0/etc/hosts").is_file() and (out / "ns0/etc").is_dir()
+    assert "ns5" not in OutputTree(out).manifest()["hosts"]
+
+
+def test_a_file_that_becomes_a_folder_and_back(tmp_path):
+    from faults_helpers import assert_complete, store_leftovers
+    from hagen.emit import OutFile
+
+    def one(path, data, link=None):
+        return OutFile("ns0", path, data, 0o644, "t", link)
+
+    out = tmp_path / "out"
+    tree = OutputTree(out)
+    steps = [[one("/etc/foo", b"a\n"), one("/etc/keep", b"k\n")],
+             [one("/etc/foo/bar", b"b\n"), one("/etc/keep", b"k\n"), one("/etc/link", b"/x", "/x")],
+             [one("/etc/foo", b"c\n"), one("/etc/keep", b"k\n"), one("/etc/link/deeper", b"d\n")],
+             [one("/etc/keep", b"k\n"), one("/etc/foo", b"/elsewhere", "/elsewhere")]]
+    for files in steps:
+        with tree.lock():
+            tree.commit(files)
+        assert_complete(out)
+        assert store_leftovers(out) == []
+    assert os.readlink(out / "ns0/etc/foo") == "/elsewhere" and not (out / "ns0/etc/link").exists()
+
+
+def test_a_failure_after_the_new_tree_is_in_place_says_the_tree_changed(tmp_path, example_copy, monkeypatch):
+    import hagen.emit.commit as commit_module
+
+    out = tmp_path / "out"
+    build(SITE, out)
+
+    def failing_record(tree, store_fd):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(commit_module, "_record", failing_record)
+    with pytest.raises(OutputError, match="holds the new tree") as info:
+        build(edited_site(example_copy, "stratum: 10", "stratum: 6"), out)
+    assert "untouched" not in str(info.value) + info.value.hint
+    assert "stratum 6" in (out / "ns0/etc/ntp.conf").read_text()

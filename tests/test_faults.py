@@ -163,12 +163,39 @@ def test_statement_timeout_on_a_locked_table(previous, monkeypatch):
 
 # --------------------------------------------------------------------------- killed builds, two builds
 
-@pytest.mark.parametrize("point,n", [("link", 30), ("object", 1), ("swap", 1)],
-                         ids=["among-the-links", "writing-an-object", "before-the-swap"])
-def test_a_build_killed_during_emit_leaves_the_previous_tree_whole(previous, tmp_path, point, n):
-    """SIGKILL at three moments of emit: among the hard links of the new generation, while a
-    new object is written, and with the new generation complete but not yet swapped in.
-    out stays the previous tree, whole; the next build succeeds and clears what was left."""
+def contents(out) -> dict:
+    """{relative path: (bytes, mode)}: a tree's content, whatever its mtimes."""
+    return {k: v[:2] for k, v in tree_state(out).items()}
+
+
+@pytest.fixture(scope="module")
+def edited_tree(tmp_path_factory):
+    """The content of a build of the edited example (stratum 8) into an out of its own."""
+    tmp = tmp_path_factory.mktemp("edited")
+    out = tmp / "out"
+    build(edited_example(tmp), out)
+    return contents(out)
+
+
+# Kill points, in the order a build passes them: old = the previous tree survives the kill,
+# new = the next hagen command finishes the killed build's journal.
+KILLS = [
+    pytest.param("object", 1, "old", id="writing-an-object"),
+    pytest.param("journal", 1, "old", id="writing-the-journal"),
+    pytest.param("link", 1, "new", id="applying-before-the-first-link"),
+    pytest.param("link", 2, "new", id="applying-between-two-links"),
+    pytest.param("manifest", 1, "new", id="applying-the-manifest"),
+    pytest.param("finish", 1, "new", id="removing-the-journal"),
+]
+
+
+@pytest.mark.parametrize("point,n,outcome", KILLS)
+def test_a_build_killed_during_emit_leaves_the_old_or_the_new_tree(previous, tmp_path, edited_tree, point, n,
+                                                                   outcome):
+    """SIGKILL at each step of the incremental apply (stratum 10 -> 8: two host files change).
+    Before the journal is in place the previous tree is untouched; after, the next hagen
+    command (here `hagen diff`, a reader) rolls the journal forward. Either way the tree is
+    whole, and the next build succeeds and leaves nothing behind."""
     out, state = previous
     site = edited_example(tmp_path)
     child = PausedBuild(point, n, ["build", "--site", site, "--out", out], tmp_path)
@@ -177,22 +204,73 @@ def test_a_build_killed_during_emit_leaves_the_previous_tree_whole(previous, tmp
         assert child.kill() == -9
     finally:
         child.cleanup()
-    assert tree_state(out) == state[0], "a killed build changed the output tree"
     assert out_listing(out)["link"] == state[1]["link"]
+    assert store_leftovers(out), "the kill should have left something for the next command to clear"
+    res = cli("diff", "--site", SITE, "--against", out)
+    assert res.code in (0, 1), res.output
+    assert not (out.parent / ".out.d/journal.json").exists()
     assert_complete(out)
-    assert store_leftovers(out), "the kill should have left something for the next build to clear"
+    if outcome == "old":
+        assert tree_state(out) == state[0], "a build killed before its journal changed the output tree"
+        assert res.code == 0
+    else:
+        assert contents(out) == edited_tree, "the killed build's journal was not rolled forward"
+        assert res.code == 1 and "ntp.conf" in res.stdout
     _, result = build(site, out)
+    assert result.noop == (outcome == "new")
+    assert contents(out) == edited_tree
+    assert store_leftovers(out) == [], "the next build left a journal, stray objects or links"
+
+
+def test_a_build_killed_half_way_through_a_change_of_every_host_is_rolled_forward(previous, tmp_path):
+    """ns1's BMC address moves: /etc/hosts changes on all 14 hosts. Killed after 7 of them, the
+    tree is finished by the next command (`hagen explain`, a reader), not left half old."""
+    out, state = previous
+    folder = tmp_path / "example"
+    shutil.copytree(EXAMPLES / "bas5-guide", folder)
+    (folder / "fence-password").chmod(0o600)
+    snapshot = folder / "clusterdb.yaml"
+    snapshot.write_text(snapshot.read_text().replace("ipaddr: 10.2.0.2,", "ipaddr: 10.2.0.99,"))
+    child = PausedBuild("link", 8, ["build", "--site", folder / "site.yaml", "--out", out], tmp_path)
+    try:
+        child.wait_paused()
+        assert child.kill() == -9
+    finally:
+        child.cleanup()
+    hosts = sorted({k.split("/")[0] for k in state[0] if not k.startswith(".")})
+    moved = [h for h in hosts if b"10.2.0.99" in (out / h / "etc/hosts").read_bytes()]
+    assert len(moved) == 7, "the kill should have come half way through the apply"
+    res = cli("explain", "ns0", "/etc/ntp.conf", "--site", folder / "site.yaml", "--out", out)
+    assert res.code == 0, res.output
+    assert_complete(out)
+    assert all(b"10.2.0.99" in (out / h / "etc/hosts").read_bytes() for h in hosts)
+    compiled, result = build(folder / "site.yaml", out)
+    assert result.noop and store_leftovers(out) == []
+
+
+@pytest.mark.parametrize("point,n", [("link", 20), ("manifest", 1), ("swap", 1)],
+                         ids=["among-the-links", "its-manifest", "making-out"])
+def test_a_first_build_killed_leaves_no_tree(tmp_path, point, n):
+    """The first build of a store makes the whole tree beside and renames it in place: killed
+    before out is made, there is no out (the old state); the next build makes it whole."""
+    out = tmp_path / "out"
+    child = PausedBuild(point, n, ["build", "--site", SITE, "--out", out], tmp_path)
+    try:
+        child.wait_paused()
+        assert child.kill() == -9
+    finally:
+        child.cleanup()
+    assert not out.exists() and not out.is_symlink()
+    _, result = build(SITE, out)
     assert not result.noop
-    manifest = assert_complete(out)
-    assert "stratum 8" in (out / "ns0/etc/ntp.conf").read_text()
-    assert store_leftovers(out) == [], "the next build left stray generations, objects or links"
-    assert len(manifest["files"]) > 10
+    assert len(assert_complete(out)["files"]) > 10
+    assert store_leftovers(out) == []
 
 
 def test_two_builds_on_one_tree_the_second_refuses(previous, tmp_path):
     out, state = previous
     site = edited_example(tmp_path)
-    first = PausedBuild("link", 5, ["build", "--site", site, "--out", out], tmp_path)
+    first = PausedBuild("link", 1, ["build", "--site", site, "--out", out], tmp_path)
     try:
         first.wait_paused()
         res = cli("build", "--site", SITE, "--out", out)

@@ -39,6 +39,7 @@ def diff(site: Path = SITE, against: Path = typer.Option(Path("out"), "--against
     """
     def body():
         import json
+        from contextlib import ExitStack
 
         from hagen.diff import DiffResult, diff_tree
         from hagen.emit import OutputTree
@@ -53,25 +54,29 @@ def diff(site: Path = SITE, against: Path = typer.Option(Path("out"), "--against
             raise UsageError(reports=[error("HA134", Where(key="--format"), f"--format {output_format!r} is not "
                                             "a format diff writes", "give --format text or --format json")])
         only = _host_filter(host)
-        tree = ForeignTree(against)
-        tree.check_root()
-        present = tree.scan()          # a FIFO or an unreadable file is refused before anything reads it
-        hosts = _fast_path(site, against, db, snapshot)
-        if hosts is not None:      # built from these very inputs, and intact: nothing to compile
-            unknown_hosts_refused(only, hosts)
-            result = DiffResult(str(against), len(hosts if only is None else hosts & only), [])
-        else:
-            # against a gathered tree, the build is the one push sends: compiled against --out
-            # (its config_version, and the nodes' record in its store), when there is one
-            base = out if out.resolve() != against.resolve() and OutputTree(out).current() is not None else against
-            compiled = compile_site(site, OutputTree(base), db, str(snapshot) if snapshot else None)
-            _print_reports(compiled.warnings, quiet=True)
-            unknown_hosts_refused(only, {f.host for f in compiled.files})
-            files = [f for f in compiled.files if only is None or f.host in only]
-            managed = tree.managed() or set()
-            if out.is_dir() and out.resolve() != against.resolve():
-                managed |= ForeignTree(out).managed() or set()
-            result = diff_tree(files, tree, secrets_of(compiled), show_secrets, managed, present)
+        with ExitStack() as held:       # no build applies to a tree hagen wrote while diff reads it
+            for folder in {against.resolve(): against, out.resolve(): out}.values():
+                held.enter_context(OutputTree(folder).reading())
+            tree = ForeignTree(against)
+            tree.check_root()
+            present = tree.scan()          # a FIFO or an unreadable file is refused before anything reads it
+            hosts = _fast_path(site, against, db, snapshot)
+            if hosts is not None:      # built from these very inputs, and intact: nothing to compile
+                unknown_hosts_refused(only, hosts)
+                result = DiffResult(str(against), len(hosts if only is None else hosts & only), [])
+            else:
+                # against a gathered tree, the build is the one push sends: compiled against --out
+                # (its config_version, and the nodes' record in its store), when there is one
+                base = out if out.resolve() != against.resolve() and OutputTree(out).current() is not None \
+                    else against
+                compiled = compile_site(site, OutputTree(base), db, str(snapshot) if snapshot else None)
+                _print_reports(compiled.warnings, quiet=True)
+                unknown_hosts_refused(only, {f.host for f in compiled.files})
+                files = [f for f in compiled.files if only is None or f.host in only]
+                managed = tree.managed() or set()
+                if out.is_dir() and out.resolve() != against.resolve():
+                    managed |= ForeignTree(out).managed() or set()
+                result = diff_tree(files, tree, secrets_of(compiled), show_secrets, managed, present)
         _warn_missing_commands(out)
         if save_plan is not None:
             from hagen.pushplan import save_plan as write_plan

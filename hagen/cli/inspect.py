@@ -22,7 +22,8 @@ def explain(host: str = typer.Argument(..., help="A host of the build: ns0."),
     from hagen.pipeline import compile_site
 
     def body():
-        compiled = compile_site(site, OutputTree(out), db, str(snapshot) if snapshot else None)
+        with OutputTree(out).reading() as tree:      # no build applies meanwhile
+            compiled = compile_site(site, tree, db, str(snapshot) if snapshot else None)
         sys.stdout.write(explain_file(compiled, host, path, show_secrets))
     _run(body)
 
@@ -38,7 +39,8 @@ def render(host: str = typer.Argument(..., help="A host of the build: ns0."),
     from hagen.pipeline import compile_site
 
     def body():
-        compiled = compile_site(site, OutputTree(out), db, str(snapshot) if snapshot else None)
+        with OutputTree(out).reading() as tree:      # no build applies meanwhile
+            compiled = compile_site(site, tree, db, str(snapshot) if snapshot else None)
         sys.stdout.buffer.write(render_one(compiled, host, path, show_secrets))
     _run(body)
 

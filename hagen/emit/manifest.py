@@ -1,0 +1,172 @@
+"""The manifest: what a build wrote, as the one list readers (diff, push, explain) trust.
+
+Written by a build at `out/.hagen/manifest.json`, read back by every later command.
+Between runs the store is not trusted (docs/security.md), so a manifest read back is
+validated: its format, every node set parses into plain host names, every path is
+absolute and normalised (no '..', no control character), every sha256 is 64 hex digits,
+every mode four octal digits. Anything else is treated as no manifest at all, and the
+next build then repairs the tree from what it finds on disk.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import posixpath
+import re
+from dataclasses import dataclass
+
+from hagen.model.names import fold, natural_key
+
+MANIFEST = ".hagen/manifest.json"
+MANIFEST_FORMAT = "hagen-manifest/1"
+RESERVED = ("format", "hosts", "files")
+MAX_HOSTS = 1_000_000            # a manifest naming more hosts than this is refused, not expanded
+
+PLAIN_HOST = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,252}\Z")
+_SHA256 = re.compile(r"[0-9a-f]{64}\Z")
+_MODE = re.compile(r"[0-7]{4}\Z")
+
+
+@dataclass(frozen=True, slots=True)
+class OutFile:
+    host: str
+    path: str              # absolute path on the host
+    data: bytes
+    mode: int
+    template: str
+    link_target: str | None = None   # a symbolic link to this path; data is then the target's bytes
+    digest: str | None = None        # sha256 of data, when the caller knows it (one hash per distinct content)
+
+    @property
+    def is_link(self) -> bool:
+        return self.link_target is not None
+
+    @property
+    def sha256(self) -> str:
+        return self.digest or hashlib.sha256(self.data).hexdigest()
+
+    @property
+    def key(self) -> str:
+        """The name of this content's object in the store."""
+        return f"{self.sha256}-{self.mode:04o}"
+
+
+def manifest_of(files: list[OutFile]) -> dict:
+    """Deterministic: entries grouped by identical (path, mode, sha256, template), hosts folded."""
+    groups: dict = {}
+    hosts = set()
+    for f in files:
+        hosts.add(f.host)
+        groups.setdefault((f.path, f.mode, f.sha256, f.template, len(f.data), f.link_target), []).append(f.host)
+    entries = []
+    for (path, mode, sha, template, size, target), names in groups.items():
+        if target is not None:
+            entries.append({"path": path, "hosts": fold(names), "type": "symlink", "target": target,
+                            "template": template})
+            continue
+        entries.append({"path": path, "hosts": fold(names), "mode": f"{mode:04o}", "sha256": sha,
+                        "size": size, "template": template})
+    entries.sort(key=lambda e: (e["path"], natural_key(e["hosts"])))
+    return {"format": MANIFEST_FORMAT, "hosts": fold(sorted(hosts, key=natural_key)), "files": entries}
+
+
+def manifest_bytes(manifest: dict) -> bytes:
+    return (json.dumps(manifest, indent=1, sort_keys=False) + "\n").encode()
+
+
+def expand(manifest: dict) -> dict:
+    """{(host, path): entry} from a manifest."""
+    from ClusterShell.NodeSet import NodeSet
+
+    out = {}
+    for entry in manifest.get("files", []):
+        for host in NodeSet(entry["hosts"]):
+            out[(host, entry["path"])] = entry
+    return out
+
+
+def object_key(entry: dict) -> str:
+    """The object a (validated, non-symlink) manifest entry names."""
+    return f"{entry['sha256']}-{entry['mode']}"
+
+
+def plain_path(path) -> bool:
+    """Absolute, normalised (so no '..' and no '//'), printable, not '/' itself."""
+    return isinstance(path, str) and path.startswith("/") and not path.startswith("//") and path != "/" \
+        and posixpath.normpath(path) == path and path.isprintable()
+
+
+def valid_manifest(doc) -> dict | None:
+    """doc when it is a well-formed manifest, else None (see the module's docstring).
+    Top-level keys other than format, hosts and files are a build's extras: kept as they are."""
+    from ClusterShell.NodeSet import NodeSet
+
+    if not isinstance(doc, dict) or doc.get("format") != MANIFEST_FORMAT:
+        return None
+    files, hosts = doc.get("files"), doc.get("hosts")
+    if not isinstance(files, list) or not isinstance(hosts, str) or not _bounded(hosts):
+        return None
+    try:
+        known = NodeSet(hosts)
+        if len(known) > MAX_HOSTS or not all(PLAIN_HOST.match(h) for h in known):
+            return None
+        by_path: dict = {}            # path -> its entries' node sets: no host may get a path twice
+        for entry in files:
+            if not _valid_entry(entry) or not _bounded(entry["hosts"]):
+                return None
+            names = NodeSet(entry["hosts"])
+            if not names or len(names) > len(known) or not names.issubset(known):
+                return None
+            by_path.setdefault(entry["path"], []).append(names)
+        for sets in by_path.values():
+            if len(sets) > 1 and len(NodeSet.fromlist(sets)) != sum(len(n) for n in sets):
+                return None
+    except Exception:                 # NodeSetParseError and kin: a node set that does not parse
+        return None
+    return doc
+
+
+def _valid_entry(entry) -> bool:
+    if not isinstance(entry, dict) or not plain_path(entry.get("path")) or not isinstance(entry.get("hosts"), str) \
+            or not isinstance(entry.get("template", ""), str):
+        return False
+    if entry.get("type") == "symlink":
+        target = entry.get("target")
+        return isinstance(target, str) and target != "" and target.isprintable()
+    size = entry.get("size", 0)
+    return "type" not in entry and isinstance(entry.get("sha256"), str) and bool(_SHA256.match(entry["sha256"])) \
+        and isinstance(entry.get("mode"), str) and bool(_MODE.match(entry["mode"])) \
+        and isinstance(size, int) and not isinstance(size, bool) and size >= 0
+
+
+_GROUP = re.compile(r"\[([^\]]*)\]")
+_SPAN = re.compile(r"(\d+)-(\d+)")
+
+
+def _bounded(nodes: str) -> bool:
+    """Whether a node set names at most MAX_HOSTS hosts, told from its text before it is parsed
+    (ClusterShell would expand ns[0-100000000] at length first)."""
+    if len(nodes) > 1 << 20 or re.search(r"\d{13}", nodes):
+        return False
+    total = 0
+    for pattern in re.split(r",(?![^\[]*\])", nodes):
+        size = 1
+        for group in _GROUP.findall(pattern):
+            size *= sum(int(b) - int(a) + 1 if int(b) >= int(a) else 1 for a, b in _SPAN.findall(group)) \
+                + group.count(",") + 1
+        total += size
+        if total > MAX_HOSTS:
+            return False
+    return True
+
+
+@dataclass(frozen=True)
+class EmitResult:
+    files: int
+    hosts: int
+    changed: int           # host files whose bytes or mode differ from the previous tree
+    removed: int           # host files of the previous tree that are gone
+    objects_written: int
+    generation: str | None
+    noop: bool

@@ -1,0 +1,91 @@
+"""What readers check before trusting the tree: intact() for a no-op, verified_source() for push."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+from pathlib import Path
+
+from hagen.emit.journal import HostDirs
+from hagen.emit.manifest import PLAIN_HOST, object_key, plain_path
+from hagen.emit.store import DIR_FLAGS, read_regular
+from hagen.errors import OutputError
+
+INPUTS_FORMAT = "hagen-inputs/1"
+_SHA256 = re.compile(r"[0-9a-f]{64}\Z")
+
+
+def intact(tree) -> bool:
+    """Every file of the manifest is still the object it was linked to (or the link it was),
+    and no object changed since it was recorded (an edit in place changes its mtime)."""
+    from ClusterShell.NodeSet import NodeSet
+
+    cur, manifest, record = tree.current(), tree.manifest(), tree._inputs_record()
+    if cur is None or manifest is None or record is None:
+        return False
+    recorded = record["objects"]
+    base = str(cur)
+    for entry in manifest["files"]:
+        hosts = NodeSet(entry["hosts"])
+        if entry.get("type") == "symlink":
+            for host in hosts:
+                try:
+                    if os.readlink(f"{base}/{host}{entry['path']}") != entry["target"]:
+                        return False
+                except OSError:
+                    return False
+            continue
+        key = object_key(entry)
+        try:
+            obj = os.lstat(tree.store / "objects" / key[:2] / key)
+        except OSError:
+            return False
+        if [obj.st_ino, obj.st_size, obj.st_mtime_ns, obj.st_ctime_ns] != recorded.get(key):
+            return False
+        for host in hosts:
+            try:
+                if os.lstat(f"{base}/{host}{entry['path']}").st_ino != obj.st_ino:
+                    return False
+            except OSError:
+                return False
+    return True
+
+def verified_source(tree, host: str, path: str, sha256: str) -> Path:
+    """A path to host's file at path whose bytes were just checked: reached without following
+    any link, a regular file, its sha256 the one given. Else OutputError."""
+    if not (isinstance(host, str) and PLAIN_HOST.match(host) and plain_path(path)
+            and isinstance(sha256, str) and _SHA256.match(sha256)):
+        raise OutputError(f"refusing to send {host!r}:{path!r}: not a plain host name, path and sha256",
+                          hint="the manifest was edited by hand: run `hagen build` again")
+    cur = tree.current()
+    where = f"{tree.out}/{host}{path}"
+    if cur is None:
+        raise OutputError(f"{tree.out} holds no hagen tree", hint="run `hagen build` first")
+    try:
+        tree_fd = os.open(cur, DIR_FLAGS)
+    except OSError as exc:
+        raise OutputError(f"cannot read {tree.out}: {exc.strerror}")
+    dirs = HostDirs(tree_fd, host, create=False)
+    try:
+        fd, name = dirs.parent(path)
+        data = None if fd is None else read_regular(name, fd)
+    finally:
+        dirs.close()
+        os.close(tree_fd)
+    if data is None:
+        raise OutputError(f"{where} is missing or not a regular file",
+                          hint="run `hagen build` again: it repairs the tree")
+    if hashlib.sha256(data).hexdigest() != sha256:
+        raise OutputError(f"{where} does not hold what the manifest says (sha256 differs)",
+                          hint="run `hagen build` again: it repairs the tree")
+    return cur / host / path.lstrip("/")
+
+
+def valid_record(record) -> bool:
+    if not isinstance(record, dict) or record.get("format") != INPUTS_FORMAT:
+        return False
+    fp, digest, objects = record.get("fingerprint"), record.get("manifest"), record.get("objects")
+    return (fp is None or (isinstance(fp, str) and bool(_SHA256.match(fp)))) \
+        and isinstance(digest, str) and bool(_SHA256.match(digest)) and isinstance(objects, dict) \
+        and all(isinstance(v, list) and len(v) == 4 and all(type(n) is int for n in v) for v in objects.values())
