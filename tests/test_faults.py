@@ -288,9 +288,11 @@ def test_two_builds_on_one_tree_the_second_refuses(previous, tmp_path):
 
 # --------------------------------------------------------------------------- interrupted builds
 
-@pytest.mark.parametrize("point,n", [("link", 30), ("swap", 1)], ids=["among-the-links", "before-the-swap"])
+@pytest.mark.parametrize("point,n", [("object", 1), ("journal", 1), ("link", 1)],
+                         ids=["writing-an-object", "writing-the-journal", "among-the-links"])
 def test_an_interrupted_build_exits_130_and_leaves_the_tree(previous, tmp_path, point, n):
-    """SIGINT (Ctrl-C) at two moments of emit: exit 130, one line, no traceback, out as it was."""
+    """SIGINT (Ctrl-C) at three moments of emit, the last inside the apply: exit 130, one
+    line, no traceback, out as it was."""
     import signal
 
     out, state = previous

@@ -243,7 +243,7 @@ def test_an_altered_manifest_is_refused_before_anything_is_sent(nodes, key, valu
     path.chmod(0o644)
     path.write_text(json.dumps(doc))
     r = push(nodes, "--yes")
-    assert r.code == 3 and "HA940" in r.stderr and "files[0]" in r.stderr and nodes.calls() == []
+    assert r.code == 3 and "HA940" in r.stderr and nodes.calls() == []
     assert "Traceback" not in r.stderr and "internal error" not in r.stderr
 
 

@@ -92,12 +92,18 @@ def _print_reports(reports, quiet=False):
         _say(str(r), err=True)
 
 
-def _generation(out) -> str | None:
-    """What OUT points at now, to tell after a failure whether the tree changed."""
+def _generation(out) -> tuple | None:
+    """What OUT is now, to tell after a failure whether the tree changed: where its link
+    points and which manifest it holds (an incremental build renames a new one into place)."""
     try:
-        return os.readlink(out) if os.path.islink(out) else None
+        link = os.readlink(out) if os.path.islink(out) else None
     except OSError:
-        return None
+        link = None
+    try:
+        st = os.stat(os.path.join(out, ".hagen", "manifest.json"), follow_symlinks=False)
+        return link, st.st_ino, st.st_mtime_ns
+    except OSError:
+        return link, None, None
 
 
 def _params() -> dict:
@@ -116,7 +122,7 @@ def _tree_state(out, before) -> str:
         return "nothing was written"
     after = _generation(out)
     if after != before:
-        return f"{out} was replaced by a new tree ({after}) before the failure: the build was written"
+        return f"{out} was replaced by a new tree before the failure: the build was written"
     return f"{out} is unchanged"
 
 

@@ -176,8 +176,14 @@ def checked_manifest(tree) -> dict:
     from hagen.emit import MANIFEST
     from hagen.reports import Where, error
 
-    manifest = tree.manifest()
+    manifest = tree.manifest()          # validated by the store: an altered one reads as None
     if manifest is None:
+        if os.path.lexists(tree.out / MANIFEST):
+            raise OutputError(f"{tree.out}'s manifest was altered: nothing was sent",
+                              reports=[error("HA940", Where(file=str(tree.out / MANIFEST)),
+                                             "the manifest is not one hagen wrote (an entry's host, path, "
+                                             "sha256 or mode is not what hagen writes)",
+                                             "run `hagen build` again: it repairs the tree")])
         raise OutputError(f"{tree.out} has no hagen manifest ({tree.out}/{MANIFEST})",
                           hint="run `hagen build` first, or give the --out it wrote")
     problems, out = [], {}

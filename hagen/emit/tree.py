@@ -115,6 +115,7 @@ class OutputTree:
     def reading(self):
         """Hold while reading the tree: no build applies its changes meanwhile, and a journal
         left by a killed build is finished first, so that what is read is one build's tree, whole."""
+        self._settle()                     # a killed conversion, a dangling out: mended first
         deadline = time.monotonic() + 120
         while True:
             fd, pending = self._shared_apply_lock()

@@ -49,5 +49,8 @@ def plan_all(model, site, secret) -> list:
     for kind in ("lustre", "nfs"):
         for cell in model.cells_of_type(kind):
             artifacts += cells.plan_cell(model, site, cell, None)
+    from hagen.plan import as_blocks
+
+    artifacts = as_blocks(artifacts, site)          # shared_files: managed blocks on this target too
     artifacts.sort(key=lambda a: (natural_key(a.hosts[0]) if a.hosts else (), a.path))
     return artifacts
