@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -16,8 +15,6 @@ from hagen.emit import EmitResult, OutFile, OutputTree
 from hagen.load.site import SiteSpec
 from hagen.errors import InputRefused
 from hagen.reports import Severity, Where, error
-
-_VERSION = re.compile(rb'(<cluster\b[^>]*?\bconfig_version=")(\d+)(")')
 
 
 @dataclass
@@ -230,20 +227,23 @@ def _versioned(renderer, art, tree: OutputTree) -> bytes:
 
     from hagen.deploy.state import read_record_cached
 
+    from hagen.formats import FORMATS
+
+    fmt = FORMATS[art.validator or "cluster.conf"]          # the format owns its revision number
     probe = renderer.render(art.template, {**art.context, "config_version": 1})
-    normal = _VERSION.sub(rb"\g<1>0\g<3>", probe, count=1)
+    normal = fmt.normalised(probe)
     versions, same = [], True
     for host in art.hosts:
         previous = tree.read(host, art.path)
         if previous is None:
             same = False
             continue
-        m = _VERSION.search(previous)
-        if not m:
+        revision = fmt.version_of(previous)
+        if revision is None:
             same = False
             continue
-        versions.append(int(m.group(2)))
-        if _VERSION.sub(rb"\g<1>0\g<3>", previous, count=1) != normal:
+        versions.append(revision)
+        if fmt.normalised(previous) != normal:
             same = False
     if not versions:
         version = 1

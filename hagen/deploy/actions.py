@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from hagen.formats import CHRONY, CIB, COROSYNC
 from hagen.model.names import natural_key
 
 
@@ -36,9 +37,14 @@ ACTIONS: dict[str, Action] = {
     "mngt/syslog-ng.conf.j2": Action("service syslog-ng reload"),
     "mngt/ntp.conf.j2": Action("service ntpd restart"),
     "batch/pbs.conf.j2": Action("service pbs restart"),
+    # target el9-pacemaker: each format says what makes a node take it
+    "el9/cib.xml.j2": Action(CIB.reload, once_per_cell=True),            # the apply script replaces the cell's CIB
+    "el9/corosync.conf.j2": Action(COROSYNC.reload, once_per_cell=True),  # corosync-cfgtool -R reloads every member
+    "el9/chrony.conf.j2": Action(CHRONY.reload),
 }
 
-CELL_TEMPLATES = {"cluster/mngt.conf.xml.j2", "cluster/lustre.conf.xml.j2", "cluster/nfs.conf.xml.j2"}
+CELL_TEMPLATES = {"cluster/mngt.conf.xml.j2", "cluster/lustre.conf.xml.j2", "cluster/nfs.conf.xml.j2",
+                  "el9/corosync.conf.j2"}
 
 
 def action_for(template: str, path: str, config_version: int | None) -> str | None:
