@@ -7,7 +7,6 @@ nothing renders twice and every command sees the same bytes.
 from __future__ import annotations
 
 import hashlib
-import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -166,73 +165,25 @@ def _versioned(renderer, art, tree: OutputTree) -> bytes:
     return renderer.render(art.template, {**art.context, "config_version": version})
 
 
-def input_fingerprint(site, source) -> str | None:
-    """A digest of everything a build from a snapshot depends on: hagen's code, templates
-    and schemas, the site spec, the snapshot and the secrets (by digest). None for a
-    database: its rows must be read to know them."""
-    if source.kind != "snapshot":
-        return None
-    import hagen
-    from hagen.resources import schemas_dir, templates_dir
-
-    h = hashlib.sha256(hagen.__version__.encode())
-    package = Path(hagen.__file__).resolve().parent
-    for root in (package, templates_dir(), schemas_dir()):
-        for path in sorted(p for p in root.rglob("*") if p.is_file() and "__pycache__" not in p.parts):
-            h.update(str(path.relative_to(root)).encode() + b"\0" + path.read_bytes())
-    h.update(b"site\0" + site.path.read_bytes())
-    try:
-        h.update(b"snapshot\0" + Path(source.value).read_bytes())
-    except OSError:
-        return None
-    for kind, name in _secret_sources(site.data):
-        if kind == "password_file":
-            try:
-                value = site.resolve(name).read_bytes()
-            except OSError:
-                return None
-        else:
-            value = os.environ.get(name, "").encode()
-        h.update(kind.encode() + b"\0" + hashlib.sha256(value).digest())
-    return h.hexdigest()
-
-
-def _secret_sources(node) -> list:
-    found = []
-    if isinstance(node, dict):
-        for key, value in node.items():
-            if key in ("password_file", "password_env") and isinstance(value, str):
-                found.append((key, value))
-            else:
-                found += _secret_sources(value)
-    elif isinstance(node, list):
-        for item in node:
-            found += _secret_sources(item)
-    return found
-
-
 def build(site_path, out="out", db=None, snapshot=None, hosts: set | None = None,
           progress=None) -> tuple[Compiled | None, EmitResult]:
-    """Build into out. Returns (None, a no-op result) when the inputs are byte for byte
-    those of the current tree and the tree is intact: nothing is read further, nothing written."""
+    """Build into out. Returns (None, a no-op result) when the tree is up to date
+    (hagen.uptodate): nothing is read further, nothing written."""
     from hagen.load.site import load_site
     from hagen.load.source import choose_source
 
     tree = OutputTree(Path(out))
     with tree.lock():
         site = load_site(site_path)
-        fingerprint = None if hosts is not None else input_fingerprint(site, choose_source(db, snapshot, site))
-        if fingerprint is not None and tree.built_from() == fingerprint and tree.intact():
-            manifest = tree.manifest()
-            hosts = set()
-            count = 0
-            from ClusterShell.NodeSet import NodeSet
+        fingerprint = None
+        if hosts is None:
+            from hagen.uptodate import hosts_and_files, verdict
 
-            for entry in manifest["files"]:
-                names = NodeSet(entry["hosts"])
-                hosts.update(names)
-                count += len(names)
-            return None, EmitResult(count, len(hosts), 0, 0, 0, tree.current().name, True)
+            found = verdict(tree, site, choose_source(db, snapshot, site))
+            if found.up_to_date:
+                built_for, count = hosts_and_files(found.manifest)
+                return None, EmitResult(count, len(built_for), 0, 0, 0, tree.current().name, True)
+            fingerprint = found.fingerprint
         from hagen.progress import QUIET
 
         progress = progress or QUIET

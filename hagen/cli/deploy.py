@@ -66,24 +66,17 @@ def diff(site: Path = SITE, against: Path = typer.Option(Path("out"), "--against
 
 
 def _unchanged_since_built(site, against, db, snapshot):
-    """diff's fast path: the hosts of the tree when it was built from byte-identical inputs
-    and no file of it changed since; None otherwise."""
+    """diff's fast path: the hosts of the tree when it is up to date (hagen.uptodate); None otherwise."""
     from ClusterShell.NodeSet import NodeSet
 
     from hagen.emit import OutputTree
     from hagen.load.site import load_site
     from hagen.load.source import choose_source
-    from hagen.pipeline import input_fingerprint
+    from hagen.uptodate import verdict
 
-    tree = OutputTree(against)
-    recorded = tree.built_from()
-    if recorded is None:
-        return None
     spec = load_site(site)
-    if input_fingerprint(spec, choose_source(db, str(snapshot) if snapshot else None, spec)) != recorded \
-            or not tree.intact():
-        return None
-    return set(NodeSet(tree.manifest()["hosts"]))
+    found = verdict(OutputTree(against), spec, choose_source(db, str(snapshot) if snapshot else None, spec), lazy=True)
+    return set(NodeSet(found.manifest["hosts"])) if found.up_to_date else None
 
 
 @app.command()
