@@ -181,8 +181,8 @@ def build(site_path, out="out", db=None, snapshot=None, hosts: set | None = None
 
             found = verdict(tree, site, choose_source(db, snapshot, site))
             if found.up_to_date:
-                built_for, count = hosts_and_files(found.manifest)
-                return None, EmitResult(count, len(built_for), 0, 0, 0, tree.current().name, True)
+                host_count, file_count = hosts_and_files(found.manifest)
+                return None, EmitResult(file_count, host_count, 0, 0, 0, tree.current().name, True)
             fingerprint = found.fingerprint
         from hagen.progress import QUIET
 

@@ -104,14 +104,9 @@ def _secret_sources(node) -> list:
     return found
 
 
-def hosts_and_files(manifest: dict) -> tuple[set, int]:
-    """The hosts of a manifest and how many files they hold in all."""
+def hosts_and_files(manifest: dict) -> tuple[int, int]:
+    """How many hosts a manifest serves and how many files they hold in all (node sets
+    counted, not expanded)."""
     from ClusterShell.NodeSet import NodeSet
 
-    hosts: set = set()
-    count = 0
-    for entry in manifest["files"]:
-        names = NodeSet(entry["hosts"])
-        hosts.update(names)
-        count += len(names)
-    return hosts, count
+    return len(NodeSet(manifest["hosts"])), sum(len(NodeSet(entry["hosts"])) for entry in manifest["files"])
