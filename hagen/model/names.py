@@ -49,16 +49,18 @@ def _fold(names: frozenset) -> str:
     from ClusterShell.NodeSet import NodeSet, NodeSetBase
     from ClusterShell.RangeSet import RangeSet
 
-    ranges: dict = {}
+    indexes: dict = {}
     others = []
     for name in names:
         m = _ONE_INDEX.match(name)
         if m:
-            ranges.setdefault(m.group(1), RangeSet()).add(int(m.group(2)))
+            indexes.setdefault(m.group(1), []).append(m.group(2))
         else:
             others.append(name)
     nodeset = NodeSet.fromlist(sorted(others))
-    for prefix, rangeset in sorted(ranges.items()):
+    for prefix, found in sorted(indexes.items()):
+        rangeset = RangeSet()
+        rangeset.update(found)       # unpadded indexes, as RangeSet.add(int) would store them (as text)
         nodeset.update(NodeSet(NodeSetBase(prefix + "%s", rangeset)))
     return str(nodeset)
 
