@@ -6,8 +6,11 @@ nothing renders twice and every command sees the same bytes.
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import re
+from collections import Counter
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -29,8 +32,27 @@ class Compiled:
     source: str = ""
 
 
+@contextmanager
+def _rare_collections():
+    """Compiling builds a few hundred thousand objects that live until the end (rows, model,
+    plan) and make no garbage cycles to speak of; Python's cycle collector, at its default
+    thresholds, scans them over and over as they pile up (a third of checking and planning
+    at XL). While compiling it runs a hundred times less often; the thresholds come back after."""
+    before = gc.get_threshold()
+    gc.set_threshold(max(before[0], 70_000), *before[1:])
+    try:
+        yield
+    finally:
+        gc.set_threshold(*before)
+
+
 def load_and_check(site_path, db=None, snapshot=None, progress=None):
     """Site spec and ClusterDB read, model built, every check run. Raises InputRefused on errors."""
+    with _rare_collections():
+        return _load_and_check(site_path, db, snapshot, progress)
+
+
+def _load_and_check(site_path, db, snapshot, progress):
     from hagen.progress import QUIET
     from hagen.check import run_checks
     from hagen.load.site import load_site
@@ -62,9 +84,10 @@ def compile_site(site_path, tree: OutputTree, db=None, snapshot=None, hosts: set
     from hagen.progress import QUIET
 
     progress = progress or QUIET
-    site, model, warnings, source = load_and_check(site_path, db, snapshot, progress)
-    with progress.stage("planning and rendering"):
-        return _compile(site, model, warnings, source, tree, hosts)
+    with _rare_collections():
+        site, model, warnings, source = load_and_check(site_path, db, snapshot, progress)
+        with progress.stage("planning and rendering"):
+            return _compile(site, model, warnings, source, tree, hosts)
 
 
 def _compile(site, model, warnings, source, tree, hosts) -> Compiled:
@@ -78,6 +101,7 @@ def _compile(site, model, warnings, source, tree, hosts) -> Compiled:
     if hosts is not None:
         artifacts = _only(artifacts, hosts)
     renderer = Renderer()
+    uses = Counter(art.template for art in artifacts)   # a template of one artifact renders once anyway
     files: list[OutFile] = []
     problems = []
     seen: dict = {}
@@ -88,7 +112,7 @@ def _compile(site, model, warnings, source, tree, hosts) -> Compiled:
         elif art.versioned:
             data = _versioned(renderer, art, tree)
         else:
-            data = renderer.render(art.template, art.context)
+            data = renderer.render(art.template, art.context, shared=uses[art.template] > 1)
         if art.validator:
             for msg in validate(art.validator, data):
                 problems.append(error("HA900", Where(host=",".join(art.hosts)),
