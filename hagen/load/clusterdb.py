@@ -5,6 +5,9 @@ instant), one SELECT per table (never per node), with a statement timeout. inet,
 and macaddr columns are read as text so that a database and its snapshot give the
 same values: an inet without a netmask of its own reads back bare (`10.1.0.1`, not
 `10.1.0.1/32`), one with a netmask keeps it (`10.1.0.65/16`).
+
+rows_fingerprint() asks the server for a digest of those same rows in one statement, so
+that "has anything changed?" costs one query and no row on the wire (hagen.uptodate).
 """
 
 from __future__ import annotations
