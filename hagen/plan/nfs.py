@@ -48,8 +48,8 @@ def plan(model, site) -> list[Artifact]:
     for entries, nodes in clients_of.items():
         mounts = [{"alias": alias, "mount_point": mount_point, "options": options}
                   for alias, mount_point, options in entries]
-        out.append(Artifact(path, tuple(sorted(nodes, key=natural_key)), "nfs/fstab.j2", {"path": path, "mounts": mounts},
-                            sources=("site nfs.clients", "clusterdb metaservice_port")))
+        out.append(Artifact(path, tuple(sorted(nodes, key=natural_key)), "nfs/fstab.j2",
+                            {"path": path, "mounts": mounts}, sources=("site nfs.clients", "clusterdb metaservice_port")))
     return out
 
 
