@@ -4,6 +4,7 @@ site spec for it, for benchmarks and scale tests.
 
     python3 bench/gen_cluster.py --size xl -o /tmp/xl          # the reference size XL
     python3 bench/gen_cluster.py --size half -o /tmp/half      # half of it
+    python3 bench/gen_cluster.py --size xxl -o /tmp/xxl        # five times XL: room beyond today's machines
     python3 bench/gen_cluster.py --compute 500 --lustre-cells 10 --fs 2 --osts 40 -o /tmp/small
 
 writes DIR/clusterdb.json (a snapshot), DIR/clusterdb.sql (the same rows for psql after
@@ -11,7 +12,8 @@ schemas/clusterdb.sql), DIR/site.yaml and DIR/fence-password (mode 0600).
 
 XL: 10,000 compute nodes, 16 login nodes, the management pair, 200 Lustre cells (400
 nodes, 20 file systems, 1,800 OSTs), 8 NFS cells; admin, backbone, interconnect and BMC
-networks. Everything is derived from the counts: the same arguments give the same bytes.
+networks. XXL is five times XL (50,000 compute nodes, 1,000 Lustre cells). Everything is
+derived from the counts: the same arguments give the same bytes.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 SIZES = {
+    "xxl": dict(compute=50_000, login=80, lustre_cells=1_000, fs=100, osts=9_000, nfs_cells=40),
     "xl": dict(compute=10_000, login=16, lustre_cells=200, fs=20, osts=1_800, nfs_cells=8),
     "half": dict(compute=5_000, login=8, lustre_cells=100, fs=10, osts=900, nfs_cells=4),
     "small": dict(compute=200, login=2, lustre_cells=4, fs=2, osts=12, nfs_cells=1),
@@ -186,7 +189,7 @@ def site_spec(nfs_cells: int, compute: int, basename: str = "xl") -> str:
 
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    p.add_argument("--size", choices=sorted(SIZES), help="a named size (xl, half, small)")
+    p.add_argument("--size", choices=sorted(SIZES), help="a named size (xxl, xl, half, small)")
     for key in ("compute", "login", "lustre_cells", "fs", "osts", "nfs_cells"):
         p.add_argument("--" + key.replace("_", "-"), type=int)
     p.add_argument("-o", "--output", required=True, help="the folder to write")

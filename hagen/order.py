@@ -12,7 +12,7 @@ from functools import lru_cache
 _DIGITS = re.compile(r"(\d+)")
 
 
-@lru_cache(maxsize=1 << 16)
+@lru_cache(maxsize=1 << 18)     # every name of an XXL cluster (50,000 nodes and their controllers)
 def natural_key(text: str) -> tuple:
     """xena2 before xena10: digits compare as numbers."""
     parts = _DIGITS.split(text)

@@ -6,8 +6,10 @@ nothing renders twice and every command sees the same bytes.
 
 from __future__ import annotations
 
+import gc
 import hashlib
-import os
+from collections import Counter
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -27,8 +29,27 @@ class Compiled:
     source: str = ""
 
 
+@contextmanager
+def _rare_collections():
+    """Compiling builds a few hundred thousand objects that live until the end (rows, model,
+    plan) and make no garbage cycles to speak of; Python's cycle collector, at its default
+    thresholds, scans them over and over as they pile up (a third of checking and planning
+    at XL). While compiling it runs a hundred times less often; the thresholds come back after."""
+    before = gc.get_threshold()
+    gc.set_threshold(max(before[0], 70_000), *before[1:])
+    try:
+        yield
+    finally:
+        gc.set_threshold(*before)
+
+
 def load_and_check(site_path, db=None, snapshot=None, progress=None):
     """Site spec and ClusterDB read, model built, every check run. Raises InputRefused on errors."""
+    with _rare_collections():
+        return _load_and_check(site_path, db, snapshot, progress)
+
+
+def _load_and_check(site_path, db, snapshot, progress):
     from hagen.progress import QUIET
     from hagen.check import run_checks
     from hagen.load.site import load_site
@@ -60,9 +81,10 @@ def compile_site(site_path, tree: OutputTree, db=None, snapshot=None, hosts: set
     from hagen.progress import QUIET
 
     progress = progress or QUIET
-    site, model, warnings, source = load_and_check(site_path, db, snapshot, progress)
-    with progress.stage("planning and rendering"):
-        return _compile(site, model, warnings, source, tree, hosts)
+    with _rare_collections():
+        site, model, warnings, source = load_and_check(site_path, db, snapshot, progress)
+        with progress.stage("planning and rendering"):
+            return _compile(site, model, warnings, source, tree, hosts)
 
 
 def _compile(site, model, warnings, source, tree, hosts) -> Compiled:
@@ -81,6 +103,7 @@ def _compile(site, model, warnings, source, tree, hosts) -> Compiled:
     if hosts is not None:
         artifacts = _only(artifacts, hosts)
     renderer = Renderer()
+    uses = Counter(art.template for art in artifacts)   # a template of one artifact renders once anyway
     files: list[OutFile] = []
     warnings = list(warnings) + shared_warnings
     seen: dict = {}
@@ -93,7 +116,7 @@ def _compile(site, model, warnings, source, tree, hosts) -> Compiled:
         elif art.versioned:
             data = _versioned(renderer, art, tree)
         else:
-            data = renderer.render(art.template, art.context)
+            data = renderer.render(art.template, art.context, shared=uses[art.template] > 1)
         if art.validator:
             for msg in validate(art.validator, data):
                 problems.append(error("HA900", Where(host=",".join(art.hosts)),
@@ -266,76 +289,25 @@ def _versioned(renderer, art, tree: OutputTree) -> bytes:
     return renderer.render(art.template, {**art.context, "config_version": version})
 
 
-def input_fingerprint(site, source) -> str | None:
-    """A digest of everything a build from a snapshot depends on: hagen's code, templates
-    and schemas, the site spec, the snapshot and the secrets (by digest). None for a
-    database: its rows must be read to know them."""
-    if source.kind != "snapshot":
-        return None
-    import hagen
-    from hagen.resources import schemas_dir, templates_dir
-
-    h = hashlib.sha256(hagen.__version__.encode())
-    package = Path(hagen.__file__).resolve().parent
-    for root in (package, templates_dir(), schemas_dir()):
-        for path in sorted(p for p in root.rglob("*") if p.is_file() and "__pycache__" not in p.parts):
-            h.update(str(path.relative_to(root)).encode() + b"\0" + path.read_bytes())
-    h.update(b"site\0" + site.path.read_bytes())
-    # a FIFO or a device is never read here (it could block, or never end): the loaders refuse it
-    from hagen.load.limits import SECRET, SNAPSHOT, LimitExceeded, read_regular_file
-
-    try:
-        h.update(b"snapshot\0" + read_regular_file(source.value, source.display, SNAPSHOT))
-    except (OSError, LimitExceeded):
-        return None
-    for kind, name in _secret_sources(site.data):
-        if kind == "password_file":
-            try:
-                value = read_regular_file(site.resolve(name), name, SECRET)
-            except (OSError, LimitExceeded):
-                return None
-        else:
-            value = os.environ.get(name, "").encode()
-        h.update(kind.encode() + b"\0" + hashlib.sha256(value).digest())
-    return h.hexdigest()
-
-
-def _secret_sources(node) -> list:
-    found = []
-    if isinstance(node, dict):
-        for key, value in node.items():
-            if key in ("password_file", "password_env") and isinstance(value, str):
-                found.append((key, value))
-            else:
-                found += _secret_sources(value)
-    elif isinstance(node, list):
-        for item in node:
-            found += _secret_sources(item)
-    return found
-
-
 def build(site_path, out="out", db=None, snapshot=None, hosts: set | None = None,
           progress=None) -> tuple[Compiled | None, EmitResult]:
-    """Build into out. Returns (None, a no-op result) when the inputs are byte for byte
-    those of the current tree and the tree is intact: nothing is read further, nothing written."""
+    """Build into out. Returns (None, a no-op result) when the tree is up to date
+    (hagen.uptodate): nothing is read further, nothing written."""
     from hagen.load.site import load_site
     from hagen.load.source import choose_source
 
     tree = OutputTree(Path(out))
     with tree.lock():
         site = load_site(site_path)
-        fingerprint = None if hosts is not None else input_fingerprint(site, choose_source(db, snapshot, site))
-        if fingerprint is not None and tree.built_from() == fingerprint and tree.intact():
-            manifest = tree.manifest()
-            hosts = set()
-            count = 0
-            from ClusterShell.NodeSet import NodeSet
+        fingerprint = None
+        if hosts is None:
+            from hagen.uptodate import hosts_and_files, verdict
 
-            for entry in manifest["files"]:
-                names = NodeSet(entry["hosts"])
-                hosts.update(names)
-                count += len(names)
-            return None, EmitResult(count, len(hosts), 0, 0, 0, tree.current().name, True)
+            found = verdict(tree, site, choose_source(db, snapshot, site))
+            if found.up_to_date:
+                host_count, file_count = hosts_and_files(found.manifest)
+                return None, EmitResult(file_count, host_count, 0, 0, 0, tree.current().name, True)
+            fingerprint = found.fingerprint
         from hagen.progress import QUIET
 
         progress = progress or QUIET

@@ -271,6 +271,37 @@ def test_one_query_per_table_in_one_read_only_transaction(example_db, spy):
 
 
 @requires_pg
+def test_rows_fingerprint_is_one_query_in_one_read_only_transaction(example_db, spy):
+    import psycopg
+
+    digest = clusterdb.rows_fingerprint(example_db)
+    assert re.fullmatch(r"[0-9a-f]{64}", digest)
+    assert len(spy) == 1
+    conn = spy[0]
+    assert len([s for s in conn.statements if s.lstrip().upper().startswith("SELECT")]) == 1, conn.statements
+    assert conn.read_only_setting == "on" and conn.isolation == "repeatable read"
+    assert isinstance(conn.write_error, psycopg.errors.ReadOnlySqlTransaction)
+    assert conn._conn.closed
+    assert clusterdb.rows_fingerprint(example_db) == digest
+
+
+@requires_pg
+def test_build_from_a_database_missing_a_table_or_column_says_which(pg_db, tmp_path):
+    """The fingerprint query cannot say which table lacks a column: the read that follows does."""
+    assert cli("db", "load", "--db", pg_db, SNAPSHOT).code == 0
+    execute(pg_db, "ALTER TABLE node DROP COLUMN model")
+    assert clusterdb.rows_fingerprint(pg_db) is None
+    res = cli("build", "--site", SITE, "--db", pg_db, "--out", tmp_path / "out")
+    assert res.code == 3, res.output
+    line = one_hagen_line(res)
+    assert "schema version" in line and "table node" in line and "model" in line, line
+    execute(pg_db, "ALTER TABLE node ADD COLUMN model text", "DROP TABLE lustre_mount CASCADE")
+    res = cli("build", "--site", SITE, "--db", pg_db, "--out", tmp_path / "out")
+    assert res.code == 3 and "lustre_mount" in one_hagen_line(res), res.output
+    assert not (tmp_path / "out").exists()
+
+
+@requires_pg
 def test_addresses_read_back_as_stored(pg_db):
     """inet without a netmask reads bare (not /32), with one keeps it; cidr and macaddr as PostgreSQL prints them."""
     assert cli("db", "init", "--db", pg_db).code == 0

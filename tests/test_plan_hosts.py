@@ -103,3 +103,18 @@ def test_site_extras_and_switches(example_copy, tmp_path):
     path.write_text(yaml.safe_dump(doc, sort_keys=False))
     build(path, tmp_path / "out2")
     assert not list((tmp_path / "out2").resolve().glob("*/etc/hosts"))
+
+
+def test_sections_are_computed_once_per_model_and_site_spec():
+    """The hosts check and the hosts file share one computation; another model or site spec gets its own."""
+    from hagen.model.hosts import host_sections
+    from hagen.pipeline import load_and_check
+
+    site, model, _, _ = load_and_check(EXAMPLES / "bas5-guide/site.yaml")
+    first = host_sections(model, site)
+    assert host_sections(model, site) is first
+    other_site, other_model, _, _ = load_and_check(EXAMPLES / "bas5-guide/site.yaml")
+    again = host_sections(other_model, other_site)
+    assert again is not first and again == first
+    entry = next(e for s in first for e in s.entries if e.names == ("ns0-bk",))
+    assert str(entry.where) == "clusterdb node_port[node=ns0, network=backbone]"

@@ -41,6 +41,9 @@ def _cells(model, site) -> list:
     nfs_nodes = {n for c in model.cells_of_type("nfs") for n in c.nodes}
     admin = model.role_network("admin")
     cells = model.cells_of_type("lustre")
+    kinds_on: dict = {}                # node -> the kinds of the targets it is the primary of
+    for t in model.lustre_targets:
+        kinds_on.setdefault(t.primary, set()).add(t.kind)
     for cell in cells:
         reports += io_pair(model, cell, "Lustre", "HA600", "HA601", "5.3")
         for name in cell.nodes:
@@ -57,7 +60,7 @@ def _cells(model, site) -> list:
                                      f"{model.cell_of(name, 'nfs').name}",
                                      "9.1: NFS I/O nodes run an image that strictly excludes Lustre: "
                                      "put the node in one cell only"))
-        kinds = {t.kind for t in model.lustre_targets if t.primary in cell.nodes}
+        kinds = set().union(*(kinds_on.get(n, ()) for n in cell.nodes))
         if kinds == {"mdt", "ost"}:
             reports.append(warning("HA602", Where(table="da_iocell", row=f"name={cell.name}"),
                                    f"Lustre cell {cell.name} holds both MDTs and OSTs",

@@ -14,14 +14,15 @@ def _shown(name: str) -> str:
 
 def check(model, site) -> list:
     reports = []
+    bad_interfaces = {i for i in {p.interface for n in model.nodes for p in n.ports} if not INTERFACE.match(i)}
     for node in model.nodes:
-        where = Where(table="node", row=f"name={_shown(node.name)}")
         if not HOSTNAME.match(node.name):
+            where = Where(table="node", row=f"name={_shown(node.name)}")
             reports.append(error("HA209", where, f"node name {node.name!r} is not a valid host name",
                                  "node names are RFC 1123 host names that start with a letter: letters, digits, "
                                  "hyphens, at most 63 characters (dbmNode --name)"))
-        for port in node.ports:
-            if not INTERFACE.match(port.interface):
+        for port in node.ports if bad_interfaces else ():     # each distinct name checked once, above
+            if port.interface in bad_interfaces:
                 reports.append(error("HA211", Where(table="node_port", row=f"node={node.name}, interface={port.interface!r}"),
                                      f"interface name {port.interface!r} is not a valid interface name",
                                      "an interface name has at most 15 characters, starts with a letter, "

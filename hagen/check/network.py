@@ -99,7 +99,7 @@ def _addresses(model) -> list:
         for port in node.ports:
             if port.address is None:
                 continue
-            key = (port.network, port.address)
+            key = (port.network, int(port.address))    # an int hashes in C; an IPv4Address in Python
             if key in seen:
                 reports.append(error("HA208", Where(table="node_port", row=f"node={node.name}, interface={port.interface}"),
                                      f"address {port.address} on network {port.network} is also {seen[key]}'s",
@@ -111,11 +111,11 @@ def _addresses(model) -> list:
 
 def _aliases(model, site) -> list:
     reports = []
-    own = {}
+    own = {}                         # by int(address): an int hashes in C, an IPv4Address in Python
     for node in model.nodes:
         for port in node.ports:
             if port.address is not None:
-                own[port.address] = node.name
+                own[int(port.address)] = node.name
     used: dict = {}
     for cell in model.cells:
         for alias in cell.aliases:
@@ -128,9 +128,9 @@ def _aliases(model, site) -> list:
                                      f"alias {alias.name} {alias.address} lies outside network {net.name} ({net.subnet})",
                                      f"choose an address inside {net.subnet}: the alias is added to the interface "
                                      f"that carries that network"))
-            if alias.address in own:
+            if int(alias.address) in own:
                 reports.append(error("HA402", where,
-                                     f"alias {alias.name} {alias.address} is node {own[alias.address]}'s own address",
+                                     f"alias {alias.name} {alias.address} is node {own[int(alias.address)]}'s own address",
                                      "an alias needs an address of its own (guide 2.2.3: 10.1.0.65 beside 10.1.0.1 and 10.1.0.13)"))
             if alias.address in used:
                 reports.append(error("HA403", where, f"alias {alias.name} {alias.address} is also alias {used[alias.address]}",

@@ -122,24 +122,17 @@ def _fast_path(site, against, db, snapshot):
 
 
 def _unchanged_since_built(site, against, db, snapshot):
-    """diff's fast path: the hosts of the tree when it was built from byte-identical inputs
-    and no file of it changed since; None otherwise."""
+    """diff's fast path: the hosts of the tree when it is up to date (hagen.uptodate); None otherwise."""
     from ClusterShell.NodeSet import NodeSet
 
     from hagen.emit import OutputTree
     from hagen.load.site import load_site
     from hagen.load.source import choose_source
-    from hagen.pipeline import input_fingerprint
+    from hagen.uptodate import verdict
 
-    tree = OutputTree(against)
-    recorded = tree.built_from()
-    if recorded is None:
-        return None
     spec = load_site(site)
-    if input_fingerprint(spec, choose_source(db, str(snapshot) if snapshot else None, spec)) != recorded \
-            or not tree.intact():
-        return None
-    return set(NodeSet(tree.manifest()["hosts"]))
+    found = verdict(OutputTree(against), spec, choose_source(db, str(snapshot) if snapshot else None, spec), lazy=True)
+    return set(NodeSet(found.manifest["hosts"])) if found.up_to_date else None
 
 
 @app.command()
@@ -235,11 +228,11 @@ def _stale(spec, tree, db, snapshot) -> bool:
     built from byte-identical inputs and is intact)."""
     from hagen.emit import manifest_of
     from hagen.load.source import choose_source
-    from hagen.pipeline import compile_site, input_fingerprint
+    from hagen.pipeline import compile_site
+    from hagen.uptodate import verdict
 
     snap = str(snapshot) if snapshot else None
-    fingerprint = input_fingerprint(spec, choose_source(db, snap, spec))
-    if fingerprint is not None and tree.built_from() == fingerprint and tree.intact():
+    if verdict(tree, spec, choose_source(db, snap, spec), lazy=True).up_to_date:
         return False
     compiled = compile_site(spec, tree, db, snap)
     return manifest_of(compiled.files) != tree.manifest()

@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from functools import lru_cache
+from operator import itemgetter
 
 from hagen.reports import Where, error
 
@@ -120,11 +121,6 @@ class RowProblems(Exception):
         self.rows = rows       # normalise(): the rows as far as they could be cleaned (bad values None)
 
 
-def _natural_sort_key(text):
-    from hagen.order import natural_key
-    return natural_key(text)
-
-
 def _row_label(table: Table, row: dict) -> str:
     for col in ("name", "label", "fs_name", "mdt_name", "ost_name"):
         if col in table.column_names and row.get(col) is not None:
@@ -150,6 +146,10 @@ def normalise(raw: dict, source: str) -> Rows:
         specs = [(c.name, c.kind, c.nullable, DEFAULTS.get((table.name, c.name)), _PLAIN.get(c.kind),
                   CHOICES.get((table.name, c.name))) for c in table.columns]
         known = frozenset(table.column_names)
+        clean_rows = _clean_by_column(table, specs, known, raw.get(table.name) or [])
+        if clean_rows is not None:
+            rows[table.name] = clean_rows
+            continue
         for i, row in enumerate(raw.get(table.name) or []):
             if not isinstance(row, dict):
                 reports.append(error("HA201", Where(table=table.name, row=f"#{i + 1}", file=source),
@@ -197,6 +197,50 @@ def normalise(raw: dict, source: str) -> Rows:
     return rows
 
 
+def _clean_by_column(table: Table, specs: list, known: frozenset, data) -> list | None:
+    """The rows of table cleaned column by column with set operations, when every value is
+    already of its column's type (the usual case: a database, a snapshot hagen wrote);
+    None when some row needs the closer look, row by row, that reports what is wrong."""
+    if type(data) is not list or not data:
+        return [] if data == [] else None
+    if set(map(type, data)) != {dict}:
+        return None
+    names = table.column_names
+    shapes = set(map(tuple, data))
+    if any(len(shape) != len(names) or not known.issuperset(shape) for shape in shapes):
+        return None           # a column missing or unknown
+    rewritten = shapes != {names}      # columns in another order: rows rebuilt in the table's order
+    columns = []
+    for name, kind, nullable, default, plain, choices in specs:
+        values = list(map(itemgetter(name), data))
+        kinds = set(map(type, values))
+        has_null = type(None) in kinds
+        kinds.discard(type(None))
+        if plain is None:     # macaddr: rewritten as PostgreSQL prints it, value by value (few, mostly null)
+            if kinds - {str}:
+                return None
+            if kinds:
+                cleaned = [None if v is None else _macaddr(v) for v in values]
+                if sum(v is None for v in cleaned) != sum(v is None for v in values):
+                    return None
+                rewritten = rewritten or cleaned != values
+                values = cleaned
+        elif kinds - {plain}:
+            return None
+        if has_null:
+            if default is not None:
+                values = [default if v is None else v for v in values]
+                rewritten = True
+            elif not nullable:
+                return None
+        if choices and not (set(values) - {None}) <= set(choices):
+            return None
+        columns.append(values)
+    if not rewritten:
+        return list(map(dict, data))   # every value as it came: copies, made in C
+    return [dict(zip(names, row)) for row in zip(*columns)]
+
+
 _MAC_FORMS = (
     re.compile(r"([0-9a-f]{2})([:-])([0-9a-f]{2})\2([0-9a-f]{2})\2([0-9a-f]{2})\2([0-9a-f]{2})\2([0-9a-f]{2})"),
     re.compile(r"([0-9a-f]{6})[:-]?([0-9a-f]{6})"),
@@ -240,82 +284,13 @@ def _coerce(kind: str, value):
     return True, value
 
 
-def _natural_key(table: Table, row: dict, names: dict) -> tuple:
-    """The key that sorts rows of table: names of the row and of the rows it refers to."""
-
-    def ref(col):
-        c = table.column(col)
-        return names.get(c.ref, {}).get(row.get(col), "")
-
-    n = table.name
-    nk = _natural_sort_key
-    if n == "cluster":
-        return (row["name"] or "",)
-    if n in ("network", "hwmanager", "disk_array", "da_iocell"):
-        return (nk(row["name"] or ""),)
-    if n == "node":
-        return (nk(row["name"] or ""),)
-    if n == "ftype":
-        return (row["label"] or "",)
-    if n == "hwmanager_port":
-        return (nk(ref("hwmanager_id")), ref("network_id"), row["ipaddr"] or "")
-    if n == "node_ftype":
-        return (nk(ref("node_id")), ref("ftype_id"))
-    if n == "node_port":
-        return (nk(ref("node_id")), ref("network_id"), nk(row["interface_name"] or ""), row["ipaddr"] or "")
-    if n == "da_iocell_component":
-        return (nk(ref("iocell_id")), nk(ref("node_id")), nk(ref("disk_array_id")))
-    if n == "metaservice_port":
-        return (nk(ref("iocell_id")), ref("network_id"), nk(row["name"] or ""), row["ipaddr"] or "")
-    if n == "lustre_io_node":
-        return (nk(ref("node_id")),)
-    if n == "lustre_fs":
-        return (row["fs_name"] or "",)
-    if n == "lustre_mdt":
-        return (nk(row["mdt_name"] or ""),)
-    if n == "lustre_ost":
-        return (nk(row["ost_name"] or ""),)
-    if n == "lustre_mount":
-        return (row["fs_name"] or "", nk(row["mnt_node_name"] or ""))
-    raise KeyError(n)
-
-
 def canonical(rows: Rows) -> Rows:
     """Sort every table by natural key and renumber ids in that order (references follow).
 
-    The rows must have passed check_integrity()."""
-    names: dict = {}  # table -> {old id: display name}
-    for table in TABLES:
-        if table.serial_id:
-            label = "label" if table.name == "ftype" else "name"
-            names[table.name] = {r["id"]: (r.get(label) or "") for r in rows.get(table.name, [])}
-    out: Rows = {}
-    renumber: dict = {}
-    for table in TABLES:
-        listed = sorted(rows.get(table.name, []), key=lambda r: (_natural_key(table, r, names), _stable(r)))
-        mapping = {}
-        if table.serial_id:
-            for new_id, row in enumerate(listed, 1):
-                mapping.setdefault(row["id"], new_id)
-        renumber[table.name] = mapping
-        out[table.name] = listed
-    result: Rows = {}
-    for table in TABLES:
-        fixed = []
-        for row in out[table.name]:
-            row = dict(row)
-            if table.serial_id:
-                row["id"] = renumber[table.name].get(row["id"], row["id"])
-            for col in table.columns:
-                if col.ref and row.get(col.name) is not None:
-                    row[col.name] = renumber[col.ref][row[col.name]]
-            fixed.append(row)
-        result[table.name] = fixed
-    return result
+    The rows must have passed check_integrity(). (hagen.load.order says how.)"""
+    from hagen.load.order import sort_and_renumber
 
-
-def _stable(row: dict) -> tuple:
-    return tuple((k, "" if v is None else str(v)) for k, v in sorted(row.items()) if k != "id")
+    return sort_and_renumber(rows, TABLES)
 
 
 UNIQUE_NAMES = {"cluster": "name", "network": "name", "ftype": "label", "hwmanager": "name", "node": "name",
@@ -325,6 +300,8 @@ UNIQUE_NAMES = {"cluster": "name", "network": "name", "ftype": "label", "hwmanag
 
 def check_integrity(rows: Rows, source: str) -> None:
     """Unique ids and names, and every reference resolves; raise RowProblems with every problem."""
+    if _integral(rows):
+        return
     reports = []
     ids: dict = {}
     for table in TABLES:
@@ -364,3 +341,35 @@ def check_integrity(rows: Rows, source: str) -> None:
                         f"add the {col.ref} row with id {value}, or fix {table.name}.{col.name}"))
     if reports:
         raise RowProblems(reports)
+
+
+def _integral(rows: Rows) -> bool:
+    """check_integrity's answer with set operations, for rows with every column: True when
+    there is nothing to report (the usual case); False sends the rows to the row-by-row look."""
+    ids: dict = {}
+    try:
+        for table in TABLES:
+            data = rows.get(table.name, [])
+            if table.serial_id:
+                values = list(map(itemgetter("id"), data))
+                ids[table.name] = set(values)
+                if None in ids[table.name] or len(ids[table.name]) != len(values):
+                    return False
+            name = UNIQUE_NAMES.get(table.name)
+            if name is not None:
+                values = list(map(itemgetter(name), data))
+                if None in values or len(set(values)) != len(values):
+                    return False
+        if len(rows.get("cluster", [])) != 1:
+            return False
+        for table in TABLES:
+            data = rows.get(table.name, [])
+            for col in table.columns:
+                if col.ref:
+                    used = set(map(itemgetter(col.name), data))
+                    used.discard(None)
+                    if not used <= ids[col.ref]:
+                        return False
+    except (KeyError, TypeError):     # a row without some column, an unhashable value
+        return False
+    return True

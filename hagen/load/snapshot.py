@@ -24,6 +24,7 @@ FORMAT = "hagen-clusterdb-snapshot/1"
 
 # PyYAML reads `yes`/`no` as booleans (YAML 1.1); these text columns mean the words.
 _YES_NO = {("lustre_fs", "failover"), ("lustre_fs", "quota")}
+_YES_NO_TABLES = {table for table, _ in _YES_NO}
 
 
 def read_snapshot(path: str | Path, display: str | None = None) -> Rows:
@@ -148,7 +149,8 @@ def parse_snapshot(text: str, display: str, json_first: bool = False) -> Rows:
         if not isinstance(table_rows, list):
             raise InputRefused(reports=[error("HA200", Where(file=display, table=str(name)),
                                               "a table is not a list of rows", "write each table as a list of mappings")])
-        raw[str(name)] = [_yes_no(str(name), r) for r in table_rows]
+        name = str(name)
+        raw[name] = [_yes_no(name, r) for r in table_rows] if name in _YES_NO_TABLES else table_rows
     return rows_from_raw(raw, display)
 
 

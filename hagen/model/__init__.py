@@ -7,6 +7,7 @@ order (xena2 before xena10). The site spec is policy and stays outside the model
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 from ipaddress import IPv4Address, IPv4Network
 from types import MappingProxyType
 
@@ -221,17 +222,32 @@ class Model:
         return None
 
     def io_node(self, name: str) -> LustreIONode | None:
-        for row in self.io_nodes:
-            if row.node == name:
-                return row
-        return None
+        rows = self._io_node_index.get(name)
+        return rows[0] if rows else None
 
     def cell_of(self, node: str, kind: str | None = None) -> Cell | None:
         """The (first) cell holding node, of type kind if given."""
-        for cell in self.cells:
-            if node in cell.nodes and (kind is None or cell.type == kind):
+        for cell in self._cell_index.get(node, ()):
+            if kind is None or cell.type == kind:
                 return cell
         return None
+
+    # Indexes made on first use (the model is immutable): checks and plans ask about every
+    # node of every cell, and a scan of every cell for each made that quadratic.
+    @cached_property
+    def _cell_index(self) -> dict:
+        index: dict = {}
+        for cell in self.cells:
+            for node in dict.fromkeys(cell.nodes):
+                index.setdefault(node, []).append(cell)
+        return index
+
+    @cached_property
+    def _io_node_index(self) -> dict:
+        index: dict = {}
+        for row in self.io_nodes:
+            index.setdefault(row.node, []).append(row)
+        return index
 
     @property
     def has_lustre(self) -> bool:

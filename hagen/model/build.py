@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from ipaddress import IPv4Address, IPv4Interface, IPv4Network, ip_interface
+from socket import AF_INET, inet_ntoa, inet_pton
 from types import MappingProxyType
 
 from hagen.model import (Alias, Cell, ClusterInfo, Controller, LustreClient, LustreFS, LustreIONode, LustreTarget,
@@ -34,6 +35,13 @@ def parse_address(text, network: Network | None, where, reports, what="address")
     """An address stored with or without a prefix; the prefix must be the network's (CLARIFICATIONS 17)."""
     if text is None:
         return None
+    address = _dotted_quad(text)
+    if address is not None:       # the usual case, parsed in C: no prefix to compare
+        if network is not None and network.subnet is not None and address not in network.subnet:
+            reports.append(error("HA207", where, f"{what} {address} is outside network {network.name} "
+                                 f"({network.subnet})",
+                                 f"give it an address inside {network.subnet}, or attach it to the right network"))
+        return address
     try:
         iface: IPv4Interface = ip_interface(text)
         if iface.version != 4:
@@ -53,6 +61,25 @@ def parse_address(text, network: Network | None, where, reports, what="address")
         reports.append(error("HA207", where, f"{what} {iface.ip} is outside network {network.name} ({network.subnet})",
                              f"give it an address inside {network.subnet}, or attach it to the right network"))
     return iface.ip
+
+
+def _dotted_quad(text) -> IPv4Address | None:
+    """text as an address when it is one in its one canonical spelling (10.1.0.1: what
+    PostgreSQL prints); anything else (a prefix, leading zeros, not text) goes the long way."""
+    try:
+        packed = inet_pton(AF_INET, text)
+    except (OSError, TypeError, ValueError):
+        return None
+    return IPv4Address(packed) if inet_ntoa(packed) == text else None
+
+
+def _address(text, network: Network, where_of, reports) -> IPv4Address | None:
+    """parse_address for the many ports: a plain address inside its network takes no Where
+    (where_of() makes it when a report needs one)."""
+    address = _dotted_quad(text)
+    if address is not None and (network.subnet is None or address in network.subnet):
+        return address
+    return parse_address(text, network, where_of(), reports)
 
 
 def build_model(rows: dict) -> tuple[Model, list]:
@@ -77,7 +104,7 @@ def build_model(rows: dict) -> tuple[Model, list]:
     for r in rows["hwmanager_port"]:
         hw = by_id["hwmanager"][r["hwmanager_id"]]
         net = net_by_id[r["network_id"]]
-        addr = parse_address(r["ipaddr"], net, _where("hwmanager_port", f"hwmanager={hw['name']}"), reports)
+        addr = _address(r["ipaddr"], net, lambda: _where("hwmanager_port", f"hwmanager={hw['name']}"), reports)
         ctrl_address.setdefault(r["hwmanager_id"], addr)
     controllers = {}
     for r in rows["hwmanager"]:
@@ -90,8 +117,8 @@ def build_model(rows: dict) -> tuple[Model, list]:
     for r in rows["node_port"]:
         node_name = by_id["node"][r["node_id"]]["name"]
         net = net_by_id[r["network_id"]]
-        where = _where("node_port", f"node={node_name}, interface={r['interface_name']}")
-        addr = parse_address(r["ipaddr"], net, where, reports)
+        addr = _address(r["ipaddr"], net,
+                        lambda: _where("node_port", f"node={node_name}, interface={r['interface_name']}"), reports)
         ports[r["node_id"]].append(Port(node_name, net.name, r["interface_name"], addr, r["hwaddr"]))
 
     nodes = []
@@ -173,14 +200,19 @@ def _lustre(rows: dict, by_id: dict) -> dict:
     clients = sorted((LustreClient(r["fs_name"], r["mnt_node_name"], r["mount_options"])
                       for r in rows.get("lustre_mount", [])),
                      key=lambda c: (c.fs, natural_key(c.node)))
+    targets_of: dict = defaultdict(list)      # (fs, kind) -> targets, fs -> clients: one pass each, order kept
+    for t in targets:
+        targets_of[(t.fs, t.kind)].append(t)
+    clients_of: dict = defaultdict(list)
+    for c in clients:
+        clients_of[c.fs].append(c)
     filesystems = []
     for r in rows.get("lustre_fs", []):
         name = r["fs_name"]
         filesystems.append(LustreFS(
             name=name, **{c: r[c] for c in _FS_COLUMNS},
-            mdts=tuple(t for t in targets if t.fs == name and t.kind == "mdt"),
-            osts=tuple(t for t in targets if t.fs == name and t.kind == "ost"),
-            clients=tuple(c for c in clients if c.fs == name)))
+            mdts=tuple(targets_of.get((name, "mdt"), ())), osts=tuple(targets_of.get((name, "ost"), ())),
+            clients=tuple(clients_of.get(name, ()))))
     filesystems.sort(key=lambda f: natural_key(f.name))
     nodes = by_id["node"]
     io_nodes = sorted((LustreIONode(nodes[r["node_id"]]["name"],

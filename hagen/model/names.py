@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
-from hagen.order import natural_key  # noqa: F401  (natural order lives outside the stages: load sorts with it)
+from hagen.order import _DIGITS, natural_key  # noqa: F401  (natural order lives outside the stages: load sorts with it)
 
 # (\Z ends these, not $: $ also matches before a trailing newline, and "ns1\n" is no host name)
 # RFC 1123 label, starting with a letter (guide: node names are ClusterDB host names)
@@ -16,6 +16,12 @@ ALIAS_NAME = re.compile(r"^[A-Za-z](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9])?\Z")
 INTERFACE = re.compile(r"^[A-Za-z][A-Za-z0-9_.-]{0,14}\Z")
 
 
+def natural_key_joined(head: str, tail: str) -> tuple:
+    """natural_key(head + tail). When head ends in a digit and tail starts with none, the
+    parts of the whole are head's then tail's: head's key (cached: a node name) is reused."""
+    if head and tail and _DIGITS.match(head[-1]) and not _DIGITS.match(tail[0]):
+        return natural_key(head) + natural_key(tail)
+    return natural_key(head + tail)
 
 
 def fold(names) -> str:
@@ -36,16 +42,18 @@ def _fold(names: frozenset) -> str:
     from ClusterShell.NodeSet import NodeSet, NodeSetBase
     from ClusterShell.RangeSet import RangeSet
 
-    ranges: dict = {}
+    indexes: dict = {}
     others = []
     for name in names:
         m = _ONE_INDEX.match(name)
         if m:
-            ranges.setdefault(m.group(1), RangeSet()).add(int(m.group(2)))
+            indexes.setdefault(m.group(1), []).append(m.group(2))
         else:
             others.append(name)
     nodeset = NodeSet.fromlist(sorted(others))
-    for prefix, rangeset in sorted(ranges.items()):
+    for prefix, found in sorted(indexes.items()):
+        rangeset = RangeSet()
+        rangeset.update(found)       # unpadded indexes, as RangeSet.add(int) would store them (as text)
         nodeset.update(NodeSet(NodeSetBase(prefix + "%s", rangeset)))
     return str(nodeset)
 

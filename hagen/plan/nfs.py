@@ -12,7 +12,7 @@ from hagen.load.secrets import read_fence_password
 from hagen.model.cman import cluster_name
 from hagen.model.quorum import quorum_context
 from hagen.model.iocell import cell_fencing, fencing_section, management_nodes
-from hagen.model.names import fold
+from hagen.model.names import fold, natural_key
 from hagen.model.nfs import EXPORTS, HAIONFS, SCRIPT, SERVICE, admin_alias, client_mounts, exports_of, nfs_cells
 from hagen.plan import Artifact
 
@@ -41,12 +41,16 @@ def plan(model, site) -> list[Artifact]:
                             sources=("site nfs.exports", "clusterdb da_iocell")))
     path = site.get("nfs", "client_fstab")
     aliases = {c.name: admin_alias(model, c).name for c in cells}
+    clients_of: dict = {}      # the fstab lines -> the clients that get them: one artifact per distinct file
     for node, mounts in client_mounts(model, site).items():
-        entries = [{"alias": aliases[e.cell], "mount_point": e.mount_point, "options": options}
-                   for e, options in mounts]
+        entries = tuple((aliases[e.cell], e.mount_point, options) for e, options in mounts)
         if entries:
-            out.append(Artifact(path, (node,), "nfs/fstab.j2", {"path": path, "mounts": entries},
-                                sources=("site nfs.clients", "clusterdb metaservice_port")))
+            clients_of.setdefault(entries, []).append(node)
+    for entries, nodes in clients_of.items():
+        mounts = [{"alias": alias, "mount_point": mount_point, "options": options}
+                  for alias, mount_point, options in entries]
+        out.append(Artifact(path, tuple(sorted(nodes, key=natural_key)), "nfs/fstab.j2",
+                            {"path": path, "mounts": mounts}, sources=("site nfs.clients", "clusterdb metaservice_port")))
     return out
 
 

@@ -50,7 +50,11 @@ class Renderer:
     def __init__(self):
         self._cache: dict[str, bytes] = {}
 
-    def render(self, template: str, context: dict) -> bytes:
+    def render(self, template: str, context: dict, shared: bool = True) -> bytes:
+        """shared=False: the caller knows no other artifact uses this template, so that the
+        context's key (a serialisation of it: of 150,000 lines for /etc/hosts) would buy nothing."""
+        if not shared:
+            return environment().get_template(template).render(**context).encode("utf-8")
         key = context_key(template, context)
         data = self._cache.get(key)
         if data is None:

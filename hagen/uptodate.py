@@ -1,0 +1,117 @@
+"""Is the output tree up to date? The one decision `build` and `diff` share.
+
+A tree is up to date when it was built from the very inputs of now and no file of it
+changed since. The inputs are summed up by a fingerprint: hagen's own code, templates
+and schemas, the site spec, the secrets (by digest, never their value) and the ClusterDB
+rows: a snapshot by its bytes, a database by a digest of its rows that the server
+computes in one query (hagen.load.clusterdb.rows_fingerprint), so that deciding costs
+no row read, no check and no render.
+
+Never a false "up to date": any change of a row hagen reads changes the digest. The
+fingerprint is taken before the rows are read; a change landing between the two makes
+the recorded fingerprint older than the tree, and the next build rebuilds.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class Verdict:
+    fingerprint: str | None    # of the inputs now; None when they cannot be summed up (an unreadable file)
+    manifest: dict | None      # the tree's manifest when it is up to date, else None
+
+    @property
+    def up_to_date(self) -> bool:
+        return self.manifest is not None
+
+
+def verdict(tree, site, source, lazy: bool = False) -> Verdict:
+    """Whether tree (an OutputTree) holds the build of site and source, as they are now.
+
+    lazy: skip summing up the inputs when the tree records none (diff, which records
+    nothing, then saves a query); build wants the fingerprint anyway to record it."""
+    recorded = tree.built_from()
+    if lazy and recorded is None:
+        return Verdict(None, None)
+    fingerprint = input_fingerprint(site, source)
+    if fingerprint is None or recorded != fingerprint or not tree.intact():
+        return Verdict(fingerprint, None)
+    return Verdict(fingerprint, tree.manifest())
+
+
+def input_fingerprint(site, source) -> str | None:
+    """A digest of everything a build depends on. None when some input cannot be read:
+    the build then reads everything and reports what is wrong."""
+    rows = _rows_digest(source)
+    if rows is None:
+        return None
+    h = hashlib.sha256(_code_digest().encode())
+    h.update(b"site\0" + site.path.read_bytes())
+    h.update(b"rows\0" + rows.encode())
+    # a FIFO or a device is never read here (it could block, or never end): the loaders refuse it
+    from hagen.load.limits import SECRET, LimitExceeded, read_regular_file
+
+    for kind, name in _secret_sources(site.data):
+        if kind == "password_file":
+            try:
+                value = read_regular_file(site.resolve(name), name, SECRET)
+            except (OSError, LimitExceeded):
+                return None
+        else:
+            value = os.environ.get(name, "").encode()
+        h.update(kind.encode() + b"\0" + hashlib.sha256(value).digest())
+    return h.hexdigest()
+
+
+def _rows_digest(source) -> str | None:
+    if source.kind == "db":
+        from hagen.load.clusterdb import rows_fingerprint
+
+        digest = rows_fingerprint(source.value)
+        return None if digest is None else "db:" + digest
+    from hagen.load.limits import SNAPSHOT, LimitExceeded, read_regular_file
+
+    try:
+        return "snapshot:" + hashlib.sha256(read_regular_file(source.value, source.display, SNAPSHOT)).hexdigest()
+    except (OSError, LimitExceeded):
+        return None
+
+
+def _code_digest() -> str:
+    """hagen's version, code, templates and schemas: another hagen may build other bytes."""
+    import hagen
+    from hagen.resources import schemas_dir, templates_dir
+
+    h = hashlib.sha256(hagen.__version__.encode())
+    package = Path(hagen.__file__).resolve().parent
+    for root in (package, templates_dir(), schemas_dir()):
+        for path in sorted(p for p in root.rglob("*") if p.is_file() and "__pycache__" not in p.parts):
+            h.update(str(path.relative_to(root)).encode() + b"\0" + path.read_bytes())
+    return h.hexdigest()
+
+
+def _secret_sources(node) -> list:
+    found = []
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if key in ("password_file", "password_env") and isinstance(value, str):
+                found.append((key, value))
+            else:
+                found += _secret_sources(value)
+    elif isinstance(node, list):
+        for item in node:
+            found += _secret_sources(item)
+    return found
+
+
+def hosts_and_files(manifest: dict) -> tuple[int, int]:
+    """How many hosts a manifest serves and how many files they hold in all (node sets
+    counted, not expanded)."""
+    from ClusterShell.NodeSet import NodeSet
+
+    return len(NodeSet(manifest["hosts"])), sum(len(NodeSet(entry["hosts"])) for entry in manifest["files"])
