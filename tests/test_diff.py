@@ -339,3 +339,19 @@ def test_against_a_gathered_tree_the_plan_is_what_push_sends_from_out(tmp_path):
     built = {e["sha256"] for e in manifest["files"] if e["path"] == "/etc/cluster/cluster.conf"}
     sent = {e["sha256"] for e in load_plan(plan)["send"] if e["path"] == "/etc/cluster/cluster.conf"}
     assert sent and sent <= built, (sent, built)
+
+
+def test_an_intact_output_tree_is_compared_by_its_manifest(tmp_path, example_copy, monkeypatch):
+    """After a change of the inputs, diff reads from an intact tree only the files whose
+    manifest entry differs from the build (at scale: a few files, not every host's)."""
+    from hagen.gathered import ForeignTree
+
+    out = tmp_path / "out"
+    assert cli("build", "--site", SITE, "--out", out).code == 0
+    site = edited(example_copy, "stratum: 10", "stratum: 8")
+    read = []
+    real = ForeignTree.read
+    monkeypatch.setattr(ForeignTree, "read", lambda self, host, path: read.append((host, path)) or real(self, host, path))
+    r = cli("diff", "--site", site, "--against", out)
+    assert r.code == 1 and "changed /etc/ntp.conf on ns0" in r.stdout and "2 changed" in r.stdout, r.output
+    assert sorted(read) == [("ns0", "/etc/ntp.conf"), ("ns13", "/etc/ntp.conf")]

@@ -59,7 +59,10 @@ def diff(site: Path = SITE, against: Path = typer.Option(Path("out"), "--against
                 held.enter_context(OutputTree(folder).reading())
             tree = ForeignTree(against)
             tree.check_root()
-            present = tree.scan()          # a FIFO or an unreadable file is refused before anything reads it
+            known = _intact_entries(against)
+            # a FIFO or an unreadable file is refused before anything reads it (an intact output
+            # tree holds only what its manifest says: no walk needed)
+            present = set(known) if known is not None else tree.scan()
             hosts = _fast_path(site, against, db, snapshot)
             if hosts is not None:      # built from these very inputs, and intact: nothing to compile
                 unknown_hosts_refused(only, hosts)
@@ -76,7 +79,7 @@ def diff(site: Path = SITE, against: Path = typer.Option(Path("out"), "--against
                 managed = tree.managed() or set()
                 if out.is_dir() and out.resolve() != against.resolve():
                     managed |= ForeignTree(out).managed() or set()
-                result = diff_tree(files, tree, secrets_of(compiled), show_secrets, managed, present)
+                result = diff_tree(files, tree, secrets_of(compiled), show_secrets, managed, present, known)
         _warn_missing_commands(out)
         if save_plan is not None:
             from hagen.pushplan import save_plan as write_plan
@@ -94,6 +97,19 @@ def diff(site: Path = SITE, against: Path = typer.Option(Path("out"), "--against
                     _say(f"    {line}", show_secrets=show_secrets)
         return 1 if result.changes else 0
     raise typer.Exit(_run(body, DIFF_EXITS))
+
+
+def _intact_entries(folder: Path) -> dict | None:
+    """{(host, path): entry} of an output tree hagen wrote and nobody changed since (its
+    store's record of every object and link holds); None for anything else, a gathered
+    tree included, whose files diff then reads one by one."""
+    from hagen.emit import OutputTree, expand
+
+    tree = OutputTree(folder)
+    manifest = tree.manifest()
+    if manifest is None or not tree.intact():
+        return None
+    return expand(manifest)
 
 
 def _warn_missing_commands(out: Path) -> None:
