@@ -354,4 +354,4 @@ def test_an_intact_output_tree_is_compared_by_its_manifest(tmp_path, example_cop
     monkeypatch.setattr(ForeignTree, "read", lambda self, host, path: read.append((host, path)) or real(self, host, path))
     r = cli("diff", "--site", site, "--against", out)
     assert r.code == 1 and "changed /etc/ntp.conf on ns0" in r.stdout and "2 changed" in r.stdout, r.output
-    assert sorted(read) == [("ns0", "/etc/ntp.conf"), ("ns13", "/etc/ntp.conf")]
+    assert sorted(r for r in read if r[0] != ".hagen") == [("ns0", "/etc/ntp.conf"), ("ns13", "/etc/ntp.conf")]
