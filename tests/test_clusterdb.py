@@ -326,8 +326,8 @@ def test_addresses_read_back_as_stored(pg_db):
 
 # --- errors ------------------------------------------------------------------------------
 
-def test_db_and_snapshot_together_is_a_usage_error():
-    res = run_hagen("build", "--site", SITE, "--db", UNREACHABLE, "--snapshot", SNAPSHOT, "--out", "/nonexistent/o")
+def test_db_and_snapshot_together_is_a_usage_error(tmp_path):
+    res = run_hagen("build", "--site", SITE, "--db", UNREACHABLE, "--snapshot", SNAPSHOT, "--out", tmp_path / "o")
     assert res.code == 2, res.output
     assert "HA106" in res.stderr and "Traceback" not in res.output
     res = cli("check", "--site", SITE, "--db", UNREACHABLE, "--snapshot", SNAPSHOT)

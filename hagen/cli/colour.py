@@ -49,3 +49,25 @@ def paint(text: str, stream) -> str:
     painted = out.getvalue()
     # rich before 12 ends the text with a newline even when told not to
     return painted[:-1] if painted.endswith("\n") and not text.endswith("\n") else painted
+
+
+_DIFF_STYLES = (("    + ", "green"), ("    - ", "red"), ("    ~ ", "yellow"), ("    +", "green"), ("    -", "red"),
+                ("    @@", "cyan"), ("added ", "bold green"), ("removed ", "bold red"), ("changed ", "bold"))
+
+
+def paint_diff(line: str, stream) -> str:
+    """A line of `hagen diff`'s text coloured by what it says (added, removed, changed),
+    on a terminal that wants colour; the same text otherwise."""
+    if not wanted(stream):
+        return line
+    for prefix, style in _DIFF_STYLES:
+        if line.startswith(prefix):
+            from rich.console import Console
+            from rich.text import Text
+
+            out = io.StringIO()
+            Console(file=out, force_terminal=True, color_system="standard", width=1 << 16, highlight=False,
+                    markup=False, emoji=False, soft_wrap=True).print(Text(line, style=style), end="")
+            painted = out.getvalue()
+            return painted[:-1] if painted.endswith("\n") else painted
+    return line

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 from typing import Optional
 
@@ -90,13 +91,26 @@ def diff(site: Path = SITE, against: Path = typer.Option(Path("out"), "--against
         else:
             from hagen.model.names import fold
 
+            from hagen.cli.colour import paint_diff
+
             _say(result.summary)
             for change in result.changes:
-                _say(f"{change.kind} {change.path} on {fold(change.hosts)}")
+                _say(paint_diff(f"{change.kind} {change.path} on {fold(change.hosts)}", sys.stdout))
                 for line in change.details:
-                    _say(f"    {line}", show_secrets=show_secrets)
+                    _say(paint_diff(f"    {line}", sys.stdout), show_secrets=show_secrets)
         return 1 if result.changes else 0
-    raise typer.Exit(_run(body, DIFF_EXITS))
+
+    def as_json():
+        """--format json: the document alone on stdout whatever the exit status (trouble too)."""
+        from hagen.errors import HagenError
+        from hagen.reports import dump_document, reports_document
+
+        try:
+            return body()
+        except HagenError as exc:
+            _say(dump_document(reports_document("diff", exc.reports, 2, exc.message, exc.hint)).rstrip("\n"))
+            raise
+    raise typer.Exit(_run(as_json if output_format == "json" else body, DIFF_EXITS))
 
 
 def _intact_entries(folder: Path) -> dict | None:
