@@ -63,8 +63,12 @@ def build(site: Path = SITE, out: Path = OUT, db: Optional[str] = DB, snapshot: 
     def work():
         from hagen.progress import Progress
 
-        compiled, result = run_build(site, out, db, str(snapshot) if snapshot else None, _host_filter(host),
-                                     Progress(show=not quiet and not as_json, verbose=verbose and not quiet))
+        progress = Progress(show=not quiet and not as_json, verbose=verbose and not quiet)
+        try:
+            compiled, result = run_build(site, out, db, str(snapshot) if snapshot else None, _host_filter(host),
+                                         progress)
+        finally:
+            progress.close()          # a failed build leaves no bar behind
         return (compiled.warnings if compiled is not None else []), result
 
     if as_json:
