@@ -76,14 +76,23 @@ def diff_tree(files: list[OutFile], against, secrets: list[str], show_secrets: b
     if present is None:
         present = tree.scan()
     known = known or {}
+    contents: dict = {}
     groups: dict = {}
     built = set()
     sends, removes = [], []
     for f in files:
         built.add((f.host, f.path))
-        if _same(known.get((f.host, f.path)), f):
+        entry = known.get((f.host, f.path))
+        if _same(entry, f):
             continue
-        old = tree.read(f.host, f.path)
+        if entry is not None and entry.get("sha256"):
+            # an intact tree: one read per distinct content (a changed /etc/hosts is one object)
+            by_content = (entry["sha256"], entry["mode"])
+            if by_content not in contents:
+                contents[by_content] = tree.read(f.host, f.path)
+            old = contents[by_content]
+        else:
+            old = tree.read(f.host, f.path)
         new, mode = (f.link_target.encode(), LINK) if f.is_link else (f.data, f.mode)
         if old is None:
             key = ("added", f.path, None, new, None, mode)
