@@ -14,7 +14,7 @@ from typing import Optional
 
 import typer
 
-from hagen.cli.common import DB, SITE, SNAPSHOT, _print_reports, _run, app
+from hagen.cli.common import DB, SITE, SNAPSHOT, _print_reports, _run, app, write_output
 
 OUTPUT = typer.Option(None, "--output", "-o", help="Write there instead of stdout.", metavar="FILE")
 
@@ -29,18 +29,6 @@ class RunbookFormat(str, Enum):
     md = "md"
     html = "html"
 
-
-def _write(text: str, output: Optional[Path]):
-    from hagen.errors import OutputError
-
-    if output is None:
-        sys.stdout.write(text)
-        sys.stdout.flush()
-        return
-    try:
-        output.write_text(text, encoding="utf-8")
-    except OSError as exc:
-        raise OutputError(f"cannot write {output}: {exc.strerror}")
 
 
 def _json_refusal(exc) -> str:
@@ -85,7 +73,7 @@ def audit(site: Path = SITE, db: Optional[str] = DB, snapshot: Optional[Path] = 
             text = to_svg(doc)
         else:
             text = to_text(doc)
-        _write(text, output)
+        write_output(text, output)
         if has_spof(doc):
             raise typer.Exit(1)
     _run(body)
@@ -107,5 +95,5 @@ def runbook(site: Path = SITE, db: Optional[str] = DB, snapshot: Optional[Path] 
 
         compiled = compile_for_audit(site, db, str(snapshot) if snapshot else None)
         _print_reports(compiled.warnings)
-        _write(render_runbook(compiled, format.value), output)
+        write_output(render_runbook(compiled, format.value), output)
     _run(body)

@@ -200,3 +200,17 @@ def _host_filter(nodeset):
     except NodeSetRefused as exc:
         raise UsageError(reports=[error("HA109", Where(key="--host"), f"{nodeset!r} is not a node set: {exc}",
                                         "write hosts as a ClusterShell node set, e.g. ns[0,13] or xena[1-2,10]")])
+
+
+def write_output(text: str, output) -> None:
+    """text on stdout, or into the file output (a Path) when given: exit 3 if it cannot be written."""
+    if output is None:
+        sys.stdout.write(text)
+        sys.stdout.flush()
+        return
+    try:
+        output.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        from hagen.errors import OutputError
+
+        raise OutputError(f"cannot write {output}: {exc.strerror or exc}")

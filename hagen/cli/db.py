@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 from typing import Optional
 
 import typer
 
-from hagen.cli.common import _run, _say, db_app
+from hagen.cli.common import _run, _say, db_app, write_output
 
 
 @db_app.command("init")
@@ -48,7 +47,7 @@ def db_export(db: str = typer.Option(..., "--db", help="libpq URI or conninfo.",
     def body():
         rows = rows_from_raw(read_rows(db), _describe(db))
         text = dump_snapshot(rows, as_json=as_json or (output is not None and output.suffix == ".json"))
-        _write_text(text, output)
+        write_output(text, output)
     _run(body)
 
 
@@ -63,17 +62,6 @@ def db_sql(snapshot: Path = typer.Argument(..., help="Snapshot file (YAML or JSO
     from hagen.load.snapshot import dump_sql, read_snapshot
 
     def body():
-        _write_text(dump_sql(read_snapshot(snapshot)), output)
+        write_output(dump_sql(read_snapshot(snapshot)), output)
     _run(body)
 
-
-def _write_text(text: str, output: Optional[Path]):
-    if output is None:
-        sys.stdout.write(text)
-        sys.stdout.flush()
-        return
-    try:
-        output.write_text(text, encoding="utf-8")
-    except OSError as exc:
-        from hagen.errors import OutputError
-        raise OutputError(f"cannot write {output}: {exc.strerror or exc}")

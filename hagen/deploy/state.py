@@ -253,20 +253,9 @@ def node_content(tree, host: str, path: str) -> bytes | None:
 
 
 def _read_plain(path: str, limit: int = 16 << 20) -> bytes | None:
-    try:
-        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
-    except OSError:
-        return None
-    try:
-        st = os.fstat(fd)
-        if not stat.S_ISREG(st.st_mode) or st.st_size > limit:
-            return None
-        with os.fdopen(fd, "rb", closefd=False) as f:
-            return f.read(limit + 1)
-    except OSError:
-        return None
-    finally:
-        os.close(fd)
+    from hagen.emit.store import read_regular
+
+    return read_regular(path, limit=limit)
 
 
 _CACHE: dict = {}

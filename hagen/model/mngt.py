@@ -57,3 +57,20 @@ def interface_on(site, node: Node, network: str) -> str | None:
         return bond.name
     port = node.port_on(network)
     return port.interface if port else None
+
+
+def addressed_devices(model, site, node: Node):
+    """(port, network, bond or None, device) for each device that carries one of the node's
+    addresses (its bond, or its port), once each, the BMC network left out: what ifcfg and
+    NetworkManager keyfiles describe."""
+    done = set()
+    for port in node.ports:
+        net = model.network(port.network)
+        if net.function == "bmc" or port.address is None:
+            continue
+        bond = bond_for(site, net.name)
+        device = bond.name if bond else port.interface
+        if device in done:
+            continue
+        done.add(device)
+        yield port, net, bond, device

@@ -6,7 +6,7 @@ from ipaddress import IPv4Network
 
 from hagen.model.cman import cluster_name
 from hagen.model.quorum import quorum_context
-from hagen.model.mngt import bond_for, bonds, interface_on, management_pair
+from hagen.model.mngt import addressed_devices, bonds, interface_on, management_pair
 from hagen.model.services import start_lines, stop_lines
 from hagen.plan import Artifact
 
@@ -103,16 +103,7 @@ def _interfaces(model, site, pair) -> list[Artifact]:
     routes = site.get("network", "routes", default={})
     for node in pair.nodes:
         host = (node.name,)
-        done = set()
-        for port in node.ports:
-            net = model.network(port.network)
-            if net.function == "bmc" or port.address is None:
-                continue
-            bond = bond_for(site, net.name)
-            device = bond.name if bond else port.interface
-            if device in done:
-                continue
-            done.add(device)
+        for port, net, bond, device in addressed_devices(model, site, node):
             keys = [("DEVICE", device), ("ONBOOT", "yes")]
             if bond:
                 keys.append(("TYPE", "Bonding"))

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from ipaddress import IPv4Network
 
-from hagen.model.mngt import bond_for
+from hagen.model.mngt import addressed_devices
 from hagen.plan import Artifact
 
 CONNECTIONS = "/etc/NetworkManager/system-connections"
@@ -66,16 +66,7 @@ def _keyfile(node, conn_id, sections, sources) -> Artifact:
 def _keyfiles(model, site, pair) -> list[Artifact]:
     out = []
     for node in pair.nodes:
-        done = set()
-        for port in node.ports:
-            net = model.network(port.network)
-            if net.function == "bmc" or port.address is None:
-                continue
-            bond = bond_for(site, net.name)
-            device = bond.name if bond else port.interface
-            if device in done:
-                continue
-            done.add(device)
+        for port, net, bond, device in addressed_devices(model, site, node):
             row = f"clusterdb node_port[node={node.name}, interface={port.interface}]"
             kind = "bond" if bond else "infiniband" if net.techno == "infiniband" else "ethernet"
             sections = [("connection", [("id", device), ("type", kind), ("interface-name", device),
