@@ -77,19 +77,3 @@ def assert_same_tree(a: Path, b: Path) -> None:
     assert not differ, f"these differ in bytes or mode between {a} and {b}: {differ}"
     assert any(kind == "file" for kind, _, _ in ta.values()), f"{a} holds no file"
 
-
-def cli(*args):
-    """Run hagen's command line in this process (faster than run_hagen; same Result)."""
-    from typer.testing import CliRunner
-
-    from conftest import Result
-    from hagen.cli import app
-
-    try:
-        runner = CliRunner(mix_stderr=False)      # click < 8.2
-    except TypeError:
-        runner = CliRunner()                      # click >= 8.2 keeps stderr apart by itself
-    res = runner.invoke(app, [str(a) for a in args])
-    if res.exception is not None and not isinstance(res.exception, SystemExit):
-        raise res.exception
-    return Result(res.exit_code, res.stdout, res.stderr)

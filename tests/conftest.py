@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import shutil
-import subprocess
-import sys
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+
+from cli_runner import Result, cli, run_hagen  # noqa: F401  (the one runner, re-exported)
 
 REPO = Path(__file__).resolve().parent.parent
 EXAMPLES = REPO / "examples"
@@ -20,24 +19,6 @@ CHECK_TREE = SHARED / "oracles" / "check-tree"
 def pytest_addoption(parser):
     parser.addoption("--update-goldens", action="store_true", default=False,
                      help="rewrite golden/ from the current build instead of comparing (never in CI)")
-
-
-@dataclass
-class Result:
-    code: int
-    stdout: str
-    stderr: str
-
-    @property
-    def output(self) -> str:
-        return self.stdout + self.stderr
-
-
-def run_hagen(*args, cwd=None, env=None, input=None) -> Result:
-    """Run the real command line in a child process, as an administrator would."""
-    proc = subprocess.run([sys.executable, "-m", "hagen", *map(str, args)], capture_output=True, text=True,
-                          cwd=cwd, env=env, input=input, timeout=300)
-    return Result(proc.returncode, proc.stdout, proc.stderr)
 
 
 @pytest.fixture

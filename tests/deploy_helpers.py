@@ -140,7 +140,7 @@ def deploy_section(paths: dict, tool: str = "pdcp") -> str:
 
 def prepare(base: Path, example: Path, tool: str = "pdcp") -> Path:
     """base/example (a copy of the example whose site names the stand-ins) and base/out built from it."""
-    from clusterdb_helpers import cli
+    from cli_runner import cli
 
     paths = write_standins(base / "bin")
     folder = base / "example"

@@ -11,7 +11,8 @@ import re
 import pytest
 import yaml
 
-from clusterdb_helpers import REPO, SITE, SNAPSHOT, SQL, assert_same_tree, cli, scrambled, tree_contents
+from cli_runner import cli
+from clusterdb_helpers import REPO, SITE, SNAPSHOT, SQL, assert_same_tree, scrambled, tree_contents
 from conftest import run_hagen
 from hagen.errors import InputRefused, SourceError
 from hagen.load import clusterdb

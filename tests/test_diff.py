@@ -11,7 +11,7 @@ import time
 
 import pytest
 
-from clusterdb_helpers import cli
+from cli_runner import cli
 from conftest import EXAMPLES, run_hagen, tree_state
 
 SITE = EXAMPLES / "bas5-guide" / "site.yaml"

@@ -19,7 +19,8 @@ import time
 
 import pytest
 
-from clusterdb_helpers import SITE, SNAPSHOT, cli
+from cli_runner import cli
+from clusterdb_helpers import SITE, SNAPSHOT
 from conftest import EXAMPLES, Result, tree_state
 from faults_helpers import (PausedBuild, assert_complete, free_port, out_listing, private_postgres,
                             requires_private_pg, store_leftovers)

@@ -10,7 +10,7 @@ import stat
 
 import pytest
 
-from clusterdb_helpers import cli
+from cli_runner import cli
 from conftest import EXAMPLES
 from deploy_helpers import Nodes, prepare
 from hagen.deploy.expected import missing_expected

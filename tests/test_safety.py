@@ -27,7 +27,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from clusterdb_helpers import cli
+from cli_runner import cli
 from conftest import CHECK_TREE, EXAMPLES, tree_state
 from faults_helpers import out_listing
 from hagen.emit import OutFile, OutputTree, confined

@@ -7,7 +7,7 @@ import shutil
 
 import pytest
 
-from clusterdb_helpers import cli
+from cli_runner import cli
 from conftest import EXAMPLES
 
 

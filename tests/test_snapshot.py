@@ -9,7 +9,8 @@ import json
 import pytest
 import yaml
 
-from clusterdb_helpers import SITE, SNAPSHOT, SQL, assert_same_tree, cli, scrambled
+from cli_runner import cli
+from clusterdb_helpers import SITE, SNAPSHOT, SQL, assert_same_tree, scrambled
 from conftest import run_hagen
 from hagen.errors import InputRefused
 from hagen.load.snapshot import FORMAT, dump_snapshot, dump_sql, parse_snapshot, read_snapshot
