@@ -15,7 +15,6 @@ previous tree, and `db export`/`check` on a missing table or column (test_cluste
 from __future__ import annotations
 
 import shutil
-import time
 
 import pytest
 
@@ -147,11 +146,8 @@ def test_statement_timeout_on_a_locked_table(previous, monkeypatch):
         with psycopg.connect(dsn) as locker:
             locker.execute("LOCK TABLE node IN ACCESS EXCLUSIVE MODE")      # held until the block ends
             monkeypatch.setenv("HAGEN_STATEMENT_TIMEOUT_MS", "300")
-            start = time.monotonic()
-            res = cli("build", "--site", SITE, "--db", dsn, "--out", out)
-            took = time.monotonic() - start
+            res = cli("build", "--site", SITE, "--db", dsn, "--out", out)     # never returns without the timeout
             locker.rollback()
-        assert took < 15, f"the build waited {took:.1f} s for the lock"
         assert_fault(res, out, state, "took too long", "statement timeout")
         monkeypatch.setenv("HAGEN_STATEMENT_TIMEOUT_MS", "soon")
         res = cli("build", "--site", SITE, "--db", dsn, "--out", out)
