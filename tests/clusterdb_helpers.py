@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import os
 import random
-import stat
 from pathlib import Path
 
+from conftest import tree_contents
 from hagen.load.rows import TABLES
 
 REPO = Path(__file__).resolve().parent.parent
@@ -47,26 +46,6 @@ def scrambled(rows: dict, seed: int, order: str = "shuffled") -> dict:
             rng.shuffle(data)
         out[table.name] = data
     return out
-
-
-def tree_contents(root: Path) -> dict:
-    """{relative path: (kind, mode, bytes or link target)} of everything under root, out's symlink resolved."""
-    base = Path(root).resolve()
-    assert base.is_dir(), f"{root} is not a directory"
-    state = {}
-    for dirpath, dirnames, filenames in os.walk(base):
-        for name in sorted(dirnames + filenames):
-            path = Path(dirpath) / name
-            rel = str(path.relative_to(base))
-            st = path.lstat()
-            mode = stat.S_IMODE(st.st_mode)
-            if stat.S_ISLNK(st.st_mode):
-                state[rel] = ("link", mode, os.readlink(path))
-            elif stat.S_ISDIR(st.st_mode):
-                state[rel] = ("dir", mode, None)
-            else:
-                state[rel] = ("file", mode, path.read_bytes())
-    return state
 
 
 def assert_same_tree(a: Path, b: Path) -> None:

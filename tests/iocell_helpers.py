@@ -12,6 +12,18 @@ from conftest import EXAMPLES
 from hagen.errors import InputRefused
 from hagen.pipeline import load_and_check
 
+# libyaml, where PyYAML has it: these helpers read and write a snapshot many times a test
+LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+DUMPER = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
+
+
+def load_yaml(text: str):
+    return yaml.load(text, Loader=LOADER)
+
+
+def dump_yaml(doc) -> str:
+    return yaml.dump(doc, Dumper=DUMPER, sort_keys=False)
+
 
 class Example:
     def __init__(self, root: Path, name: str = "xena"):
@@ -22,13 +34,13 @@ class Example:
 
     # ------------------------------------------------------------------ rows
     def tables(self) -> dict:
-        return yaml.safe_load((self.dir / "clusterdb.yaml").read_text())["tables"]
+        return load_yaml((self.dir / "clusterdb.yaml").read_text())["tables"]
 
     def edit_rows(self, fn) -> "Example":
         path = self.dir / "clusterdb.yaml"
-        doc = yaml.safe_load(path.read_text())
+        doc = load_yaml(path.read_text())
         fn(doc["tables"])
-        path.write_text(yaml.safe_dump(doc, sort_keys=False))
+        path.write_text(dump_yaml(doc))
         return self
 
     def id_of(self, table: str, name: str, col: str = "name") -> int:
@@ -39,9 +51,9 @@ class Example:
 
     # ------------------------------------------------------------------ site
     def edit_site(self, fn) -> "Example":
-        doc = yaml.safe_load(self.site.read_text())
+        doc = load_yaml(self.site.read_text())
         fn(doc)
-        self.site.write_text(yaml.safe_dump(doc, sort_keys=False))
+        self.site.write_text(dump_yaml(doc))
         return self
 
     def line_of(self, text: str) -> int:

@@ -1,10 +1,12 @@
 """Bad inputs: one mistake in the site spec or the ClusterDB rows, refused with its code.
 
-Each case copies examples/bas5-guide, makes one mistake, and runs `hagen build` into an
-output tree that a good build of the unchanged example has just written. The bad build
-must exit 2, name the code and where the mistake is (site.yaml:LINE:COL and the key
-path, or `clusterdb TABLE[natural key]`), never show a traceback, and leave the output
-tree exactly as it was: same files, bytes, modes and mtimes.
+Each case copies examples/bas5-guide and makes one mistake. Most are checked in process
+through hagen.pipeline.load_and_check (what `hagen check` runs): refused, with the code
+and where the mistake is (site.yaml:LINE:COL and the key path, or `clusterdb
+TABLE[natural key]`). The rest (one case of each kind of input, those with options,
+warnings, and whatever only a build shows) run `hagen build` into a copy of an output
+tree that a good build of the unchanged example wrote: exit 2, the report at its place,
+never a traceback, and the output tree exactly as it was (files, bytes, modes, mtimes).
 
 Warnings (an alias name with an underscore, a secret file others can read, ...) are
 cases too: the build succeeds (exit 0) and prints the warning with its location.
@@ -16,7 +18,7 @@ import os
 import re
 import shutil
 import subprocess
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Callable
 
@@ -28,6 +30,7 @@ from conftest import EXAMPLES, tree_state
 
 EXAMPLE = "bas5-guide"
 SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)     # libyaml reads the snapshot 8 times faster
+SAFE_DUMPER = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
 
 # HAGEN_TEST_SUBPROCESS=1: run every bad build as `python -m hagen` (run_hagen), as the
 # good build always is. By default a bad build runs the same command line in this process
@@ -92,8 +95,8 @@ class Example:
 
     def flush(self) -> None:
         if self._doc is not None:
-            self.snapshot.write_text(yaml.safe_dump(self._doc, sort_keys=False, default_flow_style=None,
-                                                    width=4096), encoding="utf-8")
+            self.snapshot.write_text(yaml.dump(self._doc, Dumper=SAFE_DUMPER, sort_keys=False,
+                                               default_flow_style=None, width=4096), encoding="utf-8")
 
 
 @dataclass
@@ -598,6 +601,8 @@ DB_CASES = [
 
 
 def run_case(case: Case, ex: Example, tree: Path, real: bool = SUBPROCESS):
+    """`hagen build` of the mistaken example into a copy of a good build: exit status, the
+    report at its place, and the tree as it was."""
     if case.mutate is not None:
         case.mutate(ex)
     ex.flush()
@@ -621,9 +626,55 @@ def run_case(case: Case, ex: Example, tree: Path, real: bool = SUBPROCESS):
     return res
 
 
+def checked(case: Case, ex: Example) -> bool:
+    """The mistake through load_and_check, in process (what `hagen check` runs): True when its
+    report is there, at its place, with its severity; False when only a build shows it (a
+    rendered file refused), for run_case to see."""
+    from unittest import mock
+
+    from hagen.errors import InputRefused
+    from hagen.pipeline import load_and_check
+
+    if case.mutate is not None:
+        case.mutate(ex)
+    ex.flush()
+    with mock.patch.dict(os.environ, ex.env if ex.env is not None else os.environ, clear=True):
+        try:
+            reports = load_and_check(ex.site)[2]
+            refused = False
+        except InputRefused as exc:
+            reports, refused = exc.reports, True
+    text = "\n".join(str(r) for r in reports)
+    wanted = f"{expected_location(case, ex)}: {case.severity} {case.code}:"
+    if wanted not in text:
+        return False
+    assert refused == (case.severity == "error"), f"refused: {refused}, for a case of severity {case.severity}:\n{text}"
+    return True
+
+
+# through the whole command line (`hagen build` into a copy of a good build, which must stay
+# as it was) as well: one case of each kind of input; every case with options or a warning too
+WHOLE = ("HA100-tab", "HA101-unknown-key", "HA102-no-password-file", "HA103-password-file-readable",
+         "HA113-password-file-fifo", "HA201-unknown-column", "HA240-alias-underscore-warning",
+         "HA305-cluster-name-dot", "HA310-start-options")
+
+
 @pytest.mark.parametrize("case", SITE_CASES + DB_CASES)
-def test_bad_input(case, example_copy, built):
-    run_case(case, Example(example_copy(EXAMPLE)), built)
+def test_bad_input(case, tmp_path, request):
+    def example(name: str) -> Example:
+        folder = tmp_path / name / EXAMPLE
+        shutil.copytree(EXAMPLES / EXAMPLE, folder)
+        (folder / "fence-password").chmod(0o600)
+        return Example(folder)
+
+    # a warning's case says the build succeeds as well: only a build shows that
+    whole = SUBPROCESS or request.node.callspec.id in WHOLE or case.severity == "warning"
+    if not whole:
+        ex = example("checked")
+        case.mutate(ex)
+        whole = bool(ex.args) or not checked(replace(case, mutate=None), ex)
+    if whole:
+        run_case(case, example("built"), request.getfixturevalue("built"))
 
 
 REAL = ("HA100-tab", "HA106-db-and-snapshot", "HA201-unknown-column", "HA240-alias-underscore-warning")

@@ -12,7 +12,8 @@ import pytest
 import yaml
 
 from cli_runner import cli
-from clusterdb_helpers import REPO, SITE, SNAPSHOT, SQL, assert_same_tree, scrambled, tree_contents
+from clusterdb_helpers import REPO, SITE, SNAPSHOT, SQL, assert_same_tree, scrambled
+from conftest import tree_contents
 from cli_runner import run_hagen
 from hagen.errors import InputRefused, SourceError
 from hagen.load import clusterdb
