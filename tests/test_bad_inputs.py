@@ -23,14 +23,12 @@ from pathlib import Path
 from typing import Callable
 
 import pytest
-import yaml
 
 from cli_runner import cli, run_hagen
 from conftest import EXAMPLES, tree_state
+from example_helpers import Example
 
 EXAMPLE = "bas5-guide"
-SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)     # libyaml reads the snapshot 8 times faster
-SAFE_DUMPER = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
 
 # HAGEN_TEST_SUBPROCESS=1: run every bad build as `python -m hagen` (run_hagen), as the
 # good build always is. By default a bad build runs the same command line in this process
@@ -40,64 +38,6 @@ SUBPROCESS = os.environ.get("HAGEN_TEST_SUBPROCESS", "") not in ("", "0")
 
 
 # --------------------------------------------------------------------------- helpers
-
-class Example:
-    """A private copy of the example, with helpers to make one mistake in it."""
-
-    def __init__(self, folder: Path):
-        self.folder = folder
-        self.site = folder / "site.yaml"
-        self.snapshot = folder / "clusterdb.yaml"
-        self.args: list = []          # extra command-line arguments
-        self.env: dict | None = None  # environment of the build (None: inherit)
-        self._doc = None
-
-    # site spec text
-    def site_text(self) -> str:
-        return self.site.read_text(encoding="utf-8")
-
-    def replace(self, old: str, new: str) -> None:
-        text = self.site_text()
-        assert text.count(old) == 1, f"{old!r} is not once in site.yaml: the example changed"
-        self.site.write_text(text.replace(old, new), encoding="utf-8")
-
-    def after(self, line: str, added: str) -> None:
-        """Insert lines after the (unique) line that holds `line`."""
-        self.replace(line, line + added)
-
-    def drop_section(self, key: str) -> None:
-        """Remove a top-level section of the site spec, if it has one."""
-        text = self.site_text()
-        m = re.search(rf"(?m)^{re.escape(key)}:.*\n(?:(?:[ #].*)?\n)*", text)
-        if m:
-            self.site.write_text(text[:m.start()] + text[m.end():], encoding="utf-8")
-
-    def cut(self, start: str, end: str) -> None:
-        """Remove the text from `start` (included) to `end` (kept)."""
-        text = self.site_text()
-        i, j = text.index(start), text.index(end)
-        self.site.write_text(text[:i] + text[j:], encoding="utf-8")
-
-    # ClusterDB rows (the snapshot as plain YAML, so that rows can be wrong in any way)
-    @property
-    def tables(self) -> dict:
-        if self._doc is None:
-            self._doc = yaml.load(self.snapshot.read_text(encoding="utf-8"), Loader=SAFE_LOADER)
-        return self._doc["tables"]
-
-    def row(self, table: str, **match) -> dict:
-        found = [r for r in self.tables[table] if all(r.get(k) == v for k, v in match.items())]
-        assert len(found) == 1, f"{table} {match}: {len(found)} rows"
-        return found[0]
-
-    def drop(self, table: str, **match) -> None:
-        self.tables[table].remove(self.row(table, **match))
-
-    def flush(self) -> None:
-        if self._doc is not None:
-            self.snapshot.write_text(yaml.dump(self._doc, Dumper=SAFE_DUMPER, sort_keys=False,
-                                               default_flow_style=None, width=4096), encoding="utf-8")
-
 
 @dataclass
 class Case:
@@ -662,10 +602,7 @@ WHOLE = ("HA100-tab", "HA101-unknown-key", "HA102-no-password-file", "HA103-pass
 @pytest.mark.parametrize("case", SITE_CASES + DB_CASES)
 def test_bad_input(case, tmp_path, request):
     def example(name: str) -> Example:
-        folder = tmp_path / name / EXAMPLE
-        shutil.copytree(EXAMPLES / EXAMPLE, folder)
-        (folder / "fence-password").chmod(0o600)
-        return Example(folder)
+        return Example(tmp_path / name, EXAMPLE)
 
     # a warning's case says the build succeeds as well: only a build shows that
     whole = SUBPROCESS or request.node.callspec.id in WHOLE or case.severity == "warning"
@@ -683,7 +620,7 @@ REAL = ("HA100-tab", "HA106-db-and-snapshot", "HA201-unknown-column", "HA240-ali
 @pytest.mark.parametrize("case", [p for p in SITE_CASES + DB_CASES if p.id in REAL])
 def test_bad_input_as_python_m_hagen(case, example_copy, built):
     """A few of the cases above through `python -m hagen` itself, whatever HAGEN_TEST_SUBPROCESS says."""
-    run_case(case, Example(example_copy(EXAMPLE)), built, real=True)
+    run_case(case, Example.at(example_copy(EXAMPLE)), built, real=True)
 
 
 def test_every_checkable_code_has_a_case():
@@ -702,7 +639,7 @@ def test_every_checkable_code_has_a_case():
 
 def test_all_problems_at_once(example_copy, built):
     """Mistakes in the site spec and the rows together: one run reports every one of them."""
-    ex = Example(example_copy(EXAMPLE))
+    ex = Example.at(example_copy(EXAMPLE))
     ex.replace("{device: /dev/sdg,", "{device: sdg,")
     ex.replace("    - /etc/init.d/nfs\n", "    - /etc/init.d/nfs restart\n")
     ex.replace("primary: eth0}", "primary: eth5}")
@@ -740,7 +677,7 @@ def test_all_problems_at_once(example_copy, built):
 
 def test_all_site_spec_schema_problems_at_once(example_copy, built):
     """Every schema mistake of the site spec is reported in one run, each at its own line."""
-    ex = Example(example_copy(EXAMPLE))
+    ex = Example.at(example_copy(EXAMPLE))
     ex.after("  cron: []", "\n  colour: red")
     ex.replace("{device: /dev/sdg,", "{device: 5,")
     ex.replace("  heartbeat: admin", "  heartbeat: ib")
@@ -760,7 +697,7 @@ def test_all_site_spec_schema_problems_at_once(example_copy, built):
 
 def test_all_row_problems_at_once(example_copy, built):
     """Every malformed ClusterDB row is reported in one run."""
-    ex = Example(example_copy(EXAMPLE))
+    ex = Example.at(example_copy(EXAMPLE))
     ex.row("node", name="ns1")["colour"] = "red"
     ex.row("node_port", id=3)["node_id"] = "two"
     ex.row("network", name="admin").pop("subnet")
