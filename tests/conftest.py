@@ -1,4 +1,4 @@
-"""Shared test fixtures: paths, a hagen runner, copies of the bundled examples."""
+"""Shared test fixtures: paths, the command-line runner (cli_runner), copies of the examples, the tree walker."""
 
 from __future__ import annotations
 
@@ -8,8 +8,6 @@ import stat
 from pathlib import Path
 
 import pytest
-
-from cli_runner import Result, cli, run_hagen  # noqa: F401  (the one runner, re-exported)
 
 REPO = Path(__file__).resolve().parent.parent
 EXAMPLES = REPO / "examples"
@@ -21,11 +19,6 @@ CHECK_TREE = SHARED / "oracles" / "check-tree"
 def pytest_addoption(parser):
     parser.addoption("--update-goldens", action="store_true", default=False,
                      help="rewrite golden/ from the current build instead of comparing (never in CI)")
-
-
-@pytest.fixture
-def hagen():
-    return run_hagen
 
 
 @pytest.fixture

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import Result
+from cli_runner import Result
 
 SCRIPTS = ("haservices", "hacron", "haip", "halinks", "hamount", "hapidcleaner", "hasynchro", "hasyslogng",
            "haunwantedfiles")

@@ -11,10 +11,9 @@ import re
 import pytest
 import yaml
 
-from cli_runner import cli
+from cli_runner import cli, run_hagen
 from clusterdb_helpers import REPO, SITE, SNAPSHOT, SQL, assert_same_tree, scrambled
 from conftest import tree_contents
-from cli_runner import run_hagen
 from hagen.errors import InputRefused, SourceError
 from hagen.load import clusterdb
 from hagen.load.rows import TABLES

@@ -18,9 +18,9 @@ import shutil
 
 import pytest
 
-from cli_runner import cli
+from cli_runner import Result, cli
 from clusterdb_helpers import SITE, SNAPSHOT
-from conftest import EXAMPLES, Result, tree_state
+from conftest import EXAMPLES, tree_state
 from faults_helpers import (PausedBuild, assert_complete, free_port, out_listing, private_postgres,
                             requires_private_pg, store_leftovers)
 from hagen.pipeline import build
