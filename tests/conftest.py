@@ -32,7 +32,7 @@ def example_copy(tmp_path):
     return copy
 
 
-def _entries(root: Path):
+def walk(root: Path):
     """(relative path, path, lstat) of everything under root, root's own link followed (out is
     a link to the store's tree), in sorted order: the one walk every tree comparison uses."""
     base = Path(root).resolve()
@@ -46,7 +46,7 @@ def _entries(root: Path):
 def tree_contents(root: Path) -> dict:
     """{relative path: (kind, mode, bytes | link target | None)} of everything under root."""
     state = {}
-    for rel, path, st in _entries(root):
+    for rel, path, st in walk(root):
         mode = stat.S_IMODE(st.st_mode)
         if stat.S_ISLNK(st.st_mode):
             state[rel] = ("link", mode, os.readlink(path))
@@ -63,7 +63,7 @@ def tree_state(root: Path) -> dict:
     state = {}
     if not root.exists():
         return state
-    for rel, path, _ in _entries(root):
+    for rel, path, _ in walk(root):
         if path.is_file():
             st = path.stat()
             state[rel] = (path.read_bytes(), st.st_mode & 0o7777, st.st_mtime_ns)
