@@ -93,7 +93,7 @@ def baseline(tmp_path_factory) -> Path:
     (ex / "fence-password").chmod(0o600)
     tree = root / "tree"
     tree.mkdir()
-    res = run_hagen("build", "--site", ex / "site.yaml", "--out", tree / "out")
+    res = cli("build", "--site", ex / "site.yaml", "--out", tree / "out")
     assert res.code == 0, res.output
     assert tree_state(tree / "out"), "the good build wrote nothing"
     return tree

@@ -360,7 +360,7 @@ def test_missing_database_exits_3(pg_db):
 def test_missing_table_exits_3(pg_db):
     assert cli("db", "init", "--db", pg_db).code == 0
     execute(pg_db, "DROP TABLE lustre_mount CASCADE")
-    for res in (run_hagen("db", "export", "--db", pg_db), cli("check", "--site", SITE, "--db", pg_db)):
+    for res in (cli("db", "export", "--db", pg_db), cli("check", "--site", SITE, "--db", pg_db)):
         assert res.code == 3, res.output
         line = one_hagen_line(res)
         assert "not a ClusterDB" in line and "lustre_mount" in line, line
