@@ -25,7 +25,8 @@ import traceback
 from pathlib import Path
 
 import pytest
-import yaml
+
+import example_helpers
 
 from cli_runner import cli
 from conftest import CHECK_TREE, EXAMPLES, tree_state
@@ -48,11 +49,11 @@ def copy_example(tmp_path: Path, name: str) -> Path:
 
 
 def load_yaml(path: Path):
-    return yaml.safe_load(path.read_text(encoding="utf-8"))
+    return example_helpers.load_yaml(path.read_text(encoding="utf-8"))
 
 
 def dump_yaml(doc, path: Path) -> None:
-    path.write_text(yaml.safe_dump(doc, sort_keys=False, allow_unicode=True, width=4096), encoding="utf-8")
+    path.write_text(example_helpers.dump_yaml(doc), encoding="utf-8")
 
 
 def set_key(doc: dict, key: tuple, value) -> None:
