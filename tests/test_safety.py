@@ -27,7 +27,6 @@ from pathlib import Path
 import pytest
 
 import example_helpers
-
 from cli_runner import cli
 from conftest import CHECK_TREE, EXAMPLES, tree_state
 from faults_helpers import out_listing
