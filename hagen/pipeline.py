@@ -52,6 +52,7 @@ def load_and_check(site_path, db=None, snapshot=None, progress=None):
 def _load_and_check(site_path, db, snapshot, progress):
     from hagen.progress import QUIET
     from hagen.check import run_checks
+    from hagen.load.secrets import read_secrets
     from hagen.load.site import load_site
     from hagen.load.source import choose_source, read_source
     from hagen.model.build import build_model
@@ -60,6 +61,7 @@ def _load_and_check(site_path, db, snapshot, progress):
     with progress.stage("reading the site spec and the ClusterDB"):
         # a path, or a SiteSpec the caller has loaded already (build reads it once)
         site = site_path if isinstance(site_path, SiteSpec) else load_site(site_path)
+        read_secrets(site)        # once: check reports what is wrong, the planners use the values
         source = choose_source(db, snapshot, site)
         rows = read_source(source)
     with progress.stage("checking"):
@@ -89,13 +91,13 @@ def compile_site(site_path, tree: OutputTree, db=None, snapshot=None, hosts: set
 
 def _compile(site, model, warnings, source, tree, hosts) -> Compiled:
     from hagen.check.startlist import synchro_of_planned_files
-    from hagen.load.secrets import read_fence_password
+    from hagen.load.secrets import fence_secret
     from hagen.model.mngt import management_pair
     from hagen.plan import plan_all
     from hagen.render import Renderer
     from hagen.render.validate import validate
 
-    secret, _ = read_fence_password(site)
+    secret, _ = fence_secret(site)
     artifacts = plan_all(model, site, secret)
     # judged on the whole plan, whatever --host selects
     problems, shared_warnings = shared_files_reports(site, artifacts)

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import os
 import random
-import stat
 from pathlib import Path
 
+from conftest import tree_contents
 from hagen.load.rows import TABLES
 
 REPO = Path(__file__).resolve().parent.parent
@@ -49,26 +48,6 @@ def scrambled(rows: dict, seed: int, order: str = "shuffled") -> dict:
     return out
 
 
-def tree_contents(root: Path) -> dict:
-    """{relative path: (kind, mode, bytes or link target)} of everything under root, out's symlink resolved."""
-    base = Path(root).resolve()
-    assert base.is_dir(), f"{root} is not a directory"
-    state = {}
-    for dirpath, dirnames, filenames in os.walk(base):
-        for name in sorted(dirnames + filenames):
-            path = Path(dirpath) / name
-            rel = str(path.relative_to(base))
-            st = path.lstat()
-            mode = stat.S_IMODE(st.st_mode)
-            if stat.S_ISLNK(st.st_mode):
-                state[rel] = ("link", mode, os.readlink(path))
-            elif stat.S_ISDIR(st.st_mode):
-                state[rel] = ("dir", mode, None)
-            else:
-                state[rel] = ("file", mode, path.read_bytes())
-    return state
-
-
 def assert_same_tree(a: Path, b: Path) -> None:
     ta, tb = tree_contents(a), tree_contents(b)
     assert sorted(ta) == sorted(tb), f"the trees list other paths: only in {a}: {sorted(set(ta) - set(tb))}, " \
@@ -77,19 +56,3 @@ def assert_same_tree(a: Path, b: Path) -> None:
     assert not differ, f"these differ in bytes or mode between {a} and {b}: {differ}"
     assert any(kind == "file" for kind, _, _ in ta.values()), f"{a} holds no file"
 
-
-def cli(*args):
-    """Run hagen's command line in this process (faster than run_hagen; same Result)."""
-    from typer.testing import CliRunner
-
-    from conftest import Result
-    from hagen.cli import app
-
-    try:
-        runner = CliRunner(mix_stderr=False)      # click < 8.2
-    except TypeError:
-        runner = CliRunner()                      # click >= 8.2 keeps stderr apart by itself
-    res = runner.invoke(app, [str(a) for a in args])
-    if res.exception is not None and not isinstance(res.exception, SystemExit):
-        raise res.exception
-    return Result(res.exit_code, res.stdout, res.stderr)

@@ -1,11 +1,10 @@
-"""Shared test fixtures: paths, a hagen runner, copies of the bundled examples."""
+"""Shared test fixtures: paths, the command-line runner (cli_runner), copies of the examples, the tree walker."""
 
 from __future__ import annotations
 
+import os
 import shutil
-import subprocess
-import sys
-from dataclasses import dataclass
+import stat
 from pathlib import Path
 
 import pytest
@@ -22,29 +21,6 @@ def pytest_addoption(parser):
                      help="rewrite golden/ from the current build instead of comparing (never in CI)")
 
 
-@dataclass
-class Result:
-    code: int
-    stdout: str
-    stderr: str
-
-    @property
-    def output(self) -> str:
-        return self.stdout + self.stderr
-
-
-def run_hagen(*args, cwd=None, env=None, input=None) -> Result:
-    """Run the real command line in a child process, as an administrator would."""
-    proc = subprocess.run([sys.executable, "-m", "hagen", *map(str, args)], capture_output=True, text=True,
-                          cwd=cwd, env=env, input=input, timeout=300)
-    return Result(proc.returncode, proc.stdout, proc.stderr)
-
-
-@pytest.fixture
-def hagen():
-    return run_hagen
-
-
 @pytest.fixture
 def example_copy(tmp_path):
     """copy('bas5-guide') -> a private copy of an example folder, safe to edit."""
@@ -56,16 +32,41 @@ def example_copy(tmp_path):
     return copy
 
 
+def walk(root: Path):
+    """(relative path, path, lstat) of everything under root, root's own link followed (out is
+    a link to the store's tree), in sorted order: the one walk every tree comparison uses."""
+    base = Path(root).resolve()
+    for dirpath, dirnames, filenames in os.walk(base):
+        dirnames.sort()
+        for name in sorted(dirnames + filenames):
+            path = Path(dirpath) / name
+            yield str(path.relative_to(base)), path, path.lstat()
+
+
+def tree_contents(root: Path) -> dict:
+    """{relative path: (kind, mode, bytes | link target | None)} of everything under root."""
+    state = {}
+    for rel, path, st in walk(root):
+        mode = stat.S_IMODE(st.st_mode)
+        if stat.S_ISLNK(st.st_mode):
+            state[rel] = ("link", mode, os.readlink(path))
+        elif stat.S_ISDIR(st.st_mode):
+            state[rel] = ("dir", mode, None)
+        else:
+            state[rel] = ("file", mode, path.read_bytes())
+    return state
+
+
 def tree_state(root: Path) -> dict:
-    """{relative path: (bytes, mode, mtime_ns)} of every file under root (following out's symlink)."""
+    """{relative path: (bytes, mode, mtime_ns)} of every file under root (a link to a file
+    counts as that file): what a refused command must leave as it was, mtimes included."""
     state = {}
     if not root.exists():
         return state
-    base = root.resolve()
-    for path in sorted(base.rglob("*")):
+    for rel, path, _ in walk(root):
         if path.is_file():
             st = path.stat()
-            state[str(path.relative_to(base))] = (path.read_bytes(), st.st_mode & 0o7777, st.st_mtime_ns)
+            state[rel] = (path.read_bytes(), st.st_mode & 0o7777, st.st_mtime_ns)
     return state
 
 

@@ -15,24 +15,37 @@ import sys
 from pathlib import Path
 
 STANDIN = r'''
-import json, os, re, shlex, shutil, sys
+# Started some forty times a push: only os and sys at start (json, re, shlex and shutil
+# would double the start-up), the rest imported where it is needed.
+import os, sys
 name = os.path.basename(sys.argv[0])
 args = sys.argv[1:]
+SAFE = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_@%+=:,./-")
+
+def quote(word):           # shlex.quote, without importing re
+    if not word:
+        return "''"
+    if all(c in SAFE for c in word):
+        return word
+    return "'" + word.replace("'", "'\"'\"'") + "'"
+
 with open(os.environ["FANOUT_LOG"], "a") as log:
-    log.write(name + " " + shlex.join(args) + "\n")
+    log.write(name + " " + " ".join(quote(a) for a in args) + "\n")
 conf = {}
 if os.environ.get("FANOUT_CONF") and os.path.exists(os.environ["FANOUT_CONF"]):
+    import json
     conf = json.load(open(os.environ["FANOUT_CONF"]))
 root = os.environ["HOSTS_ROOT"]
 
 def expand(text):      # enough of ClusterShell's node sets for these tests: ns0, ns[0,13], ns[0-4,6-13]
-    m = re.fullmatch(r"([a-z]+)\[([0-9,-]+)\]", text)
-    if not m:
+    head, bracket, inside = text.partition("[")     # the pattern [a-z]+\[[0-9,-]+\], without re
+    if not (bracket and head and inside.endswith("]") and inside[:-1]
+            and all("a" <= c <= "z" for c in head) and all(c in "0123456789,-" for c in inside[:-1])):
         return text.split(",")
     out = []
-    for part in m.group(2).split(","):
+    for part in inside[:-1].split(","):
         lo, _, hi = part.partition("-")
-        out += [m.group(1) + str(i) for i in range(int(lo), int(hi or lo) + 1)]
+        out += [head + str(i) for i in range(int(lo), int(hi or lo) + 1)]
     return out
 nodes = expand(args[args.index("-w") + 1])
 rest = args[args.index("-w") + 2:]
@@ -55,6 +68,7 @@ def put(host, src, dest):
         return fail(host, f"{os.path.dirname(dest)}: No such file or directory")
     if os.path.islink(target):
         os.unlink(target)
+    import shutil
     shutil.copy2(src, target) if keep else shutil.copyfile(src, target)
 
 def get(host, src, destdir):
@@ -64,9 +78,11 @@ def get(host, src, destdir):
     dest = os.path.join(destdir, os.path.basename(src) + "." + host)
     if os.path.islink(path):      # a hostile node: hand back a link, to see that hagen never follows it
         return os.symlink(os.readlink(path), dest)
+    import shutil
     shutil.copy2(path, dest) if keep else shutil.copyfile(path, dest)
 
 def run(host, text):
+    import shlex
     argv = shlex.split(text) if not text.startswith(("if ", "for ")) else []
     if argv[:1] == ["mkdir"]:
         for d in argv[3:]:
@@ -140,7 +156,7 @@ def deploy_section(paths: dict, tool: str = "pdcp") -> str:
 
 def prepare(base: Path, example: Path, tool: str = "pdcp") -> Path:
     """base/example (a copy of the example whose site names the stand-ins) and base/out built from it."""
-    from clusterdb_helpers import cli
+    from cli_runner import cli
 
     paths = write_standins(base / "bin")
     folder = base / "example"

@@ -4,7 +4,7 @@
   faults the shared server must not suffer (wrong credentials, a server stopped in the
   middle of a read). initdb and pg_ctl run as the `postgres` user, on a free port, under
   a temporary directory owned by postgres; stopped and removed afterwards.
-- paused_build(): `hagen build` in a child Python process that pauses at a chosen point
+- PausedBuild: `hagen build` in a child process (forked from this one) that pauses at a chosen point
   of its work (inside emit, or between two ClusterDB reads) until the test lets it go or
   kills it. The pause is a monkeypatch made in the child only: hagen has no hook for it.
 - out_listing(), assert_complete(): what a build may and may not leave in OUT's folder.
@@ -13,6 +13,7 @@
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 import os
 import pwd
@@ -24,6 +25,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import traceback
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -200,16 +202,98 @@ main()
 '''
 
 
+class _ForkedChild:
+    """What PausedBuild needs of a subprocess.Popen, for a child forked from this process: it
+    has imported hagen already, so that each kill point costs a fork, not an interpreter's start
+    and imports. A real process all the same: SIGKILL and SIGINT reach it, its exit status is
+    the kernel's."""
+
+    def __init__(self, argv: list[str], env=None):
+        out_r, out_w = os.pipe()
+        err_r, err_w = os.pipe()
+        sys.stdout.flush()
+        sys.stderr.flush()
+        pid = os.fork()
+        if pid == 0:                                   # the child: never returns into pytest
+            code = 1
+            try:
+                os.dup2(out_w, 1)
+                os.dup2(err_w, 2)
+                for fd in (out_r, err_r, out_w, err_w):
+                    os.close(fd)
+                sys.stdout = io.TextIOWrapper(io.FileIO(1, "w", closefd=False), encoding="utf-8", line_buffering=True)
+                sys.stderr = io.TextIOWrapper(io.FileIO(2, "w", closefd=False), encoding="utf-8", line_buffering=True)
+                signal.signal(signal.SIGINT, signal.default_int_handler)
+                if env is not None:
+                    os.environ.clear()
+                    os.environ.update(env)
+                os.chdir(REPO)
+                sys.argv = ["-c", *argv]
+                exec(compile(CHILD, "<paused build>", "exec"), {"__name__": "__main__"})
+                code = 0
+            except SystemExit as exc:
+                code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+            except BaseException:                      # what the interpreter would print
+                traceback.print_exc()
+            finally:
+                try:
+                    sys.stdout.flush()
+                    sys.stderr.flush()
+                finally:
+                    os._exit(code)
+        os.close(out_w)
+        os.close(err_w)
+        self.pid, self.returncode = pid, None
+        self._pipes = {out_r: bytearray(), err_r: bytearray()}
+        self._out, self._err = out_r, err_r
+
+    def _reap(self, flags: int = 0) -> None:
+        if self.returncode is None:
+            pid, status = os.waitpid(self.pid, flags)
+            if pid:
+                self.returncode = os.waitstatus_to_exitcode(status)
+
+    def poll(self):
+        self._reap(os.WNOHANG)
+        return self.returncode
+
+    def send_signal(self, sig: int) -> None:
+        if self.returncode is None:
+            os.kill(self.pid, sig)
+
+    def kill(self) -> None:
+        self.send_signal(signal.SIGKILL)
+
+    def communicate(self, timeout: float | None = None) -> tuple[str, str]:
+        """Both pipes read to their end (a selector: neither fills while the other is read), then the exit status."""
+        import selectors
+
+        with selectors.DefaultSelector() as sel:
+            for fd in self._pipes:
+                sel.register(fd, selectors.EVENT_READ)
+            deadline = None if timeout is None else time.monotonic() + timeout
+            while sel.get_map():
+                left = None if deadline is None else deadline - time.monotonic()
+                if left is not None and left <= 0:
+                    raise subprocess.TimeoutExpired("paused build", timeout)
+                for key, _ in sel.select(left):
+                    chunk = os.read(key.fd, 65536)
+                    if chunk:
+                        self._pipes[key.fd] += chunk
+                    else:
+                        sel.unregister(key.fd)
+                        os.close(key.fd)
+        self._reap()
+        return (self._pipes[self._out].decode("utf-8", "replace"), self._pipes[self._err].decode("utf-8", "replace"))
+
+
 class PausedBuild:
     """A `hagen ARGS` child paused at a point (see CHILD); wait_paused(), then kill() or release()."""
 
     def __init__(self, point: str, n: int, args, tmp: Path, env=None):
         self.ready = tmp / f"ready-{os.urandom(4).hex()}"
         self.go = tmp / f"go-{os.urandom(4).hex()}"
-        self.proc = subprocess.Popen([sys.executable, "-c", CHILD, str(self.ready), str(self.go), point, str(n),
-                                      "--", *map(str, args)],
-                                     stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=REPO,
-                                     env=env)
+        self.proc = _ForkedChild([str(self.ready), str(self.go), point, str(n), "--", *map(str, args)], env=env)
 
     def wait_paused(self, timeout: float = 60) -> None:
         deadline = time.monotonic() + timeout

@@ -9,14 +9,13 @@ from __future__ import annotations
 
 import os
 import shutil
-import stat
 import subprocess
 import time
 from pathlib import Path
 
 import pytest
 
-from conftest import Result
+from cli_runner import Result
 
 SCRIPTS = ("haservices", "hacron", "haip", "halinks", "hamount", "hapidcleaner", "hasynchro", "hasyslogng",
            "haunwantedfiles")
@@ -79,23 +78,6 @@ def line_of(path: Path, text: str) -> int:
         if line.strip() == text:
             return n
     raise AssertionError(f"{text!r} is not a line of {path}")
-
-
-def snapshot(root: Path) -> dict:
-    """Everything under root: each entry's kind, link target, bytes and mode."""
-    state = {}
-    for dirpath, dirnames, filenames in os.walk(root):
-        for name in sorted(dirnames + filenames):
-            path = Path(dirpath) / name
-            st = path.lstat()
-            rel = str(path.relative_to(root))
-            if stat.S_ISLNK(st.st_mode):
-                state[rel] = ("link", os.readlink(path))
-            elif stat.S_ISDIR(st.st_mode):
-                state[rel] = ("dir", st.st_mode & 0o7777)
-            else:
-                state[rel] = ("file", path.read_bytes(), st.st_mode & 0o7777)
-    return state
 
 
 def skip_unless_tool(tool: str, package: str):

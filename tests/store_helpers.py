@@ -3,13 +3,12 @@ a good build copied per test, and a victim outside the store that nothing may ch
 
 from __future__ import annotations
 
-import os
 import stat
 import subprocess
 
 import pytest
 
-from conftest import EXAMPLES
+from conftest import EXAMPLES, walk
 from hagen.pipeline import build
 
 SITE = EXAMPLES / "bas5-guide" / "site.yaml"
@@ -42,14 +41,10 @@ def victim(tmp_path):
 
 
 def _state(root) -> dict:
-    found = {}
-    for top, dirs, names in os.walk(root):
-        for name in dirs + names:
-            path = os.path.join(top, name)
-            st = os.lstat(path)
-            found[path] = (st.st_ino, st.st_mode, st.st_mtime_ns, st.st_size,
-                           open(path, "rb").read() if stat.S_ISREG(st.st_mode) else None)
-    return found
+    """Everything under root with its inode too: nothing may be replaced, even by an equal copy."""
+    return {rel: (st.st_ino, st.st_mode, st.st_mtime_ns, st.st_size,
+                  path.read_bytes() if stat.S_ISREG(st.st_mode) else None)
+            for rel, path, st in walk(root)}
 
 
 def untouched(victim) -> bool:

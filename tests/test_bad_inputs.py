@@ -1,10 +1,12 @@
 """Bad inputs: one mistake in the site spec or the ClusterDB rows, refused with its code.
 
-Each case copies examples/bas5-guide, makes one mistake, and runs `hagen build` into an
-output tree that a good build of the unchanged example has just written. The bad build
-must exit 2, name the code and where the mistake is (site.yaml:LINE:COL and the key
-path, or `clusterdb TABLE[natural key]`), never show a traceback, and leave the output
-tree exactly as it was: same files, bytes, modes and mtimes.
+Each case copies examples/bas5-guide and makes one mistake. Most are checked in process
+through hagen.pipeline.load_and_check (what `hagen check` runs): refused, with the code
+and where the mistake is (site.yaml:LINE:COL and the key path, or `clusterdb
+TABLE[natural key]`). The rest (one case of each kind of input, those with options,
+warnings, and whatever only a build shows) run `hagen build` into a copy of an output
+tree that a good build of the unchanged example wrote: exit 2, the report at its place,
+never a traceback, and the output tree exactly as it was (files, bytes, modes, mtimes).
 
 Warnings (an alias name with an underscore, a secret file others can read, ...) are
 cases too: the build succeeds (exit 0) and prints the warning with its location.
@@ -12,132 +14,30 @@ cases too: the build succeeds (exit 0) and prints the warning with its location.
 
 from __future__ import annotations
 
-import io
 import os
 import re
 import shutil
-import signal
 import subprocess
-import sys
-import tempfile
-import traceback
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Callable
 
 import pytest
-import yaml
 
-from conftest import EXAMPLES, Result, run_hagen, tree_state
+from cli_runner import cli, run_hagen
+from conftest import EXAMPLES, tree_state
+from example_helpers import Example
 
 EXAMPLE = "bas5-guide"
 
 # HAGEN_TEST_SUBPROCESS=1: run every bad build as `python -m hagen` (run_hagen), as the
-# good build always is. By default a bad build runs the same command line in a child
-# forked from this process, which has imported hagen already: the same argv parsing,
-# exit status, stdout and stderr, in a process of its own, without paying ~0.7 s of
-# interpreter start and imports a hundred times.
+# good build always is. By default a bad build runs the same command line in this process
+# (cli): the same argv parsing, exit status, stdout and stderr, without paying for an
+# interpreter's start and imports a hundred times.
 SUBPROCESS = os.environ.get("HAGEN_TEST_SUBPROCESS", "") not in ("", "0")
 
 
-def run_forked(*args, env=None) -> Result:
-    """`hagen ARGS` in a forked child: what `python -m hagen ARGS` does, minus the start-up."""
-    import hagen.cli
-
-    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
-        sys.stdout.flush()
-        sys.stderr.flush()
-        pid = os.fork()
-        if pid == 0:                                   # the child: never returns into pytest
-            code = 1
-            try:
-                signal.alarm(120)
-                os.dup2(out.fileno(), 1)
-                os.dup2(err.fileno(), 2)
-                sys.stdout = io.TextIOWrapper(io.FileIO(1, "w", closefd=False), encoding="utf-8", line_buffering=True)
-                sys.stderr = io.TextIOWrapper(io.FileIO(2, "w", closefd=False), encoding="utf-8", line_buffering=True)
-                if env is not None:
-                    os.environ.clear()
-                    os.environ.update(env)
-                sys.argv = ["hagen", *map(str, args)]
-                try:
-                    hagen.cli.main()
-                    code = 0
-                except SystemExit as exc:
-                    code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
-                except BaseException:                  # what the interpreter would print
-                    traceback.print_exc()
-                    code = 1
-                sys.stdout.flush()
-                sys.stderr.flush()
-            finally:
-                os._exit(code)
-        _, status = os.waitpid(pid, 0)
-        out.seek(0)
-        err.seek(0)
-        return Result(os.waitstatus_to_exitcode(status), out.read().decode("utf-8", "replace"),
-                      err.read().decode("utf-8", "replace"))
-
-
 # --------------------------------------------------------------------------- helpers
-
-class Example:
-    """A private copy of the example, with helpers to make one mistake in it."""
-
-    def __init__(self, folder: Path):
-        self.folder = folder
-        self.site = folder / "site.yaml"
-        self.snapshot = folder / "clusterdb.yaml"
-        self.args: list = []          # extra command-line arguments
-        self.env: dict | None = None  # environment of the build (None: inherit)
-        self._doc = None
-
-    # site spec text
-    def site_text(self) -> str:
-        return self.site.read_text(encoding="utf-8")
-
-    def replace(self, old: str, new: str) -> None:
-        text = self.site_text()
-        assert text.count(old) == 1, f"{old!r} is not once in site.yaml: the example changed"
-        self.site.write_text(text.replace(old, new), encoding="utf-8")
-
-    def after(self, line: str, added: str) -> None:
-        """Insert lines after the (unique) line that holds `line`."""
-        self.replace(line, line + added)
-
-    def drop_section(self, key: str) -> None:
-        """Remove a top-level section of the site spec, if it has one."""
-        text = self.site_text()
-        m = re.search(rf"(?m)^{re.escape(key)}:.*\n(?:(?:[ #].*)?\n)*", text)
-        if m:
-            self.site.write_text(text[:m.start()] + text[m.end():], encoding="utf-8")
-
-    def cut(self, start: str, end: str) -> None:
-        """Remove the text from `start` (included) to `end` (kept)."""
-        text = self.site_text()
-        i, j = text.index(start), text.index(end)
-        self.site.write_text(text[:i] + text[j:], encoding="utf-8")
-
-    # ClusterDB rows (the snapshot as plain YAML, so that rows can be wrong in any way)
-    @property
-    def tables(self) -> dict:
-        if self._doc is None:
-            self._doc = yaml.safe_load(self.snapshot.read_text(encoding="utf-8"))
-        return self._doc["tables"]
-
-    def row(self, table: str, **match) -> dict:
-        found = [r for r in self.tables[table] if all(r.get(k) == v for k, v in match.items())]
-        assert len(found) == 1, f"{table} {match}: {len(found)} rows"
-        return found[0]
-
-    def drop(self, table: str, **match) -> None:
-        self.tables[table].remove(self.row(table, **match))
-
-    def flush(self) -> None:
-        if self._doc is not None:
-            self.snapshot.write_text(yaml.safe_dump(self._doc, sort_keys=False, default_flow_style=None,
-                                                    width=4096), encoding="utf-8")
-
 
 @dataclass
 class Case:
@@ -193,26 +93,10 @@ def baseline(tmp_path_factory) -> Path:
     (ex / "fence-password").chmod(0o600)
     tree = root / "tree"
     tree.mkdir()
-    res = run_hagen("build", "--site", ex / "site.yaml", "--out", tree / "out")
+    res = cli("build", "--site", ex / "site.yaml", "--out", tree / "out")
     assert res.code == 0, res.output
     assert tree_state(tree / "out"), "the good build wrote nothing"
-    if not SUBPROCESS:
-        _warm_up(ex / "site.yaml", root / "warm-up" / "out")
     return tree
-
-
-def _warm_up(site: Path, out: Path) -> None:
-    """One build in this process, so that the modules hagen imports lazily are loaded before
-    run_forked() forks: each child then pays for its own work only."""
-    import contextlib
-
-    import hagen.cli
-
-    with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
-        try:
-            hagen.cli.app(["build", "--site", str(site), "--out", str(out)], standalone_mode=False)
-        except (SystemExit, Exception):
-            pass
 
 
 @pytest.fixture
@@ -222,7 +106,6 @@ def built(baseline, tmp_path) -> Path:
     tree = tmp_path / "tree"
     subprocess.run(["cp", "-a", str(baseline), str(tree)], check=True)
     assert (tree / "out").is_symlink()
-    assert tree_state(tree / "out") == tree_state(baseline / "out")
     return tree
 
 
@@ -658,6 +541,8 @@ DB_CASES = [
 
 
 def run_case(case: Case, ex: Example, tree: Path, real: bool = SUBPROCESS):
+    """`hagen build` of the mistaken example into a copy of a good build: exit status, the
+    report at its place, and the tree as it was."""
     if case.mutate is not None:
         case.mutate(ex)
     ex.flush()
@@ -665,8 +550,11 @@ def run_case(case: Case, ex: Example, tree: Path, real: bool = SUBPROCESS):
     before, shape = tree_state(out), listing(tree)
     assert before, "no good build to compare with"
     env = dict(os.environ if ex.env is None else ex.env, HAGEN_DEBUG="1")   # a hagen bug shows its traceback
-    run = run_hagen if real else run_forked
-    res = run("build", "--site", ex.site, "--out", out, *ex.args, env=env)
+    if real:
+        res = run_hagen("build", "--site", ex.site, "--out", out, *ex.args, env=env)
+    else:           # the same environment, as changes for the call: what it lacks is unset
+        res = cli("build", "--site", ex.site, "--out", out, *ex.args,
+                  env={**{k: None for k in os.environ if k not in env}, **env})
     assert "Traceback" not in res.output and "internal error" not in res.output, res.output
     assert res.code == case.exit, f"exit {res.code}, not {case.exit}:\n{res.output}"
     location = expected_location(case, ex)
@@ -678,9 +566,52 @@ def run_case(case: Case, ex: Example, tree: Path, real: bool = SUBPROCESS):
     return res
 
 
+def checked(case: Case, ex: Example) -> bool:
+    """The mistake through load_and_check, in process (what `hagen check` runs): True when its
+    report is there, at its place, with its severity; False when only a build shows it (a
+    rendered file refused), for run_case to see."""
+    from unittest import mock
+
+    from hagen.errors import InputRefused
+    from hagen.pipeline import load_and_check
+
+    if case.mutate is not None:
+        case.mutate(ex)
+    ex.flush()
+    with mock.patch.dict(os.environ, ex.env if ex.env is not None else os.environ, clear=True):
+        try:
+            reports = load_and_check(ex.site)[2]
+            refused = False
+        except InputRefused as exc:
+            reports, refused = exc.reports, True
+    text = "\n".join(str(r) for r in reports)
+    wanted = f"{expected_location(case, ex)}: {case.severity} {case.code}:"
+    if wanted not in text:
+        return False
+    assert refused == (case.severity == "error"), f"refused: {refused}, for a case of severity {case.severity}:\n{text}"
+    return True
+
+
+# through the whole command line (`hagen build` into a copy of a good build, which must stay
+# as it was) as well: one case of each kind of input; every case with options or a warning too
+WHOLE = ("HA100-tab", "HA101-unknown-key", "HA102-no-password-file", "HA103-password-file-readable",
+         "HA113-password-file-fifo", "HA201-unknown-column", "HA240-alias-underscore-warning",
+         "HA305-cluster-name-dot", "HA310-start-options")
+
+
 @pytest.mark.parametrize("case", SITE_CASES + DB_CASES)
-def test_bad_input(case, example_copy, built):
-    run_case(case, Example(example_copy(EXAMPLE)), built)
+def test_bad_input(case, tmp_path, request):
+    def example(name: str) -> Example:
+        return Example(tmp_path / name, EXAMPLE)
+
+    # a warning's case says the build succeeds as well: only a build shows that
+    whole = SUBPROCESS or request.node.callspec.id in WHOLE or case.severity == "warning"
+    if not whole:
+        ex = example("checked")
+        case.mutate(ex)
+        whole = bool(ex.args) or not checked(replace(case, mutate=None), ex)
+    if whole:
+        run_case(case, example("built"), request.getfixturevalue("built"))
 
 
 REAL = ("HA100-tab", "HA106-db-and-snapshot", "HA201-unknown-column", "HA240-alias-underscore-warning")
@@ -689,7 +620,7 @@ REAL = ("HA100-tab", "HA106-db-and-snapshot", "HA201-unknown-column", "HA240-ali
 @pytest.mark.parametrize("case", [p for p in SITE_CASES + DB_CASES if p.id in REAL])
 def test_bad_input_as_python_m_hagen(case, example_copy, built):
     """A few of the cases above through `python -m hagen` itself, whatever HAGEN_TEST_SUBPROCESS says."""
-    run_case(case, Example(example_copy(EXAMPLE)), built, real=True)
+    run_case(case, Example.at(example_copy(EXAMPLE)), built, real=True)
 
 
 def test_every_checkable_code_has_a_case():
@@ -708,7 +639,7 @@ def test_every_checkable_code_has_a_case():
 
 def test_all_problems_at_once(example_copy, built):
     """Mistakes in the site spec and the rows together: one run reports every one of them."""
-    ex = Example(example_copy(EXAMPLE))
+    ex = Example.at(example_copy(EXAMPLE))
     ex.replace("{device: /dev/sdg,", "{device: sdg,")
     ex.replace("    - /etc/init.d/nfs\n", "    - /etc/init.d/nfs restart\n")
     ex.replace("primary: eth0}", "primary: eth5}")
@@ -746,7 +677,7 @@ def test_all_problems_at_once(example_copy, built):
 
 def test_all_site_spec_schema_problems_at_once(example_copy, built):
     """Every schema mistake of the site spec is reported in one run, each at its own line."""
-    ex = Example(example_copy(EXAMPLE))
+    ex = Example.at(example_copy(EXAMPLE))
     ex.after("  cron: []", "\n  colour: red")
     ex.replace("{device: /dev/sdg,", "{device: 5,")
     ex.replace("  heartbeat: admin", "  heartbeat: ib")
@@ -766,7 +697,7 @@ def test_all_site_spec_schema_problems_at_once(example_copy, built):
 
 def test_all_row_problems_at_once(example_copy, built):
     """Every malformed ClusterDB row is reported in one run."""
-    ex = Example(example_copy(EXAMPLE))
+    ex = Example.at(example_copy(EXAMPLE))
     ex.row("node", name="ns1")["colour"] = "red"
     ex.row("node_port", id=3)["node_id"] = "two"
     ex.row("network", name="admin").pop("subnet")

@@ -62,7 +62,7 @@ def test_outside_the_block_any_bytes_are_kept(before, after):
 
 # ---------------------------------------------------------------- in the build (xena: fstab, exports, hosts-tpl)
 
-from iocell_helpers import Example  # noqa: E402
+from example_helpers import Example  # noqa: E402
 from hagen.errors import InputRefused  # noqa: E402
 from hagen.pipeline import build  # noqa: E402
 

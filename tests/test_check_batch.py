@@ -5,8 +5,8 @@ examples/bas5-guide (site.yaml: PBS; site-slurm.yaml: LSF/SLURM + OCFS2; site-rm
 from __future__ import annotations
 
 import pytest
-import yaml
 
+from example_helpers import Example
 from hagen.errors import InputRefused
 from hagen.pipeline import load_and_check
 
@@ -19,17 +19,13 @@ def reports_of(folder, site="site.yaml") -> list:
 
 
 def edit_site(folder, fn, site="site.yaml"):
-    path = folder / site
-    doc = yaml.safe_load(path.read_text())
-    fn(doc)
-    path.write_text(yaml.safe_dump(doc, sort_keys=False))
+    ex = Example.at(folder)
+    ex.site = folder / site
+    ex.edit_site(fn)
 
 
 def edit_rows(folder, fn):
-    path = folder / "clusterdb.yaml"
-    doc = yaml.safe_load(path.read_text())
-    fn(doc["tables"])
-    path.write_text(yaml.safe_dump(doc, sort_keys=False))
+    Example.at(folder).edit_rows(fn)
 
 
 def found(reports, code, severity="error", key=None, where=None):

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from iocell_helpers import Example
+from example_helpers import Example, find
 
 
 @pytest.fixture
@@ -32,14 +32,14 @@ def test_two_mnttab_entries_on_one_device(bas5):
 
 
 def test_a_lustre_target_on_the_quorum_lun(xena):
-    xena.edit_rows(lambda t: xena.row(t, "da_iocell", name="xena_mds").update(
+    xena.edit_rows(lambda t: find(t, "da_iocell", name="xena_mds").update(
         quorum_device="/dev/ldn.da1.2"))
     r = [x for x in xena.reports() if x.code == "HA333"]
     assert r and "clusterdb da_iocell[name=xena_mds]" in r[0].message and "MDT" in r[0].message
 
 
 def test_the_ocfs2_partition_on_an_mnttab_lun(bas5):
-    bas5.site = bas5.dir / "site-slurm.yaml"
+    bas5.site = bas5.folder / "site-slurm.yaml"
     bas5.edit_site(lambda s: s["batch"]["ocfs2"].update(device="/dev/sdh"))
     r = bas5.assert_reports("HA333", "management.mnttab[2].device")
     assert "OCFS2" in r[0].message and "batch.ocfs2.device" in r[0].message
@@ -47,5 +47,5 @@ def test_the_ocfs2_partition_on_an_mnttab_lun(bas5):
 
 def test_one_name_on_two_cells_is_two_luns(xena):
     # /dev/ldn.da0.0 on the NFS cell and on a Lustre cell: different nodes, different LUNs
-    xena.edit_rows(lambda t: xena.row(t, "da_iocell", name="xena_mds").update(quorum_device="/dev/ldn.da0.0"))
+    xena.edit_rows(lambda t: find(t, "da_iocell", name="xena_mds").update(quorum_device="/dev/ldn.da0.0"))
     assert "HA333" not in {r.code for r in xena.reports()}

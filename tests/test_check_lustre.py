@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from iocell_helpers import Example
+from example_helpers import Example, find
 
 
 @pytest.fixture
@@ -30,12 +30,12 @@ def test_ha600_a_lustre_cell_of_one_node(ex):
 
 
 def test_ha601_a_lustre_node_without_bmc(ex):
-    ex.edit_rows(lambda t: ex.row(t, "node", name="xena10").update(hwmanager_id=None))
+    ex.edit_rows(lambda t: find(t, "node", name="xena10").update(hwmanager_id=None))
     ex.assert_reports("HA601", "clusterdb node[name=xena10]")
 
 
 def test_ha601_a_lustre_node_fenced_by_a_pap(ex):
-    ex.edit_rows(lambda t: ex.row(t, "hwmanager", name="xena12-bmc").update(type="pap"))
+    ex.edit_rows(lambda t: find(t, "hwmanager", name="xena12-bmc").update(type="pap"))
     ex.assert_reports("HA601", "clusterdb hwmanager[name=xena12-bmc]")
 
 
@@ -47,33 +47,33 @@ def test_ha601_a_bmc_without_address(ex):
 
 def test_ha602_a_cell_with_mdts_and_osts_is_a_warning(ex):
     # data_ost0 moves to the MDS cell: xena1 serves scratch's MDT and data's OST (no double failure)
-    ex.edit_rows(lambda t: ex.row(t, "lustre_ost", ost_name="data_ost0").update(
+    ex.edit_rows(lambda t: find(t, "lustre_ost", ost_name="data_ost0").update(
         oss_node_name="xena1", oss_ha_node="xena2", oss_active_node="xena1"))
     ex.assert_reports("HA602", "clusterdb da_iocell[name=xena_mds]", "warning")
     assert not [r for r in ex.reports() if r.severity.value == "error"]
 
 
 def test_ha603_a_node_serving_the_mdt_and_an_ost_of_one_file_system(ex):
-    ex.edit_rows(lambda t: ex.row(t, "lustre_ost", ost_name="scratch_ost0").update(
+    ex.edit_rows(lambda t: find(t, "lustre_ost", ost_name="scratch_ost0").update(
         oss_node_name="xena1", oss_ha_node="xena2", oss_active_node="xena1"))
     r = ex.assert_reports("HA603", "clusterdb lustre_ost[ost_name=scratch_ost0]")
     assert "scratch_mdt" in r[0].message
 
 
 def test_ha604_a_secondary_outside_the_primarys_cell(ex):
-    ex.edit_rows(lambda t: ex.row(t, "lustre_ost", ost_name="scratch_ost0").update(oss_ha_node="xena1"))
+    ex.edit_rows(lambda t: find(t, "lustre_ost", ost_name="scratch_ost0").update(oss_ha_node="xena1"))
     ex.assert_reports("HA604", "clusterdb lustre_ost[ost_name=scratch_ost0]")
 
 
 def test_ha604_an_active_node_that_is_neither_primary_nor_secondary(ex):
-    ex.edit_rows(lambda t: ex.row(t, "lustre_mdt", mdt_name="data_mdt").update(mds_active_node="xena10"))
+    ex.edit_rows(lambda t: find(t, "lustre_mdt", mdt_name="data_mdt").update(mds_active_node="xena10"))
     ex.assert_reports("HA604", "clusterdb lustre_mdt[mdt_name=data_mdt]")
 
 
 def test_ha605_lustre_io_node_pairs_across_cells(ex):
     x10 = ex.id_of("node", "xena10")
     x1 = ex.id_of("node", "xena1")
-    ex.edit_rows(lambda t: ex.row(t, "lustre_io_node", node_id=x1).update(ha_node_id=x10))
+    ex.edit_rows(lambda t: find(t, "lustre_io_node", node_id=x1).update(ha_node_id=x10))
     ex.assert_reports("HA605", "clusterdb lustre_io_node[node=xena1]")
 
 
@@ -84,13 +84,13 @@ def test_ha620_a_missing_lustre_io_node_row_is_a_warning(ex):
 
 
 def test_ha606_failover_yes_and_a_target_without_secondary(ex):
-    ex.edit_rows(lambda t: ex.row(t, "lustre_ost", ost_name="scratch_ost1").update(oss_ha_node=None))
+    ex.edit_rows(lambda t: find(t, "lustre_ost", ost_name="scratch_ost1").update(oss_ha_node=None))
     r = ex.assert_reports("HA606", "clusterdb lustre_fs[fs_name=scratch]")
     assert "scratch_ost1" in r[0].message
 
 
 def test_ha607_an_mdt_on_the_management_node_is_flagged(ex):
-    ex.edit_rows(lambda t: ex.row(t, "lustre_mdt", mdt_name="data_mdt").update(
+    ex.edit_rows(lambda t: find(t, "lustre_mdt", mdt_name="data_mdt").update(
         mds_node_name="xena0", mds_ha_node=None, mds_active_node=None))
     ex.assert_reports("HA607", "clusterdb lustre_mdt[mdt_name=data_mdt]", "warning")
 
@@ -102,7 +102,7 @@ def test_ha608_a_node_in_a_lustre_cell_and_an_nfs_cell(ex):
 
 
 def test_ha609_a_target_on_an_unknown_node(ex):
-    ex.edit_rows(lambda t: ex.row(t, "lustre_ost", ost_name="scratch_ost2").update(oss_node_name="xena99"))
+    ex.edit_rows(lambda t: find(t, "lustre_ost", ost_name="scratch_ost2").update(oss_node_name="xena99"))
     r = ex.assert_reports("HA609", "clusterdb lustre_ost[ost_name=scratch_ost2]")
     assert "xena99" in r[0].message
 
@@ -114,12 +114,12 @@ def test_ha609_a_client_of_an_unknown_file_system(ex):
 
 
 def test_ha610_a_device_that_is_not_under_dev(ex):
-    ex.edit_rows(lambda t: ex.row(t, "lustre_ost", ost_name="data_ost1").update(ost_dev="ldn.da3.3"))
+    ex.edit_rows(lambda t: find(t, "lustre_ost", ost_name="data_ost1").update(ost_dev="ldn.da3.3"))
     ex.assert_reports("HA610", "clusterdb lustre_ost[ost_name=data_ost1]")
 
 
 def test_ha611_a_description_on_two_lines(ex):
-    ex.edit_rows(lambda t: ex.row(t, "lustre_fs", fs_name="data").update(description="project data\nfailover: no"))
+    ex.edit_rows(lambda t: find(t, "lustre_fs", fs_name="data").update(description="project data\nfailover: no"))
     ex.assert_reports("HA611", "clusterdb lustre_fs[fs_name=data]")
 
 
@@ -134,7 +134,7 @@ def test_ha611_a_file_system_name_longer_than_8(ex):
 
 
 def test_ha611_two_file_systems_on_one_mount_path(ex):
-    ex.edit_rows(lambda t: ex.row(t, "lustre_fs", fs_name="scratch").update(mount_path="/data"))
+    ex.edit_rows(lambda t: find(t, "lustre_fs", fs_name="scratch").update(mount_path="/data"))
     ex.assert_reports("HA611", "clusterdb lustre_fs[fs_name=scratch]")
 
 
@@ -186,7 +186,7 @@ def test_ha618_lustre_settings_without_lustre(tmp_path):
 
 
 def test_ha619_failover_no_with_secondaries_everywhere(ex):
-    ex.edit_rows(lambda t: ex.row(t, "lustre_fs", fs_name="data").update(failover="no"))
+    ex.edit_rows(lambda t: find(t, "lustre_fs", fs_name="data").update(failover="no"))
     ex.assert_reports("HA619", "clusterdb lustre_fs[fs_name=data]", "warning")
 
 
@@ -196,7 +196,7 @@ def test_a_password_file_that_is_missing(ex):
 
 
 def test_all_problems_are_reported_at_once(ex):
-    ex.edit_rows(lambda t: (ex.row(t, "lustre_ost", ost_name="scratch_ost0").update(oss_ha_node="xena1"),
-                            ex.row(t, "lustre_ost", ost_name="data_ost1").update(ost_dev="sdb")))
+    ex.edit_rows(lambda t: (find(t, "lustre_ost", ost_name="scratch_ost0").update(oss_ha_node="xena1"),
+                            find(t, "lustre_ost", ost_name="data_ost1").update(ost_dev="sdb")))
     ex.edit_site(lambda s: s["lustre"].update(sudoers="/etc/sudoers.d/lustre~"))
     assert {"HA604", "HA610", "HA615"} <= {r.code for r in ex.reports()}

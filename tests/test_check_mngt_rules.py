@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from iocell_helpers import Example
+from example_helpers import Example
 
 
 @pytest.fixture
@@ -48,7 +48,7 @@ def test_ha332_the_database_is_a_mount_point_even_unlinked(ex):
 
 def test_ha332_an_ocfs2_mount_inside_a_moved_directory(tmp_path):
     ex = Example(tmp_path, "bas5-guide")
-    ex.site = ex.dir / "site-slurm.yaml"
+    ex.site = ex.folder / "site-slurm.yaml"
     ex.edit_site(lambda s: s["batch"]["ocfs2"].update(mount_point="/var/www/shared"))
     ex.assert_reports("HA332", "batch.ocfs2.mount_point")
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from iocell_helpers import Example
+from example_helpers import Example
 
 
 @pytest.fixture

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from iocell_helpers import Example
+from example_helpers import Example, find
 
 
 @pytest.fixture
@@ -22,23 +22,23 @@ def test_ha700_an_nfs_cell_of_one_node(ex):
 
 
 def test_ha701_an_nfs_node_without_bmc(ex):
-    ex.edit_rows(lambda t: ex.row(t, "node", name="xena13").update(hwmanager_id=None))
+    ex.edit_rows(lambda t: find(t, "node", name="xena13").update(hwmanager_id=None))
     ex.assert_reports("HA701", "clusterdb node[name=xena13]")
 
 
 def test_ha702_an_nfs_cell_without_quorum_disk(ex):
-    ex.edit_rows(lambda t: ex.row(t, "da_iocell", name="xena_nfs").update(quorum_device=None))
+    ex.edit_rows(lambda t: find(t, "da_iocell", name="xena_nfs").update(quorum_device=None))
     ex.assert_reports("HA702", "clusterdb da_iocell[name=xena_nfs]")
 
 
 def test_ha703_an_nfs_node_with_a_lustre_ftype(ex):
     nid, oss = ex.id_of("node", "xena11"), ex.id_of("ftype", "oss", "label")
-    ex.edit_rows(lambda t: ex.row(t, "node_ftype", node_id=nid).update(ftype_id=oss))
+    ex.edit_rows(lambda t: find(t, "node_ftype", node_id=nid).update(ftype_id=oss))
     ex.assert_reports("HA703", "clusterdb node[name=xena11]")
 
 
 def test_ha703_an_nfs_node_serving_a_lustre_target(ex):
-    ex.edit_rows(lambda t: ex.row(t, "lustre_ost", ost_name="data_ost1").update(oss_ha_node="xena13"))
+    ex.edit_rows(lambda t: find(t, "lustre_ost", ost_name="data_ost1").update(oss_ha_node="xena13"))
     r = ex.assert_reports("HA703", "clusterdb node[name=xena13]")
     assert "data_ost1" in r[0].message
 
@@ -76,7 +76,7 @@ def test_ha707_an_export_of_an_unknown_cell(ex):
 
 
 def test_ha707_exports_without_any_nfs_cell(ex):
-    ex.edit_rows(lambda t: ex.row(t, "da_iocell", name="xena_nfs").update(type="lustre"))
+    ex.edit_rows(lambda t: find(t, "da_iocell", name="xena_nfs").update(type="lustre"))
     ex.assert_reports("HA707", "nfs.exports[0]")
 
 
@@ -182,12 +182,12 @@ def test_ha715_a_relative_client_fstab(ex):
 
 def test_ha401_the_guides_xenanfs_ic0_address_outside_its_network(ex):
     # 9.4 step 2 gives xenanfs_ic0 the admin alias's address xxx.xxx.1.76
-    ex.edit_rows(lambda t: ex.row(t, "metaservice_port", name="xenanfs_ic0").update(ipaddr="10.1.1.76"))
+    ex.edit_rows(lambda t: find(t, "metaservice_port", name="xenanfs_ic0").update(ipaddr="10.1.1.76"))
     ex.assert_reports("HA401", "clusterdb metaservice_port[name=xenanfs_ic0]")
 
 
 def test_ha403_an_alias_address_used_twice(ex):
     admin = ex.id_of("network", "admin")
-    ex.edit_rows(lambda t: ex.row(t, "metaservice_port", name="xenanfs_ic0").update(ipaddr="10.1.1.76",
+    ex.edit_rows(lambda t: find(t, "metaservice_port", name="xenanfs_ic0").update(ipaddr="10.1.1.76",
                                                                                       network_id=admin))
     ex.assert_reports("HA403", "clusterdb metaservice_port[name=xenanfs_ic0]")

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from iocell_helpers import Example
+from example_helpers import Example, find
 from hagen.model.quorum import default_target, quorum_context
 from hagen.pipeline import load_and_check
 
@@ -56,7 +56,7 @@ def test_the_default_target_is_the_admin_gateway_else_the_management_address(ex)
     site, model, _, _ = load_and_check(ex.site)
     assert default_target(model) == "10.1.0.1"          # xena0: no gateway on xena's admin network
     gw = ex.id_of("network", "admin")
-    ex.edit_rows(lambda t: ex.row(t, "network", id=gw).update(gateway="10.1.255.254"))
+    ex.edit_rows(lambda t: find(t, "network", id=gw).update(gateway="10.1.255.254"))
     site, model, _, _ = load_and_check(ex.site)
     assert default_target(model) == "10.1.255.254"
     q = quorum_context(model, site, model.cells_of_type("nfs")[0])

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from cli_runner import invoke
+from cli_runner import cli
 from conftest import EXAMPLES, tree_state
 
 XENA = EXAMPLES / "xena" / "site.yaml"
@@ -16,7 +16,7 @@ XENA = EXAMPLES / "xena" / "site.yaml"
 
 def test_site_comes_from_hagen_site(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
-    r = invoke("check", env={"HAGEN_SITE": str(XENA)})
+    r = cli("check", env={"HAGEN_SITE": str(XENA)})
     assert r.code == 0, r.stderr
     assert "no errors" in r.stdout and str(XENA) in r.stdout
 
@@ -24,20 +24,20 @@ def test_site_comes_from_hagen_site(tmp_path, monkeypatch):
 def test_site_defaults_to_site_yaml_here(example_copy, monkeypatch):
     monkeypatch.chdir(example_copy("xena"))
     monkeypatch.delenv("HAGEN_SITE", raising=False)
-    r = invoke("check")
+    r = cli("check")
     assert r.code == 0, r.stderr
     assert r.stdout.startswith("site.yaml: no errors")
 
 
 def test_the_command_line_wins_over_hagen_site(tmp_path):
-    r = invoke("check", "--site", XENA, env={"HAGEN_SITE": str(tmp_path / "nowhere.yaml")})
+    r = cli("check", "--site", XENA, env={"HAGEN_SITE": str(tmp_path / "nowhere.yaml")})
     assert r.code == 0, r.stderr
 
 
 def test_no_site_spec_anywhere_is_refused(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     monkeypatch.delenv("HAGEN_SITE", raising=False)
-    r = invoke("check")
+    r = cli("check")
     assert r.code == 2
     assert "site.yaml: error HA102" in r.stderr and "HAGEN_SITE" in r.stderr
 
@@ -51,7 +51,7 @@ def _document(text: str) -> dict:
 
 
 def test_check_json_success_lists_the_warnings():
-    r = invoke("check", "--site", XENA, "--format", "json")
+    r = cli("check", "--site", XENA, "--format", "json")
     assert r.code == 0 and r.stderr == ""
     doc = _document(r.stdout)
     assert doc["command"] == "check" and doc["exit_status"] == 0 and doc["errors"] == 0
@@ -67,7 +67,7 @@ def test_check_json_refusal_carries_each_report_with_its_location(example_copy):
     folder = example_copy("bas5-guide")
     site = folder / "site.yaml"
     site.write_text(site.read_text().replace("  stratum: 10\n", "  stratum: ten\n"))
-    r = invoke("check", "--site", site, "--format", "json")
+    r = cli("check", "--site", site, "--format", "json")
     assert r.code == 2 and r.stderr == ""
     doc = _document(r.stdout)
     assert doc["exit_status"] == 2 and doc["errors"] >= 1
@@ -77,7 +77,7 @@ def test_check_json_refusal_carries_each_report_with_its_location(example_copy):
 
 
 def test_check_json_usage_error_is_a_document_too():
-    r = invoke("check", "--site", XENA, "--db", "postgresql://x@h/db", "--snapshot", "x.yaml", "--format", "json")
+    r = cli("check", "--site", XENA, "--db", "postgresql://x@h/db", "--snapshot", "x.yaml", "--format", "json")
     assert r.code == 2
     assert [x["code"] for x in _document(r.stdout)["reports"]] == ["HA106"]
 
@@ -85,7 +85,7 @@ def test_check_json_usage_error_is_a_document_too():
 def test_check_json_on_io_trouble_exits_3_with_a_document(example_copy):
     folder = example_copy("xena")
     (folder / "clusterdb.yaml").write_text("format: hagen-clusterdb-snapshot/1\ntables: {cluster: [\n")
-    r = invoke("check", "--site", folder / "site.yaml", "--format", "json")
+    r = cli("check", "--site", folder / "site.yaml", "--format", "json")
     doc = _document(r.stdout)
     assert r.code == doc["exit_status"] and r.code in (2, 3)
 
@@ -93,7 +93,7 @@ def test_check_json_on_io_trouble_exits_3_with_a_document(example_copy):
 @pytest.fixture(scope="module")
 def built(tmp_path_factory):
     out = tmp_path_factory.mktemp("json-build") / "out"
-    first = invoke("build", "--site", XENA, "--out", out, "--format", "json")
+    first = cli("build", "--site", XENA, "--out", out, "--format", "json")
     return out, first
 
 
@@ -111,7 +111,7 @@ def test_build_json_refused_writes_nothing(built, example_copy):
     folder = example_copy("xena")
     site = folder / "site.yaml"
     site.write_text(site.read_text().replace("db_daemon_port: 8080", "db_daemon_port: eighty"))
-    r = invoke("build", "--site", site, "--out", out, "--format", "json")
+    r = cli("build", "--site", site, "--out", out, "--format", "json")
     assert r.code == 2
     doc = _document(r.stdout)
     assert {x["code"] for x in doc["reports"] if x["severity"] == "error"} == {"HA101"}
@@ -121,11 +121,11 @@ def test_build_json_refused_writes_nothing(built, example_copy):
 
 def test_build_json_second_run_is_up_to_date(built):
     out, _ = built
-    r = invoke("build", "--site", XENA, "--out", out, "--format", "json")
+    r = cli("build", "--site", XENA, "--out", out, "--format", "json")
     assert r.code == 0 and _document(r.stdout)["up_to_date"] is True
 
 
 def test_codes_lists_each_severity():
-    r = invoke("codes")
+    r = cli("codes")
     assert r.code == 0
     assert "HA103  warning  " in r.stdout and "HA100  error    " in r.stdout

@@ -11,8 +11,9 @@ import re
 import pytest
 import yaml
 
-from clusterdb_helpers import REPO, SITE, SNAPSHOT, SQL, assert_same_tree, cli, scrambled, tree_contents
-from conftest import run_hagen
+from cli_runner import cli, run_hagen
+from clusterdb_helpers import REPO, SITE, SNAPSHOT, SQL, assert_same_tree, scrambled
+from conftest import tree_contents
 from hagen.errors import InputRefused, SourceError
 from hagen.load import clusterdb
 from hagen.load.rows import TABLES
@@ -31,7 +32,7 @@ def table_counts(dsn: str) -> dict:
 
 
 def loaded(dsn: str) -> str:
-    res = run_hagen("db", "load", "--db", dsn, SNAPSHOT)
+    res = cli("db", "load", "--db", dsn, SNAPSHOT)
     assert res.code == 0, res.output
     return dsn
 
@@ -43,11 +44,11 @@ def example_db():
         yield loaded(dsn)
 
 
-def snapshot_build(tmp_path):
-    """The example built from its snapshot, now (next to the build it is compared with: other
-    people may be changing hagen while the suite runs)."""
-    out = tmp_path / "from-snapshot"
-    res = run_hagen("build", "--site", SITE, "--snapshot", SNAPSHOT, "--out", out)
+@pytest.fixture(scope="module")
+def snapshot_build(tmp_path_factory):
+    """The example built from its snapshot, once for the module."""
+    out = tmp_path_factory.mktemp("from-snapshot") / "out"
+    res = cli("build", "--site", SITE, "--snapshot", SNAPSHOT, "--out", out)
     assert res.code == 0, res.output
     return out
 
@@ -65,7 +66,7 @@ def one_hagen_line(res) -> str:
 
 @requires_pg
 def test_init_creates_the_schema_with_no_rows(pg_db):
-    res = run_hagen("db", "init", "--db", pg_db)
+    res = cli("db", "init", "--db", pg_db)
     assert res.code == 0, res.output
     assert table_counts(pg_db) == {t.name: 0 for t in TABLES}
     again = cli("db", "init", "--db", pg_db)
@@ -80,7 +81,7 @@ def test_init_creates_the_schema_with_no_rows(pg_db):
 
 @requires_pg
 def test_load_then_export_gives_the_snapshot_back(example_db, tmp_path):
-    res = run_hagen("db", "export", "--db", example_db)
+    res = cli("db", "export", "--db", example_db)
     assert res.code == 0, res.output
     assert res.stdout == EXPECTED
     # into a file too
@@ -158,10 +159,10 @@ def test_json_export_round_trips(example_db, tmp_path):
 # --- builds ----------------------------------------------------------------------------
 
 @requires_pg
-def test_build_from_postgresql_equals_build_from_snapshot(example_db, tmp_path):
-    res = run_hagen("build", "--site", SITE, "--db", example_db, "--out", tmp_path / "A")
+def test_build_from_postgresql_equals_build_from_snapshot(example_db, snapshot_build, tmp_path):
+    res = cli("build", "--site", SITE, "--db", example_db, "--out", tmp_path / "A")
     assert res.code == 0, res.output
-    assert_same_tree(tmp_path / "A", snapshot_build(tmp_path))
+    assert_same_tree(tmp_path / "A", snapshot_build)
     # no source detail (DSN, database name) in any artifact (CLARIFICATIONS 6)
     dbname = re.search(r"dbname=(\S+)", example_db).group(1)
     for kind, _, data in tree_contents(tmp_path / "A").values():
@@ -184,7 +185,7 @@ def insert_rows(dsn: str, raw: dict) -> None:
 
 
 @requires_pg
-def test_other_order_and_ids_give_the_same_export_and_build(tmp_path):
+def test_other_order_and_ids_give_the_same_export_and_build(snapshot_build, tmp_path):
     """The same rows INSERTed in another order (reversed; shuffled), with other ids: same export, same build."""
     import psycopg
 
@@ -201,11 +202,10 @@ def test_other_order_and_ids_give_the_same_export_and_build(tmp_path):
             assert res.code == 0, res.output
             assert res.stdout == EXPECTED, order
             builds.append(tmp_path / order)
-            res = run_hagen("build", "--site", SITE, "--db", dsn, "--out", builds[-1])
+            res = cli("build", "--site", SITE, "--db", dsn, "--out", builds[-1])
             assert res.code == 0, res.output
-    reference = snapshot_build(tmp_path)
     for out in builds:
-        assert_same_tree(out, reference)
+        assert_same_tree(out, snapshot_build)
 
 
 # --- how the database is read ------------------------------------------------------------
@@ -327,7 +327,7 @@ def test_addresses_read_back_as_stored(pg_db):
 # --- errors ------------------------------------------------------------------------------
 
 def test_db_and_snapshot_together_is_a_usage_error(tmp_path):
-    res = run_hagen("build", "--site", SITE, "--db", UNREACHABLE, "--snapshot", SNAPSHOT, "--out", tmp_path / "o")
+    res = cli("build", "--site", SITE, "--db", UNREACHABLE, "--snapshot", SNAPSHOT, "--out", tmp_path / "o")
     assert res.code == 2, res.output
     assert "HA106" in res.stderr and "Traceback" not in res.output
     res = cli("check", "--site", SITE, "--db", UNREACHABLE, "--snapshot", SNAPSHOT)
@@ -391,7 +391,7 @@ def test_missing_database_exits_3(pg_db):
 def test_missing_table_exits_3(pg_db):
     assert cli("db", "init", "--db", pg_db).code == 0
     execute(pg_db, "DROP TABLE lustre_mount CASCADE")
-    for res in (run_hagen("db", "export", "--db", pg_db), cli("check", "--site", SITE, "--db", pg_db)):
+    for res in (cli("db", "export", "--db", pg_db), cli("check", "--site", SITE, "--db", pg_db)):
         assert res.code == 3, res.output
         line = one_hagen_line(res)
         assert "not a ClusterDB" in line and "lustre_mount" in line, line

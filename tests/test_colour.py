@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from cli_runner import invoke
+from cli_runner import cli
 from hagen.cli import colour
 
 REPORT = ("site.yaml:100:8 management.mnttab[0].device: error HA312: device 'sdf' does not start with /dev/\n"
@@ -49,14 +49,14 @@ def test_the_environment_switches_it_off(monkeypatch, name, value):
 
 
 def test_no_color_switches_it_off():
-    r = invoke("--no-color", "codes")
+    r = cli("--no-color", "codes")
     assert r.code == 0
     assert colour.paint(REPORT, Terminal()) == REPORT
 
 
 def test_without_the_flag_colour_stays_on():
     """The eager flag's callback must not fire unasked (typer < 0.13 with click >= 8.3 did that to --version)."""
-    r = invoke("codes")
+    r = cli("codes")
     assert r.code == 0 and "HA100" in r.stdout
     assert colour.wanted(Terminal())
 

@@ -7,12 +7,11 @@ import json
 import os
 import shutil
 import stat
-import time
 
 import pytest
 
-from clusterdb_helpers import cli
-from conftest import EXAMPLES, run_hagen, tree_state
+from cli_runner import cli, run_hagen
+from conftest import EXAMPLES, tree_state
 
 SITE = EXAMPLES / "bas5-guide" / "site.yaml"
 
@@ -42,7 +41,7 @@ def edited(example_copy, old, new):
 
 
 def test_a_fresh_build_has_no_difference(built):
-    r = run_hagen("diff", "--site", SITE, "--against", built)
+    r = cli("diff", "--site", SITE, "--against", built)
     assert r.code == 0, r.output
     assert r.stdout.splitlines()[0].startswith("0 of ")
 
@@ -62,7 +61,7 @@ def test_an_edited_file_is_named_with_host_path_and_change(built):
 
 def test_a_site_change_for_both_nodes_is_shown_once_folded(built, example_copy):
     site = edited(example_copy, "service_name: HA_NSM", "service_name: HA_MGMT")
-    r = run_hagen("diff", "--site", site, "--against", built)
+    r = cli("diff", "--site", site, "--against", built)
     assert r.code == 1
     assert r.stdout.count("changed /etc/cluster/cluster.conf on ns[0,13]") == 1
     assert "~ /cluster/@config_version: 1 -> 2" in r.stdout
@@ -71,7 +70,7 @@ def test_a_site_change_for_both_nodes_is_shown_once_folded(built, example_copy):
 
 def test_ha_lists_are_diffed_by_line(built, example_copy):
     site = edited(example_copy, "    - /var/www\n", "")
-    r = run_hagen("diff", "--site", site, "--against", built)
+    r = cli("diff", "--site", site, "--against", built)
     assert r.code == 1
     assert "changed /etc/HA/links on ns[0,13]" in r.stdout and "    - /var/www" in r.stdout
 
@@ -79,7 +78,7 @@ def test_ha_lists_are_diffed_by_line(built, example_copy):
 def test_name_value_files_are_diffed_by_key(built):
     ifcfg = built / "ns0/etc/sysconfig/network-scripts/ifcfg-bond0"
     ifcfg.write_text(ifcfg.read_text().replace("IPADDR=10.1.0.1", "IPADDR=10.1.0.2"))
-    r = run_hagen("diff", "--site", SITE, "--against", built)
+    r = cli("diff", "--site", SITE, "--against", built)
     assert "~ IPADDR: 10.1.0.2 -> 10.1.0.1" in r.stdout
 
 
@@ -139,11 +138,11 @@ def test_a_moved_ha_list_entry_is_named(built):
 def test_secrets_are_masked_unless_asked(built, example_copy):
     folder = example_copy("bas5-guide")
     (folder / "fence-password").write_text("n3w-s3cret\n")
-    r = run_hagen("diff", "--site", folder / "site.yaml", "--against", built)
+    r = cli("diff", "--site", folder / "site.yaml", "--against", built)
     assert r.code == 1
     assert "n3w-s3cret" not in r.output and "bas5-guide-dummy-secret" not in r.output
     assert "********" in r.stdout
-    r = run_hagen("diff", "--site", folder / "site.yaml", "--against", built, "--show-secrets")
+    r = cli("diff", "--site", folder / "site.yaml", "--against", built, "--show-secrets")
     assert "n3w-s3cret" in r.stdout
 
 
@@ -152,33 +151,33 @@ def test_diff_against_a_gathered_plain_tree(built, tmp_path):
 
     plain = tmp_path / "gathered"
     shutil.copytree(built.resolve(), plain, ignore=shutil.ignore_patterns(".hagen"))
-    r = run_hagen("diff", "--site", SITE, "--against", plain)
+    r = cli("diff", "--site", SITE, "--against", plain)
     assert r.code == 0, r.output
 
 
 def test_trouble_exits_2(tmp_path):
-    r = run_hagen("diff", "--site", tmp_path / "missing.yaml", "--against", tmp_path)
+    r = cli("diff", "--site", tmp_path / "missing.yaml", "--against", tmp_path)
     assert r.code == 2 and "HA102" in r.stderr and "Traceback" not in r.output
 
 
 def test_host_limits_the_diff(built):
     ntp = built / "ns13/etc/ntp.conf"
     ntp.write_text("restrict default\n")
-    r = run_hagen("diff", "--site", SITE, "--against", built, "--host", "ns0")
+    r = cli("diff", "--site", SITE, "--against", built, "--host", "ns0")
     assert r.code == 0, r.output
 
 
 def test_symbolic_links_compare_by_target(tmp_path):
     xena = EXAMPLES / "xena" / "site.yaml"
     out = tmp_path / "out"
-    assert run_hagen("build", "--site", xena, "--out", out).code == 0
-    r = run_hagen("diff", "--site", xena, "--against", out)
+    assert cli("build", "--site", xena, "--out", out).code == 0
+    r = cli("diff", "--site", xena, "--against", out)
     assert r.code == 0, r.output
     links = [p for p in out.resolve().rglob("lustre_failover_*") if p.is_symlink()]
     assert links
     links[0].unlink()
     links[0].symlink_to("/usr/sbin/elsewhere")
-    r = run_hagen("diff", "--site", xena, "--against", out)
+    r = cli("diff", "--site", xena, "--against", out)
     assert r.code == 1
     assert "symbolic link -> /usr/sbin/elsewhere -> symbolic link -> /usr/sbin/lustre_failover" in r.stdout
 
@@ -190,9 +189,7 @@ def test_a_fifo_in_the_compared_tree_is_refused_at_once(built):
     conf = built / "ns0/etc/cluster/cluster.conf"
     conf.unlink()
     os.mkfifo(conf)
-    started = time.monotonic()
-    r = run_hagen("diff", "--site", SITE, "--against", built)
-    assert time.monotonic() - started < 30
+    r = run_hagen("diff", "--site", SITE, "--against", built)     # a child: a read that blocked would time out
     assert r.code == 2 and "HA132" in r.stderr and "a FIFO" in r.stderr, r.output
     assert "Traceback" not in r.output
 
@@ -238,9 +235,8 @@ def test_a_malformed_gathered_cluster_conf_never_shows_its_password(built):
 def test_host_must_name_hosts_of_the_build(built):
     r = cli("diff", "--site", SITE, "--against", built, "--host", "ns1x")
     assert r.code == 2 and "HA112" in r.stderr and "ns1x" in r.stderr, r.output
-    started = time.monotonic()
     r = cli("diff", "--site", SITE, "--against", built, "--host", "ns[1-100000000]")
-    assert r.code == 2 and "HA130" in r.stderr and time.monotonic() - started < 5, r.output
+    assert r.code == 2 and "HA130" in r.stderr, r.output
     r = cli("diff", "--site", SITE, "--against", built, "--host", "ns[0-")
     assert r.code == 2 and "HA109" in r.stderr
 

@@ -8,7 +8,7 @@ import os
 
 import pytest
 
-from clusterdb_helpers import cli
+from cli_runner import cli
 from faults_helpers import assert_complete
 from hagen.emit import MANIFEST, OutputTree, valid_manifest
 from hagen.emit.commit import carried

@@ -15,7 +15,7 @@ import stat
 
 import pytest
 
-from clusterdb_helpers import cli
+from cli_runner import cli
 from conftest import tree_state
 from faults_helpers import assert_complete, store_leftovers
 from hagen.emit import MANIFEST, OutputTree

@@ -11,7 +11,7 @@ import time
 
 import pytest
 
-from clusterdb_helpers import cli
+from cli_runner import cli
 from conftest import tree_state
 from faults_helpers import PausedBuild, store_leftovers
 from hagen.emit import MANIFEST, OutputTree

@@ -15,12 +15,12 @@ previous tree, and `db export`/`check` on a missing table or column (test_cluste
 from __future__ import annotations
 
 import shutil
-import time
 
 import pytest
 
-from clusterdb_helpers import SITE, SNAPSHOT, cli
-from conftest import EXAMPLES, Result, tree_state
+from cli_runner import Result, cli
+from clusterdb_helpers import SITE, SNAPSHOT
+from conftest import EXAMPLES, tree_state
 from faults_helpers import (PausedBuild, assert_complete, free_port, out_listing, private_postgres,
                             requires_private_pg, store_leftovers)
 from hagen.pipeline import build
@@ -146,11 +146,8 @@ def test_statement_timeout_on_a_locked_table(previous, monkeypatch):
         with psycopg.connect(dsn) as locker:
             locker.execute("LOCK TABLE node IN ACCESS EXCLUSIVE MODE")      # held until the block ends
             monkeypatch.setenv("HAGEN_STATEMENT_TIMEOUT_MS", "300")
-            start = time.monotonic()
-            res = cli("build", "--site", SITE, "--db", dsn, "--out", out)
-            took = time.monotonic() - start
+            res = cli("build", "--site", SITE, "--db", dsn, "--out", out)     # never returns without the timeout
             locker.rollback()
-        assert took < 15, f"the build waited {took:.1f} s for the lock"
         assert_fault(res, out, state, "took too long", "statement timeout")
         monkeypatch.setenv("HAGEN_STATEMENT_TIMEOUT_MS", "soon")
         res = cli("build", "--site", SITE, "--db", dsn, "--out", out)

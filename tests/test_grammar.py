@@ -89,7 +89,7 @@ def test_integers_beyond_bigint_are_refused():
 
 @pytest.fixture(scope="module")
 def xena_db():
-    from clusterdb_helpers import cli
+    from cli_runner import cli
 
     with temp_database() as dsn:
         res = cli("db", "load", "--db", dsn, XENA)

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from cli_runner import invoke
+from cli_runner import cli
 from conftest import CHECK_TREE, EXAMPLES, requires_shared
 from pg import requires_pg, temp_database
 
@@ -67,7 +67,7 @@ def drafted(request, tmp_path_factory):
     folder = tmp_path_factory.mktemp("init") / name
     shutil.copytree(EXAMPLES / name, folder)
     (folder / "fence-password").chmod(0o600)
-    r = invoke("init", "--snapshot", folder / "clusterdb.yaml", "-o", folder / "draft.yaml")
+    r = cli("init", "--snapshot", folder / "clusterdb.yaml", "-o", folder / "draft.yaml")
     assert r.code == 0, r.stderr
     build(folder / "site.yaml", folder / "example-out")
     build(folder / "draft.yaml", folder / "draft-out")
@@ -128,7 +128,7 @@ def test_the_draft_lists_what_the_clusterdb_holds(drafted):
 def test_stdout_draft_names_the_snapshot_relative_to_here(drafted, monkeypatch):
     _, folder, text, _, _ = drafted
     monkeypatch.chdir(folder.parent)
-    r = invoke("init", "--snapshot", folder / "clusterdb.yaml")
+    r = cli("init", "--snapshot", folder / "clusterdb.yaml")
     assert r.code == 0 and r.stderr == ""
     assert r.stdout == text.replace("snapshot: clusterdb.yaml", f"snapshot: {folder.name}/clusterdb.yaml")
 
@@ -136,10 +136,10 @@ def test_stdout_draft_names_the_snapshot_relative_to_here(drafted, monkeypatch):
 def test_never_overwrites_without_force(tmp_path):
     target = tmp_path / "site.yaml"
     target.write_text("mine\n")
-    r = invoke("init", "--snapshot", EXAMPLES / "xena" / "clusterdb.yaml", "-o", target)
+    r = cli("init", "--snapshot", EXAMPLES / "xena" / "clusterdb.yaml", "-o", target)
     assert r.code == 2 and f"{target}: error HA151" in r.stderr
     assert target.read_text() == "mine\n"
-    r = invoke("init", "--snapshot", EXAMPLES / "xena" / "clusterdb.yaml", "-o", target, "--force")
+    r = cli("init", "--snapshot", EXAMPLES / "xena" / "clusterdb.yaml", "-o", target, "--force")
     assert r.code == 0 and target.read_text().startswith("# Site spec of xena")
     assert not list(tmp_path.glob(".*tmp"))
 
@@ -147,14 +147,14 @@ def test_never_overwrites_without_force(tmp_path):
 @pytest.mark.parametrize("args, code", [([], "HA105"),
                                         (["--db", "postgresql://h/db", "--snapshot", "x.yaml"], "HA106")])
 def test_one_source_exactly(args, code):
-    r = invoke("init", *args)
+    r = cli("init", *args)
     assert r.code == 2 and f"error {code}" in r.stderr and r.stdout == ""
 
 
 def test_rows_refused_give_no_draft(tmp_path):
     snap = tmp_path / "clusterdb.yaml"
     snap.write_text((EXAMPLES / "xena" / "clusterdb.yaml").read_text().replace("subnet: 10.1.0.0/16", "subnet: 10.1.0.1/16"))
-    r = invoke("init", "--snapshot", snap, "-o", tmp_path / "site.yaml")
+    r = cli("init", "--snapshot", snap, "-o", tmp_path / "site.yaml")
     assert r.code == 2 and "error HA205" in r.stderr and "clusterdb network[name=admin]" in r.stderr
     assert not (tmp_path / "site.yaml").exists()
 
@@ -186,7 +186,7 @@ def test_a_scalar_reads_back_as_the_same_string(value):
 
 @requires_pg
 def test_from_a_database_the_draft_names_the_dsn_without_its_password(tmp_path):
-    from cli_runner import invoke as run
+    from cli_runner import cli as run
     from hagen.load.clusterdb import load_rows
     from hagen.load.snapshot import read_snapshot
 
@@ -203,7 +203,7 @@ def test_a_cell_name_cman_refuses_is_marked(tmp_path):
     snap = tmp_path / "clusterdb.yaml"
     snap.write_text((EXAMPLES / "bas5-guide" / "clusterdb.yaml").read_text()
                     .replace("name: ns_mngt, type: mngt", "name: ns_management_pair, type: mngt"))
-    r = invoke("init", "--snapshot", snap)
+    r = cli("init", "--snapshot", snap)
     assert r.code == 0, r.stderr
     line = next(x for x in r.stdout.splitlines() if x.startswith("  cluster_name:"))
     assert line.startswith("  cluster_name: ns_management_pair") and "# SITE: at most 15 characters" in line
@@ -219,10 +219,10 @@ def test_without_cells_the_draft_still_builds(tmp_path):
     doc["tables"]["cluster"][0].update(actif_ha=False, node_backbone_ipaddr=None)
     with open(tmp_path / "clusterdb.yaml", "w") as f:
         yaml.dump(doc, f)
-    r = invoke("init", "--snapshot", tmp_path / "clusterdb.yaml", "-o", tmp_path / "site.yaml")
+    r = cli("init", "--snapshot", tmp_path / "clusterdb.yaml", "-o", tmp_path / "site.yaml")
     assert r.code == 0, r.stderr
     text = (tmp_path / "site.yaml").read_text()
     assert "management:" not in text and "lustre:" not in text and "nfs:" not in text
-    r = invoke("build", "--site", tmp_path / "site.yaml", "--out", tmp_path / "out", "-q")
+    r = cli("build", "--site", tmp_path / "site.yaml", "--out", tmp_path / "out", "-q")
     assert r.code == 0, r.stderr
     assert (tmp_path / "out" / "ns0" / "etc" / "hosts").is_file()

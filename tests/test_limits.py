@@ -8,7 +8,6 @@ import dataclasses
 import json
 import os
 import signal
-import time
 from contextlib import contextmanager
 
 import pytest
@@ -25,25 +24,27 @@ ALIAS_BOMB = "".join(f"{b}: &{b} [{','.join([f'*{a}'] * 9) if a else ','.join(['
 SNAPSHOT_HEAD = f"format: {FORMAT}\ntables:\n"
 
 
+HANG_S = 60      # a watchdog, not a measure: a refusal that waits for input or expands a bomb never ends
+
+
 @contextmanager
-def within(seconds: float):
-    """Fail (instead of hanging the suite) if the block takes longer than seconds; and time it."""
+def within():
+    """Fail instead of hanging the suite when the block never ends (a FIFO read, a bomb
+    expanded). The tests assert what was refused, never how fast: the machine may be busy."""
     def expired(*_):
-        raise AssertionError(f"took more than {seconds} s")
+        raise AssertionError(f"still running after {HANG_S} s: it waits or expands instead of refusing")
 
     old = signal.signal(signal.SIGALRM, expired)
-    signal.setitimer(signal.ITIMER_REAL, seconds * 5)
-    start = time.monotonic()
+    signal.setitimer(signal.ITIMER_REAL, HANG_S)
     try:
         yield
     finally:
         signal.setitimer(signal.ITIMER_REAL, 0)
         signal.signal(signal.SIGALRM, old)
-    assert time.monotonic() - start < seconds, f"took {time.monotonic() - start:.2f} s"
 
 
-def refused(fn, *args, seconds=1.0, **kwargs) -> list:
-    with within(seconds):
+def refused(fn, *args, **kwargs) -> list:
+    with within():
         with pytest.raises(InputRefused) as info:
             fn(*args, **kwargs)
     return info.value.reports
@@ -180,7 +181,7 @@ def test_a_password_file_must_be_a_regular_file(example, kind):
         secret.mkdir()
     else:
         secret.symlink_to("/dev/zero")
-    r = one(refused(load_and_check, example / "site.yaml", seconds=5.0), "HA113")
+    r = one(refused(load_and_check, example / "site.yaml"), "HA113")
     assert r.where.key == "management.fencing.password_file"
 
 

@@ -13,7 +13,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from clusterdb_helpers import cli
+from cli_runner import cli
 from conftest import EXAMPLES
 from hagen.masking import MASK, dsn_passwords, mask, mask_dsn, mask_password_keys, mask_secrets
 

@@ -10,7 +10,7 @@ from lxml import etree
 
 from conftest import EXAMPLES
 from hagen.pipeline import build
-from iocell_helpers import Example
+from example_helpers import Example, find
 
 
 @pytest.fixture(scope="module")
@@ -147,7 +147,7 @@ def test_bonds_are_networkmanager_keyfiles_mode_0600(trees):
 @pytest.fixture
 def el9(tmp_path):
     ex = Example(tmp_path, "bas5-guide")
-    ex.site = ex.dir / "site-el9.yaml"
+    ex.site = ex.folder / "site-el9.yaml"
     return ex
 
 
@@ -201,19 +201,19 @@ def test_ha175_a_pap_fenced_node_for_el9(el9):
 # the checks of both targets still fire on el9: fencing, aliases, quorum
 
 def test_fencing_check_fires_for_el9(el9):
-    el9.edit_rows(lambda t: el9.row(t, "node", name="ns13").update(hwmanager_id=None))
+    el9.edit_rows(lambda t: find(t, "node", name="ns13").update(hwmanager_id=None))
     el9.assert_reports("HA303", "ns13")
 
 
 def test_alias_check_fires_for_el9(el9):
-    el9.edit_rows(lambda t: el9.row(t, "metaservice_port", name="ns-bk").update(ipaddr="10.1.0.65/16"))
+    el9.edit_rows(lambda t: find(t, "metaservice_port", name="ns-bk").update(ipaddr="10.1.0.65/16"))
     assert {r.code for r in el9.reports() if r.severity.value == "error"} & {"HA401", "HA402", "HA403", "HA206"}
 
 
 def test_quorum_check_fires_for_el9(tmp_path):
     ex = Example(tmp_path, "xena")
-    ex.site = ex.dir / "site-el9.yaml"
-    ex.edit_rows(lambda t: ex.row(t, "da_iocell", name="xena_nfs").update(quorum_device=None))
+    ex.site = ex.folder / "site-el9.yaml"
+    ex.edit_rows(lambda t: find(t, "da_iocell", name="xena_nfs").update(quorum_device=None))
     ex.assert_reports("HA702", "clusterdb da_iocell[name=xena_nfs]")
 
 

@@ -19,7 +19,7 @@ from hagen.emit import OutFile, OutputTree, manifest_of
 from hagen.errors import OutputError
 from hagen.pipeline import build
 from hagen.render.validate import validate_cluster_conf
-from iocell_helpers import Example
+from example_helpers import Example, find
 
 SITE = EXAMPLES / "xena" / "site.yaml"
 CELLS = {"xena_mds": ("xena1", "xena2"), "xena_oss": ("xena10", "xena12")}
@@ -77,7 +77,7 @@ def test_quorum_disk_and_bmc_fencing(out):
 
 def test_without_quorum_disk_a_two_node_cluster(tmp_path):
     ex = Example(tmp_path)
-    ex.edit_rows(lambda t: ex.row(t, "da_iocell", name="xena_mds").update(quorum_device=None))
+    ex.edit_rows(lambda t: find(t, "da_iocell", name="xena_mds").update(quorum_device=None))
     build(ex.site, tmp_path / "out")
     text = (tmp_path / "out/xena1/etc/cluster/cluster.conf").read_text()
     assert '<cman two_node="1" expected_votes="1"/>' in text and "quorumd" not in text
@@ -197,7 +197,7 @@ def test_a_model_file_per_file_system_on_the_management_node(out):
 def test_failover_is_derived_when_lustre_fs_leaves_it_null(out, tmp_path):
     assert "failover: yes" in lmf(out, "data")          # lustre_fs.failover is NULL, every target has a secondary
     ex = Example(tmp_path)
-    ex.edit_rows(lambda t: ex.row(t, "lustre_ost", ost_name="data_ost1").update(oss_ha_node=None))
+    ex.edit_rows(lambda t: find(t, "lustre_ost", ost_name="data_ost1").update(oss_ha_node=None))
     build(ex.site, tmp_path / "out")
     assert "failover: no" in lmf(tmp_path / "out", "data")
 

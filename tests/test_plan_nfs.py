@@ -17,7 +17,7 @@ from hagen.model.build import build_model
 from hagen.model.nfs import alias_hosts
 from hagen.pipeline import build
 from hagen.render.validate import validate_cluster_conf
-from iocell_helpers import Example
+from example_helpers import Example, find
 
 SITE = EXAMPLES / "xena" / "site.yaml"
 CLIENTS = [f"xena{i}" for i in range(20, 28)] + ["xena30"]
@@ -152,8 +152,8 @@ def test_the_aliases_are_there_for_etc_hosts(out):
 def test_the_primary_is_the_first_name_in_plain_string_order(tmp_path):
     # CLARIFICATIONS 8: xena10 comes before xena9 as Bull's tools sort; node lists stay natural
     ex = Example(tmp_path)
-    ex.edit_rows(lambda t: ex.row(t, "node", name="xena13").update(name="xena9"))
-    ex.edit_rows(lambda t: ex.row(t, "node", name="xena11").update(name="xena100"))
+    ex.edit_rows(lambda t: find(t, "node", name="xena13").update(name="xena9"))
+    ex.edit_rows(lambda t: find(t, "node", name="xena11").update(name="xena100"))
     build(ex.site, tmp_path / "out")
     root = conf(tmp_path / "out", "xena9")
     assert [n.get("name") for n in root.iter("clusternode")] == ["xena9", "xena100"]

@@ -9,7 +9,7 @@ import stat
 
 import pytest
 
-from clusterdb_helpers import cli
+from cli_runner import cli
 from conftest import EXAMPLES
 from deploy_helpers import Nodes, prepare
 

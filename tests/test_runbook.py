@@ -10,12 +10,11 @@ from __future__ import annotations
 
 import pytest
 from lxml import html as lxml_html
-from typer.testing import CliRunner
 
+from cli_runner import cli
 from conftest import EXAMPLES, GOLDEN
 from hagen.audit import compile_for_audit
 from hagen.audit.runbook import render_runbook, runbook
-from hagen.cli import app
 
 
 def example_sites():
@@ -112,14 +111,13 @@ def test_never_a_secret(compiled, books):
 
 def test_command_line(tmp_path):
     out = tmp_path / "book.html"
-    res = CliRunner().invoke(app, ["runbook", "--site", str(EXAMPLES / "xena" / "site.yaml"), "--format", "html",
-                                   "-o", str(out)])
-    assert res.exit_code == 0 and res.stdout == ""
+    res = cli("runbook", "--site", EXAMPLES / "xena" / "site.yaml", "--format", "html", "-o", out)
+    assert res.code == 0 and res.stdout == ""
     assert out.read_text().startswith("<!DOCTYPE html>")
-    res = CliRunner().invoke(app, ["runbook", "--site", str(EXAMPLES / "bas5-guide" / "site.yaml")])
-    assert res.exit_code == 0 and res.stdout.startswith("# Runbook of cluster ns")
-    res = CliRunner().invoke(app, ["runbook", "--site", str(tmp_path / "missing.yaml")])
-    assert res.exit_code == 2
+    res = cli("runbook", "--site", EXAMPLES / "bas5-guide" / "site.yaml")
+    assert res.code == 0 and res.stdout.startswith("# Runbook of cluster ns")
+    res = cli("runbook", "--site", tmp_path / "missing.yaml")
+    assert res.code == 2
 
 
 def test_pap_fenced_nodes_have_no_bmc_check(tmp_path):

@@ -23,8 +23,9 @@ from pathlib import Path
 import pytest
 
 from conftest import EXAMPLES
+from conftest import tree_contents as snapshot
 from hagen.pipeline import build
-from runtime_helpers import (SCRIPTS, Namespace, calls, line_of, run_script, skip_unless_tool, snapshot,
+from runtime_helpers import (SCRIPTS, Namespace, calls, line_of, run_script, skip_unless_tool,
                              stub_service, write)
 
 SITE = EXAMPLES / "bas5-guide" / "site.yaml"

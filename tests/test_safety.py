@@ -25,9 +25,9 @@ import traceback
 from pathlib import Path
 
 import pytest
-import yaml
 
-from clusterdb_helpers import cli
+import example_helpers
+from cli_runner import cli
 from conftest import CHECK_TREE, EXAMPLES, tree_state
 from faults_helpers import out_listing
 from hagen.emit import OutFile, OutputTree, confined
@@ -48,11 +48,11 @@ def copy_example(tmp_path: Path, name: str) -> Path:
 
 
 def load_yaml(path: Path):
-    return yaml.safe_load(path.read_text(encoding="utf-8"))
+    return example_helpers.load_yaml(path.read_text(encoding="utf-8"))
 
 
 def dump_yaml(doc, path: Path) -> None:
-    path.write_text(yaml.safe_dump(doc, sort_keys=False, allow_unicode=True, width=4096), encoding="utf-8")
+    path.write_text(example_helpers.dump_yaml(doc), encoding="utf-8")
 
 
 def set_key(doc: dict, key: tuple, value) -> None:
@@ -69,12 +69,29 @@ def key_text(key: tuple) -> str:
     return out
 
 
-def good_build(tmp_path: Path, site: Path) -> Path:
-    out = tmp_path / "tree" / "out"
-    out.parent.mkdir(exist_ok=True)
-    res = cli("build", "--site", site, "--out", out)
-    assert res.code == 0, res.output
-    return out
+@pytest.fixture(scope="module")
+def _builds(tmp_path_factory):
+    """{(example, site file): a folder holding a good build's out and its store}, built once."""
+    return {}, tmp_path_factory
+
+
+@pytest.fixture
+def good_build(_builds, tmp_path):
+    """good_build(site) -> tmp_path/tree/out: a copy (cp -a) of a good build of the example
+    whose copy site is, made once for the module."""
+    cache, factory = _builds
+
+    def copy(site: Path) -> Path:
+        key = (site.parent.name, site.name)
+        if key not in cache:
+            root = factory.mktemp("good")
+            pristine = copy_example(root, site.parent.name) / site.name
+            res = cli("build", "--site", pristine, "--out", root / "tree" / "out")
+            assert res.code == 0, res.output
+            cache[key] = root / "tree"
+        subprocess.run(["cp", "-a", str(cache[key]), str(tmp_path / "tree")], check=True)
+        return tmp_path / "tree" / "out"
+    return copy
 
 
 def assert_refused(res, out: Path, state, code: str, where: str | None = None):
@@ -161,10 +178,10 @@ PATH_KEYS = [
 
 
 @pytest.mark.parametrize("example,site_name,key", PATH_KEYS, ids=lambda v: key_text(v) if isinstance(v, tuple) else v)
-def test_a_site_path_with_dotdot_is_refused(tmp_path, example, site_name, key):
+def test_a_site_path_with_dotdot_is_refused(good_build, tmp_path, example, site_name, key):
     folder = copy_example(tmp_path, example)
     site = folder / site_name
-    out = good_build(tmp_path, site)
+    out = good_build(site)
     state = (tree_state(out), out_listing(out))
     doc = load_yaml(site)
     if key[-2] == "links":                       # the entry holding this directory
@@ -181,9 +198,9 @@ def test_a_site_path_with_dotdot_is_refused(tmp_path, example, site_name, key):
     ("/etc/hosts/", "HA110", "ends with '/'"), ("/etc/ho\tsts", "HA101", "does not match"),
     ("/etc/hosts\n", "HA101", "does not match"), ("etc/hosts", "HA101", "does not match"),
 ])
-def test_odd_hosts_paths_are_refused(tmp_path, value, code, why):
+def test_odd_hosts_paths_are_refused(good_build, tmp_path, value, code, why):
     folder = copy_example(tmp_path, "bas5-guide")
-    out = good_build(tmp_path, folder / "site.yaml")
+    out = good_build(folder / "site.yaml")
     state = (tree_state(out), out_listing(out))
     doc = load_yaml(folder / "site.yaml")
     doc["hosts"] = {"path": value}
@@ -218,9 +235,9 @@ DB_NAMES = [
 
 @pytest.mark.parametrize("example,mutate,code,where", DB_NAMES,
                          ids=[f"{c}-{i}" for i, (_, _, c, _) in enumerate(DB_NAMES)])
-def test_a_clusterdb_name_that_would_leave_the_host_folder_is_refused(tmp_path, example, mutate, code, where):
+def test_a_clusterdb_name_that_would_leave_the_host_folder_is_refused(good_build, tmp_path, example, mutate, code, where):
     folder = copy_example(tmp_path, example)
-    out = good_build(tmp_path, folder / "site.yaml")
+    out = good_build(folder / "site.yaml")
     state = (tree_state(out), out_listing(out))
     snap = folder / "clusterdb.yaml"
     doc = load_yaml(snap)
@@ -231,9 +248,9 @@ def test_a_clusterdb_name_that_would_leave_the_host_folder_is_refused(tmp_path, 
     nothing_escaped(tmp_path)
 
 
-def test_a_client_node_that_is_a_path_is_refused(tmp_path):
+def test_a_client_node_that_is_a_path_is_refused(good_build, tmp_path):
     folder = copy_example(tmp_path, "xena")
-    out = good_build(tmp_path, folder / "site.yaml")
+    out = good_build(folder / "site.yaml")
     state = (tree_state(out), out_listing(out))
     doc = load_yaml(folder / "site.yaml")
     doc["nfs"]["clients"][0]["nodes"] = ["../../evil"]

@@ -7,7 +7,7 @@ import shutil
 
 import pytest
 
-from clusterdb_helpers import cli
+from cli_runner import cli
 from conftest import EXAMPLES
 
 
@@ -47,3 +47,23 @@ def test_the_first_line_is_the_password_and_is_remembered_for_masking(folder, tm
     assert r.code == 0 and 'passwd="first-line-pw"' in r.stdout
     assert "first-line-pw" in remembered()
     forget_all()
+
+
+@pytest.mark.parametrize("example", ["bas5-guide", "xena"])
+def test_each_secret_is_read_once_per_build(example, tmp_path, monkeypatch):
+    """load reads every fence password once; check and the planners take what it read."""
+    from hagen.emit import OutputTree
+    from hagen.load import secrets
+    from hagen.pipeline import compile_site
+
+    reads = []
+    real = secrets.read_fence_password
+
+    def counted(site, section="management"):
+        reads.append(section)
+        return real(site, section)
+
+    monkeypatch.setattr(secrets, "read_fence_password", counted)
+    compiled = compile_site(EXAMPLES / example / "site.yaml", OutputTree(tmp_path / "out"))
+    assert compiled.files
+    assert reads and sorted(reads) == sorted(set(reads)), f"sections read more than once: {reads}"

@@ -9,8 +9,8 @@ import json
 import pytest
 import yaml
 
-from clusterdb_helpers import SITE, SNAPSHOT, SQL, assert_same_tree, cli, scrambled
-from conftest import run_hagen
+from cli_runner import cli
+from clusterdb_helpers import SITE, SNAPSHOT, SQL, assert_same_tree, scrambled
 from hagen.errors import InputRefused
 from hagen.load.snapshot import FORMAT, dump_snapshot, dump_sql, parse_snapshot, read_snapshot
 
@@ -30,11 +30,11 @@ def codes_of(exc: InputRefused) -> list[str]:
     return [r.code for r in exc.reports]
 
 
-def snapshot_build(tmp_path):
-    """The example built from its snapshot, now (next to the build it is compared with: other
-    people may be changing hagen while the suite runs)."""
-    out = tmp_path / "from-snapshot"
-    res = run_hagen("build", "--site", SITE, "--snapshot", SNAPSHOT, "--out", out)
+@pytest.fixture(scope="module")
+def snapshot_build(tmp_path_factory):
+    """The example built from its snapshot, once for the module."""
+    out = tmp_path_factory.mktemp("from-snapshot") / "out"
+    res = cli("build", "--site", SITE, "--snapshot", SNAPSHOT, "--out", out)
     assert res.code == 0, res.output
     return out
 
@@ -57,11 +57,11 @@ def test_row_order_and_ids_do_not_matter(order, seed):
     assert dump_snapshot(again) == SNAPSHOT.read_text(encoding="utf-8")
 
 
-def test_scrambled_snapshot_builds_the_same_tree(tmp_path):
+def test_scrambled_snapshot_builds_the_same_tree(snapshot_build, tmp_path):
     snap = write_snapshot(tmp_path / "scrambled.yaml", scrambled(read_snapshot(SNAPSHOT), 99))
-    res = run_hagen("build", "--site", SITE, "--snapshot", snap, "--out", tmp_path / "out")
+    res = cli("build", "--site", SITE, "--snapshot", snap, "--out", tmp_path / "out")
     assert res.code == 0, res.output
-    assert_same_tree(tmp_path / "out", snapshot_build(tmp_path))
+    assert_same_tree(tmp_path / "out", snapshot_build)
 
 
 # --- JSON ----------------------------------------------------------------------------
@@ -81,19 +81,19 @@ def test_json_round_trip(tmp_path):
     assert dump_snapshot(read_snapshot(as_json)) == SNAPSHOT.read_text(encoding="utf-8")
 
 
-def test_json_snapshot_builds_the_same_tree(tmp_path):
+def test_json_snapshot_builds_the_same_tree(snapshot_build, tmp_path):
     snap = tmp_path / "clusterdb.json"
     snap.write_text(dump_snapshot(read_snapshot(SNAPSHOT), as_json=True), encoding="utf-8")
-    res = run_hagen("build", "--site", SITE, "--snapshot", snap, "--out", tmp_path / "out")
+    res = cli("build", "--site", SITE, "--snapshot", snap, "--out", tmp_path / "out")
     assert res.code == 0, res.output
-    assert_same_tree(tmp_path / "out", snapshot_build(tmp_path))
+    assert_same_tree(tmp_path / "out", snapshot_build)
 
 
 # --- hagen db sql --------------------------------------------------------------------
 
 def test_db_sql_equals_the_examples_sql():
     """`hagen db sql` of the example's snapshot is its clusterdb.sql, byte for byte."""
-    res = run_hagen("db", "sql", SNAPSHOT)
+    res = cli("db", "sql", SNAPSHOT)
     assert res.code == 0, res.output
     assert res.stdout == SQL.read_text(encoding="utf-8")
     assert res.stderr == ""
@@ -159,7 +159,7 @@ def test_format_errors_exit_2_with_ha200(tmp_path, name):
 def test_format_errors_stop_a_build(tmp_path, name):
     path = tmp_path / f"{name}.yaml"
     path.write_text(BAD_SNAPSHOTS[name], encoding="utf-8")
-    res = run_hagen("build", "--site", SITE, "--snapshot", path, "--out", tmp_path / "out")
+    res = cli("build", "--site", SITE, "--snapshot", path, "--out", tmp_path / "out")
     assert res.code == 2, res.output
     assert "HA200" in res.stderr and str(path) in res.stderr, res.output
     assert "Traceback" not in res.output

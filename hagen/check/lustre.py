@@ -6,7 +6,7 @@ import posixpath
 import re
 
 from hagen.check.cells import io_pair
-from hagen.load.secrets import read_fence_password
+from hagen.load.secrets import fence_secret
 from hagen.model.iocell import fencing_section, management_nodes
 from hagen.model.lustre import added_links, mgs_hosts
 from hagen.model.mngt import management_cell, management_pair
@@ -74,7 +74,7 @@ def _cells(model, site) -> list:
                                  "add lustre.fencing (login, password_file or password_env), "
                                  "or management.fencing"))
         elif section == "lustre" or management_cell(model) is None:
-            reports += read_fence_password(site, section)[1]
+            reports += fence_secret(site, section)[1]
     return reports
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from hagen.load.secrets import read_fence_password
+from hagen.load.secrets import fence_secret
 from hagen.model.mngt import management_cell
 from hagen.model.services import services, stop_lines
 from hagen.reports import Where, error, warning
@@ -90,7 +90,7 @@ def check(model, site) -> list:
         reports.append(error("HA321", site.where("management", "service_name"),
                              f"service name {service_name!r} is not letters, digits, '.', '_' or '-'",
                              "the guide's name is HA_NSM"))
-    _, secret_reports = read_fence_password(site)
+    _, secret_reports = fence_secret(site)
     reports += secret_reports
     reports += check_aliases(model, cell)
     reports += check_data_files(site)

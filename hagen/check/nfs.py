@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 from hagen.check.cells import io_pair
-from hagen.load.secrets import read_fence_password
+from hagen.load.secrets import fence_secret
 from hagen.model.iocell import fencing_section, management_nodes
 from hagen.model.mngt import management_cell
 from hagen.model.nfs import expand_nodes, exports, nfs_cells
@@ -45,7 +45,7 @@ def check(model, site) -> list:
                              "the NFS cells fence each other's nodes, but no fencing credentials are given",
                              "add nfs.fencing (login, password_file or password_env), or management.fencing"))
     elif section == "nfs" or management_cell(model) is None:
-        reports += read_fence_password(site, section)[1]
+        reports += fence_secret(site, section)[1]
     return reports
 
 

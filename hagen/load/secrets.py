@@ -47,6 +47,25 @@ class Secret:
         return hashlib.sha256(self._value.encode()).hexdigest()[:16]
 
 
+FENCED_SECTIONS = ("management", "lustre", "nfs")
+
+
+def read_secrets(site) -> None:
+    """Read every fence password the site spec names, once: load does it, and check and the
+    planners take what it read through fence_secret()."""
+    for section in FENCED_SECTIONS:
+        if site.get(section, "fencing"):
+            fence_secret(site, section)
+
+
+def fence_secret(site, section: str = "management") -> tuple[Secret | None, list]:
+    """The password of <section>.fencing and what is wrong with it, read at most once per site spec."""
+    if section not in site.secrets:
+        site.secrets[section] = read_fence_password(site, section)
+    secret, reports = site.secrets[section]
+    return secret, list(reports)
+
+
 def read_fence_password(site, section: str = "management") -> tuple[Secret | None, list]:
     """The password of <section>.fencing (management, lustre, nfs), and what is wrong with it."""
     fencing = site.get(section, "fencing") or {}

@@ -46,6 +46,9 @@ class SiteSpec:
     display: str                         # the path as the user gave it, for messages
     data: dict
     positions: dict = field(repr=False)  # KeyPath -> (line, column), 1-based
+    # section -> (Secret | None, reports), filled once by hagen.load.secrets.fence_secret;
+    # not an __init__ argument, so that replace() with other data starts with none
+    secrets: dict = field(default_factory=dict, init=False, repr=False, compare=False)
 
     @property
     def folder(self) -> Path:

@@ -55,5 +55,5 @@ def cell_fencing(model: Model, cell, site, section: str, secret, heartbeat: str)
                   "login": fencing.get("login", "root"), "passwd": secret,
                   "lanplus": bool(fencing.get("lanplus", True))}
         devices.append(device)
-        nodes.append({"name": hb.host_name(name), "nodeid": nodeid, "fence_device": device["name"]})
+        nodes.append({"name": hb.host_name(name), "nodeid": nodeid, "fence_device": device["name"], "pap_domain": None})
     return nodes, devices

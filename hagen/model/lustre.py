@@ -160,4 +160,6 @@ def management_policy(model: Model, site):
             earlier = [stop.index(c) + 1 for c in before if c in stop]
             stop.insert(max(earlier) if earlier else 0, command)
         m["stop"] = stop
-    return replace(site, data=data)
+    policy = replace(site, data=data)
+    policy.secrets.update(site.secrets)     # the same fencing: what load read is not read again
+    return policy

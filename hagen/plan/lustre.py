@@ -9,7 +9,7 @@ take the Lustre additions of 7.1 through hagen.model.lustre.management_policy.
 
 from __future__ import annotations
 
-from hagen.load.secrets import read_fence_password
+from hagen.load.secrets import fence_secret
 from hagen.model.cman import cluster_name
 from hagen.model.quorum import quorum_context
 from hagen.model.iocell import cell_fencing, fencing_section, management_nodes
@@ -29,7 +29,7 @@ def plan(model, site) -> list[Artifact]:
         return []
     out = []
     section = fencing_section(site, "lustre")
-    secret = read_fence_password(site, section)[0] if section else None
+    secret = fence_secret(site, section)[0] if section else None
     for cell in model.cells_of_type("lustre"):
         out.append(_cluster_conf(model, site, cell, secret))
         for node in cell.nodes:

@@ -8,7 +8,7 @@ aliases' host names reach /etc/hosts through the model (hagen.model.hosts).
 
 from __future__ import annotations
 
-from hagen.load.secrets import read_fence_password
+from hagen.load.secrets import fence_secret
 from hagen.model.cman import cluster_name
 from hagen.model.quorum import quorum_context
 from hagen.model.iocell import cell_fencing, fencing_section, management_nodes
@@ -23,7 +23,7 @@ def plan(model, site) -> list[Artifact]:
         return []
     out = []
     section = fencing_section(site, "nfs")
-    secret = read_fence_password(site, section)[0] if section else None
+    secret = fence_secret(site, section)[0] if section else None
     heartbeat = site.get("nfs", "heartbeat")
     for cell in cells:
         out.append(_cluster_conf(model, site, cell, secret, heartbeat))

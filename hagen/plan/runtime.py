@@ -1,8 +1,10 @@
 """The generated runtime: the scripts of /etc/HA/bin on the management pair (guide 2.3).
 
 They read the data files hagen/plan/mngt.py writes in /etc/HA, so that what is deployed
-always matches the data it reads. One template per script under templates/runtime/, and
-halib.sh, which they all source (mode 0644: it is not run by itself). The scripts take
+always matches the data it reads. One file per script under templates/runtime/, and
+halib.sh, which they all source (mode 0644: it is not run by itself). A script with no
+template logic is a static file, copied as it is; hasynchro, which names the node's
+peer, is the one template. The scripts take
 nothing from the site spec but the peer of each node (hasynchro); everything else they
 read at run time, under ${HA_ROOT}.
 """
@@ -36,9 +38,9 @@ def plan(model, site, secret) -> list[Artifact]:
         return []
     both = pair.host_names
     cell_row = f"clusterdb da_iocell[name={pair.cell.name}]"
-    out = [Artifact(f"{BIN}/{LIBRARY}", both, "runtime/halib.sh.j2", {}, mode=0o644, sources=(cell_row,))]
+    out = [Artifact(f"{BIN}/{LIBRARY}", both, "runtime/halib.sh", {}, mode=0o644, sources=(cell_row,))]
     for name in SCRIPTS:
-        template = f"runtime/{name}.sh.j2"
+        template = f"runtime/{name}.sh.j2" if name == "hasynchro" else f"runtime/{name}.sh"
         if name == "hasynchro":
             for node in pair.nodes:
                 peer = pair.peer(node)

@@ -3,7 +3,8 @@
 The Jinja environment is strict (StrictUndefined: a missing variable is an error,
 never an empty string), keeps trailing newlines, trims block lines, and escapes XML
 for templates named *.xml.j2. Each template states its contract (the variables it
-may use) in its opening comment.
+may use) in its opening comment. Only templates (*.j2) are rendered: a static file
+(a runtime script with no template logic) is copied as it is.
 """
 
 from __future__ import annotations
@@ -58,7 +59,11 @@ class Renderer:
         key = context_key(template, context)
         data = self._cache.get(key)
         if data is None:
-            text = environment().get_template(template).render(**context)
-            data = text.encode("utf-8")
+            if template.endswith(".j2"):
+                data = environment().get_template(template).render(**context).encode("utf-8")
+            else:
+                from hagen.resources import templates_dir
+
+                data = (templates_dir() / template).read_bytes()
             self._cache[key] = data
         return data

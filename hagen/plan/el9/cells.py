@@ -11,7 +11,7 @@ third host running qnetd, which the ClusterDB does not name (docs/migration-el9.
 
 from __future__ import annotations
 
-from hagen.load.secrets import read_fence_password
+from hagen.load.secrets import fence_secret
 from hagen.model.cman import cluster_name
 from hagen.model.iocell import fencing_section
 from hagen.plan import Artifact
@@ -69,7 +69,7 @@ def plan_cell(model, site, cell, secret) -> list[Artifact]:
     row = f"clusterdb da_iocell[name={cell.name}]"
     section = fencing_section(site, _SECTION[cell.type])
     if secret is None and section:
-        secret = read_fence_password(site, section)[0]
+        secret = fence_secret(site, section)[0]
     password_path = site.get("pacemaker", "password_path")
     devices, sbd = fencing(model, site, cell, password_path)
     out = [
