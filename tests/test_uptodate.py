@@ -7,7 +7,8 @@ import shutil
 
 import pytest
 
-from clusterdb_helpers import REPO, cli
+from cli_runner import cli
+from clusterdb_helpers import REPO
 from hagen.emit import OutputTree
 from hagen.load import clusterdb
 from hagen.load.rows import TABLES
