@@ -137,7 +137,7 @@ def _fresh(tree: OutputTree, store_fd: int, objects: Objects, ops: list, manifes
     new_fd = open_dir(NEW_TREE, store_fd, create=True)
     try:
         data = manifest_bytes(manifest)
-        Applier(new_fd, objects).forward(ops)
+        Applier(new_fd, objects).fresh(ops)
         _write_manifest(new_fd, data)
         tree._checked = (data, manifest)
     except OSError:
