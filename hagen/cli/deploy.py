@@ -60,15 +60,15 @@ def diff(site: Path = SITE, against: Path = typer.Option(Path("out"), "--against
                 held.enter_context(OutputTree(folder).reading())
             tree = ForeignTree(against)
             tree.check_root()
-            known = _intact_entries(against)
-            # a FIFO or an unreadable file is refused before anything reads it (an intact output
-            # tree holds only what its manifest says: no walk needed)
-            present = set(known) if known is not None else tree.scan()
-            hosts = _fast_path(site, against, db, snapshot)
+            hosts = _fast_path(site, against, db, snapshot)     # stats the tree, opens none of its files
             if hosts is not None:      # built from these very inputs, and intact: nothing to compile
                 unknown_hosts_refused(only, hosts)
                 result = DiffResult(str(against), len(hosts if only is None else hosts & only), [])
             else:
+                known = _intact_entries(against)
+                # a FIFO or an unreadable file is refused before anything reads it (an intact output
+                # tree holds only what its manifest says: no walk needed)
+                present = set(known) if known is not None else tree.scan()
                 # against a gathered tree, the build is the one push sends: compiled against --out
                 # (its config_version, and the nodes' record in its store), when there is one
                 base = out if out.resolve() != against.resolve() and OutputTree(out).current() is not None \
