@@ -4,7 +4,7 @@ The build is compiled against the tree it is compared with (config_version
 included), never written. Only what hagen manages is compared: the files the build
 writes, and those a manifest says hagen wrote before (a file hagen never built is not
 "removed"). Each change is reported once for all the hosts that share it, the hosts
-folded as a node set. Structured files are compared structurally with deepdiff:
+folded as a node set. Structured files are compared structurally, as flat trees:
 cluster.conf by element and attribute path, NAME=VALUE files by key, the /etc/HA lists
 by line, saying which entry moved (their order is the order things start); a new file
 is shown whole; other files as unified diffs. The tree is read as untrusted
@@ -219,29 +219,19 @@ def _name_values(text: str) -> dict:
 
 
 def _structured(old: dict, new: dict, secrets=(), show: bool = False) -> list[str]:
-    from deepdiff import DeepDiff
-
+    """Two flat trees ({element/@attribute path or NAME: value}) compared: changed (~), then
+    added (+), then removed (-), each in key order. Flat, they need three set operations,
+    not a diff library (docs/dependencies.md)."""
     def shown(key, value):
         if show:
             return value
-        return MASK if _PASSWORD_KEY.search(_key(key)) else mask(str(value), secrets)
+        return MASK if _PASSWORD_KEY.search(key) else mask(str(value), secrets)
 
-    dd = DeepDiff(old, new, verbose_level=2)
-    lines = []
-    for key, change in sorted(dd.get("values_changed", {}).items()):
-        lines.append(f"~ {_key(key)}: {shown(key, change['old_value'])} -> {shown(key, change['new_value'])}")
-    for key, value in sorted(dd.get("dictionary_item_added", {}).items()):
-        lines.append(f"+ {_key(key)}: {shown(key, value)}")
-    for key, value in sorted(dd.get("dictionary_item_removed", {}).items()):
-        lines.append(f"- {_key(key)}: {shown(key, value)}")
+    lines = [f"~ {k}: {shown(k, old[k])} -> {shown(k, new[k])}" for k in sorted(old.keys() & new.keys())
+             if old[k] != new[k]]
+    lines += [f"+ {k}: {shown(k, new[k])}" for k in sorted(new.keys() - old.keys())]
+    lines += [f"- {k}: {shown(k, old[k])}" for k in sorted(old.keys() - new.keys())]
     return lines
-
-
-def _key(deepdiff_path: str) -> str:
-    # root['cluster/@name'] -> cluster/@name
-    if deepdiff_path.startswith("root['") and deepdiff_path.endswith("']"):
-        return deepdiff_path[6:-2]
-    return deepdiff_path
 
 
 def _line_list(old: str, new: str) -> list[str]:
