@@ -7,7 +7,9 @@ registers its commands on import.
 """
 
 from hagen.cli.common import app
-from hagen.cli import audit, build, db, deploy, gather, init, inspect  # noqa: F401  (importing registers their commands)
+# importing registers the commands; --help lists them in this order, the order of the work:
+# draft, check and build, compare and deploy, audit, inspect, the database
+from hagen.cli import init, build, deploy, gather, audit, inspect, db  # noqa: F401,I001
 
 
 def main():
