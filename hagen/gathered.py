@@ -44,13 +44,13 @@ class ForeignTree:
 
     # ------------------------------------------------------------------ walking
     def hosts(self) -> list[str]:
-        from hagen.pushplan import valid_host
+        from hagen.emit.manifest import plain_host
 
         try:
             names = sorted(os.listdir(self.root))
         except OSError as exc:
             raise _refused([self._problem("", f"cannot list {self.given}: {exc.strerror}")])
-        return [n for n in names if valid_host(n) and os.path.isdir(self.root / n)]
+        return [n for n in names if plain_host(n) and os.path.isdir(self.root / n)]
 
     def scan(self) -> set[tuple[str, str]]:
         """Every (host, path) of the tree; refuses (HA132) anything that is not a regular
@@ -163,7 +163,7 @@ class ForeignTree:
         """The (host, path) pairs the tree's manifest lists, if it has one that validates;
         None otherwise (a manifest that does not validate is treated as absent)."""
         from hagen.nodesets import NodeSetRefused, expand
-        from hagen.pushplan import valid_host, valid_path
+        from hagen.emit.manifest import plain_host, plain_path
 
         data = self.read_hagen_file(MANIFEST)
         if data is None:
@@ -172,10 +172,10 @@ class ForeignTree:
             doc = json.loads(data)
             pairs = set()
             for entry in doc["files"]:
-                if not valid_path(entry["path"]):
+                if not plain_path(entry["path"]):
                     return None
                 for host in expand(entry["hosts"]):
-                    if not valid_host(host):
+                    if not plain_host(host):
                         return None
                     pairs.add((host, entry["path"]))
             return pairs

@@ -19,32 +19,18 @@ from __future__ import annotations
 import errno
 import json
 import os
-import posixpath
-import re
 import stat
 from pathlib import Path
 
+from hagen.emit.manifest import MODE, SHA256, plain_host, plain_path
 from hagen.errors import InputRefused, OutputError
 from hagen.reports import Where, error
 
 FORMAT = "hagen-push-plan/1"
 MAX_BYTES = 64 * 1024 * 1024
 
-HOST = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,252}\Z")   # never an option (-oProxyCommand=...)
-SHA256 = re.compile(r"[0-9a-f]{64}\Z")
-MODE = re.compile(r"[0-7]{4}\Z")
 _FILE_KEYS = {"host", "path", "sha256", "mode"}
 _LINK_KEYS = {"host", "path", "type", "target"}
-
-
-def valid_host(host) -> bool:
-    return isinstance(host, str) and bool(HOST.match(host)) and ".." not in host
-
-
-def valid_path(path) -> bool:
-    """An absolute, normalised path of printable ASCII: /etc/ntp.conf, never /etc/../x or /a//b."""
-    return (isinstance(path, str) and path.startswith("/") and path != "/" and path.isascii()
-            and path.isprintable() and posixpath.normpath(path) == path and not path.startswith("//"))
 
 
 def _host_order(host: str):
@@ -166,9 +152,9 @@ def validate(doc, where: str = "plan") -> list:
                 bad(key, "the entry does not have the keys " + " or ".join(
                     "{" + ", ".join(sorted(s)) + "}" for s in shapes))
                 continue
-            if not valid_host(e["host"]):
+            if not plain_host(e["host"]):
                 bad(f"{key}.host", "the host is not a plain host name")
-            if not valid_path(e["path"]):
+            if not plain_path(e["path"]):
                 bad(f"{key}.path", "the path is not an absolute normalised path of printable ASCII")
             if "sha256" in e and not (isinstance(e["sha256"], str) and SHA256.match(e["sha256"])):
                 bad(f"{key}.sha256", "the sha256 is not 64 lower-case hex digits")

@@ -19,7 +19,7 @@ def _nodeset(text: str | None, option: str) -> set | None:
         return None
     from ClusterShell.NodeSet import NodeSet, NodeSetException
 
-    from hagen.deploy.fanout import plain_host
+    from hagen.emit.manifest import plain_host
     from hagen.errors import UsageError
     from hagen.reports import Where, error
 

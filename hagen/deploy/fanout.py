@@ -19,32 +19,16 @@ Every host that reaches a command line was checked to be a plain host name first
 
 from __future__ import annotations
 
-import posixpath
-import re
 import shlex
 import subprocess
 from dataclasses import dataclass, field
 
+from hagen.emit.manifest import plain_host
 from hagen.errors import OutputError
 from hagen.model.names import fold
 
 DEFAULTS = {"tool": "pdcp", "command": None, "exec_command": None, "gather_command": None,
             "options": [], "fanout": None}
-
-PLAIN_HOST = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,252}\Z")
-SHA256 = re.compile(r"[0-9a-f]{64}\Z")
-MODE = re.compile(r"0[0-7]{3}\Z")
-
-
-def plain_host(host) -> bool:
-    return isinstance(host, str) and bool(PLAIN_HOST.match(host))
-
-
-def plain_path(path) -> bool:
-    """An absolute, normalised, printable path that is not / itself."""
-    return isinstance(path, str) and path.startswith("/") and not path.startswith("//") and path != "/" \
-        and posixpath.normpath(path) == path and path.isprintable() and path.isascii()
-
 
 def settings(site) -> dict:
     cfg = dict(DEFAULTS)

@@ -29,7 +29,7 @@ import os
 import re
 import stat
 
-from hagen.deploy.fanout import MODE, SHA256, plain_host, plain_path
+from hagen.emit.manifest import MODE, SHA256, plain_host, plain_path
 from hagen.errors import OutputError
 
 RECORD = "nodes.json"
@@ -168,12 +168,10 @@ def holds(node: dict | None, path: str, entry: dict) -> bool:
 
 # ------------------------------------------------------------------ the manifest, re-checked
 def checked_manifest(tree) -> dict:
-    """out's manifest with every entry re-checked (plain host names, normalised absolute
-    paths, sha256 and mode formats, link targets): {(host, path): entry}. A manifest that
-    fails is refused whole (HA940): it is not the one hagen wrote."""
-    from ClusterShell.NodeSet import NodeSet, NodeSetException
-
-    from hagen.emit import MANIFEST
+    """out's manifest, {(host, path): entry}, as the store read and checked it (plain host
+    names, normalised absolute paths, sha256 and mode formats, link targets, bounded node
+    sets). A manifest that fails is refused whole (HA940): it is not the one hagen wrote."""
+    from hagen.emit import MANIFEST, expand
     from hagen.reports import Where, error
 
     manifest = tree.manifest()          # validated by the store: an altered one reads as None
@@ -186,40 +184,7 @@ def checked_manifest(tree) -> dict:
                                              "run `hagen build` again: it repairs the tree")])
         raise OutputError(f"{tree.out} has no hagen manifest ({tree.out}/{MANIFEST})",
                           hint="run `hagen build` first, or give the --out it wrote")
-    problems, out = [], {}
-    files = manifest.get("files") if isinstance(manifest, dict) else None
-    for i, entry in enumerate(files if isinstance(files, list) else [None]):
-        why = None
-        if not isinstance(entry, dict) or not isinstance(entry.get("hosts"), str):
-            why = "is not an entry with hosts"
-        elif not plain_path(entry.get("path")):
-            why = f"path {entry.get('path')!r} is not a normalised absolute path"
-        elif entry.get("type") == "symlink":
-            if not isinstance(entry.get("target"), str) or not entry["target"].isprintable() or not entry["target"]:
-                why = "has a link target that is not printable text"
-        elif not isinstance(entry.get("sha256"), str) or not SHA256.match(entry["sha256"]) \
-                or not isinstance(entry.get("mode"), str) or not MODE.match(entry["mode"]):
-            why = "has no valid sha256 and mode"
-        if why is None:
-            try:
-                nodeset = NodeSet(entry["hosts"])
-                if len(nodeset) > 1_000_000:
-                    raise ValueError("more than a million hosts")
-                hosts = list(nodeset)
-            except (NodeSetException, ValueError, TypeError) as exc:
-                hosts, why = [], f"hosts {entry['hosts']!r} is not a node set ({exc})"
-            bad = [h for h in hosts if not plain_host(h)]
-            if bad:
-                why = f"host {bad[0]!r} is not a plain host name"
-            for host in hosts if why is None else ():
-                out[(host, entry["path"])] = entry
-        if why:
-            problems.append(error("HA940", Where(file=str(tree.out / MANIFEST), key=f"files[{i}]"),
-                                  f"manifest entry {why}",
-                                  "the manifest is not the one hagen wrote: run `hagen build` again"))
-    if problems:
-        raise OutputError(f"{tree.out}'s manifest was altered: nothing was sent", reports=problems)
-    return out
+    return expand(manifest)          # every entry already checked by the store (hagen.emit.manifest)
 
 
 class StaleGathered(OutputError):

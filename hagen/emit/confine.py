@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import posixpath
 
-from hagen.emit.manifest import PLAIN_HOST, OutFile, plain_path
+from hagen.emit.manifest import OutFile, plain_host, plain_path
 from hagen.model.names import fold
 
 
@@ -16,7 +16,7 @@ def confined(files: list[OutFile]) -> list:
 
     all_paths = {f.path for f in files}
     all_hosts = {f.host for f in files}
-    if all(isinstance(h, str) and PLAIN_HOST.match(h) for h in all_hosts) and all(plain_path(p) for p in all_paths) \
+    if all(plain_host(h) for h in all_hosts) and all(plain_path(p) for p in all_paths) \
             and not any(_ancestors(p) & all_paths for p in all_paths):
         return []                # the usual case, decided per distinct host and path
     links = {(f.host, f.path) for f in files if f.is_link}
@@ -28,7 +28,7 @@ def confined(files: list[OutFile]) -> list:
         host, path = f.host, f.path
         good = hosts_ok.get(host)
         if good is None:
-            good = hosts_ok[host] = isinstance(host, str) and bool(PLAIN_HOST.match(host))
+            good = hosts_ok[host] = plain_host(host)
         if not good:
             found.setdefault((f"host {host!r} is not a plain host name", f.template), []).append(host)
             continue
@@ -53,7 +53,7 @@ def confined(files: list[OutFile]) -> list:
             found.setdefault((why, f.template), []).append(host)
     reports = []
     for (why, template), hosts in found.items():
-        plain = all(isinstance(h, str) and PLAIN_HOST.match(h) for h in hosts)
+        plain = all(plain_host(h) for h in hosts)
         reports.append(error("HA902", Where(host=fold(hosts) if plain else ", ".join(map(repr, hosts))),
                              f"{why} ({template})",
                              "a path of the site spec (hosts.path, batch.slurm.conf, ...) names a directory "

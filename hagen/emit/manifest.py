@@ -4,7 +4,7 @@ Written by a build at `out/.hagen/manifest.json`, read back by every later comma
 Between runs the store is not trusted (docs/security.md), so a manifest read back is
 validated: its format, every node set parses into plain host names, every path is
 absolute and normalised (no '..', no control character), every sha256 is 64 hex digits,
-every mode four octal digits. Anything else is treated as no manifest at all, and the
+every mode four octal digits with no special bit. Anything else is treated as no manifest at all, and the
 next build then repairs the tree from what it finds on disk.
 """
 
@@ -23,9 +23,11 @@ MANIFEST_FORMAT = "hagen-manifest/1"
 RESERVED = ("format", "hosts", "files")
 MAX_HOSTS = 1_000_000            # a manifest naming more hosts than this is refused, not expanded
 
-PLAIN_HOST = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,252}\Z")
-_SHA256 = re.compile(r"[0-9a-f]{64}\Z")
-_MODE = re.compile(r"[0-7]{4}\Z")
+# The grammar of what hagen writes, and so of every manifest, plan, record or tree read back
+# (emit, deploy, diff, push plans all check against these, never a copy of them).
+PLAIN_HOST = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,252}\Z")     # never an option: -oProxyCommand=...
+SHA256 = re.compile(r"[0-9a-f]{64}\Z")
+MODE = re.compile(r"0[0-7]{3}\Z")                                  # hagen writes no setuid, setgid or sticky bit
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,10 +93,15 @@ def object_key(entry: dict) -> str:
     return f"{entry['sha256']}-{entry['mode']}"
 
 
+def plain_host(host) -> bool:
+    """A host name as hagen writes it: letters, digits, '_', '.', '-', never '-' first, never '..'."""
+    return isinstance(host, str) and bool(PLAIN_HOST.match(host)) and ".." not in host
+
+
 def plain_path(path) -> bool:
-    """Absolute, normalised (so no '..' and no '//'), printable, not '/' itself."""
+    """Absolute, normalised (so no '..' and no '//'), printable ASCII, not '/' itself."""
     return isinstance(path, str) and path.startswith("/") and not path.startswith("//") and path != "/" \
-        and posixpath.normpath(path) == path and path.isprintable()
+        and posixpath.normpath(path) == path and path.isprintable() and path.isascii()
 
 
 def valid_manifest(doc) -> dict | None:
@@ -109,7 +116,7 @@ def valid_manifest(doc) -> dict | None:
         return None
     try:
         known = NodeSet(hosts)
-        if len(known) > MAX_HOSTS or not all(PLAIN_HOST.match(h) for h in known):
+        if len(known) > MAX_HOSTS or not all(plain_host(h) for h in known):
             return None
         by_path: dict = {}            # path -> its entries' node sets: no host may get a path twice
         for entry in files:
@@ -135,8 +142,8 @@ def _valid_entry(entry) -> bool:
         target = entry.get("target")
         return isinstance(target, str) and target != "" and target.isprintable()
     size = entry.get("size", 0)
-    return "type" not in entry and isinstance(entry.get("sha256"), str) and bool(_SHA256.match(entry["sha256"])) \
-        and isinstance(entry.get("mode"), str) and bool(_MODE.match(entry["mode"])) \
+    return "type" not in entry and isinstance(entry.get("sha256"), str) and bool(SHA256.match(entry["sha256"])) \
+        and isinstance(entry.get("mode"), str) and bool(MODE.match(entry["mode"])) \
         and isinstance(size, int) and not isinstance(size, bool) and size >= 0
 
 

@@ -4,16 +4,14 @@ from __future__ import annotations
 
 import hashlib
 import os
-import re
 from pathlib import Path
 
 from hagen.emit.journal import HostDirs
-from hagen.emit.manifest import PLAIN_HOST, object_key, plain_path
+from hagen.emit.manifest import SHA256, object_key, plain_host, plain_path
 from hagen.emit.store import DIR_FLAGS, read_regular
 from hagen.errors import OutputError
 
 INPUTS_FORMAT = "hagen-inputs/1"
-_SHA256 = re.compile(r"[0-9a-f]{64}\Z")
 
 
 def intact(tree) -> bool:
@@ -54,8 +52,7 @@ def intact(tree) -> bool:
 def verified_source(tree, host: str, path: str, sha256: str) -> Path:
     """A path to host's file at path whose bytes were just checked: reached without following
     any link, a regular file, its sha256 the one given. Else OutputError."""
-    if not (isinstance(host, str) and PLAIN_HOST.match(host) and plain_path(path)
-            and isinstance(sha256, str) and _SHA256.match(sha256)):
+    if not (plain_host(host) and plain_path(path) and isinstance(sha256, str) and SHA256.match(sha256)):
         raise OutputError(f"refusing to send {host!r}:{path!r}: not a plain host name, path and sha256",
                           hint="the manifest was edited by hand: run `hagen build` again")
     cur = tree.current()
@@ -86,6 +83,6 @@ def valid_record(record) -> bool:
     if not isinstance(record, dict) or record.get("format") != INPUTS_FORMAT:
         return False
     fp, digest, objects = record.get("fingerprint"), record.get("manifest"), record.get("objects")
-    return (fp is None or (isinstance(fp, str) and bool(_SHA256.match(fp)))) \
-        and isinstance(digest, str) and bool(_SHA256.match(digest)) and isinstance(objects, dict) \
+    return (fp is None or (isinstance(fp, str) and bool(SHA256.match(fp)))) \
+        and isinstance(digest, str) and bool(SHA256.match(digest)) and isinstance(objects, dict) \
         and all(isinstance(v, list) and len(v) == 4 and all(type(n) is int for n in v) for v in objects.values())

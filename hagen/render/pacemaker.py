@@ -7,7 +7,6 @@ consumers (crm_verify, corosync -t, chronyd -p) judge the built tree in the test
 
 from __future__ import annotations
 
-import re
 
 MAX_SCHEMA = (3, 9)           # Debian 12's Pacemaker 2.1.5 (CLARIFICATIONS 38)
 MAX_FEATURE_SET = (3, 16, 1)
