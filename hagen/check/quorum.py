@@ -7,15 +7,10 @@ quorumd's) and fail within qdiskd's timeout (its interval x tko at most quorumd'
 
 from __future__ import annotations
 
-import re
-from ipaddress import IPv4Address
 
+from hagen.check.services import host_or_address
 from hagen.model.quorum import quorum_settings
 from hagen.reports import error
-
-# RFC 1123 host name, or a dotted address: what goes after ping -c1 -w1, nothing a shell splits
-_HOST = re.compile(r"(?=.{1,253}\Z)[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
-                   r"(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*")
 
 
 def check(model, site) -> list:
@@ -51,18 +46,8 @@ def check(model, site) -> list:
                              "network has no gateway and no management node has an admin address",
                              "set quorum.heuristic.target to an address every node of the cells can ping "
                              "(e.g. the admin network's router)"))
-    elif not _is_target(target):
+    elif not host_or_address(target):
         reports.append(error("HA325", site.where(*q, "heuristic", "target"),
                              f"heuristic target {target!r} is not a host name or an IPv4 address",
                              "one host name or address: it is written in ping -c1 -w1 TARGET"))
     return reports
-
-
-def _is_target(text: str) -> bool:
-    if re.fullmatch(r"[0-9.]+", text):
-        try:
-            IPv4Address(text)
-        except ValueError:
-            return False
-        return True
-    return bool(_HOST.fullmatch(text))

@@ -23,7 +23,7 @@ def check(model, site) -> list:
                                  "write ADDRESS/PREFIX with no host bits set, e.g. 10.0.0.0/8 "
                                  "(ntp.conf: restrict 10.0.0.0 mask 255.0.0.0)"))
     for i, server in enumerate(site.get("ntp", "servers", default=[]) or []):
-        if not _is_server(server):
+        if not host_or_address(server):
             reports.append(error("HA500", site.where("ntp", "servers", i),
                                  f"NTP server {server!r} is not a host name or an IPv4 address",
                                  "one server per entry, as a host name (ntp1.example.com) or an address, no blank"))
@@ -42,7 +42,8 @@ def _is_cidr(text) -> bool:
     return True
 
 
-def _is_server(text) -> bool:
+def host_or_address(text) -> bool:
+    """An RFC 1123 host name or a dotted IPv4 address (an NTP server, a ping target): nothing a shell splits."""
     if not isinstance(text, str):
         return False
     if _DOTTED.fullmatch(text):
