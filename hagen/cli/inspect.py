@@ -11,20 +11,26 @@ import typer
 from hagen.cli.common import DB, OUT, SITE, SNAPSHOT, _run, _say, app
 
 
+def _compiled(site, out, db, snapshot):
+    """The build of site as it would be written into out, config_version included; no
+    build applies to out while it is compiled against it."""
+    from hagen.emit import OutputTree
+    from hagen.pipeline import compile_site
+
+    with OutputTree(out).reading() as tree:
+        return compile_site(site, tree, db, str(snapshot) if snapshot else None)
+
+
 @app.command()
 def explain(host: str = typer.Argument(..., help="A host of the build: ns0."),
             path: str = typer.Argument(..., help="A path as on the host: /etc/ntp.conf."),
             site: Path = SITE, out: Path = OUT, db: Optional[str] = DB, snapshot: Optional[Path] = SNAPSHOT,
             show_secrets: bool = typer.Option(False, "--show-secrets", help="Show fence passwords.")):
     """Say where one file comes from: template, site keys, ClusterDB rows, context."""
-    from hagen.emit import OutputTree
     from hagen.explain import explain as explain_file
-    from hagen.pipeline import compile_site
 
     def body():
-        with OutputTree(out).reading() as tree:      # no build applies meanwhile
-            compiled = compile_site(site, tree, db, str(snapshot) if snapshot else None)
-        sys.stdout.write(explain_file(compiled, host, path, show_secrets))
+        sys.stdout.write(explain_file(_compiled(site, out, db, snapshot), host, path, show_secrets))
     _run(body)
 
 
@@ -34,14 +40,10 @@ def render(host: str = typer.Argument(..., help="A host of the build: ns0."),
            site: Path = SITE, out: Path = OUT, db: Optional[str] = DB, snapshot: Optional[Path] = SNAPSHOT,
            show_secrets: bool = typer.Option(False, "--show-secrets", help="Print fence passwords.")):
     """Print one file as a build would write it; write nothing."""
-    from hagen.emit import OutputTree
     from hagen.explain import render_one
-    from hagen.pipeline import compile_site
 
     def body():
-        with OutputTree(out).reading() as tree:      # no build applies meanwhile
-            compiled = compile_site(site, tree, db, str(snapshot) if snapshot else None)
-        sys.stdout.buffer.write(render_one(compiled, host, path, show_secrets))
+        sys.stdout.buffer.write(render_one(_compiled(site, out, db, snapshot), host, path, show_secrets))
     _run(body)
 
 
