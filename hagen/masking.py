@@ -112,6 +112,9 @@ def _value_masked(m: re.Match) -> str:
 def mask_password_keys(text: str) -> str:
     """Every value of a password attribute or key masked: passwd="x", passwd='x', passwd=x,
     password: x. For files hagen did not write (its own are masked by value)."""
+    # what _KEY needs (casefold, as the regex folds: "ſ" is an "s"): a long /etc/hosts costs no regex
+    if "passw" not in text.casefold():
+        return text
     return _SECRET_VALUE.sub(_value_masked, text)
 
 
@@ -147,7 +150,11 @@ def dsn_passwords(dsn: str) -> list[str]:
 
 def mask_dsn(text: str) -> str:
     """text with any DSN password masked, by its shape: scheme://user:***@, password=***."""
-    text = _URI_PASSWORD.sub(lambda m: m.group("head") + MASK + m.group("at"), text)
+    # each pattern is run only on a text holding what it cannot match without
+    if "://" in text:
+        text = _URI_PASSWORD.sub(lambda m: m.group("head") + MASK + m.group("at"), text)
+    if "password" not in text:
+        return text
     text = re.sub(r"([?&]password=)[^&#\s]*", rf"\g<1>{MASK}", text)
     return _CONNINFO_PASSWORD.sub(lambda m: m.group("head") + MASK, text)
 
