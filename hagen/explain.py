@@ -97,8 +97,7 @@ def _secrets_of(value) -> list[str]:
 
 
 def secrets_of(compiled) -> list[str]:
-    """Every secret value of a build, to mask in diff output."""
-    found = set()
-    for art in compiled.artifacts:
-        found.update(_secrets_of(art.context))
+    """Every secret value of a build, to mask in diff output: the ones load read (hagen.load.secrets
+    is where every Secret is made, once per site spec), longest first."""
+    found = {secret.reveal() for secret, _ in compiled.site.secrets.values() if secret is not None}
     return sorted(found, key=len, reverse=True)

@@ -60,7 +60,7 @@ def diff(site: Path = SITE, against: Path = typer.Option(Path("out"), "--against
                 held.enter_context(OutputTree(folder).reading())
             tree = ForeignTree(against)
             tree.check_root()
-            hosts = _fast_path(site, against, db, snapshot)     # stats the tree, opens none of its files
+            spec, hosts = _fast_path(site, against, db, snapshot)     # stats the tree, opens none of its files
             if hosts is not None:      # built from these very inputs, and intact: nothing to compile
                 unknown_hosts_refused(only, hosts)
                 result = DiffResult(str(against), len(hosts if only is None else hosts & only), [])
@@ -73,11 +73,12 @@ def diff(site: Path = SITE, against: Path = typer.Option(Path("out"), "--against
                 # (its config_version, and the nodes' record in its store), when there is one
                 base = out if out.resolve() != against.resolve() and OutputTree(out).current() is not None \
                     else against
-                compiled = compile_site(site, OutputTree(base), db, str(snapshot) if snapshot else None)
+                compiled = compile_site(spec or site, OutputTree(base), db, str(snapshot) if snapshot else None)
                 _print_reports(compiled.warnings, quiet=True)
                 unknown_hosts_refused(only, {f.host for f in compiled.files})
                 files = [f for f in compiled.files if only is None or f.host in only]
-                managed = tree.managed() or set()
+                # an intact output tree's manifest lists what hagen wrote there: known already
+                managed = set(known) if known is not None else (tree.managed() or set())
                 if out.is_dir() and out.resolve() != against.resolve():
                     managed |= ForeignTree(out).managed() or set()
                 result = diff_tree(files, tree, secrets_of(compiled), show_secrets, managed, present, known)
@@ -139,30 +140,27 @@ def _warn_missing_commands(out: Path) -> None:
 
 
 def _fast_path(site, against, db, snapshot):
-    """_unchanged_since_built, or None when the tree's store does not validate (a hand-edited
-    manifest, hosts: "ns[0-"): the fast path is an optimisation, never a reason to fail."""
-    from hagen.errors import HagenError
-
-    try:
-        return _unchanged_since_built(site, against, db, snapshot)
-    except HagenError:
-        raise
-    except Exception:
-        return None
-
-
-def _unchanged_since_built(site, against, db, snapshot):
-    """diff's fast path: the hosts of the tree when it is up to date (hagen.uptodate); None otherwise."""
+    """(the site spec, loaded, for the compile; the hosts of the tree when it is up to date
+    with the inputs (hagen.uptodate), else None). A store that does not validate (a
+    hand-edited manifest, hosts: "ns[0-") gives (None, None): the fast path is an
+    optimisation, never a reason to fail."""
     from ClusterShell.NodeSet import NodeSet
 
     from hagen.emit import OutputTree
+    from hagen.errors import HagenError
     from hagen.load.site import load_site
     from hagen.load.source import choose_source
     from hagen.uptodate import verdict
 
     spec = load_site(site)
-    found = verdict(OutputTree(against), spec, choose_source(db, str(snapshot) if snapshot else None, spec), lazy=True)
-    return set(NodeSet(found.manifest["hosts"])) if found.up_to_date else None
+    try:
+        found = verdict(OutputTree(against), spec, choose_source(db, str(snapshot) if snapshot else None, spec),
+                        lazy=True)
+        return spec, (set(NodeSet(found.manifest["hosts"])) if found.up_to_date else None)
+    except HagenError:
+        raise
+    except Exception:
+        return spec, None
 
 
 @app.command()
