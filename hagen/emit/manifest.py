@@ -79,13 +79,28 @@ def manifest_bytes(manifest: dict) -> bytes:
 
 def expand(manifest: dict) -> dict:
     """{(host, path): entry} from a manifest."""
-    from ClusterShell.NodeSet import NodeSet
-
     out = {}
     for entry in manifest.get("files", []):
-        for host in NodeSet(entry["hosts"]):
-            out[(host, entry["path"])] = entry
+        path = entry["path"]
+        for host in hosts_of(entry["hosts"]):
+            out[(host, path)] = entry
     return out
+
+
+def hosts_of(nodeset: str) -> tuple:
+    """The hosts of a (validated) manifest entry's node set, expanded once per distinct set:
+    a manifest names the same few sets (xlc[1-10000]) for many files."""
+    hosts = _EXPANDED.get(nodeset)
+    if hosts is None:
+        from ClusterShell.NodeSet import NodeSet
+
+        if len(_EXPANDED) > 4096:
+            _EXPANDED.clear()
+        hosts = _EXPANDED[nodeset] = tuple(NodeSet(nodeset))
+    return hosts
+
+
+_EXPANDED: dict = {}
 
 
 def object_key(entry: dict) -> str:

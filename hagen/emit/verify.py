@@ -7,7 +7,7 @@ import os
 from pathlib import Path
 
 from hagen.emit.journal import HostDirs
-from hagen.emit.manifest import SHA256, object_key, plain_host, plain_path
+from hagen.emit.manifest import SHA256, hosts_of, object_key, plain_host, plain_path
 from hagen.emit.store import DIR_FLAGS, read_regular
 from hagen.errors import OutputError
 
@@ -17,36 +17,30 @@ INPUTS_FORMAT = "hagen-inputs/1"
 def intact(tree) -> bool:
     """Every file of the manifest is still the object it was linked to (or the link it was),
     and no object changed since it was recorded (an edit in place changes its mtime)."""
-    from ClusterShell.NodeSet import NodeSet
-
     cur, manifest, record = tree.current(), tree.manifest(), tree._inputs_record()
     if cur is None or manifest is None or record is None:
         return False
     recorded = record["objects"]
-    base = str(cur)
-    for entry in manifest["files"]:
-        hosts = NodeSet(entry["hosts"])
-        if entry.get("type") == "symlink":
-            for host in hosts:
-                try:
-                    if os.readlink(f"{base}/{host}{entry['path']}") != entry["target"]:
-                        return False
-                except OSError:
+    base, objects = str(cur), str(tree.store / "objects")
+    lstat, readlink = os.lstat, os.readlink
+    try:
+        for entry in manifest["files"]:
+            path = entry["path"]
+            hosts = hosts_of(entry["hosts"])
+            if entry.get("type") == "symlink":
+                target = entry["target"]
+                if any(readlink(f"{base}/{host}{path}") != target for host in hosts):
                     return False
-            continue
-        key = object_key(entry)
-        try:
-            obj = os.lstat(tree.store / "objects" / key[:2] / key)
-        except OSError:
-            return False
-        if [obj.st_ino, obj.st_size, obj.st_mtime_ns, obj.st_ctime_ns] != recorded.get(key):
-            return False
-        for host in hosts:
-            try:
-                if os.lstat(f"{base}/{host}{entry['path']}").st_ino != obj.st_ino:
-                    return False
-            except OSError:
+                continue
+            key = object_key(entry)
+            obj = lstat(f"{objects}/{key[:2]}/{key}")
+            if [obj.st_ino, obj.st_size, obj.st_mtime_ns, obj.st_ctime_ns] != recorded.get(key):
                 return False
+            ino = obj.st_ino
+            if any(lstat(f"{base}/{host}{path}").st_ino != ino for host in hosts):
+                return False
+    except OSError:
+        return False
     return True
 
 def verified_source(tree, host: str, path: str, sha256: str) -> Path:
