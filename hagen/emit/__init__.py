@@ -35,6 +35,8 @@ The promises, and why they hold:
   render), or `OutputTree.reading()`.
   The first build of a store makes the whole tree beside (`tree.new`) and renames it into
   place before making `out`, so a kill there leaves no `out` at all (the old state).
+  `tree.new` is made by this build inside the 0700 store, so its folders and links are
+  made by names relative to it, each once, with no descriptor per folder.
 - One build at a time: `lock`. Readers never see a half-applied tree: `reading()` holds
   the apply lock shared, and waits for a pending journal to be finished first.
 - Nothing in the store is trusted between runs (hagen.emit.store): every file is opened
