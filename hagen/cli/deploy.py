@@ -60,12 +60,12 @@ def diff(site: Path = SITE, against: Path = typer.Option(Path("out"), "--against
                 held.enter_context(OutputTree(folder).reading())
             tree = ForeignTree(against)
             tree.check_root()
-            spec, hosts = _fast_path(site, against, db, snapshot)     # stats the tree, opens none of its files
+            spec, hosts, intact = _fast_path(site, against, db, snapshot)   # stats the tree, opens none of its files
             if hosts is not None:      # built from these very inputs, and intact: nothing to compile
                 unknown_hosts_refused(only, hosts)
                 result = DiffResult(str(against), len(hosts if only is None else hosts & only), [])
             else:
-                known = _intact_entries(against)
+                known = _intact_entries(against, intact)
                 # a FIFO or an unreadable file is refused before anything reads it (an intact output
                 # tree holds only what its manifest says: no walk needed)
                 present = set(known) if known is not None else tree.scan()
@@ -114,15 +114,16 @@ def diff(site: Path = SITE, against: Path = typer.Option(Path("out"), "--against
     raise typer.Exit(_run(as_json if output_format == "json" else body, DIFF_EXITS))
 
 
-def _intact_entries(folder: Path) -> dict | None:
+def _intact_entries(folder: Path, intact: bool | None) -> dict | None:
     """{(host, path): entry} of an output tree hagen wrote and nobody changed since (its
     store's record of every object and link holds); None for anything else, a gathered
-    tree included, whose files diff then reads one by one."""
+    tree included, whose files diff then reads one by one. intact: what the fast path
+    found of it already (None: not looked at)."""
     from hagen.emit import OutputTree, expand
 
     tree = OutputTree(folder)
     manifest = tree.manifest()
-    if manifest is None or not tree.intact():
+    if manifest is None or intact is False or (intact is None and not tree.intact()):
         return None
     return expand(manifest)
 
@@ -141,9 +142,9 @@ def _warn_missing_commands(out: Path) -> None:
 
 def _fast_path(site, against, db, snapshot):
     """(the site spec, loaded, for the compile; the hosts of the tree when it is up to date
-    with the inputs (hagen.uptodate), else None). A store that does not validate (a
-    hand-edited manifest, hosts: "ns[0-") gives (None, None): the fast path is an
-    optimisation, never a reason to fail."""
+    with the inputs (hagen.uptodate), else None; whether the tree is intact, when that was
+    looked at, else None). A store that does not validate (a hand-edited manifest, hosts:
+    "ns[0-") gives (spec, None, None): the fast path is an optimisation, never a reason to fail."""
     from ClusterShell.NodeSet import NodeSet
 
     from hagen.emit import OutputTree
@@ -156,11 +157,11 @@ def _fast_path(site, against, db, snapshot):
     try:
         found = verdict(OutputTree(against), spec, choose_source(db, str(snapshot) if snapshot else None, spec),
                         lazy=True)
-        return spec, (set(NodeSet(found.manifest["hosts"])) if found.up_to_date else None)
+        return spec, (set(NodeSet(found.manifest["hosts"])) if found.up_to_date else None), found.intact
     except HagenError:
         raise
     except Exception:
-        return spec, None
+        return spec, None, None
 
 
 @app.command()
