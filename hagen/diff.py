@@ -233,19 +233,16 @@ def _name_values(text: str) -> dict:
 
 
 def _structured(old: dict, new: dict, secrets=(), show: bool = False) -> list[str]:
-    """Two flat trees ({element/@attribute path or NAME: value}) compared: changed (~), then
-    added (+), then removed (-), each in key order. Flat, they need three set operations,
-    not a diff library (docs/dependencies.md)."""
+    """Two flat trees ({element/@attribute path or NAME: value}) compared (hagen.flatdiff),
+    the value of a password key masked whatever it is, and every known secret in any value."""
+    from hagen.flatdiff import flat_changes
+
     def shown(key, value):
         if show:
             return value
         return MASK if _PASSWORD_KEY.search(key) else mask(str(value), secrets)
 
-    lines = [f"~ {k}: {shown(k, old[k])} -> {shown(k, new[k])}" for k in sorted(old.keys() & new.keys())
-             if old[k] != new[k]]
-    lines += [f"+ {k}: {shown(k, new[k])}" for k in sorted(new.keys() - old.keys())]
-    lines += [f"- {k}: {shown(k, old[k])}" for k in sorted(old.keys() - new.keys())]
-    return lines
+    return flat_changes(old, new, shown)
 
 
 def _line_list(old: str, new: str) -> list[str]:

@@ -114,18 +114,14 @@ def cib_flat(text: str) -> dict:
 
 
 def _structured(old: dict, new: dict, show: bool = False) -> list[str]:
-    def shown(key, value):
-        return "********" if not show and key.rsplit(" ", 1)[-1].lower() in SECRET_NAMES else value
+    """Two flat trees compared as every format's are (hagen.flatdiff), a password's value masked."""
+    from hagen.flatdiff import flat_changes
+    from hagen.masking import MASK
 
-    lines = []
-    for key in sorted(set(old) | set(new)):
-        if key not in new:
-            lines.append(f"- {key}: {shown(key, old[key])}")
-        elif key not in old:
-            lines.append(f"+ {key}: {shown(key, new[key])}")
-        elif old[key] != new[key]:
-            lines.append(f"~ {key}: {shown(key, old[key])} -> {shown(key, new[key])}")
-    return lines
+    def shown(key, value):
+        return MASK if not show and key.rsplit(" ", 1)[-1].lower() in SECRET_NAMES else value
+
+    return flat_changes(old, new, shown)
 
 
 def diff_cib(old: str, new: str, show: bool = False) -> list[str]:
