@@ -80,13 +80,12 @@ def diff_tree(files: list[OutFile], against, secrets: list[str], show_secrets: b
     groups: dict = {}
     built = set()
     sends, removes = [], []
-    modes: dict = {}              # mode -> its manifest text ("0644"), formatted once
     compared: dict = {}           # (id(old bytes), id(new bytes)) -> whether they differ
     for f in files:
         where = (f.host, f.path)
         built.add(where)
         entry = known.get(where)
-        if entry is not None and _same(entry, f, modes):
+        if entry is not None and _same(entry, f):
             continue
         shared = entry is not None and entry.get("sha256")
         if shared:
@@ -132,14 +131,11 @@ def diff_tree(files: list[OutFile], against, secrets: list[str], show_secrets: b
     return DiffResult(tree.given, len(hosts), changes, sends, removes)
 
 
-def _same(entry: dict, f: OutFile, modes: dict) -> bool:
+def _same(entry: dict, f: OutFile) -> bool:
     """Whether a manifest entry of an intact tree names exactly f (content and mode, or link target)."""
-    if f.link_target is not None or entry.get("type") == "symlink":
-        return f.link_target is not None and entry.get("type") == "symlink" and entry.get("target") == f.link_target
-    mode = modes.get(f.mode)
-    if mode is None:
-        mode = modes[f.mode] = f"{f.mode:04o}"
-    return entry.get("sha256") == f.sha256 and entry.get("mode") == mode
+    if f.is_link or entry.get("type") == "symlink":
+        return f.is_link and entry.get("type") == "symlink" and entry.get("target") == f.link_target
+    return entry.get("sha256") == f.sha256 and entry.get("mode") == f"{f.mode:04o}"
 
 
 _PASSWORD_KEY = re.compile(r"passw(?:or)?d", re.I)

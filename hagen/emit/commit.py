@@ -10,7 +10,7 @@ import stat
 from contextlib import contextmanager
 
 from hagen.emit.journal import JOURNAL, JOURNAL_FORMAT, Applier, plan
-from hagen.emit.manifest import OutFile, expand, manifest_bytes, object_key
+from hagen.emit.manifest import OutFile, expand, hosts_of, manifest_bytes, object_key
 from hagen.emit.store import Objects, lock_file, lstat_mode_at, open_dir, read_json, remove_entry, unlink_at, write_atomic
 from hagen.emit.tree import _LEGACY, INPUTS, TREE, EmitResult, OutputTree
 from hagen.emit.verify import valid_record
@@ -67,13 +67,11 @@ def commit(tree: OutputTree, files: list, manifest: dict) -> EmitResult:
 
 def carried(tree: OutputTree, rebuilt: set) -> list[OutFile]:
     """The current tree's files of the hosts not rebuilt, from its manifest and objects."""
-    from ClusterShell.NodeSet import NodeSet
-
     out, contents = [], {}
     store = Objects(tree._fd)
     try:
         for entry in (tree.manifest() or {}).get("files", []):
-            hosts = [h for h in NodeSet(entry["hosts"]) if h not in rebuilt]
+            hosts = [h for h in hosts_of(entry["hosts"]) if h not in rebuilt]
             if not hosts:
                 continue
             if entry.get("type") == "symlink":
