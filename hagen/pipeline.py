@@ -301,7 +301,7 @@ def build(site_path, out="out", db=None, snapshot=None, hosts: set | None = None
     tree = OutputTree(Path(out))
     with tree.lock():
         site = load_site(site_path)
-        fingerprint = None
+        fingerprint, intact = None, False
         if hosts is None:
             from hagen.uptodate import hosts_and_files, verdict
 
@@ -309,12 +309,12 @@ def build(site_path, out="out", db=None, snapshot=None, hosts: set | None = None
             if found.up_to_date:
                 host_count, file_count = hosts_and_files(found.manifest)
                 return None, EmitResult(file_count, host_count, 0, 0, 0, tree.current().name, True)
-            fingerprint = found.fingerprint
+            fingerprint, intact = found.fingerprint, found.intact is True
         from hagen.progress import QUIET
 
         progress = progress or QUIET
         compiled = compile_site(site, tree, db, snapshot, hosts, progress)
         with progress.stage("writing the output tree"):
-            result = tree.commit(compiled.files, keep_others=hosts is not None)
+            result = tree.commit(compiled.files, keep_others=hosts is not None, intact=intact)
             tree.remember_inputs(fingerprint)
     return compiled, result

@@ -19,7 +19,7 @@ from hagen.errors import OutputError
 NEW_TREE = "tree.new"
 
 
-def commit(tree: OutputTree, files: list, manifest: dict) -> EmitResult:
+def commit(tree: OutputTree, files: list, manifest: dict, intact: bool = False) -> EmitResult:
     store_fd = tree._fd
     data = manifest_bytes(manifest)
     previous = tree.manifest()
@@ -50,7 +50,7 @@ def commit(tree: OutputTree, files: list, manifest: dict) -> EmitResult:
         if tree_fd is None:
             _fresh(tree, store_fd, objects, plan(None, by_host, inodes, {}, True), manifest, state == "legacy")
         else:
-            ops = plan(tree_fd, by_host, inodes, prev_files, listed)
+            ops = plan(tree_fd, by_host, inodes, prev_files, listed, intact)
             link_out = state == "absent"
             if not ops and not link_out and current == data:
                 return EmitResult(len(files), hosts, 0, 0, 0, TREE, True)

@@ -96,11 +96,16 @@ def lstat_at(fd: int | None, name: str) -> os.stat_result | None:
         return None
 
 
-def plan(tree_fd: int | None, by_host: dict, inodes: dict, previous: dict, listed: bool) -> list:
+def plan(tree_fd: int | None, by_host: dict, inodes: dict, previous: dict, listed: bool,
+         intact: bool = False) -> list:
     """The operations that make the tree at tree_fd hold by_host ({host: [OutFile]}).
     inodes: {object key: inode}; previous: the previous manifest expanded; listed: whether
     that manifest is the one this store wrote (then it lists every file of the tree;
-    otherwise the tree is walked to find the files to remove)."""
+    otherwise the tree is walked to find the files to remove). intact: the tree was just
+    found to hold exactly that manifest (hagen.emit.verify.intact, under this build's lock),
+    so that the manifest alone says what is there and nothing is looked at again."""
+    if intact and listed and tree_fd is not None:
+        return _plan_from_manifest(by_host, previous)
     wanted_hosts = set(by_host)
     before: dict = {}                   # host -> paths the tree holds (or held, by its manifest)
     for host, path in (previous if listed else (set() if tree_fd is None else _walk(tree_fd))):
@@ -130,6 +135,31 @@ def plan(tree_fd: int | None, by_host: dict, inodes: dict, previous: dict, liste
         finally:
             if dirs:
                 dirs.close()
+    return ops
+
+
+def _plan_from_manifest(by_host: dict, previous: dict) -> list:
+    """plan() for a tree that holds its manifest's files: the same operations, from the
+    manifest instead of an lstat of every file (a third of a one-node rebuild at 10,000 nodes)."""
+    ops: list = []
+    before: dict = {}
+    for host, path in previous:
+        before.setdefault(host, []).append(path)
+    for host in sorted(set(before) - set(by_host)):
+        ops += [["rm", host, p, _old(previous[(host, p)], None)] for p in sorted(before[host])]
+    for host in sorted(by_host):
+        files = by_host[host]
+        wanted = {f.path for f in files}
+        ops += [["rm", host, p, _old(previous[(host, p)], None)]
+                for p in sorted(p for p in before.get(host, ()) if p not in wanted)]
+        for f in files:
+            entry = previous.get((host, f.path))
+            was_link = entry is not None and entry.get("type") == "symlink"
+            if f.is_link:
+                if not (was_link and entry["target"] == f.link_target):
+                    ops.append(["sym", host, f.path, f.link_target, _old(entry, None)])
+            elif entry is None or was_link or object_key(entry) != f.key:
+                ops.append(["put", host, f.path, f.key, _old(entry, None)])
     return ops
 
 

@@ -317,11 +317,14 @@ class OutputTree:
             os.close(fd)
 
     # ---------------------------------------------------------------- writing
-    def commit(self, files: list[OutFile], keep_others: bool = False, extra: dict | None = None) -> EmitResult:
+    def commit(self, files: list[OutFile], keep_others: bool = False, extra: dict | None = None,
+               intact: bool = False) -> EmitResult:
         """Make files the new content of out. Call with the lock held.
 
         keep_others: files is a build limited to some hosts (--host); every other host
-        keeps what the current tree gives it. extra: top-level keys added to the manifest."""
+        keeps what the current tree gives it. extra: top-level keys added to the manifest.
+        intact: intact() said True since the lock was taken: the changes are planned from
+        the manifest, without looking at every file again."""
         from hagen.emit.commit import carried, commit
 
         if self._fd is None:
@@ -339,7 +342,7 @@ class OutputTree:
         manifest = manifest_of(files)
         manifest.update(extra or {})
         try:
-            return commit(self, files, manifest)
+            return commit(self, files, manifest, intact)
         except OSError as exc:
             raise OutputError(f"cannot write the output tree {self.out}: {exc.strerror or exc}",
                               hint="check free space and permissions; the previous tree is untouched")
