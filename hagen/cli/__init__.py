@@ -19,4 +19,29 @@ def main():
     # live until it exits: the cycle collector, at its default thresholds, scans them over
     # and over as they pile up; a hundred times less often costs no memory to speak of
     gc.set_threshold(70_000, *gc.get_threshold()[1:])
-    app()
+    try:
+        app()
+        code = 0
+    except SystemExit as exc:
+        code = exc.code
+    _leave(code)
+
+
+def _leave(code) -> None:
+    """End the process at once, its output flushed: the objects of a build die with it. Freed
+    one by one, as Python does at exit, they cost 0.15 s at 10,000 nodes, a quarter of a no-op.
+    Every file hagen writes is closed (and renamed into place) before the command returns."""
+    import os
+    import sys
+
+    if code is None:
+        code = 0
+    elif not isinstance(code, int):      # sys.exit("message"): Python prints it and exits 1
+        print(code, file=sys.stderr)
+        code = 1
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError):    # a closed pipe (hagen diff | head): nothing more to say
+            pass
+    os._exit(code)
