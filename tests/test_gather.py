@@ -156,3 +156,23 @@ def test_config_version_comes_from_the_nodes(pushed):
 def test_gather_without_a_build_says_so(tmp_path, base):
     r = cli("gather", "--site", base / "example/site.yaml", "--out", tmp_path / "none", "--into", tmp_path / "g")
     assert r.code == 3 and "hagen build" in r.stderr
+
+
+def test_a_host_no_longer_built_leaves_the_record_with_the_folder_gather_made(pushed):
+    from hagen.emit import OutputTree
+    from hagen.emit.commit import carried
+
+    assert gather(pushed).code == 0
+    got = pushed.work / "gathered"
+    (got / "ns99").mkdir()                                  # not gather's: never removed
+    tree = OutputTree(pushed.out)
+    with tree.lock():                                       # the build no longer makes ns5 and ns6
+        tree.commit([f for f in carried(tree, set()) if f.host not in ("ns5", "ns6")])
+    assert (got / "ns5").is_dir() and "ns5" in record(pushed)
+    r = gather(pushed, "-w", "ns0")                         # whatever -w chooses
+    assert r.code == 0, r.stderr
+    assert "no longer built, forgotten (record and gathered folder): ns[5-6]" in r.stdout
+    assert not os.path.lexists(got / "ns5") and not os.path.lexists(got / "ns6")
+    assert {"ns5", "ns6"}.isdisjoint(record(pushed)) and "ns13" in record(pushed)
+    assert (got / "ns99").is_dir() and (got / "ns13/etc").is_dir()
+    assert "no longer built" not in gather(pushed, "-w", "ns0").stdout          # said once

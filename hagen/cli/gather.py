@@ -52,7 +52,8 @@ def gather(site: Path = SITE, out: Path = OUT,
     fetched. The expected commands (what /etc/HA/start and stop call that hagen does not
     write) are checked to exist and be executable. What each node holds (sha256, mode,
     cluster.conf's config_version) is recorded beside OUT: build takes config_version
-    from it, push sends only what differs.
+    from it, push sends only what differs. Hosts the build no longer makes leave the
+    record, and their folder in DIR goes.
 
     Exit status: 0 every node answered, 2 input refused, 3 some nodes unreachable.
     """
@@ -81,6 +82,8 @@ def gather(site: Path = SITE, out: Path = OUT,
                              "install it on the node before the next failover")), err=True)
         if result.reached:
             _say(f"gathered: {result.files} file(s) from {folded(result.reached)} into {into}")
+        if result.pruned:
+            _say(f"no longer built, forgotten (record and gathered folder): {folded(result.pruned)}")
         by_msg: dict = {}
         for host, msg in result.unreachable.items():
             by_msg.setdefault(msg, []).append(host)

@@ -10,7 +10,8 @@ its own; what comes back is taken only if it is a regular file (a link or anythi
 a node or a stand-in put there is never followed, never moved, and the path is recorded
 as missing); each host's folder is assembled in the staging folder, then renamed over
 INTO/<host> (a link found there is removed, never followed). What each node holds goes
-to the output store's record (hagen.deploy.state).
+to the output store's record (hagen.deploy.state); a host the build no longer makes
+leaves it, with the folder gather made for it.
 """
 
 from __future__ import annotations
@@ -42,6 +43,7 @@ class Gathered:
     odd: dict[str, list[str]] = field(default_factory=dict)         # path -> hosts where it is not a plain file
     missing_commands: dict[str, list[str]] = field(default_factory=dict)
     files: int = 0
+    pruned: list[str] = field(default_factory=list)     # hosts no longer built: record and folder dropped
 
 
 def _fresh_dir(path: Path) -> None:
@@ -120,10 +122,27 @@ def gather(out, cfg: dict, into, only: set | None = None, exclude: set | None = 
         for host in result.reached:
             nodes[host] = {"gathered": True, "files": held[host], "into": os.path.abspath(into),
                            "missing_commands": sorted(p for p, hs in result.missing_commands.items() if host in hs)}
+        result.pruned = _prune(nodes, {h for h, _ in entries}, into)
         write_record(tree, nodes)
         # what the nodes hold is an input of the next build (config_version): no "up to date" shortcut
         tree.remember_inputs(None)
     return result
+
+
+def _prune(nodes: dict, built: set, into: Path) -> list[str]:
+    """Forget the hosts the build no longer makes: their record goes, and so does the folder
+    gather made for them under into (named by the record, so that nothing gather did not
+    write is ever removed; a link there is removed, never followed). Whatever -w/-x chose."""
+    gone = sorted((h for h in nodes if h not in built), key=natural_key)
+    here = os.path.abspath(into)
+    for host in gone:
+        if nodes.pop(host).get("into") == here and os.path.lexists(into / host):
+            try:
+                _remove(into / host)
+            except OSError as exc:
+                raise OutputError(f"cannot remove {into / host}, gathered from {host} which is no longer built: "
+                                  f"{exc.strerror}", hint="remove it by hand, or check the folder's permissions")
+    return gone
 
 
 def _lost(host: str, message: str, alive: set, result: Gathered) -> None:
