@@ -164,3 +164,23 @@ def test_a_store_of_another_user_is_refused(built, victim):
     res = cli("build", "--site", SITE, "--out", built)
     assert res.code == 3 and "belongs to another user" in res.stderr, res.output
     assert untouched(victim)
+
+
+def test_too_many_hard_links_to_one_file_says_what_to_do(tmp_path, monkeypatch):
+    """Every host's /etc/hosts is a hard link to one object: past the file system's limit
+    (ext4: 65,000) the build stops, says why and what to do, and writes no tree."""
+    import errno
+
+    real_link = os.link
+
+    def limited(src, dst, *a, **k):
+        if str(dst).endswith("/etc/hosts"):
+            raise OSError(errno.EMLINK, os.strerror(errno.EMLINK))
+        return real_link(src, dst, *a, **k)
+
+    monkeypatch.setattr(os, "link", limited)
+    with pytest.raises(OutputError, match="Too many links") as info:
+        build(SITE, tmp_path / "out")
+    assert "XFS" in info.value.hint and "65,000" in info.value.hint
+    assert not os.path.lexists(tmp_path / "out")
+    assert [n for n in store_leftovers(tmp_path / "out") if not n.startswith("objects/")] == []

@@ -252,6 +252,16 @@ def _collect_one(name: str, fd: int) -> int:
     return 0
 
 
+def write_hint(exc: OSError) -> str:
+    """What to do when writing the tree failed with exc (the previous tree is then whole)."""
+    if exc.errno == errno.EMLINK:
+        # every host's copy of a file is a hard link to its one object: /etc/hosts has one per host
+        return ("a file is the same on more hosts than this file system allows hard links to one file "
+                "(ext4: 65,000): put --out on a file system without that limit, such as XFS; "
+                "the previous tree is untouched")
+    return "check free space and permissions; the previous tree is untouched"
+
+
 def lock_file(store: Path, name: str, store_fd: int) -> int:
     try:
         fd = os.open(name, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600, dir_fd=store_fd)

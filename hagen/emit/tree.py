@@ -18,7 +18,7 @@ from hagen.emit.journal import JOURNAL, HostDirs, valid_journal
 from hagen.emit.manifest import (PLAIN_HOST, RESERVED, EmitResult, OutFile, manifest_of, object_key,
                                   valid_manifest)
 from hagen.emit.store import (DIR_FLAGS, Objects, lock_file, loads, lstat_mode, lstat_mode_at, read_json,
-                              read_pid, read_regular, remove_entry, unlink_at, write_atomic)
+                              read_pid, read_regular, remove_entry, unlink_at, write_atomic, write_hint)
 from hagen.emit.verify import INPUTS_FORMAT, valid_record
 from hagen.errors import OutputError
 
@@ -345,7 +345,7 @@ class OutputTree:
             return commit(self, files, manifest, intact)
         except OSError as exc:
             raise OutputError(f"cannot write the output tree {self.out}: {exc.strerror or exc}",
-                              hint="check free space and permissions; the previous tree is untouched")
+                              hint=write_hint(exc))
 
     def _repoint(self) -> None:
         """out still naming the generation a killed conversion renamed into the tree: point it there."""
