@@ -64,6 +64,20 @@ def tree_contents(root: Path) -> dict:
     return state
 
 
+def built_less_ns5_and_ntp(out: Path):
+    """The bas5-guide example built at out, its tree locked: (tree, every file it holds, the
+    same files less ns5's and every ntp.conf), for commits that remove a host and a file."""
+    from hagen.emit import OutputTree
+    from hagen.emit.commit import carried
+    from hagen.pipeline import build
+
+    build(EXAMPLES / "bas5-guide" / "site.yaml", out)
+    tree = OutputTree(out)
+    with tree.lock():
+        every = carried(tree, set())
+        yield tree, every, [f for f in every if f.host != "ns5" and f.path != "/etc/ntp.conf"]
+
+
 def tree_state(root: Path) -> dict:
     """{relative path: (bytes, mode, mtime_ns)} of every file under root (a link to a file
     counts as that file): what a refused command must leave as it was, mtimes included."""

@@ -7,9 +7,8 @@ import re
 
 import pytest
 
-from conftest import EXAMPLES, tree_state
+from conftest import EXAMPLES, built_less_ns5_and_ntp, tree_state
 from hagen.emit import OutputTree
-from hagen.emit.commit import carried
 from hagen.errors import OutputError
 from hagen.pipeline import build
 
@@ -250,11 +249,7 @@ def test_a_one_node_change_gives_new_inodes_only_to_the_files_it_changes(tmp_pat
 
 def test_a_vanished_host_and_file_are_removed_with_their_empty_folders(tmp_path):
     out = tmp_path / "out"
-    build(SITE, out)
-    tree = OutputTree(out)
-    with tree.lock():
-        every = carried(tree, set())
-        files = [f for f in every if f.host != "ns5" and f.path != "/etc/ntp.conf"]
+    for tree, every, files in built_less_ns5_and_ntp(out):
         result = tree.commit(files)
     assert result.removed == len(every) - len(files) and result.changed == 0
     assert not (out / "ns5").exists() and not (out / "ns0/etc/ntp.conf").exists()
