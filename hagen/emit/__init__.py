@@ -19,6 +19,9 @@ A build writes only what changed (hagen.emit.commit):
 2. the tree is compared with the files wanted, file by file (an unchanged file is a hard
    link to its object's inode), and the differences become a journal (hagen.emit.journal)
    of operations, each knowing what it replaces; the journal is fsynced, then
+   (a build that has just found the tree intact under its lock, as the up-to-date verdict
+   does from PostgreSQL, compares the manifest with the files wanted instead: the same
+   operations without looking at every file twice)
 3. applied under the exclusive apply lock: each operation is a link (or symlink) made at a
    temporary name then renamed over the file, or a removal; then the manifest is renamed
    into place, inputs.json written, and the journal removed. Unchanged files, and the
