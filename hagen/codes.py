@@ -61,6 +61,7 @@ CODES: dict[str, str] = {
     "HA173": "a cman/rgmanager setting (post_join_delay, autostart) is given for target el9-pacemaker (warning)",
     "HA174": "a start-list command has no Pacemaker resource and is left out of the group (warning)",
     "HA175": "a node of an HA cell is fenced through a PAP, which has no fence agent on el9-pacemaker",
+    "HA176": "audit, runbook: the cells of target el9-pacemaker are not analysed (they read cluster.conf) (warning)",
     # ClusterDB rows
     "HA200": "the ClusterDB snapshot cannot be read or is not a snapshot",
     "HA201": "a ClusterDB row lacks a column, has one of the wrong type, or has an unknown one",
@@ -233,7 +234,7 @@ CODES: dict[str, str] = {
 WARNINGS: frozenset[str] = frozenset({
     "HA103", "HA240", "HA316", "HA319", "HA350", "HA602", "HA607", "HA618", "HA619", "HA640",
     "HA712", "HA713", "HA801", "HA803", "HA830", "HA328", "HA945", "HA946", "HA962", "HA964",
-    "HA170", "HA171", "HA172", "HA173", "HA174",
+    "HA170", "HA171", "HA172", "HA173", "HA174", "HA176",
 })
 
 

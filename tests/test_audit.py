@@ -95,7 +95,7 @@ def test_audit_matches_golden(name, docs, request):
 def test_json_has_a_format_and_stable_keys(docs):
     doc = json.loads(to_json(docs["xena"]))
     assert doc["format"] == "hagen-audit/1"
-    assert set(doc) == {"format", "cluster", "cells", "not_audited", "summary"}
+    assert set(doc) == {"format", "cluster", "cells", "not_audited", "not_audited_why", "summary"}
     assert doc["not_audited"] == []
     failure = doc["cells"][0]["failures"][0]
     assert set(failure) == {"failure", "subject", "effect", "moves", "fenced", "lost", "guide", "agrees", "differs"}
@@ -337,3 +337,18 @@ def test_trouble_writing_or_drawing_exits_3(tmp_path, monkeypatch):
     monkeypatch.setenv("PATH", str(tmp_path))               # no dot on it
     res = run("audit", "--site", xena, "--format", "svg")
     assert res.code == 3 and "graphviz" in res.output
+
+
+def test_todays_stack_is_said_to_be_not_covered_never_taken_for_a_sound_cluster():
+    """target el9-pacemaker: the build writes a CIB, which neither the audit nor the runbook
+    reads; both warn HA176 at the target key and name the cells left out, with the reason."""
+    site = EXAMPLES / "xena" / "site-el9.yaml"
+    res = run("audit", "--site", site, "--format", "json")
+    doc = json.loads(res.stdout)
+    assert res.code == 0 and doc["cells"] == [] and doc["not_audited"]
+    assert "el9-pacemaker" in doc["not_audited_why"] and "CIB" in doc["not_audited_why"]
+    assert re.search(r"site-el9\.yaml:\d+:\d+ target: warning HA176: .*not analysed", res.stderr)
+    book = run("runbook", "--site", site)
+    assert "warning HA176" in book.stderr and "Not covered: xena_" in book.stdout
+    res = run("audit", "--site", EXAMPLES / "xena" / "site.yaml", "--format", "json")
+    assert "HA176" not in res.stderr and json.loads(res.stdout)["not_audited_why"] == ""

@@ -38,16 +38,49 @@ def document(compiled) -> dict:
                       "failures": analyse(facts, compiled.model),
                       "findings": findings(facts, compiled.model, compiled.site)})
     every = [f for c in cells for f in c["findings"]]
-    audited = {c["name"] for c in cells}
+    names, why = not_covered(compiled, {c["name"] for c in cells})
     return {
         "format": FORMAT,
         "cluster": compiled.model.cluster.name,
         "cells": cells,
-        # cells the build writes no cluster.conf for: nothing to read their behaviour from
-        "not_audited": sorted((c.name for c in compiled.model.cells if c.name not in audited), key=natural_key),
+        "not_audited": names,
+        "not_audited_why": why,
         "summary": {"cells": len(cells), "spofs": sum(f["severity"] == SPOF for f in every),
                     "warnings": sum(f["severity"] != SPOF for f in every)},
     }
+
+
+def not_covered(compiled, covered: set) -> tuple[list[str], str]:
+    """The cells the audit and the runbook say nothing of, and why ("" when there are none):
+    both read the cluster.conf the build writes, and some cells have none."""
+    from hagen.check.target import EL9
+    from hagen.model.names import natural_key
+
+    names = sorted((c.name for c in compiled.model.cells if c.name not in covered), key=natural_key)
+    if not names:
+        return [], ""
+    if compiled.site.get("target") == EL9:
+        return names, (f"target {EL9}: the build writes Pacemaker's CIB for them, and the audit and the "
+                       "runbook read Cluster Suite's cluster.conf")
+    return names, "the build writes no cluster.conf for them (no section of the site spec)"
+
+
+def uncovered_warning(compiled, covered: set) -> list:
+    """HA176 when the site's target leaves its cells out of the audit and the runbook: an empty
+    audit must not read as a cluster without single points of failure."""
+    from hagen.check.target import EL9
+    from hagen.reports import warning
+
+    names, _ = not_covered(compiled, covered)
+    if not names or compiled.site.get("target") != EL9:
+        return []
+    from hagen.model.names import fold
+
+    return [warning("HA176", compiled.site.where("target"),
+                    f"the audit and the runbook do not cover target {EL9}: {fold(names)} not analysed "
+                    "(they read Cluster Suite's cluster.conf; this build writes Pacemaker's CIB)",
+                    "audit the same inventory with target: rhel5-cman for its networks, disks and fencing "
+                    "paths; on the cells, `crm_verify -L -V` and `pcs status` check Pacemaker's own view")]
 
 
 def cell_summary(facts) -> dict:

@@ -26,7 +26,7 @@ def to_text(doc: dict) -> str:
     out = [f"hagen audit of cluster {doc['cluster']}: {doc['summary']['cells']} HA cell(s), "
            f"{doc['summary']['spofs']} single point(s) of failure, {doc['summary']['warnings']} warning(s)"]
     if doc["not_audited"]:
-        out.append(f"not audited (the build writes no cluster.conf for them): {', '.join(doc['not_audited'])}")
+        out.append(f"not audited: {', '.join(doc['not_audited'])} ({doc['not_audited_why']})")
     for cell in doc["cells"]:
         out += [""] + _cell(cell)
     return "\n".join(one_line(line) for line in out) + "\n"

@@ -36,7 +36,10 @@ def runbook(compiled) -> dict:
     for cell in cells:
         sections.append({"title": f"Failover tests of cell {cell.name}", "steps": _tests(model, site, cell)})
     sections = [s for s in sections if s["steps"]]
-    return {"cluster": model.cluster.name, "sections": sections}
+    from hagen.audit import not_covered
+
+    names, why = not_covered(compiled, {c.name for c in cells})
+    return {"cluster": model.cluster.name, "sections": sections, "not_covered": fold(names), "not_covered_why": why}
 
 
 def _mngt(cells) -> CellFacts | None:

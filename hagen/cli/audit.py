@@ -54,7 +54,7 @@ def audit(site: Path = SITE, db: Optional[str] = DB, snapshot: Optional[Path] = 
     from hagen.errors import InputRefused
 
     def body():
-        from hagen.audit import compile_for_audit, document, has_spof
+        from hagen.audit import compile_for_audit, document, has_spof, uncovered_warning
         from hagen.audit.report import to_json, to_text
 
         try:
@@ -63,8 +63,8 @@ def audit(site: Path = SITE, db: Optional[str] = DB, snapshot: Optional[Path] = 
             if format is AuditFormat.json:
                 sys.stdout.write(_json_refusal(exc))
             raise
-        _print_reports(compiled.warnings)
         doc = document(compiled)
+        _print_reports(compiled.warnings + uncovered_warning(compiled, {c["name"] for c in doc["cells"]}))
         if format is AuditFormat.json:
             text = to_json(doc)
         elif format is AuditFormat.svg:
@@ -90,10 +90,11 @@ def runbook(site: Path = SITE, db: Optional[str] = DB, snapshot: Optional[Path] 
     section. No secret is ever written: the BMC password is read at run time.
     """
     def body():
-        from hagen.audit import compile_for_audit
+        from hagen.audit import compile_for_audit, uncovered_warning
+        from hagen.audit.facts import cell_facts
         from hagen.audit.runbook import render_runbook
 
         compiled = compile_for_audit(site, db, str(snapshot) if snapshot else None)
-        _print_reports(compiled.warnings)
+        _print_reports(compiled.warnings + uncovered_warning(compiled, {c.name for c in cell_facts(compiled)}))
         write_output(render_runbook(compiled, format.value), output)
     _run(body)
