@@ -141,3 +141,13 @@ def test_the_process_ends_at_once_with_the_status_python_would_give(code, status
     proc = subprocess.run([sys.executable, "-c", f"import sys; print('out', end=''); from hagen.cli import _leave; "
                            f"_leave({code!r})"], capture_output=True, text=True, timeout=60)
     assert (proc.returncode, proc.stdout, proc.stderr) == (status, "out", said)
+
+
+def test_a_profiled_command_ends_the_ordinary_way_so_that_the_profile_is_written(tmp_path):
+    import subprocess
+    import sys
+
+    prof = tmp_path / "hagen.prof"
+    proc = subprocess.run([sys.executable, "-m", "cProfile", "-o", prof, "-m", "hagen", "--version"],
+                          capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0 and proc.stdout.startswith("hagen ") and prof.stat().st_size > 0

@@ -39,6 +39,8 @@ def _leave(code) -> None:
     elif not isinstance(code, int):      # sys.exit("message"): Python prints it and exits 1
         print(code, file=sys.stderr)
         code = 1
+    if sys.getprofile() is not None or sys.gettrace() is not None:
+        sys.exit(code)                   # cProfile, coverage: they write what they found at exit
     for stream in (sys.stdout, sys.stderr):
         try:
             stream.flush()
