@@ -60,12 +60,14 @@ def diff(site: Path = SITE, against: Path = typer.Option(Path("out"), "--against
                 held.enter_context(OutputTree(folder).reading())
             tree = ForeignTree(against)
             tree.check_root()
-            spec, hosts, intact = _fast_path(site, against, db, snapshot)   # stats the tree, opens none of its files
+            # one OutputTree for against throughout: its manifest is validated once (0.1 s at 10,000 nodes)
+            against_tree = OutputTree(against)
+            spec, hosts, intact = _fast_path(site, against_tree, db, snapshot)   # stats the tree, opens none of its files
             if hosts is not None:      # built from these very inputs, and intact: nothing to compile
                 unknown_hosts_refused(only, hosts)
                 result = DiffResult(str(against), len(hosts if only is None else hosts & only), [])
             else:
-                known = _intact_entries(against, intact)
+                known = _intact_entries(against_tree, intact)
                 # a FIFO or an unreadable file is refused before anything reads it (an intact output
                 # tree holds only what its manifest says: no walk needed)
                 present = set(known) if known is not None else tree.scan()
@@ -73,7 +75,8 @@ def diff(site: Path = SITE, against: Path = typer.Option(Path("out"), "--against
                 # (its config_version, and the nodes' record in its store), when there is one
                 base = out if out.resolve() != against.resolve() and OutputTree(out).current() is not None \
                     else against
-                compiled = compile_site(spec or site, OutputTree(base), db, str(snapshot) if snapshot else None)
+                compiled = compile_site(spec or site, against_tree if base is against else OutputTree(base), db,
+                                        str(snapshot) if snapshot else None)
                 _print_reports(compiled.warnings, quiet=True)
                 unknown_hosts_refused(only, {f.host for f in compiled.files})
                 files = [f for f in compiled.files if only is None or f.host in only]
@@ -114,14 +117,13 @@ def diff(site: Path = SITE, against: Path = typer.Option(Path("out"), "--against
     raise typer.Exit(_run(as_json if output_format == "json" else body, DIFF_EXITS))
 
 
-def _intact_entries(folder: Path, intact: bool | None) -> dict | None:
+def _intact_entries(tree, intact: bool | None) -> dict | None:
     """{(host, path): entry} of an output tree hagen wrote and nobody changed since (its
     store's record of every object and link holds); None for anything else, a gathered
     tree included, whose files diff then reads one by one. intact: what the fast path
-    found of it already (None: not looked at)."""
-    from hagen.emit import OutputTree, expand
+    found of it already (None: not looked at). tree: an OutputTree."""
+    from hagen.emit import expand
 
-    tree = OutputTree(folder)
     manifest = tree.manifest()
     if manifest is None or intact is False or (intact is None and not tree.intact()):
         return None
@@ -140,14 +142,13 @@ def _warn_missing_commands(out: Path) -> None:
                     for nodes, path in missing_expected(out)])
 
 
-def _fast_path(site, against, db, snapshot):
+def _fast_path(site, against_tree, db, snapshot):
     """(the site spec, loaded, for the compile; the hosts of the tree when it is up to date
     with the inputs (hagen.uptodate), else None; whether the tree is intact, when that was
     looked at, else None). A store that does not validate (a hand-edited manifest, hosts:
     "ns[0-") gives (spec, None, None): the fast path is an optimisation, never a reason to fail."""
     from ClusterShell.NodeSet import NodeSet
 
-    from hagen.emit import OutputTree
     from hagen.errors import HagenError
     from hagen.load.site import load_site
     from hagen.load.source import choose_source
@@ -155,7 +156,7 @@ def _fast_path(site, against, db, snapshot):
 
     spec = load_site(site)
     try:
-        found = verdict(OutputTree(against), spec, choose_source(db, str(snapshot) if snapshot else None, spec),
+        found = verdict(against_tree, spec, choose_source(db, str(snapshot) if snapshot else None, spec),
                         lazy=True)
         return spec, (set(NodeSet(found.manifest["hosts"])) if found.up_to_date else None), found.intact
     except HagenError:
