@@ -30,7 +30,6 @@ def document(compiled) -> dict:
     from hagen.audit.facts import cell_facts
     from hagen.audit.failures import analyse
     from hagen.audit.findings import SPOF, findings
-    from hagen.model.names import natural_key
 
     cells = []
     for facts in cell_facts(compiled):
@@ -38,7 +37,7 @@ def document(compiled) -> dict:
                       "failures": analyse(facts, compiled.model),
                       "findings": findings(facts, compiled.model, compiled.site)})
     every = [f for c in cells for f in c["findings"]]
-    names, why = not_covered(compiled, {c["name"] for c in cells})
+    names, why = not_covered(compiled)
     return {
         "format": FORMAT,
         "cluster": compiled.model.cluster.name,
@@ -50,13 +49,15 @@ def document(compiled) -> dict:
     }
 
 
-def not_covered(compiled, covered: set) -> tuple[list[str], str]:
+def not_covered(compiled) -> tuple[list[str], str]:
     """The cells the audit and the runbook say nothing of, and why ("" when there are none):
-    both read the cluster.conf the build writes, and some cells have none."""
+    both read the cluster.conf the build writes (hagen.audit.facts), and some cells have none."""
+    from hagen.audit.facts import CLUSTER_CONF
     from hagen.check.target import EL9
     from hagen.model.names import natural_key
 
-    names = sorted((c.name for c in compiled.model.cells if c.name not in covered), key=natural_key)
+    written = {f.host for f in compiled.files if f.path == CLUSTER_CONF}
+    names = sorted((c.name for c in compiled.model.cells if written.isdisjoint(c.nodes)), key=natural_key)
     if not names:
         return [], ""
     if compiled.site.get("target") == EL9:
@@ -65,18 +66,16 @@ def not_covered(compiled, covered: set) -> tuple[list[str], str]:
     return names, "the build writes no cluster.conf for them (no section of the site spec)"
 
 
-def uncovered_warning(compiled, covered: set) -> list:
-    """HA176 when the site's target leaves its cells out of the audit and the runbook: an empty
-    audit must not read as a cluster without single points of failure."""
+def uncovered_warning(site, names: list[str]) -> list:
+    """HA176 when the site's target leaves the cells names (not_covered's) out of the audit and
+    the runbook: an empty audit must not read as a cluster without single points of failure."""
     from hagen.check.target import EL9
+    from hagen.model.names import fold
     from hagen.reports import warning
 
-    names, _ = not_covered(compiled, covered)
-    if not names or compiled.site.get("target") != EL9:
+    if not names or site.get("target") != EL9:
         return []
-    from hagen.model.names import fold
-
-    return [warning("HA176", compiled.site.where("target"),
+    return [warning("HA176", site.where("target"),
                     f"the audit and the runbook do not cover target {EL9}: {fold(names)} not analysed "
                     "(they read Cluster Suite's cluster.conf; this build writes Pacemaker's CIB)",
                     "audit the same inventory with target: rhel5-cman for its networks, disks and fencing "

@@ -38,7 +38,7 @@ def runbook(compiled) -> dict:
     sections = [s for s in sections if s["steps"]]
     from hagen.audit import not_covered
 
-    names, why = not_covered(compiled, {c.name for c in cells})
+    names, why = not_covered(compiled)
     return {"cluster": model.cluster.name, "sections": sections, "not_covered": fold(names), "not_covered_why": why}
 
 

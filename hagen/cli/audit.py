@@ -64,7 +64,7 @@ def audit(site: Path = SITE, db: Optional[str] = DB, snapshot: Optional[Path] = 
                 sys.stdout.write(_json_refusal(exc))
             raise
         doc = document(compiled)
-        _print_reports(compiled.warnings + uncovered_warning(compiled, {c["name"] for c in doc["cells"]}))
+        _print_reports(compiled.warnings + uncovered_warning(compiled.site, doc["not_audited"]))
         if format is AuditFormat.json:
             text = to_json(doc)
         elif format is AuditFormat.svg:
@@ -90,11 +90,10 @@ def runbook(site: Path = SITE, db: Optional[str] = DB, snapshot: Optional[Path] 
     section. No secret is ever written: the BMC password is read at run time.
     """
     def body():
-        from hagen.audit import compile_for_audit, uncovered_warning
-        from hagen.audit.facts import cell_facts
+        from hagen.audit import compile_for_audit, not_covered, uncovered_warning
         from hagen.audit.runbook import render_runbook
 
         compiled = compile_for_audit(site, db, str(snapshot) if snapshot else None)
-        _print_reports(compiled.warnings + uncovered_warning(compiled, {c.name for c in cell_facts(compiled)}))
+        _print_reports(compiled.warnings + uncovered_warning(compiled.site, not_covered(compiled)[0]))
         write_output(render_runbook(compiled, format.value), output)
     _run(body)
