@@ -50,14 +50,14 @@ def load_and_check(site_path, db=None, snapshot=None, progress=None):
 
 
 def _load_and_check(site_path, db, snapshot, progress):
-    from hagen.progress import QUIET
+    from hagen.progress import Progress
     from hagen.check import run_checks
     from hagen.load.secrets import read_secrets
     from hagen.load.site import load_site
     from hagen.load.source import choose_source, read_source
     from hagen.model.build import build_model
 
-    progress = progress or QUIET
+    progress = progress or Progress()         # a quiet one of its own: no timings kept across runs
     with progress.stage("reading the site spec and the ClusterDB"):
         # a path, or a SiteSpec the caller has loaded already (build reads it once)
         site = site_path if isinstance(site_path, SiteSpec) else load_site(site_path)
@@ -80,9 +80,9 @@ def compile_site(site_path, tree: OutputTree, db=None, snapshot=None, hosts: set
                  progress=None) -> Compiled:
     """Everything a build would write, rendered and validated, against tree's current content;
     with hosts, only what those hosts get."""
-    from hagen.progress import QUIET
+    from hagen.progress import Progress
 
-    progress = progress or QUIET
+    progress = progress or Progress()         # a quiet one of its own: no timings kept across runs
     with _rare_collections():
         site, model, warnings, source = load_and_check(site_path, db, snapshot, progress)
         with progress.stage("planning and rendering"):
@@ -310,9 +310,9 @@ def build(site_path, out="out", db=None, snapshot=None, hosts: set | None = None
                 host_count, file_count = hosts_and_files(found.manifest)
                 return None, EmitResult(file_count, host_count, 0, 0, 0, tree.current().name, True)
             fingerprint, intact = found.fingerprint, found.intact is True
-        from hagen.progress import QUIET
+        from hagen.progress import Progress
 
-        progress = progress or QUIET
+        progress = progress or Progress()         # a quiet one of its own: no timings kept across runs
         compiled = compile_site(site, tree, db, snapshot, hosts, progress)
         with progress.stage("writing the output tree"):
             result = tree.commit(compiled.files, keep_others=hosts is not None, intact=intact)

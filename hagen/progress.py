@@ -20,22 +20,26 @@ BUILD_STAGES = 4       # reading, checking, planning and rendering, writing
 
 
 class Progress:
+    """timer(delay, draw) starts the countdown to the bar (threading.Timer; tests pass one they fire
+    themselves, so that no test depends on how fast this machine is)."""
+
     def __init__(self, show: bool = False, verbose: bool = False, stream=None, total: int = BUILD_STAGES,
-                 delay: float = DELAY):
+                 delay: float = DELAY, timer=threading.Timer):
         self.stream = stream or sys.stderr
         self.show = show and self.stream.isatty() and os.environ.get("TERM") != "dumb"
         self.verbose = verbose
         self.timings: list[tuple[str, float]] = []
         self.total, self.delay = total, delay
         self._lock = threading.Lock()
-        self._timer: threading.Timer | None = None
+        self._start_timer = timer
+        self._timer = None
         self._bar = self._task = None
         self._current, self._completed, self._closed = "", 0, False
 
     @contextmanager
     def stage(self, name: str):
         if self.show and self._timer is None and not self._closed:
-            self._timer = threading.Timer(self.delay, self._draw)
+            self._timer = self._start_timer(self.delay, self._draw)
             self._timer.daemon = True
             self._timer.start()
         with self._lock:
@@ -88,6 +92,3 @@ class Progress:
                 return
         self.stream.write(line + "\n")
         self.stream.flush()
-
-
-QUIET = Progress()

@@ -33,7 +33,7 @@ def test_the_record_round_trips_and_is_private(tree):
 
 
 @pytest.mark.parametrize("bad", [
-    {"format": "other", "nodes": {}},
+    {"format": "other", "nodes": {"ns0": {"files": {}}}},      # a valid record but for its format
     {"format": "hagen-nodes/1", "nodes": {"-oProxyCommand=x": {"files": {}}}},
     {"format": "hagen-nodes/1", "nodes": {"ns0": {"files": {"../etc/shadow": {"missing": True}}}}},
     {"format": "hagen-nodes/1", "nodes": {"ns0": {"files": {"/etc/hosts": {"sha256": "zz", "mode": "0644"}}}}},

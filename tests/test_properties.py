@@ -138,11 +138,21 @@ def bench(tmp_path_factory):
     return Bench(tmp_path_factory.mktemp("properties"))
 
 
-def test_the_oracle_is_there():
+def test_the_oracle_is_there_and_can_refuse(tmp_path):
     """The property tests below hand every new file to check-tree; without ../shared they
-    still check exit codes and the output tree, and this test says what was left out."""
+    still check exit codes and the output tree, and this test says what was left out. With
+    it, the oracle must refuse a broken file the way those tests read it (a `fail` line and
+    a non-zero count of failures), or their silence would prove nothing."""
     if not CHECK_TREE.exists():
         pytest.skip("../shared (the oracles) is absent: the property tests ran without check-tree")
+    broken = tmp_path / "ns0" / "etc" / "cluster" / "cluster.conf"
+    broken.parent.mkdir(parents=True)
+    broken.write_text('<?xml version="1.0"?>\n<cluster name="x" config_version="1"><clusternodes>\n')
+    proc = subprocess.run([sys.executable, str(CHECK_TREE), "--quiet", str(tmp_path)], capture_output=True,
+                          text=True, timeout=300)
+    summary = proc.stdout.strip().splitlines()[-1]
+    assert proc.returncode == 1 and " 0 failed" not in summary, proc.stdout + proc.stderr
+    assert any(ln.startswith("fail") for ln in proc.stdout.splitlines()), proc.stdout
 
 
 # --------------------------------------------------------------------------- values
