@@ -308,7 +308,7 @@ def build(site_path, out="out", db=None, snapshot=None, hosts: set | None = None
             found = verdict(tree, site, choose_source(db, snapshot, site))
             if found.up_to_date:
                 host_count, file_count = hosts_and_files(found.manifest)
-                return None, EmitResult(file_count, host_count, 0, 0, 0, tree.current().name, True)
+                return None, EmitResult(file_count, host_count, 0, 0, 0, True)
             fingerprint, intact = found.fingerprint, found.intact is True
         from hagen.progress import Progress
 

@@ -151,18 +151,6 @@ def test_readers_wait_for_an_apply_and_see_the_new_tree_whole(built, tmp_path, e
     assert seen["at"] >= released and all("stratum 8" in t for t in seen["ntp"].values())
 
 
-def test_state_files_of_the_deploy_side_are_read_and_written_without_following_links(built, victim):
-    tree = OutputTree(built)
-    plant(store(built) / "pushed.json", victim[0])
-    assert tree.read_state("pushed.json") is None
-    with tree.lock():
-        tree.write_state("pushed.json", {"format": "x"})
-        with pytest.raises(OutputError):
-            tree.write_state("inputs.json", {})
-    assert untouched(victim) and tree.read_state("pushed.json") == {"format": "x"}
-    assert stat.S_IMODE(os.lstat(store(built) / "pushed.json").st_mode) == 0o600
-
-
 @pytest.mark.skipif(os.geteuid() != 0, reason="giving the store to another user needs root")
 def test_a_store_of_another_user_is_refused(built, victim):
     """Across users: a store someone else made (and could fill with links) is not used."""

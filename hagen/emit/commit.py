@@ -53,7 +53,7 @@ def commit(tree: OutputTree, files: list, manifest: dict, intact: bool = False) 
             ops = plan(tree_fd, by_host, inodes, prev_files, listed, intact)
             link_out = state == "absent"
             if not ops and not link_out and current == data:
-                return EmitResult(len(files), hosts, 0, 0, 0, TREE, True)
+                return EmitResult(len(files), hosts, 0, 0, 0, True)
             journal = {"format": JOURNAL_FORMAT, "link_out": link_out, "ops": ops, "manifest": manifest}
             write_atomic(JOURNAL, json.dumps(journal, separators=(",", ":")).encode(), store_fd, sync=True)
             finish(tree, journal)
@@ -62,7 +62,7 @@ def commit(tree: OutputTree, files: list, manifest: dict, intact: bool = False) 
             os.close(tree_fd)
         objects.close()
     _tidy(tree, store_fd)
-    return EmitResult(len(files), hosts, changed, removed, written, TREE, False)
+    return EmitResult(len(files), hosts, changed, removed, written, False)
 
 
 def carried(tree: OutputTree, rebuilt: set) -> list[OutFile]:

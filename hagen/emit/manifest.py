@@ -190,5 +190,4 @@ class EmitResult:
     changed: int           # host files whose bytes or mode differ from the previous tree
     removed: int           # host files of the previous tree that are gone
     objects_written: int
-    generation: str | None
     noop: bool

@@ -29,10 +29,6 @@ OBJECT_NAME = re.compile(r"[0-9a-f]{64}-[0-7]{4}\Z")
 MAX_RECORD = 1 << 30           # a manifest or journal larger than this is not one hagen wrote
 
 
-class NotOurs(OSError):
-    """A store entry that is not what hagen keeps there (a link, a FIFO, a folder, a hard link)."""
-
-
 def open_dir(name, dir_fd=None, create: bool = False, replace: bool = False) -> int:
     """A folder's descriptor, never through a link. create: make it when missing; replace: when a
     link or a file stands in its place, remove that entry (only the entry) and make the folder."""

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from hagen.emit.confine import confined
 from hagen.emit.journal import JOURNAL, HostDirs, valid_journal
-from hagen.emit.manifest import (PLAIN_HOST, RESERVED, EmitResult, OutFile, manifest_of, object_key,
+from hagen.emit.manifest import (RESERVED, EmitResult, OutFile, manifest_of, object_key,
                                   valid_manifest)
 from hagen.emit.store import (DIR_FLAGS, Objects, lock_file, loads, lstat_mode, lstat_mode_at, read_json,
                               read_pid, read_regular, remove_entry, unlink_at, write_atomic, write_hint)
@@ -224,27 +224,6 @@ class OutputTree:
 
         return verified_source(self, host, path, sha256)
 
-    # ---------------------------------------------------------------- the deploy side's state files
-    def read_state(self, name: str):
-        """A JSON document the deploy side keeps in the store (pushed.json, ...), read without
-        following a link; None when absent, a link, or not JSON. Its content is the caller's to validate."""
-        _state_name(name)
-        try:
-            fd = os.open(self.store, DIR_FLAGS)
-        except OSError:
-            return None
-        try:
-            return read_json(name, fd)
-        finally:
-            os.close(fd)
-
-    def write_state(self, name: str, doc) -> None:
-        """Replace a state file of the store (0600) by rename: a link planted there is replaced,
-        never written through. Call with the lock held."""
-        _state_name(name)
-        with self._store() as fd:
-            write_atomic(name, json.dumps(doc, indent=1).encode() + b"\n", fd)
-
     # ---------------------------------------------------------------- locking
     @contextmanager
     def lock(self):
@@ -384,11 +363,3 @@ class OutputTree:
             raise OutputError(f"cannot finish the changes a killed build left in {self.out}: "
                               f"{exc.strerror or exc}", hint="check free space and permissions, then run "
                               "`hagen build` again")
-
-
-_OURS = {"lock", "apply.lock", INPUTS, JOURNAL, TREE, "tree.new", "objects"}
-
-
-def _state_name(name: str) -> None:
-    if not (isinstance(name, str) and PLAIN_HOST.match(name)) or name in _OURS:
-        raise OutputError(f"internal: {name!r} is not a name for a state file of the store")

@@ -215,12 +215,6 @@ class Model:
     def cells_of_type(self, kind: str) -> tuple[Cell, ...]:
         return tuple(c for c in self.cells if c.type == kind)
 
-    def filesystem(self, name: str) -> LustreFS | None:
-        for fs in self.filesystems:
-            if fs.name == name:
-                return fs
-        return None
-
     def io_node(self, name: str) -> LustreIONode | None:
         rows = self._io_node_index.get(name)
         return rows[0] if rows else None
