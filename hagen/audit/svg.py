@@ -13,6 +13,8 @@ import subprocess
 from hagen.errors import HagenError
 
 RED = "red"
+# findings whose first subject is a network (el9-pacemaker: the single corosync link)
+NETWORK_CODES = frozenset({"HA1000", "HA1021"})
 
 
 def _q(text: str) -> str:
@@ -52,7 +54,7 @@ def to_dot(doc: dict) -> str:
                 lines.append(f"  {_q('svc:' + c['name'] + ':' + s['name'])} -- {_q('node:' + s['members'][0])} [style=dotted];")
         for n in c["nodes"]:
             for ln in n["links"]:
-                bold = ln["network"] == c["heartbeat"]
+                bold = ln["network"] == c["heartbeat"] or ln["network"] in _knet(c)
                 color = RED if ln["network"] in spof_nets or (n["name"], ln["network"]) in spof_links else "black"
                 lines.append(f"  {_q('node:' + n['name'])} -- {_q('net:' + ln['network'])} [label={_q(ln['interface'] or '')}, "
                              f"color={color}{', style=bold' if bold else ''}];")
@@ -76,6 +78,11 @@ def to_dot(doc: dict) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _knet(cell) -> set:
+    """The networks an el9-pacemaker cell's corosync links ride (drawn bold as a heartbeat)."""
+    return {ln["network"] for ln in cell.get("corosync", {}).get("links", [])}
+
+
 def _spof_subjects(doc) -> tuple[set, set, set, set]:
     """What the SPOFs name: networks, disk arrays, (cell, quorum disk), (node, network) links."""
     nets, arrays, qdisks, links = set(), set(), set(), set()
@@ -83,9 +90,9 @@ def _spof_subjects(doc) -> tuple[set, set, set, set]:
         for f in c["findings"]:
             if f["severity"] != "spof":
                 continue
-            if f["code"] == "HA1000":
+            if f["code"] in NETWORK_CODES:
                 nets.add(f["subjects"][0])
-            elif f["code"] == "HA1001":
+            elif f["code"] in ("HA1001", "HA1022"):
                 links.add((f["subjects"][2], f["subjects"][0]))
             elif f["code"] == "HA1002":
                 qdisks.add((c["name"], f["subjects"][0]))
