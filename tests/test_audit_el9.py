@@ -150,6 +150,9 @@ def test_facts_read_links_levels_delays_monitors_and_sbd(xena):
     assert f.monitors[0].attribute == "ethmonitor-eth0" and f.monitors[0].guards == ("nfs",)
     assert dict(f.sbd) == {"SBD_DEVICE": "/dev/ldn.da0.0", "SBD_WATCHDOG_DEV": "/dev/watchdog"}
     assert [(a.address, a.network) for a in f.addresses] == [("10.1.1.76", "admin")]
+    rule = next(c for c in f.constraints if c.id == "nfs-on-eth0")
+    assert (rule.kind, rule.rsc, rule.score, rule.rule_attributes) == ("rsc_location", "nfs", "-INFINITY",
+                                                                        ("ethmonitor-eth0",))
 
 
 def test_no_topology_means_one_level_of_every_able_device(xena):
@@ -348,3 +351,14 @@ def test_svg_of_an_el9_site():
     texts = {t.text for t in root.iter("{http://www.w3.org/2000/svg}text")}
     assert {"xena11", "xena13", "network admin"} <= texts
     assert [e for e in root.iter() if e.get("stroke") == "red"]
+
+
+def test_levels_by_target_pattern_and_sbd_disks_from_sysconfig(xena):
+    levels = LEVELS.replace('target="xena11" index="2"', 'target-pattern="xena1[13]" index="2"').replace(
+        '<fencing-level id="l2b" target="xena13" index="2" devices="fence_sbd"/>', "")
+    bare_sbd = sbd_device().replace('<nvpair id="fence_sbd-devices" name="devices" value="/dev/ldn.da0.0"/>', "")
+    root = cib(ipmi("xena11") + ipmi("xena13") + bare_sbd + group(), levels=levels)
+    f = facts(xena, root, 2, b"SBD_DEVICE=/dev/ldn.da0.0\n")
+    assert [lv.devices for lv in f.node("xena13").levels] == [("fence_xena13",), ("fence_sbd",)]
+    assert f.device("fence_sbd").disks == ("/dev/ldn.da0.0",)
+    assert "HA1020" not in {x["code"] for x in findings(f, xena.model, xena.site)}

@@ -105,6 +105,16 @@ class LinkMonitor:
 
 
 @dataclass(frozen=True)
+class Constraint:
+    kind: str                          # rsc_location, rsc_colocation, rsc_order
+    id: str
+    rsc: str | None
+    other: str | None                  # with-rsc, then (order), or the node of a location
+    score: str | None
+    rule_attributes: tuple[str, ...] = ()   # node attributes a location rule reads
+
+
+@dataclass(frozen=True)
 class Address:
     resource: str
     service: str
@@ -135,6 +145,7 @@ class El9Cell:
     services: tuple[Service, ...]
     monitors: tuple[LinkMonitor, ...]
     addresses: tuple[Address, ...]
+    constraints: tuple[Constraint, ...]
     defaults: tuple[tuple[str, str], ...]        # rsc_defaults
     sbd: tuple[tuple[str, str], ...]             # /etc/sysconfig/sbd settings
     disk_arrays: tuple[str, ...]
@@ -220,7 +231,7 @@ def cell_from_files(model, site, cell, root, tree: dict, sbd) -> El9Cell:
     totem = (tree.get("totem") or [{}])[0]
     quorum = (tree.get("quorum") or [{}])[0]
     names = tuple(sorted(cell.nodes, key=natural_key))
-    devices = tuple(_devices(model, config, names))
+    devices = tuple(_devices(model, config, names, dict(sbd).get("SBD_DEVICE", "")))
     services = tuple(_services(config, names))
     admin = model.role_network("admin")
     nodes = tuple(El9Node(n, _links(model, site, model.node(n)), _levels(config, devices, n)) for n in names)
@@ -233,7 +244,7 @@ def cell_from_files(model, site, cell, root, tree: dict, sbd) -> El9Cell:
         stonith_enabled=props.get("stonith-enabled", "true").lower() in ("true", "1", "yes", "on"),
         priority_fencing_delay=seconds(props.get("priority-fencing-delay")), devices=devices,
         services=services, monitors=tuple(_monitors(model, config)), addresses=tuple(_addresses(model, services)),
-        defaults=defaults, sbd=sbd, disk_arrays=cell.disk_arrays,
+        constraints=tuple(_constraints(config)), defaults=defaults, sbd=sbd, disk_arrays=cell.disk_arrays,
         storage=tuple(_storage(cell, services, devices, targets)),
         aliases=tuple(AliasFacts(a.name, a.network, str(a.address)) for a in cell.aliases),
         lustre_targets=targets, admin=admin.name if admin else None)
@@ -263,7 +274,7 @@ def _resource(el) -> Resource:
     return Resource(el.get("id"), agent, _attrs(el, "instance_attributes"), _attrs(el, "meta_attributes"), ops)
 
 
-def _devices(model, config, names) -> list[StonithDevice]:
+def _devices(model, config, names, sbd_disks: str) -> list[StonithDevice]:
     out = []
     for el in config.find("resources").iter("primitive"):
         if el.get("class") != "stonith":
@@ -283,9 +294,23 @@ def _devices(model, config, names) -> list[StonithDevice]:
                                  _network_of(model, address) if address else None,
                                  _delays(r.param("pcmk_delay_base"), targets), seconds(r.param("pcmk_delay_max")),
                                  owner if onboard else None,
-                                 tuple(d for d in (r.param("devices") or "").split(",") if d),
+                                 _disks(r, sbd_disks),
                                  (r.param("lanplus") or "").lower() in ("1", "on", "yes", "true")))
     return out
+
+
+def _targets(level, node: str) -> bool:
+    """Whether a fencing-level applies to node: by name, or by target-pattern (a regular
+    expression, as Pacemaker reads it). target-attribute levels need node attributes the
+    CIB hagen writes does not hold: they are not matched."""
+    import re
+
+    if level.get("target") is not None:
+        return level.get("target") == node
+    try:
+        return bool(level.get("target-pattern") and re.fullmatch(level.get("target-pattern"), node))
+    except re.error:
+        return False
 
 
 def _delays(text: str | None, targets) -> tuple[tuple[str, float], ...]:
@@ -297,8 +322,16 @@ def _delays(text: str | None, targets) -> tuple[tuple[str, float], ...]:
     return tuple((t, seconds(text)) for t in targets)
 
 
+def _disks(r: Resource, sbd_disks: str) -> tuple[str, ...]:
+    """A disk agent's devices: its `devices` parameter, else (fence_sbd) the SBD_DEVICE list of sbd."""
+    given = [d.strip() for d in (r.param("devices") or "").split(",") if d.strip()]
+    if not given and r.type == "fence_sbd":
+        given = [d.strip() for d in sbd_disks.split(";") if d.strip()]
+    return tuple(given)
+
+
 def _levels(config, devices, node) -> tuple[Level, ...]:
-    written = [lv for lv in config.iter("fencing-level") if lv.get("target") == node]
+    written = [lv for lv in config.iter("fencing-level") if _targets(lv, node)]
     if written:
         return tuple(Level(int(lv.get("index", "0")), tuple(d for d in lv.get("devices", "").split(",") if d), True)
                      for lv in sorted(written, key=lambda lv: int(lv.get("index", "0"))))
@@ -325,6 +358,17 @@ def _services(config, names) -> list[Service]:
             continue                   # clones (link monitors) and stonith devices are not services
         ranked = [n for _, _, n in sorted(prefs.get(el.get("id"), [])) if n in names]
         out.append(Service(el.get("id"), el.tag, members, tuple(ranked), _attrs(el, "meta_attributes")))
+    return out
+
+
+def _constraints(config) -> list[Constraint]:
+    out = []
+    for el in config.iter("rsc_location", "rsc_colocation", "rsc_order"):
+        rsc = el.get("rsc") or el.get("first")
+        other = el.get("node") or el.get("with-rsc") or el.get("then")
+        attrs = tuple(sorted({e.get("attribute") for e in el.iter("expression") if e.get("attribute")}))
+        score = el.get("score") or next((r.get("score") for r in el.iter("rule")), None) or el.get("kind")
+        out.append(Constraint(el.tag, el.get("id"), rsc, other, score, attrs))
     return out
 
 

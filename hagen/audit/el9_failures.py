@@ -13,7 +13,7 @@ rule of its resource or group. Services are placed by their highest location sco
 
 from __future__ import annotations
 
-from hagen.audit.el9_facts import El9Cell, seconds
+from hagen.audit.el9_facts import DISK_AGENTS, El9Cell, seconds
 from hagen.audit.failures import ROWS, _failure
 
 ROWS_EL9 = {
@@ -29,8 +29,8 @@ MUTUAL, BLOCKED = "both", "none"
 def route(cell: El9Cell, fencer: str, dev) -> str:
     """The way fencer's request reaches dev: the shared disk, the fencer's port on the
     device's network, else the admin network."""
-    if dev.disks:
-        return "shared disk " + ",".join(dev.disks)
+    if dev.disks or dev.agent in DISK_AGENTS:
+        return "shared disk " + (",".join(dev.disks) or "(sbd's own)")
     if dev.network and cell.node(fencer).links and any(ln.network == dev.network for ln in cell.node(fencer).links):
         return dev.network
     return cell.admin or "?"
@@ -44,7 +44,7 @@ def fence(cell: El9Cell, victim: str, down=frozenset(), powerless=None, lost=fro
 
     def works(d) -> bool:
         return (d is not None and d.id not in lost and (powerless is None or d.powered_by != powerless)
-                and bool(d.disks or route(cell, fencer, d) not in down))
+                and (d.agent in DISK_AGENTS or route(cell, fencer, d) not in down))
 
     for level in cell.node(victim).levels:
         devs = [cell.device(d) for d in level.devices]

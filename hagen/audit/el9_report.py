@@ -52,6 +52,8 @@ def cell_summary(cell: El9Cell) -> dict:
                        "nic": a.nic} for a in cell.addresses],
         "link_monitors": [{"id": m.id, "agent": m.agent, "interface": m.interface, "hosts": list(m.hosts),
                            "attribute": m.attribute, "guards": list(m.guards)} for m in cell.monitors],
+        "constraints": [{"kind": c.kind, "id": c.id, "rsc": c.rsc, "other": c.other, "score": c.score,
+                         "rule_attributes": list(c.rule_attributes)} for c in cell.constraints],
         "rsc_defaults": dict(cell.defaults),
         "storage": {"disk_arrays": list(cell.disk_arrays),
                     "devices": [{"path": d.path, "use": d.use, "disk_array": d.array} for d in cell.storage]},
@@ -97,6 +99,9 @@ def _facts_text(cell: dict) -> list[str]:
                      f"{', '.join(m['guards']) or 'no location rule'}")
     if not cell["link_monitors"]:
         lines.append("link monitors: none")
+    for c in cell["constraints"]:
+        reads = f", rule on {', '.join(c['rule_attributes'])}" if c["rule_attributes"] else ""
+        lines.append(f"constraint {c['id']}: {c['kind']} {c['rsc']} {c['other'] or ''} score {c['score']}{reads}")
     lines.append("rsc_defaults: " + (", ".join(f"{k}={v}" for k, v in cell["rsc_defaults"].items()) or "none"))
     st = cell["storage"]
     lines.append(f"disk arrays: {', '.join(st['disk_arrays']) or 'none'}")
