@@ -67,7 +67,7 @@ LEVELS = ('<fencing-topology>'
           '</fencing-topology>')
 
 
-def group(nic=None, stop_on_fail=None, meta=()) -> str:
+def group(nic=None, stop_on_fail=None, meta=(), monitor_on_fail=None) -> str:
     ip = [("ip", "10.1.1.76"), ("cidr_netmask", "16")] + ([("nic", nic)] if nic else [])
     stop = f' on-fail="{stop_on_fail}"' if stop_on_fail else ""
     return ('<group id="nfs">'
@@ -77,7 +77,9 @@ def group(nic=None, stop_on_fail=None, meta=()) -> str:
             + f'</instance_attributes><operations><op id="fs1-stop" name="stop" interval="0s" timeout="60s"{stop}/>'
             '</operations></primitive>'
             '<primitive id="ip1" class="ocf" provider="heartbeat" type="IPaddr2"><instance_attributes id="ip1-ia">'
-            + _nv("ip1", ip) + '</instance_attributes></primitive></group>')
+            + _nv("ip1", ip) + '</instance_attributes>'
+            + (f'<operations><op id="ip1-mon" name="monitor" interval="10s" on-fail="{monitor_on_fail}"/></operations>'
+               if monitor_on_fail else "") + '</primitive></group>')
 
 
 def ethmonitor(interface="eth0", rule=True) -> tuple[str, str]:
@@ -218,6 +220,24 @@ def test_monitor_failure_restarts_in_place_or_moves(xena):
     assert "forever" in forever["effect"] and not forever["agrees"]
     once = played(xena, cib(**sound()), "monitor_failure")[0]
     assert once["moves"] == [{"service": "nfs", "from": "xena11", "to": "xena13"}]
+
+
+def test_monitor_on_fail_fence_fences_the_node(xena):
+    res = dict(sound(), resources=ipmi("xena11") + ipmi("xena13") + sbd_device() + group(monitor_on_fail="fence"))
+    f = played(xena, cib(**res), "monitor_failure")[0]
+    assert f["fenced"] == [{"node": "xena11", "by": "xena13", "via": "admin"}] and f["moves"]
+
+
+def test_a_password_in_the_cib_is_never_read(xena):
+    from hagen.audit.el9_report import cell_summary
+
+    root = cib(ipmi("xena11").replace('<nvpair id="fence_xena11-username"',
+                                      '<nvpair id="pw" name="password" value="s3cr3t-pw"/><nvpair id="fence_xena11-username"')
+               + ipmi("xena13") + group())
+    f = facts(xena, root)
+    text = json.dumps(cell_summary(f)) + json.dumps(analyse(f, xena.model)) + \
+        json.dumps(findings(f, xena.model, xena.site))
+    assert "s3cr3t-pw" not in text
 
 
 def test_failed_stop_fences_the_node_or_blocks(xena):

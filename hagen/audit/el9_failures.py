@@ -155,7 +155,7 @@ def _power_lost(cell, victim) -> dict:
     moved = _moves(cell, victim, peer)
     effect = (f"{victim} loses power with its controller" + (f" ({', '.join(onboard)} fails)" if onboard else "")
               + f"; level {level.index} {dev.id} ({dev.agent}) confirms it is off"
-              + (f" once SBD's msgwait has passed" if dev.agent == "fence_sbd" else "")
+              + (" once SBD's msgwait has passed" if dev.agent == "fence_sbd" else "")
               + f"; {peer} starts " + (", ".join(m["service"] for m in moved) or "nothing (no service ran there)"))
     return _failure("node_power_lost", victim, effect, ROWS_EL9["power"], moved,
                     [{"node": victim, "by": peer, "via": route(cell, peer, dev)}],
@@ -247,7 +247,8 @@ def _nic_lost(cell, node, net) -> dict:
         effect = f"{node} loses its only corosync link too: the cell splits; " + race_text(cell, winner, ways)
         if winner == cell.peer(node).name:
             return _failure("service_nic_lost", subject, effect + f"; {', '.join(sorted(active))} restart there", row,
-                            _moves(cell, node, winner), [{"node": node, "by": winner, "via": "?"}])
+                            _moves(cell, node, winner),
+                            [{"node": node, "by": winner, "via": route(cell, winner, ways[node][1])}])
         return _failure("service_nic_lost", subject, effect + f"; {names} may stay on {node}'s dead port", row,
                         lost=[f"address {a.address} (its clients are stranded)" for a in mine])
     other = [ln for ln in cell.knet if ln.network != net]
@@ -273,10 +274,14 @@ def _monitor_failure(cell, svc) -> dict:
     on_fail = (failing.op("monitor") or ("", "", "", ""))[3] or "restart"
     row = ROWS_EL9[(cell.type, "monitor")]
     timeout = cell.default("failure-timeout") or dict(svc.meta).get("failure-timeout")
+    way = fence(cell, node)
+    if on_fail == "fence" and way is not None:
+        return _failure("monitor_failure", f"{svc.name} on {node}", f"on-fail=fence: {peer} fences {node} through "
+                        f"{way[1].id}, then starts {svc.name}", row, [{"service": svc.name, "from": node, "to": peer}],
+                        [{"node": node, "by": peer, "via": route(cell, peer, way[1])}])
     if on_fail == "fence":
-        return _failure("monitor_failure", f"{svc.name} on {node}", f"on-fail=fence: {peer} fences {node}, then "
-                        f"starts {svc.name}", row, [{"service": svc.name, "from": node, "to": peer}],
-                        [{"node": node, "by": peer, "via": "?"}])
+        return _failure("monitor_failure", f"{svc.name} on {node}", f"on-fail=fence, and no device can fence {node}: "
+                        f"{svc.name} is not recovered", row, lost=[svc.name])
     if on_fail in ("block", "ignore", "stop"):
         return _failure("monitor_failure", f"{svc.name} on {node}", f"on-fail={on_fail}: {svc.name} is not recovered",
                         row, lost=[svc.name])
@@ -285,7 +290,7 @@ def _monitor_failure(cell, svc) -> dict:
                         f"migration-threshold=1: the first failure moves {svc.name} to {peer}"
                         + (f" (the failure expires after {timeout})" if timeout else ""), row,
                         [{"service": svc.name, "from": node, "to": peer}])
-    effect = ((f"Pacemaker restarts the failing member and the members after it" if svc.kind == "group"
+    effect = (("Pacemaker restarts the failing member and the members after it" if svc.kind == "group"
                else f"Pacemaker restarts {failing.id}")
               + f" on {node}; migration-threshold is {threshold}: "
               + ("a monitor that keeps failing restarts it in place forever, the peer never takes over"
