@@ -327,6 +327,25 @@ def test_HA1032_no_migration_threshold(xena):
     assert "HA1032" not in codes_of(xena, cib(**meta))
 
 
+def test_HA1032_a_member_without_threshold_and_a_member_with_its_own(xena):
+    one = cib(**dict(sound(), defaults=[], resources=ipmi("xena11") + ipmi("xena13") + sbd_device()
+                     + group().replace('<instance_attributes id="ip1-ia">', '<meta_attributes id="ip1-m">'
+                                       '<nvpair id="ip1-mt" name="migration-threshold" value="1"/></meta_attributes>'
+                                       '<instance_attributes id="ip1-ia">')))
+    assert "HA1032" in codes_of(xena, one)                       # fs1 has none
+    assert played(xena, one, "monitor_failure")[0]["moves"]     # the failing member (ip1) moves at once
+
+
+def test_a_disabled_fence_device_fences_nothing(xena):
+    stopped = ipmi("xena11").replace('<instance_attributes id="fence_xena11-ia">',
+                                     '<meta_attributes id="fx-m"><nvpair id="fx-tr" name="target-role" '
+                                     'value="Stopped"/></meta_attributes><instance_attributes id="fence_xena11-ia">')
+    root = cib(stopped + ipmi("xena13") + group())
+    assert "HA1023" in codes_of(xena, root) and "HA1020" not in codes_of(xena, root)
+    crash = next(f for f in played(xena, root, "node_crash") if f["subject"] == "xena11")
+    assert crash["moves"] == [] and "cannot fence" in crash["effect"]
+
+
 def test_HA1033_fixed_delay_on_one_node(xena):
     fixed = dict(sound(), props=[], resources=ipmi("xena11", "10s") + ipmi("xena13") + sbd_device() + group())
     assert "HA1033" in codes_of(xena, cib(**fixed))

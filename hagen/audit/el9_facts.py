@@ -51,6 +51,7 @@ class StonithDevice:
     powered_by: str | None             # the node whose power it loses (a BMC), else None
     disks: tuple[str, ...] = ()        # fence_sbd devices
     lanplus: bool = False              # IPMI v2.0 (fence_ipmilan -P)
+    enabled: bool = True               # False: target-role=Stopped, Pacemaker does not use it
 
     def delay(self, target: str) -> float:
         return dict(self.delay_base).get(target, 0.0)
@@ -268,7 +269,8 @@ def _devices(model, config, names, sbd_disks: str) -> list[StonithDevice]:
                                  _delays(r.param("pcmk_delay_base"), targets), seconds(r.param("pcmk_delay_max")),
                                  owner if onboard else None,
                                  _disks(r, sbd_disks),
-                                 (r.param("lanplus") or "").lower() in ("1", "on", "yes", "true")))
+                                 (r.param("lanplus") or "").lower() in ("1", "on", "yes", "true"),
+                                 dict(r.meta).get("target-role", "Started") != "Stopped"))
     return out
 
 

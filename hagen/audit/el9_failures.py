@@ -43,7 +43,7 @@ def fence(cell: El9Cell, victim: str, down=frozenset(), powerless=None, lost=fro
     fencer = cell.peer(victim).name
 
     def works(d) -> bool:
-        return (d is not None and d.id not in lost and (powerless is None or d.powered_by != powerless)
+        return (d is not None and d.enabled and d.id not in lost and (powerless is None or d.powered_by != powerless)
                 and (d.agent in DISK_AGENTS or route(cell, fencer, d) not in down))
 
     for level in cell.node(victim).levels:
@@ -173,6 +173,8 @@ def _knet_lost(cell, link) -> dict:
     winner, ways = race(cell, down=frozenset({link.network}))
     both = "both halves keep quorum (two_node)" if cell.two_node else "quorum decides"
     effect = f"the cell's only corosync link: the cell splits, {both}; " + race_text(cell, winner, ways)
+    if cell.two_node and winner not in (MUTUAL, BLOCKED):
+        effect += " (wait_for_all keeps the fenced node out of the cluster until it sees its peer again)"
     if winner in (MUTUAL, BLOCKED) or winner is None:
         lost = (["every service of the cell"] if winner == MUTUAL else
                 ["failover of every service until the link is back"] if winner == BLOCKED else
@@ -261,16 +263,18 @@ def _nic_lost(cell, node, net) -> dict:
                     differs="rgmanager's ip resource watched the link (monitor_link); IPaddr2 does not")
 
 
-def _threshold(cell, svc) -> str:
-    meta = dict(svc.meta)
-    return meta.get("migration-threshold") or cell.default("migration-threshold") or "INFINITY"
+def threshold(cell, svc, member) -> str:
+    """The migration-threshold of a member: its own meta attribute, its group's, rsc_defaults'."""
+    value = (dict(member.meta).get("migration-threshold") or dict(svc.meta).get("migration-threshold")
+             or cell.default("migration-threshold") or "INFINITY")
+    return "INFINITY" if value.lstrip("+") == "INFINITY" or value == "0" else value
 
 
 def _monitor_failure(cell, svc) -> dict:
     node = (svc.preferred[:1] or (cell.nodes[0].name,))[0]
     peer = cell.peer(node).name
-    threshold = _threshold(cell, svc)
     failing = svc.members[-1]
+    limit = threshold(cell, svc, failing)
     on_fail = (failing.op("monitor") or ("", "", "", ""))[3] or "restart"
     row = ROWS_EL9[(cell.type, "monitor")]
     timeout = cell.default("failure-timeout") or dict(svc.meta).get("failure-timeout")
@@ -285,19 +289,19 @@ def _monitor_failure(cell, svc) -> dict:
     if on_fail in ("block", "ignore", "stop"):
         return _failure("monitor_failure", f"{svc.name} on {node}", f"on-fail={on_fail}: {svc.name} is not recovered",
                         row, lost=[svc.name])
-    if threshold == "1":
+    if limit == "1":
         return _failure("monitor_failure", f"{svc.name} on {node}",
                         f"migration-threshold=1: the first failure moves {svc.name} to {peer}"
                         + (f" (the failure expires after {timeout})" if timeout else ""), row,
                         [{"service": svc.name, "from": node, "to": peer}])
     effect = (("Pacemaker restarts the failing member and the members after it" if svc.kind == "group"
                else f"Pacemaker restarts {failing.id}")
-              + f" on {node}; migration-threshold is {threshold}: "
+              + f" on {node}; migration-threshold is {limit}: "
               + ("a monitor that keeps failing restarts it in place forever, the peer never takes over"
-                 if threshold == "INFINITY" else f"after {threshold} failures it moves to {peer}"))
+                 if limit == "INFINITY" else f"after {limit} failures it moves to {peer}"))
     return _failure("monitor_failure", f"{svc.name} on {node}", effect, row,
                     lost=[f"{svc.name} while it restarts"],
-                    differs="rgmanager relocated the service (recovery relocate)" if threshold == "INFINITY" else None)
+                    differs="rgmanager relocated the service (recovery relocate)" if limit == "INFINITY" else None)
 
 
 def _failed_stop(cell, svc) -> dict:

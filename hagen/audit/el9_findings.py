@@ -9,7 +9,7 @@ monitor, a delay) makes the finding go away by itself.
 from __future__ import annotations
 
 from hagen.audit.el9_facts import El9Cell
-from hagen.audit.el9_failures import BLOCKED, MUTUAL, fence, race, watchers
+from hagen.audit.el9_failures import BLOCKED, MUTUAL, fence, race, threshold, watchers
 from hagen.audit.el9_storage import uses
 from hagen.audit.findings import SPOF, WARNING, _finding
 
@@ -39,17 +39,18 @@ def _unfenceable(cell) -> list:
                          "a node that hangs keeps its file systems while the peer mounts them (corruption), or "
                          "nothing is recovered", "set stonith-enabled=true and configure a fence device per node",
                          [n.name for n in cell.nodes])]
-    return [_finding("HA1023", SPOF, cell, "5.3, 8.1", f"no fence device can fence {n.name}",
+    return [_finding("HA1023", SPOF, cell, "5.3, 8.1", f"no fence device can fence {n.name} (none names it, or "
+                     "those that do are disabled)",
                      f"{n.name} fails: {cell.peer(n.name).name} cannot fence it and starts none of its services",
                      "give every node a fence device (its BMC) whose pcmk_host_list names it", [n.name])
-            for n in cell.nodes if not n.levels]
+            for n in cell.nodes if fence(cell, n.name) is None]
 
 
 def _power_spof(cell) -> list:
     """HA1020: every fencing level of a node needs a device that loses power with the node."""
     out = []
     for n in cell.nodes:
-        if not n.levels or fence(cell, n.name, powerless=n.name) is not None:
+        if fence(cell, n.name) is None or fence(cell, n.name, powerless=n.name) is not None:
             continue
         devs = sorted({d.id for d in cell.devices if d.powered_by == n.name})
         out.append(_finding(
@@ -169,10 +170,10 @@ def _threshold(cell) -> list:
     """HA1032: no migration-threshold: a failing monitor restarts the service in place forever."""
     out = []
     for s in cell.services:
-        value = dict(s.meta).get("migration-threshold") or cell.default("migration-threshold")
-        if value in (None, "INFINITY", "+INFINITY"):
+        if any(threshold(cell, s, r) == "INFINITY" for r in s.members):
             out.append(_finding("HA1032", WARNING, cell, "4.1",
-                                f"{s.name} has no migration-threshold (rsc_defaults or its meta attributes)",
+                                f"{s.name} has a member without migration-threshold (its meta attributes, its "
+                                "group's or rsc_defaults)",
                                 f"a monitor of {s.name} that keeps failing restarts it on the same node forever; "
                                 "the peer never takes over (rgmanager relocated it)",
                                 "set migration-threshold=1 and a failure-timeout in rsc_defaults", [s.name]))

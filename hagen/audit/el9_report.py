@@ -14,7 +14,8 @@ from hagen.audit.el9_failures import route
 def _device(cell: El9Cell, dev) -> dict:
     return {"id": dev.id, "agent": dev.agent, "address": dev.address, "network": dev.network, "login": dev.login,
             "targets": list(dev.targets), "delay_base": {t: dev.delay(t) for t in dev.targets}, "delay_max": dev.delay_max,
-            "loses_power_with": dev.powered_by, "disks": list(dev.disks)}
+            "loses_power_with": dev.powered_by, "disks": list(dev.disks),
+            "enabled": dev.enabled}
 
 
 def _fencing(cell: El9Cell, node) -> dict | None:
@@ -83,7 +84,8 @@ def _facts_text(cell: dict) -> list[str]:
         delays = ", ".join(f"{t} {s:g}s" for t, s in d["delay_base"].items())
         lines.append(f"stonith {d['id']}: {d['agent']}{where}{disks}, fences {', '.join(d['targets'])}, delay "
                      f"{delays}" + (f" + random {d['delay_max']:g}s" if d["delay_max"] else "")
-                     + (f", loses power with {d['loses_power_with']}" if d["loses_power_with"] else ""))
+                     + (f", loses power with {d['loses_power_with']}" if d["loses_power_with"] else "")
+                     + ("" if d["enabled"] else ", DISABLED (target-role=Stopped)"))
     if cell["sbd"]:
         lines.append(f"sbd: device {cell['sbd'].get('SBD_DEVICE', '?')}, watchdog "
                      f"{cell['sbd'].get('SBD_WATCHDOG_DEV', '?')}")
