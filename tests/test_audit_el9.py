@@ -341,7 +341,9 @@ def test_a_disabled_fence_device_fences_nothing(xena):
                                      '<meta_attributes id="fx-m"><nvpair id="fx-tr" name="target-role" '
                                      'value="Stopped"/></meta_attributes><instance_attributes id="fence_xena11-ia">')
     root = cib(stopped + ipmi("xena13") + group())
-    assert "HA1023" in codes_of(xena, root) and "HA1020" not in codes_of(xena, root)
+    got = findings(facts(xena, root), xena.model, xena.site)
+    assert [x["subjects"] for x in got if x["code"] == "HA1023"] == [["xena11"]]
+    assert [x["subjects"][0] for x in got if x["code"] == "HA1020"] == ["xena13"]   # xena13: its one BMC level
     crash = next(f for f in played(xena, root, "node_crash") if f["subject"] == "xena11")
     assert crash["moves"] == [] and "cannot fence" in crash["effect"]
 
