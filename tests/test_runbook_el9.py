@@ -71,6 +71,7 @@ def test_failover_tests_expect_what_the_audit_predicts(compiled):
                 if f["failure"] == "service_nic_lost" and f["subject"] == "xena11 eth0 (admin)")
     assert nic["expect"] == lost["effect"]
     assert "pcs stonith fence xena11" in commands(compiled, "xena")
+    assert "ip route add blackhole 10.2.1.11/32" in commands(compiled, "xena")
 
 
 def test_html_and_no_secret(compiled):

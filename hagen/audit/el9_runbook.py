@@ -201,6 +201,13 @@ def _tests(model, cell: El9Cell) -> list:
                                [f"ip link set {link.interface} down   # from the console", "pcs status",
                                 f"ip link set {link.interface} up"],
                                _effect(cell, model, "service_nic_lost", f"{p} {link.interface}"), "8.3.3"))
+    bmc = next((d for d in cell.devices if p in d.targets and d.address), None)
+    if bmc:
+        steps.append(_step(f"fence device {bmc.id} unreachable", _nodes(cell),
+                           [f"ip route add blackhole {bmc.address}/32", f"pcs status --full   # after {bmc.id}'s "
+                            "next monitor", f"ip route del blackhole {bmc.address}/32",
+                            f"pcs resource cleanup {bmc.id}"],
+                           _effect(cell, model, "fence_device_lost", bmc.id), "5.3, 8.1"))
     # the node running the services is the one whose loss tests the cell
     steps.append(_step(f"fence {p}", s, [f"pcs stonith fence {p}", "pcs status"],
                        _effect(cell, model, "node_crash", p), "5.7.1, 8.3.1"))
