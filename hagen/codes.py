@@ -238,12 +238,13 @@ CODES: dict[str, str] = {
     "HA1031": "audit warning: a service address rides a bond that no link monitor guards",
     "HA1032": "audit warning: no migration-threshold; a failing monitor restarts the service in place forever",
     "HA1033": "audit warning: a fixed delay on one node's fence device wins every race, not priority-fencing-delay",
+    "HA1034": "audit warning: a link monitor's -INFINITY rule stops a service on every node when its network fails",
 }
 
 # Each code has one severity: these are warnings (the build goes on), every other code
 # is an error (exit 2, nothing written). tests/test_codes.py holds the source to it.
 WARNINGS: frozenset[str] = frozenset({
-    "HA1030", "HA1031", "HA1032", "HA1033",            # audit warnings of el9-pacemaker cells
+    "HA1030", "HA1031", "HA1032", "HA1033", "HA1034",  # audit warnings of el9-pacemaker cells
     "HA103", "HA240", "HA316", "HA319", "HA350", "HA602", "HA607", "HA618", "HA619", "HA640",
     "HA712", "HA713", "HA801", "HA803", "HA830", "HA328", "HA945", "HA946", "HA962", "HA964",
     "HA170", "HA171", "HA172", "HA173", "HA174", "HA176",

@@ -215,6 +215,21 @@ def test_service_nic_on_the_only_link_is_a_split(xena):
     assert "splits" in f["effect"] and "stranded" in f["lost"][0]      # the active node wins: its address is dead
 
 
+def test_a_network_down_for_both_nodes(xena):
+    two_ips = dict(sound(), resources=sound()["resources"].replace(
+        '</primitive></group>', '</primitive><primitive id="ip2" class="ocf" provider="heartbeat" type="IPaddr2">'
+        '<instance_attributes id="ip2-ia"><nvpair id="ip2-ip" name="ip" value="192.168.118.135"/>'
+        '</instance_attributes></primitive></group>'))
+    down = {f["subject"]: f for f in played(xena, cib(**two_ips), "network_down")}
+    assert set(down) == {"admin", "backbone"}
+    admin = down["admin"]
+    assert "carries on over link 1" in admin["effect"] and "address 10.1.1.76 (until admin is back)" in admin["lost"]
+    assert "nfs (stopped everywhere until admin is back)" in admin["lost"]     # the -INFINITY rule bans it
+    assert not any("stopped everywhere" in x for x in down["backbone"]["lost"])  # no monitor on eth1
+    alone = {f["subject"]: f for f in played(xena, cib(**sound()), "network_down", links=1)}
+    assert "splits" in alone["admin"]["effect"]
+
+
 def test_monitor_failure_restarts_in_place_or_moves(xena):
     forever = played(xena, cib(**dict(sound(), defaults=[])), "monitor_failure")[0]
     assert "forever" in forever["effect"] and not forever["agrees"]
@@ -348,6 +363,17 @@ def test_a_disabled_fence_device_fences_nothing(xena):
     assert crash["moves"] == [] and "cannot fence" in crash["effect"]
 
 
+def test_HA1034_a_monitor_rule_that_stops_the_service_everywhere(xena):
+    ip2 = ('</primitive><primitive id="ip2" class="ocf" provider="heartbeat" type="IPaddr2"><instance_attributes '
+           'id="ip2-ia"><nvpair id="ip2-ip" name="ip" value="192.168.118.135"/></instance_attributes></primitive>'
+           '</group>')
+    two_ips = dict(sound(), resources=sound()["resources"].replace('</primitive></group>', ip2))
+    assert "HA1034" in codes_of(xena, cib(**two_ips))       # admin down: 192.168.118.135 stops with it
+    assert "HA1034" not in codes_of(xena, cib(**sound()))   # its only address is on the watched network
+    finite = dict(two_ips, constraints=two_ips["constraints"].replace('score="-INFINITY"', 'score="-100"'))
+    assert "HA1034" not in codes_of(xena, cib(**finite))
+
+
 def test_HA1033_fixed_delay_on_one_node(xena):
     fixed = dict(sound(), props=[], resources=ipmi("xena11", "10s") + ipmi("xena13") + sbd_device() + group())
     assert "HA1033" in codes_of(xena, cib(**fixed))
@@ -370,8 +396,8 @@ def test_every_failure_class_is_played_on_the_examples():
     for site in ("xena/site-el9.yaml", "bas5-guide/site-el9.yaml"):
         doc = document(compile_for_audit(EXAMPLES / site))
         kinds |= {f["failure"] for c in doc["cells"] for f in c["failures"]}
-    assert kinds == {"node_crash", "node_power_lost", "knet_link_lost", "fence_device_lost", "service_nic_lost",
-                     "monitor_failure", "failed_stop", "disk_array_lost", "lun_lost"}
+    assert kinds == {"node_crash", "node_power_lost", "knet_link_lost", "network_down", "fence_device_lost",
+                     "service_nic_lost", "monitor_failure", "failed_stop", "disk_array_lost", "lun_lost"}
 
 
 def test_the_examples_findings_follow_their_cibs():

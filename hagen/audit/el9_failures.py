@@ -106,6 +106,9 @@ def analyse(cell: El9Cell, model) -> list[dict]:
     for node in cell.nodes:
         out += [_node_crash(cell, node.name), _power_lost(cell, node.name)]
     out += [_knet_lost(cell, link) for link in cell.knet]
+    from hagen.audit.el9_network import network_down, networks
+
+    out += [network_down(cell, net) for net in networks(cell)]
     out += [_device_lost(cell, dev) for dev in cell.devices]
     for node in cell.nodes:
         for net in sorted({a.network for a in cell.addresses if a.network}):

@@ -29,6 +29,7 @@ def findings(cell: El9Cell, model, site) -> list[dict]:
     out += _bonded_unwatched(cell)
     out += _threshold(cell)
     out += _fixed_delay(cell)
+    out += _monitor_stops_everywhere(cell)
     return out
 
 
@@ -193,3 +194,24 @@ def _fixed_delay(cell) -> list:
                      "for nothing",
                      "set priority-fencing-delay and a priority on the services, so that the node running them "
                      "wins", [node])]
+
+
+def _monitor_stops_everywhere(cell) -> list:
+    """HA1034: a link monitor's -INFINITY rule stops a service on every node when the network it
+    watches fails for both, although the service has addresses on networks that still work."""
+    from hagen.audit.el9_network import networks, stopped_by
+
+    out = []
+    for net in networks(cell):
+        for svc, mons in sorted(stopped_by(cell, net).items()):
+            elsewhere = sorted({a.address for a in cell.addresses if a.service == svc and a.network != net})
+            if not elsewhere:
+                continue
+            out.append(_finding("HA1034", WARNING, cell, "2.4, 8.3.3",
+                                f"{', '.join(mons)} bans {svc} from every node (-INFINITY) when {net} is down "
+                                "for both nodes",
+                                f"{net}'s switch lost: {svc} stops everywhere, and with it {', '.join(elsewhere)} "
+                                "on the networks that still work",
+                                "give the rule a finite score (or score-attribute), so that the service stays "
+                                "where it runs when no node has the link", [net, svc] + mons))
+    return out

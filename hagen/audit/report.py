@@ -22,6 +22,7 @@ CLASSES = {
     "service_nic_lost": "service NIC lost",
     "monitor_failure": "monitor failure",
     "failed_stop": "failed stop",
+    # network_down (above) is played on el9 cells too
 }
 
 
