@@ -262,6 +262,19 @@ def test_failed_stop_fences_the_node_or_blocks(xena):
     assert played(xena, cib(**blocked), "failed_stop")[0]["lost"] == ["nfs"]
 
 
+def test_corosync_killed_is_fenced_like_a_crash(xena):
+    f = next(f for f in played(xena, cib(**sound()), "daemon_killed") if f["subject"] == "corosync on xena11")
+    assert f["fenced"][0]["node"] == "xena11" and f["moves"] == [{"service": "nfs", "from": "xena11", "to": "xena13"}]
+
+
+def test_rejoin_fails_back_only_when_the_location_beats_the_stickiness(xena):
+    sticky = dict(sound(), defaults=sound()["defaults"] + [("resource-stickiness", "200")])
+    f = next(f for f in played(xena, cib(**sticky), "node_rejoins") if f["subject"] == "xena11")
+    assert f["moves"] == [] and "no failback" in f["effect"] and "100 on xena11 against 400 on xena13" in f["effect"]
+    loose = next(f for f in played(xena, cib(**sound()), "node_rejoins") if f["subject"] == "xena11")
+    assert loose["moves"] == [{"service": "nfs", "from": "xena13", "to": "xena11"}]
+
+
 def test_lun_and_array_lost(xena):
     arrays = played(xena, cib(**sound()), "disk_array_lost")
     assert arrays and "nfs cannot start" in arrays[0]["effect"] and "SBD loses its disk" in arrays[0]["effect"]
@@ -397,7 +410,8 @@ def test_every_failure_class_is_played_on_the_examples():
         doc = document(compile_for_audit(EXAMPLES / site))
         kinds |= {f["failure"] for c in doc["cells"] for f in c["failures"]}
     assert kinds == {"node_crash", "node_power_lost", "knet_link_lost", "network_down", "fence_device_lost",
-                     "service_nic_lost", "monitor_failure", "failed_stop", "disk_array_lost", "lun_lost"}
+                     "service_nic_lost", "monitor_failure", "failed_stop", "disk_array_lost", "lun_lost",
+                     "daemon_killed", "node_rejoins"}
 
 
 def test_the_examples_findings_follow_their_cibs():

@@ -115,9 +115,10 @@ def analyse(cell: El9Cell, model) -> list[dict]:
             out.append(_nic_lost(cell, node.name, net))
     for svc in cell.services:
         out += [_monitor_failure(cell, svc), _failed_stop(cell, svc)]
+    from hagen.audit.el9_lifecycle import lifecycle
     from hagen.audit.el9_storage import storage_failures
 
-    return out + storage_failures(cell)
+    return out + storage_failures(cell) + lifecycle(cell)
 
 
 def _moves(cell, victim, winner) -> list[dict]:

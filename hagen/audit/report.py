@@ -22,6 +22,8 @@ CLASSES = {
     "service_nic_lost": "service NIC lost",
     "monitor_failure": "monitor failure",
     "failed_stop": "failed stop",
+    "daemon_killed": "daemon killed",
+    "node_rejoins": "node rejoins",
     # network_down (above) is played on el9 cells too
 }
 
