@@ -66,6 +66,8 @@ def test_failover_tests_expect_what_the_audit_predicts(compiled):
     power = next(f for f in doc["cells"][0]["failures"] if f["failure"] == "node_power_lost" and f["subject"] == "ns0")
     test = next(s for s in steps(compiled, "bas5-guide") if s["title"] == "power of ns0 lost")
     assert test["expect"] == power["effect"] and test["hosts"] == "ns13"
+    back = next(s for s in steps(compiled, "bas5-guide") if s["title"] == "ns0 back in the cluster")
+    assert "pcs cluster start" in back["commands"] and back["expect"].startswith("ns0 joins again")
     nic = next(s for s in steps(compiled, "xena") if s["title"].startswith("service NIC eth0 of xena11"))
     lost = next(f for c in document(compiled["xena"])["cells"] for f in c["failures"]
                 if f["failure"] == "service_nic_lost" and f["subject"] == "xena11 eth0 (admin)")

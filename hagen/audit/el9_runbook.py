@@ -211,6 +211,8 @@ def _tests(model, cell: El9Cell) -> list:
     # the node running the services is the one whose loss tests the cell
     steps.append(_step(f"fence {p}", s, [f"pcs stonith fence {p}", "pcs status"],
                        _effect(cell, model, "node_crash", p), "5.7.1, 8.3.1"))
+    steps.append(_step(f"{p} back in the cluster", p, ["pcs cluster start", "pcs status"],
+                       _effect(cell, model, "node_rejoins", p), "5.4, 9.4.1"))
     if any(d.powered_by == p for d in cell.devices):
         steps.append(_step(f"power of {p} lost", s,
                            [f"# pull every power cord of {p}: its BMC goes dark with it", "pcs status",
