@@ -439,7 +439,7 @@ def test_svg_of_an_el9_site():
     doc = document(compile_for_audit(EXAMPLES / "xena" / "site-el9.yaml"))
     root = etree.fromstring(to_svg(doc).encode())
     texts = {t.text for t in root.iter("{http://www.w3.org/2000/svg}text")}
-    assert {"xena11", "xena13", "network admin"} <= texts
+    assert {"xena11", "xena13", "network admin", "level 2 for xena11"} <= texts
     assert [e for e in root.iter() if e.get("stroke") == "red"]
 
 

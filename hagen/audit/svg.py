@@ -70,12 +70,36 @@ def to_dot(doc: dict) -> str:
             for array in c["storage"]["disk_arrays"]:
                 color = RED if array in spof_arrays else "gray"
                 lines.append(f"  {_q('node:' + n['name'])} -- {_q('array:' + array)} [color={color}];")
+        lines += _later_levels(c)
         for array in c["storage"]["disk_arrays"]:
             color = RED if array in spof_arrays else "black"
             lines.append(f"  {_q('array:' + array)} [label={_q('disk array ' + array)}, shape=cylinder, color={color}, "
                          f"fontcolor={color}];")
     lines.append("}")
     return "\n".join(lines) + "\n"
+
+
+def _later_levels(cell) -> list[str]:
+    """An el9 cell's fencing levels after the first: a dashed link from the fencer to each device
+    (an SBD disk drawn as a cylinder), labelled with its level."""
+    devices = {d["id"]: d for d in cell.get("stonith", {}).get("devices", [])}
+    lines, drawn = [], set()
+    for n in cell["nodes"]:
+        fencer = n["fencing"]["fenced_by"] if n.get("fencing") else None
+        for level in n.get("levels", [])[1:]:
+            for dev_id in level["devices"]:
+                dev = devices.get(dev_id)
+                if dev is None or fencer is None:
+                    continue
+                key = _q("dev:" + cell["name"] + ":" + dev_id)
+                if dev_id not in drawn:
+                    label = dev_id + (chr(10) + ", ".join(dev["disks"]) if dev["disks"] else "")
+                    lines.append(f"  {key} [label={_q(label)}, shape={'cylinder' if dev['disks'] else 'box'}, "
+                                 "fontsize=10];")
+                    drawn.add(dev_id)
+                edge = f"level {level['index']} for {n['name']}"
+                lines.append(f"  {_q('node:' + fencer)} -- {key} [label={_q(edge)}, style=dashed, color=blue];")
+    return lines
 
 
 def _knet(cell) -> set:
