@@ -234,6 +234,7 @@ CODES: dict[str, str] = {
     "HA1022": "SPOF: a service address rides a single port that no link monitor (ethmonitor, ping) guards",
     "HA1023": "SPOF: stonith is disabled, or a node no fence device can fence",
     "HA1024": "SPOF: a resource's stop has on-fail=block or ignore: a failed stop blocks its service",
+    "HA1025": "SPOF: a ping monitor with a single host guards a service with a -INFINITY rule",
     "HA1030": "audit warning: one corosync link; losing it splits the cell and a fencing race restarts services",
     "HA1031": "audit warning: a service address rides a bond that no link monitor guards",
     "HA1032": "audit warning: no migration-threshold; a failing monitor restarts the service in place forever",

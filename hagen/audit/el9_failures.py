@@ -109,6 +109,9 @@ def analyse(cell: El9Cell, model) -> list[dict]:
     from hagen.audit.el9_network import network_down, networks
 
     out += [network_down(cell, net) for net in networks(cell)]
+    from hagen.audit.el9_network import ping_target_lost
+
+    out += [ping_target_lost(cell, m) for m in cell.monitors if m.agent != "ethmonitor"]
     out += [_device_lost(cell, dev) for dev in cell.devices]
     for node in cell.nodes:
         for net in sorted({a.network for a in cell.addresses if a.network}):

@@ -24,6 +24,7 @@ def findings(cell: El9Cell, model, site) -> list[dict]:
     out += _single_link(cell)
     out += _stranded(cell)
     out += _blocked_stop(cell)
+    out += _lone_ping_target(cell)
     out += _mds_on_management(cell, model)
     out += _one_array(cell)
     out += _bonded_unwatched(cell)
@@ -214,4 +215,23 @@ def _monitor_stops_everywhere(cell) -> list:
                                 "on the networks that still work",
                                 "give the rule a finite score (or score-attribute), so that the service stays "
                                 "where it runs when no node has the link", [net, svc] + mons))
+    return out
+
+
+def _lone_ping_target(cell) -> list:
+    """HA1025: a ping monitor with one host, read by a -INFINITY rule: that host is a SPOF."""
+    from hagen.audit.el9_network import banning
+
+    out = []
+    for m in cell.monitors:
+        banned = banning(cell, m)
+        if m.agent == "ethmonitor" or len(m.hosts) != 1 or not banned:
+            continue
+        out.append(_finding("HA1025", SPOF, cell, "8.3.3",
+                            f"{m.id} pings one host, {m.hosts[0]}, and a -INFINITY rule on {m.attribute} guards "
+                            f"{', '.join(banned)}",
+                            f"{m.hosts[0]} stops answering (a router rebooting): {', '.join(banned)} is banned from "
+                            "every node and stops, although every network works",
+                            "ping two or more hosts of the clients' network (host_list), so that one of them "
+                            "going down leaves the attribute above 0", [m.hosts[0]] + banned))
     return out

@@ -76,3 +76,19 @@ def network_down(cell: El9Cell, net: str) -> dict:
     if not parts:
         parts.append(f"nothing of the cell depends on {net}")
     return _failure("network_down", net, "; ".join(parts), ROWS[(cell.type, "network")], moves, fenced, lost)
+
+
+def ping_target_lost(cell: El9Cell, monitor) -> dict:
+    """One host a ping monitor pings stops answering (a router rebooting) while the networks work."""
+    banned = banning(cell, monitor)
+    subject = f"{monitor.hosts[0] if monitor.hosts else '?'} (pinged by {monitor.id})"
+    if len(monitor.hosts) > 1:
+        return _failure("ping_target_lost", subject, f"{monitor.attribute} drops by one on both nodes and stays above "
+                        f"0: the other {len(monitor.hosts) - 1} host(s) still answer, nothing moves", "-")
+    if not banned:
+        return _failure("ping_target_lost", subject, f"{monitor.attribute} falls to 0 on both nodes; no -INFINITY "
+                        "rule reads it: nothing stops", "-")
+    return _failure("ping_target_lost", subject,
+                    f"its only host stops answering: {monitor.attribute} falls to 0 on both nodes and the -INFINITY "
+                    f"rule bans {', '.join(banned)} from every node: it stops, although every network works", "-",
+                    lost=[f"{svc} (stopped everywhere until the host answers)" for svc in banned])

@@ -24,6 +24,7 @@ CLASSES = {
     "failed_stop": "failed stop",
     "daemon_killed": "daemon killed",
     "node_rejoins": "node rejoins",
+    "ping_target_lost": "ping target lost",
     # network_down (above) is played on el9 cells too
 }
 
