@@ -319,6 +319,15 @@ def test_HA1022_service_address_without_link_monitor(xena):
     assert "HA1022" in codes_of(xena, cib(**dict(bare, resources=bare["resources"] + pclone, constraints=ploc)))
 
 
+def test_HA1022_on_the_only_link_when_nobody_can_fence(xena):
+    """One link on admin, fencing through admin only: losing the active node's port blocks the
+    cell (nobody can fence), and the address stays on the dead port."""
+    lone = cib(ipmi("xena11") + ipmi("xena13") + group())
+    assert "HA1022" in codes_of(xena, lone, links=1)
+    f = next(f for f in played(xena, lone, "service_nic_lost", links=1) if f["subject"].startswith("xena11"))
+    assert "neither node can fence" in f["effect"] and "stranded" in f["lost"][0]
+
+
 def test_HA1023_no_fencing(xena):
     assert "HA1023" in codes_of(xena, cib(ipmi("xena11") + group()))
     assert "HA1023" in codes_of(xena, cib(**dict(sound(), props=[("stonith-enabled", "false")])))

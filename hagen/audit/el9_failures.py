@@ -258,6 +258,8 @@ def _nic_lost(cell, node, net) -> dict:
             return _failure("service_nic_lost", subject, effect + f"; {', '.join(sorted(active))} restart there", row,
                             _moves(cell, node, winner),
                             [{"node": node, "by": winner, "via": route(cell, winner, ways[node][1])}])
+        if winner == MUTUAL:
+            return _failure("service_nic_lost", subject, effect, row, lost=["every service of the cell"])
         return _failure("service_nic_lost", subject, effect + f"; {names} may stay on {node}'s dead port", row,
                         lost=[f"address {a.address} (its clients are stranded)" for a in mine])
     other = [ln for ln in cell.knet if ln.network != net]

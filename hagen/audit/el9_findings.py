@@ -96,8 +96,8 @@ def _stranded(cell) -> list:
             link = next((ln for ln in n.links if ln.network == a.network), None)
             if link is None or link.redundant or watchers(cell, n.name, a):
                 continue
-            if all(ln.network == a.network for ln in cell.knet) and race(cell, frozenset({a.network}))[0] not in \
-                    (n.name, MUTUAL, None):
+            if all(ln.network == a.network for ln in cell.knet) and \
+                    race(cell, frozenset({a.network}))[0] == cell.peer(n.name).name:
                 continue                   # its loss cuts the node off and the peer wins: the service moves
             out.append(_finding(
                 "HA1022", SPOF, cell, "8.3.3",
