@@ -167,13 +167,14 @@ def _cib(cells) -> list:
     return steps
 
 
-def _effect(cell, model, kind, subject_start: str) -> str:
-    f = next((f for f in analyse(cell, model) if f["failure"] == kind and f["subject"].startswith(subject_start)),
-             None)
+def _effect(failures, kind, subject_start: str) -> str:
+    """The effect the audit predicts for the failure of that class whose subject starts so."""
+    f = next((f for f in failures if f["failure"] == kind and f["subject"].startswith(subject_start)), None)
     return f["effect"] if f else "see hagen audit"
 
 
 def _tests(model, cell: El9Cell) -> list:
+    failures = analyse(cell, model)
     p = _primary(cell)
     s = cell.peer(p).name
     steps = []
@@ -185,7 +186,7 @@ def _tests(model, cell: El9Cell) -> list:
         steps.append(_step(f"a monitor failure of {svc.name}", p,
                            [f"crm_resource --fail -r {svc.members[-1].id} -N {p}", "pcs status",
                             f"pcs resource cleanup {svc.name}"],
-                           _effect(cell, model, "monitor_failure", svc.name), "5.7.1, 8.3.1"))
+                           _effect(failures, "monitor_failure", svc.name), "5.7.1, 8.3.1"))
     if cell.knet:
         link = cell.node(s).links and next((ln for ln in cell.node(s).links if ln.network == cell.knet[0].network),
                                            None)
@@ -193,31 +194,31 @@ def _tests(model, cell: El9Cell) -> list:
             steps.append(_step(f"corosync link {cell.knet[0].number} of {s} down", s,
                                [f"ip link set {link.interface} down   # from the console", "corosync-cfgtool -s",
                                 f"ip link set {link.interface} up"],
-                               _effect(cell, model, "knet_link_lost", f"link {cell.knet[0].number}"), "5.7.3"))
+                               _effect(failures, "knet_link_lost", f"link {cell.knet[0].number}"), "5.7.3"))
     for a in cell.addresses[:1]:
         link = next((ln for ln in cell.node(p).links if ln.network == a.network), None)
         if link and not link.redundant:
             steps.append(_step(f"service NIC {link.interface} of {p} down", p,
                                [f"ip link set {link.interface} down   # from the console", "pcs status",
                                 f"ip link set {link.interface} up"],
-                               _effect(cell, model, "service_nic_lost", f"{p} {link.interface}"), "8.3.3"))
+                               _effect(failures, "service_nic_lost", f"{p} {link.interface}"), "8.3.3"))
     bmc = next((d for d in cell.devices if p in d.targets and d.address), None)
     if bmc:
         steps.append(_step(f"fence device {bmc.id} unreachable", _nodes(cell),
                            [f"ip route add blackhole {bmc.address}/32", f"pcs status --full   # after {bmc.id}'s "
                             "next monitor", f"ip route del blackhole {bmc.address}/32",
                             f"pcs resource cleanup {bmc.id}"],
-                           _effect(cell, model, "fence_device_lost", bmc.id), "5.3, 8.1"))
+                           _effect(failures, "fence_device_lost", bmc.id), "5.3, 8.1"))
     # the node running the services is the one whose loss tests the cell
     steps.append(_step(f"fence {p}", s, [f"pcs stonith fence {p}", "pcs status"],
-                       _effect(cell, model, "node_crash", p), "5.7.1, 8.3.1"))
+                       _effect(failures, "node_crash", p), "5.7.1, 8.3.1"))
     steps.append(_step(f"{p} back in the cluster", p, ["pcs cluster start", "pcs status"],
-                       _effect(cell, model, "node_rejoins", p), "5.4, 9.4.1"))
+                       _effect(failures, "node_rejoins", p), "5.4, 9.4.1"))
     if any(d.powered_by == p for d in cell.devices):
         steps.append(_step(f"power of {p} lost", s,
                            [f"# pull every power cord of {p}: its BMC goes dark with it", "pcs status",
                             f"stonith_admin --history {p}"],
-                           _effect(cell, model, "node_power_lost", p), "5.3, 8.1"))
+                           _effect(failures, "node_power_lost", p), "5.3, 8.1"))
     return steps
 
 
