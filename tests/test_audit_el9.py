@@ -187,6 +187,7 @@ def test_power_loss_with_one_bmc_level_recovers_nothing_and_sbd_cures_it(xena):
 def test_one_knet_link_lost(xena):
     both = played(xena, cib(**sound()), "knet_link_lost")
     assert len(both) == 2 and all("carries on over" in f["effect"] and not f["lost"] for f in both)
+    assert not any(f["agrees"] for f in both)                    # better than the guide's one heartbeat
     alone = played(xena, cib(**sound()), "knet_link_lost", links=1)
     assert len(alone) == 1 and "splits" in alone[0]["effect"]
     # priority-fencing-delay: the node running nfs (priority 10) survives, xena13 is fenced
@@ -423,6 +424,8 @@ def test_every_el9_example_is_audited_and_exits_by_its_findings(site):
     assert doc["not_audited"] == [] and doc["cells"] and "HA176" not in res.stderr
     assert all(c["stack"] == "el9-pacemaker" and c["failures"] for c in doc["cells"])
     assert res.code == (1 if doc["summary"]["spofs"] else 0)
+    svg = run("audit", "--site", EXAMPLES / site, "--format", "svg")
+    assert svg.code == res.code and svg.stdout.lstrip().startswith("<?xml")
 
 
 def test_every_failure_class_is_played_on_the_examples():

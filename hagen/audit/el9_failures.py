@@ -176,7 +176,8 @@ def _knet_lost(cell, link) -> dict:
     if others:
         rest = ", ".join(f"link {ln.number} ({ln.network})" for ln in others)
         return _failure("knet_link_lost", subject, f"corosync carries on over {rest}: the membership holds, no "
-                        "fencing, no failover (corosync-cfgtool -s shows the link down)", row)
+                        "fencing, no failover (corosync-cfgtool -s shows the link down)", row,
+                        differs="cman's heartbeat rode one network; corosync's other knet link keeps the membership")
     winner, ways = race(cell, down=frozenset({link.network}))
     both = "both halves keep quorum (two_node)" if cell.two_node else "quorum decides"
     effect = f"the cell's only corosync link: the cell splits, {both}; " + race_text(cell, winner, ways)
