@@ -53,7 +53,8 @@ def _primary(cell: El9Cell) -> str:
 def _packages(cells) -> list:
     steps = []
     for cell in cells:
-        agents = sorted({f"fence-agents-{d.agent[len('fence_'):]}" for d in cell.devices})
+        # EL9 packages one agent per package: fence_apc_snmp is in fence-agents-apc-snmp
+        agents = sorted({"fence-agents-" + d.agent[len("fence_"):].replace("_", "-") for d in cell.devices})
         pkgs = ["pacemaker", "pcs", "resource-agents"] + agents + (["sbd"] if cell.sbd else []) + PACKAGES[cell.type]
         steps.append(_step(f"HA packages on {cell.name}", _nodes(cell), [REPO, f"dnf install -y {' '.join(pkgs)}",
                                                                          f"rpm -q {' '.join(pkgs)}"],
