@@ -476,3 +476,15 @@ def test_levels_by_target_pattern_and_sbd_disks_from_sysconfig(xena):
     assert [lv.devices for lv in f.node("xena13").levels] == [("fence_xena13",), ("fence_sbd",)]
     assert f.device("fence_sbd").disks == ("/dev/ldn.da0.0",)
     assert "HA1020" not in {x["code"] for x in findings(f, xena.model, xena.site)}
+
+
+def test_runbook_packages_follow_the_cibs_agents(xena):
+    from hagen.audit.el9_runbook import _packages
+
+    pdu = ('<primitive id="fence_pdu" class="stonith" type="fence_apc_snmp"><instance_attributes id="pdu-ia">'
+           + _nv("pdu", [("ip", "10.1.255.1"), ("pcmk_host_map", "xena11:1;xena13:2")])
+           + '</instance_attributes></primitive>')
+    f = facts(xena, cib(ipmi("xena11") + ipmi("xena13") + pdu + group()))
+    install = next(c for c in _packages([f])[0]["commands"] if c.startswith("dnf install"))
+    assert "fence-agents-apc-snmp" in install and "fence-agents-ipmilan" in install and " sbd" not in install
+    assert f.device("fence_pdu").targets == ("xena11", "xena13") and f.device("fence_pdu").powered_by is None
