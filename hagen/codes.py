@@ -61,7 +61,8 @@ CODES: dict[str, str] = {
     "HA173": "a cman/rgmanager setting (post_join_delay, autostart) is given for target el9-pacemaker (warning)",
     "HA174": "a start-list command has no Pacemaker resource and is left out of the group (warning)",
     "HA175": "a node of an HA cell is fenced through a PAP, which has no fence agent on el9-pacemaker",
-    "HA176": "audit, runbook: the cells of target el9-pacemaker are not analysed (they read cluster.conf) (warning)",
+    "HA176": "audit, runbook: a cell of target el9-pacemaker is not analysed: the build writes no CIB and "
+             "corosync.conf for it (no section of the site spec) (warning)",
     # ClusterDB rows
     "HA200": "the ClusterDB snapshot cannot be read or is not a snapshot",
     "HA201": "a ClusterDB row lacks a column, has one of the wrong type, or has an unknown one",
@@ -227,11 +228,24 @@ CODES: dict[str, str] = {
     "HA1004": "SPOF: every shared LUN of a cell lies on one disk array (5.3, 8.1, 8.3.2)",
     "HA1010": "audit warning: a node reaches the heartbeat network by a single port; losing it fails the node over (5.7.3)",
     "HA1011": "audit warning: two_node without a quorum disk; a heartbeat loss starts a fencing race (5.7.3)",
+    # el9-pacemaker cells (hagen.audit.el9_findings): HA1020-HA1029 SPOFs, HA1030-HA1039 warnings
+    "HA1020": "SPOF: every fencing level of a node relies on a device that loses power with it (its BMC)",
+    "HA1021": "SPOF: one corosync link, and when it splits both nodes fence each other at once or neither can",
+    "HA1022": "SPOF: a service address rides a single port that no link monitor (ethmonitor, ping) guards",
+    "HA1023": "SPOF: stonith is disabled, or a node no fence device can fence",
+    "HA1024": "SPOF: a resource's stop has on-fail=block or ignore: a failed stop blocks its service",
+    "HA1025": "SPOF: a ping monitor with a single host guards a service with a -INFINITY rule",
+    "HA1030": "audit warning: one corosync link; losing it splits the cell and a fencing race restarts services",
+    "HA1031": "audit warning: a service address rides a bond that no link monitor guards",
+    "HA1032": "audit warning: no migration-threshold; a failing monitor restarts the service in place forever",
+    "HA1033": "audit warning: a fixed delay on one node's fence device wins every race, not priority-fencing-delay",
+    "HA1034": "audit warning: a link monitor's -INFINITY rule stops a service on every node when its network fails",
 }
 
 # Each code has one severity: these are warnings (the build goes on), every other code
 # is an error (exit 2, nothing written). tests/test_codes.py holds the source to it.
 WARNINGS: frozenset[str] = frozenset({
+    "HA1030", "HA1031", "HA1032", "HA1033", "HA1034",  # audit warnings of el9-pacemaker cells
     "HA103", "HA240", "HA316", "HA319", "HA350", "HA602", "HA607", "HA618", "HA619", "HA640",
     "HA712", "HA713", "HA801", "HA803", "HA830", "HA328", "HA945", "HA946", "HA962", "HA964",
     "HA170", "HA171", "HA172", "HA173", "HA174", "HA176",

@@ -36,6 +36,7 @@ def document(compiled) -> dict:
         cells.append({**cell_summary(facts),
                       "failures": analyse(facts, compiled.model),
                       "findings": findings(facts, compiled.model, compiled.site)})
+    cells += el9_cells(compiled)
     every = [f for c in cells for f in c["findings"]]
     names, why = not_covered(compiled)
     return {
@@ -49,26 +50,46 @@ def document(compiled) -> dict:
     }
 
 
+def el9_cells(compiled) -> list[dict]:
+    """The cells of target el9-pacemaker, from the CIB and corosync.conf the build writes
+    (hagen.audit.el9_facts), in the same document as cman cells (`stack: el9-pacemaker`)."""
+    from hagen.audit.el9_facts import el9_cell_facts
+    from hagen.audit.el9_failures import analyse
+    from hagen.audit.el9_findings import findings
+    from hagen.audit.el9_report import cell_summary
+
+    return [{**cell_summary(facts), "failures": analyse(facts, compiled.model),
+             "findings": findings(facts, compiled.model, compiled.site)} for facts in el9_cell_facts(compiled)]
+
+
 def not_covered(compiled) -> tuple[list[str], str]:
     """The cells the audit and the runbook say nothing of, and why ("" when there are none):
-    both read the cluster.conf the build writes (hagen.audit.facts), and some cells have none."""
+    they read the cluster.conf (rhel5-cman) or the CIB and corosync.conf (el9-pacemaker) the
+    build writes, and the build writes none for a cell whose section the site spec lacks."""
     from hagen.audit.facts import CLUSTER_CONF
     from hagen.check.target import EL9
     from hagen.model.names import natural_key
+    from hagen.plan.el9 import CIB_PATH, COROSYNC_PATH
 
-    written = {f.host for f in compiled.files if f.path == CLUSTER_CONF}
-    names = sorted((c.name for c in compiled.model.cells if written.isdisjoint(c.nodes)), key=natural_key)
+    el9 = compiled.site.get("target") == EL9
+    paths = {CIB_PATH, COROSYNC_PATH} if el9 else {CLUSTER_CONF}
+    written = {}
+    for f in compiled.files:
+        if f.path in paths:
+            written.setdefault(f.host, set()).add(f.path)
+    names = sorted((c.name for c in compiled.model.cells
+                    if not any(written.get(n) == paths for n in c.nodes)), key=natural_key)
     if not names:
         return [], ""
-    if compiled.site.get("target") == EL9:
-        return names, (f"target {EL9}: the build writes Pacemaker's CIB for them, and the audit and the "
-                       "runbook read Cluster Suite's cluster.conf")
+    if el9:
+        return names, f"target {EL9}: the build writes no CIB and corosync.conf for them (no section of the site spec)"
     return names, "the build writes no cluster.conf for them (no section of the site spec)"
 
 
 def uncovered_warning(site, names: list[str]) -> list:
-    """HA176 when the site's target leaves the cells names (not_covered's) out of the audit and
-    the runbook: an empty audit must not read as a cluster without single points of failure."""
+    """HA176 when an el9-pacemaker build writes no CIB for the cells names (not_covered's), so that
+    the audit and the runbook leave them out: an empty audit must not read as a cluster without
+    single points of failure."""
     from hagen.check.target import EL9
     from hagen.model.names import fold
     from hagen.reports import warning
@@ -76,10 +97,10 @@ def uncovered_warning(site, names: list[str]) -> list:
     if not names or site.get("target") != EL9:
         return []
     return [warning("HA176", site.where("target"),
-                    f"the audit and the runbook do not cover target {EL9}: {fold(names)} not analysed "
-                    "(they read Cluster Suite's cluster.conf; this build writes Pacemaker's CIB)",
-                    "audit the same inventory with target: rhel5-cman for its networks, disks and fencing "
-                    "paths; on the cells, `crm_verify -L -V` and `pcs status` check Pacemaker's own view")]
+                    f"{fold(names)} not analysed: the build writes no CIB and corosync.conf for them "
+                    f"(target {EL9}), so the audit and the runbook have nothing to read",
+                    "give the site spec the section of those cells (management, lustre, nfs); an empty audit "
+                    "is not a cluster without single points of failure")]
 
 
 def cell_summary(facts) -> dict:

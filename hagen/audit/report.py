@@ -15,6 +15,17 @@ CLASSES = {
     "disk_array_lost": "disk array lost",
     "lun_lost": "shared LUN lost",
     "quorum_device_lost": "quorum device lost",
+    # el9-pacemaker cells (hagen.audit.el9_failures)
+    "node_power_lost": "node power lost",
+    "knet_link_lost": "corosync link lost",
+    "fence_device_lost": "fence device lost",
+    "service_nic_lost": "service NIC lost",
+    "monitor_failure": "monitor failure",
+    "failed_stop": "failed stop",
+    "daemon_killed": "daemon killed",
+    "node_rejoins": "node rejoins",
+    "ping_target_lost": "ping target lost",
+    # network_down (above) is played on el9 cells too
 }
 
 
@@ -33,6 +44,10 @@ def to_text(doc: dict) -> str:
 
 
 def _cell(cell: dict) -> list[str]:
+    if cell.get("stack"):
+        from hagen.audit.el9_report import cell_text
+
+        return cell_text(cell, _outcomes)
     q = cell["quorum"]
     if q["device"]:
         quorum = f"quorum disk {q['device']}" + (f" (label {q['label']})" if q["label"] else "") + \
@@ -60,7 +75,12 @@ def _cell(cell: dict) -> list[str]:
     lines.append(f"disk arrays: {', '.join(st['disk_arrays']) or 'none'}")
     for d in st["devices"]:
         lines.append(f"  {d['path']}: {d['use']} on {d['disk_array'] or 'an unknown array'}")
-    lines += ["", "single failures:"]
+    return lines + _outcomes(cell)
+
+
+def _outcomes(cell: dict) -> list[str]:
+    """A cell's failures and findings, whatever its stack."""
+    lines = ["", "single failures:"]
     for f in cell["failures"]:
         lines.append(f"- {CLASSES[f['failure']]}: {f['subject']}")
         lines.append(f"    {f['effect']}")

@@ -295,4 +295,10 @@ def _environment():
 
 
 def render_runbook(compiled, fmt: str = "md") -> str:
+    from hagen.check.target import EL9
+
+    if compiled.site.get("target") == EL9:
+        from hagen.audit.el9_runbook import render
+
+        return render(compiled, fmt)
     return _environment().get_template(f"runbook/runbook.{fmt}.j2").render(**runbook(compiled))

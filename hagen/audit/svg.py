@@ -13,6 +13,8 @@ import subprocess
 from hagen.errors import HagenError
 
 RED = "red"
+# findings whose first subject is a network (el9-pacemaker: the single corosync link)
+NETWORK_CODES = frozenset({"HA1000", "HA1021"})
 
 
 def _q(text: str) -> str:
@@ -52,7 +54,7 @@ def to_dot(doc: dict) -> str:
                 lines.append(f"  {_q('svc:' + c['name'] + ':' + s['name'])} -- {_q('node:' + s['members'][0])} [style=dotted];")
         for n in c["nodes"]:
             for ln in n["links"]:
-                bold = ln["network"] == c["heartbeat"]
+                bold = ln["network"] == c["heartbeat"] or ln["network"] in _knet(c)
                 color = RED if ln["network"] in spof_nets or (n["name"], ln["network"]) in spof_links else "black"
                 lines.append(f"  {_q('node:' + n['name'])} -- {_q('net:' + ln['network'])} [label={_q(ln['interface'] or '')}, "
                              f"color={color}{', style=bold' if bold else ''}];")
@@ -68,12 +70,41 @@ def to_dot(doc: dict) -> str:
             for array in c["storage"]["disk_arrays"]:
                 color = RED if array in spof_arrays else "gray"
                 lines.append(f"  {_q('node:' + n['name'])} -- {_q('array:' + array)} [color={color}];")
+        lines += _later_levels(c)
         for array in c["storage"]["disk_arrays"]:
             color = RED if array in spof_arrays else "black"
             lines.append(f"  {_q('array:' + array)} [label={_q('disk array ' + array)}, shape=cylinder, color={color}, "
                          f"fontcolor={color}];")
     lines.append("}")
     return "\n".join(lines) + "\n"
+
+
+def _later_levels(cell) -> list[str]:
+    """An el9 cell's fencing levels after the first: a dashed link from the fencer to each device
+    (an SBD disk drawn as a cylinder), labelled with its level."""
+    devices = {d["id"]: d for d in cell.get("stonith", {}).get("devices", [])}
+    lines, drawn = [], set()
+    for n in cell["nodes"]:
+        fencer = n["fencing"]["fenced_by"] if n.get("fencing") else None
+        for level in n.get("levels", [])[1:]:
+            for dev_id in level["devices"]:
+                dev = devices.get(dev_id)
+                if dev is None or fencer is None:
+                    continue
+                key = _q("dev:" + cell["name"] + ":" + dev_id)
+                if dev_id not in drawn:
+                    label = dev_id + (chr(10) + ", ".join(dev["disks"]) if dev["disks"] else "")
+                    lines.append(f"  {key} [label={_q(label)}, shape={'cylinder' if dev['disks'] else 'box'}, "
+                                 "fontsize=10];")
+                    drawn.add(dev_id)
+                edge = f"level {level['index']} for {n['name']}"
+                lines.append(f"  {_q('node:' + fencer)} -- {key} [label={_q(edge)}, style=dashed, color=blue];")
+    return lines
+
+
+def _knet(cell) -> set:
+    """The networks an el9-pacemaker cell's corosync links ride (drawn bold as a heartbeat)."""
+    return {ln["network"] for ln in cell.get("corosync", {}).get("links", [])}
 
 
 def _spof_subjects(doc) -> tuple[set, set, set, set]:
@@ -83,9 +114,9 @@ def _spof_subjects(doc) -> tuple[set, set, set, set]:
         for f in c["findings"]:
             if f["severity"] != "spof":
                 continue
-            if f["code"] == "HA1000":
+            if f["code"] in NETWORK_CODES:
                 nets.add(f["subjects"][0])
-            elif f["code"] == "HA1001":
+            elif f["code"] in ("HA1001", "HA1022"):
                 links.add((f["subjects"][2], f["subjects"][0]))
             elif f["code"] == "HA1002":
                 qdisks.add((c["name"], f["subjects"][0]))
