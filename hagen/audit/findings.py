@@ -1,24 +1,32 @@
 """Single points of failure left in a cell, and weaker findings (warnings).
 
-A single point of failure (severity "spof") is a single failure after which a service of
-the cell stops or can no longer fail over; a warning is degraded but still serving.
-Each finding has a code (hagen.codes, HA10xx), the guide section it comes from, what the
-failure stops, and a hint. Findings are plain dicts with stable keys.
+A single point of failure is a single failure after which a service of the cell stops or
+can no longer fail over; a warning is degraded but still serving. Each finding is an
+ordinary report of the code registry (hagen.codes): its severity is the code's (a single
+point of failure is an audit code of severity error, hagen.codes.is_spof), with the guide
+section it comes from, what the failure stops, and a hint. Findings are plain dicts with
+stable keys.
 """
 
 from __future__ import annotations
 
 from hagen.audit.facts import CellFacts, fence_route
 from hagen.audit.failures import owned, uses
+from hagen.codes import is_spof
+from hagen.codes import severity as registry_severity
 
-SPOF = "spof"
+SPOF = "error"          # the registry's severity of a single point of failure
 WARNING = "warning"
 
 
 def _finding(code, severity, cell, guide, message, stops, hint, subjects=()) -> dict:
-    """subjects: what the finding names (networks, nodes, aliases, devices, disk arrays), for machines."""
-    return {"code": code, "severity": severity, "cell": cell.name, "guide": guide, "message": message,
-            "stops": stops, "hint": hint, "subjects": list(subjects), "table": "da_iocell", "row": f"name={cell.name}"}
+    """subjects: what the finding names (networks, nodes, aliases, devices, disk arrays), for machines.
+    severity says what the caller means; the registry's is the one reported (they must agree)."""
+    if severity != registry_severity(code):
+        raise ValueError(f"{code} is registered as {registry_severity(code)}, found as {severity}")
+    return {"code": code, "severity": severity, "spof": is_spof(code), "cell": cell.name, "guide": guide,
+            "message": message, "stops": stops, "hint": hint, "subjects": list(subjects), "accepted": None,
+            "table": "da_iocell", "row": f"name={cell.name}"}
 
 
 def findings(cell: CellFacts, model, site) -> list[dict]:

@@ -30,7 +30,7 @@ def to_dot(doc: dict) -> str:
         color = RED if net in spof_nets else "black"
         lines.append(f"  {_q('net:' + net)} [label={_q('network ' + net)}, shape=ellipse, color={color}, fontcolor={color}];")
     for c in doc["cells"]:
-        red = any(f["severity"] == "spof" for f in c["findings"])
+        red = any(f["spof"] and not f["accepted"] for f in c["findings"])
         lines.append(f"  subgraph {_q('cluster_' + c['name'])} {{")
         lines.append(f"    label={_q(c['name'] + ' (' + c['type'] + ')')}; color={RED if red else 'black'};")
         for n in c["nodes"]:
@@ -81,7 +81,7 @@ def _spof_subjects(doc) -> tuple[set, set, set, set]:
     nets, arrays, qdisks, links = set(), set(), set(), set()
     for c in doc["cells"]:
         for f in c["findings"]:
-            if f["severity"] != "spof":
+            if not f["spof"] or f["accepted"]:
                 continue
             if f["code"] == "HA1000":
                 nets.add(f["subjects"][0])

@@ -15,10 +15,11 @@ from __future__ import annotations
 from hagen.check import (batch, cells, hosts, luns, lustre, mngt, names, network, nfs, paths, quorum, services,
                          site_values, startlist)
 from hagen.check import target   # the site's target: keys that mean nothing for it
+from hagen.check import accepted  # the site's accepted findings (audit.accepted)
 
 CHECKS = (names.check, network.check, cells.check, mngt.check, services.check, batch.check, hosts.check,
           lustre.check, nfs.check, paths.check, quorum.check, luns.check, startlist.check, site_values.check,
-          target.check)
+          target.check, accepted.check)
 
 
 def run_checks(model, site) -> list:
