@@ -181,7 +181,7 @@ def test_HA1001_alias_on_a_single_unwatched_link(docs, tmp_path):
     assert found and all("ns-bk" in f["message"] and f["severity"] == "error" for f in found)
     from hagen.audit.svg import to_dot
 
-    assert '"node:ns0" -- "net:backbone" [label="bond1", color=red]' in to_dot(doc)
+    assert '"node:ns0" -- "net:backbone" [color=red]' in to_dot(doc)
 
 
 def test_HA1002_quorum_disk_without_heuristic(docs, compiled):
