@@ -54,6 +54,11 @@ CODES: dict[str, str] = {
     "HA142": "push asks before sending and has no terminal to ask on: give --yes, or a reviewed --plan",
     "HA150": "the DSN given to hagen init is neither a libpq URI nor key=value pairs",
     "HA151": "hagen init's output file exists already (it is replaced only with --force)",
+    "HA160": "network.bonding.bonds[].nodes names a node that is not a node of a Lustre or NFS cell, or a "
+             "management node",
+    "HA161": "a node a bond is written for has no address on the bond's network, or has it on an interface that "
+             "is not a slave of the bond",
+    "HA162": "two bonds of one node share a name, a network or a slave",
     # the site's target (rhel5-cman, el9-pacemaker)
     "HA170": "the pacemaker section is given for target rhel5-cman, which ignores it (warning)",
     "HA171": "an /etc/HA list (cron, pid2clean, synchro, status, stop) is given for target el9-pacemaker, "

@@ -31,16 +31,16 @@ def _finding(code, severity, cell, guide, message, stops, hint, subjects=()) -> 
 
 def findings(cell: CellFacts, model, site) -> list[dict]:
     out = []
-    out += _heartbeat_is_fencing(cell)
+    out += _heartbeat_is_fencing(cell, model)
     out += _unwatched_alias_links(cell, model)
     out += _quorum(cell)
     out += _mds_on_management(cell, model)
     out += _one_array(cell)
-    out += _heartbeat_links(cell)
+    out += _heartbeat_links(cell, model)
     return out
 
 
-def _heartbeat_is_fencing(cell) -> list:
+def _heartbeat_is_fencing(cell, model) -> list:
     """HA1000: the heartbeat network is also the way every fencing request goes (5.7.3)."""
     hb = cell.heartbeat
     routes = {fence_route(cell, cell.peer(n.name), n) for n in cell.nodes if n.fencing}
@@ -52,10 +52,39 @@ def _heartbeat_is_fencing(cell) -> list:
                      f"are reached through {hb}, where the heartbeat runs",
                      f"{hb} down: neither node can fence the other, Cluster Suite does not fail over "
                      f"({', '.join(s.name for s in cell.services)} can no longer fail over)",
-                     "give the nodes a port on the controllers' network"
-                     + {"nfs": ", or run the heartbeat on the backbone (nfs.heartbeat, 9.4 step 6)",
+                     _bmc_port_hint(cell, model)
+                     + {"nfs": "; or run the heartbeat on the backbone (nfs.heartbeat, 9.4 step 6)",
                         "lustre": " (6.2.1 keeps a Lustre cell's heartbeat on the admin network)"}.get(cell.type,
-                        ", or run the heartbeat on another network (management.heartbeat)"), [hb])]
+                        "; or run the heartbeat on another network (management.heartbeat)"), [hb])]
+
+
+def _bmc_port_hint(cell, model) -> str:
+    """A port on the controllers' network, named so that it does not clash with the
+    controllers' own names (<node>-bmc, HA813): the network's suffix says the port's name."""
+    nets = sorted({n.fencing.controller_network for n in cell.nodes if n.fencing and n.fencing.controller_network})
+    nodes = ", ".join(n.name for n in cell.nodes)
+    if not nets:
+        return f"give {nodes} a port on their controllers' network (a node_port row each)"
+    net = model.network(nets[0])
+    controllers = {n.fencing.controller for n in cell.nodes if n.fencing}
+    clash = [n.name for n in cell.nodes if net.host_name(n.name) in controllers]
+    hint = f"give {nodes} a port on the {net.name} network (a node_port row each, on an interface of its own)"
+    if clash:
+        hint += (f" and give that network a suffix other than '{net.suffix}' (network.suffix, e.g. 'fence': the "
+                 f"ports are then named {clash[0]}-fence while the controller keeps {net.host_name(clash[0])}; "
+                 "one name for both is HA813)")
+    return hint
+
+
+def _bond_hint(cell, node, network, model) -> str:
+    """A bond hagen writes: the management pair's bonds, or one with nodes: for another HA node."""
+    port = next((p for p in model.node(node.name).ports if p.network == network), None) if model.node(node.name) else None
+    slaves = f"[{port.interface}, <second interface>]" if port else "[<two interfaces>]"
+    if cell.type == "mngt":
+        return (f"bond two slaves for {network} on {node.name} (network.bonding.bonds: name, network: {network}, "
+                f"slaves: {slaves})")
+    return (f"bond two slaves for {network} on {node.name} (network.bonding.bonds: name, network: {network}, "
+            f"slaves: {slaves}, nodes: [{node.name}])")
 
 
 def _unwatched_alias_links(cell, model) -> list:
@@ -80,7 +109,9 @@ def _unwatched_alias_links(cell, model) -> list:
                 f"that link lost while {node.name} is active: {alias.name} is unreachable and nothing fails "
                 f"over ({', '.join(s.name for s in owned(cell, node.name)) or 'the services'} keep running "
                 "unreachable)",
-                f"bond two slaves for {alias.network} on {node.name} (network.bonding), or put the heartbeat there",
+                _bond_hint(cell, node, alias.network, model)
+                + {"nfs": f", or run the heartbeat on {alias.network} (nfs.heartbeat)",
+                   "mngt": f", or run the heartbeat on {alias.network} (management.heartbeat)"}.get(cell.type, ""),
                 [alias.network, alias.name, node.name]))
     return out
 
@@ -139,7 +170,7 @@ def _one_array(cell) -> list:
                      "service needs both", [array])]
 
 
-def _heartbeat_links(cell) -> list:
+def _heartbeat_links(cell, model) -> list:
     """HA1010: a node reaches the heartbeat network by a single port (warning: it is fenced
     and its services fail over, 5.7.3)."""
     out = []
@@ -151,5 +182,5 @@ def _heartbeat_links(cell) -> list:
         out.append(_finding("HA1010", WARNING, cell, "5.7.3",
                             f"{node.name} reaches the heartbeat network {cell.heartbeat} by {how}",
                             f"that link lost: {node.name} is fenced by its peer and its services fail over",
-                            f"bond two slaves for {cell.heartbeat} on {node.name}", [cell.heartbeat, node.name]))
+                            _bond_hint(cell, node, cell.heartbeat, model), [cell.heartbeat, node.name]))
     return out
