@@ -250,8 +250,10 @@ WARNINGS: frozenset[str] = frozenset({
     "HA1010", "HA1011", "HA1012", "HA1013",
 })
 
-# the audit's findings: HA1000-HA1009 (errors) are single points of failure, HA1010- warnings
-AUDIT_CODES: frozenset[str] = frozenset(c for c in CODES if re.fullmatch(r"HA10(0\d|1[01])", c))
+# the site's accepted findings (audit.accepted): HA10xx codes that are not findings
+ACCEPTANCE_CODES: frozenset[str] = frozenset({"HA1012", "HA1013", "HA1014"})
+# the audit's findings: every other HA10xx code; an error is a single point of failure (is_spof)
+AUDIT_CODES: frozenset[str] = frozenset(c for c in CODES if re.fullmatch(r"HA10\d\d", c)) - ACCEPTANCE_CODES
 
 
 def severity(code: str) -> str:
