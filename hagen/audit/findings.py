@@ -54,7 +54,7 @@ def _heartbeat_is_fencing(cell, model) -> list:
                      f"({', '.join(s.name for s in cell.services)} can no longer fail over)",
                      _bmc_port_hint(cell, model)
                      + {"nfs": "; or run the heartbeat on the backbone (nfs.heartbeat, 9.4 step 6)",
-                        "lustre": " (6.2.1 keeps a Lustre cell's heartbeat on the admin network)"}.get(cell.type,
+                        "lustre": "; a Lustre cell's heartbeat stays on the admin network (6.2.1)"}.get(cell.type,
                         "; or run the heartbeat on another network (management.heartbeat)"), [hb])]
 
 
