@@ -97,3 +97,18 @@ def test_HA1001s_hint_on_the_management_pair_is_a_bond_it_accepts(tmp_path):
     doc = document(compile_for_audit(site))
     hints = _hints(doc, "HA1001")
     assert hints and all("network.bonding.bonds: name, network: backbone" in h and "nodes:" not in h for h in hints)
+
+
+def test_a_bonded_io_node_keeps_its_route_on_the_bond(tmp_path):
+    """Once eth0 is a slave its route-eth0 no longer applies: the bond gets the network's route."""
+    def gateway(t):
+        next(n for n in t["network"] if n["name"] == "admin")["gateway"] = "10.1.255.254"
+    site = variant(tmp_path, "xena", rows=gateway)
+    site.write_text(site.read_text() + "\nnetwork:\n  bonding:\n    bonds:\n"
+                    "    - {name: bond0, network: admin, slaves: [eth0, eth4], nodes: [xena10, xena12]}\n")
+    out = tmp_path / "out"
+    res = run("build", "--site", site, "--out", out)
+    assert res.code == 0, res.output
+    route = (out / "xena10" / "etc/sysconfig/network-scripts/route-bond0").read_text()
+    assert "ADDRESS0=0.0.0.0" in route and "GATEWAY0=10.1.255.254" in route
+    assert not (out / "xena1" / "etc/sysconfig/network-scripts/route-bond0").exists()   # not bonded

@@ -40,6 +40,7 @@ def _ifcfg(model, site, node, bonds) -> list[Artifact]:
         out.append(Artifact(f"{NETWORK_SCRIPTS}/ifcfg-{bond.name}", host, "network/ifcfg.j2", {"keys": keys},
                             sources=(f"clusterdb node_port[node={node.name}, interface={port.interface}]",
                                      f"clusterdb network[name={net.name}]", f"site network.bonding.bonds[{bond.index}]")))
+        out += _routes(site, net, bond, host)
         for slave in bond.slaves:
             keys = [("DEVICE", slave), ("ONBOOT", "yes"), ("TYPE", "Ethernet"), ("SLAVE", "yes"), ("MASTER", bond.name),
                     ("ISALIAS", "no"), ("BOOTPROTO", "none"), ("NOZEROCONF", "yes")]
@@ -55,6 +56,22 @@ def _ifcfg(model, site, node, bonds) -> list[Artifact]:
     out.append(Artifact(path, host, "network/bonding.conf.j2", {"bonds": [b.name for b in bonds], "options": options},
                         sources=("site network.bonding",)))
     return out
+
+
+def _routes(site, net, bond, host) -> list[Artifact]:
+    """route-BOND, as the management pair's (network.routes; a default route through a
+    network's gateway): the node's route-SLAVE no longer applies once the slave is bonded."""
+    from ipaddress import IPv4Network
+
+    if net.gateway is None:
+        return []
+    dests = site.get("network", "routes", default={}).get(net.name, ["0.0.0.0/0"])
+    if not dests:
+        return []
+    entries = [{"address": str(IPv4Network(d).network_address), "netmask": str(IPv4Network(d).netmask),
+                "gateway": str(net.gateway)} for d in dests]
+    return [Artifact(f"{NETWORK_SCRIPTS}/route-{bond.name}", host, "network/route.j2", {"routes": entries},
+                     sources=(f"clusterdb network[name={net.name}]", f"site network.routes.{net.name}"))]
 
 
 def _keyfiles(model, site, node, bonds) -> list[Artifact]:
