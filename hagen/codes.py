@@ -10,12 +10,14 @@ Ranges:
     HA7xx  NFSv3 I/O cells, exports and clients (guide chapters 8-9)
     HA8xx  batch managers (PBS, SLURM, LSF, RMS), OCFS2, /etc/hosts
     HA9xx  hagen's own validation of what it rendered, the output tree, deploying (HA94x-95x)
-    HA10xx audit findings: single points of failure and warnings (hagen audit)
-`hagen codes` prints this table; docs/codes.md is generated from it.
-    HA9xx  hagen's own validation of what it rendered, and the output tree
-Each code has one severity (WARNINGS below; every other code is an error). `hagen codes`
-prints this table; docs/codes.md is generated from it.
+    HA10xx audit findings: single points of failure and warnings (hagen audit), and the
+           site's accepted findings (audit.accepted)
+Each code has one severity (WARNINGS below; every other code is an error): check, build,
+the audit, `hagen codes` and docs/codes.md (generated from this table) all print that one.
+An audit finding of severity error is a single point of failure (is_spof).
 """
+
+import re
 
 CODES: dict[str, str] = {
     # site spec and command line
@@ -52,6 +54,11 @@ CODES: dict[str, str] = {
     "HA142": "push asks before sending and has no terminal to ask on: give --yes, or a reviewed --plan",
     "HA150": "the DSN given to hagen init is neither a libpq URI nor key=value pairs",
     "HA151": "hagen init's output file exists already (it is replaced only with --force)",
+    "HA160": "network.bonding.bonds[].nodes names a node that is not a node of a Lustre or NFS cell, or a "
+             "management node",
+    "HA161": "a node a bond is written for has no address on the bond's network, or has it on an interface that "
+             "is not a slave of the bond",
+    "HA162": "two bonds of one node share a name, a network or a slave",
     # the site's target (rhel5-cman, el9-pacemaker)
     "HA170": "the pacemaker section is given for target rhel5-cman, which ignores it (warning)",
     "HA171": "an /etc/HA list (cron, pid2clean, synchro, status, stop) is given for target el9-pacemaker, "
@@ -228,6 +235,11 @@ CODES: dict[str, str] = {
     "HA1004": "SPOF: every shared LUN of a cell lies on one disk array (5.3, 8.1, 8.3.2)",
     "HA1010": "audit warning: a node reaches the heartbeat network by a single port; losing it fails the node over (5.7.3)",
     "HA1011": "audit warning: two_node without a quorum disk; a heartbeat loss starts a fencing race (5.7.3)",
+    # the site's accepted findings (audit.accepted, CLARIFICATIONS 41)
+    "HA1012": "an audit.accepted entry matches no report or finding of this site (warning)",
+    "HA1013": "an audit.accepted entry has expired (its until date is past): what it accepted counts again (warning)",
+    "HA1014": "an audit.accepted entry names a code that cannot be accepted (unknown, or an error that refuses "
+              "the inputs), a cell or node the ClusterDB does not have, or both a cell and a node",
     # el9-pacemaker cells (hagen.audit.el9_findings): HA1020-HA1029 SPOFs, HA1030-HA1039 warnings
     "HA1020": "SPOF: every fencing level of a node relies on a device that loses power with it (its BMC)",
     "HA1021": "SPOF: one corosync link, and when it splits both nodes fence each other at once or neither can",
@@ -249,7 +261,13 @@ WARNINGS: frozenset[str] = frozenset({
     "HA103", "HA240", "HA316", "HA319", "HA350", "HA602", "HA607", "HA618", "HA619", "HA640",
     "HA712", "HA713", "HA801", "HA803", "HA830", "HA328", "HA945", "HA946", "HA962", "HA964",
     "HA170", "HA171", "HA172", "HA173", "HA174", "HA176",
+    "HA1010", "HA1011", "HA1012", "HA1013",
 })
+
+# the site's accepted findings (audit.accepted): HA10xx codes that are not findings
+ACCEPTANCE_CODES: frozenset[str] = frozenset({"HA1012", "HA1013", "HA1014"})
+# the audit's findings: every other HA10xx code; an error is a single point of failure (is_spof)
+AUDIT_CODES: frozenset[str] = frozenset(c for c in CODES if re.fullmatch(r"HA10\d\d", c)) - ACCEPTANCE_CODES
 
 
 def severity(code: str) -> str:
@@ -257,3 +275,15 @@ def severity(code: str) -> str:
     if code not in CODES:
         raise KeyError(f"{code} is not a registered code (hagen/codes.py)")
     return "warning" if code in WARNINGS else "error"
+
+
+def is_spof(code: str) -> bool:
+    """Whether an audit finding of this code is a single point of failure: an audit code of
+    severity error (the audit's exit status 1 counts them)."""
+    return code in AUDIT_CODES and severity(code) == "error"
+
+
+def acceptable(code: str) -> bool:
+    """Whether audit.accepted may name the code: an audit finding, or a warning (an error
+    refuses the inputs; accepting it would write what the checks refused)."""
+    return code in AUDIT_CODES or (code in CODES and severity(code) == "warning")

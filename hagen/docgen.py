@@ -96,8 +96,14 @@ def limits_md() -> str:
     return "\n".join(lines) + "\n"
 
 
+def man_page() -> str:
+    from hagen.manpage import man_page as make
+
+    return make()
+
+
 GENERATED = {"site-spec.md": site_spec_md, "codes.md": codes_md, "clusterdb-grammar.md": grammar_md,
-             "limits.md": limits_md}
+             "limits.md": limits_md, "hagen.1": man_page}
 
 
 def main(argv: list[str]) -> int:

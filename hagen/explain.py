@@ -46,35 +46,50 @@ def _masked(value, show: bool):
     return value
 
 
-def explain(compiled, host: str, path: str, show_secrets: bool = False) -> str:
-    art, data = find(compiled, host, path)
+def explanation(compiled, host: str, path: str, show_secrets: bool = False) -> dict:
+    """Where one file comes from, as data (explain --format json): secrets masked unless shown."""
     import hashlib
 
-    if art.link_target is not None:
-        what = [f"{art.path} on {host}", f"  symlink    -> {art.link_target}"]
-    else:
-        what = [f"{art.path} on {host}",
-                f"  template   templates/{art.template}",
-                f"  mode       {art.mode:04o}",
-                f"  sha256     {hashlib.sha256(data).hexdigest()}  ({len(data)} bytes)"]
-    lines = what + [
-        f"  hosts      {fold(list(art.hosts))}  ({len(art.hosts)} host{'s' if len(art.hosts) != 1 else ''} get this file)",
-    ]
-    site_keys = [s[len("site "):] for s in art.sources if s.startswith("site ")]
-    rows = [s[len("clusterdb "):] for s in art.sources if s.startswith("clusterdb ")]
-    lines.append("  site spec  " + (", ".join(site_keys) if site_keys else "-") + f"  ({compiled.site.display})")
-    lines.append("  clusterdb  " + (", ".join(rows) if rows else "-") + f"  ({compiled.source})")
-    if art.block is not None:
-        lines.append(f"  block      '# BEGIN hagen {art.block}' ... '# END hagen {art.block}' in the node's own file "
-                     "(site shared_files): the rest of it is the node's")
+    art, data = find(compiled, host, path)
+    doc = {"host": host, "path": art.path, "link_target": art.link_target,
+           "template": None if art.link_target is not None else f"templates/{art.template}",
+           "mode": None if art.link_target is not None else f"{art.mode:04o}",
+           "sha256": None if art.link_target is not None else hashlib.sha256(data).hexdigest(),
+           "bytes": None if art.link_target is not None else len(data),
+           "hosts": fold(list(art.hosts)), "host_count": len(art.hosts),
+           "site_keys": [s[len("site "):] for s in art.sources if s.startswith("site ")],
+           "site_spec": compiled.site.display,
+           "clusterdb_rows": [s[len("clusterdb "):] for s in art.sources if s.startswith("clusterdb ")],
+           "clusterdb": compiled.source, "block": art.block, "validator": None, "validator_checks": None,
+           "context": _masked(art.context, show_secrets)}
     if art.validator:
         from hagen.formats import FORMATS   # each kind says what its validator checks
 
-        lines.append(f"  validated  {art.validator} ({FORMATS[art.validator].checks})")
-    lines.append("  context")
-    text = json.dumps(_masked(art.context, show_secrets), indent=2, sort_keys=True, default=str)
-    lines += ["    " + ln for ln in text.splitlines()]
+        doc["validator"], doc["validator_checks"] = art.validator, FORMATS[art.validator].checks
     # a context value may hold a secret outside a Secret (a string built from one): mask it anyway
+    masked = mask(json.dumps(doc, sort_keys=True, default=str), _secrets_of(art.context), show_secrets)
+    return json.loads(masked)
+
+
+def explain(compiled, host: str, path: str, show_secrets: bool = False) -> str:
+    e = explanation(compiled, host, path, show_secrets)
+    if e["link_target"] is not None:
+        lines = [f"{e['path']} on {host}", f"  symlink    -> {e['link_target']}"]
+    else:
+        lines = [f"{e['path']} on {host}", f"  template   {e['template']}", f"  mode       {e['mode']}",
+                 f"  sha256     {e['sha256']}  ({e['bytes']} bytes)"]
+    lines.append(f"  hosts      {e['hosts']}  ({e['host_count']} host{'s' if e['host_count'] != 1 else ''} get this file)")
+    lines.append("  site spec  " + (", ".join(e["site_keys"]) or "-") + f"  ({e['site_spec']})")
+    lines.append("  clusterdb  " + (", ".join(e["clusterdb_rows"]) or "-") + f"  ({e['clusterdb']})")
+    if e["block"] is not None:
+        lines.append(f"  block      '# BEGIN hagen {e['block']}' ... '# END hagen {e['block']}' in the node's own file "
+                     "(site shared_files): the rest of it is the node's")
+    if e["validator"]:
+        lines.append(f"  validated  {e['validator']} ({e['validator_checks']})")
+    lines.append("  context")
+    text = json.dumps(e["context"], indent=2, sort_keys=True, default=str)
+    lines += ["    " + ln for ln in text.splitlines()]
+    art, _ = find(compiled, host, path)
     return mask("\n".join(lines) + "\n", _secrets_of(art.context), show_secrets)
 
 

@@ -52,6 +52,7 @@ def load_and_check(site_path, db=None, snapshot=None, progress=None):
 def _load_and_check(site_path, db, snapshot, progress):
     from hagen.progress import Progress
     from hagen.check import run_checks
+    from hagen.check.accepted import sort_reports
     from hagen.load.secrets import read_secrets
     from hagen.load.site import load_site
     from hagen.load.source import choose_source, read_source
@@ -68,6 +69,7 @@ def _load_and_check(site_path, db, snapshot, progress):
         model, reports = build_model(rows)
         if not any(r.severity is Severity.ERROR for r in reports):
             reports += run_checks(model, site)
+            reports = sort_reports(site, model, reports, judged=lambda code: code not in BUILD_TIME_CODES)
     errors = [r for r in reports if r.severity is Severity.ERROR]
     warnings = [r for r in reports if r.severity is Severity.WARNING]
     if errors:
@@ -107,7 +109,9 @@ def _compile(site, model, warnings, source, tree, hosts) -> Compiled:
     renderer = Renderer()
     uses = Counter(art.template for art in artifacts)   # a template of one artifact renders once anyway
     files: list[OutFile] = []
-    warnings = list(warnings) + shared_warnings
+    from hagen.check.accepted import sort_reports
+
+    warnings = list(warnings) + sort_reports(site, model, shared_warnings, judged=BUILD_TIME_CODES.__contains__)
     seen: dict = {}
     digests: dict = {}      # id(data) -> (data, sha256): the renderer hands out one bytes object per content
     blocks = [art for art in artifacts if art.block is not None]
@@ -185,6 +189,11 @@ def merged_blocks(blocks, renderer, tree, taken) -> tuple[list[OutFile], list]:
 
 # files the system and its administrator write too (the guide edits them by hand)
 SYSTEM_FILES = frozenset({"/etc/fstab", "/etc/exports", "/etc/modprobe.conf", "/etc/sudoers", "/etc/hosts-tpl"})
+
+
+# the warnings only a build can give (they judge the planned files): check cannot tell
+# whether an audit.accepted entry for them matches
+BUILD_TIME_CODES = frozenset({"HA962", "HA964"})
 
 
 def shared_files_reports(site, artifacts) -> tuple[list, list]:

@@ -65,18 +65,23 @@ class Report:
     where: Where
     message: str
     hint: str = ""
+    accepted: str = ""               # the reason of the site's audit.accepted entry that accepts it
 
     def __str__(self) -> str:
-        text = f"{self.where}: {self.severity.value} {self.code}: {one_line(self.message)}"
+        text = f"{self.where}: {'accepted ' if self.accepted else ''}{self.severity.value} {self.code}: " \
+               f"{one_line(self.message)}"
         if self.hint:
             text += f"\n    hint: {one_line(self.hint)}"
+        if self.accepted:
+            text += f"\n    accepted: {one_line(self.accepted)}"
         return text
 
     def to_json(self) -> dict:
         """The report as --format json writes it: its location's fields (file, line,
         column, key; table, row; host) beside code, severity, message and hint."""
         return {"code": self.code, "severity": self.severity.value, "message": self.message, "hint": self.hint,
-                **self.where.to_json(), "location": str(self.where)}
+                **self.where.to_json(), "location": str(self.where),
+                **({"accepted": self.accepted} if self.accepted else {})}
 
 
 def error(code: str, where: Where, message: str, hint: str = "") -> Report:
@@ -102,7 +107,8 @@ def reports_document(command: str, reports, exit_status: int, message: str = "",
         "command": command,
         "exit_status": exit_status,
         "errors": sum(r.severity is Severity.ERROR for r in reports),
-        "warnings": sum(r.severity is Severity.WARNING for r in reports),
+        "warnings": sum(r.severity is Severity.WARNING and not r.accepted for r in reports),
+        "accepted": sum(bool(r.accepted) for r in reports),
         "reports": [r.to_json() for r in reports],
     }
     if message:

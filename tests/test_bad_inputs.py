@@ -168,6 +168,16 @@ SNAPSHOT_NS1_LINE = next(n for n, line in enumerate((EXAMPLES / EXAMPLE / "clust
 BOND0 = "{name: bond0, network: admin, slaves: [eth0, eth2], primary: eth0}"
 BOND1 = "{name: bond1, network: backbone, slaves: [eth1, eth3], primary: eth1}"
 
+
+def _ns1_ns2_nfs_cell(ex) -> None:
+    """ns1 and ns2 made an NFS cell: nodes a network.bonding.bonds[].nodes entry may name."""
+    def add(tables):
+        tables["da_iocell"].append({"id": 99, "name": "ns_nfs", "type": "nfs", "quorum_device": "/dev/sdz"})
+        for name in ("ns1", "ns2"):
+            tables["da_iocell_component"].append({"iocell_id": 99, "node_id": ex.id_of("node", name),
+                                                  "disk_array_id": None})
+    ex.edit_rows(add)
+
 SITE_CASES = [
     # ---- HA100: not YAML
     pytest.param(Case(lambda ex: ex.after("  stratum: 10", "\n\tstratum: 11"), "HA100", anchor="\tstratum: 11"),
@@ -360,6 +370,20 @@ SITE_CASES = [
                                   ex.replace("slaves: [eth0, eth2]", "slaves: [eth0, eth1]")), "HA408",
                       key="network.bonding.bonds[0].slaves", anchor=("{name: bond0", "slaves:")),
                  id="HA408-slave-has-address"),
+    pytest.param(Case(lambda ex: ex.after(BOND1, "\n      - {name: bond7, network: admin, slaves: [eth0, eth6], "
+                                                  "nodes: [ns1]}"), "HA160",
+                      key="network.bonding.bonds[2].nodes[0]", anchor=("{name: bond7", "ns1")),
+                 id="HA160-bond-for-a-compute-node"),
+    pytest.param(Case(lambda ex: (_ns1_ns2_nfs_cell(ex), ex.after(BOND1, "\n      - {name: bond7, network: admin, "
+                                                                  "slaves: [eth5, eth6], nodes: [ns1]}")), "HA161",
+                      key="network.bonding.bonds[2].nodes[0]", anchor=("{name: bond7", "ns1")),
+                 id="HA161-address-not-on-a-slave"),
+    pytest.param(Case(lambda ex: (_ns1_ns2_nfs_cell(ex), ex.after(BOND1, "\n      - {name: bond7, network: admin, "
+                                                                  "slaves: [eth0, eth6], nodes: [ns1]}\n"
+                                                                  "      - {name: bond8, network: admin, "
+                                                                  "slaves: [eth0, eth7], nodes: [ns1]}")), "HA162",
+                      key="network.bonding.bonds[3].nodes[0]", anchor=("{name: bond8", "ns1")),
+                 id="HA162-two-bonds-of-one-node-share-a-network"),
     pytest.param(Case(lambda ex: ex.replace("primary: eth0}", "primary: eth5}"), "HA409",
                       key="network.bonding.bonds[0].primary", anchor="primary: eth5"), id="HA409-primary-not-slave"),
     pytest.param(Case(lambda ex: ex.after("    admin: [10.0.0.0/8]", "\n    backbone: [10.0.0.0/8]"), "HA410",

@@ -77,3 +77,33 @@ def test_an_unregistered_code_has_no_severity():
     with pytest.raises(KeyError):
         severity("HA999")
     assert severity("HA103") == "warning" and severity("HA100") == "error"
+
+
+# ---------------------------------------------------------------- one severity everywhere (a real site's first week)
+
+def test_hagen_codes_docs_and_the_audit_print_one_severity_per_code():
+    """`hagen codes`, docs/codes.md and the audit of every example print, for each code, the
+    registry's severity: the audit's findings are ordinary reports (HA1010 and HA1011 are
+    warnings everywhere, a single point of failure is an error of the registry)."""
+    import json
+
+    from cli_runner import cli
+    from conftest import EXAMPLES
+
+    listed = dict(re.findall(r"^(HA\d+)\s+(error|warning)\s", cli("codes").stdout, re.M))
+    documented = dict(re.findall(r"^\| (HA\d+) \| (error|warning) \|",
+                                 (SOURCE.parent / "docs" / "codes.md").read_text(), re.M))
+    assert listed == documented == {c: severity(c) for c in CODES}
+    seen = set()
+    for site in sorted(EXAMPLES.glob("*/site*.yaml")):
+        text = cli("audit", "--site", site).stdout
+        printed = re.findall(r"^(?:accepted )?(error|warning) (HA10\d\d) ", text, re.M)
+        doc = json.loads(cli("audit", "--site", site, "--format", "json").stdout)
+        findings = [(f["severity"], f["code"]) for c in doc["cells"] for f in c["findings"]]
+        assert sorted(printed) == sorted(findings)
+        for kind, code in printed:
+            assert kind == severity(code), f"{site}: the audit prints {code} as {kind}"
+            seen.add(code)
+        assert all(f["spof"] == (severity(f["code"]) == "error") for c in doc["cells"] for f in c["findings"])
+    assert {"HA1000", "HA1004", "HA1011"} <= seen               # errors and warnings both checked
+    assert severity("HA1010") == severity("HA1011") == "warning"

@@ -26,10 +26,10 @@ def compile_for_audit(site_path, db=None, snapshot=None):
         return compile_site(site_path, OutputTree(Path(tmp) / "out"), db, snapshot)
 
 
-def document(compiled) -> dict:
+def document(compiled, today=None) -> dict:
     from hagen.audit.facts import cell_facts
     from hagen.audit.failures import analyse
-    from hagen.audit.findings import SPOF, findings
+    from hagen.audit.findings import findings
 
     cells = []
     for facts in cell_facts(compiled):
@@ -38,15 +38,20 @@ def document(compiled) -> dict:
                       "findings": findings(facts, compiled.model, compiled.site)})
     cells += el9_cells(compiled)
     every = [f for c in cells for f in c["findings"]]
+    used = accept_findings(compiled, every, today)
     names, why = not_covered(compiled)
+    open_ = [f for f in every if not f["accepted"]]
     return {
         "format": FORMAT,
         "cluster": compiled.model.cluster.name,
         "cells": cells,
+        "accepted_reports": [r.to_json() for r in compiled.warnings if r.accepted],
         "not_audited": names,
         "not_audited_why": why,
-        "summary": {"cells": len(cells), "spofs": sum(f["severity"] == SPOF for f in every),
-                    "warnings": sum(f["severity"] != SPOF for f in every)},
+        "summary": {"cells": len(cells), "spofs": sum(f["spof"] for f in open_),
+                    "warnings": sum(not f["spof"] for f in open_),
+                    "accepted": len(every) - len(open_) + sum(bool(r.accepted) for r in compiled.warnings)},
+        "unused_acceptances": sorted(used),
     }
 
 
@@ -60,6 +65,31 @@ def el9_cells(compiled) -> list[dict]:
 
     return [{**cell_summary(facts), "failures": analyse(facts, compiled.model),
              "findings": findings(facts, compiled.model, compiled.site)} for facts in el9_cell_facts(compiled)]
+
+
+def accept_findings(compiled, every: list[dict], today=None) -> set[int]:
+    """Mark each finding an audit.accepted entry in force accepts (its reason in `accepted`);
+    the entries of audit codes that accepted nothing (their indexes), for HA1012."""
+    from hagen.check.accepted import accepting, in_force
+    from hagen.codes import AUDIT_CODES
+
+    entries = in_force(compiled.site, today)
+    used = set()
+    for f in every:
+        cell = next(c for c in compiled.model.cells if c.name == f["cell"])
+        entry = accepting(entries, compiled.model, f["code"], f["cell"], set(f["subjects"]) & set(cell.nodes))
+        if entry is not None:
+            used.add(entry.index)
+            f["accepted"] = entry.describe()
+    return {a.index for a in entries if a.code in AUDIT_CODES and a.index not in used}
+
+
+def unused_warnings(compiled, doc: dict) -> list:
+    """HA1012 for each audit.accepted entry of an audit code that matches no finding."""
+    from hagen.check.accepted import acceptances, unused
+
+    entries = [a for a in acceptances(compiled.site) if a.index in doc["unused_acceptances"]]
+    return unused(compiled.site, entries, set(), lambda code: True)
 
 
 def not_covered(compiled) -> tuple[list[str], str]:
@@ -136,4 +166,5 @@ def cell_summary(facts) -> dict:
 
 
 def has_spof(doc: dict) -> bool:
+    """Whether a single point of failure is left that the site has not accepted (exit 1)."""
     return doc["summary"]["spofs"] > 0

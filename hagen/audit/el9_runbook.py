@@ -37,8 +37,12 @@ def runbook(compiled) -> dict:
     for cell in cells:
         sections.append({"title": f"Failover tests of cell {cell.name}", "steps": _tests(model, cell)})
     names, why = not_covered(compiled)
-    return {"cluster": model.cluster.name, "sections": [s for s in sections if s["steps"]],
-            "not_covered": fold(names), "not_covered_why": why}
+    from hagen.audit.runbook import anchor
+
+    kept = [s for s in sections if s["steps"]]
+    for number, section in enumerate(kept, 1):      # the table of contents links each chapter
+        section["anchor"] = anchor(f"{number}. {section['title']}")
+    return {"cluster": model.cluster.name, "sections": kept, "not_covered": fold(names), "not_covered_why": why}
 
 
 def _nodes(cell: El9Cell) -> str:

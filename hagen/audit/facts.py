@@ -210,9 +210,10 @@ def fence_route(cell: CellFacts, fencer: NodeFacts, victim: NodeFacts) -> str | 
 
 
 def _links(model, site, node) -> tuple[Link, ...]:
-    """The node's links: through the site's bonds on the management pair (the only nodes
-    hagen writes interfaces for), else the plain port."""
+    """The node's links: through the site's bonds (the management pair's, or those written
+    for the node by network.bonding.bonds[].nodes), else the plain port."""
     from hagen.model.mngt import management_pair
+    from hagen.model.node_bonds import node_bond_for
 
     pair = management_pair(model)
     bonded = pair is not None and node.name in pair.host_names
@@ -221,7 +222,7 @@ def _links(model, site, node) -> tuple[Link, ...]:
         net = model.network(port.network)
         if net is None or net.function == "bmc" or any(ln.network == port.network for ln in out):
             continue
-        bond = bond_for(site, port.network) if bonded else None
+        bond = bond_for(site, port.network) if bonded else node_bond_for(site, node.name, port.network)
         if bond is not None:
             out.append(Link(port.network, bond.name, bond.slaves))
         else:

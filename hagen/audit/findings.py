@@ -1,38 +1,46 @@
 """Single points of failure left in a cell, and weaker findings (warnings).
 
-A single point of failure (severity "spof") is a single failure after which a service of
-the cell stops or can no longer fail over; a warning is degraded but still serving.
-Each finding has a code (hagen.codes, HA10xx), the guide section it comes from, what the
-failure stops, and a hint. Findings are plain dicts with stable keys.
+A single point of failure is a single failure after which a service of the cell stops or
+can no longer fail over; a warning is degraded but still serving. Each finding is an
+ordinary report of the code registry (hagen.codes): its severity is the code's (a single
+point of failure is an audit code of severity error, hagen.codes.is_spof), with the guide
+section it comes from, what the failure stops, and a hint. Findings are plain dicts with
+stable keys.
 """
 
 from __future__ import annotations
 
 from hagen.audit.facts import CellFacts, fence_route
 from hagen.audit.failures import owned, uses
+from hagen.codes import is_spof
+from hagen.codes import severity as registry_severity
 
-SPOF = "spof"
+SPOF = "error"          # the registry's severity of a single point of failure
 WARNING = "warning"
 
 
 def _finding(code, severity, cell, guide, message, stops, hint, subjects=()) -> dict:
-    """subjects: what the finding names (networks, nodes, aliases, devices, disk arrays), for machines."""
-    return {"code": code, "severity": severity, "cell": cell.name, "guide": guide, "message": message,
-            "stops": stops, "hint": hint, "subjects": list(subjects), "table": "da_iocell", "row": f"name={cell.name}"}
+    """subjects: what the finding names (networks, nodes, aliases, devices, disk arrays), for machines.
+    severity says what the caller means; the registry's is the one reported (they must agree)."""
+    if severity != registry_severity(code):
+        raise ValueError(f"{code} is registered as {registry_severity(code)}, found as {severity}")
+    return {"code": code, "severity": severity, "spof": is_spof(code), "cell": cell.name, "guide": guide,
+            "message": message, "stops": stops, "hint": hint, "subjects": list(subjects), "accepted": None,
+            "table": "da_iocell", "row": f"name={cell.name}"}
 
 
 def findings(cell: CellFacts, model, site) -> list[dict]:
     out = []
-    out += _heartbeat_is_fencing(cell)
+    out += _heartbeat_is_fencing(cell, model)
     out += _unwatched_alias_links(cell, model)
     out += _quorum(cell)
     out += _mds_on_management(cell, model)
     out += _one_array(cell)
-    out += _heartbeat_links(cell)
+    out += _heartbeat_links(cell, model)
     return out
 
 
-def _heartbeat_is_fencing(cell) -> list:
+def _heartbeat_is_fencing(cell, model) -> list:
     """HA1000: the heartbeat network is also the way every fencing request goes (5.7.3)."""
     hb = cell.heartbeat
     routes = {fence_route(cell, cell.peer(n.name), n) for n in cell.nodes if n.fencing}
@@ -44,10 +52,39 @@ def _heartbeat_is_fencing(cell) -> list:
                      f"are reached through {hb}, where the heartbeat runs",
                      f"{hb} down: neither node can fence the other, Cluster Suite does not fail over "
                      f"({', '.join(s.name for s in cell.services)} can no longer fail over)",
-                     "give the nodes a port on the controllers' network"
-                     + {"nfs": ", or run the heartbeat on the backbone (nfs.heartbeat, 9.4 step 6)",
-                        "lustre": " (6.2.1 keeps a Lustre cell's heartbeat on the admin network)"}.get(cell.type,
-                        ", or run the heartbeat on another network (management.heartbeat)"), [hb])]
+                     _bmc_port_hint(cell, model)
+                     + {"nfs": "; or run the heartbeat on the backbone (nfs.heartbeat, 9.4 step 6)",
+                        "lustre": "; a Lustre cell's heartbeat stays on the admin network (6.2.1)"}.get(cell.type,
+                        "; or run the heartbeat on another network (management.heartbeat)"), [hb])]
+
+
+def _bmc_port_hint(cell, model) -> str:
+    """A port on the controllers' network, named so that it does not clash with the
+    controllers' own names (<node>-bmc, HA813): the network's suffix says the port's name."""
+    nets = sorted({n.fencing.controller_network for n in cell.nodes if n.fencing and n.fencing.controller_network})
+    nodes = ", ".join(n.name for n in cell.nodes)
+    if not nets:
+        return f"give {nodes} a port on their controllers' network (a node_port row each)"
+    net = model.network(nets[0])
+    controllers = {n.fencing.controller for n in cell.nodes if n.fencing}
+    clash = [n.name for n in cell.nodes if net.host_name(n.name) in controllers]
+    hint = f"give {nodes} a port on the {net.name} network (a node_port row each, on an interface of its own)"
+    if clash:
+        hint += (f" and give that network a suffix other than '{net.suffix}' (network.suffix, e.g. 'fence': the "
+                 f"ports are then named {clash[0]}-fence while the controller keeps {net.host_name(clash[0])}; "
+                 "one name for both is HA813)")
+    return hint
+
+
+def _bond_hint(cell, node, network, model) -> str:
+    """A bond hagen writes: the management pair's bonds, or one with nodes: for another HA node."""
+    port = next((p for p in model.node(node.name).ports if p.network == network), None) if model.node(node.name) else None
+    slaves = f"[{port.interface}, <second interface>]" if port else "[<two interfaces>]"
+    if cell.type == "mngt":
+        return (f"bond two slaves for {network} on {node.name} (network.bonding.bonds: name, network: {network}, "
+                f"slaves: {slaves})")
+    return (f"bond two slaves for {network} on {node.name} (network.bonding.bonds: name, network: {network}, "
+            f"slaves: {slaves}, nodes: [{node.name}])")
 
 
 def _unwatched_alias_links(cell, model) -> list:
@@ -72,7 +109,9 @@ def _unwatched_alias_links(cell, model) -> list:
                 f"that link lost while {node.name} is active: {alias.name} is unreachable and nothing fails "
                 f"over ({', '.join(s.name for s in owned(cell, node.name)) or 'the services'} keep running "
                 "unreachable)",
-                f"bond two slaves for {alias.network} on {node.name} (network.bonding), or put the heartbeat there",
+                _bond_hint(cell, node, alias.network, model)
+                + {"nfs": f", or run the heartbeat on {alias.network} (nfs.heartbeat)",
+                   "mngt": f", or run the heartbeat on {alias.network} (management.heartbeat)"}.get(cell.type, ""),
                 [alias.network, alias.name, node.name]))
     return out
 
@@ -131,7 +170,7 @@ def _one_array(cell) -> list:
                      "service needs both", [array])]
 
 
-def _heartbeat_links(cell) -> list:
+def _heartbeat_links(cell, model) -> list:
     """HA1010: a node reaches the heartbeat network by a single port (warning: it is fenced
     and its services fail over, 5.7.3)."""
     out = []
@@ -143,5 +182,5 @@ def _heartbeat_links(cell) -> list:
         out.append(_finding("HA1010", WARNING, cell, "5.7.3",
                             f"{node.name} reaches the heartbeat network {cell.heartbeat} by {how}",
                             f"that link lost: {node.name} is fenced by its peer and its services fail over",
-                            f"bond two slaves for {cell.heartbeat} on {node.name}", [cell.heartbeat, node.name]))
+                            _bond_hint(cell, node, cell.heartbeat, model), [cell.heartbeat, node.name]))
     return out

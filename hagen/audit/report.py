@@ -34,13 +34,31 @@ def to_json(doc: dict) -> str:
 
 
 def to_text(doc: dict) -> str:
-    out = [f"hagen audit of cluster {doc['cluster']}: {doc['summary']['cells']} HA cell(s), "
-           f"{doc['summary']['spofs']} single point(s) of failure, {doc['summary']['warnings']} warning(s)"]
+    out = [summary_line(doc)]
     if doc["not_audited"]:
         out.append(f"not audited: {', '.join(doc['not_audited'])} ({doc['not_audited_why']})")
+    for r in doc["accepted_reports"]:
+        out.append(f"accepted {r['severity']} {r['code']} ({r['location']}): {r['message']}")
+        out.append(f"    accepted: {r['accepted']}")
     for cell in doc["cells"]:
         out += [""] + _cell(cell)
     return "\n".join(one_line(line) for line in out) + "\n"
+
+
+def summary_line(doc: dict) -> str:
+    s = doc["summary"]
+    return (f"hagen audit of cluster {doc['cluster']}: {s['cells']} HA cell(s), {s['spofs']} single point(s) of "
+            f"failure, {s['warnings']} warning(s)" + (f", {s['accepted']} accepted" if s["accepted"] else ""))
+
+
+def finding_lines(f: dict) -> list[str]:
+    """A finding as an ordinary report prints: its severity (the registry's) and code first."""
+    what = f"single point of failure; guide {f['guide']}" if f["spof"] else f"guide {f['guide']}"
+    lines = [f"{'accepted ' if f['accepted'] else ''}{f['severity']} {f['code']} ({what}): {f['message']}",
+             f"    stops: {f['stops']}", f"    hint: {f['hint']}"]
+    if f["accepted"]:
+        lines.append(f"    accepted: {f['accepted']}")
+    return lines
 
 
 def _cell(cell: dict) -> list[str]:
@@ -92,7 +110,5 @@ def _outcomes(cell: dict) -> list[str]:
         lines.append(f"    guide {f['guide']}: " + ("agrees" if f["agrees"] else f"differs: {f['differs']}"))
     lines += ["", "single points of failure and warnings:" if cell["findings"] else "no single point of failure found"]
     for f in cell["findings"]:
-        lines.append(f"{'SPOF' if f['severity'] == 'spof' else 'warning'} {f['code']} (guide {f['guide']}): {f['message']}")
-        lines.append(f"    stops: {f['stops']}")
-        lines.append(f"    hint: {f['hint']}")
+        lines += finding_lines(f)
     return lines

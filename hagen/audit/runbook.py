@@ -2,40 +2,67 @@
 
 Sections: prerequisites (3.1.1, 6.1, 9.1), storage preparation (3.1.4.1, 3.1.6.5, 6.2.1,
 9.2, 9.3), network clean-up (3.1.2), bring-up (3.1.4.2-3.1.6.6, 6.2.2, 6.3.7, 9.4.1,
-9.4.2) and a failover test plan per cell (4.1.4, 6.3.8, 9.5, 5.7.3), each step with the
-hosts it runs on, its commands, the result to expect and its guide section. The
-expectations of the tests that break something come from the audit itself
-(hagen.audit.failures). Commands never carry a secret: the BMC password is read at
-run time into FENCE_PASSWORD. Templates: templates/runbook/.
+9.4.2), the chapters of hagen.audit.runbook_chapters (OCFS2, SLURM, the Lustre file
+systems and the MGS, the NFS clients) and a failover test plan per cell (4.1.4, 6.3.8,
+9.5, 5.7.3), each step with the hosts it runs on, its commands, the result to expect
+(written for that step: which node fences which, through what, and what moves), its
+guide section, how to roll it back when it changes a node, and whether it erases data.
+Commands never carry a secret: the BMC password is read at run time into
+FENCE_PASSWORD. Templates: templates/runbook/.
 """
 
 from __future__ import annotations
 
+import re
 from functools import cache
 
-from hagen.audit.facts import CellFacts, cell_facts
-from hagen.audit.failures import analyse, owned
+from hagen.audit.facts import CellFacts, cell_facts, fence_route
+from hagen.audit.failures import owned
 from hagen.model.names import fold
 
 READ_PASSWORD = 'read -rs -p "BMC password: " FENCE_PASSWORD; echo'
+# commands that erase what a device holds: their step is marked destructive (md and html)
+DESTRUCTIVE = re.compile(r"^(ssh \S+ \")?(mkfs(\.\w+)?|mkqdisk -c|lustre_util install)\b")
 
 
-def _step(title, hosts, commands, expect, guide) -> dict:
-    return {"title": title, "hosts": hosts, "commands": list(commands), "expect": expect, "guide": guide}
+def _step(title, hosts, commands, expect, guide, rollback=()) -> dict:
+    """One step; rollback: how to undo it on the nodes (every step that changes a node has one)."""
+    commands = list(commands)
+    return {"title": title, "hosts": hosts, "commands": commands, "expect": expect, "guide": guide,
+            "rollback": list(rollback), "destructive": any(DESTRUCTIVE.match(c) for c in commands)}
+
+
+step = _step
+
+
+def anchor(title: str) -> str:
+    """The anchor GitHub and most Markdown renderers give a heading: lower case, no punctuation."""
+    return re.sub(r"[^\w\- ]", "", title.lower()).replace(" ", "-")
 
 
 def runbook(compiled) -> dict:
     model, site = compiled.model, compiled.site
     cells = cell_facts(compiled)
+    from hagen.audit import runbook_chapters as more
+    from hagen.model.mngt import management_pair
+
+    pair = management_pair(model) if _mngt(cells) is not None else None
     sections = [
         {"title": "Prerequisites", "steps": _prerequisites(model, site, cells)},
         {"title": "Storage preparation", "steps": _storage(site, cells)},
         {"title": "Network clean-up", "steps": _network(model, site, cells)},
         {"title": "Bring-up", "steps": _bring_up(model, site, cells)},
+        {"title": "OCFS2 shared file system", "steps": more.ocfs2(model, site, pair, step)},
+        {"title": "SLURM high availability", "steps": more.slurm(model, site, pair, step)},
+        {"title": "Lustre file systems", "steps": more.lustre(model, site, cells, step)},
+        {"title": "NFS clients", "steps": more.nfs_clients(model, site, step) if any(c.type == "nfs" for c in cells)
+         else []},
     ]
     for cell in cells:
         sections.append({"title": f"Failover tests of cell {cell.name}", "steps": _tests(model, site, cell)})
     sections = [s for s in sections if s["steps"]]
+    for number, section in enumerate(sections, 1):
+        section["anchor"] = anchor(f"{number}. {section['title']}")
     from hagen.audit import not_covered
 
     names, why = not_covered(compiled)
@@ -68,7 +95,9 @@ def _prerequisites(model, site, cells) -> list:
         steps.append(_step("secondary management node managed", _primary(m),
                            [f"dbmNode set --name {_secondary(m)} --status managed",
                             "dbmConfig configure --service syshosts"],
-                           f"{_secondary(m)} has status managed in the ClusterDB", "3.1.1"))
+                           f"{_secondary(m)} has status managed in the ClusterDB", "3.1.1",
+                           rollback=[f"dbmNode set --name {_secondary(m)} --status STATUS   # the status it had before",
+                                     "dbmConfig configure --service syshosts"]))
     if any(c.type == "nfs" for c in cells):
         nodes = fold([n.name for c in cells if c.type == "nfs" for n in c.nodes])
         steps.append(_step("NFS HA packages", nodes, ["rpm -q HighAvailability-nfs"],
@@ -114,7 +143,8 @@ def _storage(site, cells) -> list:
             first = _primary(cell)
             steps.append(_step(f"quorum disk of {cell.name}", first, [f"mkqdisk -c {q.device} -l {_label(cell)}"],
                                f"`mkqdisk -L` on both nodes shows {q.device} labelled {_label(cell)}",
-                               "9.2, 6.2.1 (note)"))
+                               "9.2, 6.2.1 (note)",
+                               rollback=[f"nothing to undo on the nodes: what {q.device} held before is lost"]))
     m = _mngt(cells)
     if m is not None:
         mnttab = site.get("management", "mnttab", default=[]) or []
@@ -126,11 +156,16 @@ def _storage(site, cells) -> list:
         if "/tftpboot" in points:
             commands.append("cp -af /tftpboot.orig/* /tftpboot/.")
         commands.append("df -h")
+        undo = ["/etc/HA/bin/hamount stop", f"rmdir {' '.join(p for p in points if p != '/tftpboot')}"]
+        if "/tftpboot" in points:
+            undo.append("rmdir /tftpboot && mv /tftpboot.orig /tftpboot")
         steps.append(_step("shared file systems of the management pair", _primary(m), commands,
-                           f"df shows {', '.join(points)} mounted", "3.1.4.1"))
+                           f"df shows {', '.join(points)} mounted", "3.1.4.1",
+                           rollback=undo + ["# the LUNs' former content is lost: restore it from a backup"]))
         steps.append(_step("mount points on the secondary", _secondary(m),
                            [f"mkdir {' '.join(p for p in points if p != '/tftpboot')}"],
-                           "the directories exist, nothing is mounted", "3.1.6.5"))
+                           "the directories exist, nothing is mounted", "3.1.6.5",
+                           rollback=[f"rmdir {' '.join(p for p in points if p != '/tftpboot')}"]))
     for cell in cells:
         if cell.type != "nfs":
             continue
@@ -139,10 +174,12 @@ def _storage(site, cells) -> list:
         if fs:
             steps.append(_step(f"file systems of {cell.name}", _primary(cell),
                                [f"mkfs.{kinds.get(mp, 'ext3')} {dev}   # {mp}" for dev, mp in fs],
-                               "each file system created; none of them in /etc/fstab", "9.3"))
+                               "each file system created; none of them in /etc/fstab", "9.3",
+                               rollback=["nothing to undo on the nodes: the LUNs' former content is lost "
+                                         "(restore it from a backup)"]))
             steps.append(_step(f"mount points of {cell.name}", fold([n.name for n in cell.nodes]),
                                [f"mkdir -p {' '.join(mp for _, mp in fs)}"], "the directories exist on both nodes",
-                               "9.4 step 1 (note)"))
+                               "9.4 step 1 (note)", rollback=[f"rmdir {' '.join(mp for _, mp in fs)}"]))
     return steps
 
 
@@ -158,43 +195,57 @@ def _network(model, site, cells) -> list:
     iface = port.interface if port else "eth0"
     bond = bond_for(site, admin.name)
     scripts = "/etc/sysconfig/network-scripts"
-    commands = [f"rm -f {scripts}/ifcfg-{iface}:1"]
+    saved = "/root/network-scripts.before-ha"
+    commands = [f"cp -a {scripts} {saved}", f"rm -f {scripts}/ifcfg-{iface}:1"]
     if bond is not None:
         commands.append(f"[ -f {scripts}/route-{iface} ] && mv {scripts}/route-{iface} {scripts}/route-{bond.name}")
     commands.append("service network restart")
     device = bond.name if bond else iface
     return [_step("the old alias and route files", _primary(m), commands,
                   f"no {iface}:1 left (haip manages the alias); ip addr show {device} gives the node's own address only",
-                  "3.1.2")]
+                  "3.1.2", rollback=[f"cp -a {saved}/. {scripts}/", "service network restart"])]
 
 
 def _bring_up(model, site, cells) -> list:
     name = site.path.name if getattr(site, "path", None) else "site.yaml"
     hosts = fold([n.name for c in cells for n in c.nodes])
+    # the README's deploying workflow: what the nodes hold, the build against it, the plan reviewed, sent
     steps = [_step("the configuration files on every node", "the management node",
-                   [f"hagen build --site {name}", f"hagen push --site {name} --dry-run", f"hagen push --site {name}"],
-                   f"/etc/cluster/cluster.conf and the HA files on {hosts} as built (hagen writes what cs-config-admin, "
-                   "stordepha and stordepha.nfs generate)", "3.1.4.3, 6.2.1, 9.4 step 7")] if cells else []
+                   [f"hagen build --site {name}", f"hagen gather --site {name}",
+                    f"hagen build --site {name}   # again: cluster.conf's config_version follows the nodes'",
+                    f"hagen diff --site {name} --against gathered/ --save-plan plan.json",
+                    f"hagen push --site {name} --plan plan.json --reload"],
+                   f"diff lists what changes on each node and saves it; push sends exactly that plan and ends with "
+                   f"every node done (exit 0): /etc/cluster/cluster.conf and the HA files on {hosts} as built, "
+                   "each file's follow-up action run (hagen writes what cs-config-admin, stordepha and stordepha.nfs "
+                   "generate)", "3.1.4.3, 6.2.1, 9.4 step 7",
+                   rollback=[f"# with the previous site spec and ClusterDB (git checkout; hagen db load of the "
+                             "snapshot); gathered/ holds what the nodes had",
+                             f"hagen build --site {name}",
+                             f"hagen diff --site {name} --against gathered/ --save-plan rollback.json",
+                             f"hagen push --site {name} --plan rollback.json --reload"])] if cells else []
     m = _mngt(cells)
     if m is not None:
         p, s = _primary(m), _secondary(m)
         svc = m.services[0].name if m.services else "HA_NSM"
         steps += [
             _step("crons off", fold([p, s]), ["/etc/HA/bin/hacron stop"], "the crons of /etc/HA/cron are asleep",
-                  "3.1.4.2"),
+                  "3.1.4.2", rollback=["/etc/HA/bin/hacron start"]),
             _step("boot-time services and links (primary)", p,
                   ["/etc/HA/bin/haunwantedfiles repair", "/etc/HA/bin/halinks repair"], "both end with OK",
-                  "3.1.4.4, 3.1.4.5"),
+                  "3.1.4.4, 3.1.4.5", rollback=["/etc/HA/bin/halinks undo", "/etc/HA/bin/haunwantedfiles undo"]),
             _step("Cluster Suite on the primary", p, ["cs -c start", f"clusvcadm -e {svc}", "clustat"],
                   f"{svc} started, owner {p}; /var/log/ha.log shows no error. Enable {svc} on this node only",
-                  "3.1.5"),
+                  "3.1.5", rollback=[f"clusvcadm -d {svc}", "cs -c stop"]),
             _step("files the secondary needs", p, ["/etc/HA/bin/hasynchro repair", "/etc/HA/bin/hasynchro repair"],
-                  "the second run returns OK", "3.1.6.2"),
+                  "the second run returns OK", "3.1.6.2",
+                  rollback=[f"nothing to undo: the files copied to {s} are the primary's, as the secondary needs them"]),
             _step("boot-time services and links (secondary)", s,
                   ["/etc/HA/bin/haunwantedfiles repair", "/etc/HA/bin/halinks repair", "/etc/HA/bin/halinks repair"],
-                  "the second halinks run prints OK", "3.1.6.3, 3.1.6.4"),
+                  "the second halinks run prints OK", "3.1.6.3, 3.1.6.4",
+                  rollback=["/etc/HA/bin/halinks undo", "/etc/HA/bin/haunwantedfiles undo"]),
             _step("Cluster Suite on the secondary", s, ["cs -c start", "clustat"],
-                  f"Quorate; {p} and {s} Online; {svc} started, owner {p}", "3.1.6.6"),
+                  f"Quorate; {p} and {s} Online; {svc} started, owner {p}", "3.1.6.6", rollback=["cs -c stop"]),
         ]
     lustre = [c for c in cells if c.type == "lustre"]
     if lustre:
@@ -204,10 +255,12 @@ def _bring_up(model, site, cells) -> list:
         steps += [
             _step("Cluster Suite on the Lustre cells", "the management node",
                   [f"stordepha -c start -i {listed}", f"stordepha -c status -i {listed}"],
-                  "the daemons run on every node; no service is started yet (manual start)", "6.2.2, 6.2.3"),
+                  "the daemons run on every node; no service is started yet (manual start)", "6.2.2, 6.2.3",
+                  rollback=[f"stordepha -c stop -i {listed}"]),
             _step("Lustre failover services", "the management node",
                   [f"lustre_migrate hastart -n {nodes}", f"lustre_migrate hastat -n {nodes}"],
-                  owners + ". Start them before the file systems", "6.3.7"),
+                  owners + ". Start them before the file systems", "6.3.7",
+                  rollback=[f"lustre_migrate hastop -n {nodes}"]),
         ]
     for cell in cells:
         if cell.type != "nfs":
@@ -218,19 +271,14 @@ def _bring_up(model, site, cells) -> list:
         steps += [
             _step(f"Cluster Suite on {cell.name}", "the management node",
                   [f"stordepha.nfs -c start -i {nodes}", f"stordepha.nfs -c status -i {nodes}"],
-                  "the daemons run on both nodes", "9.4.1"),
+                  "the daemons run on both nodes", "9.4.1", rollback=[f"stordepha.nfs -c stop -i {nodes}"]),
             _step(f"the NFS service of {cell.name}", "the management node", [f'ssh {p} "clusvcadm -e {svc}"'],
-                  f"{svc} started on {p}. Run it on ONE node only", "9.4.1"),
+                  f"{svc} started on {p}. Run it on ONE node only", "9.4.1",
+                  rollback=[f'ssh {p} "clusvcadm -d {svc}"']),
             _step(f"exports of {cell.name}", fold([n.name for n in cell.nodes]), ["exportfs -va"],
-                  "every /etc/exports entry exported", "9.4.2"),
+                  "every /etc/exports entry exported", "9.4.2", rollback=["exportfs -ua"]),
         ]
     return steps
-
-
-def _failure(cell, model, kind, node) -> dict | None:
-    """The audit's failure of that class whose subject is node (or one of node's links)."""
-    return next((f for f in analyse(cell, model) if f["failure"] == kind and f["subject"].split(" ")[0] == node),
-                None)
 
 
 def _tests(model, site, cell) -> list:
@@ -241,12 +289,14 @@ def _tests(model, site, cell) -> list:
         alias = ", ".join(a.address for a in cell.aliases)
         steps.append(_step("relocate the management services", p,
                            [f"clusvcadm -r {svc} -m {s}", "clustat", f"clusvcadm -r {svc} -m {p}"],
-                           f"{svc} runs on {s} with the aliases {alias}, then back on {p}", "4.1.4"))
+                           f"{svc} runs on {s} with the aliases {alias}, then back on {p}", "4.1.4",
+                           rollback=[f"clusvcadm -r {svc} -m {p}"]))
     elif cell.type == "lustre":
         steps.append(_step("migrate and relocate the Lustre services", "the management node",
                            [f"lustre_migrate export -n {p}", f"lustre_migrate hastat -n {fold([p, s])}",
                             f"lustre_migrate relocate -n {p}"],
-                           f"lustre_{p} runs on {s}, then back on {p}; clients recover", "6.3.8"))
+                           f"lustre_{p} runs on {s}, then back on {p}; clients recover", "6.3.8",
+                           rollback=[f"lustre_migrate relocate -n {p}"]))
     else:
         from hagen.model.nfs import client_mounts
 
@@ -261,25 +311,45 @@ def _tests(model, site, cell) -> list:
             commands.append(f'ssh {node} "df {mp}"')
             expect += f"; df on {node} still shows {mp}, served through the alias"
         commands.append(f"clusvcadm -r {svc} -m {p}")
-        steps.append(_step("relocate the NFS service", p, commands, expect + f"; then back on {p}", "9.5, 4.1.4"))
-    hb = cell.node(s).link(cell.heartbeat)
+        steps.append(_step("relocate the NFS service", p, commands, expect + f"; then back on {p}", "9.5, 4.1.4",
+                           rollback=[f"clusvcadm -r {svc} -m {p}"]))
+    steps += _breaking_tests(model, cell, p, s)
+    return steps
+
+
+# after a node was fenced and is back: what brings it into its cell again
+REJOIN = {"mngt": "cs -c start   # on {s} once it is back, then clustat",
+          "lustre": "stordepha -c start -i {s}; lustre_migrate relocate -n {s}   # from the management node",
+          "nfs": "stordepha.nfs -c start -i {s}   # from the management node: Cluster Suite is restarted by hand (9.4.1)"}
+
+
+def _breaking_tests(model, cell, p, s) -> list:
+    """The heartbeat cable pull and the fence test, each with what that very test shows."""
+    steps = []
+    victim = cell.node(s)
+    moved = ", ".join(x.name for x in owned(cell, s))
+    takes = f"{moved} restart{'s' if len(owned(cell, s)) == 1 else ''} on {p}" if moved else \
+        f"nothing moves ({s} runs no service in the standard state)"
+    f = victim.fencing
+    how = (f"through {f.device} ({f.agent} at {f.address}, by the {fence_route(cell, cell.node(p), victim)} "
+           "network)") if f else "through its fence device"
+    rejoin = REJOIN[cell.type].format(s=s)
+    hb = victim.link(cell.heartbeat)
     if hb is not None:
         cable = " and ".join(hb.slaves) if hb.slaves else hb.interface
-        kind = "bond_slave_lost" if hb.redundant else "link_lost"
-        first = _failure(cell, model, kind, s)
-        expect = first["effect"] if first else "the peer fences the node"
         if hb.redundant:
-            expect = (f"one cable out: {expect}. Both out: {s} is cut from the heartbeat; the peer fences it "
-                      "and keeps the services")
+            expect = (f"one cable out: {hb.interface} carries on over the other slave (cat /proc/net/bonding/"
+                      f"{hb.interface} names it active); clustat on {p} shows no change. Both out: {s} is cut from "
+                      f"the heartbeat; {p} fences it {how} and {takes}")
+        else:
+            expect = (f"{s} is cut from the heartbeat on {cell.heartbeat}: clustat on {p} shows {s} Offline; {p} "
+                      f"fences it {how} and {takes}")
         steps.append(_step(f"pull the heartbeat cable of {s}", s, [f"# unplug {cable} ({cell.heartbeat} network)"],
-                           expect, "5.7.3"))
-    crash = _failure(cell, model, "node_crash", s)
-    victim = cell.node(s)
+                           expect, "5.7.3", rollback=[f"# plug {cable} back", rejoin]))
     steps.append(_step(f"fence {s}", p, [f"fence_node {victim.heartbeat_host}", "clustat"],
-                       (crash["effect"] if crash else f"{s} is powered off") +
-                       (f". {s} runs {', '.join(x.name for x in owned(cell, s))} in the standard state"
-                        if owned(cell, s) else ""),
-                       {"mngt": "2.1.1", "lustre": "5.7.1", "nfs": "8.3.1"}[cell.type]))
+                       f"{p} power-cycles {s} {how} (the agent's default action, a reboot); clustat shows {s} Offline "
+                       f"while it reboots, and {takes}",
+                       {"mngt": "2.1.1", "lustre": "5.7.1", "nfs": "8.3.1"}[cell.type], rollback=[rejoin]))
     return steps
 
 
@@ -289,9 +359,21 @@ def _environment():
 
     from hagen.resources import templates_dir
 
-    return jinja2.Environment(loader=jinja2.FileSystemLoader(str(templates_dir())), undefined=jinja2.StrictUndefined,
-                              keep_trailing_newline=True, trim_blocks=True, lstrip_blocks=True,
-                              autoescape=jinja2.select_autoescape(["html.j2"]))
+    env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(templates_dir())), undefined=jinja2.StrictUndefined,
+                             keep_trailing_newline=True, trim_blocks=True, lstrip_blocks=True,
+                             autoescape=jinja2.select_autoescape(["html.j2"]))
+    env.filters["code_spans"] = code_spans
+    return env
+
+
+def code_spans(text: str):
+    """For HTML: text escaped, its `code` spans as <code> elements (no Markdown left raw)."""
+    from markupsafe import Markup, escape
+
+    parts = str(text).split("`")
+    if len(parts) % 2 == 0:            # an unpaired backquote: plain text
+        return escape(text)
+    return Markup("".join(str(escape(p)) if i % 2 == 0 else f"<code>{escape(p)}</code>" for i, p in enumerate(parts)))
 
 
 def render_runbook(compiled, fmt: str = "md") -> str:

@@ -15,10 +15,12 @@ from __future__ import annotations
 from hagen.check import (batch, cells, hosts, luns, lustre, mngt, names, network, nfs, paths, quorum, services,
                          site_values, startlist)
 from hagen.check import target   # the site's target: keys that mean nothing for it
+from hagen.check import accepted  # the site's accepted findings (audit.accepted)
+from hagen.check import node_bonds  # the bonds of Lustre and NFS nodes
 
 CHECKS = (names.check, network.check, cells.check, mngt.check, services.check, batch.check, hosts.check,
           lustre.check, nfs.check, paths.check, quorum.check, luns.check, startlist.check, site_values.check,
-          target.check)
+          target.check, accepted.check, node_bonds.check)
 
 
 def run_checks(model, site) -> list:

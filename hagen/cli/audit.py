@@ -48,13 +48,14 @@ def audit(site: Path = SITE, db: Optional[str] = DB, snapshot: Optional[Path] = 
           output: Optional[Path] = OUTPUT):
     """Say what each single failure does to each HA cell, and which single points of failure remain.
 
-    Exit status: 0 no single point of failure (warnings alone: 0), 1 some, 2 input
-    refused, 3 database or I/O trouble. See docs/audit.md.
+    Exit status: 0 no single point of failure (warnings alone: 0; those the site spec's
+    audit.accepted accepts do not count), 1 some, 2 input refused, 3 database or I/O
+    trouble. See docs/audit.md.
     """
     from hagen.errors import InputRefused
 
     def body():
-        from hagen.audit import compile_for_audit, document, has_spof, uncovered_warning
+        from hagen.audit import compile_for_audit, document, has_spof, uncovered_warning, unused_warnings
         from hagen.audit.report import to_json, to_text
 
         try:
@@ -64,7 +65,8 @@ def audit(site: Path = SITE, db: Optional[str] = DB, snapshot: Optional[Path] = 
                 sys.stdout.write(_json_refusal(exc))
             raise
         doc = document(compiled)
-        _print_reports(compiled.warnings + uncovered_warning(compiled.site, doc["not_audited"]))
+        _print_reports(compiled.warnings + uncovered_warning(compiled.site, doc["not_audited"])
+                       + unused_warnings(compiled, doc))
         if format is AuditFormat.json:
             text = to_json(doc)
         elif format is AuditFormat.svg:

@@ -112,6 +112,8 @@ def check(site: Path = SITE, db: Optional[str] = DB, snapshot: Optional[Path] = 
         _, model, warnings, source = work()
         _print_reports(warnings, quiet)
         if not quiet:
-            _say(f"{site}: no errors, {len(warnings)} warning(s) ({len(model.nodes)} nodes, "
+            accepted = sum(bool(w.accepted) for w in warnings)
+            _say(f"{site}: no errors, {len(warnings) - accepted} warning(s)"
+                 f"{f' ({accepted} accepted: audit.accepted)' if accepted else ''} ({len(model.nodes)} nodes, "
                  f"{len(model.cells)} HA cells, from {source.display})")
     _run(body)

@@ -87,8 +87,8 @@ def _print_reports(reports, quiet=False):
     from hagen.reports import Severity
 
     for r in reports:
-        if quiet and r.severity is not Severity.ERROR:
-            continue
+        if r.accepted or (quiet and r.severity is not Severity.ERROR):
+            continue                # accepted by the site (audit.accepted): said once, in the audit
         _say(str(r), err=True)
 
 

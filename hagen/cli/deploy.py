@@ -8,6 +8,7 @@ from typing import Optional
 
 import typer
 
+from hagen.cli.build import Format
 from hagen.cli.common import DB, HOSTS, OUT, SITE, SNAPSHOT, _host_filter, _print_reports, _run, _say, app
 from hagen.cli.gather import EXCLUDE, NODES
 
@@ -177,7 +178,9 @@ def push(site: Path = SITE, out: Path = OUT, db: Optional[str] = DB, snapshot: O
          reload: bool = typer.Option(False, "--reload", help="After the files landed, run the action each kind of "
                                      "file declares (ccs_tool update, exportfs -ra, ...), once per node set, one "
                                      "node of each HA cell at a time."),
-         nodes: Optional[str] = NODES, exclude: Optional[str] = EXCLUDE):
+         nodes: Optional[str] = NODES, exclude: Optional[str] = EXCLUDE,
+         format: Format = typer.Option(Format.text, "--format", help="With --dry-run: json writes what would be "
+                                       "sent and run as one JSON document (hagen-report/1) on stdout.")):
     """Send to the nodes what differs from what they hold, with the site's fan-out tool.
 
     What the nodes hold is gather's record, or what each node last received: only the
@@ -190,6 +193,16 @@ def push(site: Path = SITE, out: Path = OUT, db: Optional[str] = DB, snapshot: O
     Exit status: 0 every node served, 2 refused (nothing sent), 3 some nodes failed.
     """
     from hagen.cli.gather import _nodeset
+
+    if format is Format.json and not dry_run:
+        from hagen.errors import UsageError
+        from hagen.reports import Where, error
+
+        def refuse():
+            raise UsageError(reports=[error("HA134", Where(key="--format"), "push writes JSON with --dry-run only",
+                                            "add --dry-run to see what would be sent as JSON; a real push reports "
+                                            "in text")])
+        return _run(refuse)
 
     def body():
         import sys
@@ -229,6 +242,8 @@ def push(site: Path = SITE, out: Path = OUT, db: Optional[str] = DB, snapshot: O
             pushing.check_versions(chosen, sources, record)
             steps = pushing.steps_of(chosen, cfg, sources)
             actions = pushing.action_steps(chosen, cfg, sources, entries)
+            if dry_run and format is Format.json:
+                return _dry_run_json(steps, actions)
             if dry_run:
                 for step in steps:
                     _say(step.shown())
@@ -251,6 +266,19 @@ def push(site: Path = SITE, out: Path = OUT, db: Optional[str] = DB, snapshot: O
         if not result.ok:
             raise typer.Exit(3)
     _run(body)
+
+
+def _dry_run_json(steps, actions) -> None:
+    """push --dry-run --format json: each copy, mkdir, link... and each --reload action with its
+    node set and argument list, as one hagen-report/1 document on stdout."""
+    from hagen.model.names import fold, natural_key
+    from hagen.reports import dump_document, reports_document
+
+    def shown(step) -> dict:
+        return {"what": step.what, "hosts": fold(sorted(step.hosts, key=natural_key)), "argv": list(step.argv),
+                "source": step.source, "shown": step.shown()}
+    typer.echo(dump_document(reports_document("push", [], 0, dry_run=True, steps=[shown(s) for s in steps],
+                                              actions=[shown(a) for a in actions])), nl=False)
 
 
 def _stale(spec, tree, db, snapshot) -> bool:

@@ -7,6 +7,7 @@ from typing import Optional
 
 import typer
 
+from hagen.cli.build import FORMAT, Format
 from hagen.cli.common import OUT, SITE, _run, _say, app
 
 NODES = typer.Option(None, "--nodes", "-w", help="Only these nodes, as a node set: ns[0,13].", metavar="NODESET")
@@ -44,7 +45,7 @@ def gather(site: Path = SITE, out: Path = OUT,
            into: Path = typer.Option(Path("gathered"), "--into", help="Where the fetched files go: "
                                      "DIR/<host>/<path on host>, ready for `hagen diff --against DIR`.",
                                      metavar="DIR"),
-           nodes: Optional[str] = NODES, exclude: Optional[str] = EXCLUDE):
+           nodes: Optional[str] = NODES, exclude: Optional[str] = EXCLUDE, format: Format = FORMAT):
     """Fetch from the nodes every file the build in OUT manages, and record what they hold.
 
     Each managed path comes back into DIR/<host>/<path>, modes kept, through the site's
@@ -57,38 +58,79 @@ def gather(site: Path = SITE, out: Path = OUT,
 
     Exit status: 0 every node answered, 2 input refused, 3 some nodes unreachable.
     """
-    def body():
+    def fetched():
         from hagen.deploy.fanout import settings
         from hagen.deploy.gather import gather as fetch
         from hagen.load.site import load_site
-        from hagen.model.names import fold, natural_key
-        from hagen.reports import Where, one_line, warning
 
         cfg = settings(load_site(site))
-        result = fetch(out, cfg, into, _nodeset(nodes, "-w"), _nodeset(exclude, "-x"),
-                       echo=lambda text: _say(text, err=True))
+        return fetch(out, cfg, into, _nodeset(nodes, "-w"), _nodeset(exclude, "-x"),
+                     echo=lambda text: _say(text, err=True))
 
-        def folded(hosts):
-            return fold(sorted(hosts, key=natural_key))
+    if format is Format.json:
+        return _gather_json(fetched, into)
 
+    def body():
+        from hagen.reports import one_line
+
+        result = fetched()
         for path, hosts in sorted(result.missing.items()):
-            _say(f"missing on the nodes: {path} on {folded(hosts)}")
-        for path, hosts in sorted(result.odd.items()):
-            _say(str(warning("HA946", Where(host=folded(hosts)), f"{path} is not a plain file there: not fetched",
-                             "look at it on the node; push replaces it with hagen's file")), err=True)
-        for path, hosts in sorted(result.missing_commands.items()):
-            _say(str(warning("HA945", Where(host=folded(hosts)),
-                             f"{path} is called by /etc/HA/start or stop but is missing or not executable",
-                             "install it on the node before the next failover")), err=True)
+            _say(f"missing on the nodes: {path} on {_folded(hosts)}")
+        for report in _warnings(result):
+            _say(str(report), err=True)
         if result.reached:
-            _say(f"gathered: {result.files} file(s) from {folded(result.reached)} into {into}")
+            _say(f"gathered: {result.files} file(s) from {_folded(result.reached)} into {into}")
         if result.pruned:
-            _say(f"no longer built, forgotten (record and gathered folder): {folded(result.pruned)}")
+            _say(f"no longer built, forgotten (record and gathered folder): {_folded(result.pruned)}")
         by_msg: dict = {}
         for host, msg in result.unreachable.items():
             by_msg.setdefault(msg, []).append(host)
         for msg, hosts in sorted(by_msg.items()):
-            _say(f"unreachable: {folded(hosts)}: {one_line(msg)}", err=True)
+            _say(f"unreachable: {_folded(hosts)}: {one_line(msg)}", err=True)
         if result.unreachable:
             raise typer.Exit(3)
+    _run(body)
+
+
+def _folded(hosts) -> str:
+    from hagen.model.names import fold, natural_key
+
+    return fold(sorted(hosts, key=natural_key))
+
+
+def _warnings(result) -> list:
+    """HA946 and HA945, as gather reports them."""
+    from hagen.reports import Where, warning
+
+    out = [warning("HA946", Where(host=_folded(hosts)), f"{path} is not a plain file there: not fetched",
+                   "look at it on the node; push replaces it with hagen's file")
+           for path, hosts in sorted(result.odd.items())]
+    out += [warning("HA945", Where(host=_folded(hosts)),
+                    f"{path} is called by /etc/HA/start or stop but is missing or not executable",
+                    "install it on the node before the next failover")
+            for path, hosts in sorted(result.missing_commands.items())]
+    return out
+
+
+def _gather_json(fetched, into):
+    """gather --format json: one hagen-report/1 document on stdout; exit 3 when nodes were
+    unreachable, as the text form."""
+    from hagen.errors import HagenError
+    from hagen.reports import dump_document, reports_document
+
+    def body():
+        try:
+            result = fetched()
+        except HagenError as exc:
+            typer.echo(dump_document(reports_document("gather", exc.reports, exc.exit_code, exc.message, exc.hint)),
+                       nl=False)
+            raise typer.Exit(exc.exit_code)
+        status = 3 if result.unreachable else 0
+        typer.echo(dump_document(reports_document(
+            "gather", _warnings(result), status, into=str(into), files=result.files,
+            reached=_folded(result.reached), pruned=_folded(result.pruned),
+            missing={path: _folded(hosts) for path, hosts in sorted(result.missing.items())},
+            unreachable={host: msg for host, msg in sorted(result.unreachable.items())})), nl=False)
+        if status:
+            raise typer.Exit(status)
     _run(body)

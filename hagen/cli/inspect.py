@@ -8,6 +8,7 @@ from typing import Optional
 
 import typer
 
+from hagen.cli.build import FORMAT, Format, _json_body
 from hagen.cli.common import DB, OUT, SITE, SNAPSHOT, _run, _say, app
 
 
@@ -25,9 +26,17 @@ def _compiled(site, out, db, snapshot):
 def explain(host: str = typer.Argument(..., help="A host of the build: ns0."),
             path: str = typer.Argument(..., help="A path as on the host: /etc/ntp.conf."),
             site: Path = SITE, out: Path = OUT, db: Optional[str] = DB, snapshot: Optional[Path] = SNAPSHOT,
-            show_secrets: bool = typer.Option(False, "--show-secrets", help="Show fence passwords.")):
+            show_secrets: bool = typer.Option(False, "--show-secrets", help="Show fence passwords."),
+            format: Format = FORMAT):
     """Say where one file comes from: template, site keys, ClusterDB rows, context."""
     from hagen.explain import explain as explain_file
+    from hagen.explain import explanation
+
+    if format is Format.json:
+        def work():
+            compiled = _compiled(site, out, db, snapshot)
+            return compiled.warnings, {"explain": explanation(compiled, host, path, show_secrets)}
+        return _json_body("explain", work)
 
     def body():
         sys.stdout.write(explain_file(_compiled(site, out, db, snapshot), host, path, show_secrets))
@@ -48,9 +57,13 @@ def render(host: str = typer.Argument(..., help="A host of the build: ns0."),
 
 
 @app.command()
-def codes():
-    """List every diagnostic code hagen can report, with its meaning."""
-    from hagen.codes import CODES, severity
+def codes(format: Format = FORMAT):
+    """List every diagnostic code hagen can report, with its severity and meaning."""
+    from hagen.codes import AUDIT_CODES, CODES, is_spof, severity
 
+    if format is Format.json:
+        return _json_body("codes", lambda: ([], {"codes": [
+            {"code": code, "severity": severity(code), "meaning": doc, "audit": code in AUDIT_CODES,
+             "spof": is_spof(code)} for code, doc in CODES.items()]}))
     for code, doc in CODES.items():
         _say(f"{code}  {severity(code):7}  {doc}")

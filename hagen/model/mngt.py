@@ -38,6 +38,8 @@ class Bond:
 def bonds(site) -> list[Bond]:
     out = []
     for i, b in enumerate(site.get("network", "bonding", "bonds", default=[]) or []):
+        if b.get("nodes"):
+            continue               # a bond of other HA nodes (hagen.model.node_bonds)
         primary = b.get("primary") or (b["slaves"][0] if b["slaves"] else None)
         out.append(Bond(b["name"], b["network"], tuple(b["slaves"]), primary, i))
     return out

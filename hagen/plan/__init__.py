@@ -33,7 +33,7 @@ def plan_all(model, site, secret) -> list[Artifact]:
 
         return plan_el9(model, site, secret)
     from hagen.model.lustre import management_policy
-    from hagen.plan import batch, hosts, lustre, mngt, nfs, runtime
+    from hagen.plan import batch, hosts, lustre, mngt, nfs, node_bonds, runtime
 
     artifacts = []
     artifacts += mngt.plan(model, management_policy(model, site), secret)   # 7.1: Lustre's links and services
@@ -42,6 +42,7 @@ def plan_all(model, site, secret) -> list[Artifact]:
     artifacts += hosts.plan(model, site, secret)
     artifacts += lustre.plan(model, site)
     artifacts += nfs.plan(model, site)
+    artifacts += node_bonds.plan(model, site)
     artifacts = as_blocks(artifacts, site)
     artifacts.sort(key=lambda a: (natural_key(a.hosts[0]) if a.hosts else (), a.path))
     return artifacts

@@ -49,6 +49,9 @@ def plan_all(model, site, secret) -> list:
     for kind in ("lustre", "nfs"):
         for cell in model.cells_of_type(kind):
             artifacts += cells.plan_cell(model, site, cell, None)
+    from hagen.plan import node_bonds
+
+    artifacts += node_bonds.plan(model, site)     # the bonds of Lustre and NFS nodes: keyfiles
     from hagen.plan import as_blocks
 
     artifacts = as_blocks(artifacts, site)          # shared_files: managed blocks on this target too

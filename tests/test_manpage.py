@@ -1,0 +1,70 @@
+"""hagen(1): generated from the command line (hagen/manpage.py, docs/hagen.1), rendered by
+groff without a warning, naming every command and option, and installed by the package
+as share/man/man1/hagen.1 (`man hagen`)."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+import sys
+import tomllib
+
+import pytest
+
+from conftest import REPO
+from hagen.manpage import man_page
+
+PAGE = REPO / "docs" / "hagen.1"
+
+
+def test_the_page_is_generated_from_the_cli_and_current():
+    assert PAGE.read_text() == man_page(), "docs/hagen.1 is stale: run python3 -m hagen.docgen"
+
+
+def test_every_command_and_option_is_in_the_page():
+    import typer.main
+
+    from hagen.cli import app
+
+    text = PAGE.read_text().replace("\\-", "-")
+    group = typer.main.get_command(app)
+    for name, command in group.commands.items():
+        subs = command.commands.items() if hasattr(command, "commands") else [(None, command)]
+        for sub, cmd in subs:
+            title = f"hagen {name}" + (f" {sub}" if sub else "")
+            assert f'.SS "{title}"' in text, title
+            section = text.split(f'.SS "{title}"', 1)[1].split(".SS", 1)[0]
+            for p in cmd.params:
+                for opt in p.opts if p.param_type_name == "option" and p.name != "help" else []:
+                    assert f"\\fB{opt}\\fR" in section, f"{title}: {opt}"
+
+
+@pytest.mark.skipif(shutil.which("groff") is None, reason="groff is not installed")
+def test_groff_renders_it_without_a_warning():
+    proc = subprocess.run(["groff", "-man", "-Tutf8", "-ww", "-z", str(PAGE)], capture_output=True, text=True,
+                          timeout=60)
+    assert proc.returncode == 0 and proc.stderr == "", proc.stderr
+    if shutil.which("man"):
+        shown = subprocess.run(["man", "-l", str(PAGE)], capture_output=True, text=True, timeout=60,
+                               env={"MANWIDTH": "80", "PATH": "/usr/bin:/bin", "MANPAGER": "cat", "PAGER": "cat"})
+        assert re.search(r"^COMMANDS$", shown.stdout, re.M) and "hagen audit" in shown.stdout
+
+
+def test_the_package_installs_it_where_man_looks():
+    config = tomllib.loads((REPO / "pyproject.toml").read_text())
+    assert config["tool"]["setuptools"]["data-files"]["share/man/man1"] == ["docs/hagen.1"]
+
+
+def test_a_wheel_carries_the_page(tmp_path):
+    from importlib.metadata import version
+
+    if int(version("setuptools").split(".")[0]) < 77:
+        pytest.skip("building a wheel needs setuptools >= 77 (pyproject's license string), not installed here")
+    proc = subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q", "-w",
+                           str(tmp_path), str(REPO)], capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    import zipfile
+
+    wheel, = tmp_path.glob("*.whl")
+    assert any(n.endswith(".data/data/share/man/man1/hagen.1") for n in zipfile.ZipFile(wheel).namelist())
