@@ -83,6 +83,8 @@ CODES: dict[str, str] = {
     "HA215": "a model, label, status or version of the ClusterDB holds characters outside letters, digits, "
              "'-', '_', '.', '+' (a model: such words, single blanks between them)",
     "HA216": "da_iocell.quorum_device is not a /dev/ path, holds characters no device path has, or a '.' or '..' component",
+    "HA218": "a node whose ftype makes it a management, NFS or Lustre server (mngt, nfs, mds, oss) is in no HA "
+             "cell of that kind: it gets only /etc/hosts, and what it serves has no failover (warning)",
     "HA217": "a key appears twice in one mapping of a snapshot (a row with two values for one column)",
     # management pair
     "HA300": "cluster.actif_ha disagrees with the presence of a mngt cell",
@@ -162,6 +164,8 @@ CODES: dict[str, str] = {
     "HA617": "an MGS host is an alias, not a management node's own name or address, or both MGS hosts are one (7.1.2)",
     "HA618": "the site spec configures Lustre but the ClusterDB has none (warning)",
     "HA619": "a file system has failover=no although every target has a secondary (warning)",
+    "HA620": "a file system's failover is left to hagen (NULL) and a target has no failover partner (no secondary, "
+             "or a primary in no Lustre cell): it is written 'failover: no' (warning)",
     "HA640": "a node of a Lustre cell has no lustre_io_node row (warning)",
     # NFSv3 I/O cells (guide chapters 8-9)
     "HA700": "an NFS cell does not hold exactly two nodes",
@@ -235,6 +239,7 @@ WARNINGS: frozenset[str] = frozenset({
     "HA103", "HA240", "HA316", "HA319", "HA350", "HA602", "HA607", "HA618", "HA619", "HA640",
     "HA712", "HA713", "HA801", "HA803", "HA830", "HA328", "HA945", "HA946", "HA962", "HA964",
     "HA170", "HA171", "HA172", "HA173", "HA174", "HA176",
+    "HA218", "HA620",
 })
 
 

@@ -10,6 +10,7 @@ from hagen.load.secrets import fence_secret
 from hagen.model.iocell import fencing_section, management_nodes
 from hagen.model.lustre import added_links, mgs_hosts
 from hagen.model.mngt import management_cell, management_pair
+from hagen.model.unpaired import targets_without_partner
 from hagen.reports import Where, error, warning
 
 TARGET_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]*\Z")   # a name lustre_util's selectors read as a regex
@@ -31,6 +32,7 @@ def check(model, site) -> list:
     reports += _cells(model, site)
     reports += _targets(model)
     reports += _filesystems(model)
+    reports += _unpartnered(model)
     reports += _io_nodes(model)
     reports += _management(model, site)
     return reports
@@ -186,6 +188,27 @@ def _filesystems(model) -> list:
                                    "secondary node",
                                    "Cluster Suite moves the targets but Lustre will not look for them there: "
                                    "set failover to yes (6.3.9)"))
+    return reports
+
+
+def _unpartnered(model) -> list:
+    """A file system whose failover is left to hagen (lustre_fs.failover NULL) is written
+    `failover: no` as soon as one target has no partner: a warning naming them, since a
+    file system without failover can be a choice (scratch), which failover 'no' then says."""
+    reports = []
+    by_fs: dict = {}
+    for found in targets_without_partner(model):
+        by_fs.setdefault(found.fs, []).append(found)
+    for fs in model.filesystems:
+        if fs.failover is not None or fs.name not in by_fs:
+            continue
+        named = "; ".join(f"{u.kind.upper()} {u.target}: {u.reason}" for u in by_fs[fs.name])
+        reports.append(warning("HA620", Where(table="lustre_fs", row=f"fs_name={fs.name}"),
+                               f"file system {fs.name} is written 'failover: no' because not every target has a "
+                               f"failover partner ({named})",
+                               "6.3.1, 6.3.9: give each target a secondary, the other node of its primary's Lustre "
+                               "cell (mds_ha_node/oss_ha_node); or set lustre_fs.failover to 'no' to say that "
+                               "this file system runs without failover"))
     return reports
 
 
