@@ -63,7 +63,7 @@ def explain(compiled, host: str, path: str, show_secrets: bool = False) -> str:
     site_keys = [s[len("site "):] for s in art.sources if s.startswith("site ")]
     rows = [s[len("clusterdb "):] for s in art.sources if s.startswith("clusterdb ")]
     lines.append("  site spec  " + (", ".join(site_keys) if site_keys else "-") + f"  ({compiled.site.display})")
-    lines.append("  clusterdb  " + (", ".join(rows) if rows else "-") + f"  ({compiled.source})")
+    lines.append("  clusterdb  " + (", ".join(rows) if rows else "-") + f"  ({compiled.source.display})")
     if art.block is not None:
         lines.append(f"  block      '# BEGIN hagen {art.block}' ... '# END hagen {art.block}' in the node's own file "
                      "(site shared_files): the rest of it is the node's")

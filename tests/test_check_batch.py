@@ -104,7 +104,7 @@ def test_ha802_three_license_servers(guide, servers, why):
 
 def test_ha802_no_license_server_is_missing_entirely(guide):
     edit_site(guide, lambda d: _batch(d)["pbs"].pop("license_servers"))
-    found(reports_of(guide), "HA802", key="batch.pbs.license_servers")
+    found(reports_of(guide), "HA802", key="batch.pbs")
 
 
 @pytest.mark.parametrize("server,why,key", [
@@ -215,7 +215,7 @@ def test_ha809_lsf_slurm_link_also_in_halinks(guide):
 def test_ha809_lsf_without_slurm_off_shared_storage(guide):
     edit_site(guide, lambda d: d["management"].update(
         links=[x for x in d["management"]["links"] if x != "/usr/share/lsf"]), "site-rms.yaml")
-    found(reports_of(guide, "site-rms.yaml"), "HA830", severity="warning", key="batch.lsf.envdir")
+    found(reports_of(guide, "site-rms.yaml"), "HA830", severity="warning", key="batch.lsf")
 
 
 # ---------------------------------------------------------------- HA810 the virtual address

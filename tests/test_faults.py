@@ -314,7 +314,7 @@ def test_a_failure_after_the_swap_says_the_tree_changed(previous, tmp_path, monk
     out, state = previous
     site = edited_example(tmp_path)
 
-    def interrupted(self, fingerprint):
+    def interrupted(self, fingerprint, warnings=None):
         raise KeyboardInterrupt
     monkeypatch.setattr(OutputTree, "remember_inputs", interrupted)
     res = cli("build", "--site", site, "--out", out)

@@ -69,12 +69,13 @@ def build(site: Path = SITE, out: Path = OUT, db: Optional[str] = DB, snapshot: 
                                          progress)
         finally:
             progress.close()          # a failed build leaves no bar behind
-        return (compiled.warnings if compiled is not None else []), result
+        return list(result.warnings), result
 
     if as_json:
         def json_work():
             warnings, result = work()
-            return warnings, {"out": str(out), "up_to_date": result.noop, "files": result.files,
+            return warnings, {"out": str(out), "source": result.source.to_json(), "up_to_date": result.noop,
+                              "files": result.files,
                               "hosts": result.hosts, "changed": result.changed, "removed": result.removed,
                               "objects_written": result.objects_written}
         return _json_body("build", json_work)
@@ -84,11 +85,12 @@ def build(site: Path = SITE, out: Path = OUT, db: Optional[str] = DB, snapshot: 
         _print_reports(warnings, quiet)
         if quiet:
             return
+        read = f"from {result.source.summary}"
         if result.noop:
-            _say(f"{out}: up to date, nothing written ({result.files} files for {result.hosts} hosts)")
+            _say(f"{out}: up to date, nothing written ({result.files} files for {result.hosts} hosts, {read})")
         else:
             _say(f"{out}: {result.files} files for {result.hosts} hosts; {result.changed} changed, "
-                 f"{result.removed} removed, {result.objects_written} new objects")
+                 f"{result.removed} removed, {result.objects_written} new objects ({read})")
     _run(body)
 
 
@@ -105,7 +107,7 @@ def check(site: Path = SITE, db: Optional[str] = DB, snapshot: Optional[Path] = 
         def json_work():
             _, model, warnings, source = work()
             return warnings, {"site": str(site), "nodes": len(model.nodes), "cells": len(model.cells),
-                              "source": source.display}
+                              "source": source.to_json()}
         return _json_body("check", json_work)
 
     def body():
@@ -113,5 +115,5 @@ def check(site: Path = SITE, db: Optional[str] = DB, snapshot: Optional[Path] = 
         _print_reports(warnings, quiet)
         if not quiet:
             _say(f"{site}: no errors, {len(warnings)} warning(s) ({len(model.nodes)} nodes, "
-                 f"{len(model.cells)} HA cells, from {source.display})")
+                 f"{len(model.cells)} HA cells, from {source.summary})")
     _run(body)

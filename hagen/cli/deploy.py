@@ -62,7 +62,7 @@ def diff(site: Path = SITE, against: Path = typer.Option(Path("out"), "--against
             tree.check_root()
             # one OutputTree for against throughout: its manifest is validated once (0.1 s at 10,000 nodes)
             against_tree = OutputTree(against)
-            spec, hosts, intact = _fast_path(site, against_tree, db, snapshot)   # stats the tree, opens none of its files
+            spec, hosts, intact, source, warnings = _fast_path(site, against_tree, db, snapshot)  # opens no file of it
             if hosts is not None:      # built from these very inputs, and intact: nothing to compile
                 unknown_hosts_refused(only, hosts)
                 result = DiffResult(str(against), len(hosts if only is None else hosts & only), [])
@@ -77,7 +77,7 @@ def diff(site: Path = SITE, against: Path = typer.Option(Path("out"), "--against
                     else against
                 compiled = compile_site(spec or site, against_tree if base is against else OutputTree(base), db,
                                         str(snapshot) if snapshot else None)
-                _print_reports(compiled.warnings, quiet=True)
+                warnings = compiled.warnings
                 unknown_hosts_refused(only, {f.host for f in compiled.files})
                 files = [f for f in compiled.files if only is None or f.host in only]
                 # an intact output tree's manifest lists what hagen wrote there: known already
@@ -85,19 +85,21 @@ def diff(site: Path = SITE, against: Path = typer.Option(Path("out"), "--against
                 if out.is_dir() and out.resolve() != against.resolve():
                     managed |= ForeignTree(out).managed() or set()
                 result = diff_tree(files, tree, secrets_of(compiled), show_secrets, managed, present, known)
+        _print_reports(warnings)       # what check and build say of these inputs, on stderr
         _warn_missing_commands(out)
         if save_plan is not None:
             from hagen.pushplan import save_plan as write_plan
 
             write_plan(save_plan, result.sends, result.removes)
         if output_format == "json":
-            _say(json.dumps(result.to_json(), indent=1), show_secrets=show_secrets)
+            doc = dict(result.to_json(), source=source.to_json(), reports=[w.to_json() for w in warnings])
+            _say(json.dumps(doc, indent=1), show_secrets=show_secrets)
         else:
             from hagen.model.names import fold
 
             from hagen.cli.colour import paint_diff
 
-            _say(result.summary)
+            _say(f"{result.summary} (from {source.summary})")
             for change in result.changes:
                 _say(paint_diff(f"{change.kind} {change.path} on {fold(change.hosts)}", sys.stdout))
                 for line in change.details:
@@ -144,9 +146,10 @@ def _warn_missing_commands(out: Path) -> None:
 
 def _fast_path(site, against_tree, db, snapshot):
     """(the site spec, loaded, for the compile; the hosts of the tree when it is up to date
-    with the inputs (hagen.uptodate), else None; whether the tree is intact, when that was
-    looked at, else None). A store that does not validate (a hand-edited manifest, hosts:
-    "ns[0-") gives (spec, None, None): the fast path is an optimisation, never a reason to fail."""
+    with the inputs (hagen.uptodate) and its record says the warnings they give, else None;
+    whether the tree is intact, when that was looked at, else None; the ClusterDB source; the
+    warnings recorded). A store that does not validate (a hand-edited manifest, hosts:
+    "ns[0-") gives no hosts: the fast path is an optimisation, never a reason to fail."""
     from ClusterShell.NodeSet import NodeSet
 
     from hagen.errors import HagenError
@@ -155,14 +158,17 @@ def _fast_path(site, against_tree, db, snapshot):
     from hagen.uptodate import verdict
 
     spec = load_site(site)
+    source = choose_source(db, str(snapshot) if snapshot else None, spec)
     try:
-        found = verdict(against_tree, spec, choose_source(db, str(snapshot) if snapshot else None, spec),
-                        lazy=True)
-        return spec, (set(NodeSet(found.manifest["hosts"])) if found.up_to_date else None), found.intact
+        found = verdict(against_tree, spec, source, lazy=True)
+        warnings = against_tree.remembered_warnings() if found.up_to_date else None
+        if warnings is None:
+            return spec, None, found.intact, source, []
+        return spec, set(NodeSet(found.manifest["hosts"])), found.intact, source, warnings
     except HagenError:
         raise
     except Exception:
-        return spec, None, None
+        return spec, None, None, source, []
 
 
 @app.command()
@@ -201,6 +207,7 @@ def push(site: Path = SITE, out: Path = OUT, db: Optional[str] = DB, snapshot: O
         from hagen.emit import OutputTree
         from hagen.errors import InputRefused
         from hagen.load.site import load_site
+        from hagen.load.source import choose_source
         from hagen.reports import Where, error
 
         spec = load_site(site)
@@ -212,10 +219,12 @@ def push(site: Path = SITE, out: Path = OUT, db: Optional[str] = DB, snapshot: O
         if plan is not None:
             chosen, vanished = plans.from_file(plans.read_plan(plan), entries, str(plan), only, skip), []
         else:
-            if _stale(spec, tree, db, snapshot):
+            source = choose_source(db, str(snapshot) if snapshot else None, spec)
+            if _stale(spec, tree, source, db, snapshot):
                 raise InputRefused("the output tree is not what the inputs build now: nothing was sent", reports=[
                     error("HA941", Where(file=str(out)), f"{out} is not what a build makes now (the site spec, the "
                           "ClusterDB, a secret, hagen, or the versions the nodes hold changed since)", "run `hagen build` (and `hagen diff`) first")])
+            _say(f"{out} is up to date with {source.summary}", err=True)   # what push compared it with
             chosen, vanished = plans.from_tree(entries, record, only, skip, prune)
         gone: dict = {}
         for host, path in vanished if not prune else ():
@@ -253,18 +262,16 @@ def push(site: Path = SITE, out: Path = OUT, db: Optional[str] = DB, snapshot: O
     _run(body)
 
 
-def _stale(spec, tree, db, snapshot) -> bool:
+def _stale(spec, tree, source, db, snapshot) -> bool:
     """Whether the output tree differs from what the inputs build now (fast when the tree was
     built from byte-identical inputs and is intact)."""
     from hagen.emit import manifest_of
-    from hagen.load.source import choose_source
     from hagen.pipeline import compile_site
     from hagen.uptodate import verdict
 
-    snap = str(snapshot) if snapshot else None
-    if verdict(tree, spec, choose_source(db, snap, spec), lazy=True).up_to_date:
+    if verdict(tree, spec, source, lazy=True).up_to_date:
         return False
-    compiled = compile_site(spec, tree, db, snap)
+    compiled = compile_site(spec, tree, db, str(snapshot) if snapshot else None)
     return manifest_of(compiled.files) != tree.manifest()
 
 

@@ -192,3 +192,5 @@ class EmitResult:
     objects_written: int
     generation: str | None
     noop: bool
+    source: object = None  # the ClusterDB source read (hagen.load.source.Source), for the summary line
+    warnings: tuple = ()   # the inputs' warnings: a no-op build says them again, as the build that wrote the tree

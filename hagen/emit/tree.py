@@ -180,15 +180,27 @@ class OutputTree:
         record = self._inputs_record()
         return record.get("fingerprint") if record else None
 
-    def remember_inputs(self, fingerprint: str | None) -> None:
+    def remembered_warnings(self) -> list | None:
+        """The warnings recorded with the inputs of the current tree, as reports; None when
+        none were recorded or the record does not validate (the build then runs in full)."""
+        from hagen.emit.verify import recorded_warnings
+
+        record = self._inputs_record()
+        return recorded_warnings(record.get("warnings")) if record else None
+
+    def remember_inputs(self, fingerprint: str | None, warnings=None) -> None:
         """Record the inputs the current tree was built from, with its manifest's digest and
-        each object's inode, size, mtime and ctime (what intact() compares). Call with the lock held."""
+        each object's inode, size, mtime and ctime (what intact() compares), and the warnings
+        those inputs gave (a no-op build prints them again; None: keep the recorded ones).
+        Call with the lock held."""
         with self._store() as store_fd:
             record = self._record if self._record is not None else self._stat_record(store_fd)
             if record is None:
                 unlink_at(INPUTS, store_fd)
                 return
             record = dict(record, fingerprint=fingerprint)
+            if warnings is not None:
+                record["warnings"] = [w.to_json() for w in warnings]
             write_atomic(INPUTS, json.dumps(record).encode() + b"\n", store_fd)
             self._record = record
 

@@ -54,6 +54,20 @@ def _describe(dsn: str) -> str:
     return f"database {db} on {host}:{port}"
 
 
+def dsn_without_password(dsn: str) -> str:
+    """The DSN as conninfo key=value pairs, its password left out (never printed)."""
+    from hagen.masking import remember_dsn
+
+    remember_dsn(dsn)
+    try:
+        from psycopg.conninfo import conninfo_to_dict, make_conninfo
+
+        parts = {k: v for k, v in conninfo_to_dict(dsn).items() if k != "password" and v is not None}
+        return make_conninfo(**parts) or "(libpq defaults: PGHOST, PGDATABASE...)"
+    except Exception:
+        return "(a DSN libpq cannot parse)"
+
+
 def connect(dsn: str, read_only: bool = True):
     import psycopg
 
