@@ -140,6 +140,8 @@ CODES: dict[str, str] = {
     "HA412": "a node carries two networks on one interface that no bond joins (one ifcfg file: an address would be lost)",
     "HA413": "two networks of the ClusterDB have overlapping subnets",
     "HA414": "a controller (BMC, PAP) address is also a node's, an alias's or another controller's address",
+    "HA415": "network.default_route names a network the ClusterDB does not have, or one without a gateway",
+    "HA416": "a node would get a default route on two networks: network.default_route must name the one",
     # services
     "HA500": "an NTP network is not an IPv4 network in CIDR form, or an NTP server not a host name or address",
     # Lustre I/O cells (guide chapters 5-7)

@@ -59,6 +59,43 @@ def interface_on(site, node: Node, network: str) -> str | None:
     return port.interface if port else None
 
 
+DEFAULT = "0.0.0.0/0"
+
+
+def route_destinations(site, net) -> list[str]:
+    """What a network's gateway routes (3.1.2): the site's routes for it, else the default
+    route, when the network has a gateway and network.default_route names it or nothing."""
+    given = (site.get("network", "routes", default={}) or {}).get(net.name)
+    if given is not None:
+        return list(given)
+    chosen = site.get("network", "default_route")
+    if net.gateway is None or (chosen is not None and chosen != net.name):
+        return []
+    return [DEFAULT]
+
+
+def default_route_networks(model, site, node: Node) -> list[str]:
+    """The networks that would give node a default route (a /0 destination), in port order."""
+    from ipaddress import IPv4Network
+
+    found = []
+    for port in node.ports:
+        net = model.network(port.network)
+        if net is None or net.function == "bmc" or port.address is None or net.name in found:
+            continue
+        dests = route_destinations(site, net) if net.gateway is not None else []
+        if any(_is_default(d, IPv4Network) for d in dests):
+            found.append(net.name)
+    return found
+
+
+def _is_default(dest: str, network) -> bool:
+    try:
+        return network(dest, strict=False).prefixlen == 0
+    except ValueError:
+        return False      # HA107 reports it
+
+
 def addressed_devices(model, site, node: Node):
     """(port, network, bond or None, device) for each device that carries one of the node's
     addresses (its bond, or its port), once each, the BMC network left out: what ifcfg and

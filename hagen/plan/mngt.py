@@ -6,7 +6,7 @@ from ipaddress import IPv4Network
 
 from hagen.model.cman import cluster_name
 from hagen.model.quorum import quorum_context
-from hagen.model.mngt import addressed_devices, bonds, interface_on, management_pair
+from hagen.model.mngt import addressed_devices, bonds, interface_on, management_pair, route_destinations
 from hagen.model.services import start_lines, stop_lines
 from hagen.plan import Artifact
 
@@ -100,7 +100,6 @@ def _cluster_conf(model, site, pair, secret) -> Artifact:
 
 def _interfaces(model, site, pair) -> list[Artifact]:
     out = []
-    routes = site.get("network", "routes", default={})
     for node in pair.nodes:
         host = (node.name,)
         for port, net, bond, device in addressed_devices(model, site, node):
@@ -122,7 +121,7 @@ def _interfaces(model, site, pair) -> list[Artifact]:
                     out.append(Artifact(f"{NETWORK_SCRIPTS}/ifcfg-{slave}", host, "network/ifcfg.j2",
                                         {"keys": slave_keys}, sources=("site network.bonding",)))
             if net.gateway is not None:
-                dests = routes.get(net.name, ["0.0.0.0/0"])
+                dests = route_destinations(site, net)
                 if dests:
                     entries = [{"address": str(IPv4Network(d).network_address), "netmask": str(IPv4Network(d).netmask),
                                 "gateway": str(net.gateway)} for d in dests]

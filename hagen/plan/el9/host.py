@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from ipaddress import IPv4Network
 
-from hagen.model.mngt import addressed_devices
+from hagen.model.mngt import addressed_devices, route_destinations
 from hagen.plan import Artifact
 
 CONNECTIONS = "/etc/NetworkManager/system-connections"
@@ -48,7 +48,7 @@ def bond_options(site, primary: str | None) -> list[tuple[str, str]]:
 def _ipv4(model, site, net, address) -> list[tuple[str, str]]:
     keys = [("method", "manual"), ("address1", f"{address}/{net.prefix}")]
     if net.gateway is not None:
-        dests = site.get("network", "routes", default={}).get(net.name, ["0.0.0.0/0"])
+        dests = route_destinations(site, net)
         for i, dest in enumerate(dests, 1):
             if IPv4Network(dest).prefixlen == 0:
                 keys.append(("gateway", str(net.gateway)))
