@@ -186,6 +186,11 @@ def _bonding(model, site) -> list:
     carried: dict = {}
     for bond in bonds(site):
         key = ("network", "bonding", "bonds", bond.index)
+        if bond.options is not None and not BONDING_OPTIONS.fullmatch(bond.options):
+            reports.append(error("HA107", site.where(*key, "options"),
+                                 f"the options of {bond.name} {bond.options!r} hold characters other than letters, "
+                                 "digits and _ = , . : - or a line break",
+                                 "write them on one line as blank-separated key=value words, e.g. mode=1 miimon=100"))
         # one ifcfg-BOND per bond and one bond per network: a second would be dropped silently
         if bond.name in named:
             reports.append(error("HA407", site.where(*key, "name"), f"two bonds are named {bond.name}",

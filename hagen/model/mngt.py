@@ -33,14 +33,34 @@ class Bond:
     slaves: tuple[str, ...]
     primary: str | None
     index: int                     # position in the site spec (network.bonding.bonds[i])
+    options: str | None = None     # its own options (bonds[i].options), else network.bonding.options
+
+    def option_words(self, site) -> str:
+        """This bond's driver options on one line: its own or the site's, and its primary."""
+        words = self.options if self.options is not None else site.get("network", "bonding", "options") or ""
+        return f"{words} primary={self.primary}".strip() if self.primary else words.strip()
 
 
 def bonds(site) -> list[Bond]:
     out = []
     for i, b in enumerate(site.get("network", "bonding", "bonds", default=[]) or []):
         primary = b.get("primary") or (b["slaves"][0] if b["slaves"] else None)
-        out.append(Bond(b["name"], b["network"], tuple(b["slaves"]), primary, i))
+        out.append(Bond(b["name"], b["network"], tuple(b["slaves"]), primary, i, b.get("options")))
     return out
+
+
+def bonding_options(site) -> tuple[str, dict]:
+    """(the `options bonding` line, {bond: its BONDING_OPTS}). Where every bond has the same
+    options (one bond, or bonds alike), the guide's single module line carries them (3.1.2);
+    otherwise a module-wide line would give every bond the first one's primary, so each bond's
+    ifcfg carries its own BONDING_OPTS (RHEL 5.3's initscripts apply them through sysfs) and
+    the module line only says how many bonds to make."""
+    found = bonds(site)
+    count = f"max_bonds={len(found)}" if len(found) > 1 else ""
+    each = {b.name: b.option_words(site) for b in found}
+    if len(set(each.values())) <= 1:
+        return f"{count} {next(iter(each.values()), '')}".strip(), {}
+    return count, each
 
 
 def bond_for(site, network: str) -> Bond | None:
