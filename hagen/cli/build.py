@@ -8,7 +8,8 @@ from typing import Optional
 
 import typer
 
-from hagen.cli.common import DB, OUT, QUIET, SITE, SNAPSHOT, VERBOSE, _host_filter, _print_reports, _run, _say, app
+from hagen.cli.common import (DB, OUT, QUIET, SITE, SNAPSHOT, VERBOSE, _host_filter, _print_reports, _run, _say, app,
+                              progress_for)
 
 
 class Format(str, Enum):
@@ -61,9 +62,7 @@ def build(site: Path = SITE, out: Path = OUT, db: Optional[str] = DB, snapshot: 
     as_json = format is Format.json
 
     def work():
-        from hagen.progress import Progress
-
-        progress = Progress(show=not quiet and not as_json, verbose=verbose and not quiet)
+        progress = progress_for(verbose, quiet, show=not as_json)
         try:
             compiled, result = run_build(site, out, db, str(snapshot) if snapshot else None, _host_filter(host),
                                          progress)
@@ -96,12 +95,16 @@ def build(site: Path = SITE, out: Path = OUT, db: Optional[str] = DB, snapshot: 
 
 @app.command()
 def check(site: Path = SITE, db: Optional[str] = DB, snapshot: Optional[Path] = SNAPSHOT, quiet: bool = QUIET,
-          format: Format = FORMAT):
+          verbose: bool = VERBOSE, format: Format = FORMAT):
     """Run every check on the site spec and the ClusterDB and report every problem; write nothing."""
     from hagen.pipeline import load_and_check
 
     def work():
-        return load_and_check(site, db, str(snapshot) if snapshot else None)
+        progress = progress_for(verbose, quiet, show=format is Format.text, total=2)
+        try:
+            return load_and_check(site, db, str(snapshot) if snapshot else None, progress)
+        finally:
+            progress.close()
 
     if format is Format.json:
         def json_work():

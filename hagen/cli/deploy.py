@@ -8,7 +8,8 @@ from typing import Optional
 
 import typer
 
-from hagen.cli.common import DB, HOSTS, OUT, SITE, SNAPSHOT, _host_filter, _print_reports, _run, _say, app
+from hagen.cli.common import (DB, HOSTS, OUT, SITE, SNAPSHOT, VERBOSE, _host_filter, _print_reports, _run, _say, app,
+                              progress_for)
 from hagen.cli.gather import EXCLUDE, NODES
 
 
@@ -26,7 +27,8 @@ def diff(site: Path = SITE, against: Path = typer.Option(Path("out"), "--against
          output_format: str = typer.Option("text", "--format", help="text, or json for machines.", metavar="FORMAT"),
          save_plan: Optional[Path] = typer.Option(None, "--save-plan", help="Also write what a push of this "
                                                   "review sends and removes, for hagen push --plan.", metavar="FILE"),
-         show_secrets: bool = typer.Option(False, "--show-secrets", help="Print fence passwords instead of ********.")):
+         show_secrets: bool = typer.Option(False, "--show-secrets", help="Print fence passwords instead of ********."),
+         verbose: bool = VERBOSE):
     """Show what a build would change in a tree; write nothing (but --save-plan's FILE).
 
     A summary line comes first, then each change once for all the hosts that share it
@@ -75,8 +77,12 @@ def diff(site: Path = SITE, against: Path = typer.Option(Path("out"), "--against
                 # (its config_version, and the nodes' record in its store), when there is one
                 base = out if out.resolve() != against.resolve() and OutputTree(out).current() is not None \
                     else against
-                compiled = compile_site(spec or site, against_tree if base is against else OutputTree(base), db,
-                                        str(snapshot) if snapshot else None)
+                progress = progress_for(verbose, total=3)
+                try:
+                    compiled = compile_site(spec or site, against_tree if base is against else OutputTree(base),
+                                            db, str(snapshot) if snapshot else None, progress=progress)
+                finally:
+                    progress.close()
                 warnings = compiled.warnings
                 unknown_hosts_refused(only, {f.host for f in compiled.files})
                 files = [f for f in compiled.files if only is None or f.host in only]
@@ -183,7 +189,7 @@ def push(site: Path = SITE, out: Path = OUT, db: Optional[str] = DB, snapshot: O
          reload: bool = typer.Option(False, "--reload", help="After the files landed, run the action each kind of "
                                      "file declares (ccs_tool update, exportfs -ra, ...), once per node set, one "
                                      "node of each HA cell at a time."),
-         nodes: Optional[str] = NODES, exclude: Optional[str] = EXCLUDE):
+         nodes: Optional[str] = NODES, exclude: Optional[str] = EXCLUDE, verbose: bool = VERBOSE):
     """Send to the nodes what differs from what they hold, with the site's fan-out tool.
 
     What the nodes hold is gather's record, or what each node last received: only the
@@ -220,7 +226,7 @@ def push(site: Path = SITE, out: Path = OUT, db: Optional[str] = DB, snapshot: O
             chosen, vanished = plans.from_file(plans.read_plan(plan), entries, str(plan), only, skip), []
         else:
             source = choose_source(db, str(snapshot) if snapshot else None, spec)
-            if _stale(spec, tree, source, db, snapshot):
+            if _stale(spec, tree, source, db, snapshot, verbose):
                 raise InputRefused("the output tree is not what the inputs build now: nothing was sent", reports=[
                     error("HA941", Where(file=str(out)), f"{out} is not what a build makes now (the site spec, the "
                           "ClusterDB, a secret, hagen, or the versions the nodes hold changed since)", "run `hagen build` (and `hagen diff`) first")])
@@ -262,7 +268,7 @@ def push(site: Path = SITE, out: Path = OUT, db: Optional[str] = DB, snapshot: O
     _run(body)
 
 
-def _stale(spec, tree, source, db, snapshot) -> bool:
+def _stale(spec, tree, source, db, snapshot, verbose=False) -> bool:
     """Whether the output tree differs from what the inputs build now (fast when the tree was
     built from byte-identical inputs and is intact)."""
     from hagen.emit import manifest_of
@@ -271,7 +277,11 @@ def _stale(spec, tree, source, db, snapshot) -> bool:
 
     if verdict(tree, spec, source, lazy=True).up_to_date:
         return False
-    compiled = compile_site(spec, tree, db, str(snapshot) if snapshot else None)
+    progress = progress_for(verbose, total=3)
+    try:
+        compiled = compile_site(spec, tree, db, str(snapshot) if snapshot else None, progress=progress)
+    finally:
+        progress.close()
     return manifest_of(compiled.files) != tree.manifest()
 
 

@@ -1,0 +1,46 @@
+"""The small things a new user notices in the first week (a real site's first week)."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from cli_runner import cli
+
+STAGE = re.compile(r"^hagen: .+: \d+\.\d\d s$", re.M)
+
+
+@pytest.mark.parametrize("command", ["check", "build", "diff"])
+@pytest.mark.parametrize("before", [True, False], ids=["before", "after"])
+def test_verbose_before_or_after_the_command_name(command, before, example_copy, tmp_path):
+    site = example_copy("bas5-guide") / "site.yaml"
+    args = ["--site", str(site)] + {"check": [], "build": ["--out", str(tmp_path / "out")],
+                                    "diff": ["--against", str(tmp_path / "none")]}[command]
+    if command == "diff":
+        (tmp_path / "none").mkdir()
+    argv = ["--verbose", command, *args] if before else [command, *args, "--verbose"]
+    res = cli(*argv)
+    assert res.code in (0, 1), res.output
+    assert STAGE.search(res.stderr), res.stderr
+
+
+def _commands():
+    from hagen.cli import app
+    from hagen.cli.common import db_app
+
+    return [(c.name or c.callback.__name__.replace("_", "-"),) for c in app.registered_commands] + \
+        [("db", c.name or c.callback.__name__) for c in db_app.registered_commands]
+
+
+@pytest.mark.parametrize("command", [()] + _commands(), ids=lambda c: " ".join(c) or "hagen")
+def test_help_is_not_ragged(command):
+    """Each paragraph of a help text is wrapped at the terminal's width, not at the source's 80
+    columns: at 200 columns, a short line is never followed by the rest of its paragraph."""
+    res = cli(*command, "--help", env={"COLUMNS": "200", "TERM": "dumb"})
+    assert res.code == 0, res.output
+    text = res.stdout.split("╭")[0].split("+-")[0]
+    lines = [line.rstrip() for line in text.splitlines()]
+    for a, b in zip(lines, lines[1:]):
+        if a.strip() and b.strip() and not b.startswith("   ") and not a.startswith("   "):
+            assert len(a) > 150 or a.rstrip().endswith(":"), f"ragged help of {command}: {a!r} / {b!r}"
