@@ -52,6 +52,7 @@ CODES: dict[str, str] = {
     "HA142": "push asks before sending and has no terminal to ask on: give --yes, or a reviewed --plan",
     "HA150": "the DSN given to hagen init is neither a libpq URI nor key=value pairs",
     "HA151": "hagen init's output file exists already (it is replaced only with --force)",
+    "HA152": "the site spec's clusterdb.dsn holds a password, which goes into git with it (warning)",
     # the site's target (rhel5-cman, el9-pacemaker)
     "HA170": "the pacemaker section is given for target rhel5-cman, which ignores it (warning)",
     "HA171": "an /etc/HA list (cron, pid2clean, synchro, status, stop) is given for target el9-pacemaker, "
@@ -241,7 +242,7 @@ WARNINGS: frozenset[str] = frozenset({
     "HA103", "HA240", "HA316", "HA319", "HA350", "HA602", "HA607", "HA618", "HA619", "HA640",
     "HA712", "HA713", "HA801", "HA803", "HA830", "HA328", "HA945", "HA946", "HA962", "HA964",
     "HA170", "HA171", "HA172", "HA173", "HA174", "HA176",
-    "HA218", "HA620",
+    "HA218", "HA620", "HA152",
 })
 
 

@@ -60,6 +60,8 @@ def checked(site_path, db=None, snapshot=None, progress=None):
 def _load_and_check(site_path, db, snapshot, progress):
     from hagen.progress import QUIET
     from hagen.check import run_checks
+    from hagen.check.site_values import dsn_password
+    from hagen.errors import HagenError
     from hagen.load.secrets import read_secrets
     from hagen.load.site import load_site
     from hagen.load.source import choose_source, read_source
@@ -71,10 +73,16 @@ def _load_and_check(site_path, db, snapshot, progress):
         site = site_path if isinstance(site_path, SiteSpec) else load_site(site_path)
         read_secrets(site)        # once: check reports what is wrong, the planners use the values
         source = choose_source(db, snapshot, site)
-        rows = read_source(source)
+        early = dsn_password(site)
+        try:
+            rows = read_source(source)
+        except HagenError as exc:
+            exc.reports += early
+            raise
     artifacts = []
     with progress.stage("checking"):
         model, reports = build_model(rows)
+        reports = early + reports
         if not any(r.severity is Severity.ERROR for r in reports):
             reports += run_checks(model, site)
         if not any(r.severity is Severity.ERROR for r in reports):

@@ -148,6 +148,12 @@ def _password_env(ex, value):
         ex.env["HAGEN_TEST_FENCE_PW"] = value
 
 
+def _dsn_with_password(ex):
+    """The site spec names a database with a password in its DSN; --snapshot gives the rows."""
+    ex.replace("  snapshot: clusterdb.yaml", "  dsn: postgresql://clusterdb:pw@127.0.0.1:1/clusterdb")
+    ex.args = ["--snapshot", str(ex.snapshot)]
+
+
 def _set(table, match, **values):
     def mutate(ex):
         ex.row(table, **match).update(values)
@@ -202,6 +208,8 @@ SITE_CASES = [
     pytest.param(Case(lambda ex: _password_env(ex, None), "HA104",
                       key="management.fencing.password_env", anchor="password_env: HAGEN_TEST_FENCE_PW"),
                  id="HA104-env-unset"),
+    pytest.param(Case(_dsn_with_password, "HA152", key="clusterdb.dsn", anchor="dsn: postgresql",
+                      severity="warning"), id="HA152-password-in-the-dsn-warning"),
     # no clusterdb key: the report is at the file, which has no such key (its hint names it)
     pytest.param(Case(lambda ex: ex.cut("clusterdb:\n", "management:\n"), "HA105",
                       where="site.yaml"), id="HA105-no-source"),

@@ -44,3 +44,33 @@ def test_help_is_not_ragged(command):
     for a, b in zip(lines, lines[1:]):
         if a.strip() and b.strip() and not b.startswith("   ") and not a.startswith("   "):
             assert len(a) > 150 or a.rstrip().endswith(":"), f"ragged help of {command}: {a!r} / {b!r}"
+
+
+@pytest.mark.parametrize("reason,says", [
+    ('password authentication failed for user "clusterdb"', "~/.pgpass"),
+    ("fe_sendauth: no password supplied", "PGPASSWORD"),
+    ('no pg_hba.conf entry for host "10.1.0.1", user "x", database "y"', "pg_hba.conf"),
+    ('database "clusterdb" does not exist', "psql -l"),
+    ("Connection refused", "PGHOST, PGPORT"),
+])
+def test_a_database_error_says_what_to_do_for_its_cause(reason, says):
+    from hagen.load.clusterdb import connect_hint
+
+    assert says in connect_hint(reason)
+
+
+
+def test_a_password_in_the_site_specs_dsn_is_a_warning_even_when_the_connection_fails(example_copy):
+    folder = example_copy("bas5-guide")
+    site = folder / "site.yaml"
+    site.write_text(site.read_text().replace("  snapshot: clusterdb.yaml",
+                                             "  dsn: postgresql://clusterdb:s3cret-pw@127.0.0.1:1/clusterdb"))
+    res = cli("check", "--site", site)
+    assert res.code == 3, res.output
+    assert "warning HA152: clusterdb.dsn holds a password" in res.stderr and "~/.pgpass" in res.stderr
+    assert "s3cret-pw" not in res.output
+
+
+def test_a_missing_site_spec_suggests_hagen_init(tmp_path):
+    res = cli("check", "--site", tmp_path / "site.yaml")
+    assert res.code == 2 and "hagen init --db DSN -o site.yaml" in res.stderr

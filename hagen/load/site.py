@@ -93,7 +93,9 @@ def load_site(path: str | Path) -> SiteSpec:
     except FileNotFoundError:
         raise InputRefused(reports=[error("HA102", Where(file=display), "the site spec does not exist",
                                           "give --site PATH (or set HAGEN_SITE, or run hagen in the folder of "
-                                          "site.yaml), e.g. --site examples/bas5-guide/site.yaml")])
+                                          "site.yaml), e.g. --site examples/bas5-guide/site.yaml; a first "
+                                          "site spec for your cluster: hagen init --db DSN -o site.yaml "
+                                          "(or --snapshot FILE)")])
     except (OSError, UnicodeDecodeError) as exc:
         why = exc.strerror if isinstance(exc, OSError) and exc.strerror else exc
         raise InputRefused(reports=[error("HA102", Where(file=display), f"cannot read the site spec: {why}",
