@@ -74,3 +74,32 @@ def test_a_password_in_the_site_specs_dsn_is_a_warning_even_when_the_connection_
 def test_a_missing_site_spec_suggests_hagen_init(tmp_path):
     res = cli("check", "--site", tmp_path / "site.yaml")
     assert res.code == 2 and "hagen init --db DSN -o site.yaml" in res.stderr
+
+
+def test_a_fresh_clones_first_command_prints_no_warning(tmp_path):
+    """README's first command, from a checkout where git left the dummy secrets readable by all."""
+    import shutil
+    import subprocess
+
+    from conftest import EXAMPLES
+
+    readme = (EXAMPLES.parent / "README.md").read_text()
+    block = readme.split("```sh\n", 1)[1].split("```", 1)[0]
+    chmod = next(line.split("#")[0].strip() for line in block.splitlines() if line.startswith("chmod"))
+    build = next(line for line in block.splitlines() if "hagen build" in line)
+    assert build.index("hagen build") and readme.index(chmod) < readme.index(build)
+    clone = tmp_path / "clone"
+    shutil.copytree(EXAMPLES, clone / "examples")
+    for secret in (clone / "examples").glob("*/fence-password"):
+        secret.chmod(0o644)                        # as git checks it out
+    subprocess.run(chmod, shell=True, cwd=clone, check=True)
+    site = build.split("--site ", 1)[1].split()[0]
+    res = cli("build", "--site", clone / site, "--out", clone / "out")
+    assert res.code == 0 and "warning" not in res.stderr, res.stderr
+
+
+def test_readme_says_ci_run_is_for_a_throw_away_machine():
+    from conftest import EXAMPLES
+
+    readme = (EXAMPLES.parent / "README.md").read_text()
+    assert "**`.ci/run` is for a\nthrow-away test machine or container only**" in readme
