@@ -103,3 +103,30 @@ def test_readme_says_ci_run_is_for_a_throw_away_machine():
 
     readme = (EXAMPLES.parent / "README.md").read_text()
     assert "**`.ci/run` is for a\nthrow-away test machine or container only**" in readme
+
+
+def _without_component(ex, node):
+    nid = ex.id_of("node", node)
+    ex.edit_rows(lambda t: t.__setitem__("da_iocell_component",
+                                         [r for r in t["da_iocell_component"] if r["node_id"] != nid]))
+
+
+def test_one_missing_mngt_row_is_one_error_naming_its_likely_cause(tmp_path):
+    """ns13's da_iocell_component row missing: HA302 names it; no HA801 ("no pair") beside it."""
+    from example_helpers import Example
+
+    ex = Example(tmp_path, "bas5-guide")
+    _without_component(ex, "ns13")
+    reports = ex.reports()
+    assert [r.code for r in reports] == ["HA302"], [str(r) for r in reports]
+    assert "ns13 (ftype mngt) is in no mngt cell: is its da_iocell_component row missing?" in reports[0].message
+
+
+def test_one_missing_lustre_row_is_one_error_naming_its_likely_cause(tmp_path):
+    from example_helpers import Example
+
+    ex = Example(tmp_path, "xena")
+    _without_component(ex, "xena2")
+    reports = [r for r in ex.reports() if r.code != "HA240"]
+    assert [r.code for r in reports] == ["HA600"], [str(r) for r in reports]
+    assert "xena2 (ftype mds) is in no lustre cell" in reports[0].message

@@ -27,6 +27,8 @@ def check(model, site) -> list:
     if not chosen and not ocfs2:
         return reports
     pair = management_pair(model) if site.get("management") is not None else None
+    if pair is None and model.cells_of_type("mngt") and site.get("management") is not None:
+        return reports    # a mngt cell that is no pair is HA302's: "this site has no pair" would contradict it
     if pair is None:
         what = f"{coupling_text(site)} high availability" if chosen else "the OCFS2 file system of the management pair"
         key = ("batch", "manager") if chosen else ("batch", "ocfs2")

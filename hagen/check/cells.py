@@ -47,7 +47,10 @@ def _outside_cells(model) -> list:
     spare management node), but hagen then writes it nothing but /etc/hosts, which no site
     should learn from an outage."""
     reports = []
+    short = {c.type for c in model.cells if len(c.nodes) < 2}     # its size error names them (likely_missing)
     for found in servers_outside_cells(model):
+        if found.cell_type in short:
+            continue
         loss, hint = _OUTSIDE[found.cell_type]
         cells = model.cells_of_type(found.cell_type)
         where = (f"the ClusterDB has no {found.cell_type} cell" if not cells
@@ -58,13 +61,25 @@ def _outside_cells(model) -> list:
     return reports
 
 
+def likely_missing(model, cell) -> str:
+    """For a cell short of a node: the server nodes of its kind outside every cell of it, the
+    likely cause (a missing da_iocell_component row), so that one missing row is one error."""
+    if len(cell.nodes) >= 2:
+        return ""
+    outside = [f"{o.node} (ftype {o.ftype})" for o in servers_outside_cells(model) if o.cell_type == cell.type]
+    if not outside:
+        return ""
+    return f"; {', '.join(outside)} is in no {cell.type} cell: is its da_iocell_component row missing?"
+
+
 def io_pair(model, cell, kind: str, size_code: str, fence_code: str, guide: str) -> list:
     """What a Lustre and an NFS cell share: two nodes (guide), each fenced by a BMC with an address."""
     reports = []
     if len(cell.nodes) != 2:
         reports.append(error(size_code, Where(table="da_iocell_component", row=f"iocell={cell.name}"),
                              f"{kind} cell {cell.name} holds {len(cell.nodes)} node(s)"
-                             + (f" ({', '.join(cell.nodes)})" if cell.nodes else "") + ", not 2",
+                             + (f" ({', '.join(cell.nodes)})" if cell.nodes else "") + ", not 2"
+                             + likely_missing(model, cell),
                              f"an I/O cell is two nodes sharing a disk array ({guide}): add or remove "
                              "da_iocell_component rows"))
     for name in cell.nodes:
