@@ -205,6 +205,7 @@ CODES: dict[str, str] = {
     "HA814": "a hosts.extra entry is not an IPv4 address with host names",
     "HA815": "PBS Professional's HA has no NFS server (batch.pbs.nfs_server), or one that is not a ClusterDB node "
              "or is the primary management node (10.1)",
+    "HA816": "batch.slurm.include is given for the guide's SLURM 1.x, which has no Include, or names slurm.conf itself",
     "HA830": "LSF_ENVDIR is not on the management pair's shared storage (warning)",
     # rendered artifacts and the output tree
     "HA900": "a rendered artifact failed hagen's own validation (a hagen bug if checks passed)",
