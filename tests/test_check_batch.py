@@ -291,6 +291,15 @@ def test_a_path_setting_with_a_blank_is_refused_by_the_schema(guide):
     found(reports_of(guide), "HA101", key="batch.pbs.exec")
 
 
+def test_ha816_an_include_slurm_1x_cannot_read_or_of_slurm_conf_itself(guide):
+    edit_site(guide, lambda d: _batch(d)["slurm"].update(include="/etc/slurm/slurm.site.conf"), "site-slurm.yaml")
+    hits = found(reports_of(guide, "site-slurm.yaml"), "HA816", key="batch.slurm.include")
+    assert "reads no Include" in hits[0].message
+    edit_site(guide, lambda d: _batch(d)["slurm"].update(include="/etc/slurm/slurm.conf"), "site-slurm22.yaml")
+    hits = found(reports_of(guide, "site-slurm22.yaml"), "HA816", key="batch.slurm.include")
+    assert "include itself" in hits[0].message
+
+
 def test_every_code_of_issue_4_is_tested():
     import re
     from pathlib import Path

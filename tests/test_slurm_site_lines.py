@@ -10,7 +10,7 @@ import subprocess
 import pytest
 import yaml
 
-from hagen.pipeline import build, load_and_check
+from hagen.pipeline import build
 
 SITE_LINES = b"NodeName=DEFAULT CPUs=32 RealMemory=128000\nSelectType=select/cons_tres\n"
 
@@ -48,17 +48,6 @@ def test_slurmctld_reads_the_site_file_hagen_includes(example_copy, tmp_path):
                           capture_output=True, text=True, timeout=30)
     log = proc.stdout + proc.stderr + ((tmp_path / "log").read_text() if (tmp_path / "log").exists() else "")
     assert "Parsing error" not in log and "cannot stat file" not in log, log
-
-
-def test_ha816_the_guides_slurm_has_no_include(example_copy):
-    folder = example_copy("bas5-guide")
-    site = _edit(folder, lambda d: d["batch"]["slurm"].update(include="/etc/slurm/slurm.site.conf"), "site-slurm.yaml")
-    from hagen.errors import InputRefused
-
-    with pytest.raises(InputRefused) as refused:
-        load_and_check(site)
-    [r] = [r for r in refused.value.reports if r.code == "HA816"]
-    assert r.where.key == "batch.slurm.include" and "shared_files" in r.hint
 
 
 def test_the_example_keeps_the_nodes_own_slurm_lines_around_hagens_block(example_copy, tmp_path, monkeypatch):
