@@ -237,3 +237,14 @@ def test_the_facts_the_audit_reads_name_each_target_without_partner(ex):
     _, model, _, _ = load_and_check(ex.site)
     assert [(u.target, u.reason) for u in targets_without_partner(model)] == [
         ("data_ost0", "it has no secondary node")]
+
+
+def test_the_audits_facts_count_the_single_management_node(ex):
+    """xena has one management node and no mngt cell: no check warns (the documented layout),
+    but it has no failover partner, which the audit lists."""
+    from hagen.model.unpaired import servers_outside_cells, servers_without_partner
+    from hagen.pipeline import load_and_check
+
+    _, model, warnings, _ = load_and_check(ex.site)
+    assert not servers_outside_cells(model) and "HA218" not in {w.code for w in warnings}
+    assert [(o.node, o.cell_type) for o in servers_without_partner(model)] == [("xena0", "mngt")]

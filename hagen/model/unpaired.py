@@ -69,3 +69,15 @@ def targets_without_partner(model: Model) -> list[Unpartnered]:
             continue
         found.append(Unpartnered(t.name, t.kind, t.fs, t.primary, reason))
     return found
+
+
+def servers_without_partner(model: Model) -> list[OutsideCell]:
+    """For the audit (every service with no failover partner is a single point of failure):
+    the servers outside their cells, and the single management node of a cluster without a
+    mngt cell, which the checks leave alone (the documented non-HA layout)."""
+    found = servers_outside_cells(model)
+    listed = {(o.node, o.ftype) for o in found}
+    if not model.cells_of_type("mngt"):
+        found += [OutsideCell(n.name, "mngt", "mngt") for n in model.nodes
+                  if "mngt" in n.ftypes and (n.name, "mngt") not in listed]
+    return found
