@@ -54,6 +54,7 @@ CODES: dict[str, str] = {
     "HA142": "push asks before sending and has no terminal to ask on: give --yes, or a reviewed --plan",
     "HA150": "the DSN given to hagen init is neither a libpq URI nor key=value pairs",
     "HA151": "hagen init's output file exists already (it is replaced only with --force)",
+    "HA152": "the site spec's clusterdb.dsn holds a password, which goes into git with it (warning)",
     "HA160": "network.bonding.bonds[].nodes names a node that is not a node of a Lustre or NFS cell, or a "
              "management node",
     "HA161": "a node a bond is written for has no address on the bond's network, or has it on an interface that "
@@ -91,6 +92,8 @@ CODES: dict[str, str] = {
     "HA215": "a model, label, status or version of the ClusterDB holds characters outside letters, digits, "
              "'-', '_', '.', '+' (a model: such words, single blanks between them)",
     "HA216": "da_iocell.quorum_device is not a /dev/ path, holds characters no device path has, or a '.' or '..' component",
+    "HA218": "a node whose ftype makes it a management, NFS or Lustre server (mngt, nfs, mds, oss) is in no HA "
+             "cell of that kind: it gets only /etc/hosts, and what it serves has no failover (warning)",
     "HA217": "a key appears twice in one mapping of a snapshot (a row with two values for one column)",
     # management pair
     "HA300": "cluster.actif_ha disagrees with the presence of a mngt cell",
@@ -146,6 +149,8 @@ CODES: dict[str, str] = {
     "HA412": "a node carries two networks on one interface that no bond joins (one ifcfg file: an address would be lost)",
     "HA413": "two networks of the ClusterDB have overlapping subnets",
     "HA414": "a controller (BMC, PAP) address is also a node's, an alias's or another controller's address",
+    "HA415": "network.default_route names a network the ClusterDB does not have, or one without a gateway",
+    "HA416": "a node would get a default route on two networks: network.default_route must name the one",
     # services
     "HA500": "an NTP network is not an IPv4 network in CIDR form, or an NTP server not a host name or address",
     # Lustre I/O cells (guide chapters 5-7)
@@ -170,6 +175,8 @@ CODES: dict[str, str] = {
     "HA617": "an MGS host is an alias, not a management node's own name or address, or both MGS hosts are one (7.1.2)",
     "HA618": "the site spec configures Lustre but the ClusterDB has none (warning)",
     "HA619": "a file system has failover=no although every target has a secondary (warning)",
+    "HA620": "a file system's failover is left to hagen (NULL) and a target has no failover partner (no secondary, "
+             "or a primary in no Lustre cell): it is written 'failover: no' (warning)",
     "HA640": "a node of a Lustre cell has no lustre_io_node row (warning)",
     # NFSv3 I/O cells (guide chapters 8-9)
     "HA700": "an NFS cell does not hold exactly two nodes",
@@ -206,6 +213,7 @@ CODES: dict[str, str] = {
     "HA814": "a hosts.extra entry is not an IPv4 address with host names",
     "HA815": "PBS Professional's HA has no NFS server (batch.pbs.nfs_server), or one that is not a ClusterDB node "
              "or is the primary management node (10.1)",
+    "HA816": "batch.slurm.include is given for the guide's SLURM 1.x, which has no Include, or names slurm.conf itself",
     "HA830": "LSF_ENVDIR is not on the management pair's shared storage (warning)",
     # rendered artifacts and the output tree
     "HA900": "a rendered artifact failed hagen's own validation (a hagen bug if checks passed)",
@@ -262,6 +270,7 @@ WARNINGS: frozenset[str] = frozenset({
     "HA712", "HA713", "HA801", "HA803", "HA830", "HA328", "HA945", "HA946", "HA962", "HA964",
     "HA170", "HA171", "HA172", "HA173", "HA174", "HA176",
     "HA1010", "HA1011", "HA1012", "HA1013",
+    "HA218", "HA620", "HA152",
 })
 
 # the site's accepted findings (audit.accepted): HA10xx codes that are not findings

@@ -54,8 +54,9 @@ class DiffResult:
     @property
     def summary(self) -> str:
         touched = {h for c in self.changes for h in c.hosts}
+        added = self.count("added")
         return (f"{len(touched)} of {self.hosts} hosts differ from {self.against}: "
-                f"{self.count('added')} files added, {self.count('changed')} changed, "
+                f"{added} {'file' if added == 1 else 'files'} added, {self.count('changed')} changed, "
                 f"{self.count('removed')} removed")
 
     def to_json(self) -> dict:
@@ -189,8 +190,11 @@ def describe(kind, path, old, new, old_mode, new_mode, hosts, secrets, show) -> 
 
 
 def _xml_flat(text: str) -> dict:
-    """cluster.conf as {element path/@attribute: value}, elements numbered among their
-    like-named siblings, so that a renamed service reads as one changed attribute."""
+    """cluster.conf as {element path/@attribute: value}. An element with a name attribute no
+    like-named sibling shares is named by it (fencedevice[name=fence_vega1]), as an
+    administrator names it; others are numbered among their like-named siblings."""
+    from collections import Counter
+
     from lxml import etree
 
     try:
@@ -204,12 +208,16 @@ def _xml_flat(text: str) -> dict:
             flat[f"{here}/@{key}"] = value
         if el.text and el.text.strip():
             flat[f"{here}/text()"] = el.text.strip()
+        children = [c for c in el if isinstance(c.tag, str)]
+        names = Counter((c.tag, c.get("name")) for c in children)
         counts: dict = {}
-        for child in el:
-            if not isinstance(child.tag, str):
-                continue
+        for child in children:
             counts[child.tag] = counts.get(child.tag, 0) + 1
-            walk(child, f"{here}/{child.tag}[{counts[child.tag]}]")
+            name = child.get("name")
+            if name is not None and names[(child.tag, name)] == 1 and "]" not in name:
+                walk(child, f"{here}/{child.tag}[name={name}]")
+            else:
+                walk(child, f"{here}/{child.tag}[{counts[child.tag]}]")
 
     walk(root, f"/{root.tag}")
     return flat

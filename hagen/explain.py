@@ -60,7 +60,7 @@ def explanation(compiled, host: str, path: str, show_secrets: bool = False) -> d
            "site_keys": [s[len("site "):] for s in art.sources if s.startswith("site ")],
            "site_spec": compiled.site.display,
            "clusterdb_rows": [s[len("clusterdb "):] for s in art.sources if s.startswith("clusterdb ")],
-           "clusterdb": compiled.source, "block": art.block, "validator": None, "validator_checks": None,
+           "clusterdb": compiled.source.display, "block": art.block, "validator": None, "validator_checks": None,
            "context": _masked(art.context, show_secrets)}
     if art.validator:
         from hagen.formats import FORMATS   # each kind says what its validator checks

@@ -149,7 +149,31 @@ def draft_site(db: str | None = None, snapshot: str | None = None, draft: Path |
     errors = [r for r in reports if r.severity is Severity.ERROR]
     if errors:
         raise InputRefused(f"{len(errors)} error(s) in the ClusterDB rows: no draft written", reports=errors)
-    return environment().get_template(TEMPLATE).render(**context(model, entry))
+    template = environment().get_template(TEMPLATE)
+    values = context(model, entry)
+    text = template.render(**values, shared_files=[])
+    shared = shared_files_needed(model, text)
+    return template.render(**values, shared_files=shared) if shared else text
+
+
+def shared_files_needed(model, text: str) -> list[str]:
+    """The system files (hagen.pipeline.SYSTEM_FILES) a build of the draft would write whole:
+    the draft lists them in shared_files, so that its first build warns of none (HA962). A
+    draft that does not plan yet (a choice left to the site) gets none."""
+    import tempfile
+
+    from hagen.load.site import load_site
+    from hagen.pipeline import SYSTEM_FILES
+    from hagen.plan import plan_all
+
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "site.yaml"
+        path.write_text(text, encoding="utf-8")
+        try:
+            artifacts = plan_all(model, load_site(path), "")
+        except Exception:         # the draft is checked by the site's own first `hagen check`
+            return []
+    return sorted(SYSTEM_FILES & {a.path for a in artifacts})
 
 
 def write_draft(text: str, path: Path, force: bool = False) -> None:

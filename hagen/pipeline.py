@@ -26,7 +26,7 @@ class Compiled:
     artifacts: list
     files: list[OutFile]
     warnings: list = field(default_factory=list)
-    source: str = ""
+    source: object = None          # the ClusterDB source read (hagen.load.source.Source)
 
 
 @contextmanager
@@ -44,7 +44,15 @@ def _rare_collections():
 
 
 def load_and_check(site_path, db=None, snapshot=None, progress=None):
-    """Site spec and ClusterDB read, model built, every check run. Raises InputRefused on errors."""
+    """Site spec and ClusterDB read, model built, every check run, and the plan made (the checks
+    that judge what hagen would write: shared_files, synchro), so that check, build and diff
+    give one set of reports for the same inputs. Raises InputRefused on errors."""
+    site, model, warnings, source, _ = checked(site_path, db, snapshot, progress)
+    return site, model, warnings, source
+
+
+def checked(site_path, db=None, snapshot=None, progress=None):
+    """load_and_check, and the artifacts planned: (site, model, warnings, source, artifacts)."""
     with _rare_collections():
         return _load_and_check(site_path, db, snapshot, progress)
 
@@ -53,6 +61,8 @@ def _load_and_check(site_path, db, snapshot, progress):
     from hagen.progress import Progress
     from hagen.check import run_checks
     from hagen.check.accepted import sort_reports
+    from hagen.check.site_values import dsn_password
+    from hagen.errors import HagenError
     from hagen.load.secrets import read_secrets
     from hagen.load.site import load_site
     from hagen.load.source import choose_source, read_source
@@ -64,18 +74,43 @@ def _load_and_check(site_path, db, snapshot, progress):
         site = site_path if isinstance(site_path, SiteSpec) else load_site(site_path)
         read_secrets(site)        # once: check reports what is wrong, the planners use the values
         source = choose_source(db, snapshot, site)
-        rows = read_source(source)
+        early = dsn_password(site)
+        try:
+            rows = read_source(source)
+        except HagenError as exc:
+            exc.reports += early
+            raise
+    artifacts = []
     with progress.stage("checking"):
         model, reports = build_model(rows)
+        reports = early + reports
         if not any(r.severity is Severity.ERROR for r in reports):
             reports += run_checks(model, site)
-            reports = sort_reports(site, model, reports, judged=lambda code: code not in BUILD_TIME_CODES)
+        if not any(r.severity is Severity.ERROR for r in reports):
+            artifacts, planned = _planned(model, site)
+            reports += planned
+        # every warning, the plan's (HA962, HA964) included, is judged against audit.accepted
+        reports = sort_reports(site, model, reports)
     errors = [r for r in reports if r.severity is Severity.ERROR]
     warnings = [r for r in reports if r.severity is Severity.WARNING]
     if errors:
         raise InputRefused(f"{len(errors)} error(s) in the inputs: nothing was written",
                            reports=errors + warnings)
-    return site, model, warnings, source
+    return site, model, warnings, source, artifacts
+
+
+def _planned(model, site) -> tuple[list, list]:
+    """Every artifact, and the reports judged on the whole plan (whatever --host selects)."""
+    from hagen.check.startlist import synchro_of_planned_files
+    from hagen.load.secrets import fence_secret
+    from hagen.model.mngt import management_pair
+    from hagen.plan import plan_all
+
+    secret, _ = fence_secret(site)
+    artifacts = plan_all(model, site, secret)
+    problems, shared_warnings = shared_files_reports(site, artifacts)
+    problems += synchro_of_planned_files(site, artifacts, management_pair(model))
+    return artifacts, problems + shared_warnings
 
 
 def compile_site(site_path, tree: OutputTree, db=None, snapshot=None, hosts: set | None = None,
@@ -86,32 +121,22 @@ def compile_site(site_path, tree: OutputTree, db=None, snapshot=None, hosts: set
 
     progress = progress or Progress()         # a quiet one of its own: no timings kept across runs
     with _rare_collections():
-        site, model, warnings, source = load_and_check(site_path, db, snapshot, progress)
+        site, model, warnings, source, artifacts = checked(site_path, db, snapshot, progress)
         with progress.stage("planning and rendering"):
-            return _compile(site, model, warnings, source, tree, hosts)
+            return _compile(site, model, warnings, source, artifacts, tree, hosts)
 
 
-def _compile(site, model, warnings, source, tree, hosts) -> Compiled:
-    from hagen.check.startlist import synchro_of_planned_files
-    from hagen.load.secrets import fence_secret
-    from hagen.model.mngt import management_pair
-    from hagen.plan import plan_all
+def _compile(site, model, warnings, source, artifacts, tree, hosts) -> Compiled:
     from hagen.render import Renderer
     from hagen.render.validate import validate
 
-    secret, _ = fence_secret(site)
-    artifacts = plan_all(model, site, secret)
-    # judged on the whole plan, whatever --host selects
-    problems, shared_warnings = shared_files_reports(site, artifacts)
-    problems += synchro_of_planned_files(site, artifacts, management_pair(model))
+    problems: list = []
     if hosts is not None:
         artifacts = _only(artifacts, hosts)
     renderer = Renderer()
     uses = Counter(art.template for art in artifacts)   # a template of one artifact renders once anyway
     files: list[OutFile] = []
-    from hagen.check.accepted import sort_reports
-
-    warnings = list(warnings) + sort_reports(site, model, shared_warnings, judged=BUILD_TIME_CODES.__contains__)
+    warnings = list(warnings)
     seen: dict = {}
     digests: dict = {}      # id(data) -> (data, sha256): the renderer hands out one bytes object per content
     blocks = [art for art in artifacts if art.block is not None]
@@ -148,7 +173,7 @@ def _compile(site, model, warnings, source, tree, hosts) -> Compiled:
     problems += confined(files)       # a path of one file that is a folder of another, on one host
     if problems:
         raise InputRefused(f"{len(problems)} rendered file(s) refused: nothing was written", reports=problems)
-    return Compiled(site, model, artifacts + blocks, files, warnings, source.display)
+    return Compiled(site, model, artifacts + blocks, files, warnings, source)
 
 
 def merged_blocks(blocks, renderer, tree, taken) -> tuple[list[OutFile], list]:
@@ -191,11 +216,6 @@ def merged_blocks(blocks, renderer, tree, taken) -> tuple[list[OutFile], list]:
 SYSTEM_FILES = frozenset({"/etc/fstab", "/etc/exports", "/etc/modprobe.conf", "/etc/sudoers", "/etc/hosts-tpl"})
 
 
-# the warnings only a build can give (they judge the planned files): check cannot tell
-# whether an audit.accepted entry for them matches
-BUILD_TIME_CODES = frozenset({"HA962", "HA964"})
-
-
 def shared_files_reports(site, artifacts) -> tuple[list, list]:
     """shared_files entries that cannot be blocks (errors: a cluster.conf carries config_version, a
     link is no file) or that name no file hagen writes (warnings)."""
@@ -208,9 +228,11 @@ def shared_files_reports(site, artifacts) -> tuple[list, list]:
     shared = set(site.get("shared_files", default=[]) or [])
     for path in sorted(SYSTEM_FILES & set(by_path) - shared):
         art = by_path[path][0]
+        add = f"add {path} to shared_files" if ("shared_files",) in site.positions else \
+            f"add the key shared_files: [{path}] to {site.display}"
         warnings.append(warning("HA962", site.where("shared_files"),
                                 f"hagen writes {path} whole ({art.template}): the node's own lines in it would be lost",
-                                f"add {path} to shared_files: hagen then writes only its block in the node's file"))
+                                f"{add}: hagen then writes only its block in the node's file"))
     for i, path in enumerate(site.get("shared_files", default=[]) or []):
         arts = by_path.get(path, [])
         whole = [a for a in arts if a.block is None]
@@ -303,21 +325,26 @@ def _versioned(renderer, art, tree: OutputTree) -> bytes:
 def build(site_path, out="out", db=None, snapshot=None, hosts: set | None = None,
           progress=None) -> tuple[Compiled | None, EmitResult]:
     """Build into out. Returns (None, a no-op result) when the tree is up to date
-    (hagen.uptodate): nothing is read further, nothing written."""
+    (hagen.uptodate): nothing is read further, nothing written; the result carries the
+    warnings the inputs gave when the tree was built, so that a no-op says what check says."""
+    from dataclasses import replace
+
     from hagen.load.site import load_site
     from hagen.load.source import choose_source
 
     tree = OutputTree(Path(out))
     with tree.lock():
         site = load_site(site_path)
+        source = choose_source(db, snapshot, site)
         fingerprint, intact = None, False
         if hosts is None:
             from hagen.uptodate import hosts_and_files, verdict
 
-            found = verdict(tree, site, choose_source(db, snapshot, site))
-            if found.up_to_date:
+            found = verdict(tree, site, source)
+            remembered = tree.remembered_warnings() if found.up_to_date else None
+            if remembered is not None:
                 host_count, file_count = hosts_and_files(found.manifest)
-                return None, EmitResult(file_count, host_count, 0, 0, 0, True)
+                return None, EmitResult(file_count, host_count, 0, 0, 0, True, source, tuple(remembered))
             fingerprint, intact = found.fingerprint, found.intact is True
         from hagen.progress import Progress
 
@@ -325,5 +352,5 @@ def build(site_path, out="out", db=None, snapshot=None, hosts: set | None = None
         compiled = compile_site(site, tree, db, snapshot, hosts, progress)
         with progress.stage("writing the output tree"):
             result = tree.commit(compiled.files, keep_others=hosts is not None, intact=intact)
-            tree.remember_inputs(fingerprint)
-    return compiled, result
+            tree.remember_inputs(fingerprint, compiled.warnings)
+    return compiled, replace(result, source=source, warnings=tuple(compiled.warnings))

@@ -148,6 +148,12 @@ def _password_env(ex, value):
         ex.env["HAGEN_TEST_FENCE_PW"] = value
 
 
+def _dsn_with_password(ex):
+    """The site spec names a database with a password in its DSN; --snapshot gives the rows."""
+    ex.replace("  snapshot: clusterdb.yaml", "  dsn: postgresql://clusterdb:pw@127.0.0.1:1/clusterdb")
+    ex.args = ["--snapshot", str(ex.snapshot)]
+
+
 def _set(table, match, **values):
     def mutate(ex):
         ex.row(table, **match).update(values)
@@ -212,8 +218,11 @@ SITE_CASES = [
     pytest.param(Case(lambda ex: _password_env(ex, None), "HA104",
                       key="management.fencing.password_env", anchor="password_env: HAGEN_TEST_FENCE_PW"),
                  id="HA104-env-unset"),
+    pytest.param(Case(_dsn_with_password, "HA152", key="clusterdb.dsn", anchor="dsn: postgresql",
+                      severity="warning"), id="HA152-password-in-the-dsn-warning"),
+    # no clusterdb key: the report is at the file, which has no such key (its hint names it)
     pytest.param(Case(lambda ex: ex.cut("clusterdb:\n", "management:\n"), "HA105",
-                      key="clusterdb", anchor="management:\n"), id="HA105-no-source"),
+                      where="site.yaml"), id="HA105-no-source"),
     pytest.param(Case(lambda ex: ex.args.extend(["--db", "postgresql://nobody@127.0.0.1:1/none",
                                                  "--snapshot", ex.snapshot]),
                       "HA106", where="--db/--snapshot"), id="HA106-db-and-snapshot"),
@@ -281,7 +290,7 @@ SITE_CASES = [
     pytest.param(Case(lambda ex: (_second_cell(ex, "nfs1"), ex.replace("cluster_name: ns_mngt", "cluster_name: nfs1")),
                       "HA306", key="management.cluster_name", anchor="cluster_name: nfs1"),
                  id="HA306-duplicate-cman-name"),
-    pytest.param(Case(_pap, "HA308", key="management.fencing.pap_domains", anchor="fencing:"), id="HA308-pap-no-domain"),
+    pytest.param(Case(_pap, "HA308", key="management.fencing", anchor="fencing:"), id="HA308-pap-no-domain"),
     pytest.param(Case(lambda ex: ex.after("  cron: []", "\n  status: [/etc/HA/bin/hastatus]"), "HA309",
                       key="management.status", anchor="status: [/etc"), id="HA309-status-not-empty"),
     pytest.param(Case(lambda ex: ex.replace("    - /etc/init.d/nfs\n", "    - /etc/init.d/nfs restart\n"), "HA310",
@@ -386,6 +395,12 @@ SITE_CASES = [
                  id="HA162-two-bonds-of-one-node-share-a-network"),
     pytest.param(Case(lambda ex: ex.replace("primary: eth0}", "primary: eth5}"), "HA409",
                       key="network.bonding.bonds[0].primary", anchor="primary: eth5"), id="HA409-primary-not-slave"),
+    pytest.param(Case(lambda ex: ex.replace("  routes:\n", "  default_route: backbone\n  routes:\n"), "HA415",
+                      key="network.default_route", anchor="default_route: backbone"),
+                 id="HA415-default-route-without-gateway"),
+    pytest.param(Case(lambda ex: (ex.replace("    admin: [10.0.0.0/8]", "    admin: [0.0.0.0/0]\n    backbone: [0.0.0.0/0]"),
+                                  ex.row("network", name="backbone").update(gateway="176.18.118.254")), "HA416",
+                      key="network.routes", anchor="routes:"), id="HA416-two-default-routes"),
     pytest.param(Case(lambda ex: ex.after("    admin: [10.0.0.0/8]", "\n    backbone: [10.0.0.0/8]"), "HA410",
                       key="network.routes.backbone", anchor="backbone: [10"), id="HA410-routes-no-gateway"),
     pytest.param(Case(lambda ex: ex.replace("{name: bond0,", "{name: bond 0,"), "HA411",
@@ -468,6 +483,9 @@ DB_CASES = [
                  id="HA209-name-newline"),
     pytest.param(Case(_set("metaservice_port", {"name": "ns"}, name="ns_adm"), "HA240", severity="warning",
                       where="clusterdb metaservice_port[name=ns_adm]"), id="HA240-alias-underscore-warning"),
+    pytest.param(Case(lambda ex: ex.tables["node_ftype"].append({"node_id": 2, "ftype_id": 3}), "HA218",
+                      severity="warning", where="clusterdb node_ftype[node=ns1]"),
+                 id="HA218-mngt-node-outside-the-pair-warning"),
     pytest.param(Case(_set("metaservice_port", {"name": "ns"}, name="ns adm"), "HA210",
                       where="clusterdb metaservice_port[name='ns adm']"), id="HA210-alias-blank"),
     pytest.param(Case(lambda ex: ex.drop("metaservice_port", name="ns"), "HA330",
@@ -683,7 +701,7 @@ def test_all_problems_at_once(example_copy, built):
         Case(None, "HA500", key="ntp.serve[0]", anchor="10.0.0.1/8"),
         Case(None, "HA410", key="network.routes.backbone", anchor="backbone: [10"),
         Case(None, "HA318", key="management.cron[0]", anchor="backup/clusterdb"),
-        Case(None, "HA308", key="management.fencing.pap_domains", anchor="fencing:"),
+        Case(None, "HA308", key="management.fencing", anchor="fencing:"),
         Case(None, "HA304", where="clusterdb node[name=ns0]"),
         Case(None, "HA404", where="clusterdb cluster[name=ns]"),
         Case(None, "HA209", where="clusterdb node[name=9ns]"),

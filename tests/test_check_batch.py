@@ -104,7 +104,7 @@ def test_ha802_three_license_servers(guide, servers, why):
 
 def test_ha802_no_license_server_is_missing_entirely(guide):
     edit_site(guide, lambda d: _batch(d)["pbs"].pop("license_servers"))
-    found(reports_of(guide), "HA802", key="batch.pbs.license_servers")
+    found(reports_of(guide), "HA802", key="batch.pbs")
 
 
 @pytest.mark.parametrize("server,why,key", [
@@ -215,7 +215,7 @@ def test_ha809_lsf_slurm_link_also_in_halinks(guide):
 def test_ha809_lsf_without_slurm_off_shared_storage(guide):
     edit_site(guide, lambda d: d["management"].update(
         links=[x for x in d["management"]["links"] if x != "/usr/share/lsf"]), "site-rms.yaml")
-    found(reports_of(guide, "site-rms.yaml"), "HA830", severity="warning", key="batch.lsf.envdir")
+    found(reports_of(guide, "site-rms.yaml"), "HA830", severity="warning", key="batch.lsf")
 
 
 # ---------------------------------------------------------------- HA810 the virtual address
@@ -289,6 +289,15 @@ def test_ha814_bad_extra_entries(guide, entry, key):
 def test_a_path_setting_with_a_blank_is_refused_by_the_schema(guide):
     edit_site(guide, lambda d: _batch(d)["pbs"].update(exec="/usr/pbs pro"))
     found(reports_of(guide), "HA101", key="batch.pbs.exec")
+
+
+def test_ha816_an_include_slurm_1x_cannot_read_or_of_slurm_conf_itself(guide):
+    edit_site(guide, lambda d: _batch(d)["slurm"].update(include="/etc/slurm/slurm.site.conf"), "site-slurm.yaml")
+    hits = found(reports_of(guide, "site-slurm.yaml"), "HA816", key="batch.slurm.include")
+    assert "reads no Include" in hits[0].message
+    edit_site(guide, lambda d: _batch(d)["slurm"].update(include="/etc/slurm/slurm.conf"), "site-slurm22.yaml")
+    hits = found(reports_of(guide, "site-slurm22.yaml"), "HA816", key="batch.slurm.include")
+    assert "include itself" in hits[0].message
 
 
 def test_every_code_of_issue_4_is_tested():

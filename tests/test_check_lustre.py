@@ -200,3 +200,51 @@ def test_all_problems_are_reported_at_once(ex):
                             find(t, "lustre_ost", ost_name="data_ost1").update(ost_dev="sdb")))
     ex.edit_site(lambda s: s["lustre"].update(sudoers="/etc/sudoers.d/lustre~"))
     assert {"HA604", "HA610", "HA615"} <= {r.code for r in ex.reports()}
+
+
+def test_ha620_a_target_without_secondary_turns_a_derived_failover_to_no(ex):
+    # data's failover is NULL: one OST without secondary silently made it 'failover: no'
+    ex.edit_rows(lambda t: find(t, "lustre_ost", ost_name="data_ost0").update(oss_ha_node=None))
+    r = ex.assert_reports("HA620", "clusterdb lustre_fs[fs_name=data]", "warning")
+    assert "OST data_ost0: it has no secondary node" in r[0].message
+    assert "failover to 'no'" in r[0].hint
+
+
+def test_ha620_says_nothing_when_the_file_system_says_failover_no(ex):
+    ex.edit_rows(lambda t: (find(t, "lustre_ost", ost_name="data_ost0").update(oss_ha_node=None),
+                            find(t, "lustre_fs", fs_name="data").update(failover="no")))
+    assert "HA620" not in {r.code for r in ex.reports()}
+
+
+def test_ha218_and_ha620_an_oss_outside_every_lustre_cell(ex):
+    # xena30 (a compute node) becomes an OSS serving data_ost0 alone, in no cell
+    def edit(t):
+        t["node_ftype"].append({"node_id": ex.id_of("node", "xena30"), "ftype_id": ex.id_of("ftype", "oss", "label")})
+        find(t, "lustre_ost", ost_name="data_ost0").update(oss_node_name="xena30", oss_ha_node=None,
+                                                           oss_active_node="xena30")
+    ex.edit_rows(edit)
+    r = ex.assert_reports("HA218", "clusterdb node_ftype[node=xena30]", "warning")
+    assert "xena30 has ftype oss but it is in no lustre cell" in r[0].message
+    r = ex.assert_reports("HA620", "clusterdb lustre_fs[fs_name=data]", "warning")
+    assert "its primary xena30 is in no Lustre cell" in r[0].message
+
+
+def test_the_facts_the_audit_reads_name_each_target_without_partner(ex):
+    from hagen.model.unpaired import targets_without_partner
+    from hagen.pipeline import load_and_check
+
+    ex.edit_rows(lambda t: find(t, "lustre_ost", ost_name="data_ost0").update(oss_ha_node=None))
+    _, model, _, _ = load_and_check(ex.site)
+    assert [(u.target, u.reason) for u in targets_without_partner(model)] == [
+        ("data_ost0", "it has no secondary node")]
+
+
+def test_the_audits_facts_count_the_single_management_node(ex):
+    """xena has one management node and no mngt cell: no check warns (the documented layout),
+    but it has no failover partner, which the audit lists."""
+    from hagen.model.unpaired import servers_outside_cells, servers_without_partner
+    from hagen.pipeline import load_and_check
+
+    _, model, warnings, _ = load_and_check(ex.site)
+    assert not servers_outside_cells(model) and "HA218" not in {w.code for w in warnings}
+    assert [(o.node, o.cell_type) for o in servers_without_partner(model)] == [("xena0", "mngt")]

@@ -59,3 +59,11 @@ def test_no_backbone_alias_needed_when_the_pair_is_not_on_the_backbone(ex):
         r for r in t["node_port"] if r["network_id"] != bb])))
     ex.edit_site(lambda s: s["network"]["bonding"].update(bonds=s["network"]["bonding"]["bonds"][:1]))
     assert "HA331" not in {r.code for r in ex.reports()}
+
+
+def test_ha218_a_management_node_outside_the_pair(ex):
+    # ns1 is a compute node: as ftype mngt outside the mngt cell it gets nothing but /etc/hosts
+    ex.edit_rows(lambda t: t["node_ftype"].append({"node_id": ex.id_of("node", "ns1"),
+                                                   "ftype_id": ex.id_of("ftype", "mngt", "label")}))
+    r = ex.assert_reports("HA218", "clusterdb node_ftype[node=ns1]", "warning")
+    assert "ns1 has ftype mngt but it is in no mngt cell" in r[0].message

@@ -50,3 +50,45 @@ def test_a_controller_at_a_node_address(ex):
 def test_two_controllers_at_one_address(ex):
     ex.edit_rows(lambda t: next(p for p in t["hwmanager_port"] if p["hwmanager_id"] == 5).update(ipaddr="10.2.0.6"))
     ex.assert_reports("HA414", "clusterdb hwmanager_port[hwmanager=ns5-bmc]")
+
+
+def _backbone_gateway(t):
+    next(r for r in t["network"] if r["name"] == "backbone").update(gateway="176.18.118.254")
+
+
+def test_ha416_two_default_routes_on_one_node(ex):
+    # the admin network routes 10/8 only; without that entry it and the backbone both give a default
+    ex.edit_rows(_backbone_gateway)
+    ex.edit_site(lambda s: s["network"].pop("routes"))
+    r = ex.assert_reports("HA416", "site.yaml:")
+    assert "ns0 would get a default route on each of admin, backbone" in r[0].message
+    assert "network.default_route: admin" in r[0].hint
+    assert r[0].where.key == "network"        # the key that exists: routes is absent
+
+
+def test_network_default_route_says_which_network_has_it(ex, tmp_path):
+    from hagen.pipeline import build
+
+    ex.edit_rows(_backbone_gateway)
+    ex.edit_site(lambda s: (s["network"].pop("routes"), s["network"].update(default_route="backbone")))
+    assert not [r for r in ex.reports() if r.severity.value == "error"]
+    compiled, _ = build(ex.site, tmp_path / "out")
+    routes = {f.path: f.data.decode() for f in compiled.files if f.host == "ns0" and "/route-" in f.path}
+    assert list(routes) == ["/etc/sysconfig/network-scripts/route-bond1"]
+    assert "ADDRESS0=0.0.0.0" in routes["/etc/sysconfig/network-scripts/route-bond1"]
+
+
+def test_ha415_default_route_on_a_network_without_gateway(ex):
+    ex.edit_site(lambda s: s["network"].update(default_route="backbone"))
+    r = ex.assert_reports("HA415", "network.default_route")
+    assert "has no gateway" in r[0].message
+
+
+def test_init_says_which_networks_would_carry_a_default_route(ex):
+    from hagen.init import draft_site
+
+    ex.edit_rows(_backbone_gateway)
+    ex.flush()
+    text = draft_site(snapshot=str(ex.snapshot))
+    assert "A default route would go through the gateway of: admin, backbone." in text
+    assert "\n  default_route: admin\n" in text

@@ -191,3 +191,15 @@ def test_ha403_an_alias_address_used_twice(ex):
     ex.edit_rows(lambda t: find(t, "metaservice_port", name="xenanfs_ic0").update(ipaddr="10.1.1.76",
                                                                                       network_id=admin))
     ex.assert_reports("HA403", "clusterdb metaservice_port[name=xenanfs_ic0]")
+
+
+def test_ha218_an_nfs_server_outside_every_nfs_cell(tmp_path):
+    from example_helpers import Example
+
+    ex = Example(tmp_path)
+    ex.edit_rows(lambda t: t["node_ftype"].append({"node_id": ex.id_of("node", "xena30"),
+                                                   "ftype_id": ex.id_of("ftype", "nfs", "label")}))
+    r = ex.assert_reports("HA218", "clusterdb node_ftype[node=xena30]", "warning")
+    assert "xena30 has ftype nfs but it is in no nfs cell (xena_nfs)" in r[0].message
+    assert "exports have no failover" in r[0].message
+    assert "storiocellctl" in r[0].hint

@@ -71,10 +71,16 @@ def test_kmod_reads_the_bonding_lines(tree, tmp_path):
         proc = subprocess.run(["modprobe", "-C", str(tmp_path), "--showconfig"], capture_output=True, text=True)
         assert "ignoring bad line" not in proc.stderr, proc.stderr
         assert "alias bond0 bonding" in proc.stdout
-        assert re.search(r"^options bonding .*primary=", proc.stdout, re.M)
+        # the primary: on the one module line (bonds alike), else in each bond's BONDING_OPTS
+        etc = path.parent if path.parent.name == "etc" else path.parents[1]
+        scripts = etc / "sysconfig" / "network-scripts"
+        each = [p.read_text() for p in scripts.glob("ifcfg-bond*")]
+        assert re.search(r"^options bonding .*primary=", proc.stdout, re.M) or (
+            each and all(re.search(r'^BONDING_OPTS="[^"]*primary=', t, re.M) for t in each))
 
 
-NAME_VALUE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*=[^\s\"'`$;&|<>]*$")
+# a bare value, or one in double quotes holding nothing the shell expands (BONDING_OPTS)
+NAME_VALUE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*=([^\s\"'`$;&|<>]*|\"[^\"`$\\]*\")$")
 
 
 def test_network_scripts_are_sourceable_name_value_files(tree):

@@ -65,7 +65,21 @@ def test_a_site_change_for_both_nodes_is_shown_once_folded(built, example_copy):
     assert r.code == 1
     assert r.stdout.count("changed /etc/cluster/cluster.conf on ns[0,13]") == 1
     assert "~ /cluster/@config_version: 1 -> 2" in r.stdout
-    assert "~ /cluster/rm[1]/service[1]/@name: HA_NSM -> HA_MGMT" in r.stdout
+    # an element with a name is named by it: the renamed service is one gone, one new
+    assert "- /cluster/rm[1]/service[name=HA_NSM]/@name: HA_NSM" in r.stdout
+    assert "+ /cluster/rm[1]/service[name=HA_MGMT]/@name: HA_MGMT" in r.stdout
+
+
+def test_xml_elements_are_named_by_their_name_attribute_and_one_file_is_singular():
+    from hagen.diff import DiffResult, Change, _structured, _xml_flat
+
+    old = ('<cluster name="c" config_version="1"><fencedevices><fencedevice name="fence_vega1" ipaddr="10.0.0.1"/>'
+           '<fencedevice name="fence_vega2" ipaddr="10.0.0.2"/></fencedevices></cluster>')
+    new = old.replace("10.0.0.2", "10.0.0.3")
+    assert _structured(_xml_flat(old), _xml_flat(new)) == [
+        "~ /cluster/fencedevices[1]/fencedevice[name=fence_vega2]/@ipaddr: 10.0.0.2 -> 10.0.0.3"]
+    result = DiffResult("out", 2, [Change("added", "/etc/x", ["a"])])
+    assert "1 file added" in result.summary
 
 
 def test_ha_lists_are_diffed_by_line(built, example_copy):

@@ -96,6 +96,9 @@ def test_wrong_credentials(private_pg, previous, tmp_path):
     assert_fault(res, out, state, f"cannot connect to database postgres on 127.0.0.1:{private_pg.port}",
                         'password authentication failed for user "postgres"', secret="not-the-password-42")
     assert private_pg.password not in res.output
+    # what to do for this cause: the password outside the DSN, PGPASSWORD or ~/.pgpass (format, mode)
+    assert "PGPASSWORD" in res.output and "host:port:database:user:password in ~/.pgpass" in res.output
+    assert "chmod 600 ~/.pgpass" in res.output
     res = cli("build", "--site", SITE, "--db", private_pg.dsn().replace("postgres:", "nobody:", 1), "--out", out)
     assert_fault(res, out, state, 'password authentication failed for user "nobody"')
 
@@ -314,7 +317,7 @@ def test_a_failure_after_the_swap_says_the_tree_changed(previous, tmp_path, monk
     out, state = previous
     site = edited_example(tmp_path)
 
-    def interrupted(self, fingerprint):
+    def interrupted(self, fingerprint, warnings=None):
         raise KeyboardInterrupt
     monkeypatch.setattr(OutputTree, "remember_inputs", interrupted)
     res = cli("build", "--site", site, "--out", out)

@@ -32,7 +32,6 @@ SITE_CHOICES = {
         "/etc/HA/start": "optional group fda_storage switched on",
         "/etc/HA/stop": "optional group fda_storage switched on",
         "/etc/pbs.conf": "batch manager PBS Professional (README: chapter 10)",
-        "/etc/hosts-tpl": "hosts.template: the cell aliases kept in dbmConfig's template (README: shared files)",
     },
     "xena": {
         "/etc/lustre/lustre.cfg": "lustre.debug: trace the failover tools (6.3.5 step 2)",
@@ -40,7 +39,6 @@ SITE_CHOICES = {
         "/etc/exports": "nfs.exports (README: exports, 9.4.2)",
         "/etc/storageadmin/haionfs.conf": "nfs.exports (9.4 step 1)",
         "/etc/fstab": "nfs.clients in /etc/fstab's managed block, shared_files (README: managed blocks, 9.4.3)",
-        "/etc/hosts-tpl": "hosts.template: the cell aliases kept in dbmConfig's template (README: managed blocks)",
     },
 }
 
@@ -90,6 +88,16 @@ def test_the_drafts_build_passes_the_real_consumers(drafted):
     _, folder, _, _, _ = drafted
     proc = subprocess.run([str(CHECK_TREE), str(folder / "draft-out")], capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+def test_the_draft_shares_the_system_files_its_build_writes(drafted):
+    """shared_files drafted where the site needs it: the draft's build warns of no system file
+    written whole (HA962), as the example's does not."""
+    from hagen.pipeline import load_and_check
+
+    _, folder, text, _, _ = drafted
+    assert "\nshared_files:\n  - /etc/hosts-tpl\n" in text
+    assert not [w for w in load_and_check(folder / "draft.yaml")[2] if w.code == "HA962"]
 
 
 def test_the_draft_names_its_sources_relative_to_itself(drafted):

@@ -42,7 +42,8 @@ def test_every_node_gets_the_same_file_stored_once(tree):
 
 
 def test_every_address_with_its_suffixed_name(tree):
-    got = entries(tree / "ns5/etc/hosts")
+    # the FQDNs (cluster.dns_domain) first: their own test below
+    got = {a: [n for n in names if not n.endswith(".cluster")] for a, names in entries(tree / "ns5/etc/hosts").items()}
     assert got["127.0.0.1"] == ["localhost.localdomain", "localhost"]
     assert got["10.1.0.1"] == ["ns0"]                # admin: empty suffix, the bare node name
     assert got["10.1.0.13"] == ["ns13"]
@@ -118,3 +119,11 @@ def test_sections_are_computed_once_per_model_and_site_spec():
     assert again is not first and again == first
     entry = next(e for s in first for e in s.entries if e.names == ("ns0-bk",))
     assert str(entry.where) == "clusterdb node_port[node=ns0, network=backbone]"
+
+
+def test_the_dns_domain_gives_each_clusterdb_name_its_fqdn_first(tree):
+    """cluster.dns_domain (cluster): `hostname -f` reads the first name, so the FQDN comes first."""
+    hosts = entries(tree / "ns0/etc/hosts")
+    assert hosts["10.1.0.1"] == ["ns0.cluster", "ns0"]
+    assert hosts["10.1.0.65"] == ["ns.cluster", "ns"]          # the management pair's alias
+    assert hosts["127.0.0.1"] == ["localhost.localdomain", "localhost"]

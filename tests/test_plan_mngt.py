@@ -94,6 +94,35 @@ def test_without_bonding_the_physical_interface_carries_the_address(example_copy
     assert not (out / "ns0/etc/modprobe.conf").exists()
 
 
+def _bond_files(out, host="ns0"):
+    scripts = out / host / "etc/sysconfig/network-scripts"
+    text = (out / host / "etc/modprobe.conf").read_text()
+    return text, {p.name: p.read_text() for p in scripts.glob("ifcfg-bond*")}
+
+
+def test_one_bond_keeps_the_guides_single_options_line(example_copy, tmp_path):
+    folder = example_copy("bas5-guide")
+    edit_site(folder, lambda s: s["network"]["bonding"].update(bonds=s["network"]["bonding"]["bonds"][:1]))
+    out = tmp_path / "out"
+    build(folder / "site.yaml", out)
+    modprobe, ifcfg = _bond_files(out)
+    assert "options bonding mode=1 downdelay=1000 updelay=1000 miimon=1000 primary=eth0\n" in modprobe
+    assert "BONDING_OPTS" not in ifcfg["ifcfg-bond0"]
+
+
+def test_each_bond_gets_its_own_primary_and_options(example_copy, tmp_path):
+    """Two bonds (the example's): one module line would give bond1 bond0's primary (eth0,
+    not its slave); each bond's ifcfg carries its own BONDING_OPTS, bond1 its own options."""
+    folder = example_copy("bas5-guide")
+    edit_site(folder, lambda s: s["network"]["bonding"]["bonds"][1].update(options="mode=1 miimon=100"))
+    out = tmp_path / "out"
+    build(folder / "site.yaml", out)
+    modprobe, ifcfg = _bond_files(out)
+    assert "options bonding max_bonds=2\n" in modprobe and "primary" not in modprobe
+    assert 'BONDING_OPTS="mode=1 downdelay=1000 updelay=1000 miimon=1000 primary=eth0"' in ifcfg["ifcfg-bond0"]
+    assert 'BONDING_OPTS="mode=1 miimon=100 primary=eth1"' in ifcfg["ifcfg-bond1"]
+
+
 def test_modprobe_d_style(example_copy, tmp_path):
     folder = example_copy("bas5-guide")
     edit_site(folder, lambda s: s["network"]["bonding"].update(modprobe="modprobe.d"))

@@ -27,6 +27,8 @@ def check(model, site) -> list:
     if not chosen and not ocfs2:
         return reports
     pair = management_pair(model) if site.get("management") is not None else None
+    if pair is None and model.cells_of_type("mngt") and site.get("management") is not None:
+        return reports    # a mngt cell that is no pair is HA302's: "this site has no pair" would contradict it
     if pair is None:
         what = f"{coupling_text(site)} high availability" if chosen else "the OCFS2 file system of the management pair"
         key = ("batch", "manager") if chosen else ("batch", "ocfs2")
@@ -148,6 +150,15 @@ def _slurm(model, site, pair, nodes) -> list:
                                  f"{path} is not on the shared OCFS2 file system {mount}",
                                  "guide 10.2.2: the controller and the backup controller share the state directory "
                                  f"and the accounting log: put them below {mount} (e.g. {mount}/slurmdata)"))
+    include = site.get(*s, "include")
+    if include and slurm_syntax(version) == "1.x":
+        out.append(error("HA816", site.where(*s, "include"),
+                         f"SLURM {version} reads no Include line: {include} would never be read",
+                         "with the guide's SLURM, keep the site's lines in slurm.conf itself: list "
+                         f"{site.get(*s, 'conf')} in shared_files (a managed block) and remove batch.slurm.include"))
+    elif include and include == site.get(*s, "conf"):
+        out.append(error("HA816", site.where(*s, "include"), f"slurm.conf would include itself ({include})",
+                         "name the site's own file, e.g. /etc/slurm/slurm.site.conf"))
     out += _partitions(site, nodes)
     return out
 

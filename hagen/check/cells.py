@@ -1,9 +1,24 @@
-"""What every HA cell shares: its cman cluster name (CLARIFICATIONS 15)."""
+"""What every HA cell shares: its cman cluster name (CLARIFICATIONS 15); and the servers
+that belong to no cell of their kind (HA218)."""
 
 from __future__ import annotations
 
 from hagen.model.cman import MAX_LENGTH, VALID, cluster_name, name_key
-from hagen.reports import Where, error
+from hagen.model.unpaired import servers_outside_cells
+from hagen.reports import Where, error, warning
+
+# what a server outside its cells loses, and how it joins one (guide chapters)
+_OUTSIDE = {
+    "mngt": ("nothing takes over its management services",
+             "2.2: put it in the mngt cell (da_iocell_component) in place of another node, or drop its ftype mngt "
+             "if it is not a management node"),
+    "nfs": ("its exports have no failover",
+            "8.1, 9.1: pair it with a second NFS node in a da_iocell of type nfs (storiocellctl), or drop its "
+            "ftype nfs if it serves nothing"),
+    "lustre": ("its Lustre targets have no failover",
+               "5.3, 6.1: pair it with a second I/O node in a da_iocell of type lustre and give its targets that "
+               "node as secondary, or drop the ftype if it serves no target"),
+}
 
 
 def check(model, site) -> list:
@@ -24,7 +39,37 @@ def check(model, site) -> list:
             reports.append(error("HA306", where, f"cells {seen[name]} and {cell.name} share the cman cluster name {name!r}",
                                  "two cells with one name on one network join each other: give each its own"))
         seen.setdefault(name, cell.name)
+    return reports + _outside_cells(model)
+
+
+def _outside_cells(model) -> list:
+    """A warning, not an error: a server outside HA can be a choice (a scratch NFS server, a
+    spare management node), but hagen then writes it nothing but /etc/hosts, which no site
+    should learn from an outage."""
+    reports = []
+    short = {c.type for c in model.cells if len(c.nodes) < 2}     # its size error names them (likely_missing)
+    for found in servers_outside_cells(model):
+        if found.cell_type in short:
+            continue
+        loss, hint = _OUTSIDE[found.cell_type]
+        cells = model.cells_of_type(found.cell_type)
+        where = (f"the ClusterDB has no {found.cell_type} cell" if not cells
+                 else "it is in no " + found.cell_type + " cell (" + ", ".join(c.name for c in cells) + ")")
+        reports.append(warning("HA218", Where(table="node_ftype", row=f"node={found.node}"),
+                               f"{found.node} has ftype {found.ftype} but {where}: hagen writes it only "
+                               f"/etc/hosts, and {loss}", hint))
     return reports
+
+
+def likely_missing(model, cell) -> str:
+    """For a cell short of a node: the server nodes of its kind outside every cell of it, the
+    likely cause (a missing da_iocell_component row), so that one missing row is one error."""
+    if len(cell.nodes) >= 2:
+        return ""
+    outside = [f"{o.node} (ftype {o.ftype})" for o in servers_outside_cells(model) if o.cell_type == cell.type]
+    if not outside:
+        return ""
+    return f"; {', '.join(outside)} is in no {cell.type} cell: is its da_iocell_component row missing?"
 
 
 def io_pair(model, cell, kind: str, size_code: str, fence_code: str, guide: str) -> list:
@@ -33,7 +78,8 @@ def io_pair(model, cell, kind: str, size_code: str, fence_code: str, guide: str)
     if len(cell.nodes) != 2:
         reports.append(error(size_code, Where(table="da_iocell_component", row=f"iocell={cell.name}"),
                              f"{kind} cell {cell.name} holds {len(cell.nodes)} node(s)"
-                             + (f" ({', '.join(cell.nodes)})" if cell.nodes else "") + ", not 2",
+                             + (f" ({', '.join(cell.nodes)})" if cell.nodes else "") + ", not 2"
+                             + likely_missing(model, cell),
                              f"an I/O cell is two nodes sharing a disk array ({guide}): add or remove "
                              "da_iocell_component rows"))
     for name in cell.nodes:

@@ -10,6 +10,7 @@ from hagen.load.secrets import fence_secret
 from hagen.model.iocell import fencing_section, management_nodes
 from hagen.model.lustre import added_links, mgs_hosts
 from hagen.model.mngt import management_cell, management_pair
+from hagen.model.unpaired import targets_without_partner
 from hagen.reports import Where, error, warning
 
 TARGET_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]*\Z")   # a name lustre_util's selectors read as a regex
@@ -28,10 +29,14 @@ def check(model, site) -> list:
                                    "nothing is written for Lustre; add the lustre cells and lustre_* rows, "
                                    "or remove the lustre section"))
         return reports
+    # a cell short of a node (HA600 names the likely missing row): its targets' and io_node rows'
+    # pairing would each say it again, as errors that contradict none but repeat one cause
+    short = any(len(c.nodes) < 2 for c in model.cells_of_type("lustre"))
     reports += _cells(model, site)
-    reports += _targets(model)
+    reports += _targets(model, short)
     reports += _filesystems(model)
-    reports += _io_nodes(model)
+    reports += [] if short else _unpartnered(model)
+    reports += _io_nodes(model, short)
     reports += _management(model, site)
     return reports
 
@@ -78,7 +83,7 @@ def _cells(model, site) -> list:
     return reports
 
 
-def _targets(model) -> list:
+def _targets(model, short: bool = False) -> list:
     reports = []
     fs_names = {fs.name for fs in model.filesystems}
     mgmt = {n.name for n in management_nodes(model)}
@@ -105,7 +110,7 @@ def _targets(model) -> list:
         if unknown:
             continue
         cell = model.cell_of(t.primary, "lustre")
-        if t.secondary is not None:
+        if t.secondary is not None and not short:
             if t.secondary == t.primary:
                 reports.append(error("HA604", where, f"{t.name}'s secondary node is its primary {t.primary}",
                                      "the secondary is the other node of the primary's Lustre cell"))
@@ -189,7 +194,28 @@ def _filesystems(model) -> list:
     return reports
 
 
-def _io_nodes(model) -> list:
+def _unpartnered(model) -> list:
+    """A file system whose failover is left to hagen (lustre_fs.failover NULL) is written
+    `failover: no` as soon as one target has no partner: a warning naming them, since a
+    file system without failover can be a choice (scratch), which failover 'no' then says."""
+    reports = []
+    by_fs: dict = {}
+    for found in targets_without_partner(model):
+        by_fs.setdefault(found.fs, []).append(found)
+    for fs in model.filesystems:
+        if fs.failover is not None or fs.name not in by_fs:
+            continue
+        named = "; ".join(f"{u.kind.upper()} {u.target}: {u.reason}" for u in by_fs[fs.name])
+        reports.append(warning("HA620", Where(table="lustre_fs", row=f"fs_name={fs.name}"),
+                               f"file system {fs.name} is written 'failover: no' because not every target has a "
+                               f"failover partner ({named})",
+                               "6.3.1, 6.3.9: give each target a secondary, the other node of its primary's Lustre "
+                               "cell (mds_ha_node/oss_ha_node); or set lustre_fs.failover to 'no' to say that "
+                               "this file system runs without failover"))
+    return reports
+
+
+def _io_nodes(model, short: bool = False) -> list:
     reports = []
     for cell in model.cells_of_type("lustre"):
         if len(cell.nodes) != 2:
@@ -207,7 +233,7 @@ def _io_nodes(model) -> list:
                                      f"but its Lustre cell {cell.name} pairs it with {peer}",
                                      f"set ha_node_id to {peer}'s id (lustre_io_node_dba set --fid, 6.1.1)"))
     in_cells = {n for c in model.cells_of_type("lustre") for n in c.nodes}
-    for row in model.io_nodes:
+    for row in model.io_nodes if not short else ():
         if row.node not in in_cells and row.ha_node is not None:
             reports.append(error("HA605", Where(table="lustre_io_node", row=f"node={row.node}"),
                                  f"lustre_io_node pairs {row.node} with {row.ha_node}, but {row.node} is in no "

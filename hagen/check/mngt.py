@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+from hagen.check.cells import likely_missing
 from hagen.load.secrets import fence_secret
 from hagen.model.mngt import management_cell
 from hagen.model.services import services, stop_lines
@@ -53,7 +54,8 @@ def check(model, site) -> list:
     if len(cell.nodes) != 2:
         reports.append(error("HA302", where_cell,
                              f"mngt cell {cell.name} holds {len(cell.nodes)} node(s)"
-                             + (f" ({', '.join(cell.nodes)})" if cell.nodes else "") + ", not 2",
+                             + (f" ({', '.join(cell.nodes)})" if cell.nodes else "") + ", not 2"
+                             + likely_missing(model, cell),
                              "the pair is exactly two nodes: add or remove da_iocell_component rows"))
     for name in cell.nodes:
         node = model.node(name)

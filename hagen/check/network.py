@@ -186,6 +186,11 @@ def _bonding(model, site) -> list:
     carried: dict = {}
     for bond in bonds(site):
         key = ("network", "bonding", "bonds", bond.index)
+        if bond.options is not None and not BONDING_OPTIONS.fullmatch(bond.options):
+            reports.append(error("HA107", site.where(*key, "options"),
+                                 f"the options of {bond.name} {bond.options!r} hold characters other than letters, "
+                                 "digits and _ = , . : - or a line break",
+                                 "write them on one line as blank-separated key=value words, e.g. mode=1 miimon=100"))
         # one ifcfg-BOND per bond and one bond per network: a second would be dropped silently
         if bond.name in named:
             reports.append(error("HA407", site.where(*key, "name"), f"two bonds are named {bond.name}",
@@ -254,4 +259,31 @@ def _routes(model, site) -> list:
                 reports.append(error("HA107", site.where("network", "routes", name, i),
                                      f"route destination {dest!r} is not a network address",
                                      "write it as ADDRESS/PREFIX with no host bits: 10.0.0.0/8"))
+    return reports + _default_routes(model, site)
+
+
+def _default_routes(model, site) -> list:
+    """At most one default route per node (3.1.2 gives one gateway): two route files with a
+    default each make the second fail at ifup, or route replies out of the wrong interface.
+    An error, since the fix is one key: network.default_route names the network that has it."""
+    from hagen.model.mngt import default_route_networks, management_pair
+
+    reports = []
+    chosen = site.get("network", "default_route")
+    if chosen is not None:
+        net = model.network(chosen)
+        if net is None or net.gateway is None:
+            why = "which the ClusterDB does not have" if net is None else "which has no gateway in the ClusterDB"
+            reports.append(error("HA415", site.where("network", "default_route"),
+                                 f"network.default_route names network {chosen!r}, {why}",
+                                 "networks with a gateway: " + (", ".join(n.name for n in model.networks
+                                                                          if n.gateway is not None) or "none")))
+    pair = management_pair(model)
+    for node in pair.nodes if pair is not None else ():
+        found = default_route_networks(model, site, node)
+        if len(found) > 1:
+            reports.append(error("HA416", site.where("network", "routes"),
+                                 f"{node.name} would get a default route on each of {', '.join(found)}",
+                                 f"name the one network that carries it: network.default_route: {found[0]} "
+                                 "(the others then route only what network.routes gives them)"))
     return reports

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 
-from hagen.reports import error
+from hagen.reports import error, warning
 
 # what a path of a file hagen writes may hold: no blank, no shell or sudoers metacharacter
 SAFE_PATH = re.compile(r"/[A-Za-z0-9_.+/~@:-]*\Z")
@@ -30,6 +30,27 @@ def check(model, site) -> list:
                              "an absolute path of letters, digits and _ . + / ~ @ : -; the default is "
                              "/etc/sudoers.d/lustre"))
     return reports
+
+
+def dsn_password(site) -> list:
+    """A password inside clusterdb.dsn goes into git with the site spec (hagen init strips it):
+    a warning, since it works, with where the password belongs instead. Judged before the
+    database is read, so that a failed connection says it too."""
+    dsn = site.get("clusterdb", "dsn")
+    if not isinstance(dsn, str):
+        return []
+    try:
+        from psycopg.conninfo import conninfo_to_dict
+
+        has_password = bool(conninfo_to_dict(dsn).get("password"))
+    except Exception:
+        return []
+    if not has_password:
+        return []
+    return [warning("HA152", site.where("clusterdb", "dsn"),
+                    "clusterdb.dsn holds a password: the site spec goes into git, and with it the password",
+                    "remove the password from the DSN and give it as PGPASSWORD, or in ~/.pgpass "
+                    "(host:port:database:user:password, chmod 600)")]
 
 
 def _non_ascii_paths(node, path: tuple, site) -> list:

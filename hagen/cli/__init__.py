@@ -12,6 +12,33 @@ from hagen.cli.common import app
 from hagen.cli import init, build, deploy, gather, audit, inspect, db  # noqa: F401,I001
 
 
+def _reflowed(doc: str) -> str:
+    """A docstring as help text: each paragraph on one line, for the help to wrap it at the
+    terminal's width (hard-wrapped at 80, it printed ragged); indented lines (examples) kept."""
+    import inspect
+
+    paragraphs = []
+    for block in inspect.cleandoc(doc).split("\n\n"):
+        lines = block.splitlines()
+        if any(line.startswith(" ") for line in lines):
+            paragraphs.append(block)
+        else:
+            paragraphs.append(" ".join(line.strip() for line in lines))
+    return "\n\n".join(paragraphs)
+
+
+def _reflow_help() -> None:
+    from hagen.cli.common import db_app
+
+    for group in (app, db_app):
+        for command in group.registered_commands:
+            if command.help is None and command.callback is not None and command.callback.__doc__:
+                command.help = _reflowed(command.callback.__doc__)
+
+
+_reflow_help()
+
+
 def main():
     import gc
 

@@ -8,7 +8,8 @@ from typing import Optional
 
 import typer
 
-from hagen.cli.common import DB, OUT, QUIET, SITE, SNAPSHOT, VERBOSE, _host_filter, _print_reports, _run, _say, app
+from hagen.cli.common import (DB, OUT, QUIET, SITE, SNAPSHOT, VERBOSE, _host_filter, _print_reports, _run, _say, app,
+                              progress_for)
 
 
 class Format(str, Enum):
@@ -61,20 +62,19 @@ def build(site: Path = SITE, out: Path = OUT, db: Optional[str] = DB, snapshot: 
     as_json = format is Format.json
 
     def work():
-        from hagen.progress import Progress
-
-        progress = Progress(show=not quiet and not as_json, verbose=verbose and not quiet)
+        progress = progress_for(verbose, quiet, show=not as_json)
         try:
             compiled, result = run_build(site, out, db, str(snapshot) if snapshot else None, _host_filter(host),
                                          progress)
         finally:
             progress.close()          # a failed build leaves no bar behind
-        return (compiled.warnings if compiled is not None else []), result
+        return list(result.warnings), result
 
     if as_json:
         def json_work():
             warnings, result = work()
-            return warnings, {"out": str(out), "up_to_date": result.noop, "files": result.files,
+            return warnings, {"out": str(out), "source": result.source.to_json(), "up_to_date": result.noop,
+                              "files": result.files,
                               "hosts": result.hosts, "changed": result.changed, "removed": result.removed,
                               "objects_written": result.objects_written}
         return _json_body("build", json_work)
@@ -84,28 +84,33 @@ def build(site: Path = SITE, out: Path = OUT, db: Optional[str] = DB, snapshot: 
         _print_reports(warnings, quiet)
         if quiet:
             return
+        read = f"from {result.source.summary}"
         if result.noop:
-            _say(f"{out}: up to date, nothing written ({result.files} files for {result.hosts} hosts)")
+            _say(f"{out}: up to date, nothing written ({result.files} files for {result.hosts} hosts, {read})")
         else:
             _say(f"{out}: {result.files} files for {result.hosts} hosts; {result.changed} changed, "
-                 f"{result.removed} removed, {result.objects_written} new objects")
+                 f"{result.removed} removed, {result.objects_written} new objects ({read})")
     _run(body)
 
 
 @app.command()
 def check(site: Path = SITE, db: Optional[str] = DB, snapshot: Optional[Path] = SNAPSHOT, quiet: bool = QUIET,
-          format: Format = FORMAT):
+          verbose: bool = VERBOSE, format: Format = FORMAT):
     """Run every check on the site spec and the ClusterDB and report every problem; write nothing."""
     from hagen.pipeline import load_and_check
 
     def work():
-        return load_and_check(site, db, str(snapshot) if snapshot else None)
+        progress = progress_for(verbose, quiet, show=format is Format.text, total=2)
+        try:
+            return load_and_check(site, db, str(snapshot) if snapshot else None, progress)
+        finally:
+            progress.close()
 
     if format is Format.json:
         def json_work():
             _, model, warnings, source = work()
             return warnings, {"site": str(site), "nodes": len(model.nodes), "cells": len(model.cells),
-                              "source": source.display}
+                              "source": source.to_json()}
         return _json_body("check", json_work)
 
     def body():
@@ -115,5 +120,5 @@ def check(site: Path = SITE, db: Optional[str] = DB, snapshot: Optional[Path] = 
             accepted = sum(bool(w.accepted) for w in warnings)
             _say(f"{site}: no errors, {len(warnings) - accepted} warning(s)"
                  f"{f' ({accepted} accepted: audit.accepted)' if accepted else ''} ({len(model.nodes)} nodes, "
-                 f"{len(model.cells)} HA cells, from {source.display})")
+                 f"{len(model.cells)} HA cells, from {source.summary})")
     _run(body)

@@ -43,7 +43,18 @@ DB = typer.Option(None, "--db", help="Read the ClusterDB from PostgreSQL: a libp
 SNAPSHOT = typer.Option(None, "--snapshot", help="Read the ClusterDB rows from a snapshot file (YAML or JSON) "
                         "instead. Not with --db.", metavar="FILE")
 QUIET = typer.Option(False, "--quiet", "-q", help="Print errors only.")
-VERBOSE = typer.Option(False, "--verbose", "-v", help="Also print how long each stage took.")
+VERBOSE = typer.Option(False, "--verbose", "-v", help="Also print how long each stage took (before or after "
+                       "the command name).")
+_GLOBAL = {"verbose": False}     # hagen --verbose COMMAND: the same as COMMAND --verbose
+
+
+def progress_for(verbose: bool = False, quiet: bool = False, show: bool = True, total: int | None = None):
+    """The progress of a command with stages: a bar on a terminal, each stage's time with
+    --verbose, given before or after the command name."""
+    from hagen.progress import Progress
+
+    extra = {} if total is None else {"total": total}
+    return Progress(show=show and not quiet, verbose=(verbose or _GLOBAL["verbose"]) and not quiet, **extra)
 
 
 def _version(value: bool):
@@ -63,8 +74,10 @@ def _no_color(value: bool):
 def _main(version: bool = typer.Option(False, "--version", callback=_version, is_eager=True,
                                        help="Print hagen's version and exit."),
           no_color: bool = typer.Option(False, "--no-color", callback=_no_color, is_eager=True,
-                                        help="No colour on a terminal (NO_COLOR does the same).")):
-    pass
+                                        help="No colour on a terminal (NO_COLOR does the same)."),
+          verbose: bool = typer.Option(False, "--verbose", "-v", help="Print how long each stage of the command "
+                                       "took (as COMMAND --verbose).")):
+    _GLOBAL["verbose"] = verbose
 
 
 def _say(text: str = "", err: bool = False, show_secrets: bool = False):

@@ -9,7 +9,8 @@ from typing import Optional
 import typer
 
 from hagen.cli.build import Format
-from hagen.cli.common import DB, HOSTS, OUT, SITE, SNAPSHOT, _host_filter, _print_reports, _run, _say, app
+from hagen.cli.common import (DB, HOSTS, OUT, SITE, SNAPSHOT, VERBOSE, _host_filter, _print_reports, _run, _say, app,
+                              progress_for)
 from hagen.cli.gather import EXCLUDE, NODES
 
 
@@ -27,7 +28,8 @@ def diff(site: Path = SITE, against: Path = typer.Option(Path("out"), "--against
          output_format: str = typer.Option("text", "--format", help="text, or json for machines.", metavar="FORMAT"),
          save_plan: Optional[Path] = typer.Option(None, "--save-plan", help="Also write what a push of this "
                                                   "review sends and removes, for hagen push --plan.", metavar="FILE"),
-         show_secrets: bool = typer.Option(False, "--show-secrets", help="Print fence passwords instead of ********.")):
+         show_secrets: bool = typer.Option(False, "--show-secrets", help="Print fence passwords instead of ********."),
+         verbose: bool = VERBOSE):
     """Show what a build would change in a tree; write nothing (but --save-plan's FILE).
 
     A summary line comes first, then each change once for all the hosts that share it
@@ -63,7 +65,7 @@ def diff(site: Path = SITE, against: Path = typer.Option(Path("out"), "--against
             tree.check_root()
             # one OutputTree for against throughout: its manifest is validated once (0.1 s at 10,000 nodes)
             against_tree = OutputTree(against)
-            spec, hosts, intact = _fast_path(site, against_tree, db, snapshot)   # stats the tree, opens none of its files
+            spec, hosts, intact, source, warnings = _fast_path(site, against_tree, db, snapshot)  # opens no file of it
             if hosts is not None:      # built from these very inputs, and intact: nothing to compile
                 unknown_hosts_refused(only, hosts)
                 result = DiffResult(str(against), len(hosts if only is None else hosts & only), [])
@@ -76,9 +78,13 @@ def diff(site: Path = SITE, against: Path = typer.Option(Path("out"), "--against
                 # (its config_version, and the nodes' record in its store), when there is one
                 base = out if out.resolve() != against.resolve() and OutputTree(out).current() is not None \
                     else against
-                compiled = compile_site(spec or site, against_tree if base is against else OutputTree(base), db,
-                                        str(snapshot) if snapshot else None)
-                _print_reports(compiled.warnings, quiet=True)
+                progress = progress_for(verbose, total=3)
+                try:
+                    compiled = compile_site(spec or site, against_tree if base is against else OutputTree(base),
+                                            db, str(snapshot) if snapshot else None, progress=progress)
+                finally:
+                    progress.close()
+                warnings = compiled.warnings
                 unknown_hosts_refused(only, {f.host for f in compiled.files})
                 files = [f for f in compiled.files if only is None or f.host in only]
                 # an intact output tree's manifest lists what hagen wrote there: known already
@@ -86,19 +92,21 @@ def diff(site: Path = SITE, against: Path = typer.Option(Path("out"), "--against
                 if out.is_dir() and out.resolve() != against.resolve():
                     managed |= ForeignTree(out).managed() or set()
                 result = diff_tree(files, tree, secrets_of(compiled), show_secrets, managed, present, known)
+        _print_reports(warnings)       # what check and build say of these inputs, on stderr
         _warn_missing_commands(out)
         if save_plan is not None:
             from hagen.pushplan import save_plan as write_plan
 
             write_plan(save_plan, result.sends, result.removes)
         if output_format == "json":
-            _say(json.dumps(result.to_json(), indent=1), show_secrets=show_secrets)
+            doc = dict(result.to_json(), source=source.to_json(), reports=[w.to_json() for w in warnings])
+            _say(json.dumps(doc, indent=1), show_secrets=show_secrets)
         else:
             from hagen.model.names import fold
 
             from hagen.cli.colour import paint_diff
 
-            _say(result.summary)
+            _say(f"{result.summary} (from {source.summary})")
             for change in result.changes:
                 _say(paint_diff(f"{change.kind} {change.path} on {fold(change.hosts)}", sys.stdout))
                 for line in change.details:
@@ -145,9 +153,10 @@ def _warn_missing_commands(out: Path) -> None:
 
 def _fast_path(site, against_tree, db, snapshot):
     """(the site spec, loaded, for the compile; the hosts of the tree when it is up to date
-    with the inputs (hagen.uptodate), else None; whether the tree is intact, when that was
-    looked at, else None). A store that does not validate (a hand-edited manifest, hosts:
-    "ns[0-") gives (spec, None, None): the fast path is an optimisation, never a reason to fail."""
+    with the inputs (hagen.uptodate) and its record says the warnings they give, else None;
+    whether the tree is intact, when that was looked at, else None; the ClusterDB source; the
+    warnings recorded). A store that does not validate (a hand-edited manifest, hosts:
+    "ns[0-") gives no hosts: the fast path is an optimisation, never a reason to fail."""
     from ClusterShell.NodeSet import NodeSet
 
     from hagen.errors import HagenError
@@ -156,14 +165,17 @@ def _fast_path(site, against_tree, db, snapshot):
     from hagen.uptodate import verdict
 
     spec = load_site(site)
+    source = choose_source(db, str(snapshot) if snapshot else None, spec)
     try:
-        found = verdict(against_tree, spec, choose_source(db, str(snapshot) if snapshot else None, spec),
-                        lazy=True)
-        return spec, (set(NodeSet(found.manifest["hosts"])) if found.up_to_date else None), found.intact
+        found = verdict(against_tree, spec, source, lazy=True)
+        warnings = against_tree.remembered_warnings() if found.up_to_date else None
+        if warnings is None:
+            return spec, None, found.intact, source, []
+        return spec, set(NodeSet(found.manifest["hosts"])), found.intact, source, warnings
     except HagenError:
         raise
     except Exception:
-        return spec, None, None
+        return spec, None, None, source, []
 
 
 @app.command()
@@ -178,7 +190,7 @@ def push(site: Path = SITE, out: Path = OUT, db: Optional[str] = DB, snapshot: O
          reload: bool = typer.Option(False, "--reload", help="After the files landed, run the action each kind of "
                                      "file declares (ccs_tool update, exportfs -ra, ...), once per node set, one "
                                      "node of each HA cell at a time."),
-         nodes: Optional[str] = NODES, exclude: Optional[str] = EXCLUDE,
+         nodes: Optional[str] = NODES, exclude: Optional[str] = EXCLUDE, verbose: bool = VERBOSE,
          format: Format = typer.Option(Format.text, "--format", help="With --dry-run: json writes what would be "
                                        "sent and run as one JSON document (hagen-report/1) on stdout.")):
     """Send to the nodes what differs from what they hold, with the site's fan-out tool.
@@ -214,6 +226,7 @@ def push(site: Path = SITE, out: Path = OUT, db: Optional[str] = DB, snapshot: O
         from hagen.emit import OutputTree
         from hagen.errors import InputRefused
         from hagen.load.site import load_site
+        from hagen.load.source import choose_source
         from hagen.reports import Where, error
 
         spec = load_site(site)
@@ -225,10 +238,12 @@ def push(site: Path = SITE, out: Path = OUT, db: Optional[str] = DB, snapshot: O
         if plan is not None:
             chosen, vanished = plans.from_file(plans.read_plan(plan), entries, str(plan), only, skip), []
         else:
-            if _stale(spec, tree, db, snapshot):
+            source = choose_source(db, str(snapshot) if snapshot else None, spec)
+            if _stale(spec, tree, source, db, snapshot, verbose):
                 raise InputRefused("the output tree is not what the inputs build now: nothing was sent", reports=[
                     error("HA941", Where(file=str(out)), f"{out} is not what a build makes now (the site spec, the "
                           "ClusterDB, a secret, hagen, or the versions the nodes hold changed since)", "run `hagen build` (and `hagen diff`) first")])
+            _say(f"{out} is up to date with {source.summary}", err=True)   # what push compared it with
             chosen, vanished = plans.from_tree(entries, record, only, skip, prune)
         gone: dict = {}
         for host, path in vanished if not prune else ():
@@ -281,18 +296,20 @@ def _dry_run_json(steps, actions) -> None:
                                               actions=[shown(a) for a in actions])), nl=False)
 
 
-def _stale(spec, tree, db, snapshot) -> bool:
+def _stale(spec, tree, source, db, snapshot, verbose=False) -> bool:
     """Whether the output tree differs from what the inputs build now (fast when the tree was
     built from byte-identical inputs and is intact)."""
     from hagen.emit import manifest_of
-    from hagen.load.source import choose_source
     from hagen.pipeline import compile_site
     from hagen.uptodate import verdict
 
-    snap = str(snapshot) if snapshot else None
-    if verdict(tree, spec, choose_source(db, snap, spec), lazy=True).up_to_date:
+    if verdict(tree, spec, source, lazy=True).up_to_date:
         return False
-    compiled = compile_site(spec, tree, db, snap)
+    progress = progress_for(verbose, total=3)
+    try:
+        compiled = compile_site(spec, tree, db, str(snapshot) if snapshot else None, progress=progress)
+    finally:
+        progress.close()
     return manifest_of(compiled.files) != tree.manifest()
 
 

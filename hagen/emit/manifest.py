@@ -191,3 +191,5 @@ class EmitResult:
     removed: int           # host files of the previous tree that are gone
     objects_written: int
     noop: bool
+    source: object = None  # the ClusterDB source read (hagen.load.source.Source), for the summary line
+    warnings: tuple = ()   # the inputs' warnings: a no-op build says them again, as the build that wrote the tree

@@ -19,7 +19,7 @@ from hagen.emit.manifest import (RESERVED, EmitResult, OutFile, manifest_of, obj
                                   valid_manifest)
 from hagen.emit.store import (DIR_FLAGS, Objects, lock_file, loads, lstat_mode, lstat_mode_at, read_json,
                               read_pid, read_regular, remove_entry, unlink_at, write_atomic, write_hint)
-from hagen.emit.verify import INPUTS_FORMAT, valid_record
+from hagen.emit.verify import INPUTS_FORMAT, recorded_warnings, valid_record
 from hagen.errors import OutputError
 
 TREE = "tree"
@@ -177,18 +177,23 @@ class OutputTree:
 
     def built_from(self) -> str | None:
         """The input fingerprint the current tree was built from (see hagen.pipeline)."""
-        record = self._inputs_record()
-        return record.get("fingerprint") if record else None
+        return (self._inputs_record() or {}).get("fingerprint")
 
-    def remember_inputs(self, fingerprint: str | None) -> None:
-        """Record the inputs the current tree was built from, with its manifest's digest and
-        each object's inode, size, mtime and ctime (what intact() compares). Call with the lock held."""
+    def remembered_warnings(self) -> list | None:
+        """The warnings recorded with the current tree's inputs; None: none, or not valid."""
+        return recorded_warnings((self._inputs_record() or {}).get("warnings"))
+
+    def remember_inputs(self, fingerprint: str | None, warnings=None) -> None:
+        """Record the inputs the current tree was built from, with its manifest's digest, each
+        object's inode, size, mtime and ctime (what intact() compares) and the warnings those
+        inputs gave (a no-op says them; None: keep the recorded ones). Call with the lock held."""
         with self._store() as store_fd:
             record = self._record if self._record is not None else self._stat_record(store_fd)
             if record is None:
                 unlink_at(INPUTS, store_fd)
                 return
             record = dict(record, fingerprint=fingerprint)
+            record.update(warnings=[w.to_json() for w in warnings]) if warnings is not None else None
             write_atomic(INPUTS, json.dumps(record).encode() + b"\n", store_fd)
             self._record = record
 

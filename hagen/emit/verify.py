@@ -73,6 +73,32 @@ def verified_source(tree, host: str, path: str, sha256: str) -> Path:
     return cur / host / path.lstrip("/")
 
 
+_LOCATION_TEXT = ("file", "key", "table", "row", "host")
+
+
+def recorded_warnings(items) -> list | None:
+    """The warnings inputs.json holds, rebuilt as reports, or None when anything in them is not
+    what hagen writes: a registered warning code, text fields, line and column integers."""
+    from hagen.codes import CODES, WARNINGS
+    from hagen.reports import Report, Severity, Where
+
+    if not isinstance(items, list):
+        return None
+    found = []
+    for item in items:
+        if not isinstance(item, dict) or item.get("code") not in CODES or item["code"] not in WARNINGS \
+                or item.get("severity") != "warning":
+            return None
+        text = [item.get(k) for k in ("message", "hint")] + [item.get(k) for k in _LOCATION_TEXT]
+        numbers = [item.get(k) for k in ("line", "column")]
+        if not all(v is None or isinstance(v, str) for v in text) or not isinstance(item.get("message"), str) \
+                or not all(v is None or type(v) is int for v in numbers):
+            return None
+        where = Where(**{k: item.get(k) for k in _LOCATION_TEXT + ("line", "column")})
+        found.append(Report(item["code"], Severity.WARNING, where, item["message"], item.get("hint") or ""))
+    return found
+
+
 def valid_record(record) -> bool:
     if not isinstance(record, dict) or record.get("format") != INPUTS_FORMAT:
         return False

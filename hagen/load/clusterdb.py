@@ -54,14 +54,28 @@ def _describe(dsn: str) -> str:
     return f"database {db} on {host}:{port}"
 
 
+def dsn_without_password(dsn: str) -> str:
+    """The DSN as conninfo key=value pairs, its password left out (never printed)."""
+    from hagen.masking import remember_dsn
+
+    remember_dsn(dsn)
+    try:
+        from psycopg.conninfo import conninfo_to_dict, make_conninfo
+
+        parts = {k: v for k, v in conninfo_to_dict(dsn).items() if k != "password" and v is not None}
+        return make_conninfo(**parts) or "(libpq defaults: PGHOST, PGDATABASE...)"
+    except Exception:
+        return "(a DSN libpq cannot parse)"
+
+
 def connect(dsn: str, read_only: bool = True):
     import psycopg
 
     try:
         conn = psycopg.connect(dsn or "", connect_timeout=CONNECT_TIMEOUT_S, autocommit=False)
     except psycopg.OperationalError as exc:
-        raise SourceError(f"cannot connect to {_describe(dsn)}: {_reason(exc)}",
-                          hint="check --db (or PGHOST, PGPORT, PGUSER, PGDATABASE), that the server runs, and the credentials")
+        reason = _reason(exc)
+        raise SourceError(f"cannot connect to {_describe(dsn)}: {reason}", hint=connect_hint(reason))
     except psycopg.ProgrammingError as exc:
         raise InputRefused(f"the connection string is not valid: {_first(exc)}",
                            hint="give a libpq URI (postgresql://user@host:5432/db) or key=value conninfo")
@@ -70,6 +84,30 @@ def connect(dsn: str, read_only: bool = True):
         # one snapshot for every table: rows committed between two SELECTs stay unseen
         conn.isolation_level = psycopg.IsolationLevel.REPEATABLE_READ
     return conn
+
+
+# what to do for each cause libpq gives (its English messages), the first that matches
+_HINTS = (
+    (("password authentication failed", "no password supplied", "password is required", "authentication failed"),
+     "give the password outside the DSN: PGPASSWORD=... in the environment, or a line "
+     "host:port:database:user:password in ~/.pgpass (chmod 600 ~/.pgpass: libpq ignores it otherwise)"),
+    (("no pg_hba.conf entry",),
+     "the server refuses this host, user or database: add a line for them to its pg_hba.conf and reload it"),
+    (("does not exist",),
+     "check the user and database names of --db (or PGUSER, PGDATABASE): `psql -l` lists the databases"),
+    (("connection refused", "no such file or directory", "could not translate host name", "timeout expired",
+      "no route to host"),
+     "check the host and port of --db (or PGHOST, PGPORT) and that the server runs and listens there"),
+)
+
+
+def connect_hint(reason: str) -> str:
+    """What to do about a failed connection, for its cause."""
+    low = reason.lower()
+    for needles, hint in _HINTS:
+        if any(n in low for n in needles):
+            return hint
+    return "check --db (or PGHOST, PGPORT, PGUSER, PGDATABASE), that the server runs, and the credentials"
 
 
 def _reason(exc) -> str:

@@ -64,12 +64,16 @@ class SiteSpec:
         return node
 
     def where(self, *path) -> Where:
-        """The file:line:column of the deepest part of path the file really has."""
+        """The file:line:column of path; of the deepest part of it the file really has when
+        the rest is absent (a report names a place that exists, and its hint the key to add);
+        the file alone when none of it is there."""
         probe = tuple(path)
         while probe and probe not in self.positions:
             probe = probe[:-1]
-        line, col = self.positions.get(probe, (None, None))
-        return Where(file=self.display, line=line, column=col, key=key_text(tuple(path)))
+        if not probe:
+            return Where(file=self.display)
+        line, col = self.positions[probe]
+        return Where(file=self.display, line=line, column=col, key=key_text(probe))
 
     def resolve(self, relative: str) -> Path:
         p = Path(relative)
@@ -89,7 +93,9 @@ def load_site(path: str | Path) -> SiteSpec:
     except FileNotFoundError:
         raise InputRefused(reports=[error("HA102", Where(file=display), "the site spec does not exist",
                                           "give --site PATH (or set HAGEN_SITE, or run hagen in the folder of "
-                                          "site.yaml), e.g. --site examples/bas5-guide/site.yaml")])
+                                          "site.yaml), e.g. --site examples/bas5-guide/site.yaml; a first "
+                                          "site spec for your cluster: hagen init --db DSN -o site.yaml "
+                                          "(or --snapshot FILE)")])
     except (OSError, UnicodeDecodeError) as exc:
         why = exc.strerror if isinstance(exc, OSError) and exc.strerror else exc
         raise InputRefused(reports=[error("HA102", Where(file=display), f"cannot read the site spec: {why}",

@@ -16,6 +16,39 @@ class Source:
     display: str   # for messages: never a password
     origin: Where | None = None   # the site spec key that named it, if it did
 
+    @property
+    def summary(self) -> str:
+        """What the command read, for its summary line: the DSN without its password, or the
+        snapshot's path with the time it was written (an old snapshot reads as old)."""
+        if self.kind == "db":
+            from hagen.load.clusterdb import dsn_without_password
+
+            return f"database {dsn_without_password(self.value)}"
+        exported = self.exported()
+        return f"snapshot {self.display}" + (f", exported {exported}" if exported else "")
+
+    def exported(self) -> str | None:
+        """When the snapshot was written (its file's time, UTC): `hagen db export -o` writes it."""
+        import os
+        from datetime import datetime, timezone
+
+        try:
+            mtime = os.stat(self.value).st_mtime
+        except OSError:
+            return None
+        return datetime.fromtimestamp(mtime, timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+
+    def to_json(self) -> dict:
+        if self.kind == "db":
+            from hagen.load.clusterdb import dsn_without_password
+
+            return {"kind": "db", "dsn": dsn_without_password(self.value)}
+        doc = {"kind": "snapshot", "path": self.display}
+        exported = self.exported()
+        if exported:
+            doc["exported"] = exported
+        return doc
+
 
 def choose_source(db: str | None, snapshot: str | None, site=None) -> Source:
     if db is not None and snapshot is not None:

@@ -26,7 +26,8 @@ def node_bonds(site) -> list[NodeBond]:
         if not b.get("nodes"):
             continue
         primary = b.get("primary") or (b["slaves"][0] if b["slaves"] else None)
-        out.append(NodeBond(Bond(b["name"], b["network"], tuple(b["slaves"]), primary, i), tuple(b["nodes"])))
+        out.append(NodeBond(Bond(b["name"], b["network"], tuple(b["slaves"]), primary, i, b.get("options")),
+                                tuple(b["nodes"])))
     return out
 
 

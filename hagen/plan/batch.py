@@ -80,10 +80,11 @@ def _slurm(model, site, pair, nodes) -> Artifact:
         "accounting": slurm_accounting_log(site),
         "nodes": [fold(compute)] if compute else [],
         "partitions": partitions,
+        "include": s.get("include"),
     }
     hosts = pair.host_names + tuple(n.name for n in nodes.compute) + tuple(n.name for n in nodes.login)
     return Artifact(s["conf"], hosts, "batch/slurm.conf.j2", context,
-                    sources=("site batch.slurm", f"clusterdb da_iocell[name={pair.cell.name}]",
+                    sources=("site batch.slurm", *(("site batch.slurm.include",) if s.get("include") else ()), f"clusterdb da_iocell[name={pair.cell.name}]",
                              f"clusterdb node_port (network {admin.name})", "clusterdb node_ftype"))
 
 

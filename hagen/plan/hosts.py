@@ -9,16 +9,30 @@ from hagen.model.iocell import management_nodes
 from hagen.plan import Artifact
 
 
+def _names(entry, domain: str | None) -> list[str]:
+    """An entry's names as hosts(5) wants them: with cluster.dns_domain, the canonical name
+    first as a FQDN, then the short name (RHEL's `hostname -f` reads the first). The site's
+    extras are written as the site gives them."""
+    names = list(entry.names)
+    if domain and entry.table is not None and names and "." not in names[0]:
+        return [f"{names[0]}.{domain}"] + names
+    return names
+
+
+def _context_sections(sections, domain) -> list[dict]:
+    return [{"title": s.title, "entries": [{"address": e.address, "names": _names(e, domain)} for e in s.entries]}
+            for s in sections]
+
+
 def plan(model, site, secret) -> list[Artifact]:
     if not site.get("hosts", "enabled", default=True) or not model.nodes:
         return []
-    sections = [{"title": s.title, "entries": [{"address": e.address, "names": list(e.names)} for e in s.entries]}
-                for s in host_sections(model, site)]
+    sections = _context_sections(host_sections(model, site), model.cluster.dns_domain)
     context = {"cluster": model.cluster.name, "localhost": bool(site.get("hosts", "localhost", default=True)),
                "sections": sections}
     return [Artifact(site.get("hosts", "path", default="/etc/hosts"), tuple(n.name for n in model.nodes),
                      "hosts/hosts.j2", context,
-                     sources=("clusterdb node_port", "clusterdb network", "clusterdb hwmanager_port",
+                     sources=("clusterdb node_port", "clusterdb network", "clusterdb hwmanager_port", "clusterdb cluster",
                               "clusterdb metaservice_port", "site hosts"))] + plan_template(model, site)
 
 
@@ -30,8 +44,8 @@ def plan_template(model, site) -> list[Artifact]:
     mgmt = tuple(n.name for n in management_nodes(model))
     if not path or not mgmt or not site.get("hosts", "enabled", default=True):
         return []
-    sections = [{"title": s.title, "entries": [{"address": e.address, "names": list(e.names)} for e in s.entries]}
-                for s in host_sections(model, site) if s.title.startswith(("aliases of", "site entries"))]
+    sections = _context_sections([s for s in host_sections(model, site)
+                                  if s.title.startswith(("aliases of", "site entries"))], model.cluster.dns_domain)
     if not sections:
         return []
     return [Artifact(path, mgmt, "hosts/hosts_tpl.j2", {"cluster": model.cluster.name, "sections": sections},

@@ -6,7 +6,8 @@ from ipaddress import IPv4Network
 
 from hagen.model.cman import cluster_name
 from hagen.model.quorum import quorum_context
-from hagen.model.mngt import addressed_devices, bonds, interface_on, management_pair
+from hagen.model.mngt import (addressed_devices, bonding_options, bonds, interface_on, management_pair,
+                              route_destinations)
 from hagen.model.services import start_lines, stop_lines
 from hagen.plan import Artifact
 
@@ -100,13 +101,15 @@ def _cluster_conf(model, site, pair, secret) -> Artifact:
 
 def _interfaces(model, site, pair) -> list[Artifact]:
     out = []
-    routes = site.get("network", "routes", default={})
+    module_options, per_bond = bonding_options(site)
     for node in pair.nodes:
         host = (node.name,)
         for port, net, bond, device in addressed_devices(model, site, node):
             keys = [("DEVICE", device), ("ONBOOT", "yes")]
             if bond:
                 keys.append(("TYPE", "Bonding"))
+                if bond.name in per_bond:     # quoted: the options are blank-separated (HA107 keeps quotes out)
+                    keys.append(("BONDING_OPTS", f'"{per_bond[bond.name]}"'))
             else:
                 keys.append(("TYPE", "InfiniBand" if net.techno == "infiniband" else "Ethernet"))
             keys += [("BOOTPROTO", "none"), ("NETMASK", net.netmask), ("IPADDR", str(port.address)),
@@ -122,7 +125,7 @@ def _interfaces(model, site, pair) -> list[Artifact]:
                     out.append(Artifact(f"{NETWORK_SCRIPTS}/ifcfg-{slave}", host, "network/ifcfg.j2",
                                         {"keys": slave_keys}, sources=("site network.bonding",)))
             if net.gateway is not None:
-                dests = routes.get(net.name, ["0.0.0.0/0"])
+                dests = route_destinations(site, net)
                 if dests:
                     entries = [{"address": str(IPv4Network(d).network_address), "netmask": str(IPv4Network(d).netmask),
                                 "gateway": str(net.gateway)} for d in dests]
@@ -133,13 +136,8 @@ def _interfaces(model, site, pair) -> list[Artifact]:
     if all_bonds:
         style = site.get("network", "bonding", "modprobe")
         path = "/etc/modprobe.conf" if style == "modprobe.conf" else "/etc/modprobe.d/bonding.conf"
-        options = site.get("network", "bonding", "options")
-        if all_bonds[0].primary:
-            options = f"{options} primary={all_bonds[0].primary}".strip()
-        if len(all_bonds) > 1:
-            options = f"max_bonds={len(all_bonds)} {options}".strip()
         out.append(Artifact(path, pair.host_names, "network/bonding.conf.j2",
-                            {"bonds": [b.name for b in all_bonds], "options": options},
+                            {"bonds": [b.name for b in all_bonds], "options": module_options},
                             sources=("site network.bonding",)))
     return out
 

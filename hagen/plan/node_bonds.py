@@ -4,8 +4,9 @@ for each such node, its bond and slave interface files and the bonding module li
 rhel5-cman: ifcfg-BOND (the node's address on the bond's network, as the management
 pair's, 3.1.2) and ifcfg-SLAVE, and the module lines in /etc/modprobe.conf or
 /etc/modprobe.d/bonding.conf (network.bonding.modprobe). One bonding module serves
-every bond of the node, so its `primary=` is written only for a node with one bond;
-with more, active-backup makes the first slave that comes up active.
+every bond of the node: where the node's bonds have the same options (one bond), the
+module line carries them with the primary; where they differ, each bond's ifcfg has its own
+BONDING_OPTS and the module line only says how many bonds to make (as the pair's).
 el9-pacemaker: NetworkManager keyfiles, the bond's options in its [bond] section.
 """
 
@@ -32,11 +33,15 @@ def plan(model, site) -> list[Artifact]:
 def _ifcfg(model, site, node, bonds) -> list[Artifact]:
     out = []
     host = (node.name,)
+    each = {b.name: b.option_words(site) for b in bonds}
+    alike = len(set(each.values())) <= 1         # one module line serves them all, as the pair's (3.1.2)
     for bond in bonds:
         net, port = model.network(bond.network), node.port_on(bond.network)
         keys = [("DEVICE", bond.name), ("ONBOOT", "yes"), ("TYPE", "Bonding"), ("BOOTPROTO", "none"),
                 ("NETMASK", net.netmask), ("IPADDR", str(port.address)), ("USERCTL", "no"), ("PEERDNS", "no"),
                 ("IPV6INIT", "no"), ("NOZEROCONF", "yes")]
+        if not alike and each[bond.name]:
+            keys.append(("BONDING_OPTS", f'"{each[bond.name]}"'))
         out.append(Artifact(f"{NETWORK_SCRIPTS}/ifcfg-{bond.name}", host, "network/ifcfg.j2", {"keys": keys},
                             sources=(f"clusterdb node_port[node={node.name}, interface={port.interface}]",
                                      f"clusterdb network[name={net.name}]", f"site network.bonding.bonds[{bond.index}]")))
@@ -48,11 +53,8 @@ def _ifcfg(model, site, node, bonds) -> list[Artifact]:
                                 sources=(f"site network.bonding.bonds[{bond.index}]",)))
     style = site.get("network", "bonding", "modprobe")
     path = "/etc/modprobe.conf" if style == "modprobe.conf" else "/etc/modprobe.d/bonding.conf"
-    options = site.get("network", "bonding", "options")
-    if len(bonds) == 1 and bonds[0].primary:
-        options = f"{options} primary={bonds[0].primary}".strip()
-    elif len(bonds) > 1:
-        options = f"max_bonds={len(bonds)} {options}".strip()
+    count = f"max_bonds={len(bonds)}" if len(bonds) > 1 else ""
+    options = f"{count} {next(iter(each.values()), '')}".strip() if alike else count
     out.append(Artifact(path, host, "network/bonding.conf.j2", {"bonds": [b.name for b in bonds], "options": options},
                         sources=("site network.bonding",)))
     return out
@@ -82,7 +84,7 @@ def _keyfiles(model, site, node, bonds) -> list[Artifact]:
         net, port = model.network(bond.network), node.port_on(bond.network)
         sections = [("connection", [("id", bond.name), ("type", "bond"), ("interface-name", bond.name),
                                     ("autoconnect", "true")]),
-                    ("bond", bond_options(site, bond.primary)),
+                    ("bond", bond_options(site, bond)),
                     ("ipv4", _ipv4(model, site, net, port.address)), ("ipv6", [("method", "disabled")])]
         out.append(_keyfile(node.name, bond.name, sections, CONNECTIONS,
                             (f"clusterdb node_port[node={node.name}, interface={port.interface}]",

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from ipaddress import IPv4Network
 
-from hagen.model.mngt import addressed_devices
+from hagen.model.mngt import addressed_devices, route_destinations
 from hagen.plan import Artifact
 
 CONNECTIONS = "/etc/NetworkManager/system-connections"
@@ -32,23 +32,22 @@ def _chrony(model, site, pair) -> list[Artifact]:
     return out
 
 
-def bond_options(site, primary: str | None) -> list[tuple[str, str]]:
-    """network.bonding.options (mode=1 miimon=1000 ...) as [bond] keys, mode by name."""
+def bond_options(site, bond) -> list[tuple[str, str]]:
+    """The bond's options (its own, else network.bonding.options; its primary) as [bond] keys,
+    mode by name."""
     keys = []
-    for word in (site.get("network", "bonding", "options") or "").split():
+    for word in bond.option_words(site).split():
         name, _, value = word.partition("=")
         if name == "mode":
             value = BOND_MODES.get(value, value)
         keys.append((name, value))
-    if primary:
-        keys.append(("primary", primary))
     return keys
 
 
 def _ipv4(model, site, net, address) -> list[tuple[str, str]]:
     keys = [("method", "manual"), ("address1", f"{address}/{net.prefix}")]
     if net.gateway is not None:
-        dests = site.get("network", "routes", default={}).get(net.name, ["0.0.0.0/0"])
+        dests = route_destinations(site, net)
         for i, dest in enumerate(dests, 1):
             if IPv4Network(dest).prefixlen == 0:
                 keys.append(("gateway", str(net.gateway)))
@@ -72,7 +71,7 @@ def _keyfiles(model, site, pair) -> list[Artifact]:
             sections = [("connection", [("id", device), ("type", kind), ("interface-name", device),
                                         ("autoconnect", "true")])]
             if bond:
-                sections.append(("bond", bond_options(site, bond.primary)))
+                sections.append(("bond", bond_options(site, bond)))
             sections += [("ipv4", _ipv4(model, site, net, port.address)), ("ipv6", [("method", "disabled")])]
             out.append(_keyfile(node.name, device, sections,
                                 (row, f"clusterdb network[name={net.name}]", "site network.bonding",
