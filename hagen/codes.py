@@ -61,6 +61,14 @@ CODES: dict[str, str] = {
     "HA173": "a cman/rgmanager setting (post_join_delay, autostart) is given for target el9-pacemaker (warning)",
     "HA174": "a start-list command has no Pacemaker resource and is left out of the group (warning)",
     "HA175": "a node of an HA cell is fenced through a PAP, which has no fence agent on el9-pacemaker",
+    "HA177": "a start-list command has no systemd unit on el9-pacemaker (neither hagen's RHEL5 -> EL9 table nor "
+             "pacemaker.units names one)",
+    "HA178": "batch.ocfs2 is given for target el9-pacemaker: RHEL 9 ships no OCFS2",
+    "HA179": "a shared LUN is named by a kernel name (/dev/sdX) on el9-pacemaker, which may change at boot (warning)",
+    "HA180": "pacemaker.second_level or node_fence_delays names a cell, node or PDU outlet the ClusterDB does not have",
+    "HA181": "the NFS state directory is on an exported file system (no pacemaker.nfs_state) (warning)",
+    "HA183": "the fence password cannot be sent by IPMI lanplus (over 20 bytes, not printable ASCII, or "
+             "surrounding spaces)",
     "HA176": "audit, runbook: the cells of target el9-pacemaker are not analysed (they read cluster.conf) (warning)",
     # ClusterDB rows
     "HA200": "the ClusterDB snapshot cannot be read or is not a snapshot",
@@ -234,7 +242,7 @@ CODES: dict[str, str] = {
 WARNINGS: frozenset[str] = frozenset({
     "HA103", "HA240", "HA316", "HA319", "HA350", "HA602", "HA607", "HA618", "HA619", "HA640",
     "HA712", "HA713", "HA801", "HA803", "HA830", "HA328", "HA945", "HA946", "HA962", "HA964",
-    "HA170", "HA171", "HA172", "HA173", "HA174", "HA176",
+    "HA170", "HA171", "HA172", "HA173", "HA174", "HA176", "HA179", "HA181",
 })
 
 

@@ -14,11 +14,11 @@ from __future__ import annotations
 
 from hagen.check import (batch, cells, hosts, luns, lustre, mngt, names, network, nfs, paths, quorum, services,
                          site_values, startlist)
-from hagen.check import target   # the site's target: keys that mean nothing for it
+from hagen.check import el9, target   # the site's target: keys that mean nothing for it; el9's own rules
 
 CHECKS = (names.check, network.check, cells.check, mngt.check, services.check, batch.check, hosts.check,
           lustre.check, nfs.check, paths.check, quorum.check, luns.check, startlist.check, site_values.check,
-          target.check)
+          target.check, el9.check)
 
 
 def run_checks(model, site) -> list:

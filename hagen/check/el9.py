@@ -1,0 +1,110 @@
+"""What would build for el9-pacemaker but not run on a stock EL9 node (issue "Today's
+stack that works on a real EL9 pair"): a start-list command with no EL9 unit (HA177),
+OCFS2, which RHEL 9 does not ship (HA178), a shared LUN named /dev/sdX, a name the
+kernel may give another disk at the next boot (HA179), a second fencing level or a
+fence delay naming what the ClusterDB does not have (HA180), an NFS state directory on
+an exported file system (HA181). The fence password's length is load's (HA183).
+"""
+
+from __future__ import annotations
+
+import re
+
+from hagen.check.target import EL9, NO_EQUIVALENT
+from hagen.reports import Where, error, warning
+
+# the scripts that become Filesystem, symlink and IPaddr2 resources (hagen.plan.el9.cib)
+RESOURCE_SCRIPTS = frozenset({"/etc/HA/bin/hamount", "/etc/HA/bin/halinks", "/etc/HA/bin/haip"})
+KERNEL_NAME = re.compile(r"^/dev/(sd|vd|hd)[a-z]+[0-9]*$")
+
+
+def check(model, site) -> list:
+    if site.get("target") != EL9:
+        return []
+    return _units(model, site) + _ocfs2(site) + _kernel_names(model, site) + _fencing(model, site) + _nfs(site)
+
+
+def _units(model, site) -> list:
+    from hagen.model.lustre import management_policy
+    from hagen.model.mngt import management_pair
+    from hagen.model.services import services
+    from hagen.model.units import command_name, unit_for
+
+    if management_pair(model) is None or site.get("management") is None:
+        return []
+    reports = []
+    for svc in services(management_policy(model, site)):
+        if not svc.live or svc.start in NO_EQUIVALENT or svc.start in RESOURCE_SCRIPTS:
+            continue
+        if unit_for(site, svc.start) is None:
+            name = command_name(svc.start)
+            reports.append(error("HA177", site.where(*svc.key),
+                                 f"{svc.start} has no systemd unit on {EL9}: hagen's RHEL5 -> EL9 table does not "
+                                 "name one and pacemaker.units does not either; a systemd resource whose unit "
+                                 "does not exist fails as 'not installed' and moves the whole group",
+                                 f"add pacemaker.units: {{{name}: <unit>}} (the unit that starts it on EL9, a "
+                                 f"unit wrapping the script, or false to leave it out of the group)"))
+    return reports
+
+
+def _ocfs2(site) -> list:
+    if not site.get("batch", "ocfs2"):
+        return []
+    return [error("HA178", site.where("batch", "ocfs2"),
+                  f"batch.ocfs2: RHEL 9 ships no OCFS2 (neither the kernel module nor ocfs2-tools), so target "
+                  f"{EL9} cannot mount it",
+                  "put the LSF/SLURM coupling's files on the pair's shared storage (management.links), "
+                  "or on GFS2 with the Resilient Storage add-on outside hagen, and remove batch.ocfs2")]
+
+
+def _kernel_names(model, site) -> list:
+    from hagen.check.luns import uses
+
+    named = [(u.device, u.what, u.where) for u in uses(model, site)]
+    for cell, choice in (site.get("pacemaker", "second_level", default={}) or {}).items():
+        if choice.get("sbd_device"):
+            named.append((choice["sbd_device"], f"the SBD LUN of cell {cell}",
+                          site.where("pacemaker", "second_level", cell, "sbd_device")))
+    if site.get("pacemaker", "nfs_state"):
+        named.append((site.get("pacemaker", "nfs_state", "device"), "the NFS state LUN",
+                      site.where("pacemaker", "nfs_state", "device")))
+    out = []
+    for device, what, where in named:
+        if KERNEL_NAME.match(device or ""):
+            out.append(warning("HA179", where,
+                               f"{what} is {device}, a kernel name that may name another disk after a "
+                               "reboot or a path failure: Pacemaker would mount or fence on the wrong LUN",
+                               "name the LUN persistently: /dev/disk/by-id/..., a multipath alias "
+                               "(/dev/mapper/<alias>) or /dev/disk/by-uuid/..."))
+    return out
+
+
+def _fencing(model, site) -> list:
+    cells = {c.name: c for c in model.cells}
+    nodes = {n for c in model.cells for n in c.nodes}
+    out = []
+    for name, choice in (site.get("pacemaker", "second_level", default={}) or {}).items():
+        where = site.where("pacemaker", "second_level", name)
+        if name not in cells:
+            out.append(error("HA180", where, f"pacemaker.second_level names cell {name}, which the ClusterDB "
+                             "does not have", f"name one of: {', '.join(sorted(cells)) or '(no HA cell)'}"))
+            continue
+        missing = [n for n in cells[name].nodes if n not in ((choice.get("pdu") or {}).get("ports") or {})]
+        if choice.get("pdu") and missing:
+            out.append(error("HA180", where, f"the PDU of cell {name} has no outlet for {', '.join(missing)}",
+                             "give each node of the cell its outlet under pdu.ports"))
+    for node in (site.get("pacemaker", "node_fence_delays", default={}) or {}):
+        if node not in nodes:
+            out.append(error("HA180", site.where("pacemaker", "node_fence_delays", node),
+                             f"pacemaker.node_fence_delays names {node}, a node of no HA cell",
+                             "name a node of an HA cell"))
+    return out
+
+
+def _nfs(site) -> list:
+    if not site.get("nfs", "exports") or site.get("pacemaker", "nfs_state"):
+        return []
+    return [warning("HA181", site.where("nfs", "exports"),
+                    "the NFS state directory (nfsserver's nfs_shared_infodir) is on the first export, which its "
+                    "clients can read and write",
+                    "give it a small LUN of its own: pacemaker.nfs_state: {device: /dev/disk/by-id/...}")]
