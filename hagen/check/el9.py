@@ -104,7 +104,7 @@ def _fencing(model, site) -> list:
 def _nfs(site) -> list:
     if not site.get("nfs", "exports") or site.get("pacemaker", "nfs_state"):
         return []
-    return [warning("HA181", site.where("nfs", "exports"),
-                    "the NFS state directory (nfsserver's nfs_shared_infodir) is on the first export, which its "
-                    "clients can read and write",
+    return [error("HA181", site.where("nfs", "exports"),
+                    "the NFS state directory (nfsserver's nfs_shared_infodir) would be on the first export, which "
+                    "its clients can read and write (exported rw, no_root_squash)",
                     "give it a small LUN of its own: pacemaker.nfs_state: {device: /dev/disk/by-id/...}")]
