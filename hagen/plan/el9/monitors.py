@@ -49,8 +49,9 @@ def lnet_monitor(site) -> tuple[dict, str] | None:
     conf = site.get("pacemaker", "lnet_health")
     if not conf:
         return None
-    mon = resource("lnet_health", "ocf", "healthLNET", [("name", "lnet_health"), ("lctl", "true"), ("host_list", " ".join(conf["nids"])),
-                                                        ("multiplier", 1000), ("dampen", "5s")], "lustre")
+    mon = resource("lnet_health", "ocf", "healthLNET",
+                   [("name", "lnet_health"), ("lctl", "true"), ("host_list", " ".join(conf["nids"])),
+                    ("multiplier", 1000), ("dampen", "5s")], "lustre")
     return _clone(mon), "lnet_health"
 
 
