@@ -151,3 +151,20 @@ exec {real} "$@"
     proc = apply(built, dict(env, PATH=f"{wrapper.parent}:{os.environ['PATH']}"), "--in-maintenance")
     assert proc.returncode == 2 and "epoch moved" in proc.stderr, proc.stdout + proc.stderr
     assert stickiness(live) == "200"
+
+
+def test_the_first_apply_on_a_fresh_cluster_creates_everything(built, tmp_path):
+    """A new cluster's CIB (cibadmin --empty, cluster-name set as pcs cluster setup does)."""
+    live = tmp_path / "fresh.xml"
+    proc = run(["cibadmin", "--empty"])
+    assert proc.returncode == 0, proc.stderr
+    live.write_text(proc.stdout)
+    env = dict(os.environ, CIB_file=str(live), CIB=str(built / "cib.xml"), HAGEN_STATE=str(tmp_path / "state"))
+    assert run(["crm_attribute", "--type", "crm_config", "--name", "cluster-name", "--update", "ns_mngt"],
+               env=env).returncode == 0
+    proc = apply(built, env)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    ours = etree.parse(str(built / "cib.xml")).getroot()
+    got = etree.parse(str(live)).getroot()
+    assert [p.get("id") for p in got.iter("primitive")] == [p.get("id") for p in ours.iter("primitive")]
+    assert (tmp_path / "state" / "applied.xml").exists()
