@@ -127,8 +127,9 @@ def test_ha178_ocfs2_on_el9(el9):
 
 def test_each_service_interface_is_watched_and_bans_the_group(trees):
     root = cib(trees["bas5-guide"], "ns0")
-    watched = {params(p)["interface"] for p in root.iter("primitive") if p.get("type") == "ethmonitor"}
-    assert watched == {"bond0", "bond1"}
+    monitors = [params(p) for p in root.iter("primitive") if p.get("type") == "ethmonitor"]
+    assert {m["interface"] for m in monitors} == {"bond0", "bond1"}
+    assert all(m["link_status_only"] == "true" for m in monitors)           # what monitor_link read
     assert all(p.getparent().tag == "clone" for p in root.iter("primitive") if p.get("type") in ("ethmonitor", "ping"))
     rules = {e.get("attribute") for loc in root.iter("rsc_location") if loc.get("rsc") == "HA_NSM"
              for e in loc.iter("expression")}

@@ -30,8 +30,10 @@ def link_monitors(interfaces: list[str]) -> list[tuple[dict, str]]:
             continue
         seen.add(nic)
         attribute = f"ethmonitor-{nic}"
+        # the carrier only, as monitor_link read it: the agent's packet and arping probes would
+        # call a quiet standby's link down, and IPoIB (an NFS alias on ib0) answers no arping
         mon = resource(xml_id("ethmonitor", nic), "ocf", "ethmonitor",
-                       [("interface", nic), ("name", attribute)], "heartbeat")
+                       [("interface", nic), ("name", attribute), ("link_status_only", "true")], "heartbeat")
         out.append((_clone(mon), attribute))
     return out
 
