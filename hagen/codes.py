@@ -67,6 +67,7 @@ CODES: dict[str, str] = {
     "HA179": "a shared LUN is named by a kernel name (/dev/sdX) on el9-pacemaker, which may change at boot (warning)",
     "HA180": "pacemaker.second_level or node_fence_delays names a cell, node or PDU outlet the ClusterDB does not have",
     "HA181": "an NFS cell on el9-pacemaker has no pacemaker.nfs_state: its state directory would be on an exported file system",
+    "HA182": "a node's fence delay is more than half of priority-fencing-delay (warning)",
     "HA183": "the fence password cannot be sent by IPMI lanplus (over 20 bytes, not printable ASCII, or "
              "surrounding spaces)",
     "HA176": "audit, runbook: the cells of target el9-pacemaker are not analysed (they read cluster.conf) (warning)",
@@ -242,7 +243,7 @@ CODES: dict[str, str] = {
 WARNINGS: frozenset[str] = frozenset({
     "HA103", "HA240", "HA316", "HA319", "HA350", "HA602", "HA607", "HA618", "HA619", "HA640",
     "HA712", "HA713", "HA801", "HA803", "HA830", "HA328", "HA945", "HA946", "HA962", "HA964",
-    "HA170", "HA171", "HA172", "HA173", "HA174", "HA176", "HA179",
+    "HA170", "HA171", "HA172", "HA173", "HA174", "HA176", "HA179", "HA182",
 })
 
 

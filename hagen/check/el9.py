@@ -3,7 +3,8 @@ stack that works on a real EL9 pair"): a start-list command with no EL9 unit (HA
 OCFS2, which RHEL 9 does not ship (HA178), a shared LUN named /dev/sdX, a name the
 kernel may give another disk at the next boot (HA179), a second fencing level or a
 fence delay naming what the ClusterDB does not have (HA180), an NFS state directory on
-an exported file system (HA181). The fence password's length is load's (HA183).
+an exported file system (HA181), a node's fence delay that outruns
+priority-fencing-delay (HA182). The fence password's length is load's (HA183).
 """
 
 from __future__ import annotations
@@ -21,7 +22,8 @@ KERNEL_NAME = re.compile(r"^/dev/(sd|vd|hd)[a-z]+[0-9]*$")
 def check(model, site) -> list:
     if site.get("target") != EL9:
         return []
-    return _units(model, site) + _ocfs2(site) + _kernel_names(model, site) + _fencing(model, site) + _nfs(site)
+    return (_units(model, site) + _ocfs2(site) + _kernel_names(model, site) + _fencing(model, site)
+            + _delays(site) + _nfs(site))
 
 
 def _units(model, site) -> list:
@@ -99,6 +101,30 @@ def _fencing(model, site) -> list:
                              f"pacemaker.node_fence_delays names {node}, a node of no HA cell",
                              "name a node of an HA cell"))
     return out
+
+
+_UNIT_SECONDS = {"ms": 0.001, "s": 1, "": 1, "m": 60, "min": 60, "h": 3600}
+
+
+def seconds(text: str) -> float:
+    number = re.match(r"\d+", text).group(0)
+    return int(number) * _UNIT_SECONDS[text[len(number):]]
+
+
+def _delays(site) -> list:
+    """Pacemaker's advice: priority-fencing-delay at least twice any fixed device delay, or a
+    node's own delay can outrun the one that follows the services."""
+    delays = site.get("pacemaker", "node_fence_delays", default={}) or {}
+    if site.get("pacemaker", "fence_delay") != "priority" or not delays:
+        return []
+    priority = site.get("pacemaker", "priority_fencing_delay")
+    node, longest = max(delays.items(), key=lambda kv: seconds(kv[1]))
+    if seconds(priority) >= 2 * seconds(longest):
+        return []
+    return [warning("HA182", site.where("pacemaker", "node_fence_delays", node),
+                    f"{node}'s fence delay {longest} is more than half of priority-fencing-delay {priority}: "
+                    "in a split the node running the services may lose the fencing race",
+                    f"raise pacemaker.priority_fencing_delay to at least twice {longest}")]
 
 
 def _nfs(site) -> list:
