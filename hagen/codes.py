@@ -70,6 +70,7 @@ CODES: dict[str, str] = {
     "HA182": "a node's fence delay is more than half of priority-fencing-delay (warning)",
     "HA183": "the fence password cannot be sent by IPMI lanplus (over 20 bytes, not printable ASCII, or "
              "surrounding spaces)",
+    "HA184": "an SBD or NFS state LUN of pacemaker's section is a LUN used for something else",
     "HA176": "audit, runbook: the cells of target el9-pacemaker are not analysed (they read cluster.conf) (warning)",
     # ClusterDB rows
     "HA200": "the ClusterDB snapshot cannot be read or is not a snapshot",

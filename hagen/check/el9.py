@@ -4,7 +4,8 @@ OCFS2, which RHEL 9 does not ship (HA178), a shared LUN named /dev/sdX, a name t
 kernel may give another disk at the next boot (HA179), a second fencing level or a
 fence delay naming what the ClusterDB does not have (HA180), an NFS state directory on
 an exported file system (HA181), a node's fence delay that outruns
-priority-fencing-delay (HA182). The fence password's length is load's (HA183).
+priority-fencing-delay (HA182), an SBD or NFS state LUN used for something else
+(HA184). The fence password's length is load's (HA183).
 """
 
 from __future__ import annotations
@@ -59,10 +60,9 @@ def _ocfs2(site) -> list:
                   "or on GFS2 with the Resilient Storage add-on outside hagen, and remove batch.ocfs2")]
 
 
-def _kernel_names(model, site) -> list:
-    from hagen.check.luns import uses
-
-    named = [(u.device, u.what, u.where) for u in uses(model, site)]
+def _own_luns(site) -> list[tuple[str, str, object]]:
+    """(device, what, where) of the LUNs only this target uses: SBD's and the NFS state's."""
+    named = []
     for cell, choice in (site.get("pacemaker", "second_level", default={}) or {}).items():
         if choice.get("sbd_device"):
             named.append((choice["sbd_device"], f"the SBD LUN of cell {cell}",
@@ -70,7 +70,22 @@ def _kernel_names(model, site) -> list:
     if site.get("pacemaker", "nfs_state"):
         named.append((site.get("pacemaker", "nfs_state", "device"), "the NFS state LUN",
                       site.where("pacemaker", "nfs_state", "device")))
+    return named
+
+
+def _kernel_names(model, site) -> list:
+    from hagen.check.luns import uses
+
+    others = [(u.device, u.what, u.where) for u in uses(model, site)]
+    own = _own_luns(site)
     out = []
+    for i, (device, what, where) in enumerate(own):
+        clash = next((w for d, w, _ in others + own[:i] if d.rstrip("/") == device.rstrip("/")), None)
+        if clash:
+            out.append(error("HA184", where, f"{what} is {device}, which is already {clash}: SBD would write its "
+                             "slots over a file system, or two file systems share one LUN",
+                             "give it a small LUN of its own"))
+    named = others + own
     for device, what, where in named:
         if KERNEL_NAME.match(device or ""):
             out.append(warning("HA179", where,
