@@ -71,6 +71,7 @@ CODES: dict[str, str] = {
     "HA183": "the fence password cannot be sent by IPMI lanplus (over 20 bytes, not printable ASCII, or "
              "surrounding spaces)",
     "HA184": "an SBD or NFS state LUN of pacemaker's section is a LUN used for something else",
+    "HA185": "pacemaker.units names a command that is not in the start list (warning)",
     "HA176": "audit, runbook: the cells of target el9-pacemaker are not analysed (they read cluster.conf) (warning)",
     # ClusterDB rows
     "HA200": "the ClusterDB snapshot cannot be read or is not a snapshot",
@@ -244,7 +245,7 @@ CODES: dict[str, str] = {
 WARNINGS: frozenset[str] = frozenset({
     "HA103", "HA240", "HA316", "HA319", "HA350", "HA602", "HA607", "HA618", "HA619", "HA640",
     "HA712", "HA713", "HA801", "HA803", "HA830", "HA328", "HA945", "HA946", "HA962", "HA964",
-    "HA170", "HA171", "HA172", "HA173", "HA174", "HA176", "HA179", "HA182",
+    "HA170", "HA171", "HA172", "HA173", "HA174", "HA176", "HA179", "HA182", "HA185",
 })
 
 

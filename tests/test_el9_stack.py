@@ -342,3 +342,23 @@ def test_corosync_conf_differs_from_pcss_only_where_the_doc_says(el9, tmp_path):
     assert differ == {"logging[1].to_logfile", "logging[1].logfile"}, differ
     doc = (REPO / "docs" / "migration-el9.md").read_text()
     assert "to_logfile: no" in doc and "logfile:" in doc
+
+
+def test_corosync_accepts_the_crypto_configuration_with_a_key(el9, tmp_path):
+    """corosync -t (in a network namespace holding ns0's link addresses, as root) reads the
+    crypto hagen writes by default, given a key made by corosync-keygen."""
+    need("corosync", "corosync-keygen", "unshare")
+    if os.geteuid() != 0:
+        pytest.skip("corosync -t needs the node's link addresses: a network namespace, as root")
+    el9.edit_site(lambda d: d["pacemaker"].pop("corosync_crypto"))
+    compiled, _ = build(el9.site, tmp_path / "out")
+    conf = next(f.data for f in compiled.files if f.path == "/etc/corosync/corosync.conf" and f.host == "ns0")
+    key = tmp_path / "authkey"
+    assert run(["corosync-keygen", "-k", str(key)]).returncode == 0
+    path = tmp_path / "corosync.conf"
+    path.write_text(conf.decode().replace("    crypto_hash: sha256\n", f"    crypto_hash: sha256\n    keyfile: {key}\n"))
+    setup = "ip link set lo up && ip addr add 10.1.0.1/32 dev lo && ip addr add 176.18.118.1/32 dev lo"
+    proc = run(["unshare", "-n", "sh", "-c", f"{setup} && exec corosync -t -c {path}"])
+    if "Operation not permitted" in proc.stderr and proc.returncode != 0:
+        pytest.skip("no privilege for a network namespace here")
+    assert proc.returncode == 0, proc.stdout + proc.stderr

@@ -5,7 +5,8 @@ kernel may give another disk at the next boot (HA179), a second fencing level or
 fence delay naming what the ClusterDB does not have (HA180), an NFS state directory on
 an exported file system (HA181), a node's fence delay that outruns
 priority-fencing-delay (HA182), an SBD or NFS state LUN used for something else
-(HA184). The fence password's length is load's (HA183).
+(HA184), a unit for a command the start list does not have (HA185). The fence
+password's length is load's (HA183).
 """
 
 from __future__ import annotations
@@ -36,7 +37,15 @@ def _units(model, site) -> list:
     if management_pair(model) is None or site.get("management") is None:
         return []
     reports = []
-    for svc in services(management_policy(model, site)):
+    listed = services(management_policy(model, site))
+    names = {command_name(s.start) for s in listed}
+    for name in site.get("pacemaker", "units", default={}) or {}:
+        if name not in names:
+            reports.append(warning("HA185", site.where("pacemaker", "units", name),
+                                   f"pacemaker.units names {name}, which no command of the start list is: "
+                                   "it changes nothing", "name a command of management.services by its last "
+                                   "path component (dbmConfig, ldap), or remove the entry"))
+    for svc in listed:
         if not svc.live or svc.start in NO_EQUIVALENT or svc.start in RESOURCE_SCRIPTS:
             continue
         if unit_for(site, svc.start) is None:
