@@ -71,6 +71,17 @@ CODES: dict[str, str] = {
     "HA175": "a node of an HA cell is fenced through a PAP, which has no fence agent on el9-pacemaker",
     "HA176": "audit, runbook: a cell of target el9-pacemaker is not analysed: the build writes no CIB and "
              "corosync.conf for it (no section of the site spec) (warning)",
+    "HA177": "a start-list command has no systemd unit on el9-pacemaker (neither hagen's RHEL5 -> EL9 table nor "
+             "pacemaker.units names one)",
+    "HA178": "batch.ocfs2 is given for target el9-pacemaker: RHEL 9 ships no OCFS2",
+    "HA179": "a shared LUN is named by a kernel name (/dev/sdX) on el9-pacemaker, which may change at boot (warning)",
+    "HA180": "pacemaker.second_level or node_fence_delays names a cell, node or PDU outlet the ClusterDB does not have",
+    "HA181": "an NFS cell on el9-pacemaker has no pacemaker.nfs_state: its state directory would be on an exported file system",
+    "HA182": "a node's fence delay is more than half of priority-fencing-delay (warning)",
+    "HA183": "the fence password cannot be sent by IPMI lanplus (over 20 bytes, not printable ASCII, or "
+             "surrounding spaces)",
+    "HA184": "an SBD or NFS state LUN of pacemaker's section is a LUN used for something else",
+    "HA185": "pacemaker.units names a command that is not in the start list (warning)",
     # ClusterDB rows
     "HA200": "the ClusterDB snapshot cannot be read or is not a snapshot",
     "HA201": "a ClusterDB row lacks a column, has one of the wrong type, or has an unknown one",
@@ -268,7 +279,7 @@ WARNINGS: frozenset[str] = frozenset({
     "HA1030", "HA1031", "HA1032", "HA1033", "HA1034",  # audit warnings of el9-pacemaker cells
     "HA103", "HA240", "HA316", "HA319", "HA350", "HA602", "HA607", "HA618", "HA619", "HA640",
     "HA712", "HA713", "HA801", "HA803", "HA830", "HA328", "HA945", "HA946", "HA962", "HA964",
-    "HA170", "HA171", "HA172", "HA173", "HA174", "HA176",
+    "HA170", "HA171", "HA172", "HA173", "HA174", "HA176", "HA179", "HA182", "HA185",
     "HA1010", "HA1011", "HA1012", "HA1013",
     "HA218", "HA620", "HA152",
 })

@@ -115,8 +115,16 @@ def _pap(ex):
     ex.row("hwmanager", name="ns0-bmc")["type"] = "pap"
 
 
+EL9_UNITS = "  units: {dbmConfig: nagios, hacisco: hacisco, hasystemimager: systemimager-server-rsyncd, hafda: hafda}\n"
+
+
 def _el9(ex):
-    ex.replace("\nclusterdb:\n", "\ntarget: el9-pacemaker\n\nclusterdb:\n")
+    ex.replace("\nclusterdb:\n", "\ntarget: el9-pacemaker\npacemaker:\n" + EL9_UNITS + "\nclusterdb:\n")
+
+
+def _el9_exports(ex):
+    _el9(ex)
+    ex.after("  stratum: 10", "\nnfs:\n  exports:\n    - {device: /dev/mapper/x, mount_point: /x, fstype: xfs, fsid: 1}")
 
 
 def _second_cell(ex, name, type_="nfs"):
@@ -434,6 +442,29 @@ SITE_CASES = [
                  id="HA173-cman-setting-for-el9"),
     pytest.param(Case(_el9, "HA174", key="management.services[0]", anchor="/etc/HA/bin/haunwantedfiles",
                       severity="warning"), id="HA174-no-pacemaker-equivalent"),
+    pytest.param(Case(lambda ex: (_el9(ex), ex.replace("hacisco: hacisco, ", "")), "HA177",
+                      key="management.services[8]", anchor=("command: /etc/HA/bin/hacisco", "command")),
+                 id="HA177-no-el9-unit"),
+    pytest.param(Case(lambda ex: (_el9(ex), ex.after("  manager: pbs", "\n  ocfs2: {device: /dev/mapper/o, "
+                                                               "mount_point: /ocfs}")), "HA178",
+                      key="batch.ocfs2", anchor="ocfs2:"), id="HA178-ocfs2-on-el9"),
+    pytest.param(Case(_el9, "HA179", key="management.mnttab[0].device", anchor=("{device: /dev/sdf", "device"),
+                      severity="warning"), id="HA179-kernel-name-on-el9"),
+    pytest.param(Case(lambda ex: (_el9(ex), ex.after(EL9_UNITS.rstrip("\n"), "\n  node_fence_delays: {ns5: 2s}")),
+                      "HA180", key="pacemaker.node_fence_delays.ns5", anchor="ns5: 2s"), id="HA180-delay-no-cell-node"),
+    pytest.param(Case(lambda ex: (_el9(ex), ex.after(EL9_UNITS.rstrip("\n"), "\n  node_fence_delays: {ns13: 9s}")),
+                      "HA182", key="pacemaker.node_fence_delays.ns13", anchor="ns13: 9s", severity="warning"),
+                 id="HA182-delay-outruns-priority"),
+    pytest.param(Case(lambda ex: (_el9(ex), ex.after(EL9_UNITS.rstrip("\n"),
+                                                     "\n  second_level: {ns_mngt: {sbd_device: /dev/sdg}}")),
+                      "HA184", key="pacemaker.second_level.ns_mngt.sbd_device", anchor=("sbd_device: /dev/sdg", "sbd_device")),
+                 id="HA184-sbd-on-a-mnttab-lun"),
+    pytest.param(Case(lambda ex: (_el9(ex), ex.replace("hafda: hafda}", "hafda: hafda, hacsico: x}")), "HA185",
+                      key="pacemaker.units.hacsico", anchor=("hacsico: x", "hacsico"), severity="warning"),
+                 id="HA185-unit-for-no-command"),
+    pytest.param(Case(_el9_exports, "HA181", key="nfs.exports", anchor="exports:"), id="HA181-nfs-state-exported"),
+    pytest.param(Case(lambda ex: (ex.folder / "fence-password").write_text("a-password-of-21-byte\n"), "HA183",
+                      key="management.fencing.password_file", anchor="password_file:"), id="HA183-lanplus-too-long"),
     pytest.param(Case(lambda ex: (_el9(ex), _pap(ex)), "HA175", where="clusterdb hwmanager[name=ns0-bmc]"),
                  id="HA175-pap-on-el9"),
 ]

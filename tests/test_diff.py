@@ -131,10 +131,10 @@ def test_a_new_file_is_shown_whole_with_its_secret_masked(built):
     r = cli("diff", "--site", SITE, "--against", built)
     assert r.code == 1
     assert "added /etc/ntp.conf on ns0" in r.stdout and "    + peer 10.1.0.13" in r.stdout
-    assert 'passwd="********"' in r.stdout and "bas5-guide-dummy-secret" not in r.output
+    assert 'passwd="********"' in r.stdout and "bas5-dummy-secret" not in r.output
     assert "<fencedevices>" in r.stdout
     r = cli("diff", "--site", SITE, "--against", built, "--show-secrets")
-    assert 'passwd="bas5-guide-dummy-secret"' in r.stdout
+    assert 'passwd="bas5-dummy-secret"' in r.stdout
 
 
 def test_a_moved_ha_list_entry_is_named(built):
@@ -154,7 +154,7 @@ def test_secrets_are_masked_unless_asked(built, example_copy):
     (folder / "fence-password").write_text("n3w-s3cret\n")
     r = cli("diff", "--site", folder / "site.yaml", "--against", built)
     assert r.code == 1
-    assert "n3w-s3cret" not in r.output and "bas5-guide-dummy-secret" not in r.output
+    assert "n3w-s3cret" not in r.output and "bas5-dummy-secret" not in r.output
     assert "********" in r.stdout
     r = cli("diff", "--site", folder / "site.yaml", "--against", built, "--show-secrets")
     assert "n3w-s3cret" in r.stdout
@@ -237,12 +237,12 @@ def test_a_malformed_gathered_cluster_conf_never_shows_its_password(built):
     """Defect: the old side did not parse, quoted its password with ' and was printed as is."""
     for host in ("ns0", "ns13"):
         conf = built / host / "etc/cluster/cluster.conf"
-        text = conf.read_text().replace('passwd="bas5-guide-dummy-secret"', "passwd='0ld-Pa55w0rd' ")
+        text = conf.read_text().replace('passwd="bas5-dummy-secret"', "passwd='0ld-Pa55w0rd' ")
         conf.write_text(text.replace("</cluster>", "<cluster>"))       # and no longer XML
     r = cli("diff", "--site", SITE, "--against", built)
     assert r.code == 1, r.output
     assert "changed /etc/cluster/cluster.conf on ns[0,13]" in r.stdout
-    assert "0ld-Pa55w0rd" not in r.output and "bas5-guide-dummy-secret" not in r.output
+    assert "0ld-Pa55w0rd" not in r.output and "bas5-dummy-secret" not in r.output
     assert "passwd='********'" in r.stdout
 
 
@@ -306,7 +306,7 @@ def test_save_plan_records_what_to_send_and_remove(tmp_path):
     first = plan.read_bytes()
     assert cli("diff", "--site", SITE, "--against", out, "--save-plan", plan).code == 1
     assert plan.read_bytes() == first                          # no timestamp: the same review, the same bytes
-    assert "bas5-guide-dummy-secret" not in first.decode()
+    assert "bas5-dummy-secret" not in first.decode()
 
 
 def test_save_plan_into_an_unwritable_place_is_trouble_2(built, tmp_path):

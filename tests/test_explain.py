@@ -12,7 +12,7 @@ def test_explain_names_template_rows_and_site_keys(tmp_path):
     assert "templates/cluster/mngt.conf.xml.j2" in r.stdout
     assert "da_iocell[name=ns_mngt]" in r.stdout and "management.fencing" in r.stdout
     assert "ns[0,13]" in r.stdout
-    assert "bas5-guide-dummy-secret" not in r.stdout
+    assert "bas5-dummy-secret" not in r.stdout
     assert not (tmp_path / "out").exists()
 
 
@@ -22,7 +22,7 @@ def test_render_prints_one_file_and_masks_secrets(tmp_path):
     r = cli("render", "ns0", "etc/cluster/cluster.conf", "--site", SITE, "--out", tmp_path / "out")
     assert 'passwd="********"' in r.stdout
     r = cli("render", "ns0", "/etc/cluster/cluster.conf", "--site", SITE, "--out", tmp_path / "out", "--show-secrets")
-    assert 'passwd="bas5-guide-dummy-secret"' in r.stdout
+    assert 'passwd="bas5-dummy-secret"' in r.stdout
 
 
 def test_an_unknown_file_or_host_is_a_clear_error(tmp_path):

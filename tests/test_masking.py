@@ -149,7 +149,10 @@ def odd_site(tmp_path):
     shutil.copytree(EXAMPLES / "bas5-guide", folder)
     (folder / "fence-password").write_text(ODD + "\n")
     (folder / "fence-password").chmod(0o600)
-    return folder / "site.yaml"
+    # IPMI 1.5: lanplus (HA183) would refuse the odd characters before masking is put to the test
+    site = folder / "site.yaml"
+    site.write_text(site.read_text().replace("lanplus: true", "lanplus: false"))
+    return site
 
 
 def test_render_masks_an_xml_escaped_password(odd_site, tmp_path):

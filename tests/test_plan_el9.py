@@ -63,7 +63,7 @@ def test_corosync_links_follow_the_heartbeat_then_the_other_network(trees):
 def test_the_cib_is_one_pacemaker_2_1_reads_and_holds_no_password(trees):
     for example, host in (("bas5-guide", "ns0"), ("xena", "xena1"), ("xena", "xena11")):
         root = cib(trees, example, host)
-        assert root.get("validate-with") == "pacemaker-3.9" and root.get("crm_feature_set") is None
+        assert root.get("validate-with") == "pacemaker-2.5" and root.get("crm_feature_set") == "3.0.10"
         assert root.find(".//nvpair[@name='stonith-enabled']").get("value") == "true"
         assert not root.xpath(".//nvpair[@name='password' or @name='passwd']")
         secret = (EXAMPLES / example / "fence-password").read_text().splitlines()[0]
@@ -78,8 +78,9 @@ def test_each_node_has_its_fence_ipmilan_device(trees):
         params = {nv.get("name"): nv.get("value") for nv in dev.iter("nvpair")}
         assert params["pcmk_host_list"] == node
         assert params["password_script"] == "/bin/cat /etc/hagen/fence-password"
-    # the primary wins a fencing race (what the quorum disk was for)
-    assert root.find(".//primitive[@id='fence_ns0']//nvpair[@name='pcmk_delay_base']") is not None
+    # the node running the services wins a fencing race (what the quorum disk was for)
+    assert root.find(".//nvpair[@name='priority-fencing-delay']").get("value") == "15s"
+    assert root.find(".//group[@id='HA_NSM']/meta_attributes/nvpair[@name='priority']").get("value") == "10"
 
 
 def test_the_password_file_is_the_secret_mode_0600(trees):
@@ -93,7 +94,7 @@ def test_management_group_keeps_the_start_order(trees):
     group = cib(trees, "bas5-guide", "ns0").find(".//group[@id='HA_NSM']")
     ids = [p.get("id") for p in group.findall("primitive")]
     assert ids[:5] == ["fs_etcha", "fs_usrha", "fs_varha", "fs_tftpboot", "fs_homeha"]
-    assert ids.index("link_var_lib_pgsql") < ids.index("svc_postgresql") < ids.index("ip_ns") < ids.index("svc_ldap")
+    assert ids.index("link_var_lib_pgsql") < ids.index("svc_postgresql") < ids.index("ip_ns") < ids.index("svc_slapd")
     assert group.find("primitive[@id='ip_ns']//nvpair[@name='nic']").get("value") == "bond0"
     assert group.find("primitive[@id='link_var_lib_pgsql']//nvpair[@name='target']").get("value") == "/varha/lib/pgsql"
     assert group.find("primitive[@id='svc_postgresql']").get("class") == "systemd"
@@ -112,7 +113,8 @@ def test_lustre_targets_prefer_their_primary_then_their_failover_node(trees):
 def test_nfs_cell_is_one_group_of_filesystems_server_exports_addresses(trees):
     group = cib(trees, "xena", "xena11").find(".//group")
     types = [p.get("type") for p in group.findall("primitive")]
-    assert types == ["Filesystem", "Filesystem", "nfsserver", "exportfs", "exportfs", "IPaddr2", "IPaddr2", "IPaddr2"]
+    assert types == ["Filesystem", "Filesystem", "Filesystem", "nfsserver", "exportfs", "exportfs", "IPaddr2",
+                     "IPaddr2", "IPaddr2", "nfsnotify"]
     export = group.find("primitive[@id='export_nfs_mount_point1']")
     assert {nv.get("name"): nv.get("value") for nv in export.iter("nvpair")}["fsid"] == "7"
 
@@ -123,7 +125,7 @@ def test_a_quorum_lun_serves_sbd_as_the_second_fencing_level(trees):
     levels = [(lv.get("target"), lv.get("index")) for lv in root.iter("fencing-level")]
     assert levels == [("xena11", "1"), ("xena11", "2"), ("xena13", "1"), ("xena13", "2")]
     assert b'SBD_DEVICE="/dev/ldn.da0.0"' in read(trees, "xena", "xena13", "/etc/sysconfig/sbd")
-    assert "/etc/sysconfig/sbd" not in paths_of(trees, "bas5-guide")
+    assert b'SBD_DEVICE="/dev/disk/by-id/dm-name-ns_sbd"' in read(trees, "bas5-guide", "ns0", "/etc/sysconfig/sbd")
 
 
 def test_chrony_peers_serves_and_keeps_a_local_stratum(trees):

@@ -24,9 +24,10 @@ def test_the_built_files_pass():
 
 
 def test_cib_rules():
-    assert "pacemaker-3.9 or older" in problems(CIB.replace("pacemaker-3.9", "pacemaker-3.10"))
-    assert "newer than 3.16.1" in problems(CIB.replace('<cib ', '<cib crm_feature_set="3.17.4" '))
-    assert problems(CIB.replace('<cib ', '<cib crm_feature_set="3.16.1" ')) == ""
+    assert "pacemaker-3.9 or older" in problems(CIB.replace("pacemaker-2.5", "pacemaker-3.10"))
+    assert "newer than 3.16.1" in problems(CIB.replace('crm_feature_set="3.0.10"', 'crm_feature_set="3.17.4"'))
+    assert problems(CIB.replace('crm_feature_set="3.0.10"', 'crm_feature_set="3.16.1"')) == ""
+    assert "no crm_feature_set" in problems(CIB.replace('crm_feature_set="3.0.10" ', ""))
     assert "used twice" in problems(CIB.replace('id="fence_xena2"', 'id="fence_xena1"'))
     assert "unknown resource" in problems(CIB.replace('rsc="lustre_data_mdt"', 'rsc="nothing"', 1))
     assert "unknown node" in problems(CIB.replace('node="xena2" score="100"', 'node="xena9" score="100"', 1))
@@ -61,7 +62,7 @@ def test_cib_flat_keys_by_resource_and_attribute():
     assert flat["primitive lustre_data_mdt: target"] == "/dev/ldn.da1.2"
     assert flat["rsc_location prefer_lustre_data_mdt_xena2: @score"] == "100"
     assert flat["property stonith-enabled"] == "true"
-    assert flat["cib: validate-with"] == "pacemaker-3.9"
+    assert flat["cib: validate-with"] == "pacemaker-2.5"
 
 
 def test_diff_cib_adds_removes_changes_and_masks_a_password():

@@ -452,7 +452,7 @@ def test_secrets_are_never_printed(env_secret, tmp_path, monkeypatch):
     outputs["render"] = cli("render", "ns13", "/etc/cluster/cluster.conf", "--site", site, "--out", out)
     assert "********" in outputs["render"].stdout and "********" in outputs["explain"].stdout
     # diff against a tree holding another password, and against nothing
-    monkeypatch.setenv("HAGEN_TEST_SECRET", "an-older-password-0815")
+    monkeypatch.setenv("HAGEN_TEST_SECRET", "an-older-pw-0815")
     old = tmp_path / "old"
     assert cli("build", "--site", site, "--out", old).code == 0
     monkeypatch.setenv("HAGEN_TEST_SECRET", SECRET)
@@ -471,7 +471,7 @@ def test_secrets_are_never_printed(env_secret, tmp_path, monkeypatch):
     assert outputs["unwritable"].code == 3
     for name, res in outputs.items():
         assert SECRET not in res.output, f"hagen {name} printed the password:\n{res.output}"
-        assert "an-older-password-0815" not in res.output, f"hagen {name} printed the old password"
+        assert "an-older-pw-0815" not in res.output, f"hagen {name} printed the old password"
     # --show-secrets is the one way to see it
     assert SECRET in cli("render", "ns13", "/etc/cluster/cluster.conf", "--site", site, "--show-secrets").stdout
 

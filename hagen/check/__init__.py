@@ -14,13 +14,13 @@ from __future__ import annotations
 
 from hagen.check import (batch, cells, hosts, luns, lustre, mngt, names, network, nfs, paths, quorum, services,
                          site_values, startlist)
-from hagen.check import target   # the site's target: keys that mean nothing for it
+from hagen.check import el9, target   # the site's target: keys that mean nothing for it; el9's own rules
 from hagen.check import accepted  # the site's accepted findings (audit.accepted)
 from hagen.check import node_bonds  # the bonds of Lustre and NFS nodes
 
 CHECKS = (names.check, network.check, cells.check, mngt.check, services.check, batch.check, hosts.check,
           lustre.check, nfs.check, paths.check, quorum.check, luns.check, startlist.check, site_values.check,
-          target.check, accepted.check, node_bonds.check)
+          target.check, el9.check, accepted.check, node_bonds.check)
 
 
 def run_checks(model, site) -> list:

@@ -48,6 +48,34 @@ class Secret:
 
 
 FENCED_SECTIONS = ("management", "lustre", "nfs")
+LANPLUS_MAX_BYTES = 20          # ipmitool: "lanplus: password is longer than 20 bytes"
+
+
+def lanplus_problem(value: str) -> str | None:
+    """Why IPMI v2.0 (lanplus, what fence_ipmilan speaks) cannot send this password, or None:
+    RAKP carries at most 20 bytes, IPMI passwords are ASCII, and fence agents strip the
+    spaces around what password_script prints."""
+    if not value.isascii() or not value.isprintable():
+        return "holds a character that is not printable ASCII"
+    if value != value.strip():
+        return "begins or ends with a space, which the fence agent strips"
+    if len(value.encode()) > LANPLUS_MAX_BYTES:
+        return f"is {len(value.encode())} bytes long, and lanplus sends at most {LANPLUS_MAX_BYTES}"
+    return None
+
+
+def _checked(site, section: str, secret: Secret, key: str, reports: list) -> tuple[Secret | None, list]:
+    """The secret, unless lanplus cannot send it (HA183: fencing would never succeed)."""
+    if not (site.get(section, "fencing") or {}).get("lanplus", True):
+        return secret, reports
+    why = lanplus_problem(secret.reveal())
+    if why is None:
+        return secret, reports
+    reports.append(error("HA183", site.where(section, "fencing", key),
+                         f"the fence password of {section}.fencing ({secret.source}) {why}: ipmitool refuses it, "
+                         "so no fencing through the BMCs could succeed",
+                         "set the BMCs' password to at most 20 printable ASCII characters and give it here"))
+    return None, reports
 
 
 def read_secrets(site) -> None:
@@ -84,7 +112,7 @@ def read_fence_password(site, section: str = "management") -> tuple[Secret | Non
                                  "cluster.conf carries the password in an XML attribute, where such characters "
                                  f"do not survive: export {name} with the password alone"))
             return None, reports
-        return Secret(value, f"${name}"), reports
+        return _checked(site, section, Secret(value, f"${name}"), "password_env", reports)
     if fencing.get("password_file"):
         rel = fencing["password_file"]
         path = site.resolve(rel)
@@ -115,6 +143,6 @@ def read_fence_password(site, section: str = "management") -> tuple[Secret | Non
         if st.st_mode & (stat.S_IRWXG | stat.S_IRWXO):
             reports.append(warning("HA103", where, f"the password file {rel} can be read by other users",
                                    f"chmod 600 {rel}"))
-        return Secret(value, rel), reports
+        return _checked(site, section, Secret(value, rel), "password_file", reports)
     return None, reports
 

@@ -47,7 +47,9 @@ def validate_cib(data: bytes) -> list[str]:
     if schema is None or schema > MAX_SCHEMA:
         problems.append(f"validate-with {root.get('validate-with')!r} is not pacemaker-3.9 or older")
     feature = root.get("crm_feature_set")
-    if feature is not None and (_version(feature) is None or _version(feature) > MAX_FEATURE_SET):
+    if feature is None:
+        problems.append("no crm_feature_set: pcs -f refuses the CIB")
+    elif _version(feature) is None or _version(feature) > MAX_FEATURE_SET:
         problems.append(f"crm_feature_set {feature} is newer than 3.16.1: crm_simulate would discard updates")
     ids = [el.get("id") for el in root.iter() if isinstance(el.tag, str) and el.get("id") is not None]
     for dup in sorted({i for i in ids if ids.count(i) > 1}):
