@@ -76,6 +76,10 @@ def gather(site: Path = SITE, out: Path = OUT,
         for path, hosts in sorted(result.odd.items()):
             _say(str(warning("HA946", Where(host=folded(hosts)), f"{path} is not a plain file there: not fetched",
                              "look at it on the node; push replaces it with hagen's file")), err=True)
+        for (path, why), hosts in sorted(result.refused.items()):
+            _say(str(warning("HA992", Where(host=folded(hosts)), f"{path}: what the node sent back was refused, "
+                             f"nothing of it used: {why}", "look at the node: it does not answer as tar does; "
+                             "push replaces the file with hagen's")), err=True)
         for path, hosts in sorted(result.missing_commands.items()):
             _say(str(warning("HA945", Where(host=folded(hosts)),
                              f"{path} is called by /etc/HA/start or stop but is missing or not executable",

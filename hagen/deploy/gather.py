@@ -41,6 +41,7 @@ class Gathered:
     unreachable: dict[str, str] = field(default_factory=dict)      # host -> the tool's message
     missing: dict[str, list[str]] = field(default_factory=dict)     # path -> hosts
     odd: dict[str, list[str]] = field(default_factory=dict)         # path -> hosts where it is not a plain file
+    refused: dict[tuple, list[str]] = field(default_factory=dict)   # (path, why) -> hosts whose answer was refused
     missing_commands: dict[str, list[str]] = field(default_factory=dict)
     files: int = 0
     pruned: list[str] = field(default_factory=list)     # hosts no longer built: record and folder dropped
@@ -154,6 +155,9 @@ def _fetch(cfg, staging: Path, n: int, path: str, hosts: list[str], alive: set, 
            result: Gathered, echo) -> None:
     calldir = staging / f"call-{n}"
     calldir.mkdir(0o700)
+    if cfg.get("topology"):        # through gateways: never clush --rcopy (hagen.deploy.tree)
+        _fetch_tree(cfg, staging, calldir, path, hosts, alive, held, result, echo)
+        return
     outcome = fanout.run(fanout.gather_argv(cfg, hosts, path, str(calldir)), hosts)
     echo(str(outcome))
     name = posixpath.basename(path)
@@ -185,6 +189,39 @@ def _fetch(cfg, staging: Path, n: int, path: str, hosts: list[str], alive: set, 
         os.rename(fetched, dest)
         state = {"sha256": hashlib.sha256(data).hexdigest(), "mode": f"{stat.S_IMODE(st.st_mode):04o}"}
         version = config_version(data)
+        if version is not None:
+            state["config_version"] = version
+        held[host][path] = state
+        result.files += 1
+    shutil.rmtree(calldir, ignore_errors=True)
+
+
+def _fetch_tree(cfg, staging: Path, calldir: Path, path: str, hosts: list[str], alive: set, held: dict,
+                result: Gathered, echo) -> None:
+    """Each node's file as the one regular file of its archive, read here, never extracted."""
+    from hagen.deploy.tree import fetch, fetch_script
+
+    argv = fanout.exec_argv(cfg, hosts, fetch_script(path))
+    echo(shlex.join(argv))
+    for host, got in fetch(argv, hosts, path, str(calldir)).items():
+        if got.kind == "unreachable":
+            _lost(host, got.why, alive, result)
+            continue
+        if got.kind != "file":
+            held[host][path] = {"missing": True}
+            if got.kind == "refused":
+                result.refused.setdefault((path, got.why), []).append(host)
+            else:
+                (result.missing if got.kind == "missing" else result.odd).setdefault(path, []).append(host)
+            continue
+        fd = os.open(_place(staging / "tree", host, path), os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
+        try:
+            os.write(fd, got.data)
+            os.fchmod(fd, got.mode)
+        finally:
+            os.close(fd)
+        state = {"sha256": hashlib.sha256(got.data).hexdigest(), "mode": f"{got.mode:04o}"}
+        version = config_version(got.data)
         if version is not None:
             state["config_version"] = version
         held[host][path] = state
