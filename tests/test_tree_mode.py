@@ -115,6 +115,13 @@ def test_push_and_gather_through_one_gateway_keep_content_modes_and_owner(throug
     assert site.record()["ns13"]["files"][CONF]["config_version"] == 1
     r = site.push()
     assert r.code == 0 and "nothing to send" in r.stdout
+    # a file the build no longer makes is removed through the gateway
+    site.site.write_text(site.site.read_text().replace("    modprobe: modprobe.conf", "    modprobe: modprobe.d"))
+    assert cli("build", "--site", site.site, "--out", site.out).code == 0
+    r = site.push("--prune")
+    assert r.code == 0, r.stdout + r.stderr
+    assert not os.path.lexists(site.tree.node_file("ns0", "/etc/modprobe.conf"))
+    assert site.tree.node_file("ns13", "/etc/modprobe.d/bonding.conf").exists()
 
 
 @needs_gateway
@@ -145,6 +152,20 @@ def test_a_node_behind_the_gateway_down_is_failed_the_others_served(through):
     assert r.code == 3
     assert "unreachable: ns3: ssh: connect to host ns3 port 22: Connection refused" in r.stderr
     assert (site.work / "gathered/ns4/etc/hosts").exists() and not (site.work / "gathered/ns3").exists()
+
+
+@needs_gateway
+def test_follow_up_actions_run_through_the_gateway_and_a_node_where_one_fails_is_failed(through):
+    site = through()
+    for node in NODES:
+        site.tree.give_command(node, "service", 'echo "$*" >> /etc/service.log\n')
+    site.tree.give_command("ns4", "service", 'echo "pbs: unrecognized service" >&2; exit 1\n')
+    r = site.push("-w", "ns[1-12]", "--reload")
+    assert r.code == 3
+    assert "done     ns[1-3,5-12]" in r.stdout
+    assert "failed ns4 action: pbs: unrecognized service" in " ".join(r.stdout.split())
+    assert site.tree.node_file("ns7", "/etc/service.log").read_text() == "pbs restart\n"
+    assert site.record()["ns4"]["files"]["/etc/pbs.conf"]["sha256"]       # it holds the file; its action failed
 
 
 def _archive(*members) -> bytes:

@@ -12,7 +12,8 @@ plays the gateways, simulated nodes sit behind them.
   read-only, chroot into the folder. Real sh, tar, mkdir, chown, ln and rm run there, as on
   a node. A node can be down (fails as ssh does, status 255), hung (sleeps until the test
   stops it, by pid), named otherwise (`hostname -s` differs from the name in -w), or hostile
-  (its `tar` writes an archive the test made, whatever it was asked).
+  (its `tar` writes an archive the test made, whatever it was asked); a node's own commands
+  (`service`...) are scripts the test gives it.
 - ssh keeps one master connection to the gateways (ControlMaster), ended by its pid.
 - clush finds the ssh client configuration through $CLUSTERSHELL_CFGDIR/clush.conf, and
   runs the gateway with $CLUSTERSHELL_GW_PYTHON_EXECUTABLE, the interpreter of the tests.
@@ -61,15 +62,11 @@ script = """set -e
 mount --bind /usr "$1/usr"; mount -o remount,bind,ro "$1/usr"
 mount --bind /dev/null "$1/dev/null"
 hostname "$2"
-exec chroot "$1" /usr/bin/env PATH=/hostile-bin:/usr/bin:/bin /bin/sh -c "$3"
+exec chroot "$1" /usr/bin/env PATH=/node-bin:/usr/bin:/bin /bin/sh -c "$3"
 """
 os.execvp("unshare", ["unshare", "-m", "-u", "--propagation", "private", "sh", "-c", script, "node", root,
                       hostname, command])
 '''
-
-# A hostile node's tar: whatever it is asked, the archive the test made.
-HOSTILE_TAR = "#!/bin/sh\ncat /hostile.tar\n"
-
 
 def missing_reason() -> str | None:
     """Why tree-mode tests cannot run here, or None."""
@@ -140,13 +137,17 @@ class Tree:
     def behave(self, down=(), hung=(), hostnames=None) -> None:
         self.conf.write_text(json.dumps({"down": list(down), "hung": list(hung), "hostnames": hostnames or {}}))
 
+    def give_command(self, node: str, name: str, script: str) -> None:
+        """node runs script (sh) for the command name: /node-bin comes first on its PATH."""
+        bindir = self.noderoot / node / "node-bin"
+        bindir.mkdir(exist_ok=True)
+        (bindir / name).write_text("#!/bin/sh\n" + script)
+        (bindir / name).chmod(0o755)
+
     def make_hostile(self, node: str, archive: bytes) -> None:
-        """node's tar writes archive, whatever it is asked (/hostile-bin comes first on its PATH)."""
-        root = self.noderoot / node
-        (root / "hostile.tar").write_bytes(archive)
-        (root / "hostile-bin").mkdir(exist_ok=True)
-        (root / "hostile-bin/tar").write_text(HOSTILE_TAR)
-        (root / "hostile-bin/tar").chmod(0o755)
+        """node's tar writes archive, whatever it is asked."""
+        (self.noderoot / node / "hostile.tar").write_bytes(archive)
+        self.give_command(node, "tar", "cat /hostile.tar\n")
 
     # -- ssh -------------------------------------------------------------------------
     def _keys(self) -> None:
