@@ -188,14 +188,17 @@ def test_a_hostile_node_writes_nothing_outside_and_its_answers_are_refused(throu
     site = through()
     for node in NODES:        # the nodes hold the build (a push's work, not this test's subject)
         shutil.copytree(site.out.resolve() / node, site.tree.noderoot / node, symlinks=True, dirs_exist_ok=True)
-    escape = tmp_path / "escaped"
+    # every target is under tmp_path: were the archives extracted as clush --rcopy does through a
+    # gateway (it did write them, as fully trusted), this machine would still be unharmed
+    escape, victim = tmp_path / "escaped", tmp_path / "victim"
+    victim.write_text("untouched\n")
     site.tree.make_hostile("ns5", _archive(("../../../../../../../../.." + str(escape), "file", b"owned\n")))
     site.tree.make_hostile("ns6", _archive((str(escape), "file", b"owned\n")))
-    site.tree.make_hostile("ns7", _archive(("hosts", "link", "/etc/shadow")))
-    site.tree.make_hostile("ns8", _archive(("hosts", "file", b"x\n"), ("hosts.ns0", "file", b"y\n")))
+    site.tree.make_hostile("ns7", _archive(("hosts", "link", str(victim))))      # then ns8 writes through it
+    site.tree.make_hostile("ns8", _archive(("hosts", "file", b"owned\n"), ("hosts.ns0", "file", b"y\n")))
     r = site.gather("-w", "ns[4-8]")
     assert r.code == 0, r.stderr
-    assert not os.path.lexists(escape)
+    assert not os.path.lexists(escape) and victim.read_text() == "untouched\n"
     warned = [ln for ln in r.stderr.splitlines() if "HA992" in ln]
     assert any("ns5" in ln and "/etc/hosts" in ln and "../" in ln for ln in warned)
     assert any("ns7" in ln and "/etc/hosts" in ln and "not a regular file" in ln for ln in warned)
@@ -242,7 +245,7 @@ def test_the_archive_a_node_sends_must_be_the_one_plain_file_asked_for(tmp_path)
     assert (ok.kind, ok.data, ok.mode) == ("file", b"127.0.0.1 localhost\n", 0o644)
     assert "holds '../hosts'" in read(_archive(("../hosts", "file", b"x"))).why
     assert "holds '/etc/hosts'" in read(_archive(("/etc/hosts", "file", b"x"))).why
-    assert "not a regular file" in read(_archive(("hosts", "link", "/etc/shadow"))).why
+    assert "not a regular file" in read(_archive(("hosts", "link", str(tmp_path / "victim")))).why
     assert "exactly one entry" in read(_archive(("hosts", "file", b"x"), ("../x", "file", b"y"))).why
     assert "cannot be read" in read(b"not a tar at all" * 64).why
     assert {read(a).kind for a in (b"", _archive())} == {"refused"}
