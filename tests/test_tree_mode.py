@@ -283,3 +283,15 @@ def test_topology_needs_clush_and_a_topology_clustershell_reads(tmp_path):
     r = cli("gather", "--site", site, "--out", tmp_path / "out", "--into", tmp_path / "g")
     assert r.code == 2 and "HA991" in r.stderr and "not a valid root node" in r.stderr
     assert not (tmp_path / "g").exists()
+
+
+def test_gather_knows_clush_goes_through_gateways_by_itself_with_a_default_topology(tmp_path, monkeypatch):
+    from ClusterShell.Defaults import config_paths
+
+    monkeypatch.setenv("CLUSTERSHELL_CFGDIR", str(tmp_path))
+    if any(os.path.isfile(p) for p in config_paths("topology.conf")):
+        pytest.skip("this machine has a ClusterShell topology.conf of its own")
+    assert not treemode.through_gateways({"tool": "clush", "topology": None})
+    (tmp_path / "topology.conf").write_text("[routes]\nadmin: gw1\ngw1: ns[0-13]\n")
+    assert treemode.through_gateways({"tool": "clush", "topology": None})       # clush's auto_tree
+    assert not treemode.through_gateways({"tool": "pdcp", "topology": None})

@@ -28,6 +28,7 @@ from pathlib import Path
 from hagen.deploy import fanout
 from hagen.deploy.expected import expected_in_tree
 from hagen.deploy.state import checked_manifest, config_version, read_record, write_record
+from hagen.deploy.tree import through_gateways
 from hagen.errors import OutputError
 from hagen.model.names import natural_key
 
@@ -155,7 +156,7 @@ def _fetch(cfg, staging: Path, n: int, path: str, hosts: list[str], alive: set, 
            result: Gathered, echo) -> None:
     calldir = staging / f"call-{n}"
     calldir.mkdir(0o700)
-    if cfg.get("topology"):        # through gateways: never clush --rcopy (hagen.deploy.tree)
+    if through_gateways(cfg):        # never clush --rcopy through gateways (hagen.deploy.tree)
         _fetch_tree(cfg, staging, calldir, path, hosts, alive, held, result, echo)
         return
     outcome = fanout.run(fanout.gather_argv(cfg, hosts, path, str(calldir)), hosts)

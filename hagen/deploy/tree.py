@@ -72,6 +72,19 @@ def topology_reports(site, cfg: dict) -> list:
     return []
 
 
+def through_gateways(cfg: dict) -> bool:
+    """Whether clush goes through gateways: deploy.topology, or a topology.conf clush loads
+    by itself (/etc/clustershell, $CLUSTERSHELL_CFGDIR...: its auto_tree), where its --rcopy
+    is just as unsafe."""
+    if cfg.get("topology"):
+        return True
+    if cfg.get("tool") != "clush":
+        return False
+    from ClusterShell.Defaults import config_paths
+
+    return any(os.path.isfile(path) for path in config_paths("topology.conf"))
+
+
 def failures(stderr: str, hosts: set) -> dict:
     """{host: message} for what clush reports on standard error whatever its exit status:
     a node's exit status or timeout (with the node's own first line, e.g. ssh's), and every
