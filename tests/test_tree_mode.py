@@ -168,6 +168,22 @@ def test_follow_up_actions_run_through_the_gateway_and_a_node_where_one_fails_is
     assert site.record()["ns4"]["files"]["/etc/pbs.conf"]["sha256"]       # it holds the file; its action failed
 
 
+@needs_gateway
+def test_a_hung_node_behind_the_gateway_times_out_and_is_failed(through):
+    site = through()
+    site.tree.behave(hung=["ns5"])          # it sleeps until clush's timeout ends it (or the test, by pid)
+    site.site.write_text(site.site.read_text().replace("  topology: topology.conf\n",
+                                                       "  topology: topology.conf\n  options: [-u, '15']\n"))
+    assert cli("build", "--site", site.site, "--out", site.out).code == 0
+    r = site.push("-w", "ns[4-6]")
+    assert r.code == 3
+    assert "done     ns[4,6]" in r.stdout and "failed ns5 mkdir: command timeout" in " ".join(r.stdout.split())
+    assert not site.record().get("ns5", {}).get("files")
+    r = site.gather("-w", "ns[4-6]")
+    assert r.code == 3 and "unreachable: ns5: command timeout" in r.stderr
+    assert (site.work / "gathered/ns6/etc/hosts").exists()
+
+
 def _archive(*members) -> bytes:
     buf = io.BytesIO()
     with tarfile.open(fileobj=buf, mode="w") as tar:

@@ -37,7 +37,7 @@ SSHD = "/usr/sbin/sshd"
 
 # The gateway side's ssh: a gateway name goes to the real ssh, a node name to its folder.
 SSH_STANDIN = r'''
-import json, os, sys
+import json, os, signal, sys
 args = sys.argv[1:]
 WITH_VALUE = set("BbcDEeFIiJLlmOoPpQRSWw")
 i = 0
@@ -55,7 +55,7 @@ if host in conf.get("hung", []):
     with open(os.environ["TREE_PIDS"], "a") as pids:
         pids.write(f"{os.getpid()}\n")
     while True:
-        os.pause()
+        signal.pause()
 root = os.path.join(nodes, host)
 hostname = conf.get("hostnames", {}).get(host, host)
 script = """set -e
