@@ -311,3 +311,29 @@ def test_gather_knows_clush_goes_through_gateways_by_itself_with_a_default_topol
     (tmp_path / "topology.conf").write_text("[routes]\nadmin: gw1\ngw1: ns[0-13]\n")
     assert treemode.through_gateways({"tool": "clush", "topology": None})       # clush's auto_tree
     assert not treemode.through_gateways({"tool": "pdcp", "topology": None})
+
+
+def test_fetch_reads_each_nodes_answer_by_the_name_given_in_w(tmp_path, monkeypatch):
+    import base64
+    import sys
+
+    good = base64.b64encode(_archive(("hosts", "file", b"127.0.0.1 localhost\n"))).decode()
+    big = base64.b64encode(_archive(("hosts", "file", b"x" * 40960))).decode()
+    lines = [f"ns0: hagen-gather-tar {good}", "ns0: hagen-gather end", "ns1: hagen-gather missing",
+             "ns2: hagen-gather odd", "ns4: hagen-gather-tar !!not-base64", "ns4: hagen-gather end",
+             f"ns5: hagen-gather-tar {big}", "ns5: hagen-gather end", "ns9: hagen-gather missing",
+             "ns0-other: hagen-gather odd"]
+    tool = tmp_path / "tool.py"
+    tool.write_text("import sys\nprint(" + repr("\n".join(lines)) + ")\n"
+                    "sys.stderr.write('ns3: ssh: connect to host ns3 port 22: Connection refused\\n"
+                    "clush: ns3: exited with exit code 255\\n')\n")
+    monkeypatch.setattr(treemode, "ARCHIVE_LIMIT", 20480)      # a tar is at least 10 KiB
+    got = treemode.fetch([sys.executable, str(tool)], ["ns0", "ns1", "ns2", "ns3", "ns4", "ns5"], "/etc/hosts",
+                         str(tmp_path))
+    assert (got["ns0"].kind, got["ns0"].data, got["ns0"].mode) == ("file", b"127.0.0.1 localhost\n", 0o644)
+    assert (got["ns1"].kind, got["ns2"].kind) == ("missing", "odd")
+    assert (got["ns3"].kind, got["ns3"].why) == ("unreachable", "ssh: connect to host ns3 port 22: Connection refused")
+    assert (got["ns4"].kind, got["ns4"].why) == ("refused", "its answer is not base64")
+    assert (got["ns5"].kind, got["ns5"].why) == ("refused", "its archive is larger than 20480 bytes")
+    assert sorted(got) == ["ns0", "ns1", "ns2", "ns3", "ns4", "ns5"]        # only the nodes asked
+    assert list(tmp_path.iterdir()) == [tool]                                # nothing left behind

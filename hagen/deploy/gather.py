@@ -9,7 +9,9 @@ Trust: gather writes only under INTO. Each call fetches into a fresh private fol
 its own; what comes back is taken only if it is a regular file (a link or anything else
 a node or a stand-in put there is never followed, never moved, and the path is recorded
 as missing); each host's folder is assembled in the staging folder, then renamed over
-INTO/<host> (a link found there is removed, never followed). What each node holds goes
+INTO/<host> (a link found there is removed, never followed). Through ClusterShell
+gateways, clush --rcopy would extract each node's archive as fully trusted: there each
+node's file comes back as a tar that hagen reads itself (hagen.deploy.tree), never extracted. What each node holds goes
 to the output store's record (hagen.deploy.state); a host the build no longer makes
 leaves it, with the folder gather made for it.
 """
@@ -216,11 +218,9 @@ def _fetch_tree(cfg, staging: Path, calldir: Path, path: str, hosts: list[str], 
                 (result.missing if got.kind == "missing" else result.odd).setdefault(path, []).append(host)
             continue
         fd = os.open(_place(staging / "tree", host, path), os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
-        try:
-            os.write(fd, got.data)
-            os.fchmod(fd, got.mode)
-        finally:
-            os.close(fd)
+        with os.fdopen(fd, "wb") as f:
+            f.write(got.data)
+            os.fchmod(f.fileno(), got.mode)
         state = {"sha256": hashlib.sha256(got.data).hexdigest(), "mode": f"{got.mode:04o}"}
         version = config_version(got.data)
         if version is not None:

@@ -40,6 +40,7 @@ STATUS = re.compile(r"clush: (\S+): (exited with exit code \d+|command timeout)\
 REROUTE = re.compile(r"clush: rerouting commands for (\S+) due to the failure of gateway (\S+)\Z")
 NO_ROUTE = "clush: TREE MODE: No route available to "
 TOPOLOGY_LIMIT = 1 << 20        # a topology.conf is a few lines; a larger "file" is not one
+ARCHIVE_LIMIT = 64 << 20        # one managed file's archive: /etc/hosts of 50,000 nodes is 4 MiB
 
 
 def topology_reports(site, cfg: dict) -> list:
@@ -158,7 +159,11 @@ def fetch(argv: list[str], hosts: list[str], path: str, workdir: str) -> dict:
                 except (binascii.Error, ValueError):
                     bad.setdefault(node, "its answer is not base64")
                     continue
-                spools.setdefault(node, tempfile.SpooledTemporaryFile(1 << 20, dir=workdir)).write(chunk)
+                spool = spools.setdefault(node, tempfile.SpooledTemporaryFile(1 << 20, dir=workdir))
+                if spool.tell() + len(chunk) > ARCHIVE_LIMIT:
+                    bad.setdefault(node, f"its archive is larger than {ARCHIVE_LIMIT} bytes")
+                    continue
+                spool.write(chunk)
             elif text.startswith(f"{MARK} "):
                 marks.setdefault(node, text[len(MARK) + 1:])
     stderr = proc.stderr.decode("utf-8", "replace")
@@ -168,7 +173,7 @@ def fetch(argv: list[str], hosts: list[str], path: str, workdir: str) -> dict:
     for host in hosts:
         mark = marks.get(host)
         if mark == "end":
-            result[host] = bad.get(host) and Fetched("refused", bad[host]) or _read(spools.get(host), path)
+            result[host] = Fetched("refused", bad[host]) if host in bad else _read(spools.get(host), path)
         elif mark in ("odd", "missing"):
             result[host] = Fetched(mark)
         else:
