@@ -68,6 +68,7 @@ os.execvp("unshare", ["unshare", "-m", "-u", "--propagation", "private", "sh", "
                       hostname, command])
 '''
 
+
 def missing_reason() -> str | None:
     """Why tree-mode tests cannot run here, or None."""
     if os.geteuid() != 0:
@@ -78,6 +79,8 @@ def missing_reason() -> str | None:
     for tool in ("clush", "unshare", "chroot", "tar", "base64"):
         if shutil.which(tool) is None:
             return f"{tool} is not installed"
+    if not (os.path.islink("/bin") and os.path.islink("/lib")):
+        return "the simulated nodes borrow a merged /usr (/bin and /lib links to usr/), which this machine has not"
     probe = subprocess.run(["unshare", "-m", "-u", "--propagation", "private", "true"], capture_output=True)
     if probe.returncode != 0:
         return "no mount namespaces here (unshare -m -u fails)"
