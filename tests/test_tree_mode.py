@@ -26,12 +26,11 @@ CONF = "/etc/cluster/cluster.conf"
 needs_gateway = pytest.mark.skipif(missing_reason() is not None, reason=str(missing_reason()))
 
 
-@pytest.fixture(scope="module")
-def built(tmp_path_factory):
-    """bas5-guide with deploy: clush through topology.conf (written by each test), built once."""
-    base = tmp_path_factory.mktemp("tree")
+def _build(base: Path, example: str) -> Path:
+    """base/example: the example with deploy: clush through topology.conf (written by each
+    test), and base/out built from it."""
     folder = base / "example"
-    shutil.copytree(EXAMPLES / "bas5-guide", folder)
+    shutil.copytree(EXAMPLES / example, folder)
     (folder / "fence-password").chmod(0o600)
     clush = shutil.which("clush") or "clush"
     site = folder / "site.yaml"
@@ -41,17 +40,22 @@ def built(tmp_path_factory):
     return base
 
 
+@pytest.fixture(scope="module")
+def built(tmp_path_factory):
+    return _build(tmp_path_factory.mktemp("tree"), "bas5-guide")
+
+
 class Site:
     """A per-test copy of the build, and the gateways its topology names."""
 
-    def __init__(self, built: Path, work: Path, monkeypatch, **gateways):
+    def __init__(self, built: Path, work: Path, monkeypatch, nodes=NODES, **gateways):
         from hagen.emit import OutputTree
 
         subprocess.run(["cp", "-a", str(built), str(work)], check=True)
         tree = OutputTree(work / "out")
         tree.remember_inputs(tree.built_from())         # this copy is the build: intact, up to date
         self.work, self.site, self.out = work, work / "example/site.yaml", work / "out"
-        self.tree = Tree(work / "gw", NODES, **gateways)
+        self.tree = Tree(work / "gw", nodes, **gateways)
         shutil.copy(self.tree.topology, work / "example/topology.conf")
         for var, value in self.tree.env().items():
             monkeypatch.setenv(var, value)
@@ -182,6 +186,27 @@ def test_a_hung_node_behind_the_gateway_times_out_and_is_failed(through):
     r = site.gather("-w", "ns[4-6]")
     assert r.code == 3 and "unreachable: ns5: command timeout" in r.stderr
     assert (site.work / "gathered/ns6/etc/hosts").exists()
+
+
+@needs_gateway
+def test_links_are_made_through_the_gateway(tmp_path_factory, tmp_path, monkeypatch):
+    built = _build(tmp_path_factory.mktemp("xena"), "xena")
+    site = Site(built, tmp_path / "w", monkeypatch, nodes=["xena1", "xena2"])
+    try:
+        site.tree.start()
+        links = ["/usr/sbin/lustre_failover_xena1", "/usr/sbin/lustre_failover_xena2"]
+        plan = tmp_path / "links.json"            # a reviewed plan of the links alone: a few calls
+        plan.write_text(json.dumps({"format": "hagen-push-plan/1", "remove": [], "send": [
+            {"host": host, "path": link, "type": "symlink", "target": "/usr/sbin/lustre_failover"}
+            for link in links for host in ("xena1", "xena2")]}))
+        r = site.push("--plan", plan)
+        assert r.code == 0, r.stdout + r.stderr
+        assert "ln -sfn -- /usr/sbin/lustre_failover /usr/sbin/lustre_failover_xena1" in r.stderr
+        for host in ("xena1", "xena2"):
+            assert os.readlink(site.tree.node_file(host, links[0])) == "/usr/sbin/lustre_failover"
+        assert site.record()["xena2"]["files"][links[1]] == {"type": "symlink", "target": "/usr/sbin/lustre_failover"}
+    finally:
+        site.tree.stop()
 
 
 def _archive(*members) -> bytes:

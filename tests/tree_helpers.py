@@ -8,8 +8,9 @@ plays the gateways, simulated nodes sit behind them.
   nothing leaves the machine. A gateway that is "down" points to a port nobody listens on.
 - On the gateway side, sshd puts a stand-in `ssh` first on PATH. For a gateway name it runs
   the real ssh (a second level); for a simulated node it runs the command in the node's own
-  folder: a private mount namespace and UTS namespace (the node's hostname), /usr bound
-  read-only, chroot into the folder. Real sh, tar, mkdir, chown, ln and rm run there, as on
+  folder: a private mount namespace and UTS namespace (the node's hostname), the machine's
+  /usr under an overlay of the node's own (what it writes there stays in its folder), chroot
+  into the folder. Real sh, tar, mkdir, chown, ln and rm run there, as on
   a node. A node can be down (fails as ssh does, status 255), hung (sleeps until the test
   stops it, by pid), named otherwise (`hostname -s` differs from the name in -w), or hostile
   (its `tar` writes an archive the test made, whatever it was asked); a node's own commands
@@ -59,7 +60,7 @@ if host in conf.get("hung", []):
 root = os.path.join(nodes, host)
 hostname = conf.get("hostnames", {}).get(host, host)
 script = """set -e
-mount --bind /usr "$1/usr"; mount -o remount,bind,ro "$1/usr"
+mount -t overlay overlay -o "lowerdir=/usr,upperdir=$1/.usr-upper,workdir=$1/.usr-work" "$1/usr"
 mount --bind /dev/null "$1/dev/null"
 hostname "$2"
 exec chroot "$1" /usr/bin/env PATH=/node-bin:/usr/bin:/bin /bin/sh -c "$3"
@@ -81,9 +82,14 @@ def missing_reason() -> str | None:
             return f"{tool} is not installed"
     if not (os.path.islink("/bin") and os.path.islink("/lib")):
         return "the simulated nodes borrow a merged /usr (/bin and /lib links to usr/), which this machine has not"
-    probe = subprocess.run(["unshare", "-m", "-u", "--propagation", "private", "true"], capture_output=True)
+    with tempfile.TemporaryDirectory() as tmp:
+        for folder in ("upper", "work", "usr"):
+            os.mkdir(f"{tmp}/{folder}")
+        overlay = f"lowerdir=/usr,upperdir={tmp}/upper,workdir={tmp}/work"
+        probe = subprocess.run(["unshare", "-m", "-u", "--propagation", "private", "mount", "-t", "overlay",
+                                "overlay", "-o", overlay, f"{tmp}/usr"], capture_output=True)
     if probe.returncode != 0:
-        return "no mount namespaces here (unshare -m -u fails)"
+        return "no mount namespaces or overlay mounts here (unshare -m -u, mount -t overlay fail)"
     return None
 
 
@@ -125,7 +131,7 @@ class Tree:
     # -- nodes -----------------------------------------------------------------------
     def _make_node(self, node: str) -> None:
         root = self.noderoot / node
-        for folder in ("etc", "usr", "dev", "tmp"):
+        for folder in ("etc", "usr", "dev", "tmp", ".usr-upper", ".usr-work"):
             (root / folder).mkdir(parents=True, exist_ok=True)
         for link in ("bin", "sbin", "lib", "lib64"):
             if os.path.islink(f"/{link}"):          # merged /usr: the same links as the machine
@@ -135,6 +141,9 @@ class Tree:
             shutil.copy(f"/etc/{name}", root / "etc" / name)
 
     def node_file(self, node: str, path: str) -> Path:
+        """Where node's path is here: what a node writes under /usr lands in its own layer."""
+        if path.startswith("/usr/"):
+            return self.noderoot / node / ".usr-upper" / path[len("/usr/"):]
         return self.noderoot / node / path.lstrip("/")
 
     def behave(self, down=(), hung=(), hostnames=None) -> None:
