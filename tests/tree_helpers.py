@@ -28,6 +28,7 @@ import re
 import shutil
 import signal
 import socket
+import stat
 import subprocess
 import sys
 import tempfile
@@ -61,9 +62,8 @@ root = os.path.join(nodes, host)
 hostname = conf.get("hostnames", {}).get(host, host)
 script = """set -e
 mount -t overlay overlay -o "lowerdir=/usr,upperdir=$1/.usr-upper,workdir=$1/.usr-work" "$1/usr"
-mount --bind /dev/null "$1/dev/null"
 hostname "$2"
-exec chroot "$1" /usr/bin/env PATH=/node-bin:/usr/bin:/bin /bin/sh -c "$3"
+PATH=/node-bin:/usr/bin:/bin exec /usr/sbin/chroot "$1" /bin/sh -c "$3"
 """
 os.execvp("unshare", ["unshare", "-m", "-u", "--propagation", "private", "sh", "-c", script, "node", root,
                       hostname, command])
@@ -136,7 +136,7 @@ class Tree:
         for link in ("bin", "sbin", "lib", "lib64"):
             if os.path.islink(f"/{link}"):          # merged /usr: the same links as the machine
                 (root / link).symlink_to(os.readlink(f"/{link}"))
-        (root / "dev/null").touch()
+        os.mknod(root / "dev/null", 0o666 | stat.S_IFCHR, os.makedev(1, 3))
         for name in ("passwd", "group"):            # chown root:root resolves names
             shutil.copy(f"/etc/{name}", root / "etc" / name)
 
