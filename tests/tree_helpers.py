@@ -195,7 +195,10 @@ PYTHONDONTWRITEBYTECODE=1 HOME={self.tmp}/gwhome
 """)
 
     def _client_config(self, gateways, down_gateways) -> None:
-        closed = _free_port()       # nobody listens there: a gateway that is down
+        # a gateway that is down: a port held bound (so that no other test's sshd takes it) but never listened on
+        self.closed = socket.socket()
+        self.closed.bind(("127.0.0.1", 0))
+        closed = self.closed.getsockname()[1]
         lines = []
         for gw in [*gateways, *down_gateways]:
             lines += [f"Host {gw}", "  HostName 127.0.0.1", f"  Port {closed if gw in down_gateways else self.port}",
@@ -253,6 +256,7 @@ PYTHONDONTWRITEBYTECODE=1 HOME={self.tmp}/gwhome
                 except ProcessLookupError:
                     pass
         shutil.rmtree(self.masters, ignore_errors=True)
+        self.closed.close()
         if self.proc is not None and self.proc.poll() is None:
             self.proc.terminate()
             try:
