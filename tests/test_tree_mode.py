@@ -189,7 +189,7 @@ def test_a_hung_node_behind_the_gateway_times_out_and_is_failed(through):
 
 
 @needs_gateway
-def test_links_are_made_through_the_gateway(tmp_path_factory, tmp_path, monkeypatch):
+def test_links_are_made_and_gathered_through_the_gateway(tmp_path_factory, tmp_path, monkeypatch):
     built = _build(tmp_path_factory.mktemp("xena"), "xena")
     site = Site(built, tmp_path / "w", monkeypatch, nodes=["xena1", "xena2"])
     try:
@@ -205,6 +205,10 @@ def test_links_are_made_through_the_gateway(tmp_path_factory, tmp_path, monkeypa
         for host in ("xena1", "xena2"):
             assert os.readlink(site.tree.node_file(host, links[0])) == "/usr/sbin/lustre_failover"
         assert site.record()["xena2"]["files"][links[1]] == {"type": "symlink", "target": "/usr/sbin/lustre_failover"}
+        r = site.gather("-w", "xena2")                  # read back as links (its files were not sent: missing)
+        assert r.code == 0, r.stderr
+        assert os.readlink(site.work / "gathered/xena2" / links[0].lstrip("/")) == "/usr/sbin/lustre_failover"
+        assert site.record()["xena2"]["files"][links[0]] == {"type": "symlink", "target": "/usr/sbin/lustre_failover"}
     finally:
         site.tree.stop()
 
