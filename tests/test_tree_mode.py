@@ -95,7 +95,7 @@ def built_files(site: Site):
 
 
 @needs_gateway
-def test_push_and_gather_through_one_gateway_keep_content_modes_and_owner(through):
+def test_push_through_one_gateway_keeps_content_modes_and_owner_then_sends_nothing_and_prunes(through):
     site = through()
     site.tree.behave(hostnames={"ns13": "ns13-ha"})     # its own hostname is not the name in -w
     r = site.push()
@@ -108,15 +108,6 @@ def test_push_and_gather_through_one_gateway_keep_content_modes_and_owner(throug
         assert stat.S_IMODE(copy.stat().st_mode) == stat.S_IMODE(path.stat().st_mode), rel
         assert (copy.stat().st_uid, copy.stat().st_gid) == (0, 0), rel
     assert stat.S_IMODE(site.tree.node_file("ns13", CONF).stat().st_mode) == 0o600
-    r = site.gather()
-    assert r.code == 0, r.stdout + r.stderr
-    assert "missing" not in r.stdout and "--rcopy" not in r.stderr
-    got = site.work / "gathered"
-    for rel, path in built_files(site):
-        assert (got / rel).read_bytes() == path.read_bytes(), rel
-        assert stat.S_IMODE((got / rel).stat().st_mode) == stat.S_IMODE(path.stat().st_mode), rel
-    assert not (got / "ns0/etc/passwd").exists()                 # only what was asked for
-    assert site.record()["ns13"]["files"][CONF]["config_version"] == 1
     r = site.push()
     assert r.code == 0 and "nothing to send" in r.stdout
     # a file the build no longer makes is removed through the gateway
@@ -126,6 +117,25 @@ def test_push_and_gather_through_one_gateway_keep_content_modes_and_owner(throug
     assert r.code == 0, r.stdout + r.stderr
     assert not os.path.lexists(site.tree.node_file("ns0", "/etc/modprobe.conf"))
     assert site.tree.node_file("ns13", "/etc/modprobe.d/bonding.conf").exists()
+
+
+@needs_gateway
+def test_gather_through_one_gateway_keeps_modes_and_names_each_node_as_given(through):
+    site = through()
+    site.tree.behave(hostnames={"ns13": "ns13-ha"})     # clush --rcopy would name its files *.ns13-ha
+    for node in NODES:        # the nodes hold the build (the push test's subject, not this one's)
+        shutil.copytree(site.out.resolve() / node, site.tree.noderoot / node, symlinks=True, dirs_exist_ok=True)
+    r = site.gather()
+    assert r.code == 0, r.stdout + r.stderr
+    assert "missing" not in r.stdout and "--rcopy" not in r.stderr and "--topology" in r.stderr
+    got = site.work / "gathered"
+    for rel, path in built_files(site):
+        assert (got / rel).read_bytes() == path.read_bytes(), rel
+        assert stat.S_IMODE((got / rel).stat().st_mode) == stat.S_IMODE(path.stat().st_mode), rel
+    assert not (got / "ns0/etc/passwd").exists()                 # only what was asked for
+    assert site.record()["ns13"]["files"][CONF]["config_version"] == 1
+    r = site.push()
+    assert r.code == 0 and "nothing to send" in r.stdout
 
 
 @needs_gateway
