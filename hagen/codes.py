@@ -246,6 +246,11 @@ CODES: dict[str, str] = {
              "/etc/hosts-tpl) whole: it is not in shared_files (warning)",
     "HA963": "a shared file as gathered from a node is no longer in the gathered tree: gather again",
     "HA964": "a shared_files entry names no file hagen writes (warning)",
+    "HA990": "deploy.topology (ClusterShell tree mode) is given, but deploy.tool is not clush",
+    "HA991": "deploy.topology names no readable ClusterShell topology.conf, or one without a route from this node",
+    "HA992": "gather through gateways: what a node sent back for a path is not the one plain file asked for "
+             "(a link, '..', an absolute or another name, several entries, not a tar): refused, nothing of it used "
+             "(warning)",
     # HA10xx audit findings (hagen audit; docs/audit.md): HA1000-HA1009 single points of failure, HA1010- warnings
     "HA1000": "SPOF: heartbeat and fencing share one network; losing it stops all failover (5.7.3)",
     "HA1001": "SPOF: an alias on a network other than the heartbeat rides a single unwatched link (2.4, 8.3.3)",
@@ -279,7 +284,7 @@ WARNINGS: frozenset[str] = frozenset({
     "HA1030", "HA1031", "HA1032", "HA1033", "HA1034",  # audit warnings of el9-pacemaker cells
     "HA103", "HA240", "HA316", "HA319", "HA350", "HA602", "HA607", "HA618", "HA619", "HA640",
     "HA712", "HA713", "HA801", "HA803", "HA830", "HA328", "HA945", "HA946", "HA962", "HA964",
-    "HA170", "HA171", "HA172", "HA173", "HA174", "HA176", "HA179", "HA182", "HA185",
+    "HA170", "HA171", "HA172", "HA173", "HA174", "HA176", "HA179", "HA182", "HA185", "HA992",
     "HA1010", "HA1011", "HA1012", "HA1013",
     "HA218", "HA620", "HA152",
 })

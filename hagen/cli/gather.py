@@ -99,12 +99,16 @@ def _folded(hosts) -> str:
 
 
 def _warnings(result) -> list:
-    """HA946 and HA945, as gather reports them."""
+    """HA946, HA992 and HA945, as gather reports them."""
     from hagen.reports import Where, warning
 
     out = [warning("HA946", Where(host=_folded(hosts)), f"{path} is not a plain file there: not fetched",
                    "look at it on the node; push replaces it with hagen's file")
            for path, hosts in sorted(result.odd.items())]
+    out += [warning("HA992", Where(host=_folded(hosts)), f"{path}: what the node sent back was refused, "
+                    f"nothing of it used: {why}", "look at the node: it does not answer as tar does; "
+                    "push replaces the file with hagen's")
+            for (path, why), hosts in sorted(result.refused.items())]
     out += [warning("HA945", Where(host=_folded(hosts)),
                     f"{path} is called by /etc/HA/start or stop but is missing or not executable",
                     "install it on the node before the next failover")

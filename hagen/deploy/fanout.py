@@ -28,11 +28,18 @@ from hagen.errors import OutputError
 from hagen.model.names import fold
 
 DEFAULTS = {"tool": "pdcp", "command": None, "exec_command": None, "gather_command": None,
-            "options": [], "fanout": None}
+            "options": [], "fanout": None, "topology": None}
 
 def settings(site) -> dict:
     cfg = dict(DEFAULTS)
     cfg.update((site.get("deploy") if site is not None else None) or {})
+    if cfg.get("topology") and site is not None:      # tree mode: through gateways (hagen.deploy.tree)
+        from hagen.deploy.tree import topology_reports
+        from hagen.errors import InputRefused
+
+        reports = topology_reports(site, cfg)
+        if reports:
+            raise InputRefused("deploy.topology cannot be used: nothing was run", reports=reports)
     return cfg
 
 
@@ -48,6 +55,8 @@ def _common(cmd: str, cfg: dict, hosts) -> list[str]:
     argv = [cmd, *cfg["options"], "-w", _nodes(hosts)]
     if cfg.get("fanout"):
         argv += ["-f", str(cfg["fanout"])]
+    if cfg.get("topology"):
+        argv += ["--topology", cfg["topology"]]
     return argv
 
 
@@ -125,4 +134,8 @@ def run(argv: list[str], hosts, timeout: int | None = None) -> Outcome:
         if not outcome.failed:       # the tool failed as a whole: every node with its last words
             last = (proc.stderr.strip().splitlines() or [f"exit status {proc.returncode}"])[-1][:300]
             outcome.failed = {h: f"{argv[0]}: {last}" for h in hosts}
+    # clush says a node failed even when it exits 0, and names the nodes behind a gateway that failed
+    from hagen.deploy.tree import failures
+
+    outcome.failed.update(failures(proc.stderr, hosts))
     return outcome

@@ -9,7 +9,9 @@ Trust: gather writes only under INTO. Each call fetches into a fresh private fol
 its own; what comes back is taken only if it is a regular file (a link or anything else
 a node or a stand-in put there is never followed, never moved, and the path is recorded
 as missing); each host's folder is assembled in the staging folder, then renamed over
-INTO/<host> (a link found there is removed, never followed). What each node holds goes
+INTO/<host> (a link found there is removed, never followed). Through ClusterShell
+gateways, clush --rcopy would extract each node's archive as fully trusted: there each
+node's file comes back as a tar that hagen reads itself (hagen.deploy.tree), never extracted. What each node holds goes
 to the output store's record (hagen.deploy.state); a host the build no longer makes
 leaves it, with the folder gather made for it.
 """
@@ -28,6 +30,7 @@ from pathlib import Path
 from hagen.deploy import fanout
 from hagen.deploy.expected import expected_in_tree
 from hagen.deploy.state import checked_manifest, config_version, read_record, write_record
+from hagen.deploy.tree import through_gateways
 from hagen.errors import OutputError
 from hagen.model.names import natural_key
 
@@ -41,6 +44,7 @@ class Gathered:
     unreachable: dict[str, str] = field(default_factory=dict)      # host -> the tool's message
     missing: dict[str, list[str]] = field(default_factory=dict)     # path -> hosts
     odd: dict[str, list[str]] = field(default_factory=dict)         # path -> hosts where it is not a plain file
+    refused: dict[tuple, list[str]] = field(default_factory=dict)   # (path, why) -> hosts whose answer was refused
     missing_commands: dict[str, list[str]] = field(default_factory=dict)
     files: int = 0
     pruned: list[str] = field(default_factory=list)     # hosts no longer built: record and folder dropped
@@ -154,6 +158,9 @@ def _fetch(cfg, staging: Path, n: int, path: str, hosts: list[str], alive: set, 
            result: Gathered, echo) -> None:
     calldir = staging / f"call-{n}"
     calldir.mkdir(0o700)
+    if through_gateways(cfg):        # never clush --rcopy through gateways (hagen.deploy.tree)
+        _fetch_tree(cfg, staging, calldir, path, hosts, alive, held, result, echo)
+        return
     outcome = fanout.run(fanout.gather_argv(cfg, hosts, path, str(calldir)), hosts)
     echo(str(outcome))
     name = posixpath.basename(path)
@@ -185,6 +192,37 @@ def _fetch(cfg, staging: Path, n: int, path: str, hosts: list[str], alive: set, 
         os.rename(fetched, dest)
         state = {"sha256": hashlib.sha256(data).hexdigest(), "mode": f"{stat.S_IMODE(st.st_mode):04o}"}
         version = config_version(data)
+        if version is not None:
+            state["config_version"] = version
+        held[host][path] = state
+        result.files += 1
+    shutil.rmtree(calldir, ignore_errors=True)
+
+
+def _fetch_tree(cfg, staging: Path, calldir: Path, path: str, hosts: list[str], alive: set, held: dict,
+                result: Gathered, echo) -> None:
+    """Each node's file as the one regular file of its archive, read here, never extracted."""
+    from hagen.deploy.tree import fetch, fetch_script
+
+    argv = fanout.exec_argv(cfg, hosts, fetch_script(path))
+    echo(shlex.join(argv))
+    for host, got in fetch(argv, hosts, path, str(calldir)).items():
+        if got.kind == "unreachable":
+            _lost(host, got.why, alive, result)
+            continue
+        if got.kind != "file":
+            held[host][path] = {"missing": True}
+            if got.kind == "refused":
+                result.refused.setdefault((path, got.why), []).append(host)
+            else:
+                (result.missing if got.kind == "missing" else result.odd).setdefault(path, []).append(host)
+            continue
+        fd = os.open(_place(staging / "tree", host, path), os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
+        with os.fdopen(fd, "wb") as f:
+            f.write(got.data)
+            os.fchmod(f.fileno(), got.mode)
+        state = {"sha256": hashlib.sha256(got.data).hexdigest(), "mode": f"{got.mode:04o}"}
+        version = config_version(got.data)
         if version is not None:
             state["config_version"] = version
         held[host][path] = state
