@@ -14,7 +14,7 @@ $HOSTS_ROOT/<node>/, reached the way the real tools reach a node:
     pdsh-exec  the REAL pdsh (-R exec), each node through node-ssh
 
 What a node does is said by files in $FANOUT_STATE (Nodes.behave): down/<node> (ssh fails,
-exit 255), hung/<node> (never answers), readonly/<node> (every write fails), broken/<node>
+exit 255), hung/<node> (never answers), lost/<node> (copies never land, nothing said), readonly/<node> (every write fails), broken/<node>
 (the commands it names fail), and `strict` (the stand-ins exit 1 when a node failed, as
 pdcp does and CLARIFICATIONS 29 describes: both kinds must work)."""
 
@@ -214,6 +214,8 @@ def copy(host, src, dest, put):
             return report(host, 1, f"scp: {dest}: Read-only file system")
         if not os.path.isdir(os.path.dirname(node)):
             return report(host, 1, f"scp: {dest}: No such file or directory")
+        if state("lost", host):   # a copy that never lands, and nothing said about it
+            return
         if os.path.islink(node):
             os.unlink(node)
         return shutil.copy2(src, node) if "-p" in opts else shutil.copyfile(src, node)
@@ -331,11 +333,12 @@ class Nodes:
         for host in ("ns0", "ns13", *(f"ns{i}" for i in range(1, 13))):
             (self.root / host / "etc").mkdir(parents=True, exist_ok=True)
 
-    def behave(self, down=(), readonly=(), hung=(), broken=None, strict=False) -> None:
+    def behave(self, down=(), readonly=(), hung=(), broken=None, lost=(), strict=False) -> None:
         """What the nodes do from now on: broken maps a node to the commands that fail there."""
         shutil.rmtree(self.state)
         self.state.mkdir()
-        for kind, hosts in (("down", down), ("readonly", readonly), ("hung", hung), ("broken", broken or {})):
+        for kind, hosts in (("down", down), ("readonly", readonly), ("hung", hung), ("broken", broken or {}),
+                            ("lost", lost)):
             (self.state / kind).mkdir()
             for host in hosts:
                 (self.state / kind / host).write_text("".join(f"{c}\n" for c in (broken or {}).get(host, [])))

@@ -213,13 +213,14 @@ def _take_link(staging: Path, host: str, path: str, kind: tuple, held: dict, res
 
 
 def inventory_script(paths: list[str], commands: list[str]) -> str:
-    """What a node holds at each path (`hagen-inv INDEX MODE:TYPE` or `missing`, and a
-    link's target), and whether each expected command is an executable file: stat and
-    readlink, never a link followed (but for the commands, which run through links)."""
-    script = "i=0"
+    """What a node holds at each path (`hagen-inv INDEX MODE:TYPE`, `missing`, or `error:`
+    and stat's words when it could not tell), a link's target (`hagen-link INDEX TARGET`),
+    and each expected command's mode and type (`hagen-cmd`, through links: they run so)."""
+    script = "LC_ALL=C; export LC_ALL; i=0"
     if paths:
         words = " ".join(shlex.quote(p) for p in paths)
-        script += (f'; for p in {words}; do echo "hagen-inv $i $(stat -c %a:%F -- "$p" 2>/dev/null || echo missing)"; '
+        script += (f'; for p in {words}; do s=$(stat -c %a:%F -- "$p" 2>&1) || case $s in '
+                   f'*"No such file or directory"*) s=missing;; *) s="error:$s";; esac; echo "hagen-inv $i $s"; '
                    f't=$(readlink -- "$p" 2>/dev/null) && echo "hagen-link $i $t"; i=$((i+1)); done')
     if commands:
         words = " ".join(shlex.quote(p) for p in commands)
@@ -250,7 +251,12 @@ def _inventory(cfg, entries: dict, expected: dict, alive: set, result: Gathered,
             if host not in outcome.ok:
                 _lost(host, outcome.failed.get(host, "no answer"), alive, result)
                 continue
-            kinds[host] = _kinds(outcome.output.get(host, []), paths, commands, host, result)
+            found = _kinds(outcome.output.get(host, []), paths, commands, host, result)
+            unknown = [(p, k[1]) for p, k in found.items() if k[0] == "error"]
+            if unknown:      # what the node holds there is not known: nothing of it is recorded
+                _lost(host, f"cannot tell what {unknown[0][0]} is: {unknown[0][1]}", alive, result)
+                continue
+            kinds[host] = found
     return kinds
 
 
@@ -269,6 +275,7 @@ def _kinds(lines: list[str], paths: tuple, commands: tuple, host: str, result: G
         value = stats.get(i, "missing")
         kind = value.partition(":")[2]
         found[path] = ("missing", None) if value == "missing" else \
+            ("error", value[6:].strip()) if value.startswith("error:") else \
             ("link", targets.get(i)) if kind == "symbolic link" else \
             ("file", None) if kind in ("regular file", "regular empty file") else ("other", None)
     for j, path in enumerate(commands):
