@@ -246,9 +246,12 @@ sys.exit(min(worst, 255) if "-S" in opts else 0)
 PDSH_EXEC = r'''
 # The real pdsh, its exec module reaching each simulated node through node-ssh:
 # `pdsh-exec [options] -w NODES COMMAND` runs `pdsh -R exec [options] -w NODES node-ssh %h COMMAND`.
+# pdsh refuses -t with -R exec (there is no connection to time): the wrapper drops it.
 import os, sys
 args = sys.argv[1:]
 command = args.pop()
+if "-t" in args:
+    del args[args.index("-t"):args.index("-t") + 2]
 os.execv(os.environ["REAL_PDSH"], ["pdsh", "-R", "exec", *args, os.environ["NODE_SSH"], "%h", command])
 '''
 
