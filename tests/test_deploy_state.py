@@ -193,3 +193,20 @@ def test_expected_commands_are_what_the_service_lists_call_that_hagen_does_not_w
     assert expected["/etc/HA/bin/dbmConfig"] == ["ns0", "ns13"]
     assert expected["/etc/init.d/nagios"] == ["ns0", "ns13"]          # called by stop only
     assert "/etc/HA/bin/haip" not in expected and "/etc/HA/bin/hacron" not in expected
+
+
+def test_a_tool_that_never_ends_is_stopped(tmp_path, monkeypatch):
+    """A tool that ignores -t/-u: hagen stops the whole call (its process group, children
+    included) and reports its unanswered nodes hung."""
+    tool = tmp_path / "tool"
+    tool.write_text(f"#!/bin/sh\nsleep 120 &\necho $! > {tmp_path}/child\nexec sleep 120\n")
+    tool.chmod(0o755)
+    monkeypatch.setattr(fanout, "guard", lambda cfg, count: 1.0)
+    outcome = fanout.run_exec(fanout.settings({"deploy": {"exec_command": str(tool)}}), ["n1", "n2"], "true")
+    assert outcome.hung == {"n1", "n2"} and outcome.failed["n1"].startswith("hung: ")
+    child = int((tmp_path / "child").read_text())
+    try:                                                    # killed: gone, or a zombie awaiting its reaper
+        with open(f"/proc/{child}/stat") as f:
+            assert f.read().split(") ")[1][0] in "ZX"
+    except FileNotFoundError:
+        pass

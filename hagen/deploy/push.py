@@ -8,11 +8,15 @@ what its node holds is refused (HA943).
 
 Then, holding the output tree's lock: the folders (mkdir -p, one call per node set),
 each distinct file (one copy per content, path and mode, to the folded node set of its
-hosts), links, the owner (root) of what was sent, removals. A node a call fails on is marked failed with the tool's message
-and left out of every later call; the others go on. After each call, what each node
-received is written to the record (hagen.deploy.state), so that a rerun sends only
-what is missing. With reload, each action the sent files imply (hagen.deploy.actions)
-runs once per node set, one node of each HA cell at a time.
+hosts), links, then one verification per node set (the owner, root, of what was sent,
+and each sent file's mode and sha256 as the node reports it), removals. A node's success
+is seen, never inferred from the tool's exit status (hagen.deploy.fanout): a node whose
+command did not say 0, that the tool names in an error line, that hung, or that reports
+a file other than the one sent is marked failed with the message and left out of every
+later call; the others go on. The record (hagen.deploy.state) takes only what a node
+confirmed (a file once verified, a link or a removal once its command said 0), so that a
+rerun sends only what is missing. With reload, each action the confirmed files imply
+(hagen.deploy.actions) runs once per node set, one node of each HA cell at a time.
 """
 
 from __future__ import annotations
