@@ -14,7 +14,7 @@ $HOSTS_ROOT/<node>/, reached the way the real tools reach a node:
     pdsh-exec  the REAL pdsh (-R exec), each node through node-ssh
 
 What a node does is said by files in $FANOUT_STATE (Nodes.behave): down/<node> (ssh fails,
-exit 255), hung/<node> (never answers), lost/<node> (copies never land, nothing said), readonly/<node> (every write fails), broken/<node>
+exit 255), hung/<node> (never answers), lost/<node> (copies to or from it never land, nothing said), readonly/<node> (every write fails), broken/<node>
 (the commands it names fail), and `strict` (the stand-ins exit 1 when a node failed, as
 pdcp does and CLARIFICATIONS 29 describes: both kinds must work)."""
 
@@ -209,13 +209,13 @@ def copy(host, src, dest, put):
         return hung(host)
     import shutil
     node = os.path.join(root, host, (dest if put else src).lstrip("/"))
+    if state("lost", host):       # a copy that never lands, either way, and nothing said about it
+        return
     if put:
         if state("readonly", host):
             return report(host, 1, f"scp: {dest}: Read-only file system")
         if not os.path.isdir(os.path.dirname(node)):
             return report(host, 1, f"scp: {dest}: No such file or directory")
-        if state("lost", host):   # a copy that never lands, and nothing said about it
-            return
         if os.path.islink(node):
             os.unlink(node)
         return shutil.copy2(src, node) if "-p" in opts else shutil.copyfile(src, node)

@@ -115,6 +115,7 @@ def gather(out, cfg: dict, into, only: set | None = None, exclude: set | None = 
                     (result.missing if kind[0] == "missing" else result.odd).setdefault(path, []).append(host)
             if files:
                 _fetch(cfg, staging, n, path, files, alive, held, result, echo)
+        _forget_lost(result, alive)
         for host in sorted(alive, key=natural_key):
             src = staging / "tree" / host
             src.mkdir(exist_ok=True)
@@ -154,6 +155,15 @@ def _prune(nodes: dict, built: set, into: Path) -> list[str]:
                 raise OutputError(f"cannot remove {into / host}, gathered from {host} which is no longer built: "
                                   f"{exc.strerror}", hint="remove it by hand, or check the folder's permissions")
     return gone
+
+
+def _forget_lost(result: Gathered, alive: set) -> None:
+    """A node lost after some of its paths were seen missing: only "unreachable" is said of it."""
+    for found in (result.missing, result.odd, result.missing_commands):
+        for path in list(found):
+            found[path] = [h for h in found[path] if h in alive]
+            if not found[path]:
+                del found[path]
 
 
 def _lost(host: str, message: str, alive: set, result: Gathered) -> None:
