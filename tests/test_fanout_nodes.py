@@ -72,15 +72,19 @@ def test_a_node_down_and_nodes_where_mkdir_or_ln_fail_are_failed_and_hold_nothin
 
 
 def test_a_copy_that_did_not_land_is_not_recorded(nodes):
-    """The copy tool says nothing of xena1 and exits 0, but its copies never land there
-    (an old cluster.conf stays): the verification sees it."""
+    """The copy tool says nothing of xena1 and exits 0, but its copies never land there:
+    the node holds older files at every path. The verification sees it."""
     nodes.behave(lost=["xena1"], strict=nodes.strict)
-    target = nodes.node_file("xena1", CONF)
-    target.parent.mkdir(parents=True)
-    target.write_text("<cluster/>\n")
+    built = nodes.out.resolve() / "xena1"
+    for path in built.rglob("*"):
+        if path.is_file() and not path.is_symlink():
+            old = nodes.root / "xena1" / path.relative_to(built)
+            old.parent.mkdir(parents=True, exist_ok=True)
+            old.write_bytes(path.read_bytes() + b"# older\n")
+            old.chmod(path.stat().st_mode & 0o777)
     r = cli("push", "--site", nodes.site, "--out", nodes.out, "--yes", "-w", "xena[1-2]")
     assert r.code == 3, r.stdout + r.stderr
-    assert "failed   xena1  verify: " in r.stdout, r.stdout
+    assert "failed   xena1  verify: " in r.stdout and "on the node is not what was sent (and " in r.stdout, r.stdout
     assert "done     xena2" in r.stdout
     assert CONF not in held(nodes, "xena1") and CONF in held(nodes, "xena2")
 

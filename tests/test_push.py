@@ -74,7 +74,7 @@ def test_a_push_sends_every_file_with_its_mode_then_nothing(nodes):
             assert stat.S_IMODE(copy.stat().st_mode) == stat.S_IMODE(path.stat().st_mode), rel
     assert stat.S_IMODE(nodes.node_file("ns0", CONF).stat().st_mode) == 0o600
     owners = [c for c in nodes.calls() if "chown -h root:root --" in c]
-    assert len(owners) == 2 and any("ns[1-12]" in c and "-- /etc/hosts /etc/pbs.conf && " in c for c in owners)
+    assert len(owners) == 2 and any("ns[1-12]" in c and "-- /etc/hosts /etc/pbs.conf && stat " in c for c in owners)
     state = nodes.work / ".out.d/nodes.json"
     assert stat.S_IMODE(state.lstat().st_mode) == 0o600
     assert record(nodes)["ns0"]["files"][CONF]["config_version"] == 1

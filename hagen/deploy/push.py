@@ -24,6 +24,7 @@ from __future__ import annotations
 import hashlib
 import os
 import posixpath
+import re
 import shlex
 import shutil
 import stat
@@ -162,13 +163,13 @@ def check_versions(plan: Plan, sources: Sources, nodes: dict) -> None:
 
 def verify_script(paths: list[str], files: list[str]) -> str:
     """Make what was sent root's (pdcp, clush and rcp keep an existing file's owner), then
-    report each sent file's mode and sha256 as the node has it, one `hagen-sum INDEX MODE
-    SHA256 ...` line each: what push records is what the node said it holds."""
+    report each sent file's mode (`hagen-mode MODE`, stat) and sha256 (sha256sum), in the
+    order given: what push records is what the node said it holds. Three commands per
+    node, whatever the number of files; one missing file fails the whole node."""
     text = shlex.join(["chown", "-h", "root:root", "--", *paths])
     if files:
-        words = " ".join(shlex.quote(f) for f in files)
-        text += (f' && i=0 && for p in {words}; do echo "hagen-sum $i $(stat -c %a -- "$p") '
-                 f'$(sha256sum -- "$p")"; i=$((i+1)); done')
+        text += " && " + shlex.join(["stat", "-c", "hagen-mode %a", "--", *files]) \
+            + " && " + shlex.join(["sha256sum", "--", *files])
     return text
 
 
@@ -284,17 +285,18 @@ def _take(step: Step, outcome, sent: dict, nodes: dict, landed: set, result: Pus
     return bool(records)
 
 
+_SUM = re.compile(r"\\?([0-9a-f]{64})  ")
+
+
 def _confirmed(step: Step, lines: list[str], expected: dict, result: Pushed, host: str) -> dict:
     """{path: state} of the files the node reported as sent; the node failed for any other."""
-    said: dict = {}
-    for line in lines:
-        words = line.split()
-        if len(words) >= 4 and words[0] == "hagen-sum" and words[1].isdigit():
-            said[int(words[1])] = (words[2], words[3].lstrip("\\"))
+    modes = [line.split()[1] for line in lines if line.startswith("hagen-mode ") and len(line.split()) == 2]
+    sums = [m.group(1) for m in map(_SUM.match, lines) if m]
     good, bad = {}, []
     for i, path in enumerate(step.checks):
         state = expected.get(path)
-        mode, digest = said.get(i, ("", ""))
+        mode = modes[i] if len(modes) == len(step.checks) else ""
+        digest = sums[i] if len(sums) == len(step.checks) else ""
         if state is not None and mode.isdigit() and set(mode) <= set("01234567") \
                 and int(mode, 8) == int(state["mode"], 8) and digest == state["sha256"]:
             good[path] = state
