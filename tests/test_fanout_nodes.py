@@ -53,7 +53,7 @@ def test_a_node_down_and_nodes_where_mkdir_or_ln_fail_are_failed_and_hold_nothin
     r = cli("push", "--site", nodes.site, "--out", nodes.out, "--yes", "--reload")
     assert r.code == 3, r.stdout + r.stderr
     lines = r.stdout.splitlines()
-    assert any(ln.split()[:2] == ["failed", "xena2"] and "Connection refused" in ln for ln in lines), lines
+    assert any(ln.split()[:2] == ["unreachable", "xena2"] and "Connection refused" in ln for ln in lines), lines
     assert any(ln.split()[:2] == ["failed", "xena10"] and "mkdir: mkdir: cannot do that here" in ln for ln in lines)
     assert any(ln.split()[:2] == ["failed", "xena12"] and "link: ln: cannot do that here" in ln for ln in lines)
     done = next(ln for ln in lines if ln.startswith("done"))

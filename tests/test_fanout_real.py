@@ -71,7 +71,7 @@ def table(r) -> dict:
     rows = {}
     for line in r.stdout.splitlines():
         words = line.split(None, 2)
-        if len(words) >= 2 and words[0] in ("done", "failed", "hung", "skipped"):
+        if len(words) >= 2 and words[0] in ("done", "failed", "hung", "unreachable", "skipped"):
             rows[f"{words[0]} {words[1]}"] = words[2] if len(words) > 2 else ""
     return rows
 
@@ -81,7 +81,7 @@ def test_push_through_the_real_tool_sees_each_node_fail(nodes):
     r = cli("push", "--site", nodes.site, "--out", nodes.out, "--yes", "--reload", "-w", SOME)
     assert r.code == 3, r.stdout + r.stderr
     rows = table(r)
-    assert "Connection refused" in rows["failed xena2"]
+    assert "Connection refused" in rows["unreachable xena2"]
     assert rows["failed xena10"].startswith("mkdir: mkdir: cannot do that here")
     assert rows["failed xena12"].startswith("link: ln: cannot do that here")
     assert rows["hung xena13"].startswith("mkdir: hung: no answer within the timeouts")

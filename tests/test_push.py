@@ -99,7 +99,7 @@ def test_one_node_down_does_not_stop_the_others_and_a_rerun_sends_only_what_is_m
     r = push(nodes, "--yes")
     assert r.code == 3, r.stdout + r.stderr
     assert "done     ns[0-4,6-13]" in r.stdout
-    assert "failed   ns5" in r.stdout and "Connection refused" in r.stdout
+    assert "unreachable ns5" in r.stdout and "Connection refused" in r.stdout
     assert nodes.node_file("ns13", "/etc/hosts").exists() and not nodes.node_file("ns5", "/etc/hosts").exists()
     nodes.behave()
     nodes.log.unlink()

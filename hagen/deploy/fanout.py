@@ -127,12 +127,14 @@ def marked(text: str) -> str:
 @dataclass
 class Outcome:
     """What one call did: the nodes it failed on (with the tool's message), those of them
-    that hung (no answer within the command timeout), each node's lines of standard
+    that hung (no answer within the command timeout) or never answered (unreachable: no
+    status line, e.g. ssh could not connect), each node's lines of standard
     output (`NODE: text`, as pdsh and clush print them; the marker taken out) and, for a
     remote command, the nodes whose marker said 0."""
     argv: list[str]
     failed: dict[str, str] = field(default_factory=dict)
     hung: set = field(default_factory=set)
+    unreachable: set = field(default_factory=set)
     output: dict[str, list[str]] = field(default_factory=dict)
     ok: set = field(default_factory=set)
 
@@ -263,8 +265,10 @@ def _unanswered(cfg: dict, outcome: Outcome, host: str, lines: list[str], stoppe
         outcome.failed[host] = (f"hung: no answer within the timeouts (connect {cfg.get('connect_timeout')} s, "
                                 f"command {cfg.get('command_timeout')} s)")
     elif lines:
+        outcome.unreachable.add(host)
         outcome.failed[host] = _why(lines, last)
     else:
+        outcome.unreachable.add(host)
         outcome.failed[host] = f"no answer: {outcome.argv[0]} reported nothing for this node ({last})"
 
 

@@ -69,6 +69,7 @@ class Pushed:
     done: set = field(default_factory=set)
     failed: dict = field(default_factory=dict)     # host -> message
     hung: set = field(default_factory=set)         # failed for no answer within the timeouts
+    unreachable: set = field(default_factory=set)  # failed without any answer (no status line)
     skipped: set = field(default_factory=set)      # nothing to do
 
     @property
@@ -83,7 +84,8 @@ class Pushed:
         for host, msg in self.failed.items():
             by_msg.setdefault(msg, []).append(host)
         for msg, hosts in sorted(by_msg.items(), key=lambda kv: natural_key(sorted(kv[1], key=natural_key)[0])):
-            status = "hung" if set(hosts) <= self.hung else "failed"
+            status = "hung" if set(hosts) <= self.hung else "unreachable" if set(hosts) <= self.unreachable \
+                else "failed"
             rows.append((status, fold(sorted(hosts, key=natural_key)), msg))
         if self.skipped:
             rows.append(("skipped", fold(sorted(self.skipped, key=natural_key)), "up to date"))
@@ -324,6 +326,8 @@ def _run_one(step: Step, result: Pushed, echo):
         result.failed[host] = f"{step.what}: {msg}"
         if host in outcome.hung:
             result.hung.add(host)
+        if host in outcome.unreachable:
+            result.unreachable.add(host)
     return outcome
 
 
