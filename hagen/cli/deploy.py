@@ -186,8 +186,9 @@ def push(site: Path = SITE, out: Path = OUT, db: Optional[str] = DB, snapshot: O
     it (each command's status line, each file's sha256 as the node reports it), whatever
     the tool's exit status. A node that fails or hangs (deploy.command_timeout) does not
     stop the others: a table of node sets (done, failed with the tool's message,
-    unreachable, hung, skipped) ends the run. Without --plan the output tree must be up to date with the inputs, and push asks
-    before sending (--yes skips; without a terminal push refuses).
+    unreachable, hung, skipped) ends the run. Without --plan the output tree must be up
+    to date with the inputs, and push asks before sending (--yes skips; without a
+    terminal push refuses).
 
     Exit status: 0 every node served, 2 refused (nothing sent), 3 some nodes failed.
     """
