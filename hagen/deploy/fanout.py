@@ -54,7 +54,7 @@ INLINE_MAX = 16 << 10            # characters of a folded node set given on the 
 MARK = f"hagen-done-{secrets.token_hex(6)}"        # per process: a command's output cannot guess it
 _MARKED = re.compile(re.escape(MARK) + r":(\d+)$")
 _EXITED = re.compile(r"exited with exit code \d+$|killed by signal \d+$")
-_TIMEOUT = ("command timeout", "timed out", "Connection timed out")
+_TIMEOUT = ("command timeout",)       # pdsh's and clush's words for -u; a connect timeout is unreachable
 
 
 def settings(site) -> dict:
