@@ -158,6 +158,8 @@ def test_a_copy_fails_the_nodes_named_in_error_lines_even_on_exit_0(tmp_path):
     cfg = _fake_tool(tmp_path, "", "clush: n2: exited with exit code 1\n", code=0)
     outcome = fanout.run_copy(cfg, ["n1", "n2"], "/s", "/d")
     assert set(outcome.failed) == {"n2"} and not outcome.ok     # n1 only sent: confirmed by a later command
+    cfg = _fake_tool(tmp_path, "", "n1: Warning: Permanently added 'n1' (ED25519) to the list of known hosts.\n")
+    assert not fanout.run_copy(cfg, ["n1"], "/s", "/d").failed
     cfg = _fake_tool(tmp_path, "", "no route\n", code=1)
     assert set(fanout.run_copy(cfg, ["n1", "n2"], "/s", "/d").failed) == {"n1", "n2"}
 

@@ -203,10 +203,12 @@ def _call(argv: list[str], hosts: list[str], limit: float, outcome: Outcome):
 
 
 def _messages(stderr: str, hosts: set) -> dict[str, list[str]]:
+    """Each node's error lines; ssh's notice of a host key it just learnt is not one (a copy
+    it comes with landed, and the verification says so)."""
     said: dict = {}
     for line in stderr.splitlines():
         found = _node_of(line, hosts)
-        if found and found[1]:
+        if found and found[1] and not found[1].startswith("Warning: Permanently added"):
             said.setdefault(found[0], []).append(found[1][:300])
     return said
 
