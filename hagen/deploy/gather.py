@@ -116,6 +116,7 @@ def gather(out, cfg: dict, into, only: set | None = None, exclude: set | None = 
             if files:
                 _fetch(cfg, staging, n, path, files, alive, held, result, echo)
         _forget_lost(result, alive)
+        result.files = sum(not s.get("missing") for h in alive for s in held[h].values())   # the lost not counted
         for host in sorted(alive, key=natural_key):
             src = staging / "tree" / host
             src.mkdir(exist_ok=True)
@@ -207,7 +208,6 @@ def _fetch(cfg, staging: Path, n: int, path: str, hosts: list[str], alive: set, 
         if version is not None:
             state["config_version"] = version
         held[host][path] = state
-        result.files += 1
     shutil.rmtree(calldir, ignore_errors=True)
 
 
@@ -219,7 +219,6 @@ def _take_link(staging: Path, host: str, path: str, kind: tuple, held: dict, res
         return
     os.symlink(target, _place(staging / "tree", host, path))
     held[host][path] = {"type": "symlink", "target": target}
-    result.files += 1
 
 
 def inventory_script(paths: list[str], commands: list[str]) -> str:
