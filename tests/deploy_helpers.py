@@ -12,6 +12,9 @@ $HOSTS_ROOT/<node>/, reached the way the real tools reach a node:
                2.34, clush 1.10): per-node error lines, exit 0 whatever failed on the
                nodes (-S: the largest remote status; pdcp and rpdcp refuse -S)
     pdsh-exec  the REAL pdsh (-R exec), each node through node-ssh
+    ssh-path/ssh
+               node-ssh as `ssh` on PATH, for the REAL pdsh, pdcp and rpdcp with -R ssh (it
+               maps the file the remote pdcp/rpdcp server writes or reads)
 
 What a node does is said by files in $FANOUT_STATE (Nodes.behave): down/<node> (ssh fails,
 exit 255), hung/<node> (never answers), lost/<node> (copies to or from it never land, nothing said), readonly/<node> (every write fails), broken/<node>
@@ -37,6 +40,23 @@ host=$1; shift
 st=$FANOUT_STATE
 if [ -e "$st/down/$host" ]; then echo "ssh: connect to host $host port 22: Connection refused" >&2; exit 255; fi
 if [ -e "$st/hung/$host" ]; then exec sleep 60; fi
+case "$*" in
+  */pdcp\ *-z\ *|*/rpdcp\ *-Z\ *)
+    # the real pdcp or rpdcp (-R ssh) starting its server on the node: the file it writes
+    # (pdcp: the last word) or reads (rpdcp: the one before the node name) is the node's
+    if [ -e "$st/readonly/$host" ] && [ "${*#*/pdcp }" != "$*" ]; then
+      echo "pdcp: Read-only file system" >&2; exit 1
+    fi
+    set -- $*
+    last=$#; n=0
+    case $1 in */rpdcp) at=$((last - 1));; *) at=$last;; esac
+    for a do
+      shift; n=$((n+1))
+      if [ $n -eq $at ]; then a=$HOSTS_ROOT/$host$a; fi
+      set -- "$@" "$a"
+    done
+    exec "$@";;
+esac
 NODE=$host NODE_ROOT=$HOSTS_ROOT/$host PATH=$NODE_SHIMS exec /bin/sh -c "$*"
 """
 
@@ -271,6 +291,9 @@ def write_standins(bindir: Path) -> dict:
     paths = {name: _script(bindir / name, f"#!{sys.executable} -S\n{STANDIN}") for name in TOOLS}
     paths["pdsh-exec"] = _script(bindir / "pdsh-exec", f"#!{sys.executable} -S\n{PDSH_EXEC}")
     paths["node-ssh"] = _script(bindir / "node-ssh", NODE_SSH)
+    (bindir / "ssh-path").mkdir(exist_ok=True)            # `ssh` for pdsh -R ssh: PATH=bindir/ssh-path:...
+    os.symlink(paths["node-ssh"], bindir / "ssh-path" / "ssh")
+    paths["ssh-path"] = bindir / "ssh-path"
     paths["node-scp"] = _script(bindir / "node-scp", NODE_SCP)
     shims = bindir / "shims"
     shims.mkdir(exist_ok=True)

@@ -1,7 +1,8 @@
-"""push and gather through the REAL pdsh (its exec module) and the REAL clush, against
-simulated nodes: one folder per node, reached through node-ssh and node-scp
+"""push and gather through the REAL pdsh (its exec module), the REAL pdsh, pdcp and rpdcp
+(their ssh module, `ssh` on PATH being node-ssh) and the REAL clush, against simulated
+nodes: one folder per node, reached through node-ssh and node-scp
 (tests/deploy_helpers.py). pdsh's exec module does not serve pdcp (CLARIFICATIONS 26):
-with pdsh, copies go through the pdcp/rpdcp stand-ins. Real pdsh and clush exit 0 when
+with -R exec, copies go through the pdcp/rpdcp stand-ins. Real pdsh and clush exit 0 when
 a node failed: what hagen reports comes from each node's own marker line."""
 
 from __future__ import annotations
@@ -37,12 +38,22 @@ def _clush_works() -> bool:
     return bool(CLUSH) and subprocess.run([CLUSH, "--version"], capture_output=True).returncode == 0
 
 
+def _pdsh_ssh_works() -> bool:
+    return _pdsh_exec_works() and bool(shutil.which("pdcp")) and bool(shutil.which("rpdcp")) and \
+        "ssh" in subprocess.run([PDSH, "-L"], capture_output=True, text=True).stdout
+
+
 SECTIONS = {
     "pdsh": pytest.param(
         "\ndeploy:\n  tool: pdcp\n  command: {pdcp}\n  exec_command: {pdsh-exec}\n  gather_command: {rpdcp}\n"
         + TIMEOUTS,
         marks=pytest.mark.skipif(not _pdsh_exec_works(), reason="pdsh with its exec module is not installed "
                                  "(Debian package pdsh)"), id="pdsh"),
+    "pdsh-ssh": pytest.param(
+        f"\ndeploy:\n  tool: pdcp\n  command: {shutil.which('pdcp')}\n  exec_command: {PDSH}\n"
+        f"  gather_command: {shutil.which('rpdcp')}\n  options: ['-R', 'ssh']\n" + TIMEOUTS,
+        marks=pytest.mark.skipif(not _pdsh_ssh_works(), reason="pdsh, pdcp and rpdcp with the ssh module are not "
+                                 "installed (Debian package pdsh)"), id="pdsh-ssh"),
     "clush": pytest.param(
         f"\ndeploy:\n  tool: clush\n  command: {CLUSH}\n"
         "  options: ['-O', 'ssh_path={node-ssh}', '-O', 'scp_path={node-scp}']\n" + TIMEOUTS,
@@ -58,6 +69,9 @@ def base(request, tmp_path_factory):
 
 @pytest.fixture
 def nodes(base, tmp_path, monkeypatch):
+    import os
+
+    monkeypatch.setenv("PATH", f"{base / 'bin/ssh-path'}:{os.environ['PATH']}")     # pdsh -R ssh: node-ssh
     return Nodes(base, tmp_path / "w", monkeypatch)
 
 
