@@ -1,11 +1,25 @@
 """Simulated nodes for gather and push (CLARIFICATIONS 26, 29): one root folder per node,
-behind stand-ins for pdcp, pdsh, rpdcp and clush written as Python scripts run with this
-interpreter. Each stand-in records its argument list, acts on $HOSTS_ROOT/<node>/ for each
-node, and behaves as the real tools do when a node fails: `NODE: message` on stderr, the
-other nodes served, a non-zero exit. $FANOUT_CONF (JSON) says which nodes are down
-({"down": [...]}) or refuse writes ({"readonly": [...]}). A remote command that is not
-one of hagen's own (mkdir, ln, rm, the link and command probes) is an action: it is
-recorded in $ACTIONS_LOG as `node<TAB>command`."""
+$HOSTS_ROOT/<node>/, reached the way the real tools reach a node:
+
+    node-ssh   ssh as a node answers it: the command runs in a real shell whose PATH holds
+               only the node's shims (mkdir, ln, chown, rm, stat, sha256sum, readlink map
+               each absolute path under the node's folder; hagen's follow-up actions are
+               logged in $ACTIONS_LOG as `node<TAB>command line`)
+    node-scp   scp to or from a node, as clush runs it (-O scp_path=...)
+    pdsh, pdcp, rpdcp, clush
+               stand-ins written as Python scripts run with this interpreter: they record
+               their argument list in $FANOUT_LOG and behave as the real tools do (pdsh
+               2.34, clush 1.10): per-node error lines, exit 0 whatever failed on the
+               nodes (-S: the largest remote status; pdcp and rpdcp refuse -S)
+    pdsh-exec  the REAL pdsh (-R exec), each node through node-ssh
+    ssh-path/ssh
+               node-ssh as `ssh` on PATH, for the REAL pdsh, pdcp and rpdcp with -R ssh (it
+               maps the file the remote pdcp/rpdcp server writes or reads)
+
+What a node does is said by files in $FANOUT_STATE (Nodes.behave): down/<node> (ssh fails,
+exit 255), hung/<node> (never answers), lost/<node> (copies to or from it never land, nothing said), readonly/<node> (every write fails), broken/<node>
+(the commands it names fail), and `strict` (the stand-ins exit 1 when a node failed, as
+pdcp does and CLARIFICATIONS 29 describes: both kinds must work)."""
 
 from __future__ import annotations
 
@@ -14,13 +28,114 @@ import shutil
 import sys
 from pathlib import Path
 
+NODE_SSH = r"""#!/bin/sh
+while :; do
+  case $1 in
+    -l|-p|-i|-F|-o) shift 2;;
+    -*) shift;;
+    *) break;;
+  esac
+done
+host=$1; shift
+st=$FANOUT_STATE
+if [ -e "$st/down/$host" ]; then echo "ssh: connect to host $host port 22: Connection refused" >&2; exit 255; fi
+if [ -e "$st/hung/$host" ]; then exec sleep 60; fi
+case "$*" in
+  */pdcp\ *-z\ *|*/rpdcp\ *-Z\ *)
+    # the real pdcp or rpdcp (-R ssh) starting its server on the node: the file it writes
+    # (pdcp: the last word) or reads (rpdcp: the one before the node name) is the node's
+    if [ -e "$st/readonly/$host" ] && [ "${*#*/pdcp }" != "$*" ]; then
+      echo "pdcp: Read-only file system" >&2; exit 1
+    fi
+    set -- $*
+    last=$#; n=0
+    case $1 in */rpdcp) at=$((last - 1));; *) at=$last;; esac
+    for a do
+      shift; n=$((n+1))
+      if [ $n -eq $at ]; then a=$HOSTS_ROOT/$host$a; fi
+      set -- "$@" "$a"
+    done
+    exec "$@";;
+esac
+NODE=$host NODE_ROOT=$HOSTS_ROOT/$host PATH=$NODE_SHIMS exec /bin/sh -c "$*"
+"""
+
+NODE_SCP = r"""#!/bin/sh
+keep=
+while :; do
+  case $1 in
+    -p) keep=-p; shift;;
+    -o|-P|-i|-F|-l|-S) shift 2;;
+    -*) shift;;
+    *) break;;
+  esac
+done
+src=$1 dest=$2
+remote() {
+  case $1 in
+    \[*) x=${1#\[}; host=${x%%\]:*}; path=${x#*\]:};;
+    *) host=${1%%:*}; path=${1#*:};;
+  esac
+}
+case $dest in *:*) put=1; remote "$dest";; *) put=; remote "$src";; esac
+st=$FANOUT_STATE
+if [ -e "$st/down/$host" ]; then echo "ssh: connect to host $host port 22: Connection refused" >&2; exit 255; fi
+if [ -e "$st/hung/$host" ]; then exec sleep 60; fi
+node=$HOSTS_ROOT/$host$path
+if [ -n "$put" ]; then
+  if [ -e "$st/readonly/$host" ]; then echo "scp: $path: Read-only file system" >&2; exit 1; fi
+  if [ -L "$node" ]; then rm -f -- "$node"; fi
+  cp $keep -- "$src" "$node" 2>/dev/null || { echo "scp: $path: No such file or directory" >&2; exit 1; }
+else
+  if [ -L "$node" ]; then exec ln -s -- "$(readlink -- "$node")" "$dest"; fi
+  [ -e "$node" ] || { echo "scp: $path: No such file or directory" >&2; exit 1; }
+  exec cp $keep -- "$node" "$dest"
+fi
+"""
+
+SHIM = r"""#!/bin/sh
+name=${0##*/}
+st=$FANOUT_STATE
+if [ -e "$st/broken/$NODE" ] && /usr/bin/grep -qx -- "$name" "$st/broken/$NODE"; then
+  echo "$name: cannot do that here: Permission denied" >&2; exit 1
+fi
+case $name in mkdir|ln|chown|rm)
+  if [ -e "$st/readonly/$NODE" ]; then echo "$name: Read-only file system" >&2; exit 1; fi;;
+esac
+last=$#
+n=0
+for a do
+  shift
+  n=$((n+1))
+  case $name:$a in
+    ln:*) if [ $n -eq $last ]; then a=$NODE_ROOT$a; fi;;
+    *:/*) a=$NODE_ROOT$a;;
+  esac
+  set -- "$@" "$a"
+done
+if [ "$name" = chown ] && [ "$NODE_IS_ROOT" != 1 ]; then
+  for a do
+    case $a in /*) if [ ! -e "$a" ] && [ ! -L "$a" ]; then
+      echo "chown: cannot access '${a#"$NODE_ROOT"}': No such file or directory" >&2; exit 1; fi;; esac
+  done
+  exit 0
+fi
+exec "/usr/bin/$name" "$@"
+"""
+
+ACTION = r"""#!/bin/sh
+printf '%s\t%s\n' "$NODE" "${0##*/}${*:+ $*}" >> "$ACTIONS_LOG"
+"""
+
+SHIMMED = ("mkdir", "ln", "chown", "rm", "sha256sum", "stat", "readlink")
+ACTIONS = ("ccs_tool", "cman_tool", "scontrol", "exportfs", "service", "systemctl", "corosync-cfgtool")
+
 STANDIN = r'''
-# Started some forty times a push: only os and sys at start (json, re, shlex and shutil
-# would double the start-up), the rest imported where it is needed.
+# Started some forty times a push: only os and sys at start.
 import os, sys
 name = os.path.basename(sys.argv[0])
 args = sys.argv[1:]
-SAFE = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_@%+=:,./-")
+SAFE = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_@%+=:,./-^")
 
 def quote(word):           # shlex.quote, without importing re
     if not word:
@@ -31,131 +146,176 @@ def quote(word):           # shlex.quote, without importing re
 
 with open(os.environ["FANOUT_LOG"], "a") as log:
     log.write(name + " " + " ".join(quote(a) for a in args) + "\n")
-conf = {}
-if os.environ.get("FANOUT_CONF") and os.path.exists(os.environ["FANOUT_CONF"]):
-    import json
-    conf = json.load(open(os.environ["FANOUT_CONF"]))
+st = os.environ["FANOUT_STATE"]
 root = os.environ["HOSTS_ROOT"]
 
-def expand(text):      # enough of ClusterShell's node sets for these tests: ns0, ns[0,13], ns[0-4,6-13]
-    head, bracket, inside = text.partition("[")     # the pattern [a-z]+\[[0-9,-]+\], without re
-    if not (bracket and head and inside.endswith("]") and inside[:-1]
-            and all("a" <= c <= "z" for c in head) and all(c in "0123456789,-" for c in inside[:-1])):
-        return text.split(",")
+def state(kind, host):
+    return os.path.exists(os.path.join(st, kind, host))
+
+def expand(text):      # enough of ClusterShell's node sets: ns0, ns[0,13], ns[0-4,6-13], a,b[1-2]
+    parts, depth, cur = [], 0, ""
+    for c in text:
+        depth += (c == "[") - (c == "]")
+        if c == "," and depth == 0:
+            parts.append(cur)
+            cur = ""
+        else:
+            cur += c
+    parts.append(cur)
     out = []
-    for part in inside[:-1].split(","):
-        lo, _, hi = part.partition("-")
-        out += [head + str(i) for i in range(int(lo), int(hi or lo) + 1)]
+    for part in parts:
+        head, bracket, inside = part.partition("[")
+        if not bracket:
+            out.append(part)
+            continue
+        for rng in inside.rstrip("]").split(","):
+            lo, _, hi = rng.partition("-")
+            out += [head + str(i).zfill(len(lo)) for i in range(int(lo), int(hi or lo) + 1)]
     return out
-nodes = expand(args[args.index("-w") + 1])
-rest = args[args.index("-w") + 2:]
-if rest[:1] == ["-f"]:
-    rest = rest[2:]
-keep = "-p" in args
-failed = False
 
-def fail(host, msg):
-    global failed
-    failed = True
-    sys.stderr.write(f"{host}: {msg}\n")
-
-def on(host, path):
-    return os.path.join(root, host, path.lstrip("/"))
-
-def put(host, src, dest):
-    target = on(host, dest)
-    if not os.path.isdir(os.path.dirname(target)):
-        return fail(host, f"{os.path.dirname(dest)}: No such file or directory")
-    if os.path.islink(target):
-        os.unlink(target)
-    import shutil
-    shutil.copy2(src, target) if keep else shutil.copyfile(src, target)
-
-def get(host, src, destdir):
-    path = on(host, src)
-    if not os.path.lexists(path):
-        return fail(host, f"rcp: {src}: No such file or directory")
-    dest = os.path.join(destdir, os.path.basename(src) + "." + host)
-    if os.path.islink(path):      # a hostile node: hand back a link, to see that hagen never follows it
-        return os.symlink(os.readlink(path), dest)
-    import shutil
-    shutil.copy2(path, dest) if keep else shutil.copyfile(path, dest)
-
-def run(host, text):
-    import shlex
-    argv = shlex.split(text) if not text.startswith(("if ", "for ")) else []
-    if argv[:1] == ["mkdir"]:
-        for d in argv[3:]:
-            os.makedirs(on(host, d), exist_ok=True)
-    elif argv[:1] == ["ln"]:
-        if os.path.lexists(on(host, argv[-1])):
-            os.unlink(on(host, argv[-1]))
-        os.symlink(argv[-2], on(host, argv[-1]))
-    elif argv[:1] == ["chown"]:
-        for p in argv[4:]:
-            if os.getuid() == 0:
-                os.lchown(on(host, p), 0, 0)
-            elif not os.path.lexists(on(host, p)):
-                return fail(host, f"chown: cannot access {p!r}: No such file or directory")
-    elif argv[:1] == ["rm"]:
-        if os.path.lexists(on(host, argv[-1])):
-            os.unlink(on(host, argv[-1]))
-    elif text.startswith("if [ -L "):
-        path = shlex.split(text[len("if [ -L "):].split(" ]")[0])[0]
-        print(f"{host}: link {os.readlink(on(host, path))}" if os.path.islink(on(host, path)) else f"{host}: missing")
-    elif text.startswith("for p in "):
-        for p in shlex.split(text[len("for p in "):].split(";")[0]):
-            if not (os.path.isfile(on(host, p)) and os.access(on(host, p), os.X_OK)):
-                print(f"{host}: missing {p}")
+opts, rest, nodes, i = {}, [], [], 0
+while i < len(args):
+    a = args[i]
+    if a in ("-t", "-u", "-f", "-R", "-O", "-l"):
+        opts[a] = args[i + 1]
+        i += 2
+    elif a == "-w":
+        w = args[i + 1]
+        nodes = open(w[1:]).read().split() if w.startswith("^") else expand(w)
+        i += 2
+    elif a == "--hostfile":
+        nodes = open(args[i + 1]).read().split()
+        i += 2
+    elif a in ("-S", "-p"):
+        opts[a] = True
+        i += 1
     else:
-        with open(os.environ["ACTIONS_LOG"], "a") as log:
-            log.write(f"{host}\t{text}\n")
+        rest.append(a)
+        i += 1
+if "-S" in opts and name in ("pdcp", "rpdcp"):
+    sys.stderr.write(f"{name}: invalid option -- 'S'\nUsage: {name} [-options] src [src2...] dest\n")
+    sys.exit(1)
+timeout = int(opts["-u"]) if "-u" in opts else None
+tag = "clush: " if name == "clush" else f"{name}@admin: "
+worst = 0
+
+def report(host, code, err):
+    global worst
+    for line in err.splitlines():
+        sys.stderr.write(f"{host}: {line}\n")
+    if code:
+        worst = max(worst, code)
+        sys.stderr.write(f"{tag}{host}: " + ("" if name == "clush" else "ssh ") + f"exited with exit code {code}\n")
+
+def hung(host):
+    global worst
+    worst = max(worst, 255)
+    sys.stderr.write(f"{tag}{host}: command timeout\n")
+
+def remote(host, text):
+    import subprocess
+    try:
+        p = subprocess.run([os.environ["NODE_SSH"], host, text], capture_output=True, text=True, timeout=timeout)
+    except subprocess.TimeoutExpired:
+        return hung(host)
+    for line in p.stdout.splitlines():
+        sys.stdout.write(f"{host}: {line}\n")
+    report(host, p.returncode, p.stderr)
+
+def copy(host, src, dest, put):
+    if state("down", host):
+        return report(host, 255, f"ssh: connect to host {host} port 22: Connection refused")
+    if state("hung", host):
+        return hung(host)
+    import shutil
+    node = os.path.join(root, host, (dest if put else src).lstrip("/"))
+    if state("lost", host):       # a copy that never lands, either way, and nothing said about it
+        return
+    if put:
+        if state("readonly", host):
+            return report(host, 1, f"scp: {dest}: Read-only file system")
+        if not os.path.isdir(os.path.dirname(node)):
+            return report(host, 1, f"scp: {dest}: No such file or directory")
+        if os.path.islink(node):
+            os.unlink(node)
+        return shutil.copy2(src, node) if "-p" in opts else shutil.copyfile(src, node)
+    if not os.path.lexists(node):
+        return report(host, 1, f"scp: {src}: No such file or directory")
+    target = os.path.join(dest, os.path.basename(src) + "." + host)
+    if os.path.islink(node):      # a hostile node: hand back a link, to see that hagen never follows it
+        return os.symlink(os.readlink(node), target)
+    shutil.copy2(node, target) if "-p" in opts else shutil.copyfile(node, target)
 
 for host in nodes:
-    if host in conf.get("down", []):
-        fail(host, f"ssh: connect to host {host} port 22: Connection refused")
-        continue
-    writes = not (name == "rpdcp" or "--rcopy" in rest or (rest and rest[-1].startswith(("if ", "for "))))
-    if host in conf.get("readonly", []) and writes:
-        fail(host, "Read-only file system")
-        continue
     if name == "pdcp":
-        put(host, rest[-2], rest[-1])
+        copy(host, rest[-2], rest[-1], True)
     elif name == "rpdcp":
-        get(host, rest[-2], rest[-1])
+        copy(host, rest[-2], rest[-1], False)
     elif "--copy" in rest:
-        put(host, rest[rest.index("--copy") + 1], rest[rest.index("--dest") + 1])
+        copy(host, rest[rest.index("--copy") + 1], rest[rest.index("--dest") + 1], True)
     elif "--rcopy" in rest:
-        get(host, rest[rest.index("--rcopy") + 1], rest[rest.index("--dest") + 1])
+        copy(host, rest[rest.index("--rcopy") + 1], rest[rest.index("--dest") + 1], False)
     else:
-        run(host, rest[-1])
-sys.exit(1 if failed else 0)
+        remote(host, rest[-1])
+sys.stdout.flush()
+if os.path.exists(os.path.join(st, "strict")):
+    sys.exit(1 if worst else 0)
+sys.exit(min(worst, 255) if "-S" in opts else 0)
+'''
+
+PDSH_EXEC = r'''
+# The real pdsh, its exec module reaching each simulated node through node-ssh:
+# `pdsh-exec [options] -w NODES COMMAND` runs `pdsh -R exec [options] -w NODES node-ssh %h COMMAND`.
+# pdsh refuses -t with -R exec (there is no connection to time): the wrapper drops it.
+import os, sys
+args = sys.argv[1:]
+command = args.pop()
+if "-t" in args:
+    del args[args.index("-t"):args.index("-t") + 2]
+os.execv(os.environ["REAL_PDSH"], ["pdsh", "-R", "exec", *args, os.environ["NODE_SSH"], "%h", command])
 '''
 
 TOOLS = ("pdcp", "pdsh", "rpdcp", "clush")
 
 
+def _script(path: Path, text: str) -> Path:
+    path.write_text(text)
+    path.chmod(0o755)
+    return path
+
+
 def write_standins(bindir: Path) -> dict:
-    """The stand-ins in bindir, run with this interpreter (never the first python3 on PATH)."""
+    """The stand-ins in bindir (Python ones run with this interpreter, never the first
+    python3 on PATH), node-ssh, node-scp, pdsh-exec and the nodes' shims in bindir/shims."""
     bindir.mkdir(parents=True, exist_ok=True)
-    paths = {}
-    for name in TOOLS:
-        path = bindir / name
-        path.write_text(f"#!{sys.executable} -S\n{STANDIN}")
-        path.chmod(0o755)
-        paths[name] = path
+    paths = {name: _script(bindir / name, f"#!{sys.executable} -S\n{STANDIN}") for name in TOOLS}
+    paths["pdsh-exec"] = _script(bindir / "pdsh-exec", f"#!{sys.executable} -S\n{PDSH_EXEC}")
+    paths["node-ssh"] = _script(bindir / "node-ssh", NODE_SSH)
+    (bindir / "ssh-path").mkdir(exist_ok=True)            # `ssh` for pdsh -R ssh: PATH=bindir/ssh-path:...
+    os.symlink(paths["node-ssh"], bindir / "ssh-path" / "ssh")
+    paths["ssh-path"] = bindir / "ssh-path"
+    paths["node-scp"] = _script(bindir / "node-scp", NODE_SCP)
+    shims = bindir / "shims"
+    shims.mkdir(exist_ok=True)
+    shim, action = _script(bindir / "shim", SHIM), _script(bindir / "action", ACTION)
+    for name in SHIMMED:
+        os.symlink(shim, shims / name)
+    for name in ACTIONS:
+        os.symlink(action, shims / name)
+    paths["shims"] = shims
     return paths
 
 
-def deploy_section(paths: dict, tool: str = "pdcp") -> str:
+def deploy_section(paths: dict, tool: str = "pdcp", extra: str = "") -> str:
     if tool == "clush":
-        return f"\ndeploy:\n  tool: clush\n  command: {paths['clush']}\n"
+        return f"\ndeploy:\n  tool: clush\n  command: {paths['clush']}\n{extra}"
     return (f"\ndeploy:\n  tool: pdcp\n  command: {paths['pdcp']}\n  exec_command: {paths['pdsh']}\n"
-            f"  gather_command: {paths['rpdcp']}\n")
+            f"  gather_command: {paths['rpdcp']}\n{extra}")
 
 
-def prepare(base: Path, example: Path, tool: str = "pdcp") -> Path:
-    """base/example (a copy of the example whose site names the stand-ins) and base/out built from it."""
+def prepare(base: Path, example: Path, tool: str = "pdcp", section: str | None = None) -> Path:
+    """base/example (a copy of the example whose site names the stand-ins, or section) and
+    base/out built from it."""
     from cli_runner import cli
 
     paths = write_standins(base / "bin")
@@ -164,7 +324,8 @@ def prepare(base: Path, example: Path, tool: str = "pdcp") -> Path:
     if (folder / "fence-password").exists():
         (folder / "fence-password").chmod(0o600)
     site = folder / "site.yaml"
-    site.write_text(site.read_text() + deploy_section(paths, tool))
+    text = section.format(**{k: str(v) for k, v in paths.items()}) if section else deploy_section(paths, tool)
+    site.write_text(site.read_text() + text)
     r = cli("build", "--site", site, "--out", base / "out")
     assert r.code == 0, r.stderr
     return base
@@ -187,17 +348,28 @@ class Nodes:
         self.root = work / "hosts"
         self.log = work / "fanout.log"
         self.actions = work / "actions.log"
-        self.conf = work / "fanout.json"
+        self.state = work / "fanout.state"
+        self.state.mkdir(exist_ok=True)
+        bindir = base / "bin"
         for var, value in (("HOSTS_ROOT", self.root), ("FANOUT_LOG", self.log), ("ACTIONS_LOG", self.actions),
-                           ("FANOUT_CONF", self.conf)):
+                           ("FANOUT_STATE", self.state), ("NODE_SSH", bindir / "node-ssh"),
+                           ("NODE_SHIMS", bindir / "shims"), ("NODE_IS_ROOT", int(os.getuid() == 0)),
+                           ("REAL_PDSH", shutil.which("pdsh") or "/usr/bin/pdsh")):
             monkeypatch.setenv(var, str(value))
         for host in ("ns0", "ns13", *(f"ns{i}" for i in range(1, 13))):
             (self.root / host / "etc").mkdir(parents=True, exist_ok=True)
 
-    def behave(self, down=(), readonly=()) -> None:
-        import json
-
-        self.conf.write_text(json.dumps({"down": list(down), "readonly": list(readonly)}))
+    def behave(self, down=(), readonly=(), hung=(), broken=None, lost=(), strict=False) -> None:
+        """What the nodes do from now on: broken maps a node to the commands that fail there."""
+        shutil.rmtree(self.state)
+        self.state.mkdir()
+        for kind, hosts in (("down", down), ("readonly", readonly), ("hung", hung), ("broken", broken or {}),
+                            ("lost", lost)):
+            (self.state / kind).mkdir()
+            for host in hosts:
+                (self.state / kind / host).write_text("".join(f"{c}\n" for c in (broken or {}).get(host, [])))
+        if strict:
+            (self.state / "strict").write_text("")
 
     def calls(self) -> list[str]:
         return self.log.read_text().splitlines() if self.log.exists() else []

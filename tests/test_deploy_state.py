@@ -106,22 +106,81 @@ def test_waves_take_one_node_of_each_cell_at_a_time():
 def test_the_fanout_forms_and_per_node_failures():
     cfg = fanout.settings({"deploy": {"tool": "clush", "fanout": 8}})
     assert fanout.copy_argv(cfg, ["ns1", "ns0"], "/s", "/d") == \
-        ["clush", "-w", "ns[0-1]", "-f", "8", "--copy", "/s", "--dest", "/d", "-p"]
+        ["clush", "-t", "10", "-u", "600", "-S", "-w", "ns[0-1]", "-f", "8", "--copy", "/s", "--dest", "/d", "-p"]
     assert fanout.gather_argv(cfg, ["ns0"], "/etc/hosts", "/tmp/x")[-5:] == ["--rcopy", "/etc/hosts", "--dest",
                                                                             "/tmp/x", "-p"]
-    cfg = fanout.settings({"deploy": {"fanout": 4}})
-    assert fanout.copy_argv(cfg, ["ns0"], "/s", "/d") == ["pdcp", "-p", "-w", "ns0", "-f", "4", "/s", "/d"]
-    assert fanout.exec_argv(cfg, ["ns0"], ["rm", "-f", "--", "/a b"]) == ["pdsh", "-w", "ns0", "-f", "4",
-                                                                          "rm -f -- '/a b'"]
+    cfg = fanout.settings({"deploy": {"fanout": 4, "connect_timeout": 3, "command_timeout": 30}})
+    assert fanout.copy_argv(cfg, ["ns0"], "/s", "/d") == ["pdcp", "-t", "3", "-u", "30", "-p", "-w", "ns0",
+                                                          "-f", "4", "/s", "/d"]        # pdcp refuses -S
+    assert "-S" not in fanout.gather_argv(cfg, ["ns0"], "/s", "/d")
+    assert fanout.exec_argv(cfg, ["ns0"], ["rm", "-f", "--", "/a b"]) == ["pdsh", "-t", "3", "-u", "30", "-S", "-w",
+                                                                          "ns0", "-f", "4", "rm -f -- '/a b'"]
     with pytest.raises(Exception):
         fanout.exec_argv(cfg, ["-oProxyCommand=x"], "true")
     assert fanout._node_of("pdsh@admin: ns5: ssh exited with exit code 255", {"ns5"}) == \
         ("ns5", "ssh exited with exit code 255")
     assert fanout._node_of("clush: ns5: exited with exit code 1", {"ns5"}) == ("ns5", "exited with exit code 1")
-    outcome = fanout.run(["false"], ["ns0", "ns1"])
-    assert set(outcome.failed) == {"ns0", "ns1"}
-    outcome = fanout.run(["/nonexistent/pdcp"], ["ns0"])
+    outcome = fanout.run_exec(fanout.settings({"deploy": {"exec_command": "false"}}), ["ns0", "ns1"], "true")
+    assert set(outcome.failed) == {"ns0", "ns1"} and not outcome.ok
+    outcome = fanout.run_copy(fanout.settings({"deploy": {"command": "/nonexistent/pdcp"}}), ["ns0"], "/s", "/d")
     assert "not installed" in outcome.failed["ns0"]
+
+
+def _fake_tool(tmp_path, stdout: str, stderr: str = "", code: int = 0) -> dict:
+    """A fan-out command that prints what it is given to print, and records its argv."""
+    tool = tmp_path / "tool"
+    tool.write_text(f"#!/bin/sh\nprintf '%s\\n' \"$@\" > {tmp_path}/argv\n"
+                    f"sed \"s/MARK/$(sed -n 's/.*echo \\(hagen-done-[0-9a-f]*\\).*/\\1/p' {tmp_path}/argv)/\" <<'EOF'\n"
+                    f"{stdout}EOF\nprintf '%s' '{stderr}' >&2\nexit {code}\n")
+    tool.chmod(0o755)
+    return fanout.settings({"deploy": {"exec_command": str(tool), "command": str(tool)}})
+
+
+def test_a_node_is_ok_only_when_its_marker_says_so_whatever_the_exit_status(tmp_path):
+    out = "n1: fine\nn1: MARK:0\nn2: MARK:3\nn3: partialMARK:0\nn5: MARK:0\n"
+    err = "n2: mkdir: cannot create directory: Permission denied\npdsh@a: n2: sh exited with exit code 3\n" \
+          "n4: ssh: connect to host n4 port 22: Connection refused\npdsh@a: n4: ssh exited with exit code 255\n" \
+          "pdsh@a: n6: command timeout\n"
+    cfg = _fake_tool(tmp_path, out, err, code=0)           # real pdsh and clush exit 0
+    outcome = fanout.run_exec(cfg, ["n1", "n2", "n3", "n4", "n6", "n7"], "mkdir -p -- /x")
+    assert outcome.ok == {"n1", "n3"}                          # n5 was not asked: never ok
+    assert outcome.output["n1"] == ["fine"] and outcome.output["n3"] == ["partial"]
+    assert outcome.failed["n2"] == "mkdir: cannot create directory: Permission denied"
+    assert outcome.failed["n4"] == "ssh: connect to host n4 port 22: Connection refused"
+    assert outcome.hung == {"n6"} and outcome.failed["n6"].startswith("hung: no answer within the timeouts")
+    assert outcome.failed["n7"].startswith("no answer")
+    argv = (tmp_path / "argv").read_text().splitlines()
+    assert argv[:6] == ["-t", "10", "-u", "600", "-S", "-w"] and argv[-1].startswith("mkdir -p -- /x; echo hagen-done-")
+    assert str(outcome).endswith("'mkdir -p -- /x'")            # shown without the marker
+
+
+def test_a_copy_fails_the_nodes_named_in_error_lines_even_on_exit_0(tmp_path):
+    cfg = _fake_tool(tmp_path, "", "clush: n2: exited with exit code 1\n", code=0)
+    outcome = fanout.run_copy(cfg, ["n1", "n2"], "/s", "/d")
+    assert set(outcome.failed) == {"n2"} and not outcome.ok     # n1 only sent: confirmed by a later command
+    cfg = _fake_tool(tmp_path, "", "n1: Warning: Permanently added 'n1' (ED25519) to the list of known hosts.\n")
+    assert not fanout.run_copy(cfg, ["n1"], "/s", "/d").failed
+    cfg = _fake_tool(tmp_path, "", "no route\n", code=1)
+    assert set(fanout.run_copy(cfg, ["n1", "n2"], "/s", "/d").failed) == {"n1", "n2"}
+
+
+def test_a_large_node_set_goes_through_a_file(tmp_path, monkeypatch):
+    monkeypatch.setattr(fanout, "INLINE_MAX", 10)
+    hosts = [f"n{i}" for i in range(0, 40, 2)]
+    tool = tmp_path / "tool"
+    tool.write_text(f"#!/bin/sh\nprintf '%s\\n' \"$@\" > {tmp_path}/argv\n"
+                    f"for a; do case $a in ^*) cp \"${{a#^}}\" {tmp_path}/nodes;; esac; done\n"
+                    f"prev=; for a; do [ \"$prev\" = --hostfile ] && cp \"$a\" {tmp_path}/nodes; prev=$a; done\n")
+    tool.chmod(0o755)
+    fanout.run_exec(fanout.settings({"deploy": {"exec_command": str(tool)}}), hosts, "true")
+    argv = (tmp_path / "argv").read_text().splitlines()
+    assert argv[argv.index("-w") + 1].startswith("^")
+    assert (tmp_path / "nodes").read_text().split() == hosts
+    fanout.run_exec(fanout.settings({"deploy": {"tool": "clush", "command": str(tool)}}), hosts, "true")
+    argv = (tmp_path / "argv").read_text().splitlines()
+    assert "-w" not in argv and "--hostfile" in argv
+    assert (tmp_path / "nodes").read_text().split() == hosts
+    assert not os.path.exists(argv[argv.index("--hostfile") + 1])           # removed after the call
 
 
 def test_expected_commands_are_what_the_service_lists_call_that_hagen_does_not_write():
@@ -136,3 +195,20 @@ def test_expected_commands_are_what_the_service_lists_call_that_hagen_does_not_w
     assert expected["/etc/HA/bin/dbmConfig"] == ["ns0", "ns13"]
     assert expected["/etc/init.d/nagios"] == ["ns0", "ns13"]          # called by stop only
     assert "/etc/HA/bin/haip" not in expected and "/etc/HA/bin/hacron" not in expected
+
+
+def test_a_tool_that_never_ends_is_stopped(tmp_path, monkeypatch):
+    """A tool that ignores -t/-u: hagen stops the whole call (its process group, children
+    included) and reports its unanswered nodes hung."""
+    tool = tmp_path / "tool"
+    tool.write_text(f"#!/bin/sh\nsleep 120 &\necho $! > {tmp_path}/child\nexec sleep 120\n")
+    tool.chmod(0o755)
+    monkeypatch.setattr(fanout, "guard", lambda cfg, count: 1.0)
+    outcome = fanout.run_exec(fanout.settings({"deploy": {"exec_command": str(tool)}}), ["n1", "n2"], "true")
+    assert outcome.hung == {"n1", "n2"} and outcome.failed["n1"].startswith("hung: ")
+    child = int((tmp_path / "child").read_text())
+    try:                                                    # killed: gone, or a zombie awaiting its reaper
+        with open(f"/proc/{child}/stat") as f:
+            assert f.read().split(") ")[1][0] in "ZX"
+    except FileNotFoundError:
+        pass

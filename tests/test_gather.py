@@ -176,3 +176,35 @@ def test_a_host_no_longer_built_leaves_the_record_with_the_folder_gather_made(pu
     assert {"ns5", "ns6"}.isdisjoint(record(pushed)) and "ns13" in record(pushed)
     assert (got / "ns99").is_dir() and (got / "ns13/etc").is_dir()
     assert "no longer built" not in gather(pushed, "-w", "ns0").stdout          # said once
+
+
+def test_gather_makes_one_inventory_per_node_set_and_one_reverse_copy_per_path(pushed):
+    """Never one call per node: the paths a build manages, fetched once each from every
+    host that has them; links and expected commands read by the inventory."""
+    r = gather(pushed)
+    assert r.code == 0, r.stderr
+    doc = json.loads((pushed.out / ".hagen/manifest.json").read_text())
+    files = {e["path"] for e in doc["files"] if e.get("type") != "symlink"}
+    calls = pushed.calls()
+    fetches = [c for c in calls if c.startswith("rpdcp")]
+    assert sorted(c.split()[-2] for c in fetches) == sorted(files)
+    inventories = [c for c in calls if "hagen-inv" in c]
+    assert len(inventories) + len(fetches) == len(calls)
+    per_host: dict = {}
+    for e in doc["files"]:
+        from ClusterShell.NodeSet import NodeSet
+
+        for host in NodeSet(e["hosts"]):
+            per_host.setdefault(host, set()).add(e["path"])
+    assert len(inventories) <= len({frozenset(p) for p in per_host.values()}) * 2      # with or without commands
+
+
+def test_a_node_lost_half_way_is_only_unreachable(pushed):
+    """ns13 answers the inventory, then gives nothing back: unreachable, not "missing"."""
+    pushed.node_file("ns13", "/etc/ntp.conf").unlink()
+    pushed.behave(lost=["ns13"])
+    r = gather(pushed)
+    assert r.code == 3, r.stdout + r.stderr
+    assert "unreachable: ns13: " in r.stderr and "brought nothing back" in r.stderr
+    assert "ns13" not in r.stdout.replace("unreachable", "")
+    assert record(pushed)["ns13"]["gathered"] is False

@@ -54,7 +54,8 @@ def test_every_command_of_the_tutorial_works_as_written(tmp_path):
     (tmp_path / "tiny.yaml").write_text(snapshot)
     home, bindir, hosts = tmp_path / "home", tmp_path / "bin", tmp_path / "hosts"
     home.mkdir()
-    write_standins(bindir)
+    paths = write_standins(bindir)
+    (tmp_path / "fanout.state").mkdir()             # every node up (deploy_helpers.Nodes.behave)
     (bindir / "hagen").write_text(f"#!/bin/sh\nexec {sys.executable} -m hagen \"$@\"\n")
     (bindir / "hagen").chmod(0o755)
     for node in NODES:
@@ -62,7 +63,9 @@ def test_every_command_of_the_tutorial_works_as_written(tmp_path):
         (hosts / node / "etc" / "hosts").write_text("127.0.0.1 localhost\n")
     env = {**os.environ, "HOME": str(home), "PATH": f"{bindir}:{os.environ['PATH']}", "PYTHONPATH": str(REPO),
            "HOSTS_ROOT": str(hosts), "FANOUT_LOG": str(tmp_path / "fanout.log"),
-           "ACTIONS_LOG": str(tmp_path / "actions.log"), "FANOUT_CONF": str(tmp_path / "fanout.json")}
+           "ACTIONS_LOG": str(tmp_path / "actions.log"), "FANOUT_CONF": str(tmp_path / "fanout.json"),
+           "FANOUT_STATE": str(tmp_path / "fanout.state"), "NODE_SSH": str(paths["node-ssh"]),
+           "NODE_SHIMS": str(paths["shims"]), "NODE_IS_ROOT": str(int(os.getuid() == 0))}
     env.pop("HAGEN_SITE", None)
     with temp_database() as dsn:
         from cli_runner import cli

@@ -197,10 +197,13 @@ def push(site: Path = SITE, out: Path = OUT, db: Optional[str] = DB, snapshot: O
 
     What the nodes hold is gather's record, or what each node last received: only the
     difference goes, so a rerun after a partial failure sends only what is missing. One
-    call per distinct file and node set, modes kept. A node that fails does not stop the
-    others: a table of node sets (done, failed with the tool's message, skipped) ends the
-    run. Without --plan the output tree must be up to date with the inputs, and push asks
-    before sending (--yes skips; without a terminal push refuses).
+    call per distinct file and node set, modes kept. A node is done only when it confirmed
+    it (each command's status line, each file's sha256 as the node reports it), whatever
+    the tool's exit status. A node that fails or hangs (deploy.command_timeout) does not
+    stop the others: a table of node sets (done, failed with the tool's message,
+    unreachable, hung, skipped) ends the run. Without --plan the output tree must be up
+    to date with the inputs, and push asks before sending (--yes skips; without a
+    terminal push refuses).
 
     Exit status: 0 every node served, 2 refused (nothing sent), 3 some nodes failed.
     """

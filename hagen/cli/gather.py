@@ -54,7 +54,9 @@ def gather(site: Path = SITE, out: Path = OUT,
     write) are checked to exist and be executable. What each node holds (sha256, mode,
     cluster.conf's config_version) is recorded beside OUT: build takes config_version
     from it, push sends only what differs. Hosts the build no longer makes leave the
-    record, and their folder in DIR goes.
+    record, and their folder in DIR goes. A node that does not answer (down, hung past
+    deploy.command_timeout, or its reverse copy brings nothing back) is unreachable:
+    nothing of it is recorded.
 
     Exit status: 0 every node answered, 2 input refused, 3 some nodes unreachable.
     """

@@ -1,17 +1,23 @@
 """hagen gather: fetch from the nodes what the current build manages, and record it.
 
-Every path of out's manifest is fetched from the hosts that get it, one call of the
-site's gather command per distinct path (rpdcp or clush --rcopy, modes kept), into
-INTO/<host>/<path>; a link hagen manages is read with readlink; every expected command
-(hagen.deploy.expected) is checked to exist and be executable. Nothing else is fetched.
+First, one remote command per node set (hagen.deploy.fanout.run_exec) takes each node's
+inventory: what is at each path the build manages there (a plain file, a link and its
+target, missing, or something else) and whether each expected command
+(hagen.deploy.expected) is an executable file. A node whose command did not end with its
+marker line saying 0 (down, hung, or the command failed) is unreachable: nothing of it is
+recorded, exit 3. Then every path is fetched from the hosts where the inventory saw a
+plain file, one call of the site's gather command per path (rpdcp or clush --rcopy,
+modes kept); a node that then gives nothing back is unreachable too, never "missing".
+Nothing else is fetched.
 
 Trust: gather writes only under INTO. Each call fetches into a fresh private folder of
 its own; what comes back is taken only if it is a regular file (a link or anything else
 a node or a stand-in put there is never followed, never moved, and the path is recorded
 as missing); each host's folder is assembled in the staging folder, then renamed over
 INTO/<host> (a link found there is removed, never followed). Through ClusterShell
-gateways, clush --rcopy would extract each node's archive as fully trusted: there each
-node's file comes back as a tar that hagen reads itself (hagen.deploy.tree), never extracted. What each node holds goes
+gateways, clush --rcopy would extract each node's archive as fully trusted and name it
+after the node's own hostname: there each node's file comes back as a tar through the
+exec command, which hagen reads itself (hagen.deploy.tree), never extracted. What each node holds goes
 to the output store's record (hagen.deploy.state); a host the build no longer makes
 leaves it, with the folder gather made for it.
 """
@@ -34,8 +40,6 @@ from hagen.deploy.tree import through_gateways
 from hagen.errors import OutputError
 from hagen.model.names import natural_key
 
-MISSING = "No such file or directory"
-
 
 @dataclass
 class Gathered:
@@ -44,8 +48,8 @@ class Gathered:
     unreachable: dict[str, str] = field(default_factory=dict)      # host -> the tool's message
     missing: dict[str, list[str]] = field(default_factory=dict)     # path -> hosts
     odd: dict[str, list[str]] = field(default_factory=dict)         # path -> hosts where it is not a plain file
-    refused: dict[tuple, list[str]] = field(default_factory=dict)   # (path, why) -> hosts whose answer was refused
     missing_commands: dict[str, list[str]] = field(default_factory=dict)
+    refused: dict[tuple, list[str]] = field(default_factory=dict)   # (path, why) -> hosts whose answer was refused
     files: int = 0
     pruned: list[str] = field(default_factory=list)     # hosts no longer built: record and folder dropped
 
@@ -96,18 +100,28 @@ def gather(out, cfg: dict, into, only: set | None = None, exclude: set | None = 
     alive = set(hosts)
     held: dict = {h: {} for h in hosts}
     try:
+        kinds = _inventory(cfg, entries, expected, alive, result, echo)
         by_path: dict = {}
         for (host, path), entry in entries.items():
-            if host in hosts:
+            if host in alive:
                 by_path.setdefault(path, []).append((host, entry))
         for n, (path, items) in enumerate(sorted(by_path.items())):
-            links = [h for h, e in items if e.get("type") == "symlink" and h in alive]
-            files = [h for h, e in items if e.get("type") != "symlink" and h in alive]
+            files = []
+            for host, entry in items:
+                if host not in alive:         # lost on an earlier path's call
+                    continue
+                kind = kinds[host][path]
+                if entry.get("type") == "symlink":
+                    _take_link(staging, host, path, kind, held, result)
+                elif kind[0] == "file":
+                    files.append(host)
+                else:
+                    held[host][path] = {"missing": True}
+                    (result.missing if kind[0] == "missing" else result.odd).setdefault(path, []).append(host)
             if files:
                 _fetch(cfg, staging, n, path, files, alive, held, result, echo)
-            if links:
-                _read_links(cfg, staging, path, links, alive, held, result, echo)
-        _check_commands(cfg, expected, alive, held, result, echo)
+        _forget_lost(result, alive)
+        result.files = sum(not s.get("missing") for h in alive for s in held[h].values())   # the lost not counted
         for host in sorted(alive, key=natural_key):
             src = staging / "tree" / host
             src.mkdir(exist_ok=True)
@@ -149,6 +163,15 @@ def _prune(nodes: dict, built: set, into: Path) -> list[str]:
     return gone
 
 
+def _forget_lost(result: Gathered, alive: set) -> None:
+    """A node lost after some of its paths were seen missing: only "unreachable" is said of it."""
+    for found in (result.missing, result.odd, result.missing_commands):
+        for path in list(found):
+            found[path] = [h for h in found[path] if h in alive]
+            if not found[path]:
+                del found[path]
+
+
 def _lost(host: str, message: str, alive: set, result: Gathered) -> None:
     alive.discard(host)
     result.unreachable[host] = message
@@ -156,27 +179,25 @@ def _lost(host: str, message: str, alive: set, result: Gathered) -> None:
 
 def _fetch(cfg, staging: Path, n: int, path: str, hosts: list[str], alive: set, held: dict,
            result: Gathered, echo) -> None:
+    """One reverse copy of path from every host whose inventory showed it a plain file: a
+    node that then gives nothing back, or an error, is unreachable, never "missing"."""
     calldir = staging / f"call-{n}"
     calldir.mkdir(0o700)
     if through_gateways(cfg):        # never clush --rcopy through gateways (hagen.deploy.tree)
         _fetch_tree(cfg, staging, calldir, path, hosts, alive, held, result, echo)
         return
-    outcome = fanout.run(fanout.gather_argv(cfg, hosts, path, str(calldir)), hosts)
+    outcome = fanout.run_fetch(cfg, hosts, path, str(calldir))
     echo(str(outcome))
     name = posixpath.basename(path)
     for host in hosts:
-        why = outcome.failed.get(host)
-        if why is not None and MISSING not in why:
-            _lost(host, why, alive, result)
-            continue
         fetched = calldir / f"{name}.{host}"
         try:
             st = os.lstat(fetched)
         except FileNotFoundError:
             st = None
-        if st is None or why is not None:
-            held[host][path] = {"missing": True}
-            result.missing.setdefault(path, []).append(host)
+        why = outcome.failed.get(host)
+        if why is not None or st is None:
+            _lost(host, why or f"{path} was there, but the reverse copy brought nothing back", alive, result)
             continue
         if not stat.S_ISREG(st.st_mode):          # never followed, never moved into the gathered tree
             held[host][path] = {"missing": True}
@@ -195,7 +216,6 @@ def _fetch(cfg, staging: Path, n: int, path: str, hosts: list[str], alive: set, 
         if version is not None:
             state["config_version"] = version
         held[host][path] = state
-        result.files += 1
     shutil.rmtree(calldir, ignore_errors=True)
 
 
@@ -226,49 +246,89 @@ def _fetch_tree(cfg, staging: Path, calldir: Path, path: str, hosts: list[str], 
         if version is not None:
             state["config_version"] = version
         held[host][path] = state
-        result.files += 1
     shutil.rmtree(calldir, ignore_errors=True)
 
 
-def _read_links(cfg, staging: Path, path: str, hosts: list[str], alive: set, held: dict,
-                result: Gathered, echo) -> None:
-    q = shlex.quote(path)
-    script = f"if [ -L {q} ]; then echo \"link $(readlink -- {q})\"; else echo missing; fi"
-    outcome = fanout.run(fanout.exec_argv(cfg, hosts, script), hosts)
-    echo(str(outcome))
-    for host in hosts:
-        if host in outcome.failed:
-            _lost(host, outcome.failed[host], alive, result)
-            continue
-        lines = outcome.output.get(host, [])
-        target = lines[0][5:] if lines and lines[0].startswith("link ") else None
-        if not target or not target.isprintable():
-            held[host][path] = {"missing": True}
-            result.missing.setdefault(path, []).append(host)
-            continue
-        os.symlink(target, _place(staging / "tree", host, path))
-        held[host][path] = {"type": "symlink", "target": target}
-        result.files += 1
+def _take_link(staging: Path, host: str, path: str, kind: tuple, held: dict, result: Gathered) -> None:
+    target = kind[1] if kind[0] == "link" else None
+    if not target or not target.isprintable():
+        held[host][path] = {"missing": True}
+        result.missing.setdefault(path, []).append(host)
+        return
+    os.symlink(target, _place(staging / "tree", host, path))
+    held[host][path] = {"type": "symlink", "target": target}
 
 
-def _check_commands(cfg, expected: dict, alive: set, held: dict, result: Gathered, echo) -> None:
-    wanted: dict = {}
-    for path, hosts in expected.items():
+def inventory_script(paths: list[str], commands: list[str]) -> str:
+    """What a node holds at each path (`hagen-inv INDEX MODE:TYPE`, `missing`, or `error:`
+    and stat's words when it could not tell), a link's target (`hagen-link INDEX TARGET`),
+    and each expected command's mode and type (`hagen-cmd`, through links: they run so)."""
+    script = "LC_ALL=C; export LC_ALL; i=0"
+    if paths:
+        words = " ".join(shlex.quote(p) for p in paths)
+        script += (f'; for p in {words}; do s=$(stat -c %a:%F -- "$p" 2>&1) || case $s in '
+                   f'*"No such file or directory"*) s=missing;; *) s="error:$s";; esac; echo "hagen-inv $i $s"; '
+                   f't=$(readlink -- "$p" 2>/dev/null) && echo "hagen-link $i $t"; i=$((i+1)); done')
+    if commands:
+        words = " ".join(shlex.quote(p) for p in commands)
+        script += (f'; for p in {words}; do echo "hagen-cmd $i $(stat -L -c %a:%F -- "$p" 2>/dev/null '
+                   f'|| echo missing)"; i=$((i+1)); done')
+    return script
+
+
+def _inventory(cfg, entries: dict, expected: dict, alive: set, result: Gathered, echo) -> dict:
+    """{host: {path: (kind, link target)}}, kind file, link, missing or other, from one
+    remote command per node set; a node whose command did not end well is unreachable."""
+    wanted: dict = {h: ([], []) for h in alive}
+    for host, path in sorted(entries):
+        if host in alive:
+            wanted[host][0].append(path)
+    for path, hosts in sorted(expected.items()):
         for host in hosts:
             if host in alive:
-                wanted.setdefault(host, []).append(path)
+                wanted[host][1].append(path)
     groups: dict = {}
-    for host, paths in wanted.items():
-        groups.setdefault(tuple(paths), []).append(host)
-    for paths, hosts in sorted(groups.items()):
-        words = " ".join(shlex.quote(p) for p in paths)
-        script = f'for p in {words}; do [ -f "$p" ] && [ -x "$p" ] || echo "missing $p"; done; true'
-        outcome = fanout.run(fanout.exec_argv(cfg, hosts, script), hosts)
+    for host, (paths, commands) in wanted.items():
+        groups.setdefault((tuple(paths), tuple(commands)), []).append(host)
+    kinds: dict = {}
+    for (paths, commands), hosts in sorted(groups.items(), key=lambda kv: natural_key(min(kv[1], key=natural_key))):
+        outcome = fanout.run_exec(cfg, hosts, inventory_script(list(paths), list(commands)))
         echo(str(outcome))
         for host in hosts:
-            if host in outcome.failed:
-                _lost(host, outcome.failed[host], alive, result)
+            if host not in outcome.ok:
+                _lost(host, outcome.failed.get(host, "no answer"), alive, result)
                 continue
-            for line in outcome.output.get(host, []):
-                if line.startswith("missing ") and line[8:] in paths:
-                    result.missing_commands.setdefault(line[8:], []).append(host)
+            found = _kinds(outcome.output.get(host, []), paths, commands, host, result)
+            unknown = [(p, k[1]) for p, k in found.items() if k[0] == "error"]
+            if unknown:      # what the node holds there is not known: nothing of it is recorded
+                _lost(host, f"cannot tell what {unknown[0][0]} is: {unknown[0][1]}", alive, result)
+                continue
+            kinds[host] = found
+    return kinds
+
+
+def _kinds(lines: list[str], paths: tuple, commands: tuple, host: str, result: Gathered) -> dict:
+    stats: dict = {}
+    targets: dict = {}
+    for line in lines:
+        tag, _, rest = line.partition(" ")
+        index, _, value = rest.partition(" ")
+        if tag in ("hagen-inv", "hagen-cmd") and index.isdigit():
+            stats[int(index)] = value
+        elif tag == "hagen-link" and index.isdigit():
+            targets[int(index)] = value
+    found = {}
+    for i, path in enumerate(paths):
+        value = stats.get(i, "missing")
+        kind = value.partition(":")[2]
+        found[path] = ("missing", None) if value == "missing" else \
+            ("error", value[6:].strip()) if value.startswith("error:") else \
+            ("link", targets.get(i)) if kind == "symbolic link" else \
+            ("file", None) if kind in ("regular file", "regular empty file") else ("other", None)
+    for j, path in enumerate(commands):
+        mode, _, kind = stats.get(len(paths) + j, "missing").partition(":")
+        runnable = kind in ("regular file", "regular empty file") and mode.isdigit() \
+            and set(mode) <= set("01234567") and int(mode, 8) & 0o111
+        if not runnable:
+            result.missing_commands.setdefault(path, []).append(host)
+    return found

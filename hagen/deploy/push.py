@@ -8,11 +8,15 @@ what its node holds is refused (HA943).
 
 Then, holding the output tree's lock: the folders (mkdir -p, one call per node set),
 each distinct file (one copy per content, path and mode, to the folded node set of its
-hosts), links, the owner (root) of what was sent, removals. A node a call fails on is marked failed with the tool's message
-and left out of every later call; the others go on. After each call, what each node
-received is written to the record (hagen.deploy.state), so that a rerun sends only
-what is missing. With reload, each action the sent files imply (hagen.deploy.actions)
-runs once per node set, one node of each HA cell at a time.
+hosts), links, then one verification per node set (the owner, root, of what was sent,
+and each sent file's mode and sha256 as the node reports it), removals. A node's success
+is seen, never inferred from the tool's exit status (hagen.deploy.fanout): a node whose
+command did not say 0, that the tool names in an error line, that hung, or that reports
+a file other than the one sent is marked failed with the message and left out of every
+later call; the others go on. The record (hagen.deploy.state) takes only what a node
+confirmed (a file once verified, a link or a removal once its command said 0), so that a
+rerun sends only what is missing. With reload, each action the confirmed files imply
+(hagen.deploy.actions) runs once per node set, one node of each HA cell at a time.
 """
 
 from __future__ import annotations
@@ -20,6 +24,8 @@ from __future__ import annotations
 import hashlib
 import os
 import posixpath
+import re
+import shlex
 import shutil
 import stat
 import tempfile
@@ -37,11 +43,15 @@ from hagen.reports import Where, error
 
 @dataclass
 class Step:
-    what: str                      # mkdir, copy, link, chown, remove, action
+    what: str                      # mkdir, copy, link, verify, remove, action
     hosts: list[str]
-    argv: list[str]
+    argv: list[str]                # as shown; the call itself is made when the step runs
     records: list = field(default_factory=list)    # (path, state or None for removed)
-    source: str | None = None      # the tree path shown; the staged copy is sent
+    source: str | None = None      # copy: the staged copy sent (argv shows the tree's path)
+    remote: str | None = None      # the remote command (every step but copy)
+    cfg: dict = field(default_factory=dict)
+    dest: str | None = None        # copy: the path on the nodes
+    checks: list = field(default_factory=list)      # verify: the files whose sha256 the nodes report
 
     def shown(self) -> str:
         import shlex
@@ -49,10 +59,17 @@ class Step:
         return shlex.join(self.argv)
 
 
+def _exec(what: str, cfg: dict, hosts, remote, records=None) -> Step:
+    text = remote if isinstance(remote, str) else shlex.join(remote)
+    return Step(what, list(hosts), fanout.exec_argv(cfg, hosts, text), records or [], remote=text, cfg=cfg)
+
+
 @dataclass
 class Pushed:
     done: set = field(default_factory=set)
     failed: dict = field(default_factory=dict)     # host -> message
+    hung: set = field(default_factory=set)         # failed for no answer within the timeouts
+    unreachable: set = field(default_factory=set)  # failed without any answer (no status line)
     skipped: set = field(default_factory=set)      # nothing to do
 
     @property
@@ -67,7 +84,9 @@ class Pushed:
         for host, msg in self.failed.items():
             by_msg.setdefault(msg, []).append(host)
         for msg, hosts in sorted(by_msg.items(), key=lambda kv: natural_key(sorted(kv[1], key=natural_key)[0])):
-            rows.append(("failed", fold(sorted(hosts, key=natural_key)), msg))
+            status = "hung" if set(hosts) <= self.hung else "unreachable" if set(hosts) <= self.unreachable \
+                else "failed"
+            rows.append((status, fold(sorted(hosts, key=natural_key)), msg))
         if self.skipped:
             rows.append(("skipped", fold(sorted(self.skipped, key=natural_key)), "up to date"))
         from hagen.reports import one_line
@@ -144,6 +163,18 @@ def check_versions(plan: Plan, sources: Sources, nodes: dict) -> None:
         raise InputRefused("a cluster.conf would not be newer than the node's: nothing was sent", reports=problems)
 
 
+def verify_script(paths: list[str], files: list[str]) -> str:
+    """Make what was sent root's (pdcp, clush and rcp keep an existing file's owner), then
+    report each sent file's mode (`hagen-mode MODE`, stat) and sha256 (sha256sum), in the
+    order given: what push records is what the node said it holds. Three commands per
+    node, whatever the number of files; one missing file fails the whole node."""
+    text = shlex.join(["chown", "-h", "root:root", "--", *paths])
+    if files:
+        text += " && " + shlex.join(["stat", "-c", "hagen-mode %a", "--", *files]) \
+            + " && " + shlex.join(["sha256sum", "--", *files])
+    return text
+
+
 def steps_of(plan: Plan, cfg: dict, sources: Sources) -> list[Step]:
     steps = []
     dirs: dict = {}
@@ -155,7 +186,7 @@ def steps_of(plan: Plan, cfg: dict, sources: Sources) -> list[Step]:
         if deepest:
             by_dirs.setdefault(tuple(deepest), []).append(host)
     for folders, hosts in sorted(by_dirs.items(), key=lambda kv: natural_key(fold(kv[1]))):
-        steps.append(Step("mkdir", hosts, fanout.exec_argv(cfg, hosts, ["mkdir", "-p", "--", *folders])))
+        steps.append(_exec("mkdir", cfg, hosts, ["mkdir", "-p", "--", *folders]))
     groups: dict = {}
     for host, path, entry in plan.send:
         key = (path, "link", entry["target"]) if entry.get("type") == "symlink" else (path, entry["sha256"], entry["mode"])
@@ -163,26 +194,29 @@ def steps_of(plan: Plan, cfg: dict, sources: Sources) -> list[Step]:
     for key, (hosts, entry) in sorted(groups.items(), key=lambda kv: (kv[0][0], natural_key(fold(kv[1][0])))):
         path = key[0]
         if entry.get("type") == "symlink":
-            argv = fanout.exec_argv(cfg, hosts, ["ln", "-sfn", "--", entry["target"], path])
-            steps.append(Step("link", hosts, argv, [(path, file_state(entry))]))
+            steps.append(_exec("link", cfg, hosts, ["ln", "-sfn", "--", entry["target"], path],
+                               [(path, file_state(entry))]))
             continue
         shown, staged, data = sources.staged[key]
-        argv = fanout.copy_argv(cfg, hosts, shown, path)
-        steps.append(Step("copy", hosts, argv, [(path, file_state(entry, data))], source=staged))
-    # pdcp, clush and rcp keep an existing file's owner: make every file sent root's, one call per node set
+        steps.append(Step("copy", hosts, fanout.copy_argv(cfg, hosts, shown, path),
+                          [(path, file_state(entry, data))], source=staged, cfg=cfg, dest=path))
+    # one verification per node set: what each node holds, confirmed from the node itself
     sent: dict = {}
-    for host, path, _ in plan.send:
-        sent.setdefault(host, []).append(path)
+    for host, path, entry in plan.send:
+        sent.setdefault(host, []).append((path, entry.get("type") != "symlink"))
     owners: dict = {}
     for host, paths in sent.items():
         owners.setdefault(tuple(sorted(paths)), []).append(host)
     for paths, hosts in sorted(owners.items(), key=lambda kv: natural_key(fold(kv[1]))):
-        steps.append(Step("chown", hosts, fanout.exec_argv(cfg, hosts, ["chown", "-h", "root:root", "--", *paths])))
+        files = [p for p, is_file in paths if is_file]
+        step = _exec("verify", cfg, hosts, verify_script([p for p, _ in paths], files))
+        step.checks = files
+        steps.append(step)
     removes: dict = {}
     for host, path in plan.remove:
         removes.setdefault(path, []).append(host)
     for path, hosts in sorted(removes.items()):
-        steps.append(Step("remove", hosts, fanout.exec_argv(cfg, hosts, ["rm", "-f", "--", path]), [(path, None)]))
+        steps.append(_exec("remove", cfg, hosts, ["rm", "-f", "--", path], [(path, None)]))
     return steps
 
 
@@ -203,48 +237,98 @@ def action_steps(plan: Plan, cfg: dict, sources: Sources, entries: dict, sent: s
     steps = []
     for (_, command, once), hosts in sorted(wanted.items()):
         for wave in waves(hosts, cell_list, once):
-            steps.append(Step("action", wave, fanout.exec_argv(cfg, wave, command)))
+            steps.append(_exec("action", cfg, wave, command))
     return steps
 
 
 def run_steps(tree, steps: list[Step], actions, result: Pushed, echo) -> None:
-    """Run the steps holding the tree's lock; record what each node received after each call.
-    actions: a function of the (host, path) pairs that landed giving the action steps, or None."""
+    """Run the steps holding the tree's lock. The record takes only what a node confirmed:
+    a link or a removal whose command said 0, a copy once the verification step saw the
+    node hold the bytes and mode sent. actions: a function of the (host, path) pairs that
+    landed giving the action steps, or None."""
     with tree.lock():
         nodes = read_record(tree)
-        landed = set()
+        sent: dict = {}            # host -> {path: state}: copied, not yet confirmed
+        landed: set = set()
         for step in steps:
-            _run_one(step, result, echo)
-            ok = [h for h in step.hosts if h not in result.failed]
-            if step.records and ok:
-                for host in ok:
-                    files = nodes.setdefault(host, {"gathered": False, "files": {}}).setdefault("files", {})
-                    for path, state in step.records:
-                        landed.add((host, path))
-                        if state is None:
-                            files.pop(path, None)
-                        else:
-                            files[path] = state
+            outcome = _run_one(step, result, echo)
+            if outcome is None:
+                continue
+            if _take(step, outcome, sent, nodes, landed, result):
                 write_record(tree, nodes)
-            result.done.update(ok)
+            result.done.update(h for h in step.hosts if h not in result.failed)
         for step in (actions(landed) if actions else []):
             _run_one(step, result, echo)
 
 
-def _run_one(step: Step, result: Pushed, echo) -> None:
+def _take(step: Step, outcome, sent: dict, nodes: dict, landed: set, result: Pushed) -> bool:
+    """What the step's outcome tells of each node; whether the record changed."""
+    if step.what == "copy":
+        for host in step.hosts:
+            if host not in result.failed:
+                sent.setdefault(host, {}).update(step.records)
+        return False
+    if step.what == "verify":
+        confirmed = {h: _confirmed(step, outcome.output.get(h, []), sent.get(h, {}), result, h)
+                     for h in sorted(outcome.ok) if h not in result.failed}
+        records = {h: list(c.items()) for h, c in confirmed.items() if c}
+    elif step.records:
+        records = {h: step.records for h in sorted(outcome.ok)}
+    else:
+        return False
+    for host, items in records.items():
+        files = nodes.setdefault(host, {"gathered": False, "files": {}}).setdefault("files", {})
+        for path, state in items:
+            if state is None:
+                files.pop(path, None)
+            else:
+                files[path] = state
+                landed.add((host, path))
+    return bool(records)
+
+
+_SUM = re.compile(r"\\?([0-9a-f]{64})  ")
+
+
+def _confirmed(step: Step, lines: list[str], expected: dict, result: Pushed, host: str) -> dict:
+    """{path: state} of the files the node reported as sent; the node failed for any other."""
+    modes = [line.split()[1] for line in lines if line.startswith("hagen-mode ") and len(line.split()) == 2]
+    sums = [m.group(1) for m in map(_SUM.match, lines) if m]
+    good, bad = {}, []
+    for i, path in enumerate(step.checks):
+        state = expected.get(path)
+        mode = modes[i] if len(modes) == len(step.checks) else ""
+        digest = sums[i] if len(sums) == len(step.checks) else ""
+        if state is not None and mode.isdigit() and set(mode) <= set("01234567") \
+                and int(mode, 8) == int(state["mode"], 8) and digest == state["sha256"]:
+            good[path] = state
+        else:
+            bad.append(path)
+    if bad:
+        result.failed[host] = f"verify: {bad[0]} on the node is not what was sent" + \
+            (f" (and {len(bad) - 1} more)" if len(bad) > 1 else "")
+    return good
+
+
+def _run_one(step: Step, result: Pushed, echo):
     hosts = [h for h in step.hosts if h not in result.failed]
     if not hosts:
-        return
+        return None
     if hosts != step.hosts:      # a node failed earlier: this call leaves it out
         step.hosts = hosts
         step.argv = _renodes(step.argv, hosts)
-    argv = list(step.argv)
-    if step.what == "copy":        # the verified, staged copy is what goes out
-        argv[argv.index("--copy") + 1 if "--copy" in argv else len(argv) - 2] = step.source
     echo(step.shown())
-    outcome = fanout.run(argv, hosts)
+    if step.what == "copy":      # the verified, staged copy is what goes out
+        outcome = fanout.run_copy(step.cfg, hosts, step.source, step.dest, shown=None)
+    else:
+        outcome = fanout.run_exec(step.cfg, hosts, step.remote)
     for host, msg in outcome.failed.items():
         result.failed[host] = f"{step.what}: {msg}"
+        if host in outcome.hung:
+            result.hung.add(host)
+        if host in outcome.unreachable:
+            result.unreachable.add(host)
+    return outcome
 
 
 def _renodes(argv: list[str], hosts: list[str]) -> list[str]:

@@ -60,6 +60,11 @@ DOC = [  # (limit, value, code): docs/limits.md lists them
     ("bidi, zero-width and other format characters (Unicode Cf), line and paragraph separators",
      "none, anywhere in the site spec (comments included)", "HA119"),
     ("the site spec, a snapshot, a password file", "a regular file (not a FIFO, device or directory)", "HA113"),
+    ("deploy.connect_timeout / deploy.command_timeout: seconds a fan-out call waits to reach a node / for a node's "
+     "command or copy (a node past them is reported hung or unreachable, never done)",
+     "1-3600 / 1-86400 (defaults 10 / 600)", "HA101"),
+    ("a node set on the fan-out tool's command line (folded); a longer one goes through a file "
+     "(`-w ^FILE`, clush `--hostfile`)", "16 KiB", "none: never refused"),
 ]
 
 
