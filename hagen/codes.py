@@ -48,6 +48,7 @@ CODES: dict[str, str] = {
              "lies below a link, is too large, or cannot be read",
     "HA133": "a push plan file is not a valid hagen-push-plan/1 document, or cannot be read or written",
     "HA134": "--format names a format the command does not write",
+    "HA135": "-w/-x of push or gather names no host of the build, or together leave none",
     "HA140": "-w/-x of gather or push is not a node set of plain host names",
     "HA142": "push asks before sending and has no terminal to ask on: give --yes, or a reviewed --plan",
     "HA150": "the DSN given to hagen init is neither a libpq URI nor key=value pairs",
@@ -219,6 +220,12 @@ CODES: dict[str, str] = {
              "/etc/hosts-tpl) whole: it is not in shared_files (warning)",
     "HA963": "a shared file as gathered from a node is no longer in the gathered tree: gather again",
     "HA964": "a shared_files entry names no file hagen writes (warning)",
+    "HA965": "push: a removal (plan or --prune) is not one hagen may make (a host not built, a file hagen did not "
+             "write there or that the node changed, a shared file whose node content is unknown): nothing sent",
+    "HA966": "push: a shared file is not sent to a node whose own content hagen has not gathered and verified",
+    "HA967": "gather: --into is not a folder gather made (the store, the output tree, the site's folder, foreign)",
+    "HA969": "build: a cluster.conf's next config_version would pass cman's limit (2^32-1)",
+    "HA968": "gather: a node's file cannot be used (over the size limit, a config_version that cannot be read) (warning)",
     # HA10xx audit findings (hagen audit; docs/audit.md): HA1000-HA1009 single points of failure, HA1010- warnings
     "HA1000": "SPOF: heartbeat and fencing share one network; losing it stops all failover (5.7.3)",
     "HA1001": "SPOF: an alias on a network other than the heartbeat rides a single unwatched link (2.4, 8.3.3)",
@@ -233,7 +240,7 @@ CODES: dict[str, str] = {
 # is an error (exit 2, nothing written). tests/test_codes.py holds the source to it.
 WARNINGS: frozenset[str] = frozenset({
     "HA103", "HA240", "HA316", "HA319", "HA350", "HA602", "HA607", "HA618", "HA619", "HA640",
-    "HA712", "HA713", "HA801", "HA803", "HA830", "HA328", "HA945", "HA946", "HA962", "HA964",
+    "HA712", "HA713", "HA801", "HA803", "HA830", "HA328", "HA945", "HA946", "HA962", "HA964", "HA968",
     "HA170", "HA171", "HA172", "HA173", "HA174", "HA176",
 })
 

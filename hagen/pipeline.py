@@ -263,7 +263,10 @@ def _versioned(renderer, art, tree: OutputTree) -> bytes:
         if previous is None:
             same = False
             continue
-        revision = fmt.version_of(previous)
+        try:
+            revision = fmt.version_of(previous)
+        except ValueError:            # UnreadableVersion: an out tree edited by hand; the nodes' record decides
+            revision = None
         if revision is None:
             same = False
             continue
@@ -288,6 +291,13 @@ def _versioned(renderer, art, tree: OutputTree) -> bytes:
         version = max(version, top + 1)
     if version == 1:
         return probe
+    from hagen.readback import MAX_CONFIG_VERSION
+
+    if version > MAX_CONFIG_VERSION:        # cman keeps it in 32 bits: 2^32 would wrap to 0 on the nodes
+        raise InputRefused(f"{art.path}'s config_version would pass cman's limit: nothing was written", reports=[
+            error("HA969", Where(host=",".join(art.hosts)), f"{art.path}: the nodes or the tree hold config_version "
+                  f"{version - 1}, and the next one would be {version}, beyond cman's {MAX_CONFIG_VERSION}",
+                  "reset the cell's config_version by hand (cman_tool version on a stopped cell), then gather again")])
     return renderer.render(art.template, {**art.context, "config_version": version})
 
 

@@ -202,14 +202,18 @@ def _host_filter(nodeset):
                                         "write hosts as a ClusterShell node set, e.g. ns[0,13] or xena[1-2,10]")])
 
 
-def write_output(text: str, output) -> None:
-    """text on stdout, or into the file output (a Path) when given: exit 3 if it cannot be written."""
+def write_output(text: str, output, secret: bool = False) -> None:
+    """text on stdout, or into the file output (a Path) when given, as the store writes its files
+    (hagen.writes: whole or exit 3, a link at output replaced and never written through), 0600
+    when it could hold a secret (a ClusterDB export), else 0644 whatever the umask."""
     if output is None:
         sys.stdout.write(text)
         sys.stdout.flush()
         return
+    from hagen.writes import write_file
+
     try:
-        output.write_text(text, encoding="utf-8")
+        write_file(output, text.encode("utf-8"), 0o600 if secret else 0o644)
     except OSError as exc:
         from hagen.errors import OutputError
 

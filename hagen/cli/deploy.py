@@ -207,50 +207,98 @@ def push(site: Path = SITE, out: Path = OUT, db: Optional[str] = DB, snapshot: O
         cfg = settings(spec)
         only, skip = _nodeset(nodes, "-w"), _nodeset(exclude, "-x")
         tree = OutputTree(out)
-        entries = checked_manifest(tree)
-        record = read_record(tree)
-        if plan is not None:
-            chosen, vanished = plans.from_file(plans.read_plan(plan), entries, str(plan), only, skip), []
-        else:
-            if _stale(spec, tree, db, snapshot):
-                raise InputRefused("the output tree is not what the inputs build now: nothing was sent", reports=[
-                    error("HA941", Where(file=str(out)), f"{out} is not what a build makes now (the site spec, the "
-                          "ClusterDB, a secret, hagen, or the versions the nodes hold changed since)", "run `hagen build` (and `hagen diff`) first")])
-            chosen, vanished = plans.from_tree(entries, record, only, skip, prune)
-        gone: dict = {}
-        for host, path in vanished if not prune else ():
-            gone.setdefault(path, []).append(host)
-        for path, hosts in sorted(gone.items()):
-            from hagen.model.names import fold, natural_key
-
-            _say(f"vanished (use --prune to remove): {path} on {fold(sorted(hosts, key=natural_key))}", err=True)
-        sources = pushing.Sources(tree, chosen)
-        try:
-            pushing.check_versions(chosen, sources, record)
-            steps = pushing.steps_of(chosen, cfg, sources)
-            actions = pushing.action_steps(chosen, cfg, sources, entries)
-            if dry_run:
-                for step in steps:
-                    _say(step.shown())
-                for step in actions:
-                    _say(f"# --reload would run: {step.shown()}")
-                return
-            result = pushing.Pushed(skipped=set(chosen.up_to_date))
-            if not steps:
-                _say("nothing to send: every node holds the build")
+        with tree.lock("push"):        # no build changes the tree between what push reads and what it sends
+            entries = checked_manifest(tree)
+            _selection_refused(only, skip, {h for h, _ in entries})
+            record = read_record(tree)
+            if plan is not None:
+                chosen = plans.from_file(plans.read_plan(plan), entries, str(plan), only, skip)
             else:
-                _summary(steps, actions if reload else [])
-                if plan is None and not yes:
-                    _confirm(sys.stdin)
-                pushing.run_steps(tree, steps, (lambda landed: pushing.action_steps(
-                    chosen, cfg, sources, entries, landed)) if reload else None, result, lambda t: _say(t, err=True))
-        finally:
-            sources.close()
+                if _stale(spec, tree, db, snapshot):
+                    raise InputRefused("the output tree is not what the inputs build now: nothing was sent", reports=[
+                        error("HA941", Where(file=str(out)), f"{out} is not what a build makes now (the site spec, "
+                              "the ClusterDB, a secret, hagen, or the versions the nodes hold changed since)",
+                              "run `hagen build` (and `hagen diff`) first")])
+                chosen, vanished = plans.from_tree(entries, record, only, skip, prune)
+                _say_vanished([] if prune else vanished)
+            result = pushing.Pushed(skipped=set(chosen.up_to_date))
+            _send(tree, spec, cfg, chosen, entries, record, result, str(plan) if plan else "",
+                  confirm=plan is None and not yes, dry_run=dry_run, reload=reload)
+        if dry_run:
+            return
         for line in result.table():
             _say(line)
         if not result.ok:
             raise typer.Exit(3)
     _run(body)
+
+
+def _selection_refused(only, skip, built: set) -> None:
+    """-w/-x must select hosts of the build (HA141): an empty or foreign selection is a usage
+    error, never "every node holds the build"."""
+    from hagen.errors import UsageError
+    from hagen.reports import Where, error
+
+    for option, chosen in (("-w", only), ("-x", skip)):
+        if chosen is not None and not chosen & built:
+            raise UsageError(reports=[error("HA135", Where(key=option), f"{option} names no host of the build",
+                                            "name hosts the build makes (`hagen explain` lists them)")])
+    if only is not None and not (only & built) - (skip or set()):
+        raise UsageError(reports=[error("HA135", Where(key="-x"), "-w and -x together leave no host of the build",
+                                        "name hosts the build makes")])
+
+
+def _say_vanished(vanished) -> None:
+    from hagen.model.names import fold, natural_key
+
+    gone: dict = {}
+    for host, path in vanished:
+        gone.setdefault(path, []).append(host)
+    for path, hosts in sorted(gone.items()):
+        _say(f"vanished (use --prune to remove): {path} on {fold(sorted(hosts, key=natural_key))}", err=True)
+
+
+def _send(tree, spec, cfg, chosen, entries, record, result, where, confirm, dry_run, reload) -> None:
+    """Check the plan whole (removals vouched for, shared files' bases, config_version), then
+    send it; nothing is sent when a check refuses (but a shared file refused for one node)."""
+    import sys
+
+    from hagen.deploy import push as pushing
+    from hagen.deploy import removals
+    from hagen.errors import InputRefused
+
+    shared = set(spec.get("shared_files", default=[]) or [])
+    taken = removals.resolve(chosen.remove, entries, record, tree, where, chosen.remove_keys)
+    if taken.problems:
+        raise InputRefused("a removal is not one hagen may make: nothing was sent", reports=taken.problems)
+    sources = pushing.Sources(tree, chosen)
+    try:
+        refused = removals.refused_shared(chosen.send, shared, tree, record, sources.data)
+        if refused:
+            _print_reports([removals.shared_problem(h, p, why) for (h, p), why in sorted(refused.items())])
+            chosen.send = [s for s in chosen.send if (s[0], s[1]) not in refused]
+            for (host, path), why in refused.items():
+                result.refused.setdefault(host, f"{path} not sent (HA966): {why}")
+        pushing.check_versions(chosen, sources, record)
+        steps = pushing.steps_of(chosen, cfg, sources, taken, shared)
+        actions = pushing.action_steps(chosen, cfg, sources, entries)
+        if dry_run:
+            for step in steps:
+                if step.argv:
+                    _say(step.shown())
+            for step in actions:
+                _say(f"# --reload would run: {step.shown()}")
+            return
+        if not steps:
+            _say("nothing to send: every node holds the build" if not refused else "nothing else to send")
+            return
+        _summary(steps, actions if reload else [])
+        if confirm:
+            _confirm(sys.stdin)
+        pushing.run_steps(tree, steps, (lambda landed: pushing.action_steps(
+            chosen, cfg, sources, entries, landed)) if reload else None, result, lambda t: _say(t, err=True))
+    finally:
+        sources.close()
 
 
 def _stale(spec, tree, db, snapshot) -> bool:
@@ -278,6 +326,8 @@ def _summary(steps, actions) -> None:
                  f" to {nodes}", err=True)
         elif step.what in ("link", "remove"):
             _say(f"{step.what} {step.records[0][0]} on {nodes}", err=True)
+        elif step.what == "unblock":
+            _say(f"take hagen's blocks out of {step.records[0][0]} on {nodes} (the node's own lines kept)", err=True)
     for step in actions:
         _say(f"then run on {fold(sorted(step.hosts, key=natural_key))}: {step.argv[-1]}", err=True)
 

@@ -28,8 +28,8 @@ def _nodeset(text: str | None, option: str) -> set | None:
         if len(nodes) > 1_000_000:
             raise NodeSetException("more than a million nodes")
         hosts = set(nodes)
-    except (NodeSetException, ValueError, TypeError) as exc:
-        hosts, why = None, f"{text!r} is not a node set: {exc}"
+    except Exception as exc:      # NodeSetException, a group source that fails (@foo:bar), ...: a usage error
+        hosts, why = None, f"{text!r} is not a node set of hosts: {str(exc).splitlines()[0] if str(exc) else exc!r}"
     else:
         bad = sorted(h for h in hosts if not plain_host(h))
         why = f"{bad[0]!r} is not a plain host name" if bad else None
@@ -66,7 +66,7 @@ def gather(site: Path = SITE, out: Path = OUT,
 
         cfg = settings(load_site(site))
         result = fetch(out, cfg, into, _nodeset(nodes, "-w"), _nodeset(exclude, "-x"),
-                       echo=lambda text: _say(text, err=True))
+                       echo=lambda text: _say(text, err=True), site_dir=Path(site).resolve().parent)
 
         def folded(hosts):
             return fold(sorted(hosts, key=natural_key))
@@ -76,6 +76,11 @@ def gather(site: Path = SITE, out: Path = OUT,
         for path, hosts in sorted(result.odd.items()):
             _say(str(warning("HA946", Where(host=folded(hosts)), f"{path} is not a plain file there: not fetched",
                              "look at it on the node; push replaces it with hagen's file")), err=True)
+        for path, found in sorted(result.unusable.items()):
+            for host, why in found:
+                _say(str(warning("HA968", Where(host=host), f"{path} cannot be used: {why}",
+                                 "push will not send a shared file or a newer cluster.conf there until it can")),
+                     err=True)
         for path, hosts in sorted(result.missing_commands.items()):
             _say(str(warning("HA945", Where(host=folded(hosts)),
                              f"{path} is called by /etc/HA/start or stop but is missing or not executable",

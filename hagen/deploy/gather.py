@@ -27,8 +27,11 @@ from pathlib import Path
 
 from hagen.deploy import fanout
 from hagen.deploy.expected import expected_in_tree
-from hagen.deploy.state import checked_manifest, config_version, read_record, write_record
+from hagen.deploy import folder
+from hagen.deploy.folder import taken
+from hagen.deploy.state import checked_manifest, read_record, write_record
 from hagen.errors import OutputError
+from hagen.gathered import MAX_FILE
 from hagen.model.names import natural_key
 
 MISSING = "No such file or directory"
@@ -41,6 +44,7 @@ class Gathered:
     unreachable: dict[str, str] = field(default_factory=dict)      # host -> the tool's message
     missing: dict[str, list[str]] = field(default_factory=dict)     # path -> hosts
     odd: dict[str, list[str]] = field(default_factory=dict)         # path -> hosts where it is not a plain file
+    unusable: dict[str, list] = field(default_factory=dict)         # path -> [(host, why)]: fetched, not usable
     missing_commands: dict[str, list[str]] = field(default_factory=dict)
     files: int = 0
     pruned: list[str] = field(default_factory=list)     # hosts no longer built: record and folder dropped
@@ -50,6 +54,12 @@ def _fresh_dir(path: Path) -> None:
     if os.path.lexists(path):
         _remove(path)
     os.mkdir(path, 0o700)
+
+
+def _kind(mode: int) -> str:
+    from hagen.gathered import _kind as kind
+
+    return "a symbolic link" if stat.S_ISLNK(mode) else kind(mode)
 
 
 def _remove(path: Path) -> None:
@@ -64,11 +74,12 @@ def _remove(path: Path) -> None:
 def _place(base: Path, host: str, path: str) -> Path:
     """base/host/path's folders made (fresh, ours), the file's path returned."""
     dest = base / host / path.lstrip("/")
-    dest.parent.mkdir(parents=True, exist_ok=True)
+    dest.parent.mkdir(0o700, parents=True, exist_ok=True)       # 0700 whatever the umask: see folder.py
     return dest
 
 
-def gather(out, cfg: dict, into, only: set | None = None, exclude: set | None = None, echo=None) -> Gathered:
+def gather(out, cfg: dict, into, only: set | None = None, exclude: set | None = None, echo=None,
+           site_dir=None) -> Gathered:
     from hagen.emit import OutputTree
 
     echo = echo or (lambda text: None)
@@ -80,13 +91,17 @@ def gather(out, cfg: dict, into, only: set | None = None, exclude: set | None = 
         hosts &= only
     if exclude:
         hosts -= exclude
+    if (only is not None or exclude) and not hosts:
+        from hagen.cli.deploy import _selection_refused
+
+        _selection_refused(only, exclude, {h for h, _ in entries})
     into = Path(into)
     result = Gathered(into)
+    own = folder.prepare(into, tree, site_dir, hosts)        # refused unless it is gather's own (or new)
     try:
-        into.mkdir(parents=True, exist_ok=True)
         staging = into / f".gather-{os.getpid()}"
         _fresh_dir(staging)
-        (staging / "tree").mkdir()
+        (staging / "tree").mkdir(0o700)
     except OSError as exc:
         raise OutputError(f"cannot write {into}: {exc.strerror}", hint="give --into a folder you can write")
     alive = set(hosts)
@@ -96,6 +111,8 @@ def gather(out, cfg: dict, into, only: set | None = None, exclude: set | None = 
         for (host, path), entry in entries.items():
             if host in hosts:
                 by_path.setdefault(path, []).append((host, entry))
+        for host, path, wrote in _written_elsewhere(tree, entries, hosts):     # what --prune may take back
+            by_path.setdefault(path, []).append((host, wrote))
         for n, (path, items) in enumerate(sorted(by_path.items())):
             links = [h for h, e in items if e.get("type") == "symlink" and h in alive]
             files = [h for h, e in items if e.get("type") != "symlink" and h in alive]
@@ -106,42 +123,59 @@ def gather(out, cfg: dict, into, only: set | None = None, exclude: set | None = 
         _check_commands(cfg, expected, alive, held, result, echo)
         for host in sorted(alive, key=natural_key):
             src = staging / "tree" / host
-            src.mkdir(exist_ok=True)
+            src.mkdir(0o700, exist_ok=True)
+            folder.tighten(src)
             dest = into / host
             if os.path.lexists(dest):
                 _remove(dest)
             os.rename(src, dest)
+            own.add(host, held[host])
         result.reached = sorted(alive, key=natural_key)
     except OSError as exc:
         raise OutputError(f"cannot write the gathered tree {into}: {exc.strerror or exc}",
                           hint="check free space and permissions")
     finally:
         shutil.rmtree(staging, ignore_errors=True)
-    with tree.lock():
+    with tree.lock("gather"):
         nodes = read_record(tree)
         for host in result.reached:
+            before = nodes.get(host) or {}
             nodes[host] = {"gathered": True, "files": held[host], "into": os.path.abspath(into),
                            "missing_commands": sorted(p for p, hs in result.missing_commands.items() if host in hs)}
-        result.pruned = _prune(nodes, {h for h, _ in entries}, into)
+            if before.get("written"):            # what hagen wrote there stays known, for --prune
+                nodes[host]["written"] = before["written"]
+        result.pruned = _prune(nodes, {h for h, _ in entries}, into, own)
         write_record(tree, nodes)
+        own.save()
         # what the nodes hold is an input of the next build (config_version): no "up to date" shortcut
         tree.remember_inputs(None)
     return result
 
 
-def _prune(nodes: dict, built: set, into: Path) -> list[str]:
+def _written_elsewhere(tree, entries: dict, hosts: set) -> list:
+    """(host, path, state) of each file push wrote on a host that the build no longer writes
+    there: gathered too, so that `push --prune` knows whether the node still holds it."""
+    from hagen.deploy.removals import written_paths
+
+    nodes = read_record(tree)
+    return [(host, path, wrote) for host in sorted(hosts) for path, wrote in sorted(written_paths(nodes.get(host)).items())
+            if (host, path) not in entries]
+
+
+def _prune(nodes: dict, built: set, into: Path, own) -> list[str]:
     """Forget the hosts the build no longer makes: their record goes, and so does the folder
     gather made for them under into (named by the record, so that nothing gather did not
     write is ever removed; a link there is removed, never followed). Whatever -w/-x chose."""
     gone = sorted((h for h in nodes if h not in built), key=natural_key)
     here = os.path.abspath(into)
     for host in gone:
-        if nodes.pop(host).get("into") == here and os.path.lexists(into / host):
+        if nodes.pop(host).get("into") == here and own.made(host) and os.path.lexists(into / host):
             try:
                 _remove(into / host)
             except OSError as exc:
                 raise OutputError(f"cannot remove {into / host}, gathered from {host} which is no longer built: "
                                   f"{exc.strerror}", hint="remove it by hand, or check the folder's permissions")
+        own.forget(host)
     return gone
 
 
@@ -172,23 +206,18 @@ def _fetch(cfg, staging: Path, n: int, path: str, hosts: list[str], alive: set, 
             result.missing.setdefault(path, []).append(host)
             continue
         if not stat.S_ISREG(st.st_mode):          # never followed, never moved into the gathered tree
-            held[host][path] = {"missing": True}
+            held[host][path] = {"unusable": f"not a plain file on the node ({_kind(st.st_mode)})"}
             result.odd.setdefault(path, []).append(host)
             continue
-        fd = os.open(fetched, os.O_RDONLY | os.O_NOFOLLOW)
-        try:
-            with os.fdopen(fd, "rb", closefd=False) as f:
-                data = f.read()
-        finally:
-            os.close(fd)
-        dest = _place(staging / "tree", host, path)
-        os.rename(fetched, dest)
-        state = {"sha256": hashlib.sha256(data).hexdigest(), "mode": f"{stat.S_IMODE(st.st_mode):04o}"}
-        version = config_version(data)
-        if version is not None:
-            state["config_version"] = version
+        state, why = taken(fetched, path, st)
+        if why is not None:
+            result.unusable.setdefault(path, []).append((host, why))
+        if st.st_size <= MAX_FILE:            # one over the limit is never read, nor kept
+            os.rename(fetched, _place(staging / "tree", host, path))
+            result.files += 1
+        else:
+            os.unlink(fetched)
         held[host][path] = state
-        result.files += 1
     shutil.rmtree(calldir, ignore_errors=True)
 
 

@@ -37,11 +37,12 @@ from hagen.reports import Where, error
 
 @dataclass
 class Step:
-    what: str                      # mkdir, copy, link, chown, remove, action
+    what: str                      # mkdir, copy, link, chown, unblock, remove, action
     hosts: list[str]
     argv: list[str]
-    records: list = field(default_factory=list)    # (path, state or None for removed)
+    records: list = field(default_factory=list)    # (path, state the node holds, what hagen wrote): None drops
     source: str | None = None      # the tree path shown; the staged copy is sent
+    sha256: str | None = None      # of the staged copy, checked again just before it goes
 
     def shown(self) -> str:
         import shlex
@@ -54,10 +55,11 @@ class Pushed:
     done: set = field(default_factory=set)
     failed: dict = field(default_factory=dict)     # host -> message
     skipped: set = field(default_factory=set)      # nothing to do
+    refused: dict = field(default_factory=dict)    # host -> why a file was not sent there (HA966)
 
     @property
     def ok(self) -> bool:
-        return not self.failed
+        return not self.failed and not self.refused
 
     def table(self) -> list[str]:
         rows = []
@@ -68,6 +70,8 @@ class Pushed:
             by_msg.setdefault(msg, []).append(host)
         for msg, hosts in sorted(by_msg.items(), key=lambda kv: natural_key(sorted(kv[1], key=natural_key)[0])):
             rows.append(("failed", fold(sorted(hosts, key=natural_key)), msg))
+        for host, msg in sorted(self.refused.items(), key=lambda kv: natural_key(kv[0])):
+            rows.append(("refused", host, msg))
         if self.skipped:
             rows.append(("skipped", fold(sorted(self.skipped, key=natural_key)), "up to date"))
         from hagen.reports import one_line
@@ -83,6 +87,7 @@ class Sources:
         self.tree = tree
         self.dir = Path(tempfile.mkdtemp(prefix="hagen-push-"))
         self.staged: dict = {}         # (path, sha256, mode) -> (shown path, staged path, data)
+        self.count = 0
         try:
             for host, path, entry in plan.send:
                 if entry.get("type") != "symlink":
@@ -112,14 +117,22 @@ class Sources:
             raise OutputError(f"{shown} cannot be sent: nothing was sent",
                               reports=[error("HA944", Where(host=host), f"{path}: {why}",
                                              "the output tree was altered after the build: run `hagen build`")])
-        staged = self.dir / f"{len(self.staged)}-{posixpath.basename(path)}"
-        fd = os.open(staged, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
+        self.staged[key] = (shown, self.stage_bytes(path, data, int(entry["mode"], 8)), data)
+
+    def stage_bytes(self, path: str, data: bytes, mode: int) -> str:
+        """A private copy of data to send, written whole and checked against its sha256
+        (hagen.writes): a short write fails the push before anything is sent."""
+        from hagen.writes import write_file
+
+        staged = self.dir / f"{self.count}-{posixpath.basename(path)}"
+        self.count += 1
         try:
-            os.write(fd, data)
-            os.fchmod(fd, int(entry["mode"], 8))
-        finally:
-            os.close(fd)
-        self.staged[key] = (shown, str(staged), data)
+            write_file(staged, data, mode)
+        except OSError as exc:
+            raise OutputError(f"cannot stage {path} for sending: {exc.strerror or exc}: nothing was sent",
+                              hint="check free space and the file size limit (ulimit -f) of the staging folder "
+                                   f"{self.dir.parent}")
+        return str(staged)
 
     def data(self, path: str, entry: dict) -> bytes:
         return self.staged[(path, entry["sha256"], entry["mode"])][2]
@@ -129,22 +142,34 @@ class Sources:
 
 
 def check_versions(plan: Plan, sources: Sources, nodes: dict) -> None:
-    """Refuse (HA943) a cluster.conf whose config_version is not greater than its node's."""
+    """Refuse (HA943) a versioned file (cluster.conf) whose revision is not greater than the
+    one its node holds, or when the node's file was gathered but its revision could not be
+    read (hagen.readback): cman would refuse it, or an older one would replace a newer."""
     problems = []
     for host, path, entry in plan.send:
         if entry.get("type") == "symlink":
             continue
-        new = config_version(sources.data(path, entry))
-        have = (nodes.get(host) or {}).get("files", {}).get(path, {}).get("config_version")
-        if new is not None and have is not None and new <= have:
+        new = config_version(path, sources.data(path, entry))
+        if new is None:
+            continue
+        have = (nodes.get(host) or {}).get("files", {}).get(path, {})
+        if "unusable" in have:
+            problems.append(error("HA943", Where(host=host), f"{path} on {host} was gathered but hagen cannot "
+                                  f"know its config_version: {have['unusable']}",
+                                  f"look at {path} on {host}; fix or remove it, then `hagen gather` again"))
+        elif have.get("config_version") is not None and new <= have["config_version"]:
             problems.append(error("HA943", Where(host=host),
-                                  f"{path} has config_version {new}, but {host} holds {have}: cman would refuse it",
+                                  f"{path} has config_version {new}, but {host} holds {have['config_version']}: "
+                                  "cman would refuse it",
                                   "run `hagen gather` then `hagen build`: the build takes the version from the nodes"))
     if problems:
         raise InputRefused("a cluster.conf would not be newer than the node's: nothing was sent", reports=problems)
 
 
-def steps_of(plan: Plan, cfg: dict, sources: Sources) -> list[Step]:
+def steps_of(plan: Plan, cfg: dict, sources: Sources, removals=None, shared=frozenset()) -> list[Step]:
+    """The calls that send plan: folders, files, links, owners, then what removals
+    (hagen.deploy.removals.Removals, checked) takes away: a file deleted, or a shared file
+    sent back without hagen's blocks. shared: the paths that are managed blocks."""
     steps = []
     dirs: dict = {}
     for host, path, _ in plan.send:
@@ -164,11 +189,13 @@ def steps_of(plan: Plan, cfg: dict, sources: Sources) -> list[Step]:
         path = key[0]
         if entry.get("type") == "symlink":
             argv = fanout.exec_argv(cfg, hosts, ["ln", "-sfn", "--", entry["target"], path])
-            steps.append(Step("link", hosts, argv, [(path, file_state(entry))]))
+            steps.append(Step("link", hosts, argv, [(path, file_state(entry), file_state(entry))]))
             continue
         shown, staged, data = sources.staged[key]
         argv = fanout.copy_argv(cfg, hosts, shown, path)
-        steps.append(Step("copy", hosts, argv, [(path, file_state(entry, data))], source=staged))
+        state = file_state(entry, data, path)
+        wrote = {**state, "shared": True} if path in shared else state
+        steps.append(Step("copy", hosts, argv, [(path, state, wrote)], source=staged, sha256=entry["sha256"]))
     # pdcp, clush and rcp keep an existing file's owner: make every file sent root's, one call per node set
     sent: dict = {}
     for host, path, _ in plan.send:
@@ -178,11 +205,29 @@ def steps_of(plan: Plan, cfg: dict, sources: Sources) -> list[Step]:
         owners.setdefault(tuple(sorted(paths)), []).append(host)
     for paths, hosts in sorted(owners.items(), key=lambda kv: natural_key(fold(kv[1]))):
         steps.append(Step("chown", hosts, fanout.exec_argv(cfg, hosts, ["chown", "-h", "root:root", "--", *paths])))
+    return steps + _removal_steps(removals, cfg, sources) if removals is not None else steps
+
+
+def _removal_steps(removals, cfg: dict, sources: Sources) -> list[Step]:
+    import hashlib
+
+    steps = []
+    unblocked: dict = {}
+    for host, path, data, mode in removals.unblock:
+        unblocked.setdefault((path, hashlib.sha256(data).hexdigest(), mode), ([], data))[0].append(host)
+    for (path, sha, mode), (hosts, data) in sorted(unblocked.items(), key=lambda kv: (kv[0], fold(kv[1][0]))):
+        staged = sources.stage_bytes(path, data, int(mode, 8))
+        argv = fanout.copy_argv(cfg, hosts, staged, path)
+        steps.append(Step("unblock", hosts, argv, [(path, {"sha256": sha, "mode": mode}, None)], source=staged,
+                          sha256=sha))
+    for host, path in removals.forget:
+        steps.append(Step("forget", [host], [], [(path, {"missing": True}, None)]))
     removes: dict = {}
-    for host, path in plan.remove:
+    for host, path in removals.delete:
         removes.setdefault(path, []).append(host)
     for path, hosts in sorted(removes.items()):
-        steps.append(Step("remove", hosts, fanout.exec_argv(cfg, hosts, ["rm", "-f", "--", path]), [(path, None)]))
+        steps.append(Step("remove", hosts, fanout.exec_argv(cfg, hosts, ["rm", "-f", "--", path]),
+                          [(path, None, None)]))
     return steps
 
 
@@ -196,7 +241,7 @@ def action_steps(plan: Plan, cfg: dict, sources: Sources, entries: dict, sent: s
             continue
         template = entry.get("template", "")
         data = sources.data(path, entry) if entry.get("type") != "symlink" else None
-        command = action_for(template, path, config_version(data) if data else None)
+        command = action_for(template, path, config_version(path, data) if data else None)
         if command:
             wanted.setdefault((order.get(template, 99), command, ACTIONS[template].once_per_cell), []).append(host)
     cell_list = cells(entries)
@@ -208,27 +253,29 @@ def action_steps(plan: Plan, cfg: dict, sources: Sources, entries: dict, sent: s
 
 
 def run_steps(tree, steps: list[Step], actions, result: Pushed, echo) -> None:
-    """Run the steps holding the tree's lock; record what each node received after each call.
+    """Run the steps (the caller holds the tree's lock); record what each node received after each call.
     actions: a function of the (host, path) pairs that landed giving the action steps, or None."""
-    with tree.lock():
-        nodes = read_record(tree)
-        landed = set()
-        for step in steps:
+    nodes = read_record(tree)
+    landed = set()
+    for step in steps:
+        if step.what != "forget":          # a record-only step: the node has nothing to take out
             _run_one(step, result, echo)
-            ok = [h for h in step.hosts if h not in result.failed]
-            if step.records and ok:
-                for host in ok:
-                    files = nodes.setdefault(host, {"gathered": False, "files": {}}).setdefault("files", {})
-                    for path, state in step.records:
-                        landed.add((host, path))
-                        if state is None:
-                            files.pop(path, None)
+        ok = [h for h in step.hosts if h not in result.failed]
+        if step.records and ok:
+            for host in ok:
+                node = nodes.setdefault(host, {"gathered": False, "files": {}})
+                files, written = node.setdefault("files", {}), node.setdefault("written", {})
+                for path, state, wrote in step.records:
+                    landed.add((host, path))
+                    for where, value in ((files, state), (written, wrote)):
+                        if value is None:
+                            where.pop(path, None)
                         else:
-                            files[path] = state
-                write_record(tree, nodes)
-            result.done.update(ok)
-        for step in (actions(landed) if actions else []):
-            _run_one(step, result, echo)
+                            where[path] = value
+            write_record(tree, nodes)
+        result.done.update(ok)
+    for step in (actions(landed) if actions else []):
+        _run_one(step, result, echo)
 
 
 def _run_one(step: Step, result: Pushed, echo) -> None:
@@ -239,7 +286,14 @@ def _run_one(step: Step, result: Pushed, echo) -> None:
         step.hosts = hosts
         step.argv = _renodes(step.argv, hosts)
     argv = list(step.argv)
-    if step.what == "copy":        # the verified, staged copy is what goes out
+    if step.what in ("copy", "unblock"):        # the verified, staged copy is what goes out
+        from hagen.writes import Incomplete, verify
+
+        try:
+            verify(step.source, step.sha256)
+        except Incomplete as exc:
+            raise OutputError(f"the staged copy of {step.records[0][0]} changed before it was sent: {exc}",
+                              hint="something else writes in the staging folder: push again")
         argv[argv.index("--copy") + 1 if "--copy" in argv else len(argv) - 2] = step.source
     echo(step.shown())
     outcome = fanout.run(argv, hosts)

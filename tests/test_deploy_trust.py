@@ -1,0 +1,267 @@
+"""The deploy loop against tampered plans and records, odd node files and short writes
+(simulated nodes, tests/deploy_helpers.py). Each test names the class it closes; the
+values vary (hosts, paths, sizes, encodings) so that no one string is what passes."""
+
+from __future__ import annotations
+
+import errno
+import hashlib
+import json
+import os
+import stat
+
+import pytest
+
+from cli_runner import cli
+from conftest import EXAMPLES
+from deploy_helpers import Nodes, prepare
+
+CONF = "/etc/cluster/cluster.conf"
+
+
+@pytest.fixture(scope="module")
+def base(tmp_path_factory):
+    return prepare(tmp_path_factory.mktemp("trust"), EXAMPLES / "bas5-guide")
+
+
+@pytest.fixture
+def fresh(base, tmp_path, monkeypatch):
+    """Nodes that hagen never gathered from."""
+    return Nodes(base, tmp_path / "w", monkeypatch)
+
+
+def gather(n, *args):
+    return cli("gather", "--site", n.site, "--out", n.out, "--into", n.work / "g", *args)
+
+
+def push(n, *args):
+    return cli("push", "--site", n.site, "--out", n.out, *args)
+
+
+@pytest.fixture
+def nodes(fresh):
+    """Nodes gathered once (each holds a /etc/passwd of its own), then pushed the whole build."""
+    for host in ("ns0", "ns7", "ns13"):
+        fresh.node_file(host, "/etc/passwd").write_text(f"root:x:0:0::/root:/bin/bash\n# {host}\n")
+    assert gather(fresh).code == 0
+    assert push(fresh, "--yes").code == 0
+    fresh.log.unlink()
+    return fresh
+
+
+def record_path(n):
+    return n.work / ".out.d/nodes.json"
+
+
+def edit_record(n, change) -> None:
+    doc = json.loads(record_path(n).read_text())
+    change(doc["nodes"])
+    record_path(n).write_text(json.dumps(doc))
+
+
+# ------------------------------------------------------------------ 1. removals hagen may make
+
+@pytest.mark.parametrize("host, path", [
+    ("ns0", "/etc/passwd"),                   # a file hagen never wrote
+    ("ns7", "/etc/passwd"),
+    ("ghost1", "/etc/hosts"),                 # a host the build does not have
+    ("ns13", "/etc/hosts"),                   # a file the build still writes
+])
+def test_a_plan_removal_hagen_cannot_vouch_for_is_refused_whole_before_anything_is_sent(nodes, host, path):
+    plan = nodes.work / "plan.json"
+    entry = json.loads((nodes.out / ".hagen/manifest.json").read_text())["files"][0]
+    doc = {"format": "hagen-push-plan/1",
+           "send": [{"host": "ns0", "path": entry["path"], "sha256": entry["sha256"], "mode": entry["mode"]}],
+           "remove": [{"host": host, "path": path}]}
+    plan.write_text(json.dumps(doc))
+    r = push(nodes, "--plan", plan)
+    assert r.code == 2 and "HA965" in r.stderr and "remove[0]" in r.stderr, r.stderr
+    assert nodes.calls() == []
+    assert nodes.node_file("ns0", "/etc/passwd").exists() and nodes.node_file("ns7", "/etc/passwd").exists()
+
+
+@pytest.mark.parametrize("host", ["ns0", "ns12", "ghost7"])
+def test_a_tampered_record_never_makes_prune_remove_what_hagen_did_not_write(nodes, host):
+    data = b"root:x:0:0::/root:/bin/bash\n"
+    target = nodes.node_file(host, "/etc/passwd")
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_bytes(data)
+
+    def tamper(doc):      # the record says the node holds /etc/passwd, as if gathered there
+        doc.setdefault(host, {"gathered": True, "files": {}})["files"]["/etc/passwd"] = {
+            "sha256": hashlib.sha256(data).hexdigest(), "mode": "0644"}
+    edit_record(nodes, tamper)
+    r = push(nodes, "--yes", "--prune")
+    assert r.code == 0, r.stderr
+    assert target.read_bytes() == data
+    assert not any(" rm " in c or "'rm " in c for c in nodes.calls())
+
+
+def test_prune_of_a_file_the_administrator_changed_since_is_refused(nodes):
+    """A whole file hagen wrote, no longer built, that the node changed since: the admin's now."""
+    path = "/etc/HA/bin/hacron"
+    doc = json.loads(record_path(nodes).read_text())
+    wrote = doc["nodes"]["ns0"]["written"][path]
+    doc["nodes"]["ns0"]["written"]["/etc/HA/bin/old-tool"] = wrote          # as if an older build wrote it
+    doc["nodes"]["ns0"]["files"]["/etc/HA/bin/old-tool"] = {**wrote, "sha256": "b" * 64}   # and the node changed it
+    record_path(nodes).write_text(json.dumps(doc))
+    r = push(nodes, "--yes", "--prune")
+    assert r.code == 2 and "HA965" in r.stderr and "no longer holds what hagen wrote" in r.stderr
+    assert nodes.calls() == []
+
+
+# ------------------------------------------------------------------ 3. shared files pushed only onto known content
+
+def test_a_shared_file_never_gathered_is_refused_for_that_node_and_the_rest_goes(fresh):
+    own = b"alias scsi_hostadapter mptspi\n"
+    for host in ("ns0", "ns13"):
+        fresh.node_file(host, "/etc/modprobe.conf").write_bytes(own)
+    r = push(fresh, "--yes")
+    assert r.code == 3, r.stdout + r.stderr
+    assert "HA966" in r.stderr and "/etc/modprobe.conf not sent to ns13" in r.stderr
+    assert fresh.node_file("ns0", "/etc/modprobe.conf").read_bytes() == own         # the node's file untouched
+    assert fresh.node_file("ns7", "/etc/hosts").exists()                            # the other files went
+    assert "refused  ns0" in r.stdout
+
+
+def test_a_shared_file_that_is_a_link_on_its_node_is_refused_there_only(fresh):
+    elsewhere = fresh.root / "ns0" / "etc" / "modprobe.real"
+    elsewhere.write_bytes(b"options bonding mode=1\n")
+    os.symlink("modprobe.real", fresh.node_file("ns0", "/etc/modprobe.conf"))
+    r = gather(fresh)
+    assert r.code == 0 and "HA946" in r.stderr
+    r = push(fresh, "--yes")
+    assert r.code == 3 and "/etc/modprobe.conf not sent to ns0" in r.stderr
+    assert "not sent to ns13" not in r.stderr
+    assert os.path.islink(fresh.node_file("ns0", "/etc/modprobe.conf"))
+    assert elsewhere.read_bytes() == b"options bonding mode=1\n"
+    assert b"# BEGIN hagen bonding" in fresh.node_file("ns13", "/etc/modprobe.conf").read_bytes()
+
+
+def test_a_shared_file_is_sent_merged_into_the_nodes_own_lines(fresh):
+    own = b"# kept\r\nalias eth0 e1000\n"
+    fresh.node_file("ns13", "/etc/modprobe.conf").write_bytes(own)
+    assert gather(fresh).code == 0
+    assert cli("build", "--site", fresh.site, "--out", fresh.out).code == 0
+    r = push(fresh, "--yes")
+    assert r.code == 0, r.stderr
+    got = fresh.node_file("ns13", "/etc/modprobe.conf").read_bytes()
+    assert got.startswith(own) and b"# BEGIN hagen bonding" in got
+
+
+# ------------------------------------------------------------------ 4. complete writes
+
+def test_short_writes_never_send_a_truncated_file(fresh, monkeypatch):
+    assert gather(fresh).code == 0
+    real = os.write
+    monkeypatch.setattr(os, "write", lambda fd, data: real(fd, bytes(data)[:97]))   # at most 97 bytes a call
+    r = push(fresh, "--yes")
+    assert r.code == 0, r.stderr
+    monkeypatch.setattr(os, "write", real)
+    for host, path in (("ns7", "/etc/hosts"), ("ns0", CONF), ("ns13", "/etc/HA/bin/haip")):
+        assert fresh.node_file(host, path).read_bytes() == (fresh.out / host / path.lstrip("/")).read_bytes()
+    json.loads(record_path(fresh).read_text())
+
+
+def test_a_write_that_fails_half_way_fails_the_push_before_anything_is_sent(fresh, monkeypatch):
+    assert gather(fresh).code == 0
+    fresh.log.unlink()
+    real = os.write
+
+    def limited(fd, data):        # as under ulimit -f: a short write, then EFBIG
+        if len(data) > 300:
+            written = real(fd, bytes(data)[:300])
+            if written:
+                return written
+        if os.fstat(fd).st_size >= 300:
+            raise OSError(errno.EFBIG, "File too large")
+        return real(fd, data)
+    monkeypatch.setattr(os, "write", limited)
+    r = push(fresh, "--yes")
+    monkeypatch.setattr(os, "write", real)
+    assert r.code == 3 and "File too large" in r.stderr, r.stderr
+    assert not [c for c in fresh.calls() if "pdcp" in c.split()[0]]
+    assert not fresh.node_file("ns7", "/etc/hosts").exists()
+
+
+@pytest.mark.parametrize("command, secret", [(("runbook",), False), (("audit", "--format", "json"), False)])
+def test_o_file_is_written_whole_never_through_a_link_and_with_its_own_mode(fresh, tmp_path, command, secret):
+    victim = tmp_path / "victim"
+    victim.write_text("keep\n")
+    target = tmp_path / "report"
+    os.symlink(victim, target)
+    old = os.umask(0o077)
+    try:
+        r = cli(*command, "--site", fresh.site, "-o", target)
+    finally:
+        os.umask(old)
+    assert r.code in (0, 1), r.stderr
+    assert victim.read_text() == "keep\n" and not target.is_symlink()
+    assert stat.S_IMODE(target.stat().st_mode) == (0o600 if secret else 0o644)
+
+
+# ------------------------------------------------------------------ 5. gathered modes
+
+def test_the_gathered_tree_is_private_whatever_the_nodes_modes(nodes):
+    for host in ("ns0", "ns13"):
+        nodes.node_file(host, CONF).chmod(0o644)           # a fence password, world-readable on the node
+    nodes.node_file("ns5", "/etc/hosts").chmod(0o4755)     # odd bits are recorded, not reproduced
+    old = os.umask(0)
+    try:
+        r = gather(nodes)
+    finally:
+        os.umask(old)
+    assert r.code == 0, r.stderr
+    g = nodes.work / "g"
+    for dirpath, dirs, files in os.walk(g):
+        assert stat.S_IMODE(os.stat(dirpath).st_mode) == 0o700, dirpath
+        for name in files:
+            assert stat.S_IMODE(os.lstat(os.path.join(dirpath, name)).st_mode) == 0o600, name
+    rec = json.loads(record_path(nodes).read_text())["nodes"]
+    assert rec["ns0"]["files"][CONF]["mode"] == "0644" and rec["ns5"]["files"]["/etc/hosts"]["mode"] == "4755"
+    r = cli("diff", "--site", nodes.site, "--against", g, "--out", nodes.out)   # modes read from the mark
+    assert "mode 0644 -> 0600" in r.stdout and CONF in r.stdout and "mode 0600 -> 0644" not in r.stdout
+
+
+# ------------------------------------------------------------------ 7. read-back parsing
+
+@pytest.mark.parametrize("spelling, comment", [
+    ("config_version='7'", ""),
+    ('config_version = "7"', '<!-- <cluster config_version="3"> -->'),
+    ("config_version=\n  '7'", '<!-- config_version="3" -->'),
+])
+def test_config_version_is_read_by_an_xml_parser(nodes, spelling, comment):
+    text = (nodes.out / "ns0" / CONF.lstrip("/")).read_text()
+    declaration, _, rest = text.partition("\n") if text.startswith("<?xml") else ("", "", text)
+    held = declaration + "\n" + comment + "\n" + rest.replace('config_version="1"', spelling).replace(
+        "</cluster>", "<!-- edited -->\n</cluster>")
+    for host in ("ns0", "ns13"):
+        nodes.node_file(host, CONF).write_text(held)
+    assert gather(nodes).code == 0
+    rec = json.loads(record_path(nodes).read_text())["nodes"]
+    assert rec["ns0"]["files"][CONF]["config_version"] == 7
+    assert cli("build", "--site", nodes.site, "--out", nodes.out).code == 0
+    assert 'config_version="8"' in (nodes.out / "ns0" / CONF.lstrip("/")).read_text()
+
+
+@pytest.mark.parametrize("value", ["4294967296", "-1", "&#55;x"])
+def test_an_unreadable_config_version_is_a_per_node_report_and_push_refuses(nodes, value):
+    text = (nodes.out / "ns0" / CONF.lstrip("/")).read_text().replace('config_version="1"',
+                                                                         f'config_version="{value}"')
+    nodes.node_file("ns13", CONF).write_text(text)
+    r = gather(nodes)
+    assert r.code == 0 and "HA968" in r.stderr and "ns13" in r.stderr, r.stderr
+    assert "bug" not in r.stderr
+    assert cli("build", "--site", nodes.site, "--out", nodes.out).code == 0
+    r = push(nodes, "--yes")
+    assert r.code == 2 and "HA943" in r.stderr and "cannot know its config_version" in r.stderr
+
+
+def test_the_highest_config_version_is_not_passed(nodes):
+    text = (nodes.out / "ns0" / CONF.lstrip("/")).read_text().replace('config_version="1"',
+                                                                         'config_version="4294967295"')
+    for host in ("ns0", "ns13"):
+        nodes.node_file(host, CONF).write_text(text.replace("</cluster>", "<!-- x -->\n</cluster>"))
+    assert gather(nodes).code == 0
+    r = cli("build", "--site", nodes.site, "--out", nodes.out)
+    assert r.code == 2 and "HA969" in r.stderr and "4294967296" in r.stderr
