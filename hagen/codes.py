@@ -42,6 +42,8 @@ CODES: dict[str, str] = {
     "HA118": "a string of the site spec or a snapshot is longer than its limit",
     "HA119": "the site spec holds a bidi, zero-width or other format character (Unicode Cf), or a line separator",
     "HA120": "a path of the site spec holds a character outside ASCII (a look-alike letter names another file)",
+    "HA121": "a site value that reaches a runbook command (fencing login, mnttab device or mount point) is "
+             "outside its grammar (a blank, a quote, a shell metacharacter)",
     "HA130": "--host names more hosts than hagen accepts (counted before expanding the node set)",
     "HA131": "the --against folder of diff is missing or not a folder",
     "HA132": "a file of a tree hagen reads but did not write (diff --against) is not a regular file or link, "

@@ -265,3 +265,34 @@ def test_the_highest_config_version_is_not_passed(nodes):
     assert gather(nodes).code == 0
     r = cli("build", "--site", nodes.site, "--out", nodes.out)
     assert r.code == 2 and "HA969" in r.stderr and "4294967296" in r.stderr
+
+
+# ------------------------------------------------------------------ 6. runbook values
+
+@pytest.mark.parametrize("old, new", [
+    ("    login: root", "    login: 'root; touch /tmp/pwned'"),
+    ("    login: root", "    login: \"$(id)\""),
+    ("mount_point: /varha}", "mount_point: '/varha $(reboot)'}"),
+    ("device: /dev/sdf,", "device: \"/dev/sdf`id`\","),
+])
+def test_values_that_reach_runbook_commands_are_held_to_a_grammar_at_check(tmp_path, old, new):
+    import shutil
+
+    folder = tmp_path / "ex"
+    shutil.copytree(EXAMPLES / "bas5-guide", folder)
+    (folder / "fence-password").chmod(0o600)
+    site = folder / "site.yaml"
+    text = site.read_text()
+    assert old in text
+    site.write_text(text.replace(old, new, 1))
+    for command in ("check", "runbook"):
+        r = cli(command, "--site", site)
+        assert r.code == 2 and "HA121" in r.stderr, (command, r.stdout, r.stderr)
+
+
+def test_runbook_values_are_quoted_for_the_shell():
+    from hagen.audit.runbook import q
+
+    for value in ("/varha", "root", "/dev/sdf"):
+        assert q(value) == value
+    assert q("a b") == "'a b'" and q("x'y") == "'x'\"'\"'y'"
