@@ -226,6 +226,8 @@ CODES: dict[str, str] = {
              "write there or that the node changed, a shared file whose node content is unknown): nothing sent",
     "HA966": "push: a shared file is not sent to a node whose own content hagen has not gathered and verified",
     "HA967": "gather: --into is not a folder gather made (the store, the output tree, the site's folder, foreign)",
+    "HA970": "diff: a cluster.conf the build would send is not above the config_version the compared tree or "
+             "the nodes hold (warning)",
     "HA969": "build: a cluster.conf's next config_version would pass cman's limit (2^32-1)",
     "HA968": "gather: a node's file cannot be used (over the size limit, a config_version that cannot be read) (warning)",
     # HA10xx audit findings (hagen audit; docs/audit.md): HA1000-HA1009 single points of failure, HA1010- warnings
@@ -242,7 +244,7 @@ CODES: dict[str, str] = {
 # is an error (exit 2, nothing written). tests/test_codes.py holds the source to it.
 WARNINGS: frozenset[str] = frozenset({
     "HA103", "HA240", "HA316", "HA319", "HA350", "HA602", "HA607", "HA618", "HA619", "HA640",
-    "HA712", "HA713", "HA801", "HA803", "HA830", "HA328", "HA945", "HA946", "HA962", "HA964", "HA968",
+    "HA712", "HA713", "HA801", "HA803", "HA830", "HA328", "HA945", "HA946", "HA962", "HA964", "HA968", "HA970",
     "HA170", "HA171", "HA172", "HA173", "HA174", "HA176",
 })
 

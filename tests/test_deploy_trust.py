@@ -296,3 +296,20 @@ def test_runbook_values_are_quoted_for_the_shell():
     for value in ("/varha", "root", "/dev/sdf"):
         assert q(value) == value
     assert q("a b") == "'a b'" and q("x'y") == "'x'\"'\"'y'"
+
+
+# ------------------------------------------------------------------ config_version going down (diff)
+
+@pytest.mark.parametrize("spelling", ['config_version="17"', "config_version = '17'"])
+def test_diff_warns_when_the_built_version_is_not_above_a_hand_gathered_tree(fresh, spelling):
+    import shutil
+
+    hand = fresh.work / "by-hand"                    # gathered with rpdcp by hand: no mark, no record
+    for host in ("ns0", "ns13"):
+        shutil.copytree(fresh.out.resolve() / host, hand / host, symlinks=True)
+        conf = hand / host / CONF.lstrip("/")
+        conf.write_text(conf.read_text().replace('config_version="1"', spelling)
+                        .replace("</cluster>", "<!-- older -->\n</cluster>"))
+    r = cli("diff", "--site", fresh.site, "--against", hand, "--out", fresh.out)
+    assert r.code == 1 and "HA970" in r.stderr and "config_version 17 -> 1" in r.stderr, r.stderr
+    assert "ns[0,13]" in r.stderr

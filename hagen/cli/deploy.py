@@ -85,6 +85,10 @@ def diff(site: Path = SITE, against: Path = typer.Option(Path("out"), "--against
                 if out.is_dir() and out.resolve() != against.resolve():
                     managed |= ForeignTree(out).managed() or set()
                 result = diff_tree(files, tree, secrets_of(compiled), show_secrets, managed, present, known)
+                from hagen.deploy.state import read_record
+                from hagen.diff import versions_going_down
+
+                _print_reports(versions_going_down(result.sends, tree, read_record(OutputTree(out))))
         _warn_missing_commands(out)
         if save_plan is not None:
             from hagen.pushplan import save_plan as write_plan
