@@ -313,3 +313,21 @@ def test_diff_warns_when_the_built_version_is_not_above_a_hand_gathered_tree(fre
     r = cli("diff", "--site", fresh.site, "--against", hand, "--out", fresh.out)
     assert r.code == 1 and "HA970" in r.stderr and "config_version 17 -> 1" in r.stderr, r.stderr
     assert "ns[0,13]" in r.stderr
+
+
+# ------------------------------------------------------------------ -w / -x
+
+@pytest.mark.parametrize("args, code", [
+    (("-w", "xena[1-4]"), "HA135"),              # no host of the build
+    (("-x", "ghost[1-2]"), "HA135"),
+    (("-w", "ns0", "-x", "ns0"), "HA135"),       # together, nothing
+    (("-w", "@@x"), "HA140"),
+    (("-w", "@foo:bar"), "HA140"),
+])
+def test_a_selection_of_no_host_of_the_build_is_a_usage_error(fresh, args, code):
+    for command in ("push", "gather"):
+        extra = ("--yes",) if command == "push" else ("--into", fresh.work / "g")
+        r = cli(command, "--site", fresh.site, "--out", fresh.out, *extra, *args)
+        assert r.code == 2 and code in r.stderr and "internal error" not in r.stderr, (command, r.stderr)
+        assert "every node holds the build" not in r.stdout
+    assert fresh.calls() == []

@@ -91,7 +91,7 @@ def gather(out, cfg: dict, into, only: set | None = None, exclude: set | None = 
         hosts &= only
     if exclude:
         hosts -= exclude
-    if (only is not None or exclude) and not hosts:
+    if only is not None or exclude is not None:
         from hagen.cli.deploy import _selection_refused
 
         _selection_refused(only, exclude, {h for h, _ in entries})
