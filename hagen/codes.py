@@ -44,6 +44,7 @@ CODES: dict[str, str] = {
     "HA120": "a path of the site spec holds a character outside ASCII (a look-alike letter names another file)",
     "HA121": "a site value that reaches a runbook command (fencing login, mnttab device or mount point) is "
              "outside its grammar (a blank, a quote, a shell metacharacter)",
+    "HA122": "a node, alias or hosts.extra name is one /etc/hosts reserves for the loopback (localhost...)",
     "HA130": "--host names more hosts than hagen accepts (counted before expanding the node set)",
     "HA131": "the --against folder of diff is missing or not a folder",
     "HA132": "a file of a tree hagen reads but did not write (diff --against) is not a regular file or link, "

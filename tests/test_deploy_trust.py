@@ -331,3 +331,39 @@ def test_a_selection_of_no_host_of_the_build_is_a_usage_error(fresh, args, code)
         assert r.code == 2 and code in r.stderr and "internal error" not in r.stderr, (command, r.stderr)
         assert "every node holds the build" not in r.stdout
     assert fresh.calls() == []
+
+
+# ------------------------------------------------------------------ closed pipes
+
+@pytest.mark.parametrize("args, want", [
+    (("check", "--site", EXAMPLES / "xena" / "site.yaml"), 3),             # would be 0: a closed pipe is not success
+    (("codes",), 3),
+])
+def test_a_closed_standard_output_is_not_success(args, want):
+    import subprocess
+    import sys
+
+    read, write = os.pipe()
+    os.close(read)                       # `hagen ... | head -0`: the reader is gone before hagen writes
+    proc = subprocess.run([sys.executable, "-m", "hagen", *map(str, args)], stdout=write,
+                          stderr=subprocess.PIPE, text=True, timeout=120)
+    os.close(write)
+    assert proc.returncode == want, proc.stderr
+    assert "Traceback" not in proc.stderr
+
+
+# ------------------------------------------------------------------ reserved names
+
+@pytest.mark.parametrize("name", ["localhost", "LOCALHOST6", "ip6-loopback"])
+def test_a_node_named_like_the_loopback_is_refused(tmp_path, name):
+    import shutil
+
+    folder = tmp_path / "ex"
+    shutil.copytree(EXAMPLES / "bas5-guide", folder)
+    (folder / "fence-password").chmod(0o600)
+    db = folder / "clusterdb.yaml"
+    text = db.read_text()
+    assert "name: ns12, model" in text
+    db.write_text(text.replace("name: ns12, model", f"name: {name}, model"))
+    r = cli("check", "--site", folder / "site.yaml", "--snapshot", db)
+    assert r.code == 2 and "HA122" in r.stdout + r.stderr, r.stdout + r.stderr

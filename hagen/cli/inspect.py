@@ -50,7 +50,12 @@ def render(host: str = typer.Argument(..., help="A host of the build: ns0."),
 @app.command()
 def codes():
     """List every diagnostic code hagen can report, with its meaning."""
-    from hagen.codes import CODES, severity
+    def body():
+        import sys
 
-    for code, doc in CODES.items():
-        _say(f"{code}  {severity(code):7}  {doc}")
+        from hagen.codes import CODES, severity
+
+        for code, doc in CODES.items():
+            _say(f"{code}  {severity(code):7}  {doc}")
+        sys.stdout.flush()        # a closed pipe is seen here, not silently at exit
+    _run(body)
