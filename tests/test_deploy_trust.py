@@ -367,3 +367,23 @@ def test_a_node_named_like_the_loopback_is_refused(tmp_path, name):
     db.write_text(text.replace("name: ns12, model", f"name: {name}, model"))
     r = cli("check", "--site", folder / "site.yaml", "--snapshot", db)
     assert r.code == 2 and "HA122" in r.stdout + r.stderr, r.stdout + r.stderr
+
+
+# ------------------------------------------------------------------ node sets of the site spec
+
+@pytest.mark.parametrize("example, site, old, new", [
+    ("xena", "site.yaml", '    - nodes: ["xena[20-27]", xena30]', '    - nodes: ["xena[1-99999999]", xena30]'),
+    ("bas5-guide", "site-slurm.yaml", "      - {name: compute, default: true}",
+     "      - {name: compute, default: true, nodes: 'ns[1-99999999]'}"),
+])
+def test_node_sets_of_the_site_spec_are_bounded_before_expansion(tmp_path, example, site, old, new):
+    import shutil
+
+    folder = tmp_path / "ex"
+    shutil.copytree(EXAMPLES / example, folder)
+    (folder / "fence-password").chmod(0o600)
+    text = (folder / site).read_text()
+    assert old in text
+    (folder / site).write_text(text.replace(old, new, 1))
+    r = cli("check", "--site", folder / site)
+    assert r.code == 2 and "100000" in r.stdout + r.stderr, r.stdout + r.stderr
