@@ -387,3 +387,13 @@ def test_node_sets_of_the_site_spec_are_bounded_before_expansion(tmp_path, examp
     (folder / site).write_text(text.replace(old, new, 1))
     r = cli("check", "--site", folder / site)
     assert r.code == 2 and "100000" in r.stdout + r.stderr, r.stdout + r.stderr
+
+
+@pytest.mark.parametrize("value", ["2147483648", "99999999999999999999", "0"])
+def test_a_statement_timeout_out_of_range_is_refused_before_any_connection(monkeypatch, value):
+    from hagen.errors import InputRefused
+    from hagen.load.clusterdb import statement_timeout_ms
+
+    monkeypatch.setenv("HAGEN_STATEMENT_TIMEOUT_MS", value)
+    with pytest.raises(InputRefused, match="from 1 to 2147483647"):
+        statement_timeout_ms()
