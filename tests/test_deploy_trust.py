@@ -397,3 +397,58 @@ def test_a_statement_timeout_out_of_range_is_refused_before_any_connection(monke
     monkeypatch.setenv("HAGEN_STATEMENT_TIMEOUT_MS", value)
     with pytest.raises(InputRefused, match="from 1 to 2147483647"):
         statement_timeout_ms()
+
+
+# ------------------------------------------------------------------ gather's folder
+
+def test_gather_writes_only_into_a_folder_it_made(fresh, tmp_path):
+    site_dir = fresh.site.parent
+    for into, why in ((fresh.out, "output tree"), (fresh.work / ".out.d", "output"),
+                      (fresh.work, "holds it"), (site_dir, "site spec's folder")):
+        r = cli("gather", "--site", fresh.site, "--out", fresh.out, "--into", into)
+        assert r.code == 2 and "HA967" in r.stderr and why in r.stderr, (into, r.stderr)
+    mine = tmp_path / "mine"
+    (mine / "ns0").mkdir(parents=True)
+    (mine / "ns0" / "notes.txt").write_text("the administrator's\n")
+    r = cli("gather", "--site", fresh.site, "--out", fresh.out, "--into", mine)
+    assert r.code == 2 and "HA967" in r.stderr and "did not make" in r.stderr
+    assert (mine / "ns0" / "notes.txt").read_text() == "the administrator's\n"
+    assert fresh.calls() == []
+    assert gather(fresh).code == 0                       # a new folder: made and marked
+    (fresh.work / "g" / "ns99").mkdir()                  # not gather's, and not a host of the build: left alone
+    assert gather(fresh).code == 0 and (fresh.work / "g" / "ns99").is_dir()
+
+
+def test_a_gathered_shared_file_over_the_limit_says_what_to_do(fresh, monkeypatch):
+    import hagen.deploy.gather as gathering
+    import hagen.gathered as gathered_tree
+
+    monkeypatch.setattr(gathered_tree, "MAX_FILE", 4096)
+    monkeypatch.setattr(gathering, "MAX_FILE", 4096)
+    fresh.node_file("ns13", "/etc/modprobe.conf").write_bytes(b"# padding\n" * 1000)
+    r = gather(fresh)
+    assert r.code == 0 and "HA968" in r.stderr and "Shrink the node's file, or stop managing it" in r.stderr
+    assert not (fresh.work / "g/ns13/etc/modprobe.conf").exists()
+    r = push(fresh, "--yes")
+    assert r.code == 3 and "/etc/modprobe.conf not sent to ns13" in r.stderr and "larger than" in r.stderr
+
+
+def test_a_lone_cr_never_turns_a_node_comment_into_a_line_of_its_own():
+    from hagen.render.blocks import merge_block, own_lines
+
+    node = b"# BEGIN hagen nfs-clients\nold\n# END hagen nfs-clients\r/dev/sdb /data ext3 defaults 0 0\n"
+    # to mount, `# END hagen nfs-clients\r/dev/sdb ...` is one comment line: the block has no end
+    with pytest.raises(ValueError):
+        merge_block(node, "nfs-clients", b"new\n")
+    with pytest.raises(ValueError):
+        own_lines(node)
+    crlf = b"/dev/sda1 / ext3 defaults 1 1\r\n# BEGIN hagen x\r\nold\r\n# END hagen x\r\n"
+    assert merge_block(crlf, "x", b"new\n") == b"/dev/sda1 / ext3 defaults 1 1\r\n# BEGIN hagen x\nnew\n# END hagen x\n"
+
+
+def test_a_build_refused_by_a_running_push_names_it(fresh):
+    from hagen.emit import OutputTree
+
+    with OutputTree(fresh.out).lock("push"):
+        r = cli("build", "--site", fresh.site, "--out", fresh.out)
+    assert r.code == 3 and f"another hagen push is writing {fresh.out} (pid {os.getpid()})" in r.stderr
