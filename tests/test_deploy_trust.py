@@ -452,3 +452,17 @@ def test_a_build_refused_by_a_running_push_names_it(fresh):
     with OutputTree(fresh.out).lock("push"):
         r = cli("build", "--site", fresh.site, "--out", fresh.out)
     assert r.code == 3 and f"another hagen push is writing {fresh.out} (pid {os.getpid()})" in r.stderr
+
+
+@pytest.mark.parametrize("rows", [
+    "  node:\n  - &n {id: 1, name: ns0, model: R422}\n  - {<<: *n, id: 2, name: ns1}\n",
+    "  node:\n  - &n {id: 1, name: ns0}\n  - <<: *n\n    name: ns1\n    id: 2\n",
+])
+def test_a_yaml_merge_key_in_a_snapshot_is_refused(rows):
+    from hagen.errors import InputRefused
+    from hagen.load.snapshot import parse_snapshot
+
+    with pytest.raises(InputRefused) as caught:
+        parse_snapshot("format: hagen-clusterdb-snapshot/1\ntables:\n" + rows, "clusterdb.yaml")
+    report = caught.value.reports[0]
+    assert report.code == "HA217" and "merge key" in report.message and report.where.line == 5
