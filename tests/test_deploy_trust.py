@@ -466,3 +466,17 @@ def test_a_yaml_merge_key_in_a_snapshot_is_refused(rows):
         parse_snapshot("format: hagen-clusterdb-snapshot/1\ntables:\n" + rows, "clusterdb.yaml")
     report = caught.value.reports[0]
     assert report.code == "HA217" and "merge key" in report.message and report.where.line == 5
+
+
+def test_diff_shows_control_characters_escaped_on_a_terminal():
+    from hagen.cli.colour import terminal_safe
+
+    class Terminal:
+        def isatty(self):
+            return True
+
+    line = "-    10.0.0.1 ns0 \x1b]0;owned\x07\x1b[2J\rfake\tok"
+    shown = terminal_safe(line, Terminal())
+    assert "\x1b" not in shown and "\r" not in shown and "\x07" not in shown and "\\x1b]0;owned" in shown
+    assert "\tok" in shown and shown.startswith("-    10.0.0.1 ns0 ")
+    assert terminal_safe(line, open(os.devnull, "w")) == line          # piped: the bytes compared

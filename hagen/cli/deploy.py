@@ -99,13 +99,13 @@ def diff(site: Path = SITE, against: Path = typer.Option(Path("out"), "--against
         else:
             from hagen.model.names import fold
 
-            from hagen.cli.colour import paint_diff
+            from hagen.cli.colour import paint_diff, terminal_safe
 
             _say(result.summary)
             for change in result.changes:
                 _say(paint_diff(f"{change.kind} {change.path} on {fold(change.hosts)}", sys.stdout))
                 for line in change.details:
-                    _say(paint_diff(f"    {line}", sys.stdout), show_secrets=show_secrets)
+                    _say(paint_diff(terminal_safe(f"    {line}", sys.stdout), sys.stdout), show_secrets=show_secrets)
         return 1 if result.changes else 0
 
     def as_json():
