@@ -88,7 +88,9 @@ def diff(site: Path = SITE, against: Path = typer.Option(Path("out"), "--against
                 from hagen.deploy.state import read_record
                 from hagen.diff import versions_going_down
 
-                _print_reports(versions_going_down(result.sends, tree, read_record(OutputTree(out))))
+                record = read_record(OutputTree(out))
+                _print_reports(versions_going_down(result.sends, tree, record))
+                result.removes = _vouched(result.removes, compiled.files, record, OutputTree(out))
         _warn_missing_commands(out)
         if save_plan is not None:
             from hagen.pushplan import save_plan as write_plan
@@ -119,6 +121,16 @@ def diff(site: Path = SITE, against: Path = typer.Option(Path("out"), "--against
             _say(dump_document(reports_document("diff", exc.reports, 2, exc.message, exc.hint)).rstrip("\n"))
             raise
     raise typer.Exit(_run(as_json if output_format == "json" else body, DIFF_EXITS))
+
+
+def _vouched(removes, files, record, tree) -> list:
+    """The removals a saved plan may hold: those push would make (hagen.deploy.removals), so
+    that a reviewed plan is never one push refuses for a file hagen never wrote."""
+    from hagen.deploy.removals import resolve
+
+    taken = resolve(removes, {(f.host, f.path): None for f in files}, record, tree)
+    allowed = set(taken.delete) | {(h, p) for h, p, _, _ in taken.unblock} | set(taken.forget)
+    return [r for r in removes if r in allowed]
 
 
 def _intact_entries(tree, intact: bool | None) -> dict | None:
