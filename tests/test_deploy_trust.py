@@ -480,3 +480,19 @@ def test_diff_shows_control_characters_escaped_on_a_terminal():
     assert "\x1b" not in shown and "\r" not in shown and "\x07" not in shown and "\\x1b]0;owned" in shown
     assert "\tok" in shown and shown.startswith("-    10.0.0.1 ns0 ")
     assert terminal_safe(line, open(os.devnull, "w")) == line          # piped: the bytes compared
+
+
+@pytest.mark.parametrize("options", ["mode=1 =1", "miimon", "mode=1  miimon=", "Mode=1", "mode==1"])
+def test_bonding_options_are_held_to_the_kernels_grammar(tmp_path, options):
+    import shutil
+
+    folder = tmp_path / "ex"
+    shutil.copytree(EXAMPLES / "bas5-guide", folder)
+    (folder / "fence-password").chmod(0o600)
+    site = folder / "site-el9.yaml" if (folder / "site-el9.yaml").exists() else folder / "site.yaml"
+    text = site.read_text()
+    old = "options: mode=1 downdelay=1000 updelay=1000 miimon=1000"
+    assert old in text
+    site.write_text(text.replace(old, f"options: '{options}'"))
+    r = cli("check", "--site", site)
+    assert r.code == 2 and "HA107" in r.stdout + r.stderr and "name=value" in r.stdout + r.stderr
