@@ -45,6 +45,7 @@ CODES: dict[str, str] = {
     "HA121": "a site value that reaches a runbook command (fencing login, mnttab device or mount point) is "
              "outside its grammar (a blank, a quote, a shell metacharacter)",
     "HA122": "a node, alias or hosts.extra name is one /etc/hosts reserves for the loopback (localhost...)",
+    "HA123": "the build has more hosts than the output tree's file system allows links to one file",
     "HA130": "--host names more hosts than hagen accepts (counted before expanding the node set)",
     "HA131": "the --against folder of diff is missing or not a folder",
     "HA132": "a file of a tree hagen reads but did not write (diff --against) is not a regular file or link, "

@@ -99,6 +99,7 @@ def _compile(site, model, warnings, source, tree, hosts) -> Compiled:
 
     secret, _ = fence_secret(site)
     artifacts = plan_all(model, site, secret)
+    links_refused(tree, {h for art in artifacts for h in art.hosts})
     # judged on the whole plan, whatever --host selects
     problems, shared_warnings = shared_files_reports(site, artifacts)
     problems += synchro_of_planned_files(site, artifacts, management_pair(model))
@@ -145,6 +146,27 @@ def _compile(site, model, warnings, source, tree, hosts) -> Compiled:
     if problems:
         raise InputRefused(f"{len(problems)} rendered file(s) refused: nothing was written", reports=problems)
     return Compiled(site, model, artifacts + blocks, files, warnings, source.display)
+
+
+def links_refused(tree, hosts: set) -> None:
+    """Every host's tree links the objects it shares (/etc/hosts: one object, a link per host):
+    past the file system's limit of links per file (ext4: 65,000) the build would fail after
+    minutes with "Too many links". Said before anything is rendered (HA123)."""
+    import os
+
+    folder = tree.store
+    while not folder.exists() and folder != folder.parent:
+        folder = folder.parent
+    try:
+        limit = os.pathconf(folder, "PC_LINK_MAX")
+    except (OSError, ValueError):
+        return
+    if limit > 0 and len(hosts) + 1 > limit:
+        raise InputRefused("too many hosts for the file system of the output tree: nothing was written", reports=[
+            error("HA123", Where(file=str(tree.out)), f"the build has {len(hosts)} hosts, and a file every host "
+                  f"gets (/etc/hosts) needs as many links to one object, but the file system of {folder} allows "
+                  f"{limit} links per file", "put --out on a file system with a higher link limit (XFS, btrfs, "
+                  "tmpfs), or build in parts with --host")])
 
 
 def merged_blocks(blocks, renderer, tree, taken) -> tuple[list[OutFile], list]:

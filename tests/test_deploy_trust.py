@@ -496,3 +496,11 @@ def test_bonding_options_are_held_to_the_kernels_grammar(tmp_path, options):
     site.write_text(text.replace(old, f"options: '{options}'"))
     r = cli("check", "--site", site)
     assert r.code == 2 and "HA107" in r.stdout + r.stderr and "name=value" in r.stdout + r.stderr
+
+
+def test_more_hosts_than_the_file_systems_links_is_said_before_anything_is_written(tmp_path, monkeypatch):
+    real = os.pathconf
+    monkeypatch.setattr(os, "pathconf", lambda path, name: 10 if name == "PC_LINK_MAX" else real(path, name))
+    r = cli("build", "--site", EXAMPLES / "bas5-guide" / "site.yaml", "--out", tmp_path / "out")
+    assert r.code == 2 and "HA123" in r.stderr and "14 hosts" in r.stderr and "10 links" in r.stderr, r.stderr
+    assert not (tmp_path / "out").exists()
