@@ -225,7 +225,7 @@ def push(site: Path = SITE, out: Path = OUT, db: Optional[str] = DB, snapshot: O
         tree = OutputTree(out)
         with tree.lock("push"):        # no build changes the tree between what push reads and what it sends
             entries = checked_manifest(tree)
-            _selection_refused(only, skip, {h for h, _ in entries})
+            plans.selection_refused(only, skip, {h for h, _ in entries})
             record = read_record(tree)
             if plan is not None:
                 chosen = plans.from_file(plans.read_plan(plan), entries, str(plan), only, skip)
@@ -247,21 +247,6 @@ def push(site: Path = SITE, out: Path = OUT, db: Optional[str] = DB, snapshot: O
         if not result.ok:
             raise typer.Exit(3)
     _run(body)
-
-
-def _selection_refused(only, skip, built: set) -> None:
-    """-w/-x must select hosts of the build (HA141): an empty or foreign selection is a usage
-    error, never "every node holds the build"."""
-    from hagen.errors import UsageError
-    from hagen.reports import Where, error
-
-    for option, chosen in (("-w", only), ("-x", skip)):
-        if chosen is not None and not chosen & built:
-            raise UsageError(reports=[error("HA135", Where(key=option), f"{option} names no host of the build",
-                                            "name hosts the build makes (`hagen explain` lists them)")])
-    if only is not None and not (only & built) - (skip or set()):
-        raise UsageError(reports=[error("HA135", Where(key="-x"), "-w and -x together leave no host of the build",
-                                        "name hosts the build makes")])
 
 
 def _say_vanished(vanished) -> None:

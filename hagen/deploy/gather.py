@@ -92,9 +92,9 @@ def gather(out, cfg: dict, into, only: set | None = None, exclude: set | None = 
     if exclude:
         hosts -= exclude
     if only is not None or exclude is not None:
-        from hagen.cli.deploy import _selection_refused
+        from hagen.deploy.plan import selection_refused
 
-        _selection_refused(only, exclude, {h for h, _ in entries})
+        selection_refused(only, exclude, {h for h, _ in entries})
     into = Path(into)
     result = Gathered(into)
     own = folder.prepare(into, tree, site_dir, hosts)        # refused unless it is gather's own (or new)

@@ -91,3 +91,18 @@ def from_file(plan_doc: dict, entries: dict, where: str, only=None, exclude=None
     plan.remove = [(r["host"], r["path"]) for r in plan_doc["remove"] if _chosen(r["host"], only, exclude)]
     plan.remove_keys = [f"remove[{i}]" for i, r in enumerate(plan_doc["remove"]) if _chosen(r["host"], only, exclude)]
     return plan
+
+
+def selection_refused(only, skip, built: set) -> None:
+    """-w/-x must select hosts of the build (HA135): an empty or foreign selection is a usage
+    error, never "every node holds the build"."""
+    from hagen.errors import UsageError
+    from hagen.reports import Where, error
+
+    for option, chosen in (("-w", only), ("-x", skip)):
+        if chosen is not None and not chosen & built:
+            raise UsageError(reports=[error("HA135", Where(key=option), f"{option} names no host of the build",
+                                            "name hosts the build makes (`hagen explain` lists them)")])
+    if only is not None and not (only & built) - (skip or set()):
+        raise UsageError(reports=[error("HA135", Where(key="-x"), "-w and -x together leave no host of the build",
+                                        "name hosts the build makes")])
