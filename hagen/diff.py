@@ -193,8 +193,10 @@ def _xml_flat(text: str) -> dict:
     like-named siblings, so that a renamed service reads as one changed attribute."""
     from lxml import etree
 
+    from hagen.readback import parse_xml
+
     try:
-        root = etree.fromstring(text.encode())
+        root = parse_xml(text.encode())
     except etree.XMLSyntaxError as exc:
         raise ValueError(str(exc))
     flat = {}

@@ -504,3 +504,17 @@ def test_more_hosts_than_the_file_systems_links_is_said_before_anything_is_writt
     r = cli("build", "--site", EXAMPLES / "bas5-guide" / "site.yaml", "--out", tmp_path / "out")
     assert r.code == 2 and "HA123" in r.stderr and "14 hosts" in r.stderr and "10 links" in r.stderr, r.stderr
     assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize("reader", ["cluster.conf", "cib"])
+def test_xml_read_back_expands_no_entity(reader):
+    from hagen.diff import _xml_flat
+    from hagen.render.pacemaker import is_cib
+
+    bomb = ('<?xml version="1.0"?>\n<!DOCTYPE x [<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;">]>\n'
+            f'<{"cluster" if reader == "cluster.conf" else "cib"} config_version="9" name="&b;"/>\n')
+    if reader == "cib":
+        assert not is_cib(bomb.encode())       # not a CIB hagen reads: never expanded
+    else:
+        with pytest.raises(ValueError):
+            _xml_flat(bomb)
