@@ -44,12 +44,17 @@ CODES: dict[str, str] = {
     "HA118": "a string of the site spec or a snapshot is longer than its limit",
     "HA119": "the site spec holds a bidi, zero-width or other format character (Unicode Cf), or a line separator",
     "HA120": "a path of the site spec holds a character outside ASCII (a look-alike letter names another file)",
+    "HA121": "a site value that reaches a runbook command (fencing login, mnttab device or mount point) is "
+             "outside its grammar (a blank, a quote, a shell metacharacter)",
+    "HA122": "a node, alias or hosts.extra name is one /etc/hosts reserves for the loopback (localhost...)",
+    "HA123": "the build has more hosts than the output tree's file system allows links to one file",
     "HA130": "--host names more hosts than hagen accepts (counted before expanding the node set)",
     "HA131": "the --against folder of diff is missing or not a folder",
     "HA132": "a file of a tree hagen reads but did not write (diff --against) is not a regular file or link, "
              "lies below a link, is too large, or cannot be read",
     "HA133": "a push plan file is not a valid hagen-push-plan/1 document, or cannot be read or written",
     "HA134": "--format names a format the command does not write",
+    "HA135": "-w/-x of push or gather names no host of the build, or together leave none",
     "HA140": "-w/-x of gather or push is not a node set of plain host names",
     "HA142": "push asks before sending and has no terminal to ask on: give --yes, or a reviewed --plan",
     "HA150": "the DSN given to hagen init is neither a libpq URI nor key=value pairs",
@@ -251,6 +256,14 @@ CODES: dict[str, str] = {
     "HA992": "gather through gateways: what a node sent back for a path is not the one plain file asked for "
              "(a link, '..', an absolute or another name, several entries, not a tar): refused, nothing of it used "
              "(warning)",
+    "HA965": "push: a removal (plan or --prune) is not one hagen may make (a host not built, a file hagen did not "
+             "write there or that the node changed, a shared file whose node content is unknown): nothing sent",
+    "HA966": "push: a shared file is not sent to a node whose own content hagen has not gathered and verified",
+    "HA967": "gather: --into is not a folder gather made (the store, the output tree, the site's folder, foreign)",
+    "HA970": "diff: a cluster.conf the build would send is not above the config_version the compared tree or "
+             "the nodes hold (warning)",
+    "HA969": "build: a cluster.conf's next config_version would pass cman's limit (2^32-1)",
+    "HA968": "gather: a node's file cannot be used (over the size limit, a config_version that cannot be read) (warning)",
     # HA10xx audit findings (hagen audit; docs/audit.md): HA1000-HA1009 single points of failure, HA1010- warnings
     "HA1000": "SPOF: heartbeat and fencing share one network; losing it stops all failover (5.7.3)",
     "HA1001": "SPOF: an alias on a network other than the heartbeat rides a single unwatched link (2.4, 8.3.3)",
@@ -283,7 +296,7 @@ CODES: dict[str, str] = {
 WARNINGS: frozenset[str] = frozenset({
     "HA1030", "HA1031", "HA1032", "HA1033", "HA1034",  # audit warnings of el9-pacemaker cells
     "HA103", "HA240", "HA316", "HA319", "HA350", "HA602", "HA607", "HA618", "HA619", "HA640",
-    "HA712", "HA713", "HA801", "HA803", "HA830", "HA328", "HA945", "HA946", "HA962", "HA964",
+    "HA712", "HA713", "HA801", "HA803", "HA830", "HA328", "HA945", "HA946", "HA962", "HA964", "HA968", "HA970",
     "HA170", "HA171", "HA172", "HA173", "HA174", "HA176", "HA179", "HA182", "HA185", "HA992",
     "HA1010", "HA1011", "HA1012", "HA1013",
     "HA218", "HA620", "HA152",

@@ -197,8 +197,10 @@ def _xml_flat(text: str) -> dict:
 
     from lxml import etree
 
+    from hagen.readback import parse_xml
+
     try:
-        root = etree.fromstring(text.encode())
+        root = parse_xml(text.encode())
     except etree.XMLSyntaxError as exc:
         raise ValueError(str(exc))
     flat = {}
@@ -273,3 +275,34 @@ def _line_list(old: str, new: str) -> list[str]:
     out += [(i, f"- {line}") for i, line in removed]
     result = [text for _, text in sorted(out, key=lambda p: p[0])]
     return result or ["comments changed"]
+
+
+def versions_going_down(sends: list[OutFile], tree: ForeignTree, record: dict) -> list:
+    """HA970 warnings: a versioned file (cluster.conf) the build would send whose revision is
+    not above what the compared tree holds or what the nodes' record says they hold, whatever
+    the tree's origin (gathered, copied by hand, an output tree). Both read by the format's
+    parser (hagen.readback); an unreadable old side is warned about too."""
+    from hagen.formats import format_for
+    from hagen.reports import Where, warning
+
+    found: dict = {}
+    for f in sends:
+        fmt = format_for(f.path, f.data) if not f.is_link else None
+        if fmt is None or not fmt.versioned:
+            continue
+        new = fmt.version_of(f.data)
+        old = tree.read(f.host, f.path)
+        held = [(record.get(f.host) or {}).get("files", {}).get(f.path, {}).get("config_version")]
+        try:
+            held.append(fmt.version_of(old[0]) if old and old[1] != LINK else None)
+        except ValueError:
+            found.setdefault((f.path, "an unreadable config_version", new), []).append(f.host)
+            continue
+        top = max((v for v in held if v is not None), default=None)
+        if new is not None and top is not None and new <= top:
+            found.setdefault((f.path, top, new), []).append(f.host)
+    return [warning("HA970", Where(host=fold(sorted(hosts, key=natural_key))),
+                    f"{path}: config_version {top} -> {new}: not above what the nodes hold; cman would refuse it "
+                    "and push refuses it (HA943)",
+                    "run `hagen gather`, then `hagen build`: the build takes the version from the nodes")
+            for (path, top, new), hosts in sorted(found.items(), key=lambda kv: (kv[0][0], str(kv[0][1])))]

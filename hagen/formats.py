@@ -14,10 +14,10 @@ call once they ask the formats.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from typing import Callable
 
+from hagen.readback import cluster_conf_version
 from hagen.render import pacemaker as pcmk
 
 
@@ -27,25 +27,28 @@ class Format:
     matches: Callable[[str, bytes], bool]                     # (path on host, data) -> is this kind
     validate: Callable[[bytes], list[str]]                    # problems, empty when valid
     diff: Callable[..., list[str]] | None = None              # (old, new, show) -> lines; None: a unified diff
-    version_pattern: re.Pattern | None = None                 # group 2 is the revision number
+    version_reader: Callable[[bytes], int | None] | None = None   # the revision, by a real parser (hagen.readback)
     checks: str = ""                                           # what the validator checks, for explain
     reload: str | None = None                                  # what makes a node take a new revision
 
     @property
     def versioned(self) -> bool:
-        return self.version_pattern is not None
+        return self.version_reader is not None
 
     def version_of(self, data: bytes) -> int | None:
-        if self.version_pattern is None:
+        """The revision data carries; None for a kind without one. Raises
+        hagen.readback.UnreadableVersion when the file does not say it readably."""
+        if self.version_reader is None:
             return None
-        m = self.version_pattern.search(data)
-        return int(m.group(2)) if m else None
+        return self.version_reader(data)
 
     def normalised(self, data: bytes) -> bytes:
         """The content with its revision blanked: two revisions with equal normal forms are the same."""
-        if self.version_pattern is None:
+        if self.version_reader is None:
             return data
-        return self.version_pattern.sub(rb"\g<1>0\g<3>", data, count=1)
+        from hagen.readback import blank_version
+
+        return blank_version(data)
 
 
 def _cluster_conf_validate(data: bytes) -> list[str]:
@@ -64,7 +67,7 @@ CLUSTER_CONF = Format(
     "cluster.conf",
     lambda path, data: path.endswith("/cluster/cluster.conf") and not path.startswith("/etc/ocfs2"),
     _cluster_conf_validate, _cluster_conf_diff,
-    re.compile(rb'(<cluster\b[^>]*?\bconfig_version=")(\d+)(")'),
+    lambda data: cluster_conf_version(data),
     "schemas/cluster-conf.rng and hagen's reference rules",
     "ccs_tool update /etc/cluster/cluster.conf")           # RHEL5: propagates the new config_version
 

@@ -122,9 +122,23 @@ class ForeignTree:
                     raise _refused([self._problem(host, f"{path}: {exc.strerror}")])
                 os.close(fd)
                 fd = nxt
-            return self._leaf(fd, parts[-1], host, path)
+            found = self._leaf(fd, parts[-1], host, path)
         finally:
             os.close(fd)
+        if found is not None and found[1] != LINK:
+            # gather keeps its files 0600 and records each one's mode on its node (hagen.deploy.folder)
+            node_mode = self.node_modes().get(host, {}).get("/" + "/".join(parts))
+            if node_mode is not None:
+                return found[0], int(node_mode, 8)
+        return found
+
+    def node_modes(self) -> dict:
+        """{host: {path: mode}} from a gathered folder's mark; {} for any other tree."""
+        if not hasattr(self, "_node_modes"):
+            from hagen.deploy.folder import read_mark
+
+            self._node_modes = read_mark(self.root) or {}
+        return self._node_modes
 
     def _leaf(self, dir_fd: int, name: str, host: str, path: str):
         try:

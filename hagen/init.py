@@ -181,10 +181,9 @@ def write_draft(text: str, path: Path, force: bool = False) -> None:
     if path.exists() and not force:
         raise InputRefused(reports=[error("HA151", Where(file=str(path)), "the file exists already: init never "
                                           "overwrites one", "give another -o FILE, or --force to replace it")])
-    tmp = path.with_name(f".{path.name}.hagen-init.tmp")
+    from hagen.writes import write_file
+
     try:
-        tmp.write_text(text, encoding="utf-8")
-        os.replace(tmp, path)
+        write_file(path, text.encode("utf-8"), 0o644)
     except OSError as exc:
-        tmp.unlink(missing_ok=True)
         raise OutputError(f"cannot write {path}: {exc.strerror or exc}")

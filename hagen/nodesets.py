@@ -94,9 +94,13 @@ def unknown_hosts_refused(selected, known) -> None:
     unknown = sorted(set(selected) - set(known))
     if not unknown:
         return
+    from ClusterShell.NodeSet import NodeSet
+
     from hagen.errors import UsageError
-    from hagen.model.names import fold
     from hagen.reports import Where, error
+
+    def fold(names):
+        return str(NodeSet.fromlist(list(names)))
 
     hint = f"hosts of this build: {fold(sorted(known))}" if known else "this build writes no file"
     raise UsageError(reports=[error("HA112", Where(key="--host"),

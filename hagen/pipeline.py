@@ -131,6 +131,8 @@ def _compile(site, model, warnings, source, artifacts, tree, hosts) -> Compiled:
     from hagen.render.validate import validate
 
     problems: list = []
+    # before rendering: too many hosts share a file for the file system's link limit
+    links_refused(tree, {h for art in artifacts for h in art.hosts})
     if hosts is not None:
         artifacts = _only(artifacts, hosts)
     renderer = Renderer()
@@ -174,6 +176,27 @@ def _compile(site, model, warnings, source, artifacts, tree, hosts) -> Compiled:
     if problems:
         raise InputRefused(f"{len(problems)} rendered file(s) refused: nothing was written", reports=problems)
     return Compiled(site, model, artifacts + blocks, files, warnings, source)
+
+
+def links_refused(tree, hosts: set) -> None:
+    """Every host's tree links the objects it shares (/etc/hosts: one object, a link per host):
+    past the file system's limit of links per file (ext4: 65,000) the build would fail after
+    minutes with "Too many links". Said before anything is rendered (HA123)."""
+    import os
+
+    folder = tree.store
+    while not folder.exists() and folder != folder.parent:
+        folder = folder.parent
+    try:
+        limit = os.pathconf(folder, "PC_LINK_MAX")
+    except (OSError, ValueError):
+        return
+    if limit > 0 and len(hosts) + 1 > limit:
+        raise InputRefused("too many hosts for the file system of the output tree: nothing was written", reports=[
+            error("HA123", Where(file=str(tree.out)), f"the build has {len(hosts)} hosts, and a file every host "
+                  f"gets (/etc/hosts) needs as many links to one object, but the file system of {folder} allows "
+                  f"{limit} links per file", "put --out on a file system with a higher link limit (XFS, btrfs, "
+                  "tmpfs), or build in parts with --host")])
 
 
 def merged_blocks(blocks, renderer, tree, taken) -> tuple[list[OutFile], list]:
@@ -294,7 +317,10 @@ def _versioned(renderer, art, tree: OutputTree) -> bytes:
         if previous is None:
             same = False
             continue
-        revision = fmt.version_of(previous)
+        try:
+            revision = fmt.version_of(previous)
+        except ValueError:            # UnreadableVersion: an out tree edited by hand; the nodes' record decides
+            revision = None
         if revision is None:
             same = False
             continue
@@ -319,6 +345,13 @@ def _versioned(renderer, art, tree: OutputTree) -> bytes:
         version = max(version, top + 1)
     if version == 1:
         return probe
+    from hagen.readback import MAX_CONFIG_VERSION
+
+    if version > MAX_CONFIG_VERSION:        # cman keeps it in 32 bits: 2^32 would wrap to 0 on the nodes
+        raise InputRefused(f"{art.path}'s config_version would pass cman's limit: nothing was written", reports=[
+            error("HA969", Where(host=",".join(art.hosts)), f"{art.path}: the nodes or the tree hold config_version "
+                  f"{version - 1}, and the next one would be {version}, beyond cman's {MAX_CONFIG_VERSION}",
+                  "reset the cell's config_version by hand (cman_tool version on a stopped cell), then gather again")])
     return renderer.render(art.template, {**art.context, "config_version": version})
 
 

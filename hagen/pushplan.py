@@ -67,21 +67,11 @@ def save_plan(path, send, remove) -> dict:
     """Write the plan of send and remove to path, 0600, atomically; return the document."""
     doc = plan_document(send, remove)
     path = Path(path)
-    tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
     try:
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
-        try:
-            os.fchmod(fd, 0o600)
-            os.write(fd, plan_bytes(doc))
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-        os.replace(tmp, path)
+        from hagen.writes import write_file
+
+        write_file(path, plan_bytes(doc), 0o600)
     except OSError as exc:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
         raise OutputError(reports=[error("HA133", Where(file=str(path)),
                                          f"cannot write the plan: {exc.strerror or exc}",
                                          "give --save-plan a file in a folder you can write")])

@@ -24,6 +24,7 @@ pdcp does and CLARIFICATIONS 29 describes: both kinds must work)."""
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import sys
 from pathlib import Path
@@ -313,9 +314,17 @@ def deploy_section(paths: dict, tool: str = "pdcp", extra: str = "") -> str:
             f"  gather_command: {paths['rpdcp']}\n{extra}")
 
 
-def prepare(base: Path, example: Path, tool: str = "pdcp", section: str | None = None) -> Path:
+def without_shared_files(text: str) -> str:
+    """A site spec's text without its shared_files list: every file written whole, so that a
+    test of the fan-out needs no gather before its push (push sends a shared file only
+    merged into the node's own content as gathered, HA966)."""
+    return re.sub(r"^shared_files:\n(?:[ \t]+-.*\n|[ \t]*#.*\n)*", "", text, flags=re.M)
+
+
+def prepare(base: Path, example: Path, tool: str = "pdcp", section: str | None = None,
+            shared: bool = True) -> Path:
     """base/example (a copy of the example whose site names the stand-ins, or section) and
-    base/out built from it."""
+    base/out built from it; shared=False: its shared_files left out (without_shared_files)."""
     from cli_runner import cli
 
     paths = write_standins(base / "bin")
@@ -325,7 +334,7 @@ def prepare(base: Path, example: Path, tool: str = "pdcp", section: str | None =
         (folder / "fence-password").chmod(0o600)
     site = folder / "site.yaml"
     text = section.format(**{k: str(v) for k, v in paths.items()}) if section else deploy_section(paths, tool)
-    site.write_text(site.read_text() + text)
+    site.write_text((site.read_text() if shared else without_shared_files(site.read_text())) + text)
     r = cli("build", "--site", site, "--out", base / "out")
     assert r.code == 0, r.stderr
     return base

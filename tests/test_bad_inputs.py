@@ -285,6 +285,8 @@ SITE_CASES = [
                       anchor=("cluster_name: ns_", "\u200b")), id="HA119-zero-width-in-a-value"),
     pytest.param(Case(lambda ex: ex.replace("    - /var/lib/pgsql\n", "    - /var/l\u0456b/pgsql\n"), "HA120",
                       key="management.links[12]", anchor=("    - /var/l\u0456b", "/var")), id="HA120-path-look-alike"),
+    pytest.param(Case(lambda ex: ex.replace("    login: root", "    login: 'root;id'"), "HA121",
+                      key="management.fencing.login", anchor="login: 'root"), id="HA121-fencing-login-shell"),
     pytest.param(Case(lambda ex: ex.replace("  cron: []", '  cron: [".."]'), "HA318",
                       key="management.cron[0]", anchor='".."'), id="HA318-cron-dotdot"),
     pytest.param(Case(lambda ex: ex.site.write_text(ex.site_text() + "lustre:\n  sudoers: /etc/sudoers.d/$(reboot)\n"),
@@ -470,6 +472,8 @@ SITE_CASES = [
 ]
 
 DB_CASES = [
+    pytest.param(Case(_set("node", {"name": "ns5"}, name="localhost"), "HA122",
+                      where="clusterdb node_port[node=localhost, network=admin]"), id="HA122-node-named-localhost"),
     # ---- HA200-HA204: rows that are not rows
     pytest.param(Case(lambda ex: ex.snapshot.write_text("format: hagen-clusterdb-snapshot/0\ntables: {}\n"), "HA200",
                       where="clusterdb.yaml"), id="HA200-not-a-snapshot"),

@@ -25,7 +25,7 @@ def base(request, tmp_path_factory):
 
     folder = tmp_path_factory.mktemp(request.param)
     section = deploy_section({k: f"{{{k}}}" for k in ("pdcp", "pdsh", "rpdcp", "clush")}, request.param, FAST)
-    return prepare(folder, EXAMPLES / "xena", section=section)
+    return prepare(folder, EXAMPLES / "xena", section=section, shared=False)
 
 
 @pytest.fixture

@@ -64,7 +64,7 @@ SECTIONS = {
 
 @pytest.fixture(scope="module", params=list(SECTIONS.values()))
 def base(request, tmp_path_factory):
-    return prepare(tmp_path_factory.mktemp("real"), EXAMPLES / "xena", section=request.param)
+    return prepare(tmp_path_factory.mktemp("real"), EXAMPLES / "xena", section=request.param, shared=False)
 
 
 @pytest.fixture

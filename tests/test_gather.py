@@ -35,6 +35,7 @@ def pushed_base(base, tmp_path_factory):
     work = tmp_path_factory.mktemp("pushed") / "w"
     with pytest.MonkeyPatch.context() as mp:
         n = Nodes(base, work, mp)
+        assert cli("gather", "--site", n.site, "--out", n.out, "--into", work / "first").code == 0
         assert cli("push", "--site", n.site, "--out", n.out, "--yes").code == 0
     n.log.unlink()
     return work
@@ -59,13 +60,18 @@ def test_gather_fetches_every_managed_file_with_its_mode_and_records_it(pushed):
     assert r.code == 0, r.stderr
     got = pushed.work / "gathered"
     out = pushed.out.resolve()
+    marks = json.loads((got / ".hagen/gathered.json").read_text())["hosts"]
+    assert stat.S_IMODE(got.stat().st_mode) == 0o700 and stat.S_IMODE((got / "ns0/etc").stat().st_mode) == 0o700
     for path in out.rglob("*"):
         rel = path.relative_to(out)
         if path.is_file() and rel.parts[0] != ".hagen":
             assert (got / rel).read_bytes() == path.read_bytes(), rel
-            assert stat.S_IMODE((got / rel).stat().st_mode) == stat.S_IMODE(path.stat().st_mode), rel
+            # 0600 in the gathered tree whatever the node's mode; the node's mode is recorded beside it
+            assert stat.S_IMODE((got / rel).stat().st_mode) == 0o600, rel
+            host, on_node = rel.parts[0], "/" + "/".join(rel.parts[1:])
+            assert marks[host][on_node] == f"{stat.S_IMODE(path.stat().st_mode):04o}", rel
     assert not (got / "ns0/etc/passwd").exists()                   # nothing else is fetched
-    assert not [p for p in got.iterdir() if p.name.startswith(".")]  # no staging left behind
+    assert [p.name for p in got.iterdir() if p.name.startswith(".")] == [".hagen"]  # no staging left behind
     assert all("passwd" not in c for c in pushed.calls())
     nodes = record(pushed)
     assert nodes["ns0"]["gathered"] is True and nodes["ns13"]["files"][CONF]["config_version"] == 1
@@ -108,7 +114,7 @@ def test_an_unreachable_node_is_reported_and_the_others_gathered(pushed):
     assert r.code == 3
     assert "unreachable: ns3: ssh: connect to host ns3 port 22: Connection refused" in r.stderr
     assert (pushed.work / "gathered/ns5/etc/hosts").exists() and not (pushed.work / "gathered/ns3").exists()
-    assert "ns3" not in record(pushed) or record(pushed)["ns3"]["gathered"] is False
+    assert record(pushed)["ns3"].get("into") != str(pushed.work / "gathered")     # not recorded as gathered now
 
 
 def test_gather_restricted_and_with_clush(clush_base, tmp_path, monkeypatch):
@@ -117,7 +123,7 @@ def test_gather_restricted_and_with_clush(clush_base, tmp_path, monkeypatch):
         shutil.copytree(n.out.resolve() / host, n.root / host, symlinks=True, dirs_exist_ok=True)
     r = gather(n, "-w", "ns[0-13]", "-x", "ns[1-12]")
     assert r.code == 0, r.stderr
-    assert sorted(p.name for p in (n.work / "gathered").iterdir()) == ["ns0", "ns13"]
+    assert sorted(p.name for p in (n.work / "gathered").iterdir()) == [".hagen", "ns0", "ns13"]
     fetches = [c for c in n.calls() if "--rcopy" in c]
     assert fetches and all(c.endswith(" -p") and "--dest" in c for c in fetches)
     assert stat.S_IMODE((n.work / "gathered/ns0/etc/cluster/cluster.conf").stat().st_mode) == 0o600
@@ -131,14 +137,14 @@ def test_gather_never_follows_a_link_found_on_a_node_nor_writes_outside_its_fold
     hosts.symlink_to(secret)                            # the node holds a link where hagen wrote a file
     outside = pushed.work / "outside"
     outside.mkdir()
-    (pushed.work / "gathered").mkdir()
+    assert gather(pushed, "-w", "ns12").code == 0        # the folder is gather's own
     os.symlink(outside, pushed.work / "gathered/ns13")  # a link planted where a host's folder goes
     r = gather(pushed)
     assert r.code == 0, r.stderr
     assert "HA946" in r.stderr and "/etc/hosts" in r.stderr
     got = pushed.work / "gathered/ns0/etc/hosts"
     assert not os.path.lexists(got)
-    assert record(pushed)["ns0"]["files"]["/etc/hosts"] == {"missing": True}
+    assert record(pushed)["ns0"]["files"]["/etc/hosts"] == {"unusable": "not a plain file on the node (a symbolic link)"}
     assert list(outside.iterdir()) == []
     assert not (pushed.work / "gathered/ns13").is_symlink() and (pushed.work / "gathered/ns13/etc/hosts").exists()
 
@@ -203,8 +209,9 @@ def test_a_node_lost_half_way_is_only_unreachable(pushed):
     """ns13 answers the inventory, then gives nothing back: unreachable, not "missing"."""
     pushed.node_file("ns13", "/etc/ntp.conf").unlink()
     pushed.behave(lost=["ns13"])
+    before = record(pushed)["ns13"]
     r = gather(pushed)
     assert r.code == 3, r.stdout + r.stderr
     assert "unreachable: ns13: " in r.stderr and "brought nothing back" in r.stderr
     assert "ns13" not in r.stdout.replace("unreachable", "")
-    assert record(pushed)["ns13"]["gathered"] is False
+    assert record(pushed)["ns13"] == before                # nothing of this gather recorded for it

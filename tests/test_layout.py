@@ -15,7 +15,7 @@ STAGES = ("load", "model", "check", "plan", "render", "emit")
 # what any stage may use: reports and their codes, errors, where data lives, natural order,
 # the masking of secrets (load remembers each secret as it reads it), and the one way two
 # flattened files are compared (render's formats and diff both show changes so)
-FOUNDATION = {"reports", "errors", "codes", "resources", "order", "masking", "flatdiff"}
+FOUNDATION = {"reports", "errors", "codes", "resources", "order", "masking", "flatdiff", "writes", "readback", "nodesets"}
 MAX_LINES = 400
 TOO_LONG_PENDING: set = set()        # modules allowed over the limit while they are split (none)
 

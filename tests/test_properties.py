@@ -478,3 +478,68 @@ def test_the_site_mutations_reach_both_outcomes(bench):
 
     probe()
     assert seen.get(0) and seen.get(2), f"exit statuses of the probe's checks: {seen}"
+
+
+# --------------------------------------------------------------------------- plans, records, gathered trees
+# The deploy side's documents are read back untrusted: whatever they hold, reading them never
+# raises, and push never removes what the build's own record does not vouch for.
+
+_HOSTS = st.sampled_from(["ns0", "ns13", "ns5", "ghost1", "-oProxyCommand=x", "ns[0-", ""])
+_PATHS = st.sampled_from(["/etc/hosts", "/etc/passwd", "/etc/fstab", "/etc/../etc/shadow", "etc/x", "/etc/HA/old"])
+_STATES = st.one_of(
+    st.fixed_dictionaries({"sha256": st.sampled_from(["a" * 64, "b" * 64, "zz"]),
+                           "mode": st.sampled_from(["0644", "4755", "644", "0999"])}),
+    st.just({"missing": True}), st.just({"unusable": "a symbolic link"}),
+    st.fixed_dictionaries({"type": st.just("symlink"), "target": st.sampled_from(["/x", "", "a\nb"])}),
+    st.integers(), st.text(max_size=5))
+_WRITTEN = st.one_of(_STATES, st.builds(lambda s: {**s, "shared": True} if isinstance(s, dict) else s, _STATES))
+
+
+@settings(max_examples=120 if THOROUGH else 40, **COMMON)
+@given(nodes=st.dictionaries(_HOSTS, st.fixed_dictionaries(
+           {"gathered": st.booleans(), "files": st.dictionaries(_PATHS, _STATES, max_size=4)},
+           optional={"written": st.dictionaries(_PATHS, _WRITTEN, max_size=4)}), max_size=3),
+       removes=st.lists(st.tuples(_HOSTS, _PATHS), max_size=4))
+def test_any_record_and_plan_removal_is_read_safely_and_removes_only_what_push_wrote(tmp_path_factory, nodes,
+                                                                                      removes):
+    from hagen.deploy import removals, state
+    from hagen.emit import OutputTree
+
+    tree = OutputTree(tmp_path_factory.mktemp("record") / "out")
+    tree.store.mkdir()
+    (tree.store / "nodes.json").write_text(json.dumps({"format": "hagen-nodes/1", "nodes": nodes}))
+    record = state.read_record(tree)                    # never raises: valid, or {}
+    entries = {("ns0", "/etc/hosts"): {"sha256": "a" * 64, "mode": "0644"},
+               ("ns13", "/etc/hosts"): {"sha256": "a" * 64, "mode": "0644"}}
+    got = removals.resolve(removes, entries, record, tree)
+    for host, path in got.delete + [(h, p) for h, p, _, _ in got.unblock]:
+        assert host in ("ns0", "ns13") and (host, path) not in entries
+        wrote = record[host]["written"][path]
+        if (host, path) in got.delete:
+            assert not wrote.get("shared") and record[host]["files"][path] == wrote
+    assert len(got.delete) + len(got.unblock) + len(got.forget) + len(got.problems) == len(removes)
+
+
+@settings(max_examples=120 if THOROUGH else 40, **COMMON)
+@given(doc=st.fixed_dictionaries({"format": st.sampled_from(["hagen-push-plan/1", "x"]),
+                                  "send": st.lists(st.fixed_dictionaries({"host": _HOSTS, "path": _PATHS}),
+                                                   max_size=3),
+                                  "remove": st.lists(st.one_of(st.fixed_dictionaries({"host": _HOSTS, "path": _PATHS}),
+                                                               st.integers(), st.text(max_size=3)), max_size=3)}),
+       mark=st.one_of(st.dictionaries(_HOSTS, st.dictionaries(_PATHS, st.sampled_from(["0644", "x", 7])), max_size=3),
+                      st.text(max_size=5), st.integers()))
+def test_any_plan_and_gathered_mark_is_validated_never_trusted(tmp_path_factory, doc, mark):
+    from hagen.deploy.folder import read_mark
+    from hagen.emit.manifest import plain_host, plain_path
+    from hagen.pushplan import validate
+
+    problems = validate(doc, "plan")                    # never raises
+    if not problems:
+        assert all(plain_host(e["host"]) and plain_path(e["path"]) for e in doc["send"] + doc["remove"])
+    into = tmp_path_factory.mktemp("gathered")
+    (into / ".hagen").mkdir()
+    (into / ".hagen/gathered.json").write_text(json.dumps({"format": "hagen-gathered/1", "hosts": mark}))
+    modes = read_mark(into)
+    if modes is not None:
+        assert all(plain_host(h) and all(plain_path(p) and len(m) == 4 for p, m in v.items())
+                   for h, v in modes.items())

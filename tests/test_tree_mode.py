@@ -18,6 +18,7 @@ import pytest
 
 from cli_runner import cli
 from conftest import EXAMPLES
+from deploy_helpers import without_shared_files
 from hagen.deploy import tree as treemode
 from tree_helpers import Tree, missing_reason
 
@@ -34,7 +35,7 @@ def _build(base: Path, example: str) -> Path:
     (folder / "fence-password").chmod(0o600)
     clush = shutil.which("clush") or "clush"
     site = folder / "site.yaml"
-    site.write_text(site.read_text() + f"\ndeploy:\n  tool: clush\n  command: {clush}\n  topology: topology.conf\n")
+    site.write_text(without_shared_files(site.read_text()) + f"\ndeploy:\n  tool: clush\n  command: {clush}\n  topology: topology.conf\n")
     r = cli("build", "--site", site, "--out", base / "out")
     assert r.code == 0, r.stderr
     return base
@@ -131,7 +132,9 @@ def test_gather_through_one_gateway_keeps_modes_and_names_each_node_as_given(thr
     got = site.work / "gathered"
     for rel, path in built_files(site):
         assert (got / rel).read_bytes() == path.read_bytes(), rel
-        assert stat.S_IMODE((got / rel).stat().st_mode) == stat.S_IMODE(path.stat().st_mode), rel
+        host, on_host = str(rel).split("/", 1)        # the node's mode is recorded, the copy is 0600
+        assert stat.S_IMODE((got / rel).stat().st_mode) == 0o600, rel
+        assert int(site.record()[host]["files"]["/" + on_host]["mode"], 8) == stat.S_IMODE(path.stat().st_mode), rel
     assert not (got / "ns0/etc/passwd").exists()                 # only what was asked for
     assert site.record()["ns13"]["files"][CONF]["config_version"] == 1
     r = site.push()

@@ -25,6 +25,13 @@ READ_PASSWORD = 'read -rs -p "BMC password: " FENCE_PASSWORD; echo'
 DESTRUCTIVE = re.compile(r"^(ssh \S+ \")?(mkfs(\.\w+)?|mkqdisk -c|lustre_util install)\b")
 
 
+def q(value) -> str:
+    """A value quoted for the shell (checked at check time too: hagen.check.site_values)."""
+    import shlex
+
+    return shlex.quote(str(value))
+
+
 def _step(title, hosts, commands, expect, guide, rollback=()) -> dict:
     """One step; rollback: how to undo it on the nodes (every step that changes a node has one)."""
     commands = list(commands)
@@ -109,7 +116,7 @@ def _prerequisites(model, site, cells) -> list:
             if f is None or f.agent != "fence_ipmilan":
                 continue
             lanplus = " -P" if f.lanplus else ""
-            bmc.append(f"fence_ipmilan -a {f.address} -l {f.login}{lanplus} -p \"$FENCE_PASSWORD\" -o status   # {n.name}")
+            bmc.append(f"fence_ipmilan -a {q(f.address)} -l {q(f.login)}{lanplus} -p \"$FENCE_PASSWORD\" -o status   # {n.name}")
     if bmc:
         steps.append(_step("BMC of every HA node reachable", "each node's peer (or the management node)",
                            [READ_PASSWORD] + bmc + ["unset FENCE_PASSWORD"],
@@ -138,34 +145,34 @@ def _label(cell) -> str:
 def _storage(site, cells) -> list:
     steps = []
     for cell in cells:
-        q = cell.quorum
-        if q.device:
+        qd = cell.quorum
+        if qd.device:
             first = _primary(cell)
-            steps.append(_step(f"quorum disk of {cell.name}", first, [f"mkqdisk -c {q.device} -l {_label(cell)}"],
-                               f"`mkqdisk -L` on both nodes shows {q.device} labelled {_label(cell)}",
+            steps.append(_step(f"quorum disk of {cell.name}", first, [f"mkqdisk -c {q(qd.device)} -l {q(_label(cell))}"],
+                               f"`mkqdisk -L` on both nodes shows {qd.device} labelled {_label(cell)}",
                                "9.2, 6.2.1 (note)",
-                               rollback=[f"nothing to undo on the nodes: what {q.device} held before is lost"]))
+                               rollback=[f"nothing to undo on the nodes: what {qd.device} held before is lost"]))
     m = _mngt(cells)
     if m is not None:
         mnttab = site.get("management", "mnttab", default=[]) or []
         points = [e["mount_point"] for e in mnttab]
-        commands = [f"mkfs.ext3 {e['device']}   # {e['mount_point']}" for e in mnttab]
+        commands = [f"mkfs.ext3 {q(e['device'])}   # {e['mount_point']}" for e in mnttab]
         if "/tftpboot" in points:
             commands.append("mv /tftpboot /tftpboot.orig")
-        commands += [f"mkdir {' '.join(points)}", "/etc/HA/bin/hamount start"]
+        commands += [f"mkdir {' '.join(map(q, points))}", "/etc/HA/bin/hamount start"]
         if "/tftpboot" in points:
             commands.append("cp -af /tftpboot.orig/* /tftpboot/.")
         commands.append("df -h")
-        undo = ["/etc/HA/bin/hamount stop", f"rmdir {' '.join(p for p in points if p != '/tftpboot')}"]
+        undo = ["/etc/HA/bin/hamount stop", f"rmdir {' '.join(q(p) for p in points if p != '/tftpboot')}"]
         if "/tftpboot" in points:
             undo.append("rmdir /tftpboot && mv /tftpboot.orig /tftpboot")
         steps.append(_step("shared file systems of the management pair", _primary(m), commands,
                            f"df shows {', '.join(points)} mounted", "3.1.4.1",
                            rollback=undo + ["# the LUNs' former content is lost: restore it from a backup"]))
         steps.append(_step("mount points on the secondary", _secondary(m),
-                           [f"mkdir {' '.join(p for p in points if p != '/tftpboot')}"],
+                           [f"mkdir {' '.join(q(p) for p in points if p != '/tftpboot')}"],
                            "the directories exist, nothing is mounted", "3.1.6.5",
-                           rollback=[f"rmdir {' '.join(p for p in points if p != '/tftpboot')}"]))
+                           rollback=[f"rmdir {' '.join(q(p) for p in points if p != '/tftpboot')}"]))
     for cell in cells:
         if cell.type != "nfs":
             continue
@@ -173,13 +180,13 @@ def _storage(site, cells) -> list:
         kinds = {e["mount_point"]: e["fstype"] for e in site.get("nfs", "exports", default=[]) or []}
         if fs:
             steps.append(_step(f"file systems of {cell.name}", _primary(cell),
-                               [f"mkfs.{kinds.get(mp, 'ext3')} {dev}   # {mp}" for dev, mp in fs],
+                               [f"mkfs.{q(kinds.get(mp, 'ext3'))} {q(dev)}   # {mp}" for dev, mp in fs],
                                "each file system created; none of them in /etc/fstab", "9.3",
                                rollback=["nothing to undo on the nodes: the LUNs' former content is lost "
                                          "(restore it from a backup)"]))
             steps.append(_step(f"mount points of {cell.name}", fold([n.name for n in cell.nodes]),
-                               [f"mkdir -p {' '.join(mp for _, mp in fs)}"], "the directories exist on both nodes",
-                               "9.4 step 1 (note)", rollback=[f"rmdir {' '.join(mp for _, mp in fs)}"]))
+                               [f"mkdir -p {' '.join(q(mp) for _, mp in fs)}"], "the directories exist on both nodes",
+                               "9.4 step 1 (note)", rollback=[f"rmdir {' '.join(q(mp) for _, mp in fs)}"]))
     return steps
 
 
@@ -219,7 +226,7 @@ def _bring_up(model, site, cells) -> list:
                    f"every node done (exit 0): /etc/cluster/cluster.conf and the HA files on {hosts} as built, "
                    "each file's follow-up action run (hagen writes what cs-config-admin, stordepha and stordepha.nfs "
                    "generate)", "3.1.4.3, 6.2.1, 9.4 step 7",
-                   rollback=[f"# with the previous site spec and ClusterDB (git checkout; hagen db load of the "
+                   rollback=["# with the previous site spec and ClusterDB (git checkout; hagen db load of the "
                              "snapshot); gathered/ holds what the nodes had",
                              f"hagen build --site {name}",
                              f"hagen diff --site {name} --against gathered/ --save-plan rollback.json",
@@ -308,7 +315,7 @@ def _tests(model, site, cell) -> list:
         if clients:
             node, mounts = min(clients, key=lambda c: c[0])
             mp = next(e.mount_point for e, _ in mounts if e.cell == cell.name)
-            commands.append(f'ssh {node} "df {mp}"')
+            commands.append(f'ssh {q(node)} {q("df " + q(mp))}' if q(mp) != mp else f'ssh {node} "df {mp}"')
             expect += f"; df on {node} still shows {mp}, served through the alias"
         commands.append(f"clusvcadm -r {svc} -m {p}")
         steps.append(_step("relocate the NFS service", p, commands, expect + f"; then back on {p}", "9.5, 4.1.4",

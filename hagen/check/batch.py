@@ -183,7 +183,9 @@ def _partitions(site, nodes) -> list:
             members = compute
         else:
             try:
-                members = set(NodeSet(expr))
+                from hagen.nodesets import expand
+
+                members = set(expand(expr))      # bounded before ClusterShell expands it
             except (NodeSetException, ValueError) as exc:
                 out.append(error("HA807", site.where(*key, i, "nodes"), f"{expr!r} is not a node set: {exc}",
                                  "a ClusterShell node set such as ns[1-8]"))

@@ -12,6 +12,11 @@ _NAME = re.compile(r"^(?=.{1,253}$)[A-Za-z0-9](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9])
                    r"(?:\.[A-Za-z0-9](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9])?)*\Z")
 
 
+# names every RHEL /etc/hosts (and the template hagen writes) gives the loopback: a second line is a lie
+RESERVED = frozenset({"localhost", "localhost.localdomain", "localhost4", "localhost4.localdomain4",
+                      "localhost6", "localhost6.localdomain6", "ip6-localhost", "ip6-loopback"})
+
+
 def check(model, site) -> list:
     if not site.get("hosts", "enabled", default=True):
         return []
@@ -33,6 +38,11 @@ def check(model, site) -> list:
         for entry in section.entries:
             for name in entry.names:
                 key = name.lower()
+                if key in RESERVED:
+                    reports.append(error("HA122", entry.where, f"/etc/hosts would give {name} to {entry.address}: "
+                                         "the name is the system's own (every /etc/hosts has it for the loopback)",
+                                         "rename the node, alias or extra: localhost and its kin are reserved"))
+                    continue
                 if key not in first:
                     first[key] = entry
                 elif first[key].address != entry.address:

@@ -10,7 +10,10 @@ from hagen.model.names import INTERFACE
 from hagen.reports import Where, error
 
 # what the bonding options line of modprobe.conf may carry: key=value words, one line
-BONDING_OPTIONS = re.compile(r"[A-Za-z0-9_=,.: -]*")
+# the kernel's (and NetworkManager's keyfile) grammar: blank-separated name=value words, a name in
+# lower case (mode, miimon, arp_ip_target), a value of letters, digits and _ . , : + - (never empty)
+_BOND_OPTION = r"[a-z][a-z_]*=[A-Za-z0-9_.,:+-]+"
+BONDING_OPTIONS = re.compile(rf"(?:{_BOND_OPTION}(?: +{_BOND_OPTION})*)?")
 
 
 def check(model, site) -> list:
@@ -177,8 +180,8 @@ def _bonding(model, site) -> list:
     options = site.get("network", "bonding", "options")
     if isinstance(options, str) and not BONDING_OPTIONS.fullmatch(options):
         reports.append(error("HA107", site.where("network", "bonding", "options"),
-                             f"bonding options {options!r} hold characters other than letters, digits and _ = , . : - "
-                             "or a line break",
+                             f"bonding options {options!r} are not blank-separated name=value words (a name in "
+                             "lower case, a value of letters, digits and _ . , : + -)",
                              "write the options on one line as blank-separated key=value words, "
                              "e.g. mode=1 miimon=1000 (CLARIFICATIONS 12)"))
     owner: dict = {}

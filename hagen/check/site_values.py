@@ -29,6 +29,35 @@ def check(model, site) -> list:
                              "metacharacter ($ ( ) ; | & ...)",
                              "an absolute path of letters, digits and _ . + / ~ @ : -; the default is "
                              "/etc/sudoers.d/lustre"))
+    return reports + _command_values(site)
+
+
+# values the runbook puts into copy-paste shell commands (hagen.audit.runbook): each is held to
+# a grammar here, and quoted for the shell there
+LOGIN = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.@-]{0,63}\Z")
+FENCING_SECTIONS = ("management", "nfs", "lustre", "fencing")
+
+
+def _command_values(site) -> list:
+    reports = []
+    for section in FENCING_SECTIONS:
+        login = site.get(section, "fencing", "login") if isinstance(site.get(section), dict) \
+            and isinstance(site.get(section, "fencing"), dict) else None
+        if login is not None and not (isinstance(login, str) and LOGIN.match(login)):
+            reports.append(error("HA121", site.where(section, "fencing", "login"),
+                                 f"fencing login {login!r} is not a plain user name: it reaches a shell command "
+                                 "in the runbook and the fence agent's arguments",
+                                 "letters, digits and _ . @ - (at most 64), e.g. root or ADMIN"))
+    for i, entry in enumerate(site.get("management", "mnttab", default=[]) or []):
+        if not isinstance(entry, dict):
+            continue
+        for key in ("device", "mount_point"):
+            value = entry.get(key)
+            if isinstance(value, str) and not SAFE_PATH.match(value):
+                reports.append(error("HA121", site.where("management", "mnttab", i, key),
+                                     f"{key} {value!r} holds a blank, a control character or a shell "
+                                     "metacharacter: it reaches shell commands in the runbook",
+                                     "an absolute path of letters, digits and _ . + / ~ @ : -"))
     return reports
 
 

@@ -55,6 +55,17 @@ _DIFF_STYLES = (("    + ", "green"), ("    - ", "red"), ("    ~ ", "yellow"), ("
                 ("    @@", "cyan"), ("added ", "bold green"), ("removed ", "bold red"), ("changed ", "bold"))
 
 
+def terminal_safe(line: str, stream) -> str:
+    """line with its control characters (ESC, CR, BEL, ...; a tab is kept) escaped when stream is a
+    terminal: a node's file or a ClusterDB value then cannot move the cursor, retitle the window or
+    hide a line behind a CR. Piped output stays byte for byte what was compared."""
+    isatty = getattr(stream, "isatty", None)
+    if not (isatty and isatty()) or all(c.isprintable() or c == "\t" for c in line):
+        return line
+    return "".join(c if c.isprintable() or c == "\t" else c.encode("unicode_escape").decode("ascii")
+                   for c in line)
+
+
 def paint_diff(line: str, stream) -> str:
     """A line of `hagen diff`'s text coloured by what it says (added, removed, changed),
     on a terminal that wants colour; the same text otherwise."""

@@ -93,7 +93,15 @@ def _say(text: str = "", err: bool = False, show_secrets: bool = False):
         from hagen.cli.colour import paint
 
         text = paint(text, sys.stderr)
-    typer.echo(text, err=err)
+    try:
+        typer.echo(text, err=err)
+    except BrokenPipeError:       # the reader went away (`hagen diff | head -1`): noted, never success
+        if not err:
+            PIPE_CLOSED[0] = True
+            _quiet_stdout()
+
+
+PIPE_CLOSED = [False]             # standard output was closed under the running command
 
 
 def _print_reports(reports, quiet=False):
@@ -155,8 +163,14 @@ def _run(fn, exit_codes: dict | None = None):
         remember_dsn(params["db"])
     out = Path(params["out"]) if params.get("out") else None
     before = _generation(out) if out is not None else None
+    PIPE_CLOSED[0] = False
     try:
-        return fn()
+        result = fn()
+        try:
+            sys.stdout.flush()        # what is still buffered: a closed pipe shows here, not at exit
+        except BrokenPipeError:
+            PIPE_CLOSED[0] = True
+            _quiet_stdout()
     except HagenError as exc:
         for line in describe(exc):
             _say(line, err=True)
@@ -164,10 +178,14 @@ def _run(fn, exit_codes: dict | None = None):
     except KeyboardInterrupt:
         _say(f"hagen: interrupted; {_tree_state(out, before)}", err=True)
         raise typer.Exit(codes[130])
-    except BrokenPipeError:
+    except BrokenPipeError:           # a closed pipe is not success: what was meant never arrived
         _quiet_stdout()
-        raise typer.Exit(0)
-    except (typer.Exit, typer.Abort):
+        raise typer.Exit(codes[EXIT_TROUBLE])
+    except typer.Exit as exc:
+        if PIPE_CLOSED[0] and not exc.exit_code:
+            raise typer.Exit(codes[EXIT_TROUBLE])
+        raise
+    except typer.Abort:
         raise
     except OSError as exc:      # the file system: a file hagen reads or writes
         where = f" {exc.filename}" if exc.filename else ""
@@ -181,6 +199,10 @@ def _run(fn, exit_codes: dict | None = None):
         _say(f"hagen: internal error ({exc.__class__.__name__}: {exc}); {_tree_state(out, before)}. "
              "This is a bug in hagen: run again with HAGEN_DEBUG=1 and report the traceback.", err=True)
         raise typer.Exit(codes["bug"])
+    if PIPE_CLOSED[0] and not result:     # the output was cut short: the status says so (diff: 2, others 3)
+        _say("hagen: standard output was closed before everything was written", err=True)
+        raise typer.Exit(codes[EXIT_TROUBLE])
+    return result
 
 
 def _quiet_stdout():
@@ -215,14 +237,18 @@ def _host_filter(nodeset):
                                         "write hosts as a ClusterShell node set, e.g. ns[0,13] or xena[1-2,10]")])
 
 
-def write_output(text: str, output) -> None:
-    """text on stdout, or into the file output (a Path) when given: exit 3 if it cannot be written."""
+def write_output(text: str, output, secret: bool = False) -> None:
+    """text on stdout, or into the file output (a Path) when given, as the store writes its files
+    (hagen.writes: whole or exit 3, a link at output replaced and never written through), 0600
+    when it could hold a secret (a ClusterDB export), else 0644 whatever the umask."""
     if output is None:
         sys.stdout.write(text)
         sys.stdout.flush()
         return
+    from hagen.writes import write_file
+
     try:
-        output.write_text(text, encoding="utf-8")
+        write_file(output, text.encode("utf-8"), 0o600 if secret else 0o644)
     except OSError as exc:
         from hagen.errors import OutputError
 

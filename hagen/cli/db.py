@@ -47,7 +47,7 @@ def db_export(db: str = typer.Option(..., "--db", help="libpq URI or conninfo.",
     def body():
         rows = rows_from_raw(read_rows(db), _describe(db))
         text = dump_snapshot(rows, as_json=as_json or (output is not None and output.suffix == ".json"))
-        write_output(text, output)
+        write_output(text, output, secret=True)
     _run(body)
 
 
@@ -62,6 +62,6 @@ def db_sql(snapshot: Path = typer.Argument(..., help="Snapshot file (YAML or JSO
     from hagen.load.snapshot import dump_sql, read_snapshot
 
     def body():
-        write_output(dump_sql(read_snapshot(snapshot)), output)
+        write_output(dump_sql(read_snapshot(snapshot)), output, secret=True)
     _run(body)
 

@@ -92,6 +92,12 @@ def diff(site: Path = SITE, against: Path = typer.Option(Path("out"), "--against
                 if out.is_dir() and out.resolve() != against.resolve():
                     managed |= ForeignTree(out).managed() or set()
                 result = diff_tree(files, tree, secrets_of(compiled), show_secrets, managed, present, known)
+                from hagen.deploy.state import read_record
+                from hagen.diff import versions_going_down
+
+                record = read_record(OutputTree(out))
+                _print_reports(versions_going_down(result.sends, tree, record))
+                result.removes = _vouched(result.removes, compiled.files, record, OutputTree(out))
         _print_reports(warnings)       # what check and build say of these inputs, on stderr
         _warn_missing_commands(out)
         if save_plan is not None:
@@ -104,13 +110,13 @@ def diff(site: Path = SITE, against: Path = typer.Option(Path("out"), "--against
         else:
             from hagen.model.names import fold
 
-            from hagen.cli.colour import paint_diff
+            from hagen.cli.colour import paint_diff, terminal_safe
 
             _say(f"{result.summary} (from {source.summary})")
             for change in result.changes:
                 _say(paint_diff(f"{change.kind} {change.path} on {fold(change.hosts)}", sys.stdout))
                 for line in change.details:
-                    _say(paint_diff(f"    {line}", sys.stdout), show_secrets=show_secrets)
+                    _say(paint_diff(terminal_safe(f"    {line}", sys.stdout), sys.stdout), show_secrets=show_secrets)
         return 1 if result.changes else 0
 
     def as_json():
@@ -124,6 +130,16 @@ def diff(site: Path = SITE, against: Path = typer.Option(Path("out"), "--against
             _say(dump_document(reports_document("diff", exc.reports, 2, exc.message, exc.hint)).rstrip("\n"))
             raise
     raise typer.Exit(_run(as_json if output_format == "json" else body, DIFF_EXITS))
+
+
+def _vouched(removes, files, record, tree) -> list:
+    """The removals a saved plan may hold: those push would make (hagen.deploy.removals), so
+    that a reviewed plan is never one push refuses for a file hagen never wrote."""
+    from hagen.deploy.removals import resolve
+
+    taken = resolve(removes, {(f.host, f.path): None for f in files}, record, tree)
+    allowed = set(taken.delete) | {(h, p) for h, p, _, _ in taken.unblock} | set(taken.forget)
+    return [r for r in removes if r in allowed]
 
 
 def _intact_entries(tree, intact: bool | None) -> dict | None:
@@ -220,8 +236,6 @@ def push(site: Path = SITE, out: Path = OUT, db: Optional[str] = DB, snapshot: O
         return _run(refuse)
 
     def body():
-        import sys
-
         from hagen.deploy import plan as plans
         from hagen.deploy import push as pushing
         from hagen.deploy.fanout import settings
@@ -236,49 +250,27 @@ def push(site: Path = SITE, out: Path = OUT, db: Optional[str] = DB, snapshot: O
         cfg = settings(spec)
         only, skip = _nodeset(nodes, "-w"), _nodeset(exclude, "-x")
         tree = OutputTree(out)
-        entries = checked_manifest(tree)
-        record = read_record(tree)
-        if plan is not None:
-            chosen, vanished = plans.from_file(plans.read_plan(plan), entries, str(plan), only, skip), []
-        else:
-            source = choose_source(db, str(snapshot) if snapshot else None, spec)
-            if _stale(spec, tree, source, db, snapshot, verbose):
-                raise InputRefused("the output tree is not what the inputs build now: nothing was sent", reports=[
-                    error("HA941", Where(file=str(out)), f"{out} is not what a build makes now (the site spec, the "
-                          "ClusterDB, a secret, hagen, or the versions the nodes hold changed since)", "run `hagen build` (and `hagen diff`) first")])
-            _say(f"{out} is up to date with {source.summary}", err=True)   # what push compared it with
-            chosen, vanished = plans.from_tree(entries, record, only, skip, prune)
-        gone: dict = {}
-        for host, path in vanished if not prune else ():
-            gone.setdefault(path, []).append(host)
-        for path, hosts in sorted(gone.items()):
-            from hagen.model.names import fold, natural_key
-
-            _say(f"vanished (use --prune to remove): {path} on {fold(sorted(hosts, key=natural_key))}", err=True)
-        sources = pushing.Sources(tree, chosen)
-        try:
-            pushing.check_versions(chosen, sources, record)
-            steps = pushing.steps_of(chosen, cfg, sources)
-            actions = pushing.action_steps(chosen, cfg, sources, entries)
-            if dry_run and format is Format.json:
-                return _dry_run_json(steps, actions)
-            if dry_run:
-                for step in steps:
-                    _say(step.shown())
-                for step in actions:
-                    _say(f"# --reload would run: {step.shown()}")
-                return
-            result = pushing.Pushed(skipped=set(chosen.up_to_date))
-            if not steps:
-                _say("nothing to send: every node holds the build")
+        with tree.lock("push"):        # no build changes the tree between what push reads and what it sends
+            entries = checked_manifest(tree)
+            plans.selection_refused(only, skip, {h for h, _ in entries})
+            record = read_record(tree)
+            if plan is not None:
+                chosen = plans.from_file(plans.read_plan(plan), entries, str(plan), only, skip)
             else:
-                _summary(steps, actions if reload else [])
-                if plan is None and not yes:
-                    _confirm(sys.stdin)
-                pushing.run_steps(tree, steps, (lambda landed: pushing.action_steps(
-                    chosen, cfg, sources, entries, landed)) if reload else None, result, lambda t: _say(t, err=True))
-        finally:
-            sources.close()
+                source = choose_source(db, str(snapshot) if snapshot else None, spec)
+                if _stale(spec, tree, source, db, snapshot, verbose):
+                    raise InputRefused("the output tree is not what the inputs build now: nothing was sent", reports=[
+                        error("HA941", Where(file=str(out)), f"{out} is not what a build makes now (the site spec, "
+                              "the ClusterDB, a secret, hagen, or the versions the nodes hold changed since)",
+                              "run `hagen build` (and `hagen diff`) first")])
+                _say(f"{out} is up to date with {source.summary}", err=True)   # what push compared it with
+                chosen, vanished = plans.from_tree(entries, record, only, skip, prune)
+                _say_vanished([] if prune else vanished)
+            result = pushing.Pushed(skipped=set(chosen.up_to_date))
+            _send(tree, spec, cfg, chosen, entries, record, result, str(plan) if plan else "",
+                  confirm=plan is None and not yes, dry_run=dry_run, reload=reload, as_json=format is Format.json)
+        if dry_run:
+            return
         for line in result.table():
             _say(line)
         if not result.ok:
@@ -297,6 +289,62 @@ def _dry_run_json(steps, actions) -> None:
                 "source": step.source, "shown": step.shown()}
     typer.echo(dump_document(reports_document("push", [], 0, dry_run=True, steps=[shown(s) for s in steps],
                                               actions=[shown(a) for a in actions])), nl=False)
+
+
+def _say_vanished(vanished) -> None:
+    from hagen.model.names import fold, natural_key
+
+    gone: dict = {}
+    for host, path in vanished:
+        gone.setdefault(path, []).append(host)
+    for path, hosts in sorted(gone.items()):
+        _say(f"vanished (use --prune to remove): {path} on {fold(sorted(hosts, key=natural_key))}", err=True)
+
+
+def _send(tree, spec, cfg, chosen, entries, record, result, where, confirm, dry_run, reload,
+          as_json=False) -> None:
+    """Check the plan whole (removals vouched for, shared files' bases, config_version), then
+    send it; nothing is sent when a check refuses (but a shared file refused for one node)."""
+    import sys
+
+    from hagen.deploy import push as pushing
+    from hagen.deploy import removals
+    from hagen.errors import InputRefused
+
+    shared = set(spec.get("shared_files", default=[]) or [])
+    taken = removals.resolve(chosen.remove, entries, record, tree, where, chosen.remove_keys)
+    if taken.problems:
+        raise InputRefused("a removal is not one hagen may make: nothing was sent", reports=taken.problems)
+    sources = pushing.Sources(tree, chosen)
+    try:
+        refused = removals.refused_shared(chosen.send, shared, tree, record, sources.data)
+        if refused:
+            _print_reports([removals.shared_problem(h, p, why) for (h, p), why in sorted(refused.items())])
+            chosen.send = [s for s in chosen.send if (s[0], s[1]) not in refused]
+            for (host, path), why in refused.items():
+                result.refused.setdefault(host, f"{path} not sent (HA966): {why}")
+        pushing.check_versions(chosen, sources, record)
+        steps = pushing.steps_of(chosen, cfg, sources, taken, shared)
+        actions = pushing.action_steps(chosen, cfg, sources, entries)
+        if dry_run and as_json:
+            return _dry_run_json(steps, actions)
+        if dry_run:
+            for step in steps:
+                if step.argv:
+                    _say(step.shown())
+            for step in actions:
+                _say(f"# --reload would run: {step.shown()}")
+            return
+        if not steps:
+            _say("nothing to send: every node holds the build" if not refused else "nothing else to send")
+            return
+        _summary(steps, actions if reload else [])
+        if confirm:
+            _confirm(sys.stdin)
+        pushing.run_steps(tree, steps, (lambda landed: pushing.action_steps(
+            chosen, cfg, sources, entries, landed)) if reload else None, result, lambda t: _say(t, err=True))
+    finally:
+        sources.close()
 
 
 def _stale(spec, tree, source, db, snapshot, verbose=False) -> bool:
@@ -326,6 +374,8 @@ def _summary(steps, actions) -> None:
                  f" to {nodes}", err=True)
         elif step.what in ("link", "remove"):
             _say(f"{step.what} {step.records[0][0]} on {nodes}", err=True)
+        elif step.what == "unblock":
+            _say(f"take hagen's blocks out of {step.records[0][0]} on {nodes} (the node's own lines kept)", err=True)
     for step in actions:
         _say(f"then run on {fold(sorted(step.hosts, key=natural_key))}: {step.argv[-1]}", err=True)
 

@@ -29,8 +29,8 @@ def _nodeset(text: str | None, option: str) -> set | None:
         if len(nodes) > 1_000_000:
             raise NodeSetException("more than a million nodes")
         hosts = set(nodes)
-    except (NodeSetException, ValueError, TypeError) as exc:
-        hosts, why = None, f"{text!r} is not a node set: {exc}"
+    except Exception as exc:      # NodeSetException, a group source that fails (@foo:bar), ...: a usage error
+        hosts, why = None, f"{text!r} is not a node set of hosts: {str(exc).splitlines()[0] if str(exc) else exc!r}"
     else:
         bad = sorted(h for h in hosts if not plain_host(h))
         why = f"{bad[0]!r} is not a plain host name" if bad else None
@@ -67,7 +67,7 @@ def gather(site: Path = SITE, out: Path = OUT,
 
         cfg = settings(load_site(site))
         return fetch(out, cfg, into, _nodeset(nodes, "-w"), _nodeset(exclude, "-x"),
-                     echo=lambda text: _say(text, err=True))
+                     echo=lambda text: _say(text, err=True), site_dir=Path(site).resolve().parent)
 
     if format is Format.json:
         return _gather_json(fetched, into)
@@ -101,7 +101,7 @@ def _folded(hosts) -> str:
 
 
 def _warnings(result) -> list:
-    """HA946, HA992 and HA945, as gather reports them."""
+    """HA946, HA992, HA968 and HA945, as gather reports them."""
     from hagen.reports import Where, warning
 
     out = [warning("HA946", Where(host=_folded(hosts)), f"{path} is not a plain file there: not fetched",
@@ -111,6 +111,9 @@ def _warnings(result) -> list:
                     f"nothing of it used: {why}", "look at the node: it does not answer as tar does; "
                     "push replaces the file with hagen's")
             for (path, why), hosts in sorted(result.refused.items())]
+    out += [warning("HA968", Where(host=host), f"{path} cannot be used: {why}",
+                    "push will not send a shared file or a newer cluster.conf there until it can")
+            for path, found in sorted(result.unusable.items()) for host, why in found]
     out += [warning("HA945", Where(host=_folded(hosts)),
                     f"{path} is called by /etc/HA/start or stop but is missing or not executable",
                     "install it on the node before the next failover")

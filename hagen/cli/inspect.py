@@ -65,5 +65,11 @@ def codes(format: Format = FORMAT):
         return _json_body("codes", lambda: ([], {"codes": [
             {"code": code, "severity": severity(code), "meaning": doc, "audit": code in AUDIT_CODES,
              "spof": is_spof(code)} for code, doc in CODES.items()]}))
-    for code, doc in CODES.items():
-        _say(f"{code}  {severity(code):7}  {doc}")
+
+    def body():
+        import sys
+
+        for code, doc in CODES.items():
+            _say(f"{code}  {severity(code):7}  {doc}")
+        sys.stdout.flush()        # a closed pipe is seen here, not silently at exit
+    _run(body)

@@ -24,7 +24,6 @@ leaves it, with the folder gather made for it.
 
 from __future__ import annotations
 
-import hashlib
 import os
 import posixpath
 import shlex
@@ -35,9 +34,12 @@ from pathlib import Path
 
 from hagen.deploy import fanout
 from hagen.deploy.expected import expected_in_tree
-from hagen.deploy.state import checked_manifest, config_version, read_record, write_record
+from hagen.deploy import folder
+from hagen.deploy.folder import taken
+from hagen.deploy.state import checked_manifest, read_record, write_record
 from hagen.deploy.tree import through_gateways
 from hagen.errors import OutputError
+from hagen.gathered import MAX_FILE
 from hagen.model.names import natural_key
 
 
@@ -48,6 +50,7 @@ class Gathered:
     unreachable: dict[str, str] = field(default_factory=dict)      # host -> the tool's message
     missing: dict[str, list[str]] = field(default_factory=dict)     # path -> hosts
     odd: dict[str, list[str]] = field(default_factory=dict)         # path -> hosts where it is not a plain file
+    unusable: dict[str, list] = field(default_factory=dict)         # path -> [(host, why)]: fetched, not usable
     missing_commands: dict[str, list[str]] = field(default_factory=dict)
     refused: dict[tuple, list[str]] = field(default_factory=dict)   # (path, why) -> hosts whose answer was refused
     files: int = 0
@@ -58,6 +61,12 @@ def _fresh_dir(path: Path) -> None:
     if os.path.lexists(path):
         _remove(path)
     os.mkdir(path, 0o700)
+
+
+def _kind(mode: int) -> str:
+    from hagen.gathered import _kind as kind
+
+    return "a symbolic link" if stat.S_ISLNK(mode) else kind(mode)
 
 
 def _remove(path: Path) -> None:
@@ -72,11 +81,12 @@ def _remove(path: Path) -> None:
 def _place(base: Path, host: str, path: str) -> Path:
     """base/host/path's folders made (fresh, ours), the file's path returned."""
     dest = base / host / path.lstrip("/")
-    dest.parent.mkdir(parents=True, exist_ok=True)
+    dest.parent.mkdir(0o700, parents=True, exist_ok=True)       # 0700 whatever the umask: see folder.py
     return dest
 
 
-def gather(out, cfg: dict, into, only: set | None = None, exclude: set | None = None, echo=None) -> Gathered:
+def gather(out, cfg: dict, into, only: set | None = None, exclude: set | None = None, echo=None,
+           site_dir=None) -> Gathered:
     from hagen.emit import OutputTree
 
     echo = echo or (lambda text: None)
@@ -88,23 +98,31 @@ def gather(out, cfg: dict, into, only: set | None = None, exclude: set | None = 
         hosts &= only
     if exclude:
         hosts -= exclude
+    if only is not None or exclude is not None:
+        from hagen.deploy.plan import selection_refused
+
+        selection_refused(only, exclude, {h for h, _ in entries})
     into = Path(into)
     result = Gathered(into)
+    own = folder.prepare(into, tree, site_dir, hosts)        # refused unless it is gather's own (or new)
     try:
-        into.mkdir(parents=True, exist_ok=True)
         staging = into / f".gather-{os.getpid()}"
         _fresh_dir(staging)
-        (staging / "tree").mkdir()
+        (staging / "tree").mkdir(0o700)
     except OSError as exc:
         raise OutputError(f"cannot write {into}: {exc.strerror}", hint="give --into a folder you can write")
     alive = set(hosts)
     held: dict = {h: {} for h in hosts}
     try:
-        kinds = _inventory(cfg, entries, expected, alive, result, echo)
+        elsewhere = _written_elsewhere(tree, entries, hosts)       # what --prune may take back
+        kinds = _inventory(cfg, [*entries, *((h, p) for h, p, _ in elsewhere)], expected, alive, result, echo)
         by_path: dict = {}
         for (host, path), entry in entries.items():
             if host in alive:
                 by_path.setdefault(path, []).append((host, entry))
+        for host, path, wrote in elsewhere:
+            if host in alive:
+                by_path.setdefault(path, []).append((host, wrote))
         for n, (path, items) in enumerate(sorted(by_path.items())):
             files = []
             for host, entry in items:
@@ -115,51 +133,72 @@ def gather(out, cfg: dict, into, only: set | None = None, exclude: set | None = 
                     _take_link(staging, host, path, kind, held, result)
                 elif kind[0] == "file":
                     files.append(host)
-                else:
+                elif kind[0] == "missing":
                     held[host][path] = {"missing": True}
-                    (result.missing if kind[0] == "missing" else result.odd).setdefault(path, []).append(host)
+                    result.missing.setdefault(path, []).append(host)
+                else:                         # a link or anything else where a file goes: never used
+                    what = "a symbolic link" if kind[0] == "link" else "not a regular file"
+                    held[host][path] = {"unusable": f"not a plain file on the node ({what})"}
+                    result.odd.setdefault(path, []).append(host)
             if files:
                 _fetch(cfg, staging, n, path, files, alive, held, result, echo)
         _forget_lost(result, alive)
         result.files = sum(not s.get("missing") for h in alive for s in held[h].values())   # the lost not counted
         for host in sorted(alive, key=natural_key):
             src = staging / "tree" / host
-            src.mkdir(exist_ok=True)
+            src.mkdir(0o700, exist_ok=True)
+            folder.tighten(src)
             dest = into / host
             if os.path.lexists(dest):
                 _remove(dest)
             os.rename(src, dest)
+            own.add(host, held[host])
         result.reached = sorted(alive, key=natural_key)
     except OSError as exc:
         raise OutputError(f"cannot write the gathered tree {into}: {exc.strerror or exc}",
                           hint="check free space and permissions")
     finally:
         shutil.rmtree(staging, ignore_errors=True)
-    with tree.lock():
+    with tree.lock("gather"):
         nodes = read_record(tree)
         for host in result.reached:
+            before = nodes.get(host) or {}
             nodes[host] = {"gathered": True, "files": held[host], "into": os.path.abspath(into),
                            "missing_commands": sorted(p for p, hs in result.missing_commands.items() if host in hs)}
-        result.pruned = _prune(nodes, {h for h, _ in entries}, into)
+            if before.get("written"):            # what hagen wrote there stays known, for --prune
+                nodes[host]["written"] = before["written"]
+        result.pruned = _prune(nodes, {h for h, _ in entries}, into, own)
         write_record(tree, nodes)
+        own.save()
         # what the nodes hold is an input of the next build (config_version): no "up to date" shortcut
         tree.remember_inputs(None)
     return result
 
 
-def _prune(nodes: dict, built: set, into: Path) -> list[str]:
+def _written_elsewhere(tree, entries: dict, hosts: set) -> list:
+    """(host, path, state) of each file push wrote on a host that the build no longer writes
+    there: gathered too, so that `push --prune` knows whether the node still holds it."""
+    from hagen.deploy.removals import written_paths
+
+    nodes = read_record(tree)
+    return [(host, path, wrote) for host in sorted(hosts) for path, wrote in sorted(written_paths(nodes.get(host)).items())
+            if (host, path) not in entries]
+
+
+def _prune(nodes: dict, built: set, into: Path, own) -> list[str]:
     """Forget the hosts the build no longer makes: their record goes, and so does the folder
     gather made for them under into (named by the record, so that nothing gather did not
     write is ever removed; a link there is removed, never followed). Whatever -w/-x chose."""
     gone = sorted((h for h in nodes if h not in built), key=natural_key)
     here = os.path.abspath(into)
     for host in gone:
-        if nodes.pop(host).get("into") == here and os.path.lexists(into / host):
+        if nodes.pop(host).get("into") == here and own.made(host) and os.path.lexists(into / host):
             try:
                 _remove(into / host)
             except OSError as exc:
                 raise OutputError(f"cannot remove {into / host}, gathered from {host} which is no longer built: "
                                   f"{exc.strerror}", hint="remove it by hand, or check the folder's permissions")
+        own.forget(host)
     return gone
 
 
@@ -200,21 +239,17 @@ def _fetch(cfg, staging: Path, n: int, path: str, hosts: list[str], alive: set, 
             _lost(host, why or f"{path} was there, but the reverse copy brought nothing back", alive, result)
             continue
         if not stat.S_ISREG(st.st_mode):          # never followed, never moved into the gathered tree
-            held[host][path] = {"missing": True}
+            held[host][path] = {"unusable": f"not a plain file on the node ({_kind(st.st_mode)})"}
             result.odd.setdefault(path, []).append(host)
             continue
-        fd = os.open(fetched, os.O_RDONLY | os.O_NOFOLLOW)
-        try:
-            with os.fdopen(fd, "rb", closefd=False) as f:
-                data = f.read()
-        finally:
-            os.close(fd)
-        dest = _place(staging / "tree", host, path)
-        os.rename(fetched, dest)
-        state = {"sha256": hashlib.sha256(data).hexdigest(), "mode": f"{stat.S_IMODE(st.st_mode):04o}"}
-        version = config_version(data)
-        if version is not None:
-            state["config_version"] = version
+        state, why = taken(fetched, path, st)
+        if why is not None:
+            result.unusable.setdefault(path, []).append((host, why))
+        if st.st_size <= MAX_FILE:            # one over the limit is never read, nor kept
+            os.rename(fetched, _place(staging / "tree", host, path))
+            result.files += 1
+        else:
+            os.unlink(fetched)
         held[host][path] = state
     shutil.rmtree(calldir, ignore_errors=True)
 
@@ -237,15 +272,16 @@ def _fetch_tree(cfg, staging: Path, calldir: Path, path: str, hosts: list[str], 
             else:
                 (result.missing if got.kind == "missing" else result.odd).setdefault(path, []).append(host)
             continue
-        fd = os.open(_place(staging / "tree", host, path), os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
+        dest = _place(staging / "tree", host, path)
+        fd = os.open(dest, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
         with os.fdopen(fd, "wb") as f:
-            f.write(got.data)
-            os.fchmod(f.fileno(), got.mode)
-        state = {"sha256": hashlib.sha256(got.data).hexdigest(), "mode": f"{got.mode:04o}"}
-        version = config_version(got.data)
-        if version is not None:
-            state["config_version"] = version
+            f.write(got.data)             # 0600 whatever the node's mode: it is recorded, not reproduced
+        node_st = os.stat_result((stat.S_IFREG | got.mode, 0, 0, 0, 0, 0, len(got.data), 0, 0, 0))
+        state, why = taken(dest, path, node_st)
+        if why is not None:
+            result.unusable.setdefault(path, []).append((host, why))
         held[host][path] = state
+        result.files += 1
     shutil.rmtree(calldir, ignore_errors=True)
 
 
@@ -276,11 +312,12 @@ def inventory_script(paths: list[str], commands: list[str]) -> str:
     return script
 
 
-def _inventory(cfg, entries: dict, expected: dict, alive: set, result: Gathered, echo) -> dict:
-    """{host: {path: (kind, link target)}}, kind file, link, missing or other, from one
-    remote command per node set; a node whose command did not end well is unreachable."""
+def _inventory(cfg, entries, expected: dict, alive: set, result: Gathered, echo) -> dict:
+    """{host: {path: (kind, link target)}} for the (host, path) pairs of entries, kind file,
+    link, missing or other, from one remote command per node set; a node whose command did
+    not end well is unreachable."""
     wanted: dict = {h: ([], []) for h in alive}
-    for host, path in sorted(entries):
+    for host, path in sorted(set(entries)):
         if host in alive:
             wanted[host][0].append(path)
     for path, hosts in sorted(expected.items()):

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from hagen.deploy.removals import written_paths
 from hagen.deploy.state import holds
 from hagen.errors import InputRefused
 from hagen.model.names import natural_key
@@ -28,6 +29,7 @@ class Plan:
     send: list[tuple[str, str, dict]] = field(default_factory=list)    # (host, path, manifest-like entry)
     remove: list[tuple[str, str]] = field(default_factory=list)
     up_to_date: set = field(default_factory=set)                      # hosts with nothing to do
+    remove_keys: list[str] | None = None                              # where each removal is in a plan file
 
 
 def read_plan(path) -> dict:
@@ -45,8 +47,9 @@ def _chosen(host: str, only: set | None, exclude: set | None) -> bool:
 
 def from_tree(entries: dict, nodes: dict, only=None, exclude=None, prune=False) -> tuple[Plan, list]:
     """What differs between the manifest entries ({(host, path): entry}) and what the record
-    says each node holds. Returns the plan and the (host, path) pairs the nodes hold that the
-    build no longer has (removed only with prune)."""
+    says each node holds. Returns the plan and the (host, path) pairs push wrote on a host of
+    the build that the build no longer has (removed only with prune, as hagen.deploy.removals
+    allows)."""
     plan = Plan()
     hosts = {h for h, _ in entries if _chosen(h, only, exclude)}
     busy = set()
@@ -55,11 +58,9 @@ def from_tree(entries: dict, nodes: dict, only=None, exclude=None, prune=False) 
             plan.send.append((host, path, entry))
             busy.add(host)
     vanished = []
-    for host in sorted(nodes, key=natural_key):
-        if not _chosen(host, only, exclude):
-            continue
-        for path, have in sorted(nodes[host].get("files", {}).items()):
-            if not have.get("missing") and (host, path) not in entries:
+    for host in sorted(hosts, key=natural_key):        # a host of the build only: never one the record alone names
+        for path in sorted(written_paths(nodes.get(host))):
+            if (host, path) not in entries:
                 vanished.append((host, path))
                 if prune:
                     plan.remove.append((host, path))
@@ -88,4 +89,20 @@ def from_file(plan_doc: dict, entries: dict, where: str, only=None, exclude=None
     if changed:
         raise InputRefused("the output tree changed since the plan was written: nothing was sent", reports=changed)
     plan.remove = [(r["host"], r["path"]) for r in plan_doc["remove"] if _chosen(r["host"], only, exclude)]
+    plan.remove_keys = [f"remove[{i}]" for i, r in enumerate(plan_doc["remove"]) if _chosen(r["host"], only, exclude)]
     return plan
+
+
+def selection_refused(only, skip, built: set) -> None:
+    """-w/-x must select hosts of the build (HA135): an empty or foreign selection is a usage
+    error, never "every node holds the build"."""
+    from hagen.errors import UsageError
+    from hagen.reports import Where, error
+
+    for option, chosen in (("-w", only), ("-x", skip)):
+        if chosen is not None and not chosen & built:
+            raise UsageError(reports=[error("HA135", Where(key=option), f"{option} names no host of the build",
+                                            "name hosts the build makes (`hagen explain` lists them)")])
+    if only is not None and not (only & built) - (skip or set()):
+        raise UsageError(reports=[error("HA135", Where(key="-x"), "-w and -x together leave no host of the build",
+                                        "name hosts the build makes")])

@@ -43,15 +43,16 @@ from hagen.reports import Where, error
 
 @dataclass
 class Step:
-    what: str                      # mkdir, copy, link, verify, remove, action
+    what: str                      # mkdir, copy, link, verify, unblock, forget, remove, action
     hosts: list[str]
     argv: list[str]                # as shown; the call itself is made when the step runs
-    records: list = field(default_factory=list)    # (path, state or None for removed)
+    records: list = field(default_factory=list)    # (path, state the node holds, what hagen wrote): None drops
     source: str | None = None      # copy: the staged copy sent (argv shows the tree's path)
     remote: str | None = None      # the remote command (every step but copy)
     cfg: dict = field(default_factory=dict)
     dest: str | None = None        # copy: the path on the nodes
     checks: list = field(default_factory=list)      # verify: the files whose sha256 the nodes report
+    sha256: str | None = None      # copy: of the staged copy, checked again just before it goes
 
     def shown(self) -> str:
         import shlex
@@ -71,10 +72,11 @@ class Pushed:
     hung: set = field(default_factory=set)         # failed for no answer within the timeouts
     unreachable: set = field(default_factory=set)  # failed without any answer (no status line)
     skipped: set = field(default_factory=set)      # nothing to do
+    refused: dict = field(default_factory=dict)    # host -> why a file was not sent there (HA966)
 
     @property
     def ok(self) -> bool:
-        return not self.failed
+        return not self.failed and not self.refused
 
     def table(self) -> list[str]:
         rows = []
@@ -87,6 +89,8 @@ class Pushed:
             status = "hung" if set(hosts) <= self.hung else "unreachable" if set(hosts) <= self.unreachable \
                 else "failed"
             rows.append((status, fold(sorted(hosts, key=natural_key)), msg))
+        for host, msg in sorted(self.refused.items(), key=lambda kv: natural_key(kv[0])):
+            rows.append(("refused", host, msg))
         if self.skipped:
             rows.append(("skipped", fold(sorted(self.skipped, key=natural_key)), "up to date"))
         from hagen.reports import one_line
@@ -102,6 +106,7 @@ class Sources:
         self.tree = tree
         self.dir = Path(tempfile.mkdtemp(prefix="hagen-push-"))
         self.staged: dict = {}         # (path, sha256, mode) -> (shown path, staged path, data)
+        self.count = 0
         try:
             for host, path, entry in plan.send:
                 if entry.get("type") != "symlink":
@@ -131,14 +136,22 @@ class Sources:
             raise OutputError(f"{shown} cannot be sent: nothing was sent",
                               reports=[error("HA944", Where(host=host), f"{path}: {why}",
                                              "the output tree was altered after the build: run `hagen build`")])
-        staged = self.dir / f"{len(self.staged)}-{posixpath.basename(path)}"
-        fd = os.open(staged, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
+        self.staged[key] = (shown, self.stage_bytes(path, data, int(entry["mode"], 8)), data)
+
+    def stage_bytes(self, path: str, data: bytes, mode: int) -> str:
+        """A private copy of data to send, written whole and checked against its sha256
+        (hagen.writes): a short write fails the push before anything is sent."""
+        from hagen.writes import write_file
+
+        staged = self.dir / f"{self.count}-{posixpath.basename(path)}"
+        self.count += 1
         try:
-            os.write(fd, data)
-            os.fchmod(fd, int(entry["mode"], 8))
-        finally:
-            os.close(fd)
-        self.staged[key] = (shown, str(staged), data)
+            write_file(staged, data, mode)
+        except OSError as exc:
+            raise OutputError(f"cannot stage {path} for sending: {exc.strerror or exc}: nothing was sent",
+                              hint="check free space and the file size limit (ulimit -f) of the staging folder "
+                                   f"{self.dir.parent}")
+        return str(staged)
 
     def data(self, path: str, entry: dict) -> bytes:
         return self.staged[(path, entry["sha256"], entry["mode"])][2]
@@ -148,16 +161,25 @@ class Sources:
 
 
 def check_versions(plan: Plan, sources: Sources, nodes: dict) -> None:
-    """Refuse (HA943) a cluster.conf whose config_version is not greater than its node's."""
+    """Refuse (HA943) a versioned file (cluster.conf) whose revision is not greater than the
+    one its node holds, or when the node's file was gathered but its revision could not be
+    read (hagen.readback): cman would refuse it, or an older one would replace a newer."""
     problems = []
     for host, path, entry in plan.send:
         if entry.get("type") == "symlink":
             continue
-        new = config_version(sources.data(path, entry))
-        have = (nodes.get(host) or {}).get("files", {}).get(path, {}).get("config_version")
-        if new is not None and have is not None and new <= have:
+        new = config_version(path, sources.data(path, entry))
+        if new is None:
+            continue
+        have = (nodes.get(host) or {}).get("files", {}).get(path, {})
+        if "unusable" in have:
+            problems.append(error("HA943", Where(host=host), f"{path} on {host} was gathered but hagen cannot "
+                                  f"know its config_version: {have['unusable']}",
+                                  f"look at {path} on {host}; fix or remove it, then `hagen gather` again"))
+        elif have.get("config_version") is not None and new <= have["config_version"]:
             problems.append(error("HA943", Where(host=host),
-                                  f"{path} has config_version {new}, but {host} holds {have}: cman would refuse it",
+                                  f"{path} has config_version {new}, but {host} holds {have['config_version']}: "
+                                  "cman would refuse it",
                                   "run `hagen gather` then `hagen build`: the build takes the version from the nodes"))
     if problems:
         raise InputRefused("a cluster.conf would not be newer than the node's: nothing was sent", reports=problems)
@@ -175,7 +197,10 @@ def verify_script(paths: list[str], files: list[str]) -> str:
     return text
 
 
-def steps_of(plan: Plan, cfg: dict, sources: Sources) -> list[Step]:
+def steps_of(plan: Plan, cfg: dict, sources: Sources, removals=None, shared=frozenset()) -> list[Step]:
+    """The calls that send plan: folders, files, links, one verification per node set, then
+    what removals (hagen.deploy.removals.Removals, checked) takes away: a file deleted, or a
+    shared file sent back without hagen's blocks. shared: the paths that are managed blocks."""
     steps = []
     dirs: dict = {}
     for host, path, _ in plan.send:
@@ -195,11 +220,13 @@ def steps_of(plan: Plan, cfg: dict, sources: Sources) -> list[Step]:
         path = key[0]
         if entry.get("type") == "symlink":
             steps.append(_exec("link", cfg, hosts, ["ln", "-sfn", "--", entry["target"], path],
-                               [(path, file_state(entry))]))
+                               [(path, file_state(entry), file_state(entry))]))
             continue
         shown, staged, data = sources.staged[key]
-        steps.append(Step("copy", hosts, fanout.copy_argv(cfg, hosts, shown, path),
-                          [(path, file_state(entry, data))], source=staged, cfg=cfg, dest=path))
+        state = file_state(entry, data, path)
+        wrote = {**state, "shared": True} if path in shared else state
+        steps.append(Step("copy", hosts, fanout.copy_argv(cfg, hosts, shown, path), [(path, state, wrote)],
+                          source=staged, cfg=cfg, dest=path, sha256=entry["sha256"]))
     # one verification per node set: what each node holds, confirmed from the node itself
     sent: dict = {}
     for host, path, entry in plan.send:
@@ -212,11 +239,31 @@ def steps_of(plan: Plan, cfg: dict, sources: Sources) -> list[Step]:
         step = _exec("verify", cfg, hosts, verify_script([p for p, _ in paths], files))
         step.checks = files
         steps.append(step)
+    return steps + _removal_steps(removals, cfg, sources) if removals is not None else steps
+
+
+def _removal_steps(removals, cfg: dict, sources: Sources) -> list[Step]:
+    """A shared file sent back without hagen's blocks (then verified like any copy), a record
+    entry forgotten, a file hagen wrote deleted."""
+    steps = []
+    unblocked: dict = {}
+    for host, path, data, mode in removals.unblock:
+        unblocked.setdefault((path, hashlib.sha256(data).hexdigest(), mode), ([], data))[0].append(host)
+    for (path, sha, mode), (hosts, data) in sorted(unblocked.items(), key=lambda kv: (kv[0], fold(kv[1][0]))):
+        staged = sources.stage_bytes(path, data, int(mode, 8))
+        steps.append(Step("unblock", hosts, fanout.copy_argv(cfg, hosts, staged, path),
+                          [(path, {"sha256": sha, "mode": mode}, None)], source=staged, cfg=cfg, dest=path,
+                          sha256=sha))
+        verify = _exec("verify", cfg, hosts, verify_script([path], [path]))
+        verify.checks = [path]
+        steps.append(verify)
+    for host, path in removals.forget:
+        steps.append(Step("forget", [host], [], [(path, {"missing": True}, None)]))
     removes: dict = {}
-    for host, path in plan.remove:
+    for host, path in removals.delete:
         removes.setdefault(path, []).append(host)
     for path, hosts in sorted(removes.items()):
-        steps.append(_exec("remove", cfg, hosts, ["rm", "-f", "--", path], [(path, None)]))
+        steps.append(_exec("remove", cfg, hosts, ["rm", "-f", "--", path], [(path, None, None)]))
     return steps
 
 
@@ -230,7 +277,7 @@ def action_steps(plan: Plan, cfg: dict, sources: Sources, entries: dict, sent: s
             continue
         template = entry.get("template", "")
         data = sources.data(path, entry) if entry.get("type") != "symlink" else None
-        command = action_for(template, path, config_version(data) if data else None)
+        command = action_for(template, path, config_version(path, data) if data else None)
         if command:
             wanted.setdefault((order.get(template, 99), command, ACTIONS[template].once_per_cell), []).append(host)
     cell_list = cells(entries)
@@ -242,66 +289,76 @@ def action_steps(plan: Plan, cfg: dict, sources: Sources, entries: dict, sent: s
 
 
 def run_steps(tree, steps: list[Step], actions, result: Pushed, echo) -> None:
-    """Run the steps holding the tree's lock. The record takes only what a node confirmed:
-    a link or a removal whose command said 0, a copy once the verification step saw the
-    node hold the bytes and mode sent. actions: a function of the (host, path) pairs that
-    landed giving the action steps, or None."""
-    with tree.lock():
-        nodes = read_record(tree)
-        sent: dict = {}            # host -> {path: state}: copied, not yet confirmed
-        landed: set = set()
-        for step in steps:
-            outcome = _run_one(step, result, echo)
-            if outcome is None:
-                continue
-            if _take(step, outcome, sent, nodes, landed, result):
-                write_record(tree, nodes)
-            result.done.update(h for h in step.hosts if h not in result.failed)
-        for step in (actions(landed) if actions else []):
-            _run_one(step, result, echo)
+    """Run the steps (the caller holds the tree's lock). The record takes only what a node
+    confirmed: a link or a removal whose command said 0, a copy once the verification step
+    saw the node hold the bytes and mode sent. actions: a function of the (host, path) pairs
+    that landed giving the action steps, or None."""
+    nodes = read_record(tree)
+    sent: dict = {}            # host -> {path: (state, wrote)}: copied, not yet confirmed
+    landed: set = set()
+    for step in steps:
+        if step.what == "forget":          # a record-only step: the node has nothing to take out
+            _remember(nodes, {h: step.records for h in step.hosts if h not in result.failed}, landed)
+            write_record(tree, nodes)
+            continue
+        outcome = _run_one(step, result, echo)
+        if outcome is None:
+            continue
+        if _take(step, outcome, sent, nodes, landed, result):
+            write_record(tree, nodes)
+        result.done.update(h for h in step.hosts if h not in result.failed)
+    for step in (actions(landed) if actions else []):
+        _run_one(step, result, echo)
 
 
 def _take(step: Step, outcome, sent: dict, nodes: dict, landed: set, result: Pushed) -> bool:
     """What the step's outcome tells of each node; whether the record changed."""
-    if step.what == "copy":
+    if step.what in ("copy", "unblock"):
         for host in step.hosts:
             if host not in result.failed:
-                sent.setdefault(host, {}).update(step.records)
+                sent.setdefault(host, {}).update((path, (state, wrote)) for path, state, wrote in step.records)
         return False
     if step.what == "verify":
         confirmed = {h: _confirmed(step, outcome.output.get(h, []), sent.get(h, {}), result, h)
                      for h in sorted(outcome.ok) if h not in result.failed}
-        records = {h: list(c.items()) for h, c in confirmed.items() if c}
+        records = {h: [(path, *pair) for path, pair in c.items()] for h, c in confirmed.items() if c}
     elif step.records:
         records = {h: step.records for h in sorted(outcome.ok)}
     else:
         return False
-    for host, items in records.items():
-        files = nodes.setdefault(host, {"gathered": False, "files": {}}).setdefault("files", {})
-        for path, state in items:
-            if state is None:
-                files.pop(path, None)
-            else:
-                files[path] = state
-                landed.add((host, path))
+    _remember(nodes, records, landed)
     return bool(records)
+
+
+def _remember(nodes: dict, records: dict, landed: set) -> None:
+    """records: host -> [(path, state the node holds, what hagen wrote there)]; None drops."""
+    for host, items in records.items():
+        node = nodes.setdefault(host, {"gathered": False, "files": {}})
+        files, written = node.setdefault("files", {}), node.setdefault("written", {})
+        for path, state, wrote in items:
+            landed.add((host, path))
+            for where, value in ((files, state), (written, wrote)):
+                if value is None:
+                    where.pop(path, None)
+                else:
+                    where[path] = value
 
 
 _SUM = re.compile(r"\\?([0-9a-f]{64})  ")
 
 
 def _confirmed(step: Step, lines: list[str], expected: dict, result: Pushed, host: str) -> dict:
-    """{path: state} of the files the node reported as sent; the node failed for any other."""
+    """{path: (state, what hagen wrote)} of the files the node reported as sent; the node failed for any other."""
     modes = [line.split()[1] for line in lines if line.startswith("hagen-mode ") and len(line.split()) == 2]
     sums = [m.group(1) for m in map(_SUM.match, lines) if m]
     good, bad = {}, []
     for i, path in enumerate(step.checks):
-        state = expected.get(path)
+        state = (expected.get(path) or (None, None))[0]
         mode = modes[i] if len(modes) == len(step.checks) else ""
         digest = sums[i] if len(sums) == len(step.checks) else ""
         if state is not None and mode.isdigit() and set(mode) <= set("01234567") \
                 and int(mode, 8) == int(state["mode"], 8) and digest == state["sha256"]:
-            good[path] = state
+            good[path] = expected[path]
         else:
             bad.append(path)
     if bad:
@@ -318,7 +375,14 @@ def _run_one(step: Step, result: Pushed, echo):
         step.hosts = hosts
         step.argv = _renodes(step.argv, hosts)
     echo(step.shown())
-    if step.what == "copy":      # the verified, staged copy is what goes out
+    if step.what in ("copy", "unblock"):        # the verified, staged copy is what goes out
+        from hagen.writes import Incomplete, verify
+
+        try:
+            verify(step.source, step.sha256)
+        except Incomplete as exc:
+            raise OutputError(f"the staged copy of {step.records[0][0]} changed before it was sent: {exc}",
+                              hint="something else writes in the staging folder: push again")
         outcome = fanout.run_copy(step.cfg, hosts, step.source, step.dest, shown=None)
     else:
         outcome = fanout.run_exec(step.cfg, hosts, step.remote)

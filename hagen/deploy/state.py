@@ -29,19 +29,25 @@ import os
 import re
 import stat
 
-from hagen.emit.manifest import MODE, SHA256, plain_host, plain_path
+from hagen.emit.manifest import SHA256, plain_host, plain_path
+from hagen.readback import MAX_CONFIG_VERSION
 from hagen.errors import OutputError
+from hagen.writes import write_file
 
+NODE_MODE = re.compile(r"[0-7]{4}\Z")     # a node's file may be setuid, setgid or sticky: recorded as it is
 RECORD = "nodes.json"
 FORMAT = "hagen-nodes/1"
 MAX_BYTES = 64 << 20
-_VERSION = re.compile(rb'<cluster\b[^>]*?\bconfig_version="(\d+)"')
 
 
-def config_version(data: bytes) -> int | None:
-    """cluster.conf's config_version, None for any other file."""
-    m = _VERSION.search(data)
-    return int(m.group(1)) if m else None
+def config_version(path: str, data: bytes) -> int | None:
+    """The revision a versioned file (cluster.conf) carries, read by its format's parser
+    (hagen.readback), None for any other file. Raises UnreadableVersion when a cluster.conf
+    does not say it readably."""
+    from hagen.formats import format_for
+
+    fmt = format_for(path, data)
+    return fmt.version_of(data) if fmt is not None and fmt.versioned else None
 
 
 def _valid_file(entry) -> bool:
@@ -49,6 +55,9 @@ def _valid_file(entry) -> bool:
         return False
     if entry.get("missing") is True:
         return set(entry) == {"missing"}
+    if "unusable" in entry:          # gather fetched something hagen cannot use: why, in a few words
+        why = entry["unusable"]
+        return set(entry) == {"unusable"} and isinstance(why, str) and why.isprintable() and 0 < len(why) <= 300
     if entry.get("type") == "symlink":
         target = entry.get("target")
         return set(entry) == {"type", "target"} and isinstance(target, str) and target.isprintable() \
@@ -56,8 +65,8 @@ def _valid_file(entry) -> bool:
     version = entry.get("config_version")
     return set(entry) <= {"sha256", "mode", "config_version"} and isinstance(entry.get("sha256"), str) \
         and bool(SHA256.match(entry["sha256"])) and isinstance(entry.get("mode"), str) \
-        and bool(MODE.match(entry["mode"])) \
-        and (version is None or (type(version) is int and 0 <= version < 2 ** 32))
+        and bool(NODE_MODE.match(entry["mode"])) \
+        and (version is None or (type(version) is int and 0 <= version <= MAX_CONFIG_VERSION))
 
 
 def _valid(record) -> bool:
@@ -77,6 +86,15 @@ def _valid(record) -> bool:
             return False
         for path, entry in node.get("files", {}).items():
             if not plain_path(path) or not _valid_file(entry):
+                return False
+        written = node.get("written", {})
+        if not isinstance(written, dict):
+            return False
+        for path, entry in written.items():
+            if not plain_path(path) or not isinstance(entry, dict) or entry.get("shared", True) is not True:
+                return False
+            state = {k: v for k, v in entry.items() if k != "shared"}
+            if "missing" in state or "unusable" in state or not _valid_file(state):
                 return False
     return True
 
@@ -122,20 +140,8 @@ def write_record(tree, nodes: dict) -> None:
     except OSError as exc:
         raise OutputError(f"cannot open the output store {tree.store}: {exc.strerror}",
                           hint="it must be a folder (not a link) you can write")
-    tmp = f".{RECORD}.tmp{os.getpid()}"
     try:
-        try:
-            os.unlink(tmp, dir_fd=dfd)
-        except FileNotFoundError:
-            pass
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600, dir_fd=dfd)
-        try:
-            os.fchmod(fd, 0o600)
-            os.write(fd, data)
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-        os.replace(tmp, RECORD, src_dir_fd=dfd, dst_dir_fd=dfd)
+        write_file(RECORD, data, 0o600, dir_fd=dfd)
     except OSError as exc:
         raise OutputError(f"cannot write {tree.store}/{RECORD}: {exc.strerror}",
                           hint="check free space and permissions")
@@ -143,12 +149,12 @@ def write_record(tree, nodes: dict) -> None:
         os.close(dfd)
 
 
-def file_state(entry: dict, data: bytes | None = None) -> dict:
+def file_state(entry: dict, data: bytes | None = None, path: str = "") -> dict:
     """The record's form of a manifest entry (what a node holds once it received it)."""
     if entry.get("type") == "symlink":
         return {"type": "symlink", "target": entry["target"]}
     state = {"sha256": entry["sha256"], "mode": entry["mode"]}
-    version = config_version(data) if data is not None else entry.get("config_version")
+    version = config_version(path, data) if data is not None else entry.get("config_version")
     if version is not None:
         state["config_version"] = version
     return state

@@ -106,9 +106,9 @@ def _read_all(fd: int, size: int) -> bytes:
 
 
 def _write_all(fd: int, data: bytes) -> None:
-    view = memoryview(data)
-    while view:
-        view = view[os.write(fd, view):]
+    from hagen.writes import write_all
+
+    write_all(fd, data)
 
 
 class Objects:

@@ -231,8 +231,9 @@ class OutputTree:
 
     # ---------------------------------------------------------------- locking
     @contextmanager
-    def lock(self):
-        """One build (or push) at a time on this store. Taking it finishes a journal a killed build left."""
+    def lock(self, command: str = "build"):
+        """One build (or push, gather) at a time on this store. Taking it finishes a journal a
+        killed build left. The lock file names the holder's pid and command, for the next one's message."""
         store_fd = self._open_store()
         try:
             fd = lock_file(self.store, "lock", store_fd)
@@ -244,13 +245,17 @@ class OutputTree:
                 fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
             except OSError as exc:
                 if exc.errno in (errno.EWOULDBLOCK, errno.EAGAIN):
-                    holder = read_pid(fd)
-                    raise Busy(f"another hagen build is writing {self.out}"
-                                      + (f" (pid {holder})" if holder else ""),
-                                      hint="wait for it to finish, or build into another --out")
+                    pid, _, holder = read_pid(fd).partition(" ")
+                    holder = holder if holder in ("build", "push", "gather") else "build"
+                    raise Busy(f"another hagen {holder} is writing {self.out}"
+                                      + (f" (pid {pid})" if pid.isdigit() else ""),
+                                      hint=f"wait for it to finish (`hagen {holder}`, pid {pid or '?'}), or "
+                                           "build into another --out")
                 raise
             os.ftruncate(fd, 0)
-            os.write(fd, str(os.getpid()).encode())
+            from hagen.writes import write_all
+
+            write_all(fd, f"{os.getpid()} {command}".encode())
             os.close(lock_file(self.store, "apply.lock", store_fd))      # there for readers from now on
             self._fd, self._record = store_fd, None
             self._recover()

@@ -30,8 +30,9 @@ def statement_timeout_ms() -> int:
     text = os.environ.get(TIMEOUT_ENV, "").strip()
     if not text:
         return STATEMENT_TIMEOUT_MS
-    if not (text.isascii() and text.isdigit()) or int(text) == 0:
-        raise InputRefused(f"{TIMEOUT_ENV}={text!r} is not a positive number of milliseconds",
+    # PostgreSQL's statement_timeout is a 32-bit integer of milliseconds: beyond, the server refuses it
+    if not (text.isascii() and text.isdigit()) or len(text) > 10 or not 0 < int(text) <= 2 ** 31 - 1:
+        raise InputRefused(f"{TIMEOUT_ENV}={text[:40]!r} is not a number of milliseconds from 1 to {2 ** 31 - 1}",
                            hint=f"unset {TIMEOUT_ENV}, or set it to e.g. 60000")
     return int(text)
 

@@ -65,6 +65,12 @@ DOC = [  # (limit, value, code): docs/limits.md lists them
      "1-3600 / 1-86400 (defaults 10 / 600)", "HA101"),
     ("a node set on the fan-out tool's command line (folded); a longer one goes through a file "
      "(`-w ^FILE`, clush `--hostfile`)", "16 KiB", "none: never refused"),
+    # the deploy side: what gather reads back from the nodes, and what a build may write from it
+    ("a file gather fetches (read in 1 MiB chunks, never whole; one over the limit is reported, not kept)",
+     "64 MiB", "HA968"),
+    ("cluster.conf's config_version read back from a node (cman's unsigned 32-bit integer; read by lxml)",
+     "0 to 4294967295", "HA968, HA969"),
+    ("hosts named by -w/-x of gather and push", "1,000,000, and at least one host of the build", "HA140, HA135"),
 ]
 
 

@@ -47,9 +47,9 @@ def read_snapshot(path: str | Path, display: str | None = None) -> Rows:
 
 
 class _DuplicateKey(ValueError):
-    def __init__(self, key, mark=None):
+    def __init__(self, key, mark=None, merge: bool = False):
         super().__init__(f"duplicate key {key!r}")
-        self.key, self.mark = key, mark
+        self.key, self.mark, self.merge = key, mark, merge
 
 
 def _json_object(pairs):
@@ -75,6 +75,8 @@ def _yaml_loader():
             if isinstance(node, yaml.MappingNode):
                 seen = set()
                 for key_node, _ in node.value:
+                    if key_node.tag == "tag:yaml.org,2002:merge":     # `<<: *row` could give a column twice
+                        raise _DuplicateKey("<<", key_node.start_mark, merge=True)
                     if isinstance(key_node, yaml.ScalarNode):
                         if key_node.value in seen:
                             raise _DuplicateKey(key_node.value, key_node.start_mark)
@@ -130,6 +132,10 @@ def parse_snapshot(text: str, display: str, json_first: bool = False) -> Rows:
         mark = exc.mark
         where = Where(file=display, line=mark.line + 1 if mark else None, column=mark.column + 1 if mark else None,
                       key=str(exc.key))
+        if exc.merge:
+            raise InputRefused(reports=[error("HA217", where, "a YAML merge key (<<) copies another mapping's keys "
+                                              "into a row: a column may be given twice, the last one winning",
+                                              "write each row's columns out: hagen does not merge rows")])
         raise InputRefused(reports=[error("HA217", where, f"the key {exc.key!r} appears twice in one mapping",
                                           "keep one: hagen does not guess which of two values a row means")])
     except RecursionError:

@@ -76,13 +76,13 @@ def alias_hosts(model: Model) -> list[tuple[str, str]]:
 
 def expand_nodes(patterns) -> list[str]:
     """Node names from names and node sets (xena[20-23]); raises ValueError on a bad set."""
-    from ClusterShell.NodeSet import NodeSet, NodeSetException
+    from hagen.nodesets import expand
 
     names = []
     for pattern in patterns:
         try:
-            names.extend(NodeSet(pattern))
-        except (NodeSetException, ValueError) as exc:
+            names.extend(expand(pattern))        # bounded before ClusterShell expands it (xena[1-99999999])
+        except ValueError as exc:
             raise ValueError(f"{pattern!r}: {exc}") from exc
     return names
 

@@ -89,9 +89,9 @@ def _slurm(model, site, pair, nodes) -> Artifact:
 
 
 def _expand(expr: str) -> list[str]:
-    from ClusterShell.NodeSet import NodeSet
+    from hagen.nodesets import expand
 
-    return list(NodeSet(expr))
+    return expand(expr)           # bounded (checked first by hagen.check.batch)
 
 
 def _lsf(model, site, pair) -> list[Artifact]:

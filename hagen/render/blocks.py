@@ -30,7 +30,48 @@ def markers(name: str) -> tuple[bytes, bytes]:
 
 
 def _is(line: bytes, marker: bytes) -> bool:
-    return line.rstrip(b"\r\n").rstrip() == marker
+    """Whether line (ending at its LF) is the marker alone. A CR counts only as part of a CRLF
+    ending: a lone CR inside a line is not a line break to the programs that read these files
+    (`# END hagen x\r/dev/sdb /data` is one comment line to mount), so it is not one here."""
+    body = line[:-1] if line.endswith(b"\n") else line
+    if body.endswith(b"\r"):
+        body = body[:-1]
+    return body.rstrip(b" \t") == marker
+
+
+def lines_of(text: bytes) -> list[bytes]:
+    """text's lines as the node's programs read them: split after each LF only, ends kept."""
+    parts = text.split(b"\n")
+    out = [p + b"\n" for p in parts[:-1]]
+    return out + [parts[-1]] if parts[-1] else out
+
+
+_BEGIN = b"# BEGIN hagen "
+_END = b"# END hagen "
+
+
+def own_lines(data: bytes) -> bytes:
+    """data without any of hagen's blocks (whatever their names): the node's own lines, byte for
+    byte. Raises BlockError when a block has no end or ends are not paired."""
+    kept, inside = [], None
+    for line in lines_of(data):
+        body = line.rstrip(b"\r\n").rstrip(b" \t")
+        if inside is None and body.startswith(_BEGIN):
+            inside = body[len(_BEGIN):]
+            continue
+        if inside is not None:
+            if body.startswith(_END):
+                if body[len(_END):] != inside:
+                    raise UnterminatedBlock(f"the block named {inside.decode('ascii', 'replace')!r} ends with "
+                                            f"another name's end marker")
+                inside = None
+            continue
+        if body.startswith(_END):
+            raise UnterminatedBlock("an end marker without its begin")
+        kept.append(line)
+    if inside is not None:
+        raise UnterminatedBlock(f"the block named {inside.decode('ascii', 'replace')!r} has no end marker")
+    return b"".join(kept)
 
 
 def merge_block(existing: bytes | None, name: str, block: bytes) -> bytes:
@@ -41,7 +82,7 @@ def merge_block(existing: bytes | None, name: str, block: bytes) -> bytes:
     body = block if not block or block.endswith(b"\n") else block + b"\n"
     wrapped = begin + b"\n" + body + end + b"\n"
     text = existing or b""
-    lines = text.splitlines(keepends=True)
+    lines = lines_of(text)
     starts = [i for i, line in enumerate(lines) if _is(line, begin)]
     ends = [i for i, line in enumerate(lines) if _is(line, end)]
     if len(starts) > 1 or len(ends) > 1:

@@ -18,8 +18,10 @@ SECRET_NAMES = frozenset({"passwd", "password"})
 def is_cib(data: bytes) -> bool:
     from lxml import etree
 
+    from hagen.readback import parse_xml
+
     try:
-        return etree.fromstring(data).tag == "cib"
+        return parse_xml(data).tag == "cib"
     except etree.XMLSyntaxError:
         return False
 
@@ -82,8 +84,10 @@ def cib_flat(text: str) -> dict:
     directory`, `group HA_NSM: members`, `rsc_location loc-x: score`."""
     from lxml import etree
 
+    from hagen.readback import parse_xml
+
     try:
-        root = etree.fromstring(text.encode())
+        root = parse_xml(text.encode())
     except etree.XMLSyntaxError as exc:
         raise ValueError(str(exc))
     flat = {}

@@ -1,0 +1,183 @@
+"""The folder gather writes (`--into DIR`): its own, private, and what each file there is.
+
+gather deletes and replaces `DIR/<host>`; so it writes only into a folder it made. The
+folder is marked with `DIR/.hagen/gathered.json`, which lists the host folders gather
+made and the mode each file has *on its node*:
+
+    {"format": "hagen-gathered/1", "hosts": {"ns0": {"/etc/hosts": "0644", ...}}}
+
+- A new or empty DIR is made gather's (0700) and marked; an existing DIR without the mark,
+  the output tree or its store (or a folder inside them, or holding them), and the folder
+  of the site spec are refused (HA967) before anything is fetched.
+- `DIR/<host>` is replaced only when the mark lists it (or it is a link, removed as a link).
+- The gathered tree is 0700 and its files 0600 whatever the node's modes: a node's
+  cluster.conf at 0644 holds a fence password. The node's modes are recorded in the mark,
+  and `diff --against DIR` reads them from there (hagen.gathered).
+- Each fetched file is read in 1 MiB chunks (its sha256) and bounded (hagen.gathered.MAX_FILE):
+  one over the limit is recorded as unusable with a reason that says what to do.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import stat
+from pathlib import Path
+
+from hagen.errors import InputRefused
+from hagen.reports import Where, error
+
+MARK = ".hagen/gathered.json"
+FORMAT = "hagen-gathered/1"
+
+
+def _refused(into, why: str, hint: str) -> InputRefused:
+    return InputRefused(f"gather refuses --into {into}: nothing was fetched",
+                        reports=[error("HA967", Where(key="--into"), f"{into} {why}", hint)])
+
+
+def _inside(a: Path, b: Path) -> bool:
+    """Whether a is b or lies below it (both resolved)."""
+    return a == b or b in a.parents
+
+
+class Own:
+    """The mark of a gathered folder: the hosts gather made there and their node modes."""
+
+    def __init__(self, into: Path, hosts: dict):
+        self.into = into
+        self.hosts = hosts
+
+    def made(self, host: str) -> bool:
+        return host in self.hosts
+
+    def add(self, host: str, held: dict) -> None:
+        self.hosts[host] = {p: e["mode"] for p, e in sorted(held.items()) if "mode" in e}
+
+    def forget(self, host: str) -> None:
+        self.hosts.pop(host, None)
+
+    def save(self) -> None:
+        from hagen.writes import write_file
+
+        (self.into / ".hagen").mkdir(0o700, exist_ok=True)
+        doc = {"format": FORMAT, "hosts": {h: self.hosts[h] for h in sorted(self.hosts)}}
+        write_file(self.into / MARK, (json.dumps(doc, indent=1, sort_keys=True) + "\n").encode(), 0o600)
+
+
+def read_mark(into: Path) -> dict | None:
+    """{host: {path: mode}} of a gathered folder's mark, validated; None when absent or not valid."""
+    from hagen.emit.manifest import plain_host, plain_path
+    from hagen.emit.store import read_regular
+
+    try:
+        fd = os.open(into / ".hagen", os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW)
+    except OSError:
+        return None
+    try:
+        data = read_regular("gathered.json", fd, limit=64 << 20)
+    finally:
+        os.close(fd)
+    try:
+        doc = json.loads(data) if data is not None else None
+    except (ValueError, RecursionError):
+        return None
+    if not isinstance(doc, dict) or doc.get("format") != FORMAT or not isinstance(doc.get("hosts"), dict):
+        return None
+    for host, modes in doc["hosts"].items():
+        if not plain_host(host) or not isinstance(modes, dict):
+            return None
+        if not all(plain_path(p) and isinstance(m, str) and len(m) == 4 and set(m) <= set("01234567")
+                   for p, m in modes.items()):
+            return None
+    return doc["hosts"]
+
+
+def prepare(into: Path, tree, site_dir, hosts) -> Own:
+    """into made or checked as gather's own (see the module's docstring); every host folder
+    gather will replace checked to be its own."""
+    real = Path(os.path.realpath(into))
+    for name, other in (("the output tree", tree.out), ("the output store", tree.store)):
+        mine = Path(os.path.realpath(other))
+        if _inside(real, mine) or _inside(mine, real):
+            raise _refused(into, f"is {name} or holds it or lies inside it ({other})",
+                           "give --into a folder of its own, e.g. gathered/")
+    if site_dir is not None and _inside(Path(os.path.realpath(site_dir)), real):
+        raise _refused(into, f"is the site spec's folder or holds it ({site_dir})",
+                       "give --into a folder of its own, e.g. gathered/")
+    if os.path.islink(into):
+        raise _refused(into, "is a symbolic link", "give --into a folder, not a link")
+    try:
+        if not os.path.lexists(into):
+            into.mkdir(0o700, parents=True)
+        elif not into.is_dir():
+            raise _refused(into, "is not a folder", "give --into a folder gather made, or a new one")
+        mark = read_mark(into)
+        if mark is None:
+            if any(os.scandir(into)):
+                raise _refused(into, "is a folder gather did not make (it has no .hagen/gathered.json)",
+                               "give --into a new or empty folder, or the one gather filled before")
+            mark = {}
+        os.chmod(into, 0o700)
+    except OSError as exc:
+        from hagen.errors import OutputError
+
+        raise OutputError(f"cannot write {into}: {exc.strerror}", hint="give --into a folder you can write")
+    foreign = sorted(h for h in hosts if h not in mark and os.path.lexists(into / h)
+                     and not os.path.islink(into / h))
+    if foreign:
+        raise _refused(into, f"holds {', '.join(foreign[:5])} that gather did not make",
+                       "move them away: gather replaces only the host folders it made")
+    own = Own(into, dict(mark))
+    own.save()
+    return own
+
+
+def tighten(folder: Path) -> None:
+    """Folders 0700 and files 0600 below folder (links untouched, never followed)."""
+    for dirpath, dirs, files in os.walk(folder):
+        os.chmod(dirpath, 0o700)
+        for name in files:
+            full = os.path.join(dirpath, name)
+            if not os.path.islink(full):
+                os.chmod(full, 0o600)
+
+
+def printable(text: str) -> str:
+    return "".join(c if c.isprintable() else "?" for c in text)[:300]
+
+
+def taken(fetched: Path, path: str, st: os.stat_result) -> tuple[dict, str | None]:
+    """The record's state of a fetched regular file (its node mode kept as the record's, any
+    bit), and why hagen cannot use it (None when it can). Read in chunks, never whole; a
+    cluster.conf's config_version read by its parser (hagen.readback)."""
+    from hagen.deploy.state import config_version
+    from hagen.gathered import MAX_FILE
+    from hagen.readback import UnreadableVersion
+
+    mode = f"{stat.S_IMODE(st.st_mode):04o}"
+    fd = os.open(fetched, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+    try:
+        os.fchmod(fd, 0o600)                 # a secret is never readable in the gathered tree
+        size = os.fstat(fd).st_size
+        if size > MAX_FILE:
+            return ({"unusable": f"larger than {MAX_FILE >> 20} MiB"},
+                    f"larger than {MAX_FILE >> 20} MiB (docs/limits.md): hagen does not read it. Shrink the "
+                    "node's file, or stop managing it (shared_files, or the key that names it)")
+        digest, chunks, versioned = hashlib.sha256(), [], path.endswith("/cluster/cluster.conf")
+        while chunk := os.read(fd, 1 << 20):
+            digest.update(chunk)
+            if versioned:
+                chunks.append(chunk)
+    finally:
+        os.close(fd)
+    state = {"sha256": digest.hexdigest(), "mode": mode}
+    try:
+        version = config_version(path, b"".join(chunks)) if versioned else None
+    except UnreadableVersion as exc:
+        return ({"unusable": printable(f"its config_version cannot be read: {exc}")},
+                f"its config_version cannot be read: {exc}. Fix or remove the node's file, then gather again")
+    if version is not None:
+        state["config_version"] = version
+    return state, None
