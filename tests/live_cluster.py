@@ -17,6 +17,7 @@ from __future__ import annotations
 import configparser
 import json
 import os
+import re
 import shutil
 import signal
 import stat
@@ -96,6 +97,7 @@ class LiveCell:
         self.mounted: list[Path] = []
         self.supervisor: subprocess.Popen | None = None
         self.cib = None             # the adapted copy (lxml tree) every node holds
+        self.notes: dict = {}       # outcomes of scenarios played once, for several tests
 
     # --- bring-up -------------------------------------------------------------------------
 
@@ -325,11 +327,27 @@ class LiveCell:
         if pid:
             os.kill(pid, signal.SIGKILL)
 
-    def link(self, node: str, nic: str, up: bool) -> None:
+    def boots(self, node: str) -> int:
+        """How many times the node's BMC has powered it on."""
+        try:
+            return len((self.state / "nodes" / node / "boots").read_text().splitlines())
+        except FileNotFoundError:
+            return 0
+
+    def hold_in_post(self, node: str, hold: bool = True) -> None:
+        """While held, a node powered on waits before booting (as a real one takes minutes)."""
+        flag = self.state / "nodes" / node / "hold-in-post"
+        flag.touch() if hold else flag.unlink(missing_ok=True)
+
+    def nics(self, node: str) -> list[tuple[str, str]]:
+        """(interface, address) of the node's NICs hagen configured, in keyfile order."""
+        return node_nics(self.out, node)
+
+    def link(self, node: str, nic: str, up: bool, check: bool = True) -> None:
         """Plug (up) or unplug the switch's end of one of the node's NICs."""
-        index = [n for n, _ in node_nics(self.out, node)].index(nic) if nic != "bmcnet" else None
-        port = f"{node}-{index}" if index is not None else f"{node}-b"
-        self.in_switch("ip", "link", "set", port, "up" if up else "down")
+        index = [n for n, _ in self.nics(node)].index(nic)
+        sh("nsenter", f"--net={self.state / 'ns' / 'switch'}", "ip", "link", "set",
+           f"{node}-{index}", "up" if up else "down", check=check)
 
     def bmc_link(self, node: str, up: bool) -> None:
         self.in_switch("ip", "link", "set", f"{node}-ipmi", "up" if up else "down")
@@ -357,3 +375,36 @@ class LiveCell:
             sh("umount", "--lazy", str(path), check=False)
         for device in self.loops:
             sh("losetup", "--detach", device, check=False)
+
+
+def daemon_pid(cell: LiveCell, node: str, name: str) -> int:
+    """The host pid of the node's process named `name` (found by its PID namespace)."""
+    init = cell.init_pid(node)
+    ns = os.readlink(f"/proc/{init}/ns/pid")
+    for proc in Path("/proc").iterdir():
+        try:
+            if (proc.name.isdigit() and (proc / "comm").read_text().strip() == name
+                    and os.readlink(proc / "ns/pid") == ns):
+                return int(proc.name)
+        except OSError:
+            continue
+    raise LookupError(f"no {name} on {node}")
+
+
+def knet_link_connected(cell: LiveCell, node: str, link: int) -> bool:
+    """corosync-cfgtool -s on node: is knet link `link` up toward every other node?"""
+    report = cell.run(node, "corosync-cfgtool", "-s", timeout=20).stdout
+    block = report.split(f"LINK ID {link}")[1].split("LINK ID")[0]
+    states = re.findall(r"nodeid:\s*\d+:\s*(\w+)", block)
+    return all(s in ("localhost", "connected") for s in states)
+
+
+def started_calls(cell: LiveCell, viewer: str, node: str) -> dict[str, str]:
+    """{resource: call-id of its last start or stop} on node, from the live CIB's status:
+    a resource restarted since gets a new one."""
+    from lxml import etree
+    status = etree.fromstring(cell.run(viewer, "cibadmin", "--query", "--scope", "status",
+                                       timeout=20).stdout.encode())
+    return {op.get("id"): op.get("call-id") for state in status.iter("node_state")
+            if state.get("uname") == node for op in state.iter("lrm_rsc_op")
+            if op.get("id").endswith("_last_0") and op.get("operation") in ("start", "stop")}

@@ -40,6 +40,7 @@ power_on() {
     setsid unshare --net --mount --uts --ipc --pid --fork --kill-child=SIGKILL --mount-proc \
         "$state/bin/node-init.sh" "$node" "$state" </dev/null >>"$here/boot.log" 2>&1 &
     echo $! >"$here/power.pid"
+    echo on >>"$here/boots"
 }
 
 op=$1
