@@ -17,7 +17,6 @@ from __future__ import annotations
 import configparser
 import json
 import os
-import re
 import shutil
 import signal
 import stat
@@ -376,35 +375,3 @@ class LiveCell:
         for device in self.loops:
             sh("losetup", "--detach", device, check=False)
 
-
-def daemon_pid(cell: LiveCell, node: str, name: str) -> int:
-    """The host pid of the node's process named `name` (found by its PID namespace)."""
-    init = cell.init_pid(node)
-    ns = os.readlink(f"/proc/{init}/ns/pid")
-    for proc in Path("/proc").iterdir():
-        try:
-            if (proc.name.isdigit() and (proc / "comm").read_text().strip() == name
-                    and os.readlink(proc / "ns/pid") == ns):
-                return int(proc.name)
-        except OSError:
-            continue
-    raise LookupError(f"no {name} on {node}")
-
-
-def knet_link_connected(cell: LiveCell, node: str, link: int) -> bool:
-    """corosync-cfgtool -s on node: is knet link `link` up toward every other node?"""
-    report = cell.run(node, "corosync-cfgtool", "-s", timeout=20).stdout
-    block = report.split(f"LINK ID {link}")[1].split("LINK ID")[0]
-    states = re.findall(r"nodeid:\s*\d+:\s*(\w+)", block)
-    return all(s in ("localhost", "connected") for s in states)
-
-
-def started_calls(cell: LiveCell, viewer: str, node: str) -> dict[str, str]:
-    """{resource: call-id of its last start or stop} on node, from the live CIB's status:
-    a resource restarted since gets a new one."""
-    from lxml import etree
-    status = etree.fromstring(cell.run(viewer, "cibadmin", "--query", "--scope", "status",
-                                       timeout=20).stdout.encode())
-    return {op.get("id"): op.get("call-id") for state in status.iter("node_state")
-            if state.get("uname") == node for op in state.iter("lrm_rsc_op")
-            if op.get("id").endswith("_last_0") and op.get("operation") in ("start", "stop")}

@@ -18,19 +18,19 @@ import shutil
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
 
 from conftest import EXAMPLES, REPO
-from live_cluster import (LiveCell, daemon_pid, knet_link_connected, missing_requirement, sh,
-                          started_calls, wait_for)
+from live_cluster import LiveCell, missing_requirement, sh, wait_for
+from live_scenarios import (GROUP, all_online, daemon_pid, fail_over_with, fenced_and_failed_over,
+                            healthy, knet_link_connected, operator_state, peer, settled, split,
+                            unplug_and_rejoin)
 
 pytestmark = [pytest.mark.live,
               pytest.mark.skipif(bool(missing_requirement()), reason=missing_requirement() or "")]
 
-GROUP = "HA_NSM"
 # the example's fence password is 23 bytes, more than IPMI lanplus can send (issue item 6):
 # until the example ships a valid one, the cell's copy of the example carries this one (16
 # bytes: OpenIPMI 2.0.33's ipmi_sim refuses a session with a 20-byte password, 19 work)
@@ -66,22 +66,6 @@ def cell(tmp_path_factory):
         live.destroy()
 
 
-def healthy(cell: LiveCell, timeout: float = 180) -> str:
-    """Wait for both nodes online and Pacemaker settled with the group started, failures
-    cleaned; the active node."""
-    all_online(cell, timeout)
-    viewer = cell.nodes[0]
-    settled(cell, viewer)
-    if cell.mon(viewer).find("failures") is not None:
-        cell.run(viewer, "crm_resource", "--cleanup")
-        settled(cell, viewer)
-    return wait_for(f"{GROUP} started", lambda: cell.group_started_on(viewer, GROUP), timeout, 1)
-
-
-def peer(cell: LiveCell, node: str) -> str:
-    return next(n for n in cell.nodes if n != node)
-
-
 # --- start ---------------------------------------------------------------------------------
 
 def test_pacemakerd_and_corosync_start_the_management_group_on_the_primary(cell):
@@ -96,56 +80,7 @@ def test_pacemakerd_and_corosync_start_the_management_group_on_the_primary(cell)
         assert cell.where(active, f"fence_{node}"), f"fence_{node} (fence_ipmilan) runs"
 
 
-def settled(cell: LiveCell, node: str, timeout: int = 90) -> None:
-    """Pacemaker has nothing left to do (crm_resource --wait), as node sees it."""
-    cell.run(node, "crm_resource", "--wait", f"--timeout={timeout}s", timeout=timeout + 10)
-
-
-def all_online(cell: LiveCell, timeout: float = 150) -> None:
-    wait_for("both nodes online", lambda: all(cell.online(n) == set(cell.nodes)
-                                              for n in cell.nodes), timeout, 1)
-
-
-def fenced_and_failed_over(cell: LiveCell, lost: str, boots: int) -> tuple[str, float]:
-    """Wait for the peer to fence `lost` (fence_ipmilan's reboot through ipmi_sim powers it
-    on again: its boots count moves) and start the group; (survivor, seconds taken)."""
-    survivor = peer(cell, lost)
-    started = time.monotonic()
-    wait_for(f"{survivor} fences {lost} (ipmi_sim powers it on again)",
-             lambda: cell.boots(lost) > boots, 150, 0.5)
-    wait_for(f"{GROUP} started on {survivor}",
-             lambda: cell.group_started_on(survivor, GROUP) == survivor, 150, 1)
-    return survivor, time.monotonic() - started
-
-
 # --- a node unplugged, and its return ---------------------------------------------------------
-
-def unplug_and_rejoin(cell: LiveCell) -> dict:
-    """The active node loses power; the peer fences it (ipmi_sim powers it off and on) and
-    starts the group while the node is held in its POST; then the node boots from its own
-    disk and rejoins. Played once per cell: what happened is kept for the tests that look
-    at its parts."""
-    if "unplug" in cell.notes:
-        return cell.notes["unplug"]
-    lost = healthy(cell)
-    survivor = peer(cell, lost)
-    boots = cell.boots(lost)
-    cell.hold_in_post(lost)
-    try:
-        cell.power_cut(lost)
-        _, seconds = fenced_and_failed_over(cell, lost, boots)
-        calls = started_calls(cell, survivor, survivor)
-    finally:
-        cell.hold_in_post(lost, False)
-    all_online(cell)
-    settled(cell, survivor)
-    cell.notes["unplug"] = {
-        "lost": lost, "survivor": survivor, "failover_seconds": seconds,
-        "group_after_rejoin": cell.group_started_on(survivor, GROUP),
-        "restarted_on_survivor": sorted(k for k, v in started_calls(cell, survivor, survivor).items()
-                                        if calls.get(k) != v)}
-    return cell.notes["unplug"]
-
 
 def test_unplugged_node_is_fenced_via_ipmi_sim_and_pacemakerd_starts_its_group_on_the_peer(cell):
     outcome = unplug_and_rejoin(cell)
@@ -161,59 +96,6 @@ def test_fenced_node_rejoins_without_failback_or_restart_on_the_survivor(cell):
 
 
 # --- a split with both BMCs reachable ---------------------------------------------------------
-
-def undelayed_node(cell: LiveCell) -> str:
-    """The node whose fence device has no pcmk_delay_base: it loses a fencing race today."""
-    delayed = cell.cib.xpath("//primitive[.//nvpair[@name='pcmk_delay_base']]"
-                             "//nvpair[@name='pcmk_host_list']/@value")
-    return next(n for n in cell.nodes if n not in delayed)
-
-
-def move_group(cell: LiveCell, node: str) -> None:
-    if healthy(cell) == node:
-        return
-    cell.run(node, "crm_resource", "--move", "--resource", GROUP, "--node", node)
-    try:
-        wait_for(f"{GROUP} moved to {node}", lambda: cell.group_started_on(node, GROUP) == node,
-                 120, 1)
-    finally:
-        cell.run(node, "crm_resource", "--clear", "--resource", GROUP)
-    settled(cell, node)
-
-
-def split(cell: LiveCell) -> dict:
-    """Both corosync links cut between the nodes while the group runs on the node without a
-    fencing delay, each BMC still reachable from the other node; a fenced node is held in
-    its POST until the outcome is read. Played once per cell."""
-    if "split" in cell.notes:
-        return cell.notes["split"]
-    holder = undelayed_node(cell)
-    move_group(cell, holder)
-    boots = {n: cell.boots(n) for n in cell.nodes}
-    nics = [nic for nic, _ in cell.nics(holder)]
-    for node in cell.nodes:
-        cell.hold_in_post(node)
-    try:
-        for nic in nics:
-            cell.link(holder, nic, up=False)
-        wait_for("a node fenced", lambda: any(cell.boots(n) > boots[n] for n in cell.nodes), 120, 0.5)
-        fenced = [n for n in cell.nodes if cell.boots(n) > boots[n]]
-        survivors = [n for n in cell.nodes if n not in fenced]
-        group = None
-        if len(survivors) == 1:
-            survivor = survivors[0]
-            group = wait_for(f"{GROUP} started on {survivor}", lambda: cell.group_started_on(
-                survivor, GROUP) == survivor and survivor, 120, 1)
-        fenced = [n for n in cell.nodes if cell.boots(n) > boots[n]]
-    finally:
-        for nic in nics:
-            cell.link(holder, nic, up=True, check=False)
-        for node in cell.nodes:
-            cell.hold_in_post(node, False)
-    all_online(cell)
-    cell.notes["split"] = {"holder": holder, "fenced": fenced, "group": group}
-    return cell.notes["split"]
-
 
 def test_split_with_both_ipmi_sim_reachable_ends_with_one_fencing_winner(cell):
     outcome = split(cell)
@@ -320,20 +202,6 @@ def test_monitor_failure_relocates_the_group_as_rgmanager_did(cell):
 
 # --- cib-apply on a live cluster with operator state ----------------------------------------------
 
-def operator_state(cell: LiveCell, node: str) -> dict:
-    from lxml import etree
-    cib = etree.fromstring(cell.run(node, "cibadmin", "--query").stdout.encode())
-    return {
-        "maintenance-mode": cib.xpath("string(//cluster_property_set/nvpair"
-                                      "[@name='maintenance-mode']/@value)"),
-        "standby": cib.xpath("string(//nodes/node/instance_attributes/nvpair"
-                             "[@name='standby']/@value)"),
-        "cli-ban": bool(cib.xpath("//rsc_location[starts-with(@id, 'cli-ban-')]")),
-        "target-role": cib.xpath("string(//primitive[@id='svc_postfix']/meta_attributes/nvpair"
-                                 "[@name='target-role']/@value)"),
-    }
-
-
 @pytest.mark.xfail(reason="issue 21 item 4: /etc/hagen/cib-apply replaces the configuration "
                           "section and drops the operator's state", strict=False)
 def test_cib_apply_on_a_live_cib_keeps_the_operators_state(cell):
@@ -362,32 +230,6 @@ def test_cib_apply_on_a_live_cib_keeps_the_operators_state(cell):
 
 
 # --- the node's disk as a fresh EL9 install leaves it -----------------------------------------------
-
-def failed_operations(cell: LiveCell, viewer: str) -> list[str]:
-    """crm_mon's failed actions: 'op_key on node: status (exit reason)'."""
-    return [f"{f.get('op_key')} on {f.get('node')}: {f.get('status')} ({f.get('exitreason', '')})"
-            for f in cell.mon(viewer).iter("failure")]
-
-
-def fail_over_with(cell: LiveCell, prepare: list[str], undo: list[str]) -> tuple[bool, list[str]]:
-    """Run `prepare` (shell lines) on the standby, put the active node in standby; (is the
-    group started on the former standby once Pacemaker settled, the failed actions); then
-    undo it all."""
-    active = healthy(cell)
-    standby = peer(cell, active)
-    cell.run(standby, "sh", "-c", " && ".join(prepare))
-    try:
-        cell.run(active, "crm_resource", "--refresh", "--node", standby)
-        settled(cell, active)
-        cell.run(active, "crm_attribute", "--node", active, "--name", "standby", "--update", "on")
-        settled(cell, active)
-        return cell.group_started_on(active, GROUP) == standby, failed_operations(cell, active)
-    finally:
-        cell.run(standby, "sh", "-c", " ; ".join(undo), check=False)
-        cell.run(active, "crm_attribute", "--node", active, "--name", "standby", "--delete",
-                 check=False)
-        healthy(cell)
-
 
 @pytest.mark.xfail(reason="issue 21 item 1: ocf:heartbeat:symlink without backup_suffix fails "
                           "with 'not installed' where the link path is a packaged directory",
