@@ -17,6 +17,7 @@ from __future__ import annotations
 import configparser
 import json
 import os
+import re
 import shutil
 import signal
 import stat
@@ -341,6 +342,13 @@ class LiveCell:
     def nics(self, node: str) -> list[tuple[str, str]]:
         """(interface, address) of the node's NICs hagen configured, in keyfile order."""
         return node_nics(self.out, node)
+
+    def ring_nic(self, node: str, ring: int) -> str:
+        """The NIC carrying the node's knet link `ring` (ringN_addr of hagen's corosync.conf)."""
+        conf = (self.out / node / "etc/corosync/corosync.conf").read_text()
+        block = next(b for b in conf.split("node {")[1:] if re.search(rf"name:\s*{node}\s", b))
+        address = re.search(rf"ring{ring}_addr:\s*(\S+)", block).group(1)
+        return next(nic for nic, cidr in self.nics(node) if cidr.split("/")[0] == address)
 
     def link(self, node: str, nic: str, up: bool, check: bool = True) -> None:
         """Plug (up) or unplug the switch's end of one of the node's NICs."""
