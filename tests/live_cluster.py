@@ -258,13 +258,17 @@ class LiveCell:
                   "-I", "lanplus", "-C", "3", "-H", self.bmcs[node], "-U", self.fence_user(),
                   "-f", str(password), *command, check=check, timeout=30)
 
-    @staticmethod
-    def _pid(path: Path) -> int | None:
+    def _pid(self, path: Path) -> int | None:
+        """The pid a file of this cell names, if that process is still one of this cell's
+        (its command line names the cell's folder): a pid is never trusted after reuse."""
         try:
             text = path.read_text().strip()
+            if not text.isdigit():
+                return None
+            cmdline = Path(f"/proc/{text}/cmdline").read_bytes().decode(errors="replace")
         except OSError:
             return None
-        return int(text) if text.isdigit() else None
+        return int(text) if str(self.state) in cmdline else None
 
     def init_pid(self, node: str) -> int | None:
         """The host pid of the node's PID 1 (the child of its unshare), None when it is off."""
@@ -325,7 +329,10 @@ class LiveCell:
         """The node loses power (no clean stop): its whole process namespace is killed."""
         pid = self._pid(self.state / "nodes" / node / "power.pid")
         if pid:
-            os.kill(pid, signal.SIGKILL)
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
 
     def boots(self, node: str) -> int:
         """How many times the node's BMC has powered it on."""
@@ -363,14 +370,15 @@ class LiveCell:
 
     def destroy(self) -> None:
         """Every process (by pid), namespace, mount and loop device this cell made."""
-        for node in self.nodes:
-            self.power_cut(node)
+        for node in self.nodes:               # the BMCs first: no power-on after this
             sim = self._pid(self.state / "bmc" / node / "sim.pid")
             if sim:
                 try:
                     os.kill(sim, signal.SIGKILL)
                 except ProcessLookupError:
                     pass
+        for node in self.nodes:
+            self.power_cut(node)
         if self.supervisor is not None:
             self.supervisor.send_signal(signal.SIGTERM)
             try:

@@ -9,17 +9,26 @@ state=$2
 shift 2
 here=$state/nodes/$node
 
-powered() {
+# the pid of the node's unshare, if that process still is it (a pid can be reused)
+node_pid() {
     local pid
     pid=$(cat "$here/power.pid" 2>/dev/null) || return 1
-    [ -n "$pid" ] && [ -r "/proc/$pid/stat" ] || return 1
+    [ -n "$pid" ] && tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null \
+        | grep -qF "$state/bin/node-init.sh $node " || return 1
+    echo "$pid"
+}
+
+powered() {
+    local pid
+    pid=$(node_pid) || return 1
     # a killed unshare may wait as a zombie until the supervisor reaps it
-    [ "$(awk '{print $3}' "/proc/$pid/stat")" != Z ]
+    [ "$(awk '{print $3}' "/proc/$pid/stat" 2>/dev/null)" = Z ] && return 1
+    [ -r "/proc/$pid/stat" ]
 }
 
 power_off() {
     local pid
-    pid=$(cat "$here/power.pid" 2>/dev/null) || return 0
+    pid=$(node_pid) || return 0
     kill -KILL "$pid" 2>/dev/null || true
     for _ in $(seq 1 100); do
         powered || break

@@ -32,14 +32,34 @@ def main() -> None:
         with open(pidfile, "w", encoding="utf-8") as f:
             f.write(f"{child.pid}\n")
     while True:
+        if stopping:
+            kill_children()
         try:
-            os.waitpid(-1, 0)
+            os.waitpid(-1, os.WNOHANG if stopping else 0)
         except ChildProcessError:
             if stopping:
                 return
             time.sleep(0.2)
-        except InterruptedError:
-            pass
+        else:
+            if stopping:
+                time.sleep(0.1)
+
+
+def kill_children() -> None:
+    """Once told to stop: SIGKILL whatever is still our child (the harness killed the
+    nodes and simulators by pid already; this catches a node booted meanwhile)."""
+    me = str(os.getpid())
+    for proc in os.listdir("/proc"):
+        try:
+            with open(f"/proc/{proc}/stat", encoding="utf-8") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue
+        if fields[1] == me and fields[0] != "Z":
+            try:
+                os.kill(int(proc), signal.SIGKILL)
+            except ProcessLookupError:
+                pass
 
 
 if __name__ == "__main__":
