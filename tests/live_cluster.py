@@ -106,6 +106,7 @@ class LiveCell:
         (self.state / "bin").mkdir(exist_ok=True)
         for script in ("node-init.sh", "bmc-chassis.sh"):
             shutil.copy2(LIVE / script, self.state / "bin" / script)
+            (self.state / "bin" / script).chmod(0o755)      # whatever the checkout kept
         self._make_switch()
         self.cib, devices = adapt_cib(self.out / self.nodes[0] / "etc/hagen/cib.xml", self._make_lun)
         self.bmcs = devices                       # {node: BMC address} from the fence devices
