@@ -1,0 +1,58 @@
+"""The copy of hagen's CIB that a live cell on this machine runs (tests/live_cluster.py).
+
+Same ids, groups, order, constraints and fencing as hagen wrote; only what cannot run
+here changes:
+- a resource whose agent is not installed here, or a systemd/LSB unit (the services of
+  an EL9 node: postgresql, slapd, nfs-server...), becomes ocf:pacemaker:Dummy (a real
+  agent with real start, stop and monitor, whose state lives in the node's /run);
+- a Filesystem's device becomes a loop device both nodes see (a shared LUN);
+- each fence_ipmilan device gets `cipher=3`: OpenIPMI's ipmi_sim does not answer "Get
+  Channel Cipher Suites", and ipmitool then spends ~14 s guessing at every call.
+IPaddr2, symlink, Filesystem and fence_ipmilan stay real.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from lxml import etree
+
+OCF_ROOT = Path("/usr/lib/ocf/resource.d")
+
+
+def _runs_here(primitive) -> bool:
+    cls = primitive.get("class")
+    if cls == "stonith":
+        return True
+    if cls != "ocf":
+        return False
+    return (OCF_ROOT / primitive.get("provider", "") / primitive.get("type", "")).is_file()
+
+
+def _nvpair(parent, owner: str, name: str, value: str) -> None:
+    etree.SubElement(parent, "nvpair", id=f"{owner}-instance_attributes-{name}",
+                     name=name, value=value)
+
+
+def adapt_cib(path: Path, make_lun) -> tuple:
+    """(the adapted CIB tree, {node: BMC address of its fence_ipmilan device});
+    make_lun(name) -> the device path of a new shared LUN."""
+    tree = etree.parse(str(path), etree.XMLParser(remove_comments=True, resolve_entities=False,
+                                                  no_network=True)).getroot()
+    bmcs = {}
+    for primitive in tree.iter("primitive"):
+        rid = primitive.get("id")
+        attrs = primitive.find("instance_attributes")
+        if not _runs_here(primitive):
+            primitive.attrib.update({"class": "ocf", "provider": "pacemaker", "type": "Dummy"})
+            if attrs is not None:
+                primitive.remove(attrs)
+            continue
+        values = {nv.get("name"): nv for nv in primitive.iter("nvpair")}
+        if primitive.get("type") == "Filesystem":
+            values["device"].set("value", make_lun(rid))
+        if primitive.get("type") == "fence_ipmilan":
+            _nvpair(attrs, rid, "cipher", "3")
+            for node in values["pcmk_host_list"].get("value").split(","):
+                bmcs[node.strip()] = values["ip"].get("value")
+    return tree, bmcs

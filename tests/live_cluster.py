@@ -1,0 +1,394 @@
+"""A real two-node corosync + Pacemaker cell on this machine, from the files hagen builds.
+
+Each node runs corosync and pacemakerd in its own network, mount, UTS, IPC and PID
+namespaces (tests/live/node-init.sh), with its own disk (overlays of /etc, /usr, /var), a
+fresh /run and /dev/shm, and NICs plugged into bridges of a switch namespace on the
+addresses of hagen's NetworkManager keyfiles. Each node has a BMC: OpenIPMI's ipmi_sim
+in a namespace of its own on the address of the node's fence device in hagen's CIB, whose
+power commands kill and boot the node (tests/live/bmc-chassis.sh); Pacemaker fences
+through the real fence_ipmilan. Shared LUNs are loop devices both nodes see.
+
+Nothing here exists outside the namespaces it creates; `LiveCell.destroy` removes every
+process (by pid), mount, namespace and loop device it made.
+"""
+
+from __future__ import annotations
+
+import configparser
+import json
+import os
+import re
+import shutil
+import signal
+import stat
+import subprocess
+import time
+from pathlib import Path
+
+from live_cib import adapt_cib
+
+LIVE = Path(__file__).resolve().parent / "live"
+TOOLS = ("unshare", "nsenter", "ip", "losetup", "mkfs.ext3", "corosync", "corosync-cfgtool",
+         "pacemakerd", "crm_mon", "cibadmin", "crm_resource", "stonith_admin", "ipmi_sim",
+         "ipmitool", "fence_ipmilan", "xmllint", "crm_verify")
+BMC_BRIDGE = "brbmc"
+BMC_SIDE = "192.0.2"             # the nodes' own end of the BMC network (TEST-NET-1)
+
+
+def missing_requirement() -> str | None:
+    """Why the live tests cannot run here, or None."""
+    if os.geteuid() != 0:
+        return "the live cluster tests need root (namespaces, mounts, loop devices)"
+    absent = [t for t in TOOLS if shutil.which(t) is None]
+    if absent:
+        return "the live cluster tests need " + ", ".join(absent) + " (see .ci/run)"
+    probe = subprocess.run(["unshare", "--net", "--mount", "--uts", "--ipc", "--pid", "--fork",
+                            "ip", "link", "add", "probe", "type", "bridge"], capture_output=True)
+    if probe.returncode != 0:
+        return "no network namespaces or bridges here: " + probe.stderr.decode(errors="replace")
+    if not Path("/dev/loop-control").exists():
+        return "no loop devices here (/dev/loop-control)"
+    if "overlay" not in Path("/proc/filesystems").read_text():
+        return "no overlay file system here"
+    return None
+
+
+def sh(*argv: str, check: bool = True, timeout: float = 60, **kw) -> subprocess.CompletedProcess:
+    return subprocess.run(argv, check=check, timeout=timeout, capture_output=True, text=True, **kw)
+
+
+def wait_for(what: str, probe, timeout: float, interval: float = 0.5):
+    """Poll probe() until it returns something true, for at most timeout seconds; return
+    that value, or fail saying what was awaited and what probe last answered."""
+    deadline = time.monotonic() + timeout
+    last = None
+    while True:
+        try:
+            last = probe()
+        except (subprocess.SubprocessError, OSError, ValueError) as e:
+            last = e
+        else:
+            if last:
+                return last
+        if time.monotonic() > deadline:
+            raise AssertionError(f"not within {timeout:.0f} s: {what} (last answer: {last!r})")
+        time.sleep(interval)
+
+
+def node_nics(out: Path, node: str) -> list[tuple[str, str]]:
+    """(interface, address/prefix) of each NetworkManager keyfile hagen wrote with an address."""
+    nics = []
+    for path in sorted((out / node / "etc/NetworkManager/system-connections").glob("*.nmconnection")):
+        keyfile = configparser.ConfigParser(interpolation=None)
+        keyfile.read(path)
+        address = keyfile.get("ipv4", "address1", fallback=None)
+        if address:
+            nics.append((keyfile["connection"]["interface-name"], address.split(",")[0]))
+    return nics
+
+
+class LiveCell:
+    """One el9 cell of a built tree, up on this machine. Use `start()` then `destroy()`."""
+
+    def __init__(self, out: Path, nodes: list[str], state: Path, *, luns_mib: int = 16):
+        self.out, self.nodes, self.state = out, nodes, state
+        self.luns_mib = luns_mib
+        self.loops: list[str] = []
+        self.mounted: list[Path] = []
+        self.supervisor: subprocess.Popen | None = None
+        self.cib = None             # the adapted copy (lxml tree) every node holds
+        self.notes: dict = {}       # outcomes of scenarios played once, for several tests
+
+    # --- bring-up -------------------------------------------------------------------------
+
+    def start(self, timeout: float = 150) -> None:
+        self.state.mkdir(parents=True, exist_ok=True)
+        (self.state / "bin").mkdir(exist_ok=True)
+        for script in ("node-init.sh", "bmc-chassis.sh"):
+            shutil.copy2(LIVE / script, self.state / "bin" / script)
+            (self.state / "bin" / script).chmod(0o755)      # whatever the checkout kept
+        self._make_switch()
+        self.cib, devices = adapt_cib(self.out / self.nodes[0] / "etc/hagen/cib.xml", self._make_lun)
+        self.bmcs = devices                       # {node: BMC address} from the fence devices
+        for index, node in enumerate(self.nodes, start=1):
+            self._make_disk(node, index)
+            self._make_bmc_namespace(node)
+        self._start_supervisor()
+        for node in self.nodes:
+            self.ipmi(node, "chassis", "power", "on")
+        wait_for("both nodes online in corosync and pacemaker",
+                 lambda: all(self.online(n) == set(self.nodes) for n in self.nodes), timeout)
+
+    def _make_switch(self) -> None:
+        ns = self.state / "ns"
+        ns.mkdir(exist_ok=True)
+        sh("mount", "--bind", str(ns), str(ns))
+        self.mounted.append(ns)
+        sh("mount", "--make-private", str(ns))
+        self._new_netns("switch")
+        bridges = {BMC_BRIDGE}
+        for node in self.nodes:
+            bridges |= {f"br-{nic}" for nic, _ in node_nics(self.out, node)}
+        for bridge in sorted(bridges):
+            self.in_switch("ip", "link", "add", bridge, "type", "bridge")
+            self.in_switch("ip", "link", "set", bridge, "up")
+
+    def _new_netns(self, name: str) -> Path:
+        path = self.state / "ns" / name
+        path.touch()
+        sh("unshare", f"--net={path}", "ip", "link", "set", "lo", "up")
+        self.mounted.insert(0, path)
+        return path
+
+    def in_switch(self, *argv: str) -> subprocess.CompletedProcess:
+        return sh("nsenter", f"--net={self.state / 'ns' / 'switch'}", *argv)
+
+    def _make_lun(self, name: str) -> str:
+        """A shared LUN both nodes see: a loop device on a file, with an ext3 file system."""
+        image = self.state / "luns" / f"{name}.img"
+        image.parent.mkdir(exist_ok=True)
+        with open(image, "wb") as f:
+            f.truncate(self.luns_mib << 20)
+        sh("mkfs.ext3", "-q", "-F", str(image))
+        device = sh("losetup", "--find", "--show", str(image)).stdout.strip()
+        self.loops.append(device)
+        return device
+
+    def _make_disk(self, node: str, index: int) -> None:
+        """The node's disk as the migration guide leaves it, holding what hagen wrote for it."""
+        here = self.state / "nodes" / node
+        for top in ("etc", "usr", "var"):
+            (here / "disk" / top).mkdir(parents=True, exist_ok=True)
+            (here / "work" / top).mkdir(parents=True, exist_ok=True)
+        built = self.out / node
+        for path in sorted(built.rglob("*")):
+            target = here / "disk" / path.relative_to(built)
+            if path.is_dir():
+                target.mkdir(parents=True, exist_ok=True)
+            else:
+                target.parent.mkdir(parents=True, exist_ok=True)
+                shutil.copy2(path, target)
+        self.write_cib(node)
+        self._undo_halinks(here / "disk")
+        logs = here / "disk/var/log/pacemaker"
+        logs.mkdir(parents=True, exist_ok=True)
+        shutil.chown(logs, "hacluster", "haclient")
+        nics = [f"{nic} {node}-{i} br-{nic} {address}" for i, (nic, address) in
+                enumerate(node_nics(self.out, node))]
+        nics.append(f"bmcnet {node}-b {BMC_BRIDGE} {BMC_SIDE}.{index}/24")
+        (here / "nics").write_text("\n".join(nics) + "\n")
+        (here / "routes").write_text("".join(f"{ip}/32 bmcnet\n" for ip in self.bmcs.values()))
+        (here / "power.pid").write_text("")
+
+    def _undo_halinks(self, disk: Path) -> None:
+        """The migration guide's preparation of a node: no real directory where a link
+        resource goes (an overlay whiteout hides the host's), and each link's parent there."""
+        for link in self.cib.xpath("//primitive[@type='symlink']//nvpair[@name='link']/@value"):
+            path = Path(link)
+            if path.exists() and not path.is_symlink():
+                whiteout = disk / path.relative_to("/")
+                whiteout.parent.mkdir(parents=True, exist_ok=True)
+                os.mknod(whiteout, 0o600 | stat.S_IFCHR, os.makedev(0, 0))
+            if not path.parent.exists():
+                (disk / path.parent.relative_to("/")).mkdir(parents=True, exist_ok=True)
+
+    def write_cib(self, node: str) -> None:
+        from lxml import etree
+        path = self.state / "nodes" / node / "disk/etc/hagen/cib.xml"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(etree.tostring(self.cib, xml_declaration=True, encoding="utf-8"))
+
+    def _make_bmc_namespace(self, node: str) -> None:
+        path = self._new_netns(f"bmc-{node}")
+        port = f"{node}-ipmi"
+        sh("nsenter", f"--net={path}", "sh", "-c",
+           f'nsenter --net="$0" ip link add {port} type veth peer name eth0 netns $$',
+           str(self.state / "ns" / "switch"))
+        self.in_switch("ip", "link", "set", port, "master", BMC_BRIDGE, "up")
+        bmc = self.bmcs[node]
+        for argv in (["ip", "address", "add", f"{bmc}/32", "dev", "eth0"],
+                     ["ip", "link", "set", "eth0", "up"],
+                     ["ip", "route", "add", f"{BMC_SIDE}.0/24", "dev", "eth0"]):
+            sh("nsenter", f"--net={path}", *argv)
+        here = self.state / "bmc" / node
+        (here / "persist").mkdir(parents=True, exist_ok=True)
+        password = (self.out / node / "etc/hagen/fence-password").read_text().strip()
+        user = self.fence_user()
+        chassis = f"{self.state}/bin/bmc-chassis.sh {node} {self.state}"
+        (here / "lan.conf").write_text(
+            f'name "{node}-bmc"\nset_working_mc 0x20\n  startlan 1\n    addr {bmc} 623\n'
+            "    priv_limit admin\n"
+            + "".join(f"    allowed_auths_{p} none md2 md5 straight\n"
+                      for p in ("callback", "user", "operator", "admin"))
+            + "    guid a123456789abcdefa123456789abcdef\n  endlan\n"
+            f'  chassis_control "{chassis}"\n'
+            f'  user 2 true "{user}" "{password}" admin 10 none md2 md5 straight\n')
+        (here / "emu").write_text(
+            "mc_setbmc 0x20\n"
+            "mc_add 0x20 0 no-device-sdrs 0x23 9 8 0x9f 0x1291 0xf02 persist_sdr\n"
+            "mc_enable 0x20\n")
+
+    def fence_user(self) -> str:
+        return self.cib.xpath("string(//primitive[@type='fence_ipmilan']"
+                              "//nvpair[@name='username']/@value)")
+
+    def _start_supervisor(self) -> None:
+        commands = []
+        for node in self.nodes:
+            here = self.state / "bmc" / node
+            commands.append([str(here / "sim.pid"), str(here / "sim.log"), "nsenter",
+                             f"--net={self.state / 'ns' / f'bmc-{node}'}", "ipmi_sim", "-n",
+                             "-c", str(here / "lan.conf"), "-f", str(here / "emu"),
+                             "-s", str(here / "persist")])
+        (self.state / "supervise.json").write_text(json.dumps(commands))
+        self.supervisor = subprocess.Popen(
+            ["python3", str(LIVE / "supervisor.py"), str(self.state / "supervise.json")],
+            stdin=subprocess.DEVNULL, start_new_session=True)
+        wait_for("ipmi_sim of every BMC started", lambda: all(
+            self._pid(self.state / "bmc" / n / "sim.pid") for n in self.nodes), 10, 0.1)
+        wait_for("every BMC answers", lambda: all(
+            self.ipmi(n, "chassis", "power", "status", check=False).returncode == 0
+            for n in self.nodes), 20)
+
+    # --- looking at it and acting on it ---------------------------------------------------
+
+    def ipmi(self, node: str, *command: str, check: bool = True) -> subprocess.CompletedProcess:
+        """ipmitool toward the node's BMC, from inside the BMC's own namespace."""
+        password = self.out / self.nodes[0] / "etc/hagen/fence-password"
+        return sh("nsenter", f"--net={self.state / 'ns' / f'bmc-{node}'}", "ipmitool",
+                  "-I", "lanplus", "-C", "3", "-H", self.bmcs[node], "-U", self.fence_user(),
+                  "-f", str(password), *command, check=check, timeout=30)
+
+    def _pid(self, path: Path) -> int | None:
+        """The pid a file of this cell names, if that process is still one of this cell's
+        (its command line names the cell's folder): a pid is never trusted after reuse."""
+        try:
+            text = path.read_text().strip()
+            if not text.isdigit():
+                return None
+            cmdline = Path(f"/proc/{text}/cmdline").read_bytes().decode(errors="replace")
+        except OSError:
+            return None
+        return int(text) if str(self.state) in cmdline else None
+
+    def init_pid(self, node: str) -> int | None:
+        """The host pid of the node's PID 1 (the child of its unshare), None when it is off."""
+        unshare = self._pid(self.state / "nodes" / node / "power.pid")
+        if unshare is None:
+            return None
+        try:
+            children = Path(f"/proc/{unshare}/task/{unshare}/children").read_text().split()
+        except OSError:
+            return None
+        return int(children[0]) if children else None
+
+    def run(self, node: str, *argv: str, check: bool = True, timeout: float = 60,
+            input: str | None = None) -> subprocess.CompletedProcess:
+        """A command inside the node (all its namespaces)."""
+        pid = self.init_pid(node)
+        if pid is None:
+            raise OSError(f"{node} is powered off")
+        return sh("nsenter", "-t", str(pid), "-m", "-u", "-i", "-n", "-p", "--", *argv,
+                  check=check, timeout=timeout, input=input)
+
+    def mon(self, node: str):
+        """crm_mon's XML as the node sees the cluster."""
+        from lxml import etree
+        return etree.fromstring(self.run(node, "crm_mon", "--one-shot", "--output-as=xml",
+                                         timeout=20).stdout.encode())
+
+    def online(self, node: str) -> set[str]:
+        if self.init_pid(node) is None:
+            return set()
+        result = self.run(node, "crm_mon", "--one-shot", "--output-as=xml", check=False, timeout=20)
+        if result.returncode != 0:
+            return set()
+        from lxml import etree
+        tree = etree.fromstring(result.stdout.encode())
+        return {n.get("name") for n in tree.iterfind("nodes/node") if n.get("online") == "true"}
+
+    def where(self, node: str, resource: str) -> set[str]:
+        """The nodes the resource is started on, as crm_mon on `node` says."""
+        tree = self.mon(node)
+        return {n.get("name") for r in tree.iter("resource") if r.get("id") == resource
+                and r.get("role") == "Started" and r.get("failed") == "false" for n in r.iter("node")}
+
+    def group_started_on(self, node: str, group: str) -> str | None:
+        """The one node where every member of the group is started, else None."""
+        tree = self.mon(node)
+        members = [r for g in tree.iter("group") if g.get("id") == group for r in g.iter("resource")]
+        places = {n.get("name") for r in members for n in r.iter("node")}
+        good = all(r.get("role") == "Started" and r.get("failed") == "false" for r in members)
+        return places.pop() if members and good and len(places) == 1 else None
+
+    def fence_events(self, node: str) -> list[dict]:
+        from lxml import etree
+        out = self.run(node, "stonith_admin", "--history=*", "--output-as=xml", timeout=20).stdout
+        return [dict(e.attrib) for e in etree.fromstring(out.encode()).iter("fence_event")]
+
+    def power_cut(self, node: str) -> None:
+        """The node loses power (no clean stop): its whole process namespace is killed."""
+        pid = self._pid(self.state / "nodes" / node / "power.pid")
+        if pid:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+
+    def boots(self, node: str) -> int:
+        """How many times the node's BMC has powered it on."""
+        try:
+            return len((self.state / "nodes" / node / "boots").read_text().splitlines())
+        except FileNotFoundError:
+            return 0
+
+    def hold_in_post(self, node: str, hold: bool = True) -> None:
+        """While held, a node powered on waits before booting (as a real one takes minutes)."""
+        flag = self.state / "nodes" / node / "hold-in-post"
+        flag.touch() if hold else flag.unlink(missing_ok=True)
+
+    def nics(self, node: str) -> list[tuple[str, str]]:
+        """(interface, address) of the node's NICs hagen configured, in keyfile order."""
+        return node_nics(self.out, node)
+
+    def ring_nic(self, node: str, ring: int) -> str:
+        """The NIC carrying the node's knet link `ring` (ringN_addr of hagen's corosync.conf)."""
+        conf = (self.out / node / "etc/corosync/corosync.conf").read_text()
+        block = next(b for b in conf.split("node {")[1:] if re.search(rf"name:\s*{node}\s", b))
+        address = re.search(rf"ring{ring}_addr:\s*(\S+)", block).group(1)
+        return next(nic for nic, cidr in self.nics(node) if cidr.split("/")[0] == address)
+
+    def link(self, node: str, nic: str, up: bool, check: bool = True) -> None:
+        """Plug (up) or unplug the switch's end of one of the node's NICs."""
+        index = [n for n, _ in self.nics(node)].index(nic)
+        sh("nsenter", f"--net={self.state / 'ns' / 'switch'}", "ip", "link", "set",
+           f"{node}-{index}", "up" if up else "down", check=check)
+
+    def bmc_link(self, node: str, up: bool) -> None:
+        self.in_switch("ip", "link", "set", f"{node}-ipmi", "up" if up else "down")
+
+    # --- tear-down --------------------------------------------------------------------------
+
+    def destroy(self) -> None:
+        """Every process (by pid), namespace, mount and loop device this cell made."""
+        for node in self.nodes:               # the BMCs first: no power-on after this
+            sim = self._pid(self.state / "bmc" / node / "sim.pid")
+            if sim:
+                try:
+                    os.kill(sim, signal.SIGKILL)
+                except ProcessLookupError:
+                    pass
+        for node in self.nodes:
+            self.power_cut(node)
+        if self.supervisor is not None:
+            self.supervisor.send_signal(signal.SIGTERM)
+            try:
+                self.supervisor.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                self.supervisor.kill()
+                self.supervisor.wait()
+        for path in self.mounted:
+            sh("umount", "--lazy", str(path), check=False)
+        for device in self.loops:
+            sh("losetup", "--detach", device, check=False)
+

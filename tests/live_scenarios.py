@@ -1,0 +1,204 @@
+"""The scenarios the live tests play on a LiveCell (tests/live_cluster.py), and what they
+read back from the real daemons: crm_mon, crm_resource --wait, cibadmin, corosync-cfgtool,
+the BMCs' power-on counts. Every wait polls with a deadline."""
+
+from __future__ import annotations
+
+import os
+import re
+import time
+from pathlib import Path
+
+from live_cluster import LiveCell, wait_for
+
+GROUP = "HA_NSM"
+
+
+def healthy(cell: LiveCell, timeout: float = 180) -> str:
+    """Wait for both nodes online and Pacemaker settled with the group started, failures
+    cleaned; the active node."""
+    all_online(cell, timeout)
+    viewer = cell.nodes[0]
+    settled(cell, viewer)
+    if cell.mon(viewer).find("failures") is not None:
+        cell.run(viewer, "crm_resource", "--cleanup")
+        settled(cell, viewer)
+    return wait_for(f"{GROUP} started", lambda: cell.group_started_on(viewer, GROUP), timeout, 1)
+
+
+def peer(cell: LiveCell, node: str) -> str:
+    return next(n for n in cell.nodes if n != node)
+
+
+def settled(cell: LiveCell, node: str, timeout: int = 90) -> None:
+    """Pacemaker has nothing left to do (crm_resource --wait), as node sees it."""
+    cell.run(node, "crm_resource", "--wait", f"--timeout={timeout}s", timeout=timeout + 10)
+
+
+def all_online(cell: LiveCell, timeout: float = 150) -> None:
+    wait_for("both nodes online", lambda: all(cell.online(n) == set(cell.nodes)
+                                              for n in cell.nodes), timeout, 1)
+
+
+def fenced_and_failed_over(cell: LiveCell, lost: str, boots: int) -> tuple[str, float]:
+    """Wait for the peer to fence `lost` (fence_ipmilan's reboot through ipmi_sim powers it
+    on again: its boots count moves) and start the group; (survivor, seconds taken)."""
+    survivor = peer(cell, lost)
+    started = time.monotonic()
+    wait_for(f"{survivor} fences {lost} (ipmi_sim powers it on again)",
+             lambda: cell.boots(lost) > boots, 150, 0.5)
+    wait_for(f"{GROUP} started on {survivor}",
+             lambda: cell.group_started_on(survivor, GROUP) == survivor, 150, 1)
+    return survivor, time.monotonic() - started
+
+
+def unplug_and_rejoin(cell: LiveCell) -> dict:
+    """The active node loses power; the peer fences it (ipmi_sim powers it off and on) and
+    starts the group while the node is held in its POST; then the node boots from its own
+    disk and rejoins. Played once per cell: what happened is kept for the tests that look
+    at its parts."""
+    if "unplug" in cell.notes:
+        return cell.notes["unplug"]
+    lost = healthy(cell)
+    survivor = peer(cell, lost)
+    boots = cell.boots(lost)
+    cell.hold_in_post(lost)
+    try:
+        cell.power_cut(lost)
+        _, seconds = fenced_and_failed_over(cell, lost, boots)
+        calls = started_calls(cell, survivor, survivor)
+    finally:
+        cell.hold_in_post(lost, False)
+    all_online(cell)
+    settled(cell, survivor)
+    cell.notes["unplug"] = {
+        "lost": lost, "survivor": survivor, "failover_seconds": seconds,
+        "group_after_rejoin": cell.group_started_on(survivor, GROUP),
+        "restarted_on_survivor": sorted(k for k, v in started_calls(cell, survivor, survivor).items()
+                                        if calls.get(k) != v)}
+    return cell.notes["unplug"]
+
+
+def undelayed_node(cell: LiveCell) -> str:
+    """The node whose fence device has no pcmk_delay_base: it loses a fencing race today."""
+    delayed = cell.cib.xpath("//primitive[.//nvpair[@name='pcmk_delay_base']]"
+                             "//nvpair[@name='pcmk_host_list']/@value")
+    return next(n for n in cell.nodes if n not in delayed)
+
+
+def move_group(cell: LiveCell, node: str) -> None:
+    if healthy(cell) == node:
+        return
+    cell.run(node, "crm_resource", "--move", "--resource", GROUP, "--node", node)
+    try:
+        wait_for(f"{GROUP} moved to {node}", lambda: cell.group_started_on(node, GROUP) == node,
+                 120, 1)
+    finally:
+        cell.run(node, "crm_resource", "--clear", "--resource", GROUP)
+    settled(cell, node)
+
+
+def split(cell: LiveCell) -> dict:
+    """Both corosync links cut between the nodes while the group runs on the node without a
+    fencing delay, each BMC still reachable from the other node; a fenced node is held in
+    its POST until the outcome is read. Played once per cell."""
+    if "split" in cell.notes:
+        return cell.notes["split"]
+    holder = undelayed_node(cell)
+    move_group(cell, holder)
+    boots = {n: cell.boots(n) for n in cell.nodes}
+    nics = [nic for nic, _ in cell.nics(holder)]
+    for node in cell.nodes:
+        cell.hold_in_post(node)
+    try:
+        for nic in nics:
+            cell.link(holder, nic, up=False)
+        wait_for("a node fenced", lambda: any(cell.boots(n) > boots[n] for n in cell.nodes), 120, 0.5)
+        fenced = [n for n in cell.nodes if cell.boots(n) > boots[n]]
+        survivors = [n for n in cell.nodes if n not in fenced]
+        group = None
+        if len(survivors) == 1:
+            survivor = survivors[0]
+            group = wait_for(f"{GROUP} started on {survivor}", lambda: cell.group_started_on(
+                survivor, GROUP) == survivor and survivor, 120, 1)
+        fenced = [n for n in cell.nodes if cell.boots(n) > boots[n]]
+    finally:
+        for nic in nics:
+            cell.link(holder, nic, up=True, check=False)
+        for node in cell.nodes:
+            cell.hold_in_post(node, False)
+    all_online(cell)
+    cell.notes["split"] = {"holder": holder, "fenced": fenced, "group": group}
+    return cell.notes["split"]
+
+
+def operator_state(cell: LiveCell, node: str) -> dict:
+    from lxml import etree
+    cib = etree.fromstring(cell.run(node, "cibadmin", "--query").stdout.encode())
+    return {
+        "maintenance-mode": cib.xpath("string(//cluster_property_set/nvpair"
+                                      "[@name='maintenance-mode']/@value)"),
+        "standby": cib.xpath("string(//nodes/node/instance_attributes/nvpair"
+                             "[@name='standby']/@value)"),
+        "cli-ban": bool(cib.xpath("//rsc_location[starts-with(@id, 'cli-ban-')]")),
+        "target-role": cib.xpath("string(//primitive[@id='svc_postfix']/meta_attributes/nvpair"
+                                 "[@name='target-role']/@value)"),
+    }
+
+
+def failed_operations(cell: LiveCell, viewer: str) -> list[str]:
+    """crm_mon's failed actions: 'op_key on node: status (exit reason)'."""
+    return [f"{f.get('op_key')} on {f.get('node')}: {f.get('status')} ({f.get('exitreason', '')})"
+            for f in cell.mon(viewer).iter("failure")]
+
+
+def fail_over_with(cell: LiveCell, prepare: list[str], undo: list[str]) -> tuple[bool, list[str]]:
+    """Run `prepare` (shell lines) on the standby, put the active node in standby; (is the
+    group started on the former standby once Pacemaker settled, the failed actions); then
+    undo it all."""
+    active = healthy(cell)
+    standby = peer(cell, active)
+    cell.run(standby, "sh", "-c", " && ".join(prepare))
+    try:
+        cell.run(active, "crm_resource", "--refresh", "--node", standby)
+        settled(cell, active)
+        cell.run(active, "crm_attribute", "--node", active, "--name", "standby", "--update", "on")
+        settled(cell, active)
+        return cell.group_started_on(active, GROUP) == standby, failed_operations(cell, active)
+    finally:
+        cell.run(standby, "sh", "-c", " ; ".join(undo), check=False)
+        cell.run(active, "crm_attribute", "--node", active, "--name", "standby", "--delete",
+                 check=False)
+        healthy(cell)
+
+def daemon_pid(cell: LiveCell, node: str, name: str) -> int:
+    """The host pid of the node's process named `name` (found by its PID namespace)."""
+    init = cell.init_pid(node)
+    ns = os.readlink(f"/proc/{init}/ns/pid")
+    for proc in Path("/proc").iterdir():
+        try:
+            if (proc.name.isdigit() and (proc / "comm").read_text().strip() == name
+                    and os.readlink(proc / "ns/pid") == ns):
+                return int(proc.name)
+        except OSError:
+            continue
+    raise LookupError(f"no {name} on {node}")
+
+
+def knet_link_connected(cell: LiveCell, node: str, link: int) -> bool:
+    """corosync-cfgtool -s on node: is knet link `link` up toward every other node?"""
+    report = cell.run(node, "corosync-cfgtool", "-s", timeout=20).stdout
+    block = report.split(f"LINK ID {link}")[1].split("LINK ID")[0]
+    states = re.findall(r"nodeid:\s*\d+:\s*(\w+)", block)
+    return all(s in ("localhost", "connected") for s in states)
+
+
+def started_calls(cell: LiveCell, viewer: str, node: str) -> dict[str, str]:
+    """{resource: call-id of its last start or stop} on node, from the live CIB's status:
+    a resource restarted since gets a new one."""
+    from lxml import etree
+    status = etree.fromstring(cell.run(viewer, "cibadmin", "--query", "--scope", "status",
+                                       timeout=20).stdout.encode())
+    return {op.get("id"): op.get("call-id") for state in status.iter("node_state")
+            if state.get("uname") == node for op in state.iter("lrm_rsc_op")
+            if op.get("id").endswith("_last_0") and op.get("operation") in ("start", "stop")}

@@ -1,0 +1,30 @@
+"""The copy of hagen's CIB the live cell runs (tests/live_cib.py) keeps every id, group and
+constraint, and swaps only what cannot run on this machine. Offline: no root needed."""
+
+from __future__ import annotations
+
+from lxml import etree
+
+from conftest import GOLDEN
+from live_cib import adapt_cib
+
+CIB = GOLDEN / "bas5-guide-el9" / "ns0" / "etc/hagen/cib.xml"
+
+
+def test_the_live_copy_keeps_ids_order_and_constraints_and_swaps_units_for_dummy():
+    original = etree.parse(str(CIB)).getroot()
+    luns = []
+    adapted, bmcs = adapt_cib(CIB, lambda name: luns.append(name) or f"/dev/loop{len(luns)}")
+    ids = lambda tree: [e.get("id") for e in tree.iter("primitive", "group", "rsc_location")]
+    assert ids(adapted) == ids(original)
+    kinds = {p.get("id"): (p.get("class"), p.get("provider"), p.get("type"))
+             for p in adapted.iter("primitive")}
+    assert kinds["svc_postgresql"] == ("ocf", "pacemaker", "Dummy")
+    assert kinds["ip_ns"] == ("ocf", "heartbeat", "IPaddr2")
+    assert kinds["link_var_lib_pgsql"] == ("ocf", "heartbeat", "symlink")
+    assert luns == ["fs_etcha", "fs_usrha", "fs_varha", "fs_tftpboot", "fs_homeha"]
+    assert adapted.xpath("string(//primitive[@id='fs_etcha']//nvpair[@name='device']/@value)") == "/dev/loop1"
+    assert bmcs == {"ns0": "10.2.0.1", "ns13": "10.2.0.14"}
+    assert adapted.xpath("//primitive[@type='fence_ipmilan']//nvpair[@name='cipher']/@value") == ["3", "3"]
+    assert etree.tostring(adapted.find("configuration/constraints")) == \
+        etree.tostring(original.find("configuration/constraints"))
