@@ -247,7 +247,6 @@ def _fetch(cfg, staging: Path, n: int, path: str, hosts: list[str], alive: set, 
             result.unusable.setdefault(path, []).append((host, why))
         if st.st_size <= MAX_FILE:            # one over the limit is never read, nor kept
             os.rename(fetched, _place(staging / "tree", host, path))
-            result.files += 1
         else:
             os.unlink(fetched)
         held[host][path] = state
@@ -281,7 +280,6 @@ def _fetch_tree(cfg, staging: Path, calldir: Path, path: str, hosts: list[str], 
         if why is not None:
             result.unusable.setdefault(path, []).append((host, why))
         held[host][path] = state
-        result.files += 1
     shutil.rmtree(calldir, ignore_errors=True)
 
 

@@ -22,6 +22,7 @@ from pathlib import Path
 
 from hagen.emit.manifest import OutFile
 from hagen.errors import OutputError
+from hagen.writes import write_all
 
 DIR_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
 READ_FLAGS = os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC | os.O_NONBLOCK     # O_NONBLOCK: a FIFO never hangs
@@ -83,7 +84,7 @@ def write_atomic(name: str, data: bytes, dir_fd: int, mode: int = 0o600, sync: b
     unlink_at(tmp, dir_fd)
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC, mode, dir_fd=dir_fd)
     try:
-        _write_all(fd, data)
+        write_all(fd, data)
         os.fchmod(fd, mode)
         if sync:
             os.fsync(fd)
@@ -103,12 +104,6 @@ def _read_all(fd: int, size: int) -> bytes:
         chunks.append(chunk)
         left -= len(chunk)
     return b"".join(chunks)
-
-
-def _write_all(fd: int, data: bytes) -> None:
-    from hagen.writes import write_all
-
-    write_all(fd, data)
 
 
 class Objects:
@@ -175,7 +170,7 @@ class Objects:
         unlink_at(tmp, fd)
         out = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600, dir_fd=fd)
         try:
-            _write_all(out, f.data)
+            write_all(out, f.data)
             os.fchmod(out, f.mode)
         finally:
             os.close(out)
