@@ -97,7 +97,7 @@ def report(results, repeat, machine_text, startup=None) -> str:
               + (f"{startup:.2f} s here (those imports alone, median of 5)." if startup is not None else "not measured."),
               "- The stage lines are `hagen build -v`'s own timings of the cold builds from PostgreSQL.",
               "- A no-op rebuild and `hagen diff` of an unchanged tree compare a fingerprint of the inputs with",
-              "  the one the tree was built from, and stat the tree against its manifest (hagen.uptodate).",
+              "  the one the tree was built from, and stat the tree against its manifest (hagen.compile.uptodate).",
               "  From a snapshot the fingerprint digests its bytes; from PostgreSQL the server digests the",
               "  rows hagen reads in one query (md5 of the sorted md5s of each row, per table): no row is",
               "  read, checked or rendered.",

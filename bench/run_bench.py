@@ -37,7 +37,7 @@ HERE = Path(__file__).resolve().parent
 PG = os.environ.get("HAGEN_BENCH_PG", "postgresql://postgres@localhost:5432/postgres")
 STAGE = re.compile(r"^hagen: (.+): ([0-9.]+) s$")
 # what a build imports (hagen imports lazily: `hagen --version` alone imports a tenth of it)
-STARTUP = ("import hagen.cli, hagen.pipeline, hagen.uptodate, hagen.load.clusterdb, hagen.load.site, hagen.model.build, "
+STARTUP = ("import hagen.cli, hagen.compile.pipeline, hagen.compile.uptodate, hagen.load.clusterdb, hagen.load.site, hagen.model.build, "
            "hagen.check, hagen.plan, hagen.render, hagen.emit.commit, jsonschema, psycopg, lxml.etree, jinja2")
 STAGES = {"reading the site spec and the ClusterDB": "read", "checking": "check",
           "planning and rendering": "plan_render", "writing the output tree": "write"}

@@ -9,7 +9,7 @@ The pipeline, one subpackage or module per stage:
     render (hagen.render)  templates/ are data; each distinct context is rendered once
     emit   (hagen.emit)    content-addressed objects, journal, manifest
 
-hagen.pipeline strings them together; hagen.cli is a thin typer front end.
+hagen.compile.pipeline strings them together; hagen.cli is a thin typer front end.
 """
 
 __version__ = "0.1.0"

@@ -69,7 +69,7 @@ def built_less_ns5_and_ntp(out: Path):
     same files less ns5's and every ntp.conf), for commits that remove a host and a file."""
     from hagen.emit import OutputTree
     from hagen.emit.commit import carried
-    from hagen.pipeline import build
+    from hagen.compile.pipeline import build
 
     build(EXAMPLES / "bas5-guide" / "site.yaml", out)
     tree = OutputTree(out)

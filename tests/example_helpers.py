@@ -12,8 +12,8 @@ from pathlib import Path
 import yaml
 
 from conftest import EXAMPLES
-from hagen.errors import InputRefused
-from hagen.pipeline import load_and_check
+from hagen.base.errors import InputRefused
+from hagen.compile.pipeline import load_and_check
 
 # libyaml, where PyYAML has it: a test reads and writes a snapshot several times
 LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)

@@ -9,7 +9,7 @@ import subprocess
 import pytest
 
 from conftest import EXAMPLES, walk
-from hagen.pipeline import build
+from hagen.compile.pipeline import build
 
 SITE = EXAMPLES / "bas5-guide" / "site.yaml"
 

@@ -229,7 +229,7 @@ def test_HA1011_two_node_without_quorum_disk(docs):
 
 
 def test_every_audit_code_is_registered_and_tested():
-    from hagen.codes import CODES
+    from hagen.base.codes import CODES
 
     ours = {c for c in CODES if c.startswith("HA10") and len(c) == 6}
     text = Path(__file__).read_text() + Path(__file__).with_name("test_audit_el9.py").read_text()
@@ -441,7 +441,7 @@ def test_an_accepted_warning_is_matched_by_its_cell():
     for that cell accepts it, one for another cell does not (and says it matches nothing)."""
     from hagen.check.accepted import sort_reports
     from hagen.load.site import parse_site
-    from hagen.reports import Where, warning
+    from hagen.base.reports import Where, warning
 
     model = compile_for_audit(EXAMPLES / "xena" / "site.yaml").model
     site = parse_site("audit:\n  accepted:\n    - {code: HA602, cell: xena_oss, reason: small site}\n"

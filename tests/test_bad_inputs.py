@@ -1,7 +1,7 @@
 """Bad inputs: one mistake in the site spec or the ClusterDB rows, refused with its code.
 
 Each case copies examples/bas5-guide and makes one mistake. Most are checked in process
-through hagen.pipeline.load_and_check (what `hagen check` runs): refused, with the code
+through hagen.compile.pipeline.load_and_check (what `hagen check` runs): refused, with the code
 and where the mistake is (site.yaml:LINE:COL and the key path, or `clusterdb
 TABLE[natural key]`). The rest (one case of each kind of input, those with options,
 warnings, and whatever only a build shows) run `hagen build` into a copy of an output
@@ -649,8 +649,8 @@ def checked(case: Case, ex: Example) -> bool:
     rendered file refused), for run_case to see."""
     from unittest import mock
 
-    from hagen.errors import InputRefused
-    from hagen.pipeline import load_and_check
+    from hagen.base.errors import InputRefused
+    from hagen.compile.pipeline import load_and_check
 
     if case.mutate is not None:
         case.mutate(ex)
@@ -702,7 +702,7 @@ def test_bad_input_as_python_m_hagen(case, example_copy, built):
 
 def test_every_checkable_code_has_a_case():
     """Every HA1xx-HA5xx code that the loaders, the model or the checks raise has a case above."""
-    from hagen.codes import CODES
+    from hagen.base.codes import CODES
 
     root = Path(__file__).resolve().parent.parent / "hagen"
     raised = set()

@@ -63,8 +63,8 @@ def test_outside_the_block_any_bytes_are_kept(before, after):
 # ---------------------------------------------------------------- in the build (xena: fstab, exports, hosts-tpl)
 
 from example_helpers import Example  # noqa: E402
-from hagen.errors import InputRefused  # noqa: E402
-from hagen.pipeline import build  # noqa: E402
+from hagen.base.errors import InputRefused  # noqa: E402
+from hagen.compile.pipeline import build  # noqa: E402
 
 OWN_BEFORE = b"# /etc/fstab of the node\nLABEL=/ / ext3 defaults 1 1\n"
 OWN_AFTER = b"tmpfs /dev/shm tmpfs defaults 0 0\n"

@@ -7,8 +7,8 @@ from __future__ import annotations
 import pytest
 
 from example_helpers import Example
-from hagen.errors import InputRefused
-from hagen.pipeline import load_and_check
+from hagen.base.errors import InputRefused
+from hagen.compile.pipeline import load_and_check
 
 
 def reports_of(folder, site="site.yaml") -> list:
@@ -78,7 +78,7 @@ def _no_mngt_cell(tables):
 
 
 def test_ha801_pbs_without_the_management_pair_writes_nothing(guide, tmp_path):
-    from hagen.pipeline import build
+    from hagen.compile.pipeline import build
 
     edit_rows(guide, _no_mngt_cell)
     reports = reports_of(guide)
@@ -194,7 +194,7 @@ def test_ha808_rms_group_missing_from_services(guide):
 
 
 def test_explicit_optional_groups_still_switch_a_group_on_without_batch(guide, tmp_path):
-    from hagen.pipeline import build
+    from hagen.compile.pipeline import build
 
     def lsf_by_hand(d):
         d.pop("batch")
@@ -304,7 +304,7 @@ def test_every_code_of_issue_4_is_tested():
     import re
     from pathlib import Path
 
-    from hagen.codes import CODES
+    from hagen.base.codes import CODES
 
     text = Path(__file__).read_text()
     ours = [c for c in CODES if c.startswith("HA8")]

@@ -231,7 +231,7 @@ def test_ha218_and_ha620_an_oss_outside_every_lustre_cell(ex):
 
 def test_the_facts_the_audit_reads_name_each_target_without_partner(ex):
     from hagen.model.unpaired import targets_without_partner
-    from hagen.pipeline import load_and_check
+    from hagen.compile.pipeline import load_and_check
 
     ex.edit_rows(lambda t: find(t, "lustre_ost", ost_name="data_ost0").update(oss_ha_node=None))
     _, model, _, _ = load_and_check(ex.site)
@@ -243,7 +243,7 @@ def test_the_audits_facts_count_the_single_management_node(ex):
     """xena has one management node and no mngt cell: no check warns (the documented layout),
     but it has no failover partner, which the audit lists."""
     from hagen.model.unpaired import servers_outside_cells, servers_without_partner
-    from hagen.pipeline import load_and_check
+    from hagen.compile.pipeline import load_and_check
 
     _, model, warnings, _ = load_and_check(ex.site)
     assert not servers_outside_cells(model) and "HA218" not in {w.code for w in warnings}

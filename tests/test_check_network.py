@@ -67,7 +67,7 @@ def test_ha416_two_default_routes_on_one_node(ex):
 
 
 def test_network_default_route_says_which_network_has_it(ex, tmp_path):
-    from hagen.pipeline import build
+    from hagen.compile.pipeline import build
 
     ex.edit_rows(_backbone_gateway)
     ex.edit_site(lambda s: (s["network"].pop("routes"), s["network"].update(default_route="backbone")))
@@ -85,7 +85,7 @@ def test_ha415_default_route_on_a_network_without_gateway(ex):
 
 
 def test_init_says_which_networks_would_carry_a_default_route(ex):
-    from hagen.init import draft_site
+    from hagen.compile.init import draft_site
 
     ex.edit_rows(_backbone_gateway)
     ex.flush()

@@ -8,7 +8,7 @@ import pytest
 
 from example_helpers import Example, find
 from hagen.model.quorum import default_target, quorum_context
-from hagen.pipeline import load_and_check
+from hagen.compile.pipeline import load_and_check
 
 
 @pytest.fixture

@@ -97,8 +97,8 @@ def test_ha329_synchro_of_a_per_node_file(ex, path):
 
 def test_ha329_synchro_of_a_file_hagen_writes_per_node(ex, tmp_path):
     # hasynchro names its peer: hagen writes one per node
-    from hagen.errors import InputRefused
-    from hagen.pipeline import build
+    from hagen.base.errors import InputRefused
+    from hagen.compile.pipeline import build
 
     ex.edit_site(lambda s: s["management"]["synchro"].append("/etc/HA/bin/hasynchro"))
     with pytest.raises(InputRefused) as exc:

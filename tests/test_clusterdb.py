@@ -14,7 +14,7 @@ import yaml
 from cli_runner import cli, run_hagen
 from clusterdb_helpers import REPO, SITE, SNAPSHOT, SQL, assert_same_tree, scrambled
 from conftest import tree_contents
-from hagen.errors import InputRefused, SourceError
+from hagen.base.errors import InputRefused, SourceError
 from hagen.load import clusterdb
 from hagen.load.rows import TABLES
 from hagen.load.snapshot import FORMAT, dump_snapshot, read_snapshot
@@ -335,7 +335,7 @@ def test_db_and_snapshot_together_is_a_usage_error(tmp_path):
 
 
 def test_choose_source_precedence():
-    from hagen.errors import UsageError
+    from hagen.base.errors import UsageError
     from hagen.load.source import choose_source
 
     with pytest.raises(UsageError) as info:

@@ -1,4 +1,4 @@
-"""hagen/codes.py is the registry of every report code: its message and its one severity.
+"""hagen/base/codes.py is the registry of every report code: its message and its one severity.
 
 These tests read hagen's source, so that a code raised without being registered, or
 raised once as an error and once as a warning, fails here rather than in front of an
@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from hagen.codes import CODES, WARNINGS, severity
+from hagen.base.codes import CODES, WARNINGS, severity
 
 SOURCE = Path(__file__).resolve().parent.parent / "hagen"
 CALL = re.compile(r'\b(error|warning)\(\s*"(HA\d+)"')
@@ -48,7 +48,7 @@ def test_every_code_the_source_names_is_registered():
         for code in LITERAL.findall(path.read_text(encoding="utf-8")):
             if code not in CODES:
                 unknown.setdefault(code, []).append(str(path.relative_to(SOURCE.parent)))
-    assert not unknown, f"codes raised but not in hagen/codes.py: {unknown}"
+    assert not unknown, f"codes raised but not in hagen/base/codes.py: {unknown}"
 
 
 def test_no_code_is_both_an_error_and_a_warning():
@@ -63,7 +63,7 @@ def test_each_call_uses_the_registered_severity():
 
 
 def test_codes_are_well_formed_unique_and_documented():
-    text = (SOURCE / "codes.py").read_text(encoding="utf-8")
+    text = (SOURCE / "base" / "codes.py").read_text(encoding="utf-8")
     keys = re.findall(r'^\s+"(HA\d+)":', text, re.M)
     assert len(keys) == len(set(keys)) == len(CODES), "a code is defined twice in the CODES literal"
     bad = [c for c, doc in CODES.items() if not re.fullmatch(r"HA[1-9]\d\d|HA10\d\d", c) or not doc.strip()]

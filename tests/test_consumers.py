@@ -16,7 +16,7 @@ import sys
 import pytest
 
 from conftest import CHECK_TREE, EXAMPLES, SHARED, requires_shared
-from hagen.pipeline import build
+from hagen.compile.pipeline import build
 
 SITES = sorted(EXAMPLES.glob("*/site*.yaml"))
 

@@ -11,7 +11,7 @@ import pytest
 from hagen.deploy import actions, fanout, plan, state
 from hagen.deploy.expected import commands_in, expected_commands
 from hagen.emit import OutputTree
-from hagen.errors import InputRefused
+from hagen.base.errors import InputRefused
 
 SHA = "a" * 64
 
@@ -186,7 +186,7 @@ def test_a_large_node_set_goes_through_a_file(tmp_path, monkeypatch):
 def test_expected_commands_are_what_the_service_lists_call_that_hagen_does_not_write():
     from conftest import EXAMPLES
     from hagen.emit import OutputTree as Tree
-    from hagen.pipeline import compile_site
+    from hagen.compile.pipeline import compile_site
 
     assert commands_in(b"# c\n/etc/HA/bin/haip\n\n#/etc/init.d/lsf\n/etc/init.d/nfs\n") == \
         ["/etc/HA/bin/haip", "/etc/init.d/nfs"]

@@ -391,7 +391,7 @@ def test_node_sets_of_the_site_spec_are_bounded_before_expansion(tmp_path, examp
 
 @pytest.mark.parametrize("value", ["2147483648", "99999999999999999999", "0"])
 def test_a_statement_timeout_out_of_range_is_refused_before_any_connection(monkeypatch, value):
-    from hagen.errors import InputRefused
+    from hagen.base.errors import InputRefused
     from hagen.load.clusterdb import statement_timeout_ms
 
     monkeypatch.setenv("HAGEN_STATEMENT_TIMEOUT_MS", value)
@@ -421,7 +421,7 @@ def test_gather_writes_only_into_a_folder_it_made(fresh, tmp_path):
 
 def test_a_gathered_shared_file_over_the_limit_says_what_to_do(fresh, monkeypatch):
     import hagen.deploy.gather as gathering
-    import hagen.gathered as gathered_tree
+    import hagen.deploy.gathered as gathered_tree
 
     monkeypatch.setattr(gathered_tree, "MAX_FILE", 4096)
     monkeypatch.setattr(gathering, "MAX_FILE", 4096)
@@ -459,7 +459,7 @@ def test_a_build_refused_by_a_running_push_names_it(fresh):
     "  node:\n  - &n {id: 1, name: ns0}\n  - <<: *n\n    name: ns1\n    id: 2\n",
 ])
 def test_a_yaml_merge_key_in_a_snapshot_is_refused(rows):
-    from hagen.errors import InputRefused
+    from hagen.base.errors import InputRefused
     from hagen.load.snapshot import parse_snapshot
 
     with pytest.raises(InputRefused) as caught:
@@ -508,7 +508,7 @@ def test_more_hosts_than_the_file_systems_links_is_said_before_anything_is_writt
 
 @pytest.mark.parametrize("reader", ["cluster.conf", "cib"])
 def test_xml_read_back_expands_no_entity(reader):
-    from hagen.diff import _xml_flat
+    from hagen.review.diff import _xml_flat
     from hagen.render.pacemaker import is_cib
 
     bomb = ('<?xml version="1.0"?>\n<!DOCTYPE x [<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;">]>\n'

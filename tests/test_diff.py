@@ -71,7 +71,7 @@ def test_a_site_change_for_both_nodes_is_shown_once_folded(built, example_copy):
 
 
 def test_xml_elements_are_named_by_their_name_attribute_and_one_file_is_singular():
-    from hagen.diff import DiffResult, Change, _structured, _xml_flat
+    from hagen.review.diff import DiffResult, Change, _structured, _xml_flat
 
     old = ('<cluster name="c" config_version="1"><fencedevices><fencedevice name="fence_vega1" ipaddr="10.0.0.1"/>'
            '<fencedevice name="fence_vega2" ipaddr="10.0.0.2"/></fencedevices></cluster>')
@@ -264,11 +264,11 @@ def test_a_bad_format_is_trouble_2(built):
                                         (OSError(5, "Input/output error", "/x"), "Input/output error"),
                                         (KeyboardInterrupt(), "interrupted")])
 def test_any_trouble_is_2_and_an_interrupt_130(built, monkeypatch, exc, words):
-    import hagen.diff
+    import hagen.review.diff
 
     def broken(*a, **k):
         raise exc
-    monkeypatch.setattr(hagen.diff, "diff_tree", broken)
+    monkeypatch.setattr(hagen.review.diff, "diff_tree", broken)
     r = cli("diff", "--site", SITE, "--against", built)
     assert r.code == (130 if isinstance(exc, KeyboardInterrupt) else 2), r.output
     assert words in r.stderr and "Traceback" not in r.output
@@ -278,7 +278,7 @@ def test_any_trouble_is_2_and_an_interrupt_130(built, monkeypatch, exc, words):
 
 
 def test_save_plan_records_what_to_send_and_remove(tmp_path):
-    from hagen.pushplan import load_plan
+    from hagen.deploy.pushplan import load_plan
 
     out = tmp_path / "out"
     assert cli("build", "--site", EXAMPLES / "bas5-guide" / "site-slurm.yaml", "--out", out).code == 0
@@ -331,7 +331,7 @@ def test_a_manifest_that_does_not_validate_is_not_trusted(tmp_path):
 def test_against_a_gathered_tree_the_plan_is_what_push_sends_from_out(tmp_path):
     """The nodes hold another cluster.conf (version 7): the plan's sha256 is out's, the file
     push would send, not a build computed against the gathered copy."""
-    from hagen.pushplan import load_plan
+    from hagen.deploy.pushplan import load_plan
 
     out = tmp_path / "out"
     assert cli("build", "--site", SITE, "--out", out).code == 0
@@ -353,7 +353,7 @@ def test_against_a_gathered_tree_the_plan_is_what_push_sends_from_out(tmp_path):
 def test_an_intact_output_tree_is_compared_by_its_manifest(tmp_path, example_copy, monkeypatch):
     """After a change of the inputs, diff reads from an intact tree only the files whose
     manifest entry differs from the build (at scale: a few files, not every host's)."""
-    from hagen.gathered import ForeignTree
+    from hagen.deploy.gathered import ForeignTree
 
     out = tmp_path / "out"
     assert cli("build", "--site", SITE, "--out", out).code == 0

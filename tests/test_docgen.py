@@ -1,12 +1,12 @@
 """docs/site-spec.md and docs/codes.md are generated: they must match the schema and the code table."""
 
 from conftest import REPO
-from hagen.codes import CODES
+from hagen.base.codes import CODES
 from hagen.load.site import site_schema
 
 
 def test_generated_docs_are_current(capsys):
-    from hagen.docgen import main
+    from hagen.cli.docgen import main
 
     assert main(["--check"]) == 0, capsys.readouterr().err
 
@@ -28,7 +28,7 @@ def test_every_schema_key_has_a_description():
 
 def test_every_code_is_in_codes_md():
     """docs/codes.md lists each code once, with its severity (the registry's checks: tests/test_codes.py)."""
-    from hagen.codes import severity
+    from hagen.base.codes import severity
 
     text = (REPO / "docs" / "codes.md").read_text()
     assert all(text.count(f"| {code} | {severity(code)} |") == 1 for code in CODES)

@@ -19,7 +19,7 @@ import pytest
 from lxml import etree
 
 from conftest import EXAMPLES
-from hagen.pipeline import build
+from hagen.compile.pipeline import build
 
 TOOLS = ("cibadmin", "crm_diff", "crm_simulate", "crm_attribute", "crm_resource")
 

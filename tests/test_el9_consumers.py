@@ -19,7 +19,7 @@ import pytest
 from lxml import etree
 
 from conftest import EXAMPLES
-from hagen.pipeline import build
+from hagen.compile.pipeline import build
 
 SITES = sorted(EXAMPLES.glob("*/site-el9.yaml"))
 

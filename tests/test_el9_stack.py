@@ -17,7 +17,7 @@ from lxml import etree
 
 from conftest import EXAMPLES
 from example_helpers import Example
-from hagen.pipeline import build
+from hagen.compile.pipeline import build
 
 
 @pytest.fixture(scope="module")

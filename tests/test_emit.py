@@ -9,8 +9,8 @@ import pytest
 
 from conftest import EXAMPLES, built_less_ns5_and_ntp, tree_state
 from hagen.emit import OutputTree
-from hagen.errors import OutputError
-from hagen.pipeline import build
+from hagen.base.errors import OutputError
+from hagen.compile.pipeline import build
 
 SITE = EXAMPLES / "bas5-guide" / "site.yaml"
 
@@ -202,7 +202,7 @@ def test_host_limits_a_build_and_the_other_hosts_keep_their_files(tmp_path, exam
 
 
 def test_host_never_splits_a_cells_cluster_conf(tmp_path):
-    from hagen.errors import InputRefused
+    from hagen.base.errors import InputRefused
 
     out = tmp_path / "out"
     build(SITE, out)

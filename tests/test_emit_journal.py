@@ -10,7 +10,7 @@ from faults_helpers import assert_complete, store_leftovers
 from hagen.emit import OutFile, OutputTree
 from hagen.emit.commit import carried
 from hagen.emit.journal import plan
-from hagen.pipeline import build
+from hagen.compile.pipeline import build
 
 SITE = EXAMPLES / "bas5-guide" / "site.yaml"
 

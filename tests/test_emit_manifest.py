@@ -12,7 +12,7 @@ from cli_runner import cli
 from faults_helpers import assert_complete
 from hagen.emit import MANIFEST, OutputTree, valid_manifest
 from hagen.emit.commit import carried
-from hagen.errors import OutputError
+from hagen.base.errors import OutputError
 from store_helpers import SITE, baseline, built  # noqa: F401 (fixtures)
 
 

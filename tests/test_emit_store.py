@@ -19,7 +19,7 @@ from cli_runner import cli
 from conftest import tree_state
 from faults_helpers import assert_complete, store_leftovers
 from hagen.emit import MANIFEST, OutputTree
-from hagen.pipeline import build
+from hagen.compile.pipeline import build
 from store_helpers import SITE, _state, baseline, built, plant, store, untouched, victim  # noqa: F401 (fixtures)
 
 

@@ -16,8 +16,8 @@ from cli_runner import cli
 from conftest import tree_state
 from faults_helpers import PausedBuild, store_leftovers
 from hagen.emit import MANIFEST, OutputTree
-from hagen.errors import OutputError
-from hagen.pipeline import build
+from hagen.base.errors import OutputError
+from hagen.compile.pipeline import build
 from store_helpers import SITE, _state, baseline, built, plant, store, untouched, victim  # noqa: F401 (fixtures)
 
 

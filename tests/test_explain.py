@@ -44,7 +44,7 @@ def test_every_artifact_of_every_example_names_where_it_comes_from(tmp_path):
     import pytest
 
     from hagen.emit import OutputTree
-    from hagen.pipeline import compile_site
+    from hagen.compile.pipeline import compile_site
 
     missing = []
     for site in sorted(EXAMPLES.glob("*/site*.yaml")):

@@ -23,7 +23,7 @@ from clusterdb_helpers import SITE, SNAPSHOT
 from conftest import EXAMPLES, tree_state
 from faults_helpers import (PausedBuild, assert_complete, free_port, out_listing, private_postgres,
                             requires_private_pg, store_leftovers)
-from hagen.pipeline import build
+from hagen.compile.pipeline import build
 from pg import execute, requires_pg, temp_database
 
 

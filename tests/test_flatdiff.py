@@ -1,9 +1,9 @@
-"""hagen.flatdiff: two flattened files compared, the one way every format shows its changes."""
+"""hagen.base.flatdiff: two flattened files compared, the one way every format shows its changes."""
 
 from __future__ import annotations
 
-from hagen.flatdiff import flat_changes
-from hagen.masking import MASK
+from hagen.base.flatdiff import flat_changes
+from hagen.base.masking import MASK
 
 
 def test_changed_then_added_then_removed_each_in_key_order():

@@ -1,4 +1,4 @@
-"""Artifact formats (hagen.formats): each kind found by its path (a CIB by its root
+"""Artifact formats (hagen.kinds.formats): each kind found by its path (a CIB by its root
 element), its validator reached through hagen.render.validate, its versioning, and
 the structural diff `hagen diff` is to show."""
 
@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 
 from conftest import GOLDEN
-from hagen.formats import CIB, CHRONY, CLUSTER_CONF, COROSYNC, FORMATS, format_for, structural_diff
+from hagen.kinds.formats import CIB, CHRONY, CLUSTER_CONF, COROSYNC, FORMATS, format_for, structural_diff
 from hagen.render.validate import validate
 
 CIB_FILE = GOLDEN / "xena-el9" / "xena11" / "etc" / "hagen" / "cib.xml"

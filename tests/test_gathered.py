@@ -1,4 +1,4 @@
-"""hagen.gathered: a tree from elsewhere, read without following links, never hanging."""
+"""hagen.deploy.gathered: a tree from elsewhere, read without following links, never hanging."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ import os
 
 import pytest
 
-from hagen.errors import InputRefused
-from hagen.gathered import LINK, ForeignTree
+from hagen.base.errors import InputRefused
+from hagen.deploy.gathered import LINK, ForeignTree
 
 
 @pytest.fixture

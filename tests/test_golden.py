@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 
 from conftest import EXAMPLES, GOLDEN
-from hagen.pipeline import build
+from hagen.compile.pipeline import build
 
 
 def example_sites():

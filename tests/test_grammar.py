@@ -9,11 +9,11 @@ import pytest
 import yaml
 
 from conftest import EXAMPLES, REPO
-from hagen.errors import InputRefused, SourceError
+from hagen.base.errors import InputRefused, SourceError
 from hagen.load.grammar import COLUMNS, EMPTY_MEANS_NONE, check_rows
 from hagen.load.rows import CHOICES, TABLES
 from hagen.load.snapshot import read_snapshot, rows_from_raw
-from hagen.pipeline import load_and_check
+from hagen.compile.pipeline import load_and_check
 from pg import execute, requires_pg, temp_database
 
 XENA = EXAMPLES / "xena" / "clusterdb.yaml"

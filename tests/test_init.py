@@ -59,7 +59,7 @@ def _files(out: Path) -> dict:
 @pytest.fixture(scope="module", params=sorted(SITE_CHOICES))
 def drafted(request, tmp_path_factory):
     """(example, folder, draft text, example's build, draft's build)."""
-    from hagen.pipeline import build
+    from hagen.compile.pipeline import build
 
     name = request.param
     folder = tmp_path_factory.mktemp("init") / name
@@ -93,7 +93,7 @@ def test_the_drafts_build_passes_the_real_consumers(drafted):
 def test_the_draft_shares_the_system_files_its_build_writes(drafted):
     """shared_files drafted where the site needs it: the draft's build warns of no system file
     written whole (HA962), as the example's does not."""
-    from hagen.pipeline import load_and_check
+    from hagen.compile.pipeline import load_and_check
 
     _, folder, text, _, _ = drafted
     assert "\nshared_files:\n  - /etc/hosts-tpl\n" in text
@@ -177,7 +177,7 @@ def test_rows_refused_give_no_draft(tmp_path):
     ("host=db.example dbname=clusterdb", "host=db.example dbname=clusterdb", False),
 ])
 def test_the_dsn_loses_its_password(dsn, kept, had):
-    from hagen.init import dsn_without_password
+    from hagen.compile.init import dsn_without_password
 
     assert dsn_without_password(dsn) == (kept, had)
 
@@ -187,7 +187,7 @@ def test_the_dsn_loses_its_password(dsn, kept, had):
 def test_a_scalar_reads_back_as_the_same_string(value):
     from ruamel.yaml import YAML
 
-    from hagen.init import q
+    from hagen.compile.init import q
 
     assert YAML(typ="safe").load(f"k: {q(value)}\n")["k"] == value
 

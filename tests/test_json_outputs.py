@@ -10,7 +10,7 @@ import pytest
 from cli_runner import cli
 from conftest import EXAMPLES
 from deploy_helpers import Nodes, prepare
-from hagen.codes import CODES, severity
+from hagen.base.codes import CODES, severity
 
 SITE = EXAMPLES / "bas5-guide" / "site.yaml"
 

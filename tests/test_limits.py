@@ -1,6 +1,6 @@
 """hagen.load.limits: bounded input (docs/limits.md). Each limit is a report with its code and
 location, reached in well under a second: never a hang, a MemoryError, a RecursionError or a
-crash of libyaml. All in process (hagen.load and hagen.pipeline.load_and_check)."""
+crash of libyaml. All in process (hagen.load and hagen.compile.pipeline.load_and_check)."""
 
 from __future__ import annotations
 
@@ -13,11 +13,11 @@ from contextlib import contextmanager
 import pytest
 
 from conftest import EXAMPLES
-from hagen.errors import InputRefused
+from hagen.base.errors import InputRefused
 from hagen.load import limits
 from hagen.load.site import load_site, parse_site
 from hagen.load.snapshot import FORMAT, parse_snapshot, read_snapshot
-from hagen.pipeline import load_and_check
+from hagen.compile.pipeline import load_and_check
 
 ALIAS_BOMB = "".join(f"{b}: &{b} [{','.join([f'*{a}'] * 9) if a else ','.join(['lol'] * 9)}]\n"
                      for a, b in zip([""] + list("abcdefgh"), "abcdefghi"))

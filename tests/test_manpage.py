@@ -1,4 +1,4 @@
-"""hagen(1): generated from the command line (hagen/manpage.py, docs/hagen.1), rendered by
+"""hagen(1): generated from the command line (hagen/cli/manpage.py, docs/hagen.1), rendered by
 groff without a warning, naming every command and option, and installed by the package
 as share/man/man1/hagen.1 (`man hagen`)."""
 
@@ -13,13 +13,13 @@ import tomllib
 import pytest
 
 from conftest import REPO
-from hagen.manpage import man_page
+from hagen.cli.manpage import man_page
 
 PAGE = REPO / "docs" / "hagen.1"
 
 
 def test_the_page_is_generated_from_the_cli_and_current():
-    assert PAGE.read_text() == man_page(), "docs/hagen.1 is stale: run python3 -m hagen.docgen"
+    assert PAGE.read_text() == man_page(), "docs/hagen.1 is stale: run python3 -m hagen.cli.docgen"
 
 
 def test_every_command_and_option_is_in_the_page():

@@ -1,4 +1,4 @@
-"""hagen.masking: a secret is masked in every form it takes, in every command's output."""
+"""hagen.base.masking: a secret is masked in every form it takes, in every command's output."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 
 from cli_runner import cli
 from conftest import EXAMPLES
-from hagen.masking import MASK, dsn_passwords, mask, mask_dsn, mask_password_keys, mask_secrets
+from hagen.base.masking import MASK, dsn_passwords, mask, mask_dsn, mask_password_keys, mask_secrets
 
 ODD = "p&<>\"'w é%+"
 
@@ -23,7 +23,7 @@ ODD = "p&<>\"'w é%+"
 @pytest.fixture(autouse=True)
 def nothing_remembered():
     """Each test starts with no remembered secret: in-process runs must not mask by luck."""
-    from hagen.masking import forget_all
+    from hagen.base.masking import forget_all
 
     forget_all()
     yield
@@ -120,7 +120,7 @@ def test_diff_never_shows_a_password_of_a_malformed_gathered_file(old, new, quot
     """The old side holds a password hagen does not know, raw or escaped, in a file that does not parse."""
     from xml.sax.saxutils import escape
 
-    from hagen.diff import describe
+    from hagen.review.diff import describe
 
     # a password that is a piece of the file's other text ("cluste") or of the mask shows
     # through that text, not through a leak
@@ -195,11 +195,11 @@ def test_a_dsn_libpq_cannot_parse_is_never_printed_with_its_password(dsn, tmp_pa
 
 
 def test_a_bug_s_message_and_debug_traceback_are_masked(odd_site, tmp_path, monkeypatch):
-    import hagen.explain
+    import hagen.review.explain
 
     def broken(*a, **k):
         raise RuntimeError(f"boom near passwd=\"{html.escape(ODD)}\"")
-    monkeypatch.setattr(hagen.explain, "render_one", broken)
+    monkeypatch.setattr(hagen.review.explain, "render_one", broken)
     monkeypatch.setenv("HAGEN_DEBUG", "1")
     r = cli("render", "ns0", "/etc/cluster/cluster.conf", "--site", odd_site, "--out", tmp_path / "out",
             "--show-secrets")

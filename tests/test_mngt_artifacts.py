@@ -10,7 +10,7 @@ from __future__ import annotations
 import pytest
 
 from conftest import EXAMPLES
-from hagen.pipeline import build
+from hagen.compile.pipeline import build
 
 SITE = EXAMPLES / "bas5-guide" / "site.yaml"
 

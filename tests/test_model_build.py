@@ -8,7 +8,7 @@ import pytest
 
 from hagen.model import Network
 from hagen.model.build import _dotted_quad, parse_address
-from hagen.reports import Where
+from hagen.base.reports import Where
 
 ADMIN = Network("admin", "mn", "ethernet", IPv4Network("10.1.0.0/16"), None, "")
 

@@ -1,12 +1,12 @@
-"""hagen.nodesets: node sets counted before they are expanded."""
+"""hagen.base.nodesets: node sets counted before they are expanded."""
 
 from __future__ import annotations
 
 
 import pytest
 
-from hagen.errors import UsageError
-from hagen.nodesets import NodeSetRefused, NodeSetTooLarge, expand, size_bound, unknown_hosts_refused
+from hagen.base.errors import UsageError
+from hagen.base.nodesets import NodeSetRefused, NodeSetTooLarge, expand, size_bound, unknown_hosts_refused
 
 
 def test_a_node_set_expands_in_natural_order():

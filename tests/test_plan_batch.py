@@ -14,7 +14,7 @@ import pytest
 import yaml
 
 from conftest import CHECK_TREE, EXAMPLES, requires_shared
-from hagen.pipeline import build
+from hagen.compile.pipeline import build
 
 GUIDE = EXAMPLES / "bas5-guide"
 

@@ -9,7 +9,7 @@ import pytest
 from lxml import etree
 
 from conftest import EXAMPLES
-from hagen.pipeline import build
+from hagen.compile.pipeline import build
 from example_helpers import Example, find
 
 

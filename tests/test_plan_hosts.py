@@ -11,7 +11,7 @@ import pytest
 import yaml
 
 from conftest import EXAMPLES
-from hagen.pipeline import build
+from hagen.compile.pipeline import build
 
 
 @pytest.fixture(scope="module")
@@ -109,7 +109,7 @@ def test_site_extras_and_switches(example_copy, tmp_path):
 def test_sections_are_computed_once_per_model_and_site_spec():
     """The hosts check and the hosts file share one computation; another model or site spec gets its own."""
     from hagen.model.hosts import host_sections
-    from hagen.pipeline import load_and_check
+    from hagen.compile.pipeline import load_and_check
 
     site, model, _, _ = load_and_check(EXAMPLES / "bas5-guide/site.yaml")
     first = host_sections(model, site)

@@ -16,8 +16,8 @@ from lxml import etree
 
 from conftest import EXAMPLES, SHARED
 from hagen.emit import OutFile, OutputTree, manifest_of
-from hagen.errors import OutputError
-from hagen.pipeline import build
+from hagen.base.errors import OutputError
+from hagen.compile.pipeline import build
 from hagen.render.validate import validate_cluster_conf
 from example_helpers import Example, find
 

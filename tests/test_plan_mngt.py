@@ -10,7 +10,7 @@ import pytest
 import yaml
 
 from conftest import SHARED, requires_shared
-from hagen.pipeline import build
+from hagen.compile.pipeline import build
 from hagen.render.validate import validate_cluster_conf
 
 

@@ -15,7 +15,7 @@ from conftest import EXAMPLES, SHARED
 from hagen.load.snapshot import read_snapshot
 from hagen.model.build import build_model
 from hagen.model.nfs import alias_hosts
-from hagen.pipeline import build
+from hagen.compile.pipeline import build
 from hagen.render.validate import validate_cluster_conf
 from example_helpers import Example, find
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import io
 
-from hagen.progress import Progress
+from hagen.base.progress import Progress
 
 
 class Terminal(io.StringIO):

@@ -36,7 +36,7 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from hagen.errors import InputRefused
+from hagen.base.errors import InputRefused
 
 from cli_runner import cli
 from conftest import CHECK_TREE, EXAMPLES, tree_state
@@ -531,7 +531,7 @@ def test_any_record_and_plan_removal_is_read_safely_and_removes_only_what_push_w
 def test_any_plan_and_gathered_mark_is_validated_never_trusted(tmp_path_factory, doc, mark):
     from hagen.deploy.folder import read_mark
     from hagen.emit.manifest import plain_host, plain_path
-    from hagen.pushplan import validate
+    from hagen.deploy.pushplan import validate
 
     problems = validate(doc, "plan")                    # never raises
     if not problems:

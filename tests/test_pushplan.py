@@ -1,4 +1,4 @@
-"""hagen.pushplan: the reviewed plan's format, written 0600 atomically, validated when read."""
+"""hagen.deploy.pushplan: the reviewed plan's format, written 0600 atomically, validated when read."""
 
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ import stat
 import pytest
 
 from hagen.emit import OutFile
-from hagen.errors import InputRefused, OutputError
-from hagen.pushplan import FORMAT, load_plan, save_plan
+from hagen.base.errors import InputRefused, OutputError
+from hagen.deploy.pushplan import FORMAT, load_plan, save_plan
 
 SHA = "a" * 64
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from conftest import REPO
-from hagen.resources import _find, checkout, schemas_dir, templates_dir
+from hagen.base.resources import _find, checkout, schemas_dir, templates_dir
 
 
 def _package(root, pyproject=None):

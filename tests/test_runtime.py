@@ -24,7 +24,7 @@ import pytest
 
 from conftest import EXAMPLES
 from conftest import tree_contents as snapshot
-from hagen.pipeline import build
+from hagen.compile.pipeline import build
 from runtime_helpers import (SCRIPTS, Namespace, calls, line_of, run_script, skip_unless_tool,
                              stub_service, write)
 

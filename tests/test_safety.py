@@ -31,7 +31,7 @@ from cli_runner import cli
 from conftest import CHECK_TREE, EXAMPLES, tree_state
 from faults_helpers import out_listing
 from hagen.emit import OutFile, OutputTree, confined
-from hagen.errors import InputRefused, OutputError
+from hagen.base.errors import InputRefused, OutputError
 from hagen.load.rows import TABLES
 
 SITES = sorted(EXAMPLES.glob("*/site*.yaml"))
@@ -130,7 +130,7 @@ def test_every_site_path_that_lands_in_the_tree_is_checked(tmp_path):
     first entry; a key once seen to become a path is not probed again.)"""
     from hagen.check.paths import FILE_KEYS, LIST_KEYS
     from hagen.load.site import load_site
-    from hagen.pipeline import compile_site
+    from hagen.compile.pipeline import compile_site
 
     checked = {k for k, _ in FILE_KEYS} | set(LIST_KEYS)
     found, probed, unchecked = set(), set(), []
@@ -285,7 +285,7 @@ def _f(host, path, link=None):
     ([_f("ns0", "/etc/hosts"), _f("ns0", "/etc/hosts/evil")], "below the file /etc/hosts"),
 ], ids=lambda v: v if isinstance(v, str) else repr(v[-1].host + v[-1].path))
 def test_emit_refuses_a_file_outside_its_host_folder(tmp_path, files, why):
-    from hagen.pipeline import build
+    from hagen.compile.pipeline import build
 
     out = tmp_path / "tree" / "out"
     out.parent.mkdir()
@@ -303,7 +303,7 @@ def test_emit_refuses_a_file_outside_its_host_folder(tmp_path, files, why):
 
 def test_emit_accepts_the_examples_files():
     """The defence lets every file of every example through (it refuses nothing real)."""
-    from hagen.pipeline import compile_site
+    from hagen.compile.pipeline import compile_site
 
     for site in SITES:
         compiled = compile_site(site, OutputTree(Path("/nonexistent/out")))
@@ -328,7 +328,7 @@ def _structure(data: bytes):
 def test_no_clusterdb_text_value_injects_a_line_or_markup(tmp_path):
     """Each text column of each example's first row of each table, set to a line break or to
     XML markup: refused (exit 2), or written so that no line and no element was added."""
-    from hagen.pipeline import compile_site
+    from hagen.compile.pipeline import compile_site
 
     failures, accepted, outcomes = [], [], {}
     for example in ("bas5-guide", "xena"):
@@ -517,7 +517,7 @@ def _fence_passwords(site: Path) -> set[str]:
 def test_every_file_holding_a_password_is_0600(site, tmp_path):
     from xml.sax.saxutils import quoteattr
 
-    from hagen.pipeline import build
+    from hagen.compile.pipeline import build
 
     folder = copy_example(tmp_path, site.parent.name)
     (folder / "fence-password").chmod(0o644)              # as git leaves it: a warning, not a looser file

@@ -37,7 +37,7 @@ def test_a_password_file_that_is_no_file_is_refused_at_once(folder, tmp_path, ma
 
 
 def test_the_first_line_is_the_password_and_is_remembered_for_masking(folder, tmp_path):
-    from hagen.masking import forget_all, remembered
+    from hagen.base.masking import forget_all, remembered
 
     forget_all()
     (folder / "fence-password").write_text("first-line-pw\r\nsecond line\n")
@@ -54,7 +54,7 @@ def test_each_secret_is_read_once_per_build(example, tmp_path, monkeypatch):
     """load reads every fence password once; check and the planners take what it read."""
     from hagen.emit import OutputTree
     from hagen.load import secrets
-    from hagen.pipeline import compile_site
+    from hagen.compile.pipeline import compile_site
 
     reads = []
     real = secrets.read_fence_password

@@ -10,7 +10,7 @@ import subprocess
 import pytest
 import yaml
 
-from hagen.pipeline import build
+from hagen.compile.pipeline import build
 
 SITE_LINES = b"NodeName=DEFAULT CPUs=32 RealMemory=128000\nSelectType=select/cons_tres\n"
 

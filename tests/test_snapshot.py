@@ -11,7 +11,7 @@ import yaml
 
 from cli_runner import cli
 from clusterdb_helpers import SITE, SNAPSHOT, SQL, assert_same_tree, scrambled
-from hagen.errors import InputRefused
+from hagen.base.errors import InputRefused
 from hagen.load.snapshot import FORMAT, dump_snapshot, dump_sql, parse_snapshot, read_snapshot
 
 UNREACHABLE = "postgresql://postgres@127.0.0.1:1/x"

@@ -1,4 +1,4 @@
-"""hagen.uptodate: the one "up to date?" decision of build and diff, from a snapshot and from
+"""hagen.compile.uptodate: the one "up to date?" decision of build and diff, from a snapshot and from
 PostgreSQL (rows summed up by the server in one query). Never a false "up to date"."""
 
 from __future__ import annotations
@@ -14,8 +14,8 @@ from hagen.load import clusterdb
 from hagen.load.rows import TABLES
 from hagen.load.site import load_site
 from hagen.load.source import choose_source
-from hagen.pipeline import build
-from hagen.uptodate import verdict
+from hagen.compile.pipeline import build
+from hagen.compile.uptodate import verdict
 from pg import execute, requires_pg, temp_database
 
 XENA = REPO / "examples" / "xena"
@@ -99,11 +99,11 @@ def test_diff_and_build_share_the_decision(xena_db, tmp_path, monkeypatch):
     build(site, out, db=dsn)
     spec = load_site(site)
     assert verdict(OutputTree(out), spec, choose_source(dsn, None, spec)).up_to_date
-    import hagen.pipeline
+    import hagen.compile.pipeline
 
     def no_compile(*args, **kwargs):
         raise AssertionError("an up-to-date tree was compiled again")
-    monkeypatch.setattr(hagen.pipeline, "compile_site", no_compile)
+    monkeypatch.setattr(hagen.compile.pipeline, "compile_site", no_compile)
     res = cli("diff", "--site", site, "--against", out, "--db", dsn)
     assert res.code == 0, res.output
     execute(dsn, EDITS["node"])
@@ -131,9 +131,9 @@ def test_snapshot_change_is_noticed(tmp_path):
 
 
 def test_a_lazy_verdict_of_a_tree_with_no_record_reads_no_input(tmp_path, monkeypatch):
-    import hagen.uptodate
+    import hagen.compile.uptodate
 
-    monkeypatch.setattr(hagen.uptodate, "input_fingerprint", lambda *a: pytest.fail("inputs were summed up"))
+    monkeypatch.setattr(hagen.compile.uptodate, "input_fingerprint", lambda *a: pytest.fail("inputs were summed up"))
     spec = load_site(XENA / "site.yaml")
     found = verdict(OutputTree(tmp_path / "none"), spec, choose_source(None, None, spec), lazy=True)
     assert not found.up_to_date and found.fingerprint is None

@@ -1,7 +1,7 @@
 """hagen audit: what each single failure does to each HA cell, and the single points of
 failure left (guide tables 2.1.1, 5.7, 8.3).
 
-The site is compiled as a build would (hagen.pipeline.compile_site, nothing written)
+The site is compiled as a build would (hagen.compile.pipeline.compile_site, nothing written)
 so that the audit reads the cluster.conf files really written; hagen.audit.facts turns
 each cell into facts, hagen.audit.failures plays every single failure on them and
 hagen.audit.findings lists the SPOFs and warnings. The result is one plain document
@@ -20,7 +20,7 @@ FORMAT = "hagen-audit/1"
 def compile_for_audit(site_path, db=None, snapshot=None):
     """The compiled site, against an empty output tree (config_version 1, nothing read or written)."""
     from hagen.emit import OutputTree
-    from hagen.pipeline import compile_site
+    from hagen.compile.pipeline import compile_site
 
     with tempfile.TemporaryDirectory(prefix="hagen-audit-") as tmp:
         return compile_site(site_path, OutputTree(Path(tmp) / "out"), db, snapshot)
@@ -71,7 +71,7 @@ def accept_findings(compiled, every: list[dict], today=None) -> set[int]:
     """Mark each finding an audit.accepted entry in force accepts (its reason in `accepted`);
     the entries of audit codes that accepted nothing (their indexes), for HA1012."""
     from hagen.check.accepted import accepting, in_force
-    from hagen.codes import AUDIT_CODES
+    from hagen.base.codes import AUDIT_CODES
 
     entries = in_force(compiled.site, today)
     used = set()
@@ -122,7 +122,7 @@ def uncovered_warning(site, names: list[str]) -> list:
     single points of failure."""
     from hagen.check.target import EL9
     from hagen.model.names import fold
-    from hagen.reports import warning
+    from hagen.base.reports import warning
 
     if not names or site.get("target") != EL9:
         return []

@@ -2,8 +2,8 @@
 
 A single point of failure is a single failure after which a service of the cell stops or
 can no longer fail over; a warning is degraded but still serving. Each finding is an
-ordinary report of the code registry (hagen.codes): its severity is the code's (a single
-point of failure is an audit code of severity error, hagen.codes.is_spof), with the guide
+ordinary report of the code registry (hagen.base.codes): its severity is the code's (a single
+point of failure is an audit code of severity error, hagen.base.codes.is_spof), with the guide
 section it comes from, what the failure stops, and a hint. Findings are plain dicts with
 stable keys.
 """
@@ -12,8 +12,8 @@ from __future__ import annotations
 
 from hagen.audit.facts import CellFacts, fence_route
 from hagen.audit.failures import owned, uses
-from hagen.codes import is_spof
-from hagen.codes import severity as registry_severity
+from hagen.base.codes import is_spof
+from hagen.base.codes import severity as registry_severity
 
 SPOF = "error"          # the registry's severity of a single point of failure
 WARNING = "warning"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from hagen.reports import one_line
+from hagen.base.reports import one_line
 
 CLASSES = {
     "node_crash": "node crash",

@@ -364,7 +364,7 @@ def _breaking_tests(model, cell, p, s) -> list:
 def _environment():
     import jinja2
 
-    from hagen.resources import templates_dir
+    from hagen.base.resources import templates_dir
 
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(templates_dir())), undefined=jinja2.StrictUndefined,
                              keep_trailing_newline=True, trim_blocks=True, lstrip_blocks=True,

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import subprocess
 
-from hagen.errors import HagenError
+from hagen.base.errors import HagenError
 
 RED = "red"
 # findings whose first subject is a network (el9-pacemaker: the single corosync link)

@@ -7,7 +7,7 @@ PBS, SLURM, LSF, RMS, OCFS2), hosts (/etc/hosts), lustre and nfs (the I/O cells,
 chapters 5-9), paths (where the site spec puts files), quorum (the quorum disk's timing
 and heuristic), luns (one use per shared device), startlist (the start list against its
 data files and order rules), site_values (site values the schema's types let through:
-cron '..', a sudoers path with metacharacters). Every code is in hagen.codes.
+cron '..', a sudoers path with metacharacters). Every code is in hagen.base.codes.
 """
 
 from __future__ import annotations

@@ -16,8 +16,8 @@ import re
 from dataclasses import dataclass, replace
 from datetime import date
 
-from hagen.codes import AUDIT_CODES, CODES, acceptable
-from hagen.reports import error, warning
+from hagen.base.codes import AUDIT_CODES, CODES, acceptable
+from hagen.base.reports import error, warning
 
 
 @dataclass(frozen=True, slots=True)

@@ -8,7 +8,7 @@ from ipaddress import IPv4Address
 from hagen.model.batch import (LSF_SLURM_LINKS, admin_alias, batch_nodes, coupling, coupling_text, given,
                                lsf_hosts_placement, slurm_accounting_log, slurm_syntax, under)
 from hagen.model.mngt import management_pair
-from hagen.reports import Where, error, warning
+from hagen.base.reports import Where, error, warning
 
 MANAGERS = ("pbs", "slurm", "lsf", "rms")
 
@@ -183,7 +183,7 @@ def _partitions(site, nodes) -> list:
             members = compute
         else:
             try:
-                from hagen.nodesets import expand
+                from hagen.base.nodesets import expand
 
                 members = set(expand(expr))      # bounded before ClusterShell expands it
             except (NodeSetException, ValueError) as exc:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from hagen.model.cman import MAX_LENGTH, VALID, cluster_name, name_key
 from hagen.model.unpaired import servers_outside_cells
-from hagen.reports import Where, error, warning
+from hagen.base.reports import Where, error, warning
 
 # what a server outside its cells loses, and how it joins one (guide chapters)
 _OUTSIDE = {

@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 
 from hagen.check.target import EL9, NO_EQUIVALENT
-from hagen.reports import error, warning
+from hagen.base.reports import error, warning
 
 # the scripts that become Filesystem, symlink and IPaddr2 resources (hagen.plan.el9.cib)
 RESOURCE_SCRIPTS = frozenset({"/etc/HA/bin/hamount", "/etc/HA/bin/halinks", "/etc/HA/bin/haip"})

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 from hagen.model.hosts import host_sections, is_ipv4
-from hagen.reports import error
+from hagen.base.reports import error
 
 # a host name: dot-separated labels; underscores as the guide's aliases have them (xenanfs_BK)
 _NAME = re.compile(r"^(?=.{1,253}$)[A-Za-z0-9](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9])?"

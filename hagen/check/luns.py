@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from hagen.model.mngt import management_cell
 from hagen.model.nfs import exports
-from hagen.reports import Where, error
+from hagen.base.reports import Where, error
 
 
 @dataclass(frozen=True, slots=True)

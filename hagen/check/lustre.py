@@ -11,7 +11,7 @@ from hagen.model.iocell import fencing_section, management_nodes
 from hagen.model.lustre import added_links, mgs_hosts
 from hagen.model.mngt import management_cell, management_pair
 from hagen.model.unpaired import targets_without_partner
-from hagen.reports import Where, error, warning
+from hagen.base.reports import Where, error, warning
 
 TARGET_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]*\Z")   # a name lustre_util's selectors read as a regex
 DEVICE = re.compile(r"^/dev/[A-Za-z0-9_.:/+-]+\Z")

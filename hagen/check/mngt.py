@@ -8,7 +8,7 @@ from hagen.check.cells import likely_missing
 from hagen.load.secrets import fence_secret
 from hagen.model.mngt import management_cell
 from hagen.model.services import services, stop_lines
-from hagen.reports import Where, error, warning
+from hagen.base.reports import Where, error, warning
 
 # \Z, not $: $ also matches before a trailing newline
 FULL_PATH = re.compile(r"^/[^\s#]*\Z")        # a full path, no blank, no option (2.3.1)

@@ -4,7 +4,7 @@ characters each column may hold (hagen.load.grammar checked those when the rows 
 from __future__ import annotations
 
 from hagen.model.names import ALIAS_NAME, HOSTNAME, INTERFACE
-from hagen.reports import Where, error, warning
+from hagen.base.reports import Where, error, warning
 
 
 def _shown(name: str) -> str:

@@ -7,7 +7,7 @@ from ipaddress import IPv4Network
 
 from hagen.model.mngt import bond_for, bonds, management_pair
 from hagen.model.names import INTERFACE
-from hagen.reports import Where, error
+from hagen.base.reports import Where, error
 
 # what the bonding options line of modprobe.conf may carry: key=value words, one line
 # the kernel's (and NetworkManager's keyfile) grammar: blank-separated name=value words, a name in

@@ -9,7 +9,7 @@ from hagen.load.secrets import fence_secret
 from hagen.model.iocell import fencing_section, management_nodes
 from hagen.model.mngt import management_cell
 from hagen.model.nfs import expand_nodes, exports, nfs_cells
-from hagen.reports import Where, error, warning
+from hagen.base.reports import Where, error, warning
 
 DEVICE = re.compile(r"^/dev/[A-Za-z0-9_.:/+-]+\Z")
 PATH = re.compile(r"^/[A-Za-z0-9_.+/-]*\Z")

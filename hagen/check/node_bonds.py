@@ -9,7 +9,7 @@ from __future__ import annotations
 from hagen.model.mngt import management_pair
 from hagen.model.names import INTERFACE
 from hagen.model.node_bonds import node_bonds
-from hagen.reports import error
+from hagen.base.reports import error
 
 
 def check(model, site) -> list:

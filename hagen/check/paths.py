@@ -8,7 +8,7 @@ as a defence in depth; this check says which key to fix.
 
 from __future__ import annotations
 
-from hagen.reports import error
+from hagen.base.reports import error
 
 # (key path, a file (False: a directory under which files or links are written))
 FILE_KEYS = (

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from hagen.check.services import host_or_address
 from hagen.model.quorum import quorum_settings
-from hagen.reports import error
+from hagen.base.reports import error
 
 
 def check(model, site) -> list:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from ipaddress import IPv4Address, IPv4Network
 
-from hagen.reports import error
+from hagen.base.reports import error
 
 # a host name: dot-separated RFC 1123 labels, at most 253 characters (used with fullmatch:
 # $ would also match before a trailing newline)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 
-from hagen.reports import error, warning
+from hagen.base.reports import error, warning
 
 # what a path of a file hagen writes may hold: no blank, no shell or sudoers metacharacter
 SAFE_PATH = re.compile(r"/[A-Za-z0-9_.+/~@:-]*\Z")

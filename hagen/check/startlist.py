@@ -10,7 +10,7 @@ from fnmatch import fnmatchcase
 from hagen.model.lustre import management_policy
 from hagen.model.mngt import management_pair
 from hagen.model.services import services
-from hagen.reports import Where, error, warning
+from hagen.base.reports import Where, error, warning
 
 BIN = "/etc/HA/bin"
 UNWANTED, MOUNT, LINKS = f"{BIN}/haunwantedfiles", f"{BIN}/hamount", f"{BIN}/halinks"

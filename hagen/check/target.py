@@ -10,7 +10,7 @@ EL9: an error there.
 
 from __future__ import annotations
 
-from hagen.reports import Where, error, warning
+from hagen.base.reports import Where, error, warning
 
 EL9 = "el9-pacemaker"
 # start-list commands Pacemaker needs no equivalent of (docs/migration-el9.md); the CIB leaves them out

@@ -52,7 +52,7 @@ def audit(site: Path = SITE, db: Optional[str] = DB, snapshot: Optional[Path] = 
     audit.accepted accepts do not count), 1 some, 2 input refused, 3 database or I/O
     trouble. See docs/audit.md.
     """
-    from hagen.errors import InputRefused
+    from hagen.base.errors import InputRefused
 
     def body():
         from hagen.audit import compile_for_audit, document, has_spof, uncovered_warning, unused_warnings

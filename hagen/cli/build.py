@@ -25,8 +25,8 @@ FORMAT = typer.Option(Format.text, "--format", help="text: reports on stderr; js
 def _json_body(command: str, work):
     """Run work() -> (reports, details) and write the JSON document alone on stdout, on
     success and on failure alike; the exit status is the one the text form has."""
-    from hagen.errors import HagenError
-    from hagen.reports import dump_document, reports_document
+    from hagen.base.errors import HagenError
+    from hagen.base.reports import dump_document, reports_document
 
     def say(doc):
         typer.echo(dump_document(doc), nl=False)
@@ -57,7 +57,7 @@ def build(site: Path = SITE, out: Path = OUT, db: Optional[str] = DB, snapshot: 
 
     Example: hagen build --site examples/bas5-guide/site.yaml
     """
-    from hagen.pipeline import build as run_build
+    from hagen.compile.pipeline import build as run_build
 
     as_json = format is Format.json
 
@@ -97,7 +97,7 @@ def build(site: Path = SITE, out: Path = OUT, db: Optional[str] = DB, snapshot: 
 def check(site: Path = SITE, db: Optional[str] = DB, snapshot: Optional[Path] = SNAPSHOT, quiet: bool = QUIET,
           verbose: bool = VERBOSE, format: Format = FORMAT):
     """Run every check on the site spec and the ClusterDB and report every problem; write nothing."""
-    from hagen.pipeline import load_and_check
+    from hagen.compile.pipeline import load_and_check
 
     def work():
         progress = progress_for(verbose, quiet, show=format is Format.text, total=2)

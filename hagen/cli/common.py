@@ -51,7 +51,7 @@ _GLOBAL = {"verbose": False}     # hagen --verbose COMMAND: the same as COMMAND 
 def progress_for(verbose: bool = False, quiet: bool = False, show: bool = True, total: int | None = None):
     """The progress of a command with stages: a bar on a terminal, each stage's time with
     --verbose, given before or after the command name."""
-    from hagen.progress import Progress
+    from hagen.base.progress import Progress
 
     extra = {} if total is None else {"total": total}
     return Progress(show=show and not quiet, verbose=(verbose or _GLOBAL["verbose"]) and not quiet, **extra)
@@ -84,7 +84,7 @@ def _say(text: str = "", err: bool = False, show_secrets: bool = False):
     """Print a line. Every secret hagen has read, and any DSN password, is masked in it
     (errors and logs always; standard output unless the command was given --show-secrets);
     on a terminal, report severities are coloured."""
-    from hagen.masking import mask
+    from hagen.base.masking import mask
 
     text = mask(text, show=show_secrets and not err)
     if err:
@@ -105,7 +105,7 @@ PIPE_CLOSED = [False]             # standard output was closed under the running
 
 
 def _print_reports(reports, quiet=False):
-    from hagen.reports import Severity
+    from hagen.base.reports import Severity
 
     for r in reports:
         if r.accepted or (quiet and r.severity is not Severity.ERROR):
@@ -151,11 +151,11 @@ def _run(fn, exit_codes: dict | None = None):
     """Run a command body; turn every exception into a message and an exit code, never a
     traceback: 2 input refused, 3 database or file-system trouble, 130 interrupted.
     exit_codes maps those (and "bug") to a command's own (diff: everything to 2)."""
-    from hagen.errors import EXIT_INPUT, EXIT_TROUBLE, HagenError, describe
+    from hagen.base.errors import EXIT_INPUT, EXIT_TROUBLE, HagenError, describe
 
     codes = {EXIT_INPUT: EXIT_INPUT, EXIT_TROUBLE: EXIT_TROUBLE, "bug": EXIT_TROUBLE, 130: 130}
     codes.update(exit_codes or {})
-    from hagen.masking import forget_all, remember_dsn
+    from hagen.base.masking import forget_all, remember_dsn
 
     forget_all()          # the secrets of this command only (tests run many in one process)
     params = _params()
@@ -223,9 +223,9 @@ def _host_filter(nodeset):
     hosts than hagen accepts (counted before expanding: ns[1-100000000] never hangs)."""
     if not nodeset:
         return None
-    from hagen.errors import UsageError
-    from hagen.nodesets import MAX_HOSTS, NodeSetRefused, NodeSetTooLarge, expand
-    from hagen.reports import Where, error
+    from hagen.base.errors import UsageError
+    from hagen.base.nodesets import MAX_HOSTS, NodeSetRefused, NodeSetTooLarge, expand
+    from hagen.base.reports import Where, error
 
     try:
         return set(expand(nodeset))
@@ -239,17 +239,17 @@ def _host_filter(nodeset):
 
 def write_output(text: str, output, secret: bool = False) -> None:
     """text on stdout, or into the file output (a Path) when given, as the store writes its files
-    (hagen.writes: whole or exit 3, a link at output replaced and never written through), 0600
+    (hagen.base.writes: whole or exit 3, a link at output replaced and never written through), 0600
     when it could hold a secret (a ClusterDB export), else 0644 whatever the umask."""
     if output is None:
         sys.stdout.write(text)
         sys.stdout.flush()
         return
-    from hagen.writes import write_file
+    from hagen.base.writes import write_file
 
     try:
         write_file(output, text.encode("utf-8"), 0o600 if secret else 0o644)
     except OSError as exc:
-        from hagen.errors import OutputError
+        from hagen.base.errors import OutputError
 
         raise OutputError(f"cannot write {output}: {exc.strerror or exc}")

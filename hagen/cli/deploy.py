@@ -45,14 +45,14 @@ def diff(site: Path = SITE, against: Path = typer.Option(Path("out"), "--against
         import json
         from contextlib import ExitStack
 
-        from hagen.diff import DiffResult, diff_tree
+        from hagen.review.diff import DiffResult, diff_tree
         from hagen.emit import OutputTree
-        from hagen.errors import UsageError
-        from hagen.explain import secrets_of
-        from hagen.gathered import ForeignTree
-        from hagen.nodesets import unknown_hosts_refused
-        from hagen.pipeline import compile_site
-        from hagen.reports import Where, error
+        from hagen.base.errors import UsageError
+        from hagen.review.explain import secrets_of
+        from hagen.deploy.gathered import ForeignTree
+        from hagen.base.nodesets import unknown_hosts_refused
+        from hagen.compile.pipeline import compile_site
+        from hagen.base.reports import Where, error
 
         if output_format not in ("text", "json"):
             raise UsageError(reports=[error("HA134", Where(key="--format"), f"--format {output_format!r} is not "
@@ -93,7 +93,7 @@ def diff(site: Path = SITE, against: Path = typer.Option(Path("out"), "--against
                     managed |= ForeignTree(out).managed() or set()
                 result = diff_tree(files, tree, secrets_of(compiled), show_secrets, managed, present, known)
                 from hagen.deploy.state import read_record
-                from hagen.diff import versions_going_down
+                from hagen.review.diff import versions_going_down
 
                 record = read_record(OutputTree(out))
                 _print_reports(versions_going_down(result.sends, tree, record))
@@ -101,7 +101,7 @@ def diff(site: Path = SITE, against: Path = typer.Option(Path("out"), "--against
         _print_reports(warnings)       # what check and build say of these inputs, on stderr
         _warn_missing_commands(out)
         if save_plan is not None:
-            from hagen.pushplan import save_plan as write_plan
+            from hagen.deploy.pushplan import save_plan as write_plan
 
             write_plan(save_plan, result.sends, result.removes)
         if output_format == "json":
@@ -121,8 +121,8 @@ def diff(site: Path = SITE, against: Path = typer.Option(Path("out"), "--against
 
     def as_json():
         """--format json: the document alone on stdout whatever the exit status (trouble too)."""
-        from hagen.errors import HagenError
-        from hagen.reports import dump_document, reports_document
+        from hagen.base.errors import HagenError
+        from hagen.base.reports import dump_document, reports_document
 
         try:
             return body()
@@ -159,7 +159,7 @@ def _warn_missing_commands(out: Path) -> None:
     """HA945 warnings: commands /etc/HA/start and stop call that gather found missing on nodes.
     They change no exit status: hagen does not write those commands."""
     from hagen.deploy.expected import missing_expected
-    from hagen.reports import Where, warning
+    from hagen.base.reports import Where, warning
 
     _print_reports([warning("HA945", Where(host=nodes), f"{path} is called by /etc/HA/start or stop but is missing "
                             "or not executable there (as last gathered)",
@@ -169,16 +169,16 @@ def _warn_missing_commands(out: Path) -> None:
 
 def _fast_path(site, against_tree, db, snapshot):
     """(the site spec, loaded, for the compile; the hosts of the tree when it is up to date
-    with the inputs (hagen.uptodate) and its record says the warnings they give, else None;
+    with the inputs (hagen.compile.uptodate) and its record says the warnings they give, else None;
     whether the tree is intact, when that was looked at, else None; the ClusterDB source; the
     warnings recorded). A store that does not validate (a hand-edited manifest, hosts:
     "ns[0-") gives no hosts: the fast path is an optimisation, never a reason to fail."""
     from ClusterShell.NodeSet import NodeSet
 
-    from hagen.errors import HagenError
+    from hagen.base.errors import HagenError
     from hagen.load.site import load_site
     from hagen.load.source import choose_source
-    from hagen.uptodate import verdict
+    from hagen.compile.uptodate import verdict
 
     spec = load_site(site)
     source = choose_source(db, str(snapshot) if snapshot else None, spec)
@@ -226,8 +226,8 @@ def push(site: Path = SITE, out: Path = OUT, db: Optional[str] = DB, snapshot: O
     from hagen.cli.gather import _nodeset
 
     if format is Format.json and not dry_run:
-        from hagen.errors import UsageError
-        from hagen.reports import Where, error
+        from hagen.base.errors import UsageError
+        from hagen.base.reports import Where, error
 
         def refuse():
             raise UsageError(reports=[error("HA134", Where(key="--format"), "push writes JSON with --dry-run only",
@@ -241,10 +241,10 @@ def push(site: Path = SITE, out: Path = OUT, db: Optional[str] = DB, snapshot: O
         from hagen.deploy.fanout import settings
         from hagen.deploy.state import checked_manifest, read_record
         from hagen.emit import OutputTree
-        from hagen.errors import InputRefused
+        from hagen.base.errors import InputRefused
         from hagen.load.site import load_site
         from hagen.load.source import choose_source
-        from hagen.reports import Where, error
+        from hagen.base.reports import Where, error
 
         spec = load_site(site)
         cfg = settings(spec)
@@ -282,7 +282,7 @@ def _dry_run_json(steps, actions) -> None:
     """push --dry-run --format json: each copy, mkdir, link... and each --reload action with its
     node set and argument list, as one hagen-report/1 document on stdout."""
     from hagen.model.names import fold, natural_key
-    from hagen.reports import dump_document, reports_document
+    from hagen.base.reports import dump_document, reports_document
 
     def shown(step) -> dict:
         return {"what": step.what, "hosts": fold(sorted(step.hosts, key=natural_key)), "argv": list(step.argv),
@@ -309,7 +309,7 @@ def _send(tree, spec, cfg, chosen, entries, record, result, where, confirm, dry_
 
     from hagen.deploy import push as pushing
     from hagen.deploy import removals
-    from hagen.errors import InputRefused
+    from hagen.base.errors import InputRefused
 
     shared = set(spec.get("shared_files", default=[]) or [])
     taken = removals.resolve(chosen.remove, entries, record, tree, where, chosen.remove_keys)
@@ -351,8 +351,8 @@ def _stale(spec, tree, source, db, snapshot, verbose=False) -> bool:
     """Whether the output tree differs from what the inputs build now (fast when the tree was
     built from byte-identical inputs and is intact)."""
     from hagen.emit import manifest_of
-    from hagen.pipeline import compile_site
-    from hagen.uptodate import verdict
+    from hagen.compile.pipeline import compile_site
+    from hagen.compile.uptodate import verdict
 
     if verdict(tree, spec, source, lazy=True).up_to_date:
         return False
@@ -381,8 +381,8 @@ def _summary(steps, actions) -> None:
 
 
 def _confirm(stdin) -> None:
-    from hagen.errors import InputRefused
-    from hagen.reports import Where, error
+    from hagen.base.errors import InputRefused
+    from hagen.base.reports import Where, error
 
     if not stdin.isatty():
         raise InputRefused("push asks before sending, and there is no terminal to ask: nothing was sent", reports=[

@@ -21,8 +21,8 @@ def _nodeset(text: str | None, option: str) -> set | None:
     from ClusterShell.NodeSet import NodeSet, NodeSetException
 
     from hagen.emit.manifest import plain_host
-    from hagen.errors import UsageError
-    from hagen.reports import Where, error
+    from hagen.base.errors import UsageError
+    from hagen.base.reports import Where, error
 
     try:
         nodes = NodeSet(text)
@@ -73,7 +73,7 @@ def gather(site: Path = SITE, out: Path = OUT,
         return _gather_json(fetched, into)
 
     def body():
-        from hagen.reports import one_line
+        from hagen.base.reports import one_line
 
         result = fetched()
         for path, hosts in sorted(result.missing.items()):
@@ -102,7 +102,7 @@ def _folded(hosts) -> str:
 
 def _warnings(result) -> list:
     """HA946, HA992, HA968 and HA945, as gather reports them."""
-    from hagen.reports import Where, warning
+    from hagen.base.reports import Where, warning
 
     out = [warning("HA946", Where(host=_folded(hosts)), f"{path} is not a plain file there: not fetched",
                    "look at it on the node; push replaces it with hagen's file")
@@ -124,8 +124,8 @@ def _warnings(result) -> list:
 def _gather_json(fetched, into):
     """gather --format json: one hagen-report/1 document on stdout; exit 3 when nodes were
     unreachable, as the text form."""
-    from hagen.errors import HagenError
-    from hagen.reports import dump_document, reports_document
+    from hagen.base.errors import HagenError
+    from hagen.base.reports import dump_document, reports_document
 
     def body():
         try:

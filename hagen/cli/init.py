@@ -24,7 +24,7 @@ def init(db: Optional[str] = DB, snapshot: Optional[Path] = SNAPSHOT,
 
     Example: hagen init --snapshot clusterdb.yaml -o site.yaml
     """
-    from hagen.init import draft_site, write_draft
+    from hagen.compile.init import draft_site, write_draft
 
     def body():
         text = draft_site(db, str(snapshot) if snapshot else None, output)

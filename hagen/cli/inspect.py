@@ -16,7 +16,7 @@ def _compiled(site, out, db, snapshot):
     """The build of site as it would be written into out, config_version included; no
     build applies to out while it is compiled against it."""
     from hagen.emit import OutputTree
-    from hagen.pipeline import compile_site
+    from hagen.compile.pipeline import compile_site
 
     with OutputTree(out).reading() as tree:
         return compile_site(site, tree, db, str(snapshot) if snapshot else None)
@@ -29,8 +29,8 @@ def explain(host: str = typer.Argument(..., help="A host of the build: ns0."),
             show_secrets: bool = typer.Option(False, "--show-secrets", help="Show fence passwords."),
             format: Format = FORMAT):
     """Say where one file comes from: template, site keys, ClusterDB rows, context."""
-    from hagen.explain import explain as explain_file
-    from hagen.explain import explanation
+    from hagen.review.explain import explain as explain_file
+    from hagen.review.explain import explanation
 
     if format is Format.json:
         def work():
@@ -49,7 +49,7 @@ def render(host: str = typer.Argument(..., help="A host of the build: ns0."),
            site: Path = SITE, out: Path = OUT, db: Optional[str] = DB, snapshot: Optional[Path] = SNAPSHOT,
            show_secrets: bool = typer.Option(False, "--show-secrets", help="Print fence passwords.")):
     """Print one file as a build would write it; write nothing."""
-    from hagen.explain import render_one
+    from hagen.review.explain import render_one
 
     def body():
         sys.stdout.buffer.write(render_one(_compiled(site, out, db, snapshot), host, path, show_secrets))
@@ -59,7 +59,7 @@ def render(host: str = typer.Argument(..., help="A host of the build: ns0."),
 @app.command()
 def codes(format: Format = FORMAT):
     """List every diagnostic code hagen can report, with its severity and meaning."""
-    from hagen.codes import AUDIT_CODES, CODES, is_spof, severity
+    from hagen.base.codes import AUDIT_CODES, CODES, is_spof, severity
 
     if format is Format.json:
         return _json_body("codes", lambda: ([], {"codes": [

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from hagen.formats import CHRONY, CIB, COROSYNC
+from hagen.kinds.formats import CHRONY, CIB, COROSYNC
 from hagen.model.names import natural_key
 
 

@@ -36,7 +36,7 @@ def _expected(per_host: dict) -> dict[str, list[str]]:
 
 
 def expected_commands(compiled) -> dict[str, list[str]]:
-    """{command path: [hosts]} from a compiled build (hagen.pipeline.Compiled)."""
+    """{command path: [hosts]} from a compiled build (hagen.compile.pipeline.Compiled)."""
     per_host: dict = {}
     for f in compiled.files:
         lists, written = per_host.setdefault(f.host, ([], set()))

@@ -45,7 +45,7 @@ import tempfile
 from dataclasses import dataclass, field
 
 from hagen.emit.manifest import plain_host
-from hagen.errors import OutputError
+from hagen.base.errors import OutputError
 from hagen.model.names import fold, natural_key
 
 DEFAULTS = {"tool": "pdcp", "command": None, "exec_command": None, "gather_command": None,
@@ -62,7 +62,7 @@ def settings(site) -> dict:
     cfg.update((site.get("deploy") if site is not None else None) or {})
     if cfg.get("topology") and site is not None:      # tree mode: through gateways (hagen.deploy.tree)
         from hagen.deploy.tree import topology_reports
-        from hagen.errors import InputRefused
+        from hagen.base.errors import InputRefused
 
         reports = topology_reports(site, cfg)
         if reports:

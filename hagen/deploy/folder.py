@@ -12,8 +12,8 @@ made and the mode each file has *on its node*:
 - `DIR/<host>` is replaced only when the mark lists it (or it is a link, removed as a link).
 - The gathered tree is 0700 and its files 0600 whatever the node's modes: a node's
   cluster.conf at 0644 holds a fence password. The node's modes are recorded in the mark,
-  and `diff --against DIR` reads them from there (hagen.gathered).
-- Each fetched file is read in 1 MiB chunks (its sha256) and bounded (hagen.gathered.MAX_FILE):
+  and `diff --against DIR` reads them from there (hagen.deploy.gathered).
+- Each fetched file is read in 1 MiB chunks (its sha256) and bounded (hagen.deploy.gathered.MAX_FILE):
   one over the limit is recorded as unusable with a reason that says what to do.
 """
 
@@ -25,8 +25,8 @@ import os
 import stat
 from pathlib import Path
 
-from hagen.errors import InputRefused
-from hagen.reports import Where, error
+from hagen.base.errors import InputRefused
+from hagen.base.reports import Where, error
 
 MARK = ".hagen/gathered.json"
 FORMAT = "hagen-gathered/1"
@@ -59,7 +59,7 @@ class Own:
         self.hosts.pop(host, None)
 
     def save(self) -> None:
-        from hagen.writes import write_file
+        from hagen.base.writes import write_file
 
         (self.into / ".hagen").mkdir(0o700, exist_ok=True)
         doc = {"format": FORMAT, "hosts": {h: self.hosts[h] for h in sorted(self.hosts)}}
@@ -121,7 +121,7 @@ def prepare(into: Path, tree, site_dir, hosts) -> Own:
             mark = {}
         os.chmod(into, 0o700)
     except OSError as exc:
-        from hagen.errors import OutputError
+        from hagen.base.errors import OutputError
 
         raise OutputError(f"cannot write {into}: {exc.strerror}", hint="give --into a folder you can write")
     foreign = sorted(h for h in hosts if h not in mark and os.path.lexists(into / h)
@@ -151,10 +151,10 @@ def printable(text: str) -> str:
 def taken(fetched: Path, path: str, st: os.stat_result) -> tuple[dict, str | None]:
     """The record's state of a fetched regular file (its node mode kept as the record's, any
     bit), and why hagen cannot use it (None when it can). Read in chunks, never whole; a
-    cluster.conf's config_version read by its parser (hagen.readback)."""
+    cluster.conf's config_version read by its parser (hagen.base.readback)."""
     from hagen.deploy.state import config_version
-    from hagen.gathered import MAX_FILE
-    from hagen.readback import UnreadableVersion
+    from hagen.deploy.gathered import MAX_FILE
+    from hagen.base.readback import UnreadableVersion
 
     mode = f"{stat.S_IMODE(st.st_mode):04o}"
     fd = os.open(fetched, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)

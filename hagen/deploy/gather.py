@@ -38,8 +38,8 @@ from hagen.deploy import folder
 from hagen.deploy.folder import taken
 from hagen.deploy.state import checked_manifest, read_record, write_record
 from hagen.deploy.tree import through_gateways
-from hagen.errors import OutputError
-from hagen.gathered import MAX_FILE
+from hagen.base.errors import OutputError
+from hagen.deploy.gathered import MAX_FILE
 from hagen.model.names import natural_key
 
 
@@ -64,7 +64,7 @@ def _fresh_dir(path: Path) -> None:
 
 
 def _kind(mode: int) -> str:
-    from hagen.gathered import _kind as kind
+    from hagen.deploy.gathered import _kind as kind
 
     return "a symbolic link" if stat.S_ISLNK(mode) else kind(mode)
 

@@ -18,9 +18,9 @@ from dataclasses import dataclass, field
 
 from hagen.deploy.removals import written_paths
 from hagen.deploy.state import holds
-from hagen.errors import InputRefused
+from hagen.base.errors import InputRefused
 from hagen.model.names import natural_key
-from hagen.reports import Where, error
+from hagen.base.reports import Where, error
 
 
 
@@ -33,9 +33,9 @@ class Plan:
 
 
 def read_plan(path) -> dict:
-    """The plan file `hagen diff --save-plan` wrote, every field checked (hagen.pushplan):
+    """The plan file `hagen diff --save-plan` wrote, every field checked (hagen.deploy.pushplan):
     {"send": [...], "remove": [...]}. Refused (HA133, exit 2) otherwise."""
-    from hagen.pushplan import load_plan
+    from hagen.deploy.pushplan import load_plan
 
     plan = load_plan(path)
     return {"send": plan.get("send", []), "remove": plan.get("remove", [])}
@@ -96,8 +96,8 @@ def from_file(plan_doc: dict, entries: dict, where: str, only=None, exclude=None
 def selection_refused(only, skip, built: set) -> None:
     """-w/-x must select hosts of the build (HA135): an empty or foreign selection is a usage
     error, never "every node holds the build"."""
-    from hagen.errors import UsageError
-    from hagen.reports import Where, error
+    from hagen.base.errors import UsageError
+    from hagen.base.reports import Where, error
 
     for option, chosen in (("-w", only), ("-x", skip)):
         if chosen is not None and not chosen & built:

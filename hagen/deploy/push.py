@@ -36,9 +36,9 @@ from hagen.deploy import fanout
 from hagen.deploy.actions import ACTIONS, action_for, cells, waves
 from hagen.deploy.plan import Plan
 from hagen.deploy.state import config_version, file_state, read_record, write_record
-from hagen.errors import InputRefused, OutputError
+from hagen.base.errors import InputRefused, OutputError
 from hagen.model.names import fold, natural_key
-from hagen.reports import Where, error
+from hagen.base.reports import Where, error
 
 
 @dataclass
@@ -93,7 +93,7 @@ class Pushed:
             rows.append(("refused", host, msg))
         if self.skipped:
             rows.append(("skipped", fold(sorted(self.skipped, key=natural_key)), "up to date"))
-        from hagen.reports import one_line
+        from hagen.base.reports import one_line
 
         width = max((len(r[1]) for r in rows), default=0)
         return [f"{status:<8} {nodes:<{width}}  {one_line(msg)}".rstrip() for status, nodes, msg in rows]
@@ -140,8 +140,8 @@ class Sources:
 
     def stage_bytes(self, path: str, data: bytes, mode: int) -> str:
         """A private copy of data to send, written whole and checked against its sha256
-        (hagen.writes): a short write fails the push before anything is sent."""
-        from hagen.writes import write_file
+        (hagen.base.writes): a short write fails the push before anything is sent."""
+        from hagen.base.writes import write_file
 
         staged = self.dir / f"{self.count}-{posixpath.basename(path)}"
         self.count += 1
@@ -163,7 +163,7 @@ class Sources:
 def check_versions(plan: Plan, sources: Sources, nodes: dict) -> None:
     """Refuse (HA943) a versioned file (cluster.conf) whose revision is not greater than the
     one its node holds, or when the node's file was gathered but its revision could not be
-    read (hagen.readback): cman would refuse it, or an older one would replace a newer."""
+    read (hagen.base.readback): cman would refuse it, or an older one would replace a newer."""
     problems = []
     for host, path, entry in plan.send:
         if entry.get("type") == "symlink":
@@ -376,7 +376,7 @@ def _run_one(step: Step, result: Pushed, echo):
         step.argv = _renodes(step.argv, hosts)
     echo(step.shown())
     if step.what in ("copy", "unblock"):        # the verified, staged copy is what goes out
-        from hagen.writes import Incomplete, verify
+        from hagen.base.writes import Incomplete, verify
 
         try:
             verify(step.source, step.sha256)

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from hagen.reports import Where, error
+from hagen.base.reports import Where, error
 
 
 @dataclass

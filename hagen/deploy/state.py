@@ -30,9 +30,9 @@ import re
 import stat
 
 from hagen.emit.manifest import SHA256, plain_host, plain_path
-from hagen.readback import MAX_CONFIG_VERSION
-from hagen.errors import OutputError
-from hagen.writes import write_file
+from hagen.base.readback import MAX_CONFIG_VERSION
+from hagen.base.errors import OutputError
+from hagen.base.writes import write_file
 
 NODE_MODE = re.compile(r"[0-7]{4}\Z")     # a node's file may be setuid, setgid or sticky: recorded as it is
 RECORD = "nodes.json"
@@ -42,9 +42,9 @@ MAX_BYTES = 64 << 20
 
 def config_version(path: str, data: bytes) -> int | None:
     """The revision a versioned file (cluster.conf) carries, read by its format's parser
-    (hagen.readback), None for any other file. Raises UnreadableVersion when a cluster.conf
+    (hagen.base.readback), None for any other file. Raises UnreadableVersion when a cluster.conf
     does not say it readably."""
-    from hagen.formats import format_for
+    from hagen.kinds.formats import format_for
 
     fmt = format_for(path, data)
     return fmt.version_of(data) if fmt is not None and fmt.versioned else None
@@ -178,7 +178,7 @@ def checked_manifest(tree) -> dict:
     names, normalised absolute paths, sha256 and mode formats, link targets, bounded node
     sets). A manifest that fails is refused whole (HA940): it is not the one hagen wrote."""
     from hagen.emit import MANIFEST, expand
-    from hagen.reports import Where, error
+    from hagen.base.reports import Where, error
 
     manifest = tree.manifest()          # validated by the store: an altered one reads as None
     if manifest is None:

@@ -33,7 +33,7 @@ import tarfile
 import tempfile
 from dataclasses import dataclass
 
-from hagen.reports import error
+from hagen.base.reports import error
 
 MARK = "hagen-gather"
 STATUS = re.compile(r"clush: (\S+): (exited with exit code \d+|command timeout)\Z")

@@ -14,7 +14,7 @@ from hagen.emit.manifest import OutFile, expand, hosts_of, manifest_bytes, objec
 from hagen.emit.store import Objects, lock_file, lstat_mode_at, open_dir, read_json, remove_entry, unlink_at, write_atomic
 from hagen.emit.tree import _LEGACY, INPUTS, TREE, EmitResult, OutputTree
 from hagen.emit.verify import valid_record
-from hagen.errors import OutputError
+from hagen.base.errors import OutputError
 
 NEW_TREE = "tree.new"
 

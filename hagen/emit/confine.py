@@ -12,7 +12,7 @@ def confined(files: list[OutFile]) -> list:
     """Defence in depth (the checks refuse such inputs first): an HA902 report for each file whose
     host is not a plain name or whose path is not absolute and normalised, or lies below a
     symbolic link (or a file) of the build, so that nothing is ever written outside OUT/<host>/."""
-    from hagen.reports import Where, error
+    from hagen.base.reports import Where, error
 
     all_paths = {f.path for f in files}
     all_hosts = {f.host for f in files}

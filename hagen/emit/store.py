@@ -21,8 +21,8 @@ import stat
 from pathlib import Path
 
 from hagen.emit.manifest import OutFile
-from hagen.errors import OutputError
-from hagen.writes import write_all
+from hagen.base.errors import OutputError
+from hagen.base.writes import write_all
 
 DIR_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
 READ_FLAGS = os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC | os.O_NONBLOCK     # O_NONBLOCK: a FIFO never hangs

@@ -20,7 +20,7 @@ from hagen.emit.manifest import (RESERVED, EmitResult, OutFile, manifest_of, obj
 from hagen.emit.store import (DIR_FLAGS, Objects, lock_file, loads, lstat_mode, lstat_mode_at, read_json,
                               read_pid, read_regular, remove_entry, unlink_at, write_atomic, write_hint)
 from hagen.emit.verify import INPUTS_FORMAT, recorded_warnings, valid_record
-from hagen.errors import OutputError
+from hagen.base.errors import OutputError
 
 TREE = "tree"
 INPUTS = "inputs.json"
@@ -176,7 +176,7 @@ class OutputTree:
         return record
 
     def built_from(self) -> str | None:
-        """The input fingerprint the current tree was built from (see hagen.pipeline)."""
+        """The input fingerprint the current tree was built from (see hagen.compile.pipeline)."""
         return (self._inputs_record() or {}).get("fingerprint")
 
     def remembered_warnings(self) -> list | None:
@@ -253,7 +253,7 @@ class OutputTree:
                                            "build into another --out")
                 raise
             os.ftruncate(fd, 0)
-            from hagen.writes import write_all
+            from hagen.base.writes import write_all
 
             write_all(fd, f"{os.getpid()} {command}".encode())
             os.close(lock_file(self.store, "apply.lock", store_fd))      # there for readers from now on

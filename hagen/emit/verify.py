@@ -9,7 +9,7 @@ from pathlib import Path
 from hagen.emit.journal import HostDirs
 from hagen.emit.manifest import SHA256, hosts_of, object_key, plain_host, plain_path
 from hagen.emit.store import DIR_FLAGS, read_regular
-from hagen.errors import OutputError
+from hagen.base.errors import OutputError
 
 INPUTS_FORMAT = "hagen-inputs/1"
 
@@ -79,8 +79,8 @@ _LOCATION_TEXT = ("file", "key", "table", "row", "host")
 def recorded_warnings(items) -> list | None:
     """The warnings inputs.json holds, rebuilt as reports, or None when anything in them is not
     what hagen writes: a registered warning code, text fields, line and column integers."""
-    from hagen.codes import CODES, WARNINGS
-    from hagen.reports import Report, Severity, Where
+    from hagen.base.codes import CODES, WARNINGS
+    from hagen.base.reports import Report, Severity, Where
 
     if not isinstance(items, list):
         return None

@@ -7,16 +7,16 @@ same values: an inet without a netmask of its own reads back bare (`10.1.0.1`, n
 `10.1.0.1/32`), one with a netmask keeps it (`10.1.0.65/16`).
 
 rows_fingerprint() asks the server for a digest of those same rows in one statement, so
-that "has anything changed?" costs one query and no row on the wire (hagen.uptodate).
+that "has anything changed?" costs one query and no row on the wire (hagen.compile.uptodate).
 """
 
 from __future__ import annotations
 
 from contextlib import contextmanager
 
-from hagen.errors import InputRefused, SourceError
+from hagen.base.errors import InputRefused, SourceError
 from hagen.load.rows import TABLE_BY_NAME, TABLES, Rows
-from hagen.resources import schemas_dir
+from hagen.base.resources import schemas_dir
 
 STATEMENT_TIMEOUT_MS = 60_000
 CONNECT_TIMEOUT_S = 10
@@ -40,7 +40,7 @@ def statement_timeout_ms() -> int:
 def _describe(dsn: str) -> str:
     """The DSN without its password, for messages. Its passwords are remembered for
     masking first, found without libpq: a DSN libpq refuses is echoed in libpq's error."""
-    from hagen.masking import remember_dsn
+    from hagen.base.masking import remember_dsn
 
     remember_dsn(dsn)
     try:
@@ -57,7 +57,7 @@ def _describe(dsn: str) -> str:
 
 def dsn_without_password(dsn: str) -> str:
     """The DSN as conninfo key=value pairs, its password left out (never printed)."""
-    from hagen.masking import remember_dsn
+    from hagen.base.masking import remember_dsn
 
     remember_dsn(dsn)
     try:

@@ -20,7 +20,7 @@ import stat
 import unicodedata
 from dataclasses import dataclass
 
-from hagen.reports import Where, error
+from hagen.base.reports import Where, error
 
 MiB = 1 << 20
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 from itertools import repeat
 from operator import itemgetter
 
-from hagen.order import natural_key
+from hagen.base.order import natural_key
 
 # table -> the parts of its natural key, in order: (column, natural order?, referenced table or None)
 KEYS: dict[str, tuple[tuple[str, bool, str | None], ...]] = {

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from operator import itemgetter
 
-from hagen.reports import Where, error
+from hagen.base.reports import Where, error
 
 # column kinds: int, text, bool, inet, cidr, macaddr (the last three are carried as text)
 

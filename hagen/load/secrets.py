@@ -2,7 +2,7 @@
 
 A Secret renders as its value in a template and as `********` anywhere else
 (repr, logs, reports, explain); the render cache keys it by a digest. Creating one
-registers its value with hagen.masking, so that every error and log line masks it in
+registers its value with hagen.base.masking, so that every error and log line masks it in
 any encoding (XML-escaped, quoted, percent-encoded).
 """
 
@@ -15,8 +15,8 @@ from dataclasses import replace
 
 from hagen.load.limits import SECRET, LimitExceeded, read_regular_file
 
-from hagen.masking import MASK, remember
-from hagen.reports import error, warning
+from hagen.base.masking import MASK, remember
+from hagen.base.reports import error, warning
 
 
 class Secret:

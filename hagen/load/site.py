@@ -16,9 +16,9 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from hagen.errors import InputRefused
-from hagen.reports import Where, error
-from hagen.resources import schemas_dir
+from hagen.base.errors import InputRefused
+from hagen.base.reports import Where, error
+from hagen.base.resources import schemas_dir
 
 KeyPath = tuple  # of str | int
 

@@ -15,10 +15,10 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from hagen.errors import InputRefused
+from hagen.base.errors import InputRefused
 from hagen.load.grammar import check_rows
 from hagen.load.rows import TABLES, RowProblems, Rows, canonical, check_integrity, normalise
-from hagen.reports import Where, error
+from hagen.base.reports import Where, error
 
 FORMAT = "hagen-clusterdb-snapshot/1"
 

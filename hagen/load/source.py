@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
-from hagen.errors import InputRefused, UsageError
+from hagen.base.errors import InputRefused, UsageError
 from hagen.load.rows import Rows
-from hagen.reports import Where, error
+from hagen.base.reports import Where, error
 
 
 @dataclass(frozen=True)

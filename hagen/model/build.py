@@ -15,7 +15,7 @@ from types import MappingProxyType
 from hagen.model import (Alias, Cell, ClusterInfo, Controller, LustreClient, LustreFS, LustreIONode, LustreTarget,
                          Model, Network, Node, Port)
 from hagen.model.names import natural_key
-from hagen.reports import Where, error
+from hagen.base.reports import Where, error
 
 
 def _where(table: str, row: str) -> Where:

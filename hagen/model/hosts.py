@@ -11,7 +11,7 @@ from typing import NamedTuple
 
 from hagen.model import Model
 from hagen.model.names import natural_key, natural_key_joined
-from hagen.reports import Where
+from hagen.base.reports import Where
 
 
 class HostEntry(NamedTuple):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
-from hagen.order import _DIGITS, natural_key  # noqa: F401  (natural order lives outside the stages: load sorts with it)
+from hagen.base.order import _DIGITS, natural_key  # noqa: F401  (natural order lives outside the stages: load sorts with it)
 
 # (\Z ends these, not $: $ also matches before a trailing newline, and "ns1\n" is no host name)
 # RFC 1123 label, starting with a letter (guide: node names are ClusterDB host names)

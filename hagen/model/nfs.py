@@ -76,7 +76,7 @@ def alias_hosts(model: Model) -> list[tuple[str, str]]:
 
 def expand_nodes(patterns) -> list[str]:
     """Node names from names and node sets (xena[20-23]); raises ValueError on a bad set."""
-    from hagen.nodesets import expand
+    from hagen.base.nodesets import expand
 
     names = []
     for pattern in patterns:

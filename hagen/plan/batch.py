@@ -89,7 +89,7 @@ def _slurm(model, site, pair, nodes) -> Artifact:
 
 
 def _expand(expr: str) -> list[str]:
-    from hagen.nodesets import expand
+    from hagen.base.nodesets import expand
 
     return expand(expr)           # bounded (checked first by hagen.check.batch)
 

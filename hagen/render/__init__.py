@@ -20,7 +20,7 @@ from hagen.load.secrets import Secret
 def environment():
     import jinja2
 
-    from hagen.resources import templates_dir
+    from hagen.base.resources import templates_dir
 
     return jinja2.Environment(
         loader=jinja2.FileSystemLoader(str(templates_dir())),
@@ -62,7 +62,7 @@ class Renderer:
             if template.endswith(".j2"):
                 data = environment().get_template(template).render(**context).encode("utf-8")
             else:
-                from hagen.resources import templates_dir
+                from hagen.base.resources import templates_dir
 
                 data = (templates_dir() / template).read_bytes()
             self._cache[key] = data

@@ -1,5 +1,5 @@
 """Readers, validators and structural diffs of today's stack's files: the Pacemaker CIB,
-corosync.conf and chrony.conf (hagen.formats binds them to their paths).
+corosync.conf and chrony.conf (hagen.kinds.formats binds them to their paths).
 
 The validators are hagen's own checks, run before anything is written; the real
 consumers (crm_verify, corosync -t, chronyd -p) judge the built tree in the tests.
@@ -18,7 +18,7 @@ SECRET_NAMES = frozenset({"passwd", "password"})
 def is_cib(data: bytes) -> bool:
     from lxml import etree
 
-    from hagen.readback import parse_xml
+    from hagen.base.readback import parse_xml
 
     try:
         return parse_xml(data).tag == "cib"
@@ -84,7 +84,7 @@ def cib_flat(text: str) -> dict:
     directory`, `group HA_NSM: members`, `rsc_location loc-x: score`."""
     from lxml import etree
 
-    from hagen.readback import parse_xml
+    from hagen.base.readback import parse_xml
 
     try:
         root = parse_xml(text.encode())
@@ -120,9 +120,9 @@ def cib_flat(text: str) -> dict:
 
 
 def _structured(old: dict, new: dict, show: bool = False) -> list[str]:
-    """Two flat trees compared as every format's are (hagen.flatdiff), a password's value masked."""
-    from hagen.flatdiff import flat_changes
-    from hagen.masking import MASK
+    """Two flat trees compared as every format's are (hagen.base.flatdiff), a password's value masked."""
+    from hagen.base.flatdiff import flat_changes
+    from hagen.base.masking import MASK
 
     def shown(key, value):
         return MASK if not show and key.rsplit(" ", 1)[-1].lower() in SECRET_NAMES else value

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from functools import cache
 
-from hagen.resources import schemas_dir
+from hagen.base.resources import schemas_dir
 
 
 @cache
@@ -84,7 +84,7 @@ def _pacemaker(name: str):
     return run
 
 
-# one validator per artifact kind; hagen.formats binds each kind to its paths and diff
+# one validator per artifact kind; hagen.kinds.formats binds each kind to its paths and diff
 VALIDATORS = {"cluster.conf": validate_cluster_conf, "cib": _pacemaker("validate_cib"),
               "corosync.conf": _pacemaker("validate_corosync"), "chrony.conf": _pacemaker("validate_chrony")}
 

@@ -101,7 +101,7 @@ def _rows_digest(source) -> str | None:
 def _code_digest() -> str:
     """hagen's version, code, templates and schemas: another hagen may build other bytes."""
     import hagen
-    from hagen.resources import schemas_dir, templates_dir
+    from hagen.base.resources import schemas_dir, templates_dir
 
     h = hashlib.sha256(hagen.__version__.encode())
     package = Path(hagen.__file__).resolve().parent

@@ -17,7 +17,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Callable
 
-from hagen.readback import cluster_conf_version
+from hagen.base.readback import cluster_conf_version
 from hagen.render import pacemaker as pcmk
 
 
@@ -27,7 +27,7 @@ class Format:
     matches: Callable[[str, bytes], bool]                     # (path on host, data) -> is this kind
     validate: Callable[[bytes], list[str]]                    # problems, empty when valid
     diff: Callable[..., list[str]] | None = None              # (old, new, show) -> lines; None: a unified diff
-    version_reader: Callable[[bytes], int | None] | None = None   # the revision, by a real parser (hagen.readback)
+    version_reader: Callable[[bytes], int | None] | None = None   # the revision, by a real parser (hagen.base.readback)
     checks: str = ""                                           # what the validator checks, for explain
     reload: str | None = None                                  # what makes a node take a new revision
 
@@ -37,7 +37,7 @@ class Format:
 
     def version_of(self, data: bytes) -> int | None:
         """The revision data carries; None for a kind without one. Raises
-        hagen.readback.UnreadableVersion when the file does not say it readably."""
+        hagen.base.readback.UnreadableVersion when the file does not say it readably."""
         if self.version_reader is None:
             return None
         return self.version_reader(data)
@@ -46,7 +46,7 @@ class Format:
         """The content with its revision blanked: two revisions with equal normal forms are the same."""
         if self.version_reader is None:
             return data
-        from hagen.readback import blank_version
+        from hagen.base.readback import blank_version
 
         return blank_version(data)
 
@@ -58,7 +58,7 @@ def _cluster_conf_validate(data: bytes) -> list[str]:
 
 
 def _cluster_conf_diff(old: str, new: str, show: bool = False) -> list[str]:
-    from hagen.diff import _structured, _xml_flat
+    from hagen.review.diff import _structured, _xml_flat
 
     return _structured(_xml_flat(old), _xml_flat(new), (), show)
 
@@ -105,7 +105,7 @@ def structural_diff(path: str, old: str, new: str, show: bool = False, secrets=(
     strategy (a unified diff then). Secrets (cluster.conf's passwd, a CIB password, and
     every form of the given secrets) are masked unless show. Raises ValueError when a
     side does not parse."""
-    from hagen.masking import mask
+    from hagen.base.masking import mask
 
     fmt = format_for(path, new.encode())
     if fmt is None or fmt.diff is None:

@@ -1,7 +1,7 @@
 """hagen(1), generated from the command line itself (the typer app seen as click sees it):
 every command and `db` subcommand with its help text, arguments and options, so that
 the page cannot drift from `hagen --help`. Deterministic: no date. Written to
-docs/hagen.1 by `python3 -m hagen.docgen`; installed as share/man/man1/hagen.1
+docs/hagen.1 by `python3 -m hagen.cli.docgen`; installed as share/man/man1/hagen.1
 (pyproject.toml's data-files), where `man hagen` finds it."""
 
 from __future__ import annotations

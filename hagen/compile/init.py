@@ -14,8 +14,8 @@ import os
 import re
 from pathlib import Path
 
-from hagen.errors import InputRefused, OutputError
-from hagen.reports import Severity, Where, error
+from hagen.base.errors import InputRefused, OutputError
+from hagen.base.reports import Severity, Where, error
 
 TEMPLATE = "init/site.yaml.j2"
 SECRET_FILE = "fence-password"     # beside the draft: a password_file path is relative to the site spec
@@ -157,13 +157,13 @@ def draft_site(db: str | None = None, snapshot: str | None = None, draft: Path |
 
 
 def shared_files_needed(model, text: str) -> list[str]:
-    """The system files (hagen.pipeline.SYSTEM_FILES) a build of the draft would write whole:
+    """The system files (hagen.compile.pipeline.SYSTEM_FILES) a build of the draft would write whole:
     the draft lists them in shared_files, so that its first build warns of none (HA962). A
     draft that does not plan yet (a choice left to the site) gets none."""
     import tempfile
 
     from hagen.load.site import load_site
-    from hagen.pipeline import SYSTEM_FILES
+    from hagen.compile.pipeline import SYSTEM_FILES
     from hagen.plan import plan_all
 
     with tempfile.TemporaryDirectory() as folder:
@@ -181,7 +181,7 @@ def write_draft(text: str, path: Path, force: bool = False) -> None:
     if path.exists() and not force:
         raise InputRefused(reports=[error("HA151", Where(file=str(path)), "the file exists already: init never "
                                           "overwrites one", "give another -o FILE, or --force to replace it")])
-    from hagen.writes import write_file
+    from hagen.base.writes import write_file
 
     try:
         write_file(path, text.encode("utf-8"), 0o644)

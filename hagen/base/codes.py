@@ -311,7 +311,7 @@ AUDIT_CODES: frozenset[str] = frozenset(c for c in CODES if re.fullmatch(r"HA10\
 def severity(code: str) -> str:
     """'warning' or 'error': the one severity a registered code is reported with."""
     if code not in CODES:
-        raise KeyError(f"{code} is not a registered code (hagen/codes.py)")
+        raise KeyError(f"{code} is not a registered code (hagen/base/codes.py)")
     return "warning" if code in WARNINGS else "error"
 
 

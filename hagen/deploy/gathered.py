@@ -17,8 +17,8 @@ import os
 import stat
 from pathlib import Path
 
-from hagen.errors import InputRefused
-from hagen.reports import Where, error
+from hagen.base.errors import InputRefused
+from hagen.base.reports import Where, error
 
 MAX_FILE = 64 * 1024 * 1024
 LINK = -1       # the "mode" of a symbolic link; its bytes are its target
@@ -176,7 +176,7 @@ class ForeignTree:
     def managed(self) -> set[tuple[str, str]] | None:
         """The (host, path) pairs the tree's manifest lists, if it has one that validates;
         None otherwise (a manifest that does not validate is treated as absent)."""
-        from hagen.nodesets import NodeSetRefused, expand
+        from hagen.base.nodesets import NodeSetRefused, expand
         from hagen.emit.manifest import plain_host, plain_path
 
         data = self.read_hagen_file(MANIFEST)

@@ -96,8 +96,8 @@ def unknown_hosts_refused(selected, known) -> None:
         return
     from ClusterShell.NodeSet import NodeSet
 
-    from hagen.errors import UsageError
-    from hagen.reports import Where, error
+    from hagen.base.errors import UsageError
+    from hagen.base.reports import Where, error
 
     def fold(names):
         return str(NodeSet.fromlist(list(names)))

@@ -14,7 +14,7 @@ import re
 from functools import cache
 from pathlib import Path
 
-_PACKAGE = Path(__file__).resolve().parent
+_PACKAGE = Path(__file__).resolve().parent.parent     # hagen/, this module being hagen/base/resources.py
 _PROJECT_NAME = re.compile(r'^name\s*=\s*"hagen"\s*$', re.M)
 
 

@@ -49,7 +49,7 @@ class OutputError(HagenError):
 
 def describe(exc: HagenError) -> list[str]:
     """The lines to print for an error, reports first, then the summary."""
-    from hagen.reports import one_line
+    from hagen.base.reports import one_line
 
     lines = [str(r) for r in exc.reports]
     if exc.message:

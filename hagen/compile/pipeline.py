@@ -15,8 +15,8 @@ from pathlib import Path
 
 from hagen.emit import EmitResult, OutFile, OutputTree
 from hagen.load.site import SiteSpec
-from hagen.errors import InputRefused
-from hagen.reports import Severity, Where, error
+from hagen.base.errors import InputRefused
+from hagen.base.reports import Severity, Where, error
 
 
 @dataclass
@@ -58,11 +58,11 @@ def checked(site_path, db=None, snapshot=None, progress=None):
 
 
 def _load_and_check(site_path, db, snapshot, progress):
-    from hagen.progress import Progress
+    from hagen.base.progress import Progress
     from hagen.check import run_checks
     from hagen.check.accepted import sort_reports
     from hagen.check.site_values import dsn_password
-    from hagen.errors import HagenError
+    from hagen.base.errors import HagenError
     from hagen.load.secrets import read_secrets
     from hagen.load.site import load_site
     from hagen.load.source import choose_source, read_source
@@ -117,7 +117,7 @@ def compile_site(site_path, tree: OutputTree, db=None, snapshot=None, hosts: set
                  progress=None) -> Compiled:
     """Everything a build would write, rendered and validated, against tree's current content;
     with hosts, only what those hosts get."""
-    from hagen.progress import Progress
+    from hagen.base.progress import Progress
 
     progress = progress or Progress()         # a quiet one of its own: no timings kept across runs
     with _rare_collections():
@@ -246,7 +246,7 @@ def shared_files_reports(site, artifacts) -> tuple[list, list]:
     by_path: dict = {}
     for art in artifacts:
         by_path.setdefault(art.path, []).append(art)
-    from hagen.reports import warning
+    from hagen.base.reports import warning
 
     shared = set(site.get("shared_files", default=[]) or [])
     for path in sorted(SYSTEM_FILES & set(by_path) - shared):
@@ -277,7 +277,7 @@ def _only(artifacts, hosts: set) -> list:
     is refused."""
     from dataclasses import replace
 
-    from hagen.nodesets import unknown_hosts_refused
+    from hagen.base.nodesets import unknown_hosts_refused
 
     unknown_hosts_refused(hosts, {h for art in artifacts for h in art.hosts})   # HA112: ns1x is no host
     kept, split = [], []
@@ -306,7 +306,7 @@ def _versioned(renderer, art, tree: OutputTree) -> bytes:
 
     from hagen.deploy.state import read_record_cached
 
-    from hagen.formats import FORMATS
+    from hagen.kinds.formats import FORMATS
 
     fmt = FORMATS[art.validator or "cluster.conf"]          # the format owns its revision number
     probe = renderer.render(art.template, {**art.context, "config_version": 1})
@@ -345,7 +345,7 @@ def _versioned(renderer, art, tree: OutputTree) -> bytes:
         version = max(version, top + 1)
     if version == 1:
         return probe
-    from hagen.readback import MAX_CONFIG_VERSION
+    from hagen.base.readback import MAX_CONFIG_VERSION
 
     if version > MAX_CONFIG_VERSION:        # cman keeps it in 32 bits: 2^32 would wrap to 0 on the nodes
         raise InputRefused(f"{art.path}'s config_version would pass cman's limit: nothing was written", reports=[
@@ -358,7 +358,7 @@ def _versioned(renderer, art, tree: OutputTree) -> bytes:
 def build(site_path, out="out", db=None, snapshot=None, hosts: set | None = None,
           progress=None) -> tuple[Compiled | None, EmitResult]:
     """Build into out. Returns (None, a no-op result) when the tree is up to date
-    (hagen.uptodate): nothing is read further, nothing written; the result carries the
+    (hagen.compile.uptodate): nothing is read further, nothing written; the result carries the
     warnings the inputs gave when the tree was built, so that a no-op says what check says."""
     from dataclasses import replace
 
@@ -371,7 +371,7 @@ def build(site_path, out="out", db=None, snapshot=None, hosts: set | None = None
         source = choose_source(db, snapshot, site)
         fingerprint, intact = None, False
         if hosts is None:
-            from hagen.uptodate import hosts_and_files, verdict
+            from hagen.compile.uptodate import hosts_and_files, verdict
 
             found = verdict(tree, site, source)
             remembered = tree.remembered_warnings() if found.up_to_date else None
@@ -379,7 +379,7 @@ def build(site_path, out="out", db=None, snapshot=None, hosts: set | None = None
                 host_count, file_count = hosts_and_files(found.manifest)
                 return None, EmitResult(file_count, host_count, 0, 0, 0, True, source, tuple(remembered))
             fingerprint, intact = found.fingerprint, found.intact is True
-        from hagen.progress import Progress
+        from hagen.base.progress import Progress
 
         progress = progress or Progress()         # a quiet one of its own: no timings kept across runs
         compiled = compile_site(site, tree, db, snapshot, hosts, progress)

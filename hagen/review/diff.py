@@ -8,8 +8,8 @@ folded as a node set. Structured files are compared structurally, as flat trees:
 cluster.conf by element and attribute path, NAME=VALUE files by key, the /etc/HA lists
 by line, saying which entry moved (their order is the order things start); a new file
 is shown whole; other files as unified diffs. The tree is read as untrusted
-(hagen.gathered), and every secret is masked in every form on both sides unless asked
-(hagen.masking): the old side may hold a password hagen no longer knows, in a file that
+(hagen.deploy.gathered), and every secret is masked in every form on both sides unless asked
+(hagen.base.masking): the old side may hold a password hagen no longer knows, in a file that
 does not even parse.
 """
 
@@ -21,8 +21,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from hagen.emit import OutFile
-from hagen.gathered import LINK, ForeignTree
-from hagen.masking import MASK, mask
+from hagen.deploy.gathered import LINK, ForeignTree
+from hagen.base.masking import MASK, mask
 from hagen.model.names import fold, natural_key
 
 MAX_SHOWN_LINES = 400        # of a new file's content
@@ -168,7 +168,7 @@ def describe(kind, path, old, new, old_mode, new_mode, hosts, secrets, show) -> 
     base = path.rsplit("/", 1)[-1]
     structured = None
     try:
-        from hagen.formats import structural_diff
+        from hagen.kinds.formats import structural_diff
 
         structured = structural_diff(path, old_t, new_t, show, secrets)    # cluster.conf, CIB, corosync, chrony
         if structured is not None:
@@ -197,7 +197,7 @@ def _xml_flat(text: str) -> dict:
 
     from lxml import etree
 
-    from hagen.readback import parse_xml
+    from hagen.base.readback import parse_xml
 
     try:
         root = parse_xml(text.encode())
@@ -239,9 +239,9 @@ def _name_values(text: str) -> dict:
 
 
 def _structured(old: dict, new: dict, secrets=(), show: bool = False) -> list[str]:
-    """Two flat trees ({element/@attribute path or NAME: value}) compared (hagen.flatdiff),
+    """Two flat trees ({element/@attribute path or NAME: value}) compared (hagen.base.flatdiff),
     the value of a password key masked whatever it is, and every known secret in any value."""
-    from hagen.flatdiff import flat_changes
+    from hagen.base.flatdiff import flat_changes
 
     def shown(key, value):
         if show:
@@ -281,9 +281,9 @@ def versions_going_down(sends: list[OutFile], tree: ForeignTree, record: dict) -
     """HA970 warnings: a versioned file (cluster.conf) the build would send whose revision is
     not above what the compared tree holds or what the nodes' record says they hold, whatever
     the tree's origin (gathered, copied by hand, an output tree). Both read by the format's
-    parser (hagen.readback); an unreadable old side is warned about too."""
-    from hagen.formats import format_for
-    from hagen.reports import Where, warning
+    parser (hagen.base.readback); an unreadable old side is warned about too."""
+    from hagen.kinds.formats import format_for
+    from hagen.base.reports import Where, warning
 
     found: dict = {}
     for f in sends:

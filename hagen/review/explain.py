@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import json
 
-from hagen.errors import UsageError
+from hagen.base.errors import UsageError
 from hagen.load.secrets import Secret
-from hagen.masking import MASK, mask
+from hagen.base.masking import MASK, mask
 from hagen.model.names import fold
-from hagen.reports import Where, error
+from hagen.base.reports import Where, error
 
 
 def find(compiled, host: str, path: str):
@@ -63,7 +63,7 @@ def explanation(compiled, host: str, path: str, show_secrets: bool = False) -> d
            "clusterdb": compiled.source.display, "block": art.block, "validator": None, "validator_checks": None,
            "context": _masked(art.context, show_secrets)}
     if art.validator:
-        from hagen.formats import FORMATS   # each kind says what its validator checks
+        from hagen.kinds.formats import FORMATS   # each kind says what its validator checks
 
         doc["validator"], doc["validator_checks"] = art.validator, FORMATS[art.validator].checks
     # a context value may hold a secret outside a Secret (a string built from one): mask it anyway

@@ -1,7 +1,7 @@
 """Two flat trees compared: how `hagen diff` shows the changes of a structured file.
 
 Each format flattens its file into {key: value}: cluster.conf by element and attribute
-path (hagen.diff), NAME=VALUE files by name, the CIB by resource and attribute and
+path (hagen.review.diff), NAME=VALUE files by name, the CIB by resource and attribute and
 corosync.conf by section path (hagen.render.pacemaker). Once flat, their difference is
 three set operations, not a diff library (docs/dependencies.md), and every format shows
 it the same way.

@@ -23,8 +23,8 @@ import stat
 from pathlib import Path
 
 from hagen.emit.manifest import MODE, SHA256, plain_host, plain_path
-from hagen.errors import InputRefused, OutputError
-from hagen.reports import Where, error
+from hagen.base.errors import InputRefused, OutputError
+from hagen.base.reports import Where, error
 
 FORMAT = "hagen-push-plan/1"
 MAX_BYTES = 64 * 1024 * 1024
@@ -68,7 +68,7 @@ def save_plan(path, send, remove) -> dict:
     doc = plan_document(send, remove)
     path = Path(path)
     try:
-        from hagen.writes import write_file
+        from hagen.base.writes import write_file
 
         write_file(path, plan_bytes(doc), 0o600)
     except OSError as exc:

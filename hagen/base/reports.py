@@ -3,7 +3,7 @@
 A report is data (pcs style), never a string or an exception: a stable code, a
 severity, where the problem comes from (a site-spec file:line:column and key path, a
 ClusterDB table and natural key, or a host), a message and a hint saying what to fix.
-The codes and their one-line documentation live in hagen.codes.
+The codes and their one-line documentation live in hagen.base.codes.
 """
 
 from __future__ import annotations

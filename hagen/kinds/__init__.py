@@ -1,0 +1,1 @@
+"""What hagen knows about each artifact kind."""

@@ -1,0 +1,1 @@
+"""What an administrator reads before a deploy: the structural diff and explain."""
