@@ -39,6 +39,20 @@ def example_copy(tmp_path):
     return copy
 
 
+
+@pytest.fixture(scope="session")
+def el9_builds(tmp_path_factory):
+    """{example: (its out tree, the Compiled result)} of bas5-guide's and xena's site-el9.yaml,
+    built once for every module that reads them (read only: copy before changing a file)."""
+    from hagen.compile.pipeline import build
+
+    out = {}
+    for name in ("bas5-guide", "xena"):
+        root = tmp_path_factory.mktemp(f"el9-{name}") / "out"
+        compiled, _ = build(EXAMPLES / name / "site-el9.yaml", root)
+        out[name] = (root.resolve(), compiled)
+    return out
+
 def walk(root: Path):
     """(relative path, path, lstat) of everything under root, root's own link followed (out is
     a link to the store's tree), in sorted order: the one walk every tree comparison uses."""

@@ -14,13 +14,8 @@ from example_helpers import Example, find
 
 
 @pytest.fixture(scope="module")
-def trees(tmp_path_factory):
-    out = {}
-    for name in ("bas5-guide", "xena"):
-        root = tmp_path_factory.mktemp(name) / "out"
-        compiled, _ = build(EXAMPLES / name / "site-el9.yaml", root)
-        out[name] = (root.resolve(), compiled)
-    return out
+def trees(el9_builds):
+    return el9_builds
 
 
 def read(trees, example, host, path) -> bytes:
