@@ -4,8 +4,8 @@ refuses what it must, and the CIB's structural diff reads by resource id and att
 from __future__ import annotations
 
 from conftest import GOLDEN
-from hagen.render.pacemaker import (cib_flat, corosync_tree, diff_cib, diff_corosync, diff_lines, validate_chrony,
-                                    validate_cib, validate_corosync)
+from hagen.kinds.pacemaker import cib_flat, diff_cib, diff_corosync, diff_lines
+from hagen.render.pacemaker import corosync_tree, validate_chrony, validate_cib, validate_corosync
 
 EL9 = GOLDEN / "xena-el9"
 CIB = (EL9 / "xena1" / "etc" / "hagen" / "cib.xml").read_text()

@@ -1,1 +1,192 @@
-"""What hagen knows about each artifact kind."""
+"""Artifact kinds: everything hagen knows of one kind of file, in one object.
+
+A Kind declares, in one place: the templates that render it (the manifest records which),
+and for a kind hagen.plan's domain planners do not plan, its planner per target and the
+folder its templates live in; the targets that write it; how a file of it is recognised
+without its template (a gathered file, the old side of a diff); its validator (run on what
+was rendered, before anything is written) and what explain says it checks; its revision
+(cluster.conf's config_version, read by one parser); its structural diff; its follow-up
+action on a node and how often that runs (on each node that received it, once per HA cell
+on one node, once per cluster); whether it may be a managed block and under which name;
+the paths where it is a file the system writes too; whether it is a service list; whether
+the nodes sharing it are an HA cell; whether the audit reads it.
+
+Every consumer asks the registry (compile, diff, push, gather, explain, audit): no other
+module keeps a table of kinds. The registry holds hagen's own kinds (BUILTIN, in the order
+their actions run), then every entry point of the group `hagen.kinds` (an installed
+package's Kind, or an iterable of them), then whatever register() is given. A template
+no kind names is a plain file: no validator, no action, a block named after it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Iterable, Mapping
+
+NODE, CELL, CLUSTER = "node", "cell", "cluster"          # how often a kind's action runs
+RHEL5, EL9 = "rhel5-cman", "el9-pacemaker"
+TARGETS = (RHEL5, EL9)
+ENTRY_POINTS = "hagen.kinds"
+BUILTIN = ("hagen.kinds.cman", "hagen.kinds.daemons", "hagen.kinds.pacemaker", "hagen.kinds.system")
+
+
+@dataclass(frozen=True)
+class Kind:
+    name: str
+    templates: tuple[str, ...] = ()          # relative to templates/ (or template_folder)
+    links: tuple[str, ...] = ()              # a symbolic link to one of these targets is of this kind
+    recognise: Callable[[str, bytes], bool] | None = None   # (path on host, data): a file of this kind
+    targets: tuple[str, ...] = TARGETS       # the targets whose builds write it
+    planners: Mapping[str, Callable] = field(default_factory=dict)   # target -> (model, site, secret) -> artifacts
+    template_folder: Path | None = None      # where its templates live, when not in hagen's templates/
+    validate: Callable[[bytes], list[str]] | None = None    # problems, [] when valid
+    checks: str = ""                         # what the validator checks, for explain
+    version_reader: Callable[[bytes], int | None] | None = None   # its revision (hagen.base.readback)
+    diff: Callable[..., list[str]] | None = None   # (old, new, secrets, show) -> lines, masked; None: unified
+    action: str | None = None                # what makes a node take it; {path}, {config_version} filled in
+    runs: str = NODE                         # NODE, CELL (its active node) or CLUSTER (one node)
+    may_be_block: bool = True                # a managed block in a file shared with the system (shared_files)
+    block_name: str | None = None            # the block's name; None: from the template's name
+    system_paths: frozenset[str] = frozenset()   # where it is a file the system and its administrator write too
+    service_list: bool = False               # lists commands a failover runs (gather checks they exist)
+    cell_config: bool = False                # the nodes sharing one copy of it are an HA cell
+    audited: bool = False                    # the audit and the runbook read it (a cell without it is not covered)
+
+    @property
+    def versioned(self) -> bool:
+        return self.version_reader is not None
+
+    def version_of(self, data: bytes) -> int | None:
+        """The revision data carries; None for a kind without one. Raises
+        hagen.base.readback.UnreadableVersion when the file does not say it readably."""
+        return None if self.version_reader is None else self.version_reader(data)
+
+    def normalised(self, data: bytes) -> bytes:
+        """The content with its revision blanked: two revisions with equal normal forms are the same."""
+        if self.version_reader is None:
+            return data
+        from hagen.base.readback import blank_version
+
+        return blank_version(data)
+
+    def block_for(self, template: str) -> str:
+        return self.block_name or template.rsplit("/", 1)[-1].removesuffix(".j2").replace(".", "-")
+
+    def action_for(self, path: str, config_version: int | None) -> str | None:
+        """The command a node runs to take the file at path; None when it needs none."""
+        if self.action is None:
+            return None
+        import shlex
+
+        # the command runs in a shell on the node: the path (from the manifest) goes quoted
+        return self.action.format(path=shlex.quote(path),
+                                  config_version=config_version if config_version is not None else "")
+
+
+PLAIN = Kind("file")              # a template no kind names
+LINK = Kind("symlink", may_be_block=False)
+
+
+class KindError(ValueError):
+    """A kind that cannot be registered: its name or a template is another kind's."""
+
+
+class Registry:
+    """The kinds, in registration order (the order their actions run and their recognisers are asked)."""
+
+    def __init__(self, kinds: Iterable[Kind] = ()):
+        self._kinds: list[Kind] = []
+        self._by_template: dict[str, Kind] = {}
+        self._by_link: dict[str, Kind] = {}
+        for kind in kinds:
+            self.add(kind)
+
+    def add(self, kind: Kind) -> Kind:
+        if not isinstance(kind, Kind):
+            raise KindError(f"not a hagen.kinds.Kind: {kind!r}")
+        if any(k.name == kind.name for k in self._kinds):
+            raise KindError(f"a kind named {kind.name} is registered already")
+        taken = [t for t in kind.templates if t in self._by_template]
+        if taken:
+            raise KindError(f"kind {kind.name}: template {taken[0]} is kind {self._by_template[taken[0]].name}'s")
+        if kind.runs not in (NODE, CELL, CLUSTER):
+            raise KindError(f"kind {kind.name}: runs is {kind.runs!r}, not one of {NODE}, {CELL}, {CLUSTER}")
+        self._kinds.append(kind)
+        self._by_template.update((t, kind) for t in kind.templates)
+        self._by_link.update((t, kind) for t in kind.links)
+        return kind
+
+    def remove(self, name: str) -> None:
+        kind = self.named(name)
+        self._kinds.remove(kind)
+        self._by_template = {t: k for t, k in self._by_template.items() if k is not kind}
+        self._by_link = {t: k for t, k in self._by_link.items() if k is not kind}
+
+    def __iter__(self):
+        return iter(tuple(self._kinds))
+
+    def named(self, name: str) -> Kind:
+        return next(k for k in self._kinds if k.name == name)
+
+    def of_template(self, template: str, link_target: str | None = None) -> Kind:
+        """The kind of a file rendered from template (a link: of its target)."""
+        if link_target is not None or template == "symlink":
+            return self._by_link.get(link_target or "", LINK)
+        return self._by_template.get(template, PLAIN)
+
+    def of_artifact(self, art) -> Kind:
+        return self.of_template(art.template, art.link_target)
+
+    def of_file(self, path: str, data: bytes = b"") -> Kind | None:
+        """The kind of a file known by its path on a host (and its content: a CIB is found by
+        its root element), without its template: None when no kind recognises it."""
+        return next((k for k in self._kinds if k.recognise is not None and k.recognise(path, data)), None)
+
+    def action_rank(self, template: str) -> int:
+        """Actions run in the order of the kinds, then of each kind's templates."""
+        ranked = [t for k in self._kinds if k.action for t in k.templates]
+        return ranked.index(template) if template in ranked else len(ranked)
+
+    def template_folders(self) -> tuple[str, ...]:
+        return tuple(dict.fromkeys(str(k.template_folder) for k in self._kinds if k.template_folder is not None))
+
+    def system_paths(self) -> frozenset[str]:
+        return frozenset(p for k in self._kinds for p in k.system_paths)
+
+
+_registry: Registry | None = None
+
+
+def registry() -> Registry:
+    """hagen's registry: its own kinds, then the installed ones (entry points), read once."""
+    global _registry
+    if _registry is None:
+        import importlib
+
+        found = Registry(k for module in BUILTIN for k in importlib.import_module(module).KINDS)
+        for kind in _installed():
+            found.add(kind)
+        _registry = found
+    return _registry
+
+
+def _installed() -> list[Kind]:
+    from importlib.metadata import entry_points
+
+    kinds: list[Kind] = []
+    for point in sorted(entry_points(group=ENTRY_POINTS), key=lambda p: p.name):
+        value = point.load()
+        kinds += [value] if isinstance(value, Kind) else list(value)
+    return kinds
+
+
+def register(kind: Kind) -> Kind:
+    """Add a kind to hagen's registry (the public API; an installed package may name it under
+    the entry point group `hagen.kinds` instead). Raises KindError when its name or one of
+    its templates is taken."""
+    return registry().add(kind)
+
+
+def unregister(name: str) -> None:
+    registry().remove(name)

@@ -1,5 +1,5 @@
-"""Readers, validators and structural diffs of today's stack's files: the Pacemaker CIB,
-corosync.conf and chrony.conf (hagen.kinds.formats binds them to their paths).
+"""Readers and validators of today's stack's files: the Pacemaker CIB, corosync.conf and
+chrony.conf (their kinds, with their structural diffs: hagen.kinds.pacemaker).
 
 The validators are hagen's own checks, run before anything is written; the real
 consumers (crm_verify, corosync -t, chronyd -p) judge the built tree in the tests.
@@ -78,64 +78,6 @@ def validate_cib(data: bytes) -> list[str]:
     return problems
 
 
-def cib_flat(text: str) -> dict:
-    """The CIB's configuration as {what: value}, keyed by resource id and attribute name,
-    so that a moved or renumbered element reads as what it is: `primitive fs_etcha:
-    directory`, `group HA_NSM: members`, `rsc_location loc-x: score`."""
-    from lxml import etree
-
-    from hagen.base.readback import parse_xml
-
-    try:
-        root = parse_xml(text.encode())
-    except etree.XMLSyntaxError as exc:
-        raise ValueError(str(exc))
-    flat = {}
-    for attr in ("validate-with", "crm_feature_set"):
-        if root.get(attr) is not None:
-            flat[f"cib: {attr}"] = root.get(attr)
-    config = root.find("configuration")
-    if config is None:
-        return flat
-    for el in config.iter():
-        if not isinstance(el.tag, str) or el.tag in ("nvpair", "op") or el.get("id") is None:
-            continue
-        if el.tag in ("instance_attributes", "meta_attributes", "cluster_property_set", "operations"):
-            continue
-        owner = f"{el.tag} {el.get('id')}"
-        for key, value in sorted(el.attrib.items()):
-            if key != "id":
-                flat[f"{owner}: @{key}"] = value
-        for nv in el.findall("*/nvpair") + ([n for n in el.findall("nvpair")]):
-            kind = "meta " if nv.getparent().tag == "meta_attributes" else ""
-            flat[f"{owner}: {kind}{nv.get('name')}"] = nv.get("value")
-        for op in el.findall("operations/op"):
-            flat[f"{owner}: op {op.get('name')} {op.get('interval')}"] = op.get("timeout") or ""
-        if el.tag == "group":
-            flat[f"{owner}: members"] = ",".join(p.get("id") for p in el.findall("primitive"))
-    for props in config.iter("cluster_property_set"):
-        for nv in props.findall("nvpair"):
-            flat[f"property {nv.get('name')}"] = nv.get("value")
-    return flat
-
-
-def _structured(old: dict, new: dict, show: bool = False) -> list[str]:
-    """Two flat trees compared as every format's are (hagen.base.flatdiff), a password's value masked."""
-    from hagen.base.flatdiff import flat_changes
-    from hagen.base.masking import MASK
-
-    def shown(key, value):
-        return MASK if not show and key.rsplit(" ", 1)[-1].lower() in SECRET_NAMES else value
-
-    return flat_changes(old, new, shown)
-
-
-def diff_cib(old: str, new: str, show: bool = False) -> list[str]:
-    """`hagen diff` on two CIBs: one line per resource attribute added (+), removed (-)
-    or changed (~), by resource id and attribute name; [] when they configure the same."""
-    return _structured(cib_flat(old), cib_flat(new), show)
-
-
 def corosync_tree(text: str) -> dict:
     """corosync.conf as nested dicts; repeated sections (node, interface) become lists."""
     stack: list[dict] = [{}]
@@ -189,26 +131,6 @@ def validate_corosync(data: bytes) -> list[str]:
     return problems
 
 
-def _corosync_flat(text: str) -> dict:
-    flat = {}
-
-    def walk(node, here):
-        for key, value in node.items():
-            if isinstance(value, list):
-                for i, child in enumerate(value, 1):
-                    label = child.get("name") or child.get("linknumber") or str(i)
-                    walk(child, f"{here}{key}[{label}].")
-            else:
-                flat[f"{here}{key}"] = value
-
-    walk(corosync_tree(text), "")
-    return flat
-
-
-def diff_corosync(old: str, new: str, show: bool = False) -> list[str]:
-    return _structured(_corosync_flat(old), _corosync_flat(new), show)
-
-
 CHRONY_DIRECTIVES = frozenset({
     "server", "peer", "pool", "allow", "deny", "local", "driftfile", "makestep", "rtcsync", "logdir",
     "keyfile", "ntsdumpdir", "leapsectz", "minsources", "bindcmdaddress", "cmdallow", "log", "stratumweight",
@@ -225,11 +147,3 @@ def validate_chrony(data: bytes) -> list[str]:
         if s.split()[0] not in CHRONY_DIRECTIVES:
             problems.append(f"line {number}: unknown directive {s.split()[0]}")
     return problems
-
-
-def diff_lines(old: str, new: str, show: bool = False) -> list[str]:
-    def lines(t):
-        return [ln.strip() for ln in t.splitlines() if ln.strip() and not ln.lstrip().startswith("#")]
-
-    a, b = lines(old), lines(new)
-    return [f"+ {ln}" for ln in b if ln not in a] + [f"- {ln}" for ln in a if ln not in b]

@@ -1,4 +1,5 @@
-"""hagen's own validation of what it rendered, before anything is written.
+"""hagen's own validation of cluster.conf, run on what it rendered before anything is
+written (its kind, hagen.kinds.cman, names it; the other kinds' validators are their own).
 
 cluster.conf: lxml against schemas/cluster-conf.rng, then the rules a grammar cannot
 say (shared/oracles README): every domain= and device name= points at something
@@ -74,20 +75,3 @@ def validate_cluster_conf(data: bytes) -> list[str]:
         if totem is None or int(totem.get("token")) < 2 * timeout:
             problems.append("with a quorum disk, the totem token is at least twice qdiskd's timeout (interval x tko)")
     return problems
-
-
-def _pacemaker(name: str):
-    def run(data: bytes) -> list[str]:
-        from hagen.render import pacemaker
-
-        return getattr(pacemaker, name)(data)
-    return run
-
-
-# one validator per artifact kind; hagen.kinds.formats binds each kind to its paths and diff
-VALIDATORS = {"cluster.conf": validate_cluster_conf, "cib": _pacemaker("validate_cib"),
-              "corosync.conf": _pacemaker("validate_corosync"), "chrony.conf": _pacemaker("validate_chrony")}
-
-
-def validate(kind: str, data: bytes) -> list[str]:
-    return VALIDATORS[kind](data)
