@@ -97,6 +97,7 @@ class Registry:
 
     def __init__(self, kinds: Iterable[Kind] = ()):
         self._kinds: list[Kind] = []
+        self.own = 0                 # how many of the first kinds are hagen's own (BUILTIN)
         self._by_template: dict[str, Kind] = {}
         self._by_link: dict[str, Kind] = {}
         for kind in kinds:
@@ -110,6 +111,13 @@ class Registry:
         taken = [t for t in kind.templates if t in self._by_template]
         if taken:
             raise KindError(f"kind {kind.name}: template {taken[0]} is kind {self._by_template[taken[0]].name}'s")
+        if kind.template_folder is not None:
+            from hagen.base.resources import templates_dir
+
+            hidden = [t for t in kind.templates if (templates_dir() / t).exists()]
+            if hidden:
+                raise KindError(f"kind {kind.name}: hagen's templates/ has a {hidden[0]} already, which would be "
+                                "rendered in place of its own")
         if kind.runs not in (NODE, CELL, CLUSTER):
             raise KindError(f"kind {kind.name}: runs is {kind.runs!r}, not one of {NODE}, {CELL}, {CLUSTER}")
         self._kinds.append(kind)
@@ -154,6 +162,32 @@ class Registry:
     def system_paths(self) -> frozenset[str]:
         return frozenset(p for k in self._kinds for p in k.system_paths)
 
+    def foreign_digest(self) -> bytes:
+        """What the kinds registered outside hagen are made of (their declarations, the modules
+        of their functions, their templates): a build depends on them as on hagen's own code
+        (hagen.compile.uptodate), so that installing or changing one is never "up to date"."""
+        import hashlib
+        import sys
+
+        if len(self._kinds) == self.own:
+            return b""
+        h = hashlib.sha256()
+        for kind in self._kinds[self.own:]:
+            plain = (kind.name, kind.templates, kind.links, kind.targets, sorted(kind.planners), kind.checks,
+                     kind.action, kind.runs, kind.may_be_block, kind.block_name, sorted(kind.system_paths),
+                     kind.service_list, kind.cell_config, kind.audited)
+            h.update(repr(plain).encode() + b"\0")
+            files = set()
+            for function in (kind.recognise, kind.validate, kind.version_reader, kind.diff, *kind.planners.values()):
+                module = sys.modules.get(getattr(function, "__module__", None) or "")
+                if module is not None and getattr(module, "__file__", None):
+                    files.add(Path(module.__file__))
+            if kind.template_folder is not None:
+                files |= {p for p in Path(kind.template_folder).rglob("*") if p.is_file()}
+            for path in sorted(files):
+                h.update(str(path).encode() + b"\0" + path.read_bytes())
+        return h.digest()
+
 
 _registry: Registry | None = None
 
@@ -165,6 +199,7 @@ def registry() -> Registry:
         import importlib
 
         found = Registry(k for module in BUILTIN for k in importlib.import_module(module).KINDS)
+        found.own = len(found._kinds)
         for kind in _installed():
             found.add(kind)
         _registry = found
