@@ -117,19 +117,33 @@ def test_installing_a_kind_makes_the_tree_out_of_date(keepalived, xena, tmp_path
     assert (out / "xena1" / KEEPALIVED.lstrip("/")).exists()
 
 
-def test_a_kind_registered_by_an_entry_point(xena, tmp_path):
-    """An installed package names its kinds under the entry point group hagen.kinds: hagen, run
-    as an administrator runs it, finds it with nothing else said."""
+def _installed(tmp_path, *points: str) -> dict:
+    """The environment of a hagen with a package installed that declares points (NAME = MODULE:OBJECT)."""
     site_packages = tmp_path / "site-packages"
     info = site_packages / "hagen_keepalived-1.0.dist-info"
     info.mkdir(parents=True)
     (info / "METADATA").write_text("Metadata-Version: 2.1\nName: hagen-keepalived\nVersion: 1.0\n")
-    (info / "entry_points.txt").write_text("[hagen.kinds]\nkeepalived = keepalived_kind:KEEPALIVED\n")
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(REPO), str(FIXTURE), str(site_packages)])}
+    (info / "entry_points.txt").write_text("[hagen.kinds]\n" + "".join(f"{p}\n" for p in points))
+    return {**os.environ, "PYTHONPATH": os.pathsep.join([str(REPO), str(FIXTURE), str(site_packages)])}
+
+
+def test_a_kind_registered_by_an_entry_point(xena, tmp_path):
+    """An installed package names its kinds under the entry point group hagen.kinds: hagen, run
+    as an administrator runs it, finds it with nothing else said."""
+    env = _installed(tmp_path, "keepalived = keepalived_kind:KEEPALIVED")
     r = run_hagen("explain", "xena11", KEEPALIVED, "--site", xena, env=env)
     assert r.code == 0, r.output
     assert "xena_nfs" in r.stdout and "validated  keepalived.conf" in r.stdout
     assert "keepalived.conf" not in {k.name for k in registry()}     # this process never registered it
+
+
+def test_an_installed_kind_that_cannot_be_loaded_or_added_is_reported(xena, tmp_path):
+    env = _installed(tmp_path, "broken = no_such_module:KIND", "twice = hagen.kinds.cman:CLUSTER_CONF")
+    r = run_hagen("build", "--site", xena, "--out", tmp_path / "out", env=env)
+    assert r.code == 2, r.output
+    assert "error HA950: cannot load it: ModuleNotFoundError" in r.stderr and "no_such_module" in r.stderr
+    assert "error HA951: a kind named cluster.conf is registered already" in r.stderr
+    assert "Traceback" not in r.stderr and not (tmp_path / "out").exists()
 
 
 def test_no_file_of_hagen_names_the_added_kind():

@@ -105,7 +105,7 @@ class Registry:
 
     def add(self, kind: Kind) -> Kind:
         if not isinstance(kind, Kind):
-            raise KindError(f"not a hagen.kinds.Kind: {kind!r}")
+            raise KindError(f"not a hagen.kinds.Kind: {type(kind).__name__}")
         if any(k.name == kind.name for k in self._kinds):
             raise KindError(f"a kind named {kind.name} is registered already")
         taken = [t for t in kind.templates if t in self._by_template]
@@ -200,20 +200,37 @@ def registry() -> Registry:
 
         found = Registry(k for module in BUILTIN for k in importlib.import_module(module).KINDS)
         found.own = len(found._kinds)
-        for kind in _installed():
-            found.add(kind)
+        _install(found)
         _registry = found
     return _registry
 
 
-def _installed() -> list[Kind]:
+def _install(found: Registry) -> None:
+    """The kinds installed packages name under the entry point group hagen.kinds, added to found.
+    Raises InputRefused (HA950, HA951) when one cannot be loaded or added: a build without a kind
+    the site installed would write a tree without its files."""
     from importlib.metadata import entry_points
 
-    kinds: list[Kind] = []
+    from hagen.base.errors import InputRefused
+    from hagen.base.reports import Where, error
+
+    problems = []
     for point in sorted(entry_points(group=ENTRY_POINTS), key=lambda p: p.name):
-        value = point.load()
-        kinds += [value] if isinstance(value, Kind) else list(value)
-    return kinds
+        where = Where(key=f"entry point {ENTRY_POINTS}: {point.name} = {point.value}")
+        try:
+            value = point.load()
+            kinds = [value] if isinstance(value, Kind) else list(value)
+        except Exception as exc:          # whatever the package raises on import: reported, not a traceback
+            problems.append(error("HA950", where, f"cannot load it: {type(exc).__name__}: {exc}",
+                                  "fix or uninstall the package that declares it (pip show, pip uninstall)"))
+            continue
+        for kind in kinds:
+            try:
+                found.add(kind)
+            except KindError as exc:
+                problems.append(error("HA951", where, str(exc), "give the kind a name and templates of its own"))
+    if problems:
+        raise InputRefused(f"{len(problems)} installed artifact kind(s) refused: nothing was done", reports=problems)
 
 
 def register(kind: Kind) -> Kind:
