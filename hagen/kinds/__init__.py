@@ -12,9 +12,10 @@ the paths where it is a file the system writes too; whether it is a service list
 the nodes sharing it are an HA cell; whether the audit reads it.
 
 Every consumer asks the registry (compile, diff, push, gather, explain, audit): no other
-module keeps a table of kinds. The registry holds hagen's own kinds (BUILTIN, in the order
-their actions run), then every entry point of the group `hagen.kinds` (an installed
-package's Kind, or an iterable of them), then whatever register() is given. A template
+module keeps a table of kinds. The registry holds hagen's own kinds (the KINDS of each
+module of this folder: BUILTIN first, in the order their actions run), then every entry
+point of the group `hagen.kinds` (an installed package's Kind, or an iterable of them),
+then whatever register() is given. A template
 no kind names is a plain file: no validator, no action, a block named after it.
 """
 
@@ -28,7 +29,10 @@ NODE, CELL, CLUSTER = "node", "cell", "cluster"          # how often a kind's ac
 RHEL5, EL9 = "rhel5-cman", "el9-pacemaker"
 TARGETS = (RHEL5, EL9)
 ENTRY_POINTS = "hagen.kinds"
+# hagen's own kind modules whose order matters (their actions run in it: cluster.conf's first),
+# each holding KINDS; any other module of this folder with KINDS comes after them, by name
 BUILTIN = ("hagen.kinds.cman", "hagen.kinds.daemons", "hagen.kinds.pacemaker", "hagen.kinds.system")
+_HELPERS = ("hagen.kinds.flat", "hagen.kinds.planning")     # no kinds: what kind modules are made of
 
 
 @dataclass(frozen=True)
@@ -198,11 +202,20 @@ def registry() -> Registry:
     if _registry is None:
         import importlib
 
-        found = Registry(k for module in BUILTIN for k in importlib.import_module(module).KINDS)
+        found = Registry(k for module in _own_modules() for k in getattr(importlib.import_module(module), "KINDS", ()))
         found.own = len(found._kinds)
         _install(found)
         _registry = found
     return _registry
+
+
+def _own_modules() -> list[str]:
+    """hagen's kind modules: BUILTIN in its order, then every other module of this folder,
+    by name (a new kind module is found by being here: docs/adding-a-kind.md)."""
+    import pkgutil
+
+    others = sorted(f"{__name__}.{m.name}" for m in pkgutil.iter_modules(__path__))
+    return list(BUILTIN) + [m for m in others if m not in BUILTIN and m not in _HELPERS]
 
 
 def _install(found: Registry) -> None:
