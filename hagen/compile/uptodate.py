@@ -103,10 +103,10 @@ def _code_digest() -> str:
     (hagen.kinds): another hagen may build other bytes."""
     import hagen
     from hagen.base.resources import schemas_dir, templates_dir
-    from hagen.kinds import registry
+    from hagen.kinds import foreign_digest
 
     h = hashlib.sha256(hagen.__version__.encode())
-    h.update(registry().foreign_digest())
+    h.update(foreign_digest())
     package = Path(hagen.__file__).resolve().parent
     for root in (package, templates_dir(), schemas_dir()):
         for path in sorted(p for p in root.rglob("*") if p.is_file() and "__pycache__" not in p.parts):

@@ -166,8 +166,8 @@ def taken(fetched: Path, path: str, st: os.stat_result) -> tuple[dict, str | Non
             return ({"unusable": f"larger than {MAX_FILE >> 20} MiB"},
                     f"larger than {MAX_FILE >> 20} MiB (docs/limits.md): hagen does not read it. Shrink the "
                     "node's file, or stop managing it (shared_files, or the key that names it)")
-        kind = registry().of_file(path)           # a versioned kind is known by its path (cluster.conf)
-        digest, chunks, versioned = hashlib.sha256(), [], kind is not None and kind.versioned
+        # a versioned kind (cluster.conf) is known by its path
+        digest, chunks, versioned = hashlib.sha256(), [], registry().versioned_of(path) is not None
         while chunk := os.read(fd, 1 << 20):
             digest.update(chunk)
             if versioned:

@@ -46,8 +46,8 @@ def config_version(path: str, data: bytes) -> int | None:
     a cluster.conf does not say it readably."""
     from hagen.kinds import registry
 
-    kind = registry().of_file(path, data)
-    return kind.version_of(data) if kind is not None and kind.versioned else None
+    kind = registry().versioned_of(path, data)
+    return kind.version_of(data) if kind is not None else None
 
 
 def _valid_file(entry) -> bool:

@@ -189,8 +189,8 @@ def versions_going_down(sends: list[OutFile], tree: ForeignTree, record: dict) -
     kinds = registry()
     found: dict = {}
     for f in sends:
-        fmt = kinds.of_file(f.path, f.data) if not f.is_link else None
-        if fmt is None or not fmt.versioned:
+        fmt = kinds.versioned_of(f.path, f.data) if not f.is_link else None
+        if fmt is None:
             continue
         new = fmt.version_of(f.data)
         old = tree.read(f.host, f.path)
