@@ -15,8 +15,8 @@ Every consumer asks the registry (compile, diff, push, gather, explain, audit): 
 module keeps a table of kinds. The registry holds hagen's own kinds (the KINDS of each
 module of this folder: BUILTIN first, in the order their actions run), then every entry
 point of the group `hagen.kinds` (an installed package's Kind, or an iterable of them),
-then whatever register() is given. A template
-no kind names is a plain file: no validator, no action, a block named after it.
+then whatever register() is given. A template no kind names is a plain file: no
+validator, no action, a block named after it.
 """
 
 from __future__ import annotations
@@ -35,7 +35,7 @@ BUILTIN = ("hagen.kinds.cman", "hagen.kinds.daemons", "hagen.kinds.pacemaker", "
 _HELPERS = ("hagen.kinds.flat", "hagen.kinds.planning")     # no kinds: what kind modules are made of
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)          # a kind is itself: compared and hashed by identity
 class Kind:
     name: str
     templates: tuple[str, ...] = ()          # relative to templates/ (or template_folder)
@@ -47,6 +47,7 @@ class Kind:
     validate: Callable[[bytes], list[str]] | None = None    # problems, [] when valid
     checks: str = ""                         # what the validator checks, for explain
     version_reader: Callable[[bytes], int | None] | None = None   # its revision (hagen.base.readback)
+    version_blanker: Callable[[bytes], bytes] | None = None        # the content with its revision blanked
     diff: Callable[..., list[str]] | None = None   # (old, new, secrets, show) -> lines, masked; None: unified
     action: str | None = None                # what makes a node take it; {path}, {config_version} filled in
     runs: str = NODE                         # NODE, CELL (its active node) or CLUSTER (one node)
@@ -68,11 +69,7 @@ class Kind:
 
     def normalised(self, data: bytes) -> bytes:
         """The content with its revision blanked: two revisions with equal normal forms are the same."""
-        if self.version_reader is None:
-            return data
-        from hagen.base.readback import blank_version
-
-        return blank_version(data)
+        return data if self.version_blanker is None else self.version_blanker(data)
 
     def block_for(self, template: str) -> str:
         return self.block_name or template.rsplit("/", 1)[-1].removesuffix(".j2").replace(".", "-")
@@ -192,7 +189,8 @@ class Registry:
                      kind.service_list, kind.cell_config, kind.audited)
             h.update(repr(plain).encode() + b"\0")
             files = set()
-            for function in (kind.recognise, kind.validate, kind.version_reader, kind.diff, *kind.planners.values()):
+            for function in (kind.recognise, kind.validate, kind.version_reader, kind.version_blanker, kind.diff,
+                             *kind.planners.values()):
                 module = sys.modules.get(getattr(function, "__module__", None) or "")
                 if module is not None and getattr(module, "__file__", None):
                     files.add(Path(module.__file__))

@@ -4,7 +4,7 @@ runtime reads, the start and stop lists, the lustre_failover links."""
 from __future__ import annotations
 
 from hagen.base.masking import mask
-from hagen.base.readback import cluster_conf_version
+from hagen.base.readback import blank_version, cluster_conf_version
 from hagen.kinds import CELL, RHEL5, Kind
 from hagen.kinds.flat import diff_line_list, structured, xml_flat
 from hagen.model.lustre import FAILOVER_SCRIPT
@@ -25,7 +25,7 @@ CLUSTER_CONF = Kind(
     recognise=lambda path, data: path.endswith("/cluster/cluster.conf") and not path.startswith("/etc/ocfs2"),
     targets=(RHEL5,),
     validate=validate_cluster_conf, checks="schemas/cluster-conf.rng and hagen's reference rules",
-    version_reader=cluster_conf_version, diff=_cluster_conf_diff,
+    version_reader=cluster_conf_version, version_blanker=blank_version, diff=_cluster_conf_diff,
     # ccs_tool update propagates the file to every member and cman_tool version -r tells them all
     action="ccs_tool update {path} && cman_tool version -r {config_version}", runs=CELL,
     may_be_block=False,            # its config_version is the whole file's: never a block in the node's own
