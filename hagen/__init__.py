@@ -8,6 +8,7 @@ The pipeline, one subpackage or module per stage:
     plan   (hagen.plan)    which artifact goes to which hosts, with which context
     render (hagen.render)  templates/ are data; each distinct context is rendered once
     emit   (hagen.emit)    content-addressed objects, journal, manifest
+    kinds  (hagen.kinds)   each kind of file as one object: template, validator, diff, action
 
 hagen.compile.pipeline strings them together; hagen.cli is a thin typer front end.
 """

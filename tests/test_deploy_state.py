@@ -9,6 +9,7 @@ import os
 import pytest
 
 from hagen.deploy import actions, fanout, plan, state
+from hagen.kinds import CELL, CLUSTER, NODE
 from hagen.deploy.expected import commands_in, expected_commands
 from hagen.emit import OutputTree
 from hagen.base.errors import InputRefused
@@ -93,8 +94,9 @@ def test_a_good_plan_is_read(tmp_path):
 def test_waves_take_one_node_of_each_cell_at_a_time():
     cells = [["ns0", "ns13"], ["ns5", "ns6"]]
     hosts = ["ns0", "ns13", "ns5", "ns6", "ns1", "ns2"]
-    assert actions.waves(hosts, cells, False) == [["ns0", "ns1", "ns2", "ns5"], ["ns6", "ns13"]]
-    assert actions.waves(hosts, cells, True) == [["ns0", "ns1", "ns2", "ns5"]]
+    assert actions.waves(hosts, cells, NODE) == [["ns0", "ns1", "ns2", "ns5"], ["ns6", "ns13"]]
+    assert actions.waves(hosts, cells, CELL) == [["ns0", "ns1", "ns2", "ns5"]]
+    assert actions.waves(hosts, cells, CLUSTER) == [["ns0"]]
     assert actions.action_for("batch/slurm.conf.j2", "/etc/slurm/slurm.conf", None) == "scontrol reconfigure"
     assert actions.action_for("nfs/exports.j2", "/etc/exports", None) == "exportfs -ra"
     assert actions.action_for("cluster/nfs.conf.xml.j2", "/etc/cluster/cluster.conf", 9) == \

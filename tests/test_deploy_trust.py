@@ -508,7 +508,7 @@ def test_more_hosts_than_the_file_systems_links_is_said_before_anything_is_writt
 
 @pytest.mark.parametrize("reader", ["cluster.conf", "cib"])
 def test_xml_read_back_expands_no_entity(reader):
-    from hagen.review.diff import _xml_flat
+    from hagen.kinds.flat import xml_flat
     from hagen.render.pacemaker import is_cib
 
     bomb = ('<?xml version="1.0"?>\n<!DOCTYPE x [<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;">]>\n'
@@ -517,4 +517,4 @@ def test_xml_read_back_expands_no_entity(reader):
         assert not is_cib(bomb.encode())       # not a CIB hagen reads: never expanded
     else:
         with pytest.raises(ValueError):
-            _xml_flat(bomb)
+            xml_flat(bomb)

@@ -71,12 +71,13 @@ def test_a_site_change_for_both_nodes_is_shown_once_folded(built, example_copy):
 
 
 def test_xml_elements_are_named_by_their_name_attribute_and_one_file_is_singular():
-    from hagen.review.diff import DiffResult, Change, _structured, _xml_flat
+    from hagen.kinds.flat import structured, xml_flat
+    from hagen.review.diff import DiffResult, Change
 
     old = ('<cluster name="c" config_version="1"><fencedevices><fencedevice name="fence_vega1" ipaddr="10.0.0.1"/>'
            '<fencedevice name="fence_vega2" ipaddr="10.0.0.2"/></fencedevices></cluster>')
     new = old.replace("10.0.0.2", "10.0.0.3")
-    assert _structured(_xml_flat(old), _xml_flat(new)) == [
+    assert structured(xml_flat(old), xml_flat(new)) == [
         "~ /cluster/fencedevices[1]/fencedevice[name=fence_vega2]/@ipaddr: 10.0.0.2 -> 10.0.0.3"]
     result = DiffResult("out", 2, [Change("added", "/etc/x", ["a"])])
     assert "1 file added" in result.summary

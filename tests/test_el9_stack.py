@@ -322,7 +322,7 @@ def test_corosync_conf_differs_from_pcss_only_where_the_doc_says(el9, tmp_path):
     nodelist and quorum; logging is the one difference (docs/migration-el9.md)."""
     need("pcs")
     from conftest import REPO
-    from hagen.render.pacemaker import _corosync_flat
+    from hagen.kinds.pacemaker import corosync_flat
 
     el9.edit_site(lambda d: d["pacemaker"].pop("corosync_crypto"))       # pcs's default: crypto on
     compiled, _ = build(el9.site, tmp_path / "out")
@@ -332,7 +332,7 @@ def test_corosync_conf_differs_from_pcss_only_where_the_doc_says(el9, tmp_path):
                 "ns13", "addr=10.1.0.13", "addr=176.18.118.13", "--corosync_conf", str(theirs),
                 "--no-cluster-uuid", "--overwrite"])
     assert proc.returncode == 0, proc.stderr
-    a, b = _corosync_flat(ours), _corosync_flat(theirs.read_text())
+    a, b = corosync_flat(ours), corosync_flat(theirs.read_text())
     differ = {k for k in a.keys() | b.keys() if a.get(k) != b.get(k)}
     assert differ == {"logging[1].to_logfile", "logging[1].logfile"}, differ
     doc = (REPO / "docs" / "migration-el9.md").read_text()

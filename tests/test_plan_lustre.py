@@ -18,7 +18,7 @@ from conftest import EXAMPLES, SHARED
 from hagen.emit import OutFile, OutputTree, manifest_of
 from hagen.base.errors import OutputError
 from hagen.compile.pipeline import build
-from hagen.render.validate import validate_cluster_conf
+from hagen.kinds.cman import validate_cluster_conf
 from example_helpers import Example, find
 
 SITE = EXAMPLES / "xena" / "site.yaml"

@@ -11,7 +11,7 @@ import yaml
 
 from conftest import SHARED, requires_shared
 from hagen.compile.pipeline import build
-from hagen.render.validate import validate_cluster_conf
+from hagen.kinds.cman import validate_cluster_conf
 
 
 def edit_rows(folder, fn):

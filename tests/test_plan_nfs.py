@@ -16,7 +16,7 @@ from hagen.load.snapshot import read_snapshot
 from hagen.model.build import build_model
 from hagen.model.nfs import alias_hosts
 from hagen.compile.pipeline import build
-from hagen.render.validate import validate_cluster_conf
+from hagen.kinds.cman import validate_cluster_conf
 from example_helpers import Example, find
 
 SITE = EXAMPLES / "xena" / "site.yaml"

@@ -1,11 +1,12 @@
-"""hagen's own validators of today's stack's files (hagen.render.pacemaker): each rule
+"""hagen's own validators of today's stack's files (hagen.kinds.pacemaker): each rule
 refuses what it must, and the CIB's structural diff reads by resource id and attribute."""
 
 from __future__ import annotations
 
 from conftest import GOLDEN
-from hagen.render.pacemaker import (cib_flat, corosync_tree, diff_cib, diff_corosync, diff_lines, validate_chrony,
-                                    validate_cib, validate_corosync)
+from hagen.kinds.pacemaker import (cib_flat, diff_cib, diff_corosync, diff_lines, validate_chrony, validate_cib,
+                                   validate_corosync)
+from hagen.render.pacemaker import corosync_tree
 
 EL9 = GOLDEN / "xena-el9"
 CIB = (EL9 / "xena1" / "etc" / "hagen" / "cib.xml").read_text()

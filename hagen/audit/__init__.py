@@ -96,19 +96,21 @@ def not_covered(compiled) -> tuple[list[str], str]:
     """The cells the audit and the runbook say nothing of, and why ("" when there are none):
     they read the cluster.conf (rhel5-cman) or the CIB and corosync.conf (el9-pacemaker) the
     build writes, and the build writes none for a cell whose section the site spec lacks."""
-    from hagen.audit.facts import CLUSTER_CONF
     from hagen.check.target import EL9
+    from hagen.kinds import registry
+    from hagen.kinds.planning import target_of
     from hagen.model.names import natural_key
-    from hagen.plan.el9 import CIB_PATH, COROSYNC_PATH
 
     el9 = compiled.site.get("target") == EL9
-    paths = {CIB_PATH, COROSYNC_PATH} if el9 else {CLUSTER_CONF}
+    kinds = registry()
+    read = {k.name for k in kinds if k.audited and target_of(compiled.site) in k.targets}   # the kinds the audit reads
     written = {}
     for f in compiled.files:
-        if f.path in paths:
-            written.setdefault(f.host, set()).add(f.path)
+        kind = kinds.of_template(f.template, f.link_target)
+        if kind.name in read:
+            written.setdefault(f.host, set()).add(kind.name)
     names = sorted((c.name for c in compiled.model.cells
-                    if not any(written.get(n) == paths for n in c.nodes)), key=natural_key)
+                    if not any(written.get(n) == read for n in c.nodes)), key=natural_key)
     if not names:
         return [], ""
     if el9:

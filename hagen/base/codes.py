@@ -245,6 +245,9 @@ CODES: dict[str, str] = {
     "HA945": "a command /etc/HA/start or stop calls, not written by hagen, is missing or not executable on a node "
              "(warning)",
     "HA946": "gather: a managed path on a node is not a plain file (a link, a folder...): not fetched (warning)",
+    "HA950": "an artifact kind an installed package declares (entry point group hagen.kinds) cannot be loaded",
+    "HA951": "an installed artifact kind takes another kind's name or template, or one of hagen's templates/, or "
+             "says its action runs other than per node, per cell or per cluster",
     "HA960": "a file gathered from a node holds two hagen blocks of one name, or a block without its end marker",
     "HA961": "a shared_files entry names a file hagen writes whole by necessity (cluster.conf, a link)",
     "HA962": "hagen writes a file the system shares (/etc/fstab, /etc/exports, /etc/modprobe.conf, /etc/sudoers, "

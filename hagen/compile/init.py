@@ -157,23 +157,23 @@ def draft_site(db: str | None = None, snapshot: str | None = None, draft: Path |
 
 
 def shared_files_needed(model, text: str) -> list[str]:
-    """The system files (hagen.compile.pipeline.SYSTEM_FILES) a build of the draft would write whole:
+    """The system files (each kind's system_paths, hagen.kinds) a build of the draft would write whole:
     the draft lists them in shared_files, so that its first build warns of none (HA962). A
     draft that does not plan yet (a choice left to the site) gets none."""
     import tempfile
 
     from hagen.load.site import load_site
-    from hagen.compile.pipeline import SYSTEM_FILES
-    from hagen.plan import plan_all
+    from hagen.kinds import registry
+    from hagen.kinds.planning import plan
 
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "site.yaml"
         path.write_text(text, encoding="utf-8")
         try:
-            artifacts = plan_all(model, load_site(path), "")
+            artifacts = plan(model, load_site(path), "")
         except Exception:         # the draft is checked by the site's own first `hagen check`
             return []
-    return sorted(SYSTEM_FILES & {a.path for a in artifacts})
+    return sorted(registry().system_paths() & {a.path for a in artifacts})
 
 
 def write_draft(text: str, path: Path, force: bool = False) -> None:

@@ -104,10 +104,10 @@ def _planned(model, site) -> tuple[list, list]:
     from hagen.check.startlist import synchro_of_planned_files
     from hagen.load.secrets import fence_secret
     from hagen.model.mngt import management_pair
-    from hagen.plan import plan_all
+    from hagen.kinds.planning import plan
 
     secret, _ = fence_secret(site)
-    artifacts = plan_all(model, site, secret)
+    artifacts = plan(model, site, secret)
     problems, shared_warnings = shared_files_reports(site, artifacts)
     problems += synchro_of_planned_files(site, artifacts, management_pair(model))
     return artifacts, problems + shared_warnings
@@ -127,15 +127,16 @@ def compile_site(site_path, tree: OutputTree, db=None, snapshot=None, hosts: set
 
 
 def _compile(site, model, warnings, source, artifacts, tree, hosts) -> Compiled:
+    from hagen.kinds import registry
     from hagen.render import Renderer
-    from hagen.render.validate import validate
 
+    kinds = registry()
     problems: list = []
     # before rendering: too many hosts share a file for the file system's link limit
     links_refused(tree, {h for art in artifacts for h in art.hosts})
     if hosts is not None:
         artifacts = _only(artifacts, hosts)
-    renderer = Renderer()
+    renderer = Renderer(kinds.template_folders())
     uses = Counter(art.template for art in artifacts)   # a template of one artifact renders once anyway
     files: list[OutFile] = []
     warnings = list(warnings)
@@ -144,14 +145,15 @@ def _compile(site, model, warnings, source, artifacts, tree, hosts) -> Compiled:
     blocks = [art for art in artifacts if art.block is not None]
     artifacts = [art for art in artifacts if art.block is None]
     for art in artifacts:
+        kind = kinds.of_artifact(art)       # its validator and its revision
         if art.link_target is not None:
             data = art.link_target.encode()
-        elif art.versioned:
-            data = _versioned(renderer, art, tree)
+        elif kind.versioned:
+            data = _versioned(renderer, art, kind, tree)
         else:
             data = renderer.render(art.template, art.context, shared=uses[art.template] > 1)
-        if art.validator:
-            for msg in validate(art.validator, data):
+        if kind.validate is not None and art.link_target is None:
+            for msg in kind.validate(data):
                 problems.append(error("HA900", Where(host=",".join(art.hosts)),
                                       f"{art.path} ({art.template}) failed validation: {msg}",
                                       "this is a hagen bug if every check passed: please report it with the inputs"))
@@ -235,10 +237,6 @@ def merged_blocks(blocks, renderer, tree, taken) -> tuple[list[OutFile], list]:
     return files, problems
 
 
-# files the system and its administrator write too (the guide edits them by hand)
-SYSTEM_FILES = frozenset({"/etc/fstab", "/etc/exports", "/etc/modprobe.conf", "/etc/sudoers", "/etc/hosts-tpl"})
-
-
 def shared_files_reports(site, artifacts) -> tuple[list, list]:
     """shared_files entries that cannot be blocks (errors: a cluster.conf carries config_version, a
     link is no file) or that name no file hagen writes (warnings)."""
@@ -247,9 +245,11 @@ def shared_files_reports(site, artifacts) -> tuple[list, list]:
     for art in artifacts:
         by_path.setdefault(art.path, []).append(art)
     from hagen.base.reports import warning
+    from hagen.kinds import registry
 
     shared = set(site.get("shared_files", default=[]) or [])
-    for path in sorted(SYSTEM_FILES & set(by_path) - shared):
+    # the files the system and its administrator write too (the guide edits them by hand): each kind's
+    for path in sorted(registry().system_paths() & set(by_path) - shared):
         art = by_path[path][0]
         add = f"add {path} to shared_files" if ("shared_files",) in site.positions else \
             f"add the key shared_files: [{path}] to {site.display}"
@@ -278,6 +278,7 @@ def _only(artifacts, hosts: set) -> list:
     from dataclasses import replace
 
     from hagen.base.nodesets import unknown_hosts_refused
+    from hagen.kinds import registry
 
     unknown_hosts_refused(hosts, {h for art in artifacts for h in art.hosts})   # HA112: ns1x is no host
     kept, split = [], []
@@ -285,7 +286,7 @@ def _only(artifacts, hosts: set) -> list:
         chosen = tuple(h for h in art.hosts if h in hosts)
         if not chosen:
             continue
-        if art.versioned and len(chosen) != len(art.hosts):
+        if registry().of_artifact(art).versioned and len(chosen) != len(art.hosts):
             split.append(error("HA111", Where(host=",".join(art.hosts)),
                                f"--host takes {', '.join(chosen)} but not the other nodes that share {art.path}",
                                "add every node of the cell to --host, or build without it"))
@@ -296,7 +297,7 @@ def _only(artifacts, hosts: set) -> list:
     return kept
 
 
-def _versioned(renderer, art, tree: OutputTree) -> bytes:
+def _versioned(renderer, art, fmt, tree: OutputTree) -> bytes:
     """config_version: 1 for a first build; the previous one while the content is the same;
     the highest previous one plus 1 when it changed (on any host of the artifact). When the
     nodes' record (gather, push) says what the nodes hold: their version while they hold this
@@ -306,9 +307,7 @@ def _versioned(renderer, art, tree: OutputTree) -> bytes:
 
     from hagen.deploy.state import read_record_cached
 
-    from hagen.kinds.formats import FORMATS
-
-    fmt = FORMATS[art.validator or "cluster.conf"]          # the format owns its revision number
+    # fmt: the artifact's kind (hagen.kinds), which owns its revision number
     probe = renderer.render(art.template, {**art.context, "config_version": 1})
     normal = fmt.normalised(probe)
     versions, same = [], True

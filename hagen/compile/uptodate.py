@@ -99,11 +99,14 @@ def _rows_digest(source) -> str | None:
 
 
 def _code_digest() -> str:
-    """hagen's version, code, templates and schemas: another hagen may build other bytes."""
+    """hagen's version, code, templates and schemas, and the kinds registered outside it
+    (hagen.kinds): another hagen may build other bytes."""
     import hagen
     from hagen.base.resources import schemas_dir, templates_dir
+    from hagen.kinds import foreign_digest
 
     h = hashlib.sha256(hagen.__version__.encode())
+    h.update(foreign_digest())
     package = Path(hagen.__file__).resolve().parent
     for root in (package, templates_dir(), schemas_dir()):
         for path in sorted(p for p in root.rglob("*") if p.is_file() and "__pycache__" not in p.parts):

@@ -1,6 +1,6 @@
 """Expected commands: what /etc/HA/start and /etc/HA/stop call that hagen does not write.
 
-A service list names programs the node must already have (dbmConfig, hacisco,
+A service list (a kind that says so, hagen.kinds) names programs the node must already have (dbmConfig, hacisco,
 hasystemimager, hafda, the init scripts ...): a failover that reaches a missing one
 fails at the worst moment. gather checks each exists and is executable on its node and
 records those missing; `missing_expected(out)` gives them to diff, which warns (their
@@ -9,9 +9,8 @@ absence changes no exit status).
 
 from __future__ import annotations
 
+from hagen.kinds import registry
 from hagen.model.names import fold, natural_key
-
-SERVICE_LISTS = {"mngt/ha_services.j2"}
 
 
 def commands_in(data: bytes) -> list[str]:
@@ -37,11 +36,12 @@ def _expected(per_host: dict) -> dict[str, list[str]]:
 
 def expected_commands(compiled) -> dict[str, list[str]]:
     """{command path: [hosts]} from a compiled build (hagen.compile.pipeline.Compiled)."""
+    kinds = registry()
     per_host: dict = {}
     for f in compiled.files:
         lists, written = per_host.setdefault(f.host, ([], set()))
         written.add(f.path)
-        if f.template in SERVICE_LISTS and not f.is_link:
+        if not f.is_link and kinds.of_template(f.template).service_list:
             lists.append(f.data)
     return _expected(per_host)
 
@@ -51,12 +51,13 @@ def expected_in_tree(tree, entries: dict) -> dict[str, list[str]]:
     The service lists are read from the tree, each checked against its sha256."""
     import hashlib
 
+    kinds = registry()
     per_host: dict = {}
     contents: dict = {}
     for (host, path), entry in entries.items():
         lists, written = per_host.setdefault(host, ([], set()))
         written.add(path)
-        if entry.get("template") in SERVICE_LISTS and entry.get("type") != "symlink":
+        if entry.get("type") != "symlink" and kinds.of_template(entry.get("template", "")).service_list:
             sha = entry["sha256"]
             if sha not in contents:
                 data = tree.read(host, path)

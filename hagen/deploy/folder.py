@@ -154,6 +154,7 @@ def taken(fetched: Path, path: str, st: os.stat_result) -> tuple[dict, str | Non
     cluster.conf's config_version read by its parser (hagen.base.readback)."""
     from hagen.deploy.state import config_version
     from hagen.deploy.gathered import MAX_FILE
+    from hagen.kinds import registry
     from hagen.base.readback import UnreadableVersion
 
     mode = f"{stat.S_IMODE(st.st_mode):04o}"
@@ -165,7 +166,8 @@ def taken(fetched: Path, path: str, st: os.stat_result) -> tuple[dict, str | Non
             return ({"unusable": f"larger than {MAX_FILE >> 20} MiB"},
                     f"larger than {MAX_FILE >> 20} MiB (docs/limits.md): hagen does not read it. Shrink the "
                     "node's file, or stop managing it (shared_files, or the key that names it)")
-        digest, chunks, versioned = hashlib.sha256(), [], path.endswith("/cluster/cluster.conf")
+        # a versioned kind (cluster.conf) is known by its path
+        digest, chunks, versioned = hashlib.sha256(), [], registry().versioned_of(path) is not None
         while chunk := os.read(fd, 1 << 20):
             digest.update(chunk)
             if versioned:

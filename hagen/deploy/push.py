@@ -16,7 +16,7 @@ a file other than the one sent is marked failed with the message and left out of
 later call; the others go on. The record (hagen.deploy.state) takes only what a node
 confirmed (a file once verified, a link or a removal once its command said 0), so that a
 rerun sends only what is missing. With reload, each action the confirmed files imply
-(hagen.deploy.actions) runs once per node set, one node of each HA cell at a time.
+(hagen.deploy.actions) runs once per node set, as often as its kind says (hagen.kinds).
 """
 
 from __future__ import annotations
@@ -33,7 +33,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from hagen.deploy import fanout
-from hagen.deploy.actions import ACTIONS, action_for, cells, waves
+from hagen.deploy.actions import action_for, cells, wanted_actions, waves
 from hagen.deploy.plan import Plan
 from hagen.deploy.state import config_version, file_state, read_record, write_record
 from hagen.base.errors import InputRefused, OutputError
@@ -270,20 +270,19 @@ def _removal_steps(removals, cfg: dict, sources: Sources) -> list[Step]:
 def action_steps(plan: Plan, cfg: dict, sources: Sources, entries: dict, sent: set | None = None) -> list[Step]:
     """The follow-up actions of the files sent (sent: the (host, path) pairs that landed;
     None: all of the plan), one call per node set and wave."""
-    order = {t: i for i, t in enumerate(ACTIONS)}
-    wanted: dict = {}
+    landed = []
     for host, path, entry in plan.send:
         if sent is not None and (host, path) not in sent:
             continue
         template = entry.get("template", "")
+        if action_for(template, path, None) is None:
+            continue
         data = sources.data(path, entry) if entry.get("type") != "symlink" else None
-        command = action_for(template, path, config_version(path, data) if data else None)
-        if command:
-            wanted.setdefault((order.get(template, 99), command, ACTIONS[template].once_per_cell), []).append(host)
+        landed.append((host, path, template, config_version(path, data) if data else None))
     cell_list = cells(entries)
     steps = []
-    for (_, command, once), hosts in sorted(wanted.items()):
-        for wave in waves(hosts, cell_list, once):
+    for command, runs, hosts in wanted_actions(landed):
+        for wave in waves(hosts, cell_list, runs):
             steps.append(_exec("action", cfg, wave, command))
     return steps
 

@@ -41,13 +41,13 @@ MAX_BYTES = 64 << 20
 
 
 def config_version(path: str, data: bytes) -> int | None:
-    """The revision a versioned file (cluster.conf) carries, read by its format's parser
-    (hagen.base.readback), None for any other file. Raises UnreadableVersion when a cluster.conf
-    does not say it readably."""
-    from hagen.kinds.formats import format_for
+    """The revision a versioned file (cluster.conf) carries, read by its kind's parser
+    (hagen.kinds, hagen.base.readback), None for any other file. Raises UnreadableVersion when
+    a cluster.conf does not say it readably."""
+    from hagen.kinds import registry
 
-    fmt = format_for(path, data)
-    return fmt.version_of(data) if fmt is not None and fmt.versioned else None
+    kind = registry().versioned_of(path, data)
+    return kind.version_of(data) if kind is not None else None
 
 
 def _valid_file(entry) -> bool:

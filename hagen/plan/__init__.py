@@ -20,14 +20,15 @@ class Artifact:
     template: str                       # relative to templates/: mngt/ntp.conf.j2
     context: dict = field(hash=False)
     mode: int = 0o644
-    validator: str | None = None        # hagen.render.validate: "cluster.conf"
-    versioned: bool = False             # carries config_version (cluster.conf)
     sources: tuple[str, ...] = ()       # provenance: "site management.services", "clusterdb node[name=ns0]"
     link_target: str | None = None      # a symbolic link to this target instead of a rendered file (template: "symlink")
     block: str | None = None            # a managed block of this name in a file shared with the system (shared_files)
+    # its kind (validator, revision, action...) is its template's: hagen.kinds
 
 
 def plan_all(model, site, secret) -> list[Artifact]:
+    """What hagen's domain planners plan for the site's target. Which of it the target writes,
+    and which files become managed blocks, the kinds say (hagen.kinds.planning)."""
     if site.get("target") == "el9-pacemaker":        # today's stack chooses its own planners
         from hagen.plan.el9 import plan_all as plan_el9
 
@@ -43,31 +44,6 @@ def plan_all(model, site, secret) -> list[Artifact]:
     artifacts += lustre.plan(model, site)
     artifacts += nfs.plan(model, site)
     artifacts += node_bonds.plan(model, site)
-    artifacts = as_blocks(artifacts, site)
     artifacts.sort(key=lambda a: (natural_key(a.hosts[0]) if a.hosts else (), a.path))
     return artifacts
 
-
-# the block each artifact writes into a file the site shares with the system
-BLOCK_NAMES = {
-    "nfs/fstab.j2": "nfs-clients",
-    "batch/ocfs2.fstab.j2": "ocfs2",
-    "network/bonding.conf.j2": "bonding",
-    "lustre/sudoers.j2": "lustre-ldap",
-    "nfs/exports.j2": "nfs-exports",
-    "hosts/hosts_tpl.j2": "cell-aliases",
-}
-
-
-def block_name(art: Artifact) -> str:
-    return BLOCK_NAMES.get(art.template) or art.template.rsplit("/", 1)[-1].removesuffix(".j2").replace(".", "-")
-
-
-def as_blocks(artifacts: list[Artifact], site) -> list[Artifact]:
-    """Artifacts whose path the site shares with the system (shared_files) become managed
-    blocks; a cluster.conf (versioned) or a link cannot be one (refused by the pipeline)."""
-    from dataclasses import replace
-
-    shared = set(site.get("shared_files", default=[]) or [])
-    return [replace(a, block=block_name(a)) if a.path in shared and a.link_target is None and not a.versioned
-            else a for a in artifacts]

@@ -72,7 +72,7 @@ def _cluster_conf(model, site, cell, secret) -> Artifact:
         "services": services,
     }
     return Artifact("/etc/cluster/cluster.conf", cell.nodes, "cluster/lustre.conf.xml.j2", context,
-                    mode=0o600, validator="cluster.conf", versioned=True,
+                    mode=0o600,
                     sources=(f"clusterdb da_iocell[name={cell.name}]", "clusterdb node", "clusterdb hwmanager_port",
                              "site lustre.fencing", "site lustre.post_join_delay",
                              *(("site quorum",) if cell.quorum_device else ())))

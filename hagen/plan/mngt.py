@@ -90,7 +90,7 @@ def _cluster_conf(model, site, pair, secret) -> Artifact:
         "script": f"{HA}/bin/haservices",
     }
     return Artifact("/etc/cluster/cluster.conf", pair.host_names, "cluster/mngt.conf.xml.j2", context,
-                    mode=0o600, validator="cluster.conf", versioned=True,
+                    mode=0o600,
                     sources=(f"clusterdb da_iocell[name={pair.cell.name}]",
                              *(f"clusterdb node[name={n.name}]" for n in pair.nodes),
                              *(f"clusterdb hwmanager[name={n.controller.name}]" for n in pair.nodes),

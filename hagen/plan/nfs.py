@@ -79,7 +79,7 @@ def _cluster_conf(model, site, cell, secret, heartbeat) -> Artifact:
         "script": SCRIPT,
     }
     return Artifact("/etc/cluster/cluster.conf", cell.nodes, "cluster/nfs.conf.xml.j2", context,
-                    mode=0o600, validator="cluster.conf", versioned=True,
+                    mode=0o600,
                     sources=(f"clusterdb da_iocell[name={cell.name}]", "clusterdb metaservice_port",
                              "clusterdb node", "clusterdb hwmanager_port", "site nfs",
                              *(("site quorum",) if cell.quorum_device else ())))

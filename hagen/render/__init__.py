@@ -17,13 +17,14 @@ from hagen.load.secrets import Secret
 
 
 @cache
-def environment():
+def environment(folders: tuple[str, ...] = ()):
+    """folders: where a kind registered outside hagen keeps its templates, searched after templates/."""
     import jinja2
 
     from hagen.base.resources import templates_dir
 
     return jinja2.Environment(
-        loader=jinja2.FileSystemLoader(str(templates_dir())),
+        loader=jinja2.FileSystemLoader([str(templates_dir()), *folders]),
         undefined=jinja2.StrictUndefined,
         keep_trailing_newline=True,
         trim_blocks=True,
@@ -46,24 +47,35 @@ def context_key(template: str, context: dict) -> str:
 
 
 class Renderer:
-    """Renders artifacts, each distinct (template, context) once."""
+    """Renders artifacts, each distinct (template, context) once. folders: the template folders
+    of kinds registered outside hagen (hagen.kinds), searched after templates/."""
 
-    def __init__(self):
+    def __init__(self, folders: tuple[str, ...] = ()):
         self._cache: dict[str, bytes] = {}
+        self._folders = tuple(folders)
 
     def render(self, template: str, context: dict, shared: bool = True) -> bytes:
         """shared=False: the caller knows no other artifact uses this template, so that the
         context's key (a serialisation of it: of 150,000 lines for /etc/hosts) would buy nothing."""
         if not shared:
-            return environment().get_template(template).render(**context).encode("utf-8")
+            return environment(self._folders).get_template(template).render(**context).encode("utf-8")
         key = context_key(template, context)
         data = self._cache.get(key)
         if data is None:
             if template.endswith(".j2"):
-                data = environment().get_template(template).render(**context).encode("utf-8")
+                data = environment(self._folders).get_template(template).render(**context).encode("utf-8")
             else:
-                from hagen.base.resources import templates_dir
-
-                data = (templates_dir() / template).read_bytes()
+                data = self._static(template)
             self._cache[key] = data
         return data
+
+    def _static(self, template: str) -> bytes:
+        """A static file (no template logic), from the first folder holding it."""
+        from pathlib import Path
+
+        from hagen.base.resources import templates_dir
+
+        for folder in (templates_dir(), *map(Path, self._folders)):
+            if (folder / template).is_file():
+                return (folder / template).read_bytes()
+        return (templates_dir() / template).read_bytes()     # the error names hagen's own folder

@@ -4,10 +4,10 @@ The build is compiled against the tree it is compared with (config_version
 included), never written. Only what hagen manages is compared: the files the build
 writes, and those a manifest says hagen wrote before (a file hagen never built is not
 "removed"). Each change is reported once for all the hosts that share it, the hosts
-folded as a node set. Structured files are compared structurally, as flat trees:
-cluster.conf by element and attribute path, NAME=VALUE files by key, the /etc/HA lists
-by line, saying which entry moved (their order is the order things start); a new file
-is shown whole; other files as unified diffs. The tree is read as untrusted
+folded as a node set. A file whose kind has a structural diff (hagen.kinds) is compared
+by it, as flat trees: cluster.conf by element and attribute path, NAME=VALUE files by
+key, the /etc/HA lists by line, saying which entry moved (their order is the order
+things start); a new file is shown whole; other files as unified diffs. The tree is read as untrusted
 (hagen.deploy.gathered), and every secret is masked in every form on both sides unless asked
 (hagen.base.masking): the old side may hold a password hagen no longer knows, in a file that
 does not even parse.
@@ -16,13 +16,13 @@ does not even parse.
 from __future__ import annotations
 
 import difflib
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from hagen.emit import OutFile
 from hagen.deploy.gathered import LINK, ForeignTree
-from hagen.base.masking import MASK, mask
+from hagen.base.masking import mask
+from hagen.kinds import registry
 from hagen.model.names import fold, natural_key
 
 MAX_SHOWN_LINES = 400        # of a new file's content
@@ -139,9 +139,6 @@ def _same(entry: dict, f: OutFile) -> bool:
     return entry.get("sha256") == f.sha256 and entry.get("mode") == f"{f.mode:04o}"
 
 
-_PASSWORD_KEY = re.compile(r"passw(?:or)?d", re.I)
-
-
 def describe(kind, path, old, new, old_mode, new_mode, hosts, secrets, show) -> list[str]:
     if kind == "added":
         if new_mode == LINK:
@@ -165,20 +162,13 @@ def describe(kind, path, old, new, old_mode, new_mode, hosts, secrets, show) -> 
     if old == new:
         return details
     old_t, new_t = old.decode("utf-8", "replace"), new.decode("utf-8", "replace")
-    base = path.rsplit("/", 1)[-1]
+    file_kind = registry().of_file(path, new)     # cluster.conf, CIB, NAME=VALUE files, /etc/HA lists...
     structured = None
-    try:
-        from hagen.kinds.formats import structural_diff
-
-        structured = structural_diff(path, old_t, new_t, show, secrets)    # cluster.conf, CIB, corosync, chrony
-        if structured is not None:
-            pass
-        elif base.startswith(("ifcfg-", "route-")) or base in ("pbs.conf", "lustre.cfg"):
-            structured = _structured(_name_values(old_t), _name_values(new_t), secrets, show)
-        elif path.startswith("/etc/HA/") and "/bin/" not in path:
-            structured = [mask(line, secrets, show, foreign=True) for line in _line_list(old_t, new_t)]
-    except ValueError:
-        structured = None           # a file that does not parse (a gathered one): a unified diff, masked
+    if file_kind is not None and file_kind.diff is not None:
+        try:
+            structured = file_kind.diff(old_t, new_t, secrets, show)
+        except ValueError:
+            structured = None       # a file that does not parse (a gathered one): a unified diff, masked
     if structured is not None:
         return details + structured
     fold_hosts = fold(hosts)
@@ -189,106 +179,18 @@ def describe(kind, path, old, new, old_mode, new_mode, hosts, secrets, show) -> 
     return details + (unified or ["the files differ in masked secrets only"])
 
 
-def _xml_flat(text: str) -> dict:
-    """cluster.conf as {element path/@attribute: value}. An element with a name attribute no
-    like-named sibling shares is named by it (fencedevice[name=fence_vega1]), as an
-    administrator names it; others are numbered among their like-named siblings."""
-    from collections import Counter
-
-    from lxml import etree
-
-    from hagen.base.readback import parse_xml
-
-    try:
-        root = parse_xml(text.encode())
-    except etree.XMLSyntaxError as exc:
-        raise ValueError(str(exc))
-    flat = {}
-
-    def walk(el, here):
-        for key, value in sorted(el.attrib.items()):
-            flat[f"{here}/@{key}"] = value
-        if el.text and el.text.strip():
-            flat[f"{here}/text()"] = el.text.strip()
-        children = [c for c in el if isinstance(c.tag, str)]
-        names = Counter((c.tag, c.get("name")) for c in children)
-        counts: dict = {}
-        for child in children:
-            counts[child.tag] = counts.get(child.tag, 0) + 1
-            name = child.get("name")
-            if name is not None and names[(child.tag, name)] == 1 and "]" not in name:
-                walk(child, f"{here}/{child.tag}[name={name}]")
-            else:
-                walk(child, f"{here}/{child.tag}[{counts[child.tag]}]")
-
-    walk(root, f"/{root.tag}")
-    return flat
-
-
-def _name_values(text: str) -> dict:
-    out = {}
-    for line in text.splitlines():
-        s = line.strip()
-        if not s or s.startswith("#"):
-            continue
-        if "=" not in s:
-            raise ValueError(line)
-        k, v = s.split("=", 1)
-        out[k] = v
-    return out
-
-
-def _structured(old: dict, new: dict, secrets=(), show: bool = False) -> list[str]:
-    """Two flat trees ({element/@attribute path or NAME: value}) compared (hagen.base.flatdiff),
-    the value of a password key masked whatever it is, and every known secret in any value."""
-    from hagen.base.flatdiff import flat_changes
-
-    def shown(key, value):
-        if show:
-            return value
-        return MASK if _PASSWORD_KEY.search(key) else mask(str(value), secrets)
-
-    return flat_changes(old, new, shown)
-
-
-def _line_list(old: str, new: str) -> list[str]:
-    """An /etc/HA list's changes: entries added, removed, and moved (the order of a start
-    list is the order services start, so a move is a change of its own)."""
-    def lines(t):
-        return [ln for ln in t.splitlines() if ln.strip() and not ln.startswith("#")]
-
-    a, b = lines(old), lines(new)
-    removed, inserted = [], []
-    for tag, i1, i2, j1, j2 in difflib.SequenceMatcher(a=a, b=b, autojunk=False).get_opcodes():
-        if tag in ("delete", "replace"):
-            removed += [(i, a[i]) for i in range(i1, i2)]
-        if tag in ("insert", "replace"):
-            inserted += [(j, b[j]) for j in range(j1, j2)]
-    out = []
-    for j, line in list(inserted):
-        was = next((r for r in removed if r[1] == line), None)
-        if was is not None:
-            removed.remove(was)
-            inserted.remove((j, line))
-            out.append((j, f"~ {line}: moved from entry {was[0] + 1} to entry {j + 1}"))
-    out += [(j, f"+ {line}") for j, line in inserted]
-    out += [(i, f"- {line}") for i, line in removed]
-    result = [text for _, text in sorted(out, key=lambda p: p[0])]
-    return result or ["comments changed"]
-
-
 def versions_going_down(sends: list[OutFile], tree: ForeignTree, record: dict) -> list:
     """HA970 warnings: a versioned file (cluster.conf) the build would send whose revision is
     not above what the compared tree holds or what the nodes' record says they hold, whatever
     the tree's origin (gathered, copied by hand, an output tree). Both read by the format's
     parser (hagen.base.readback); an unreadable old side is warned about too."""
-    from hagen.kinds.formats import format_for
     from hagen.base.reports import Where, warning
 
+    kinds = registry()
     found: dict = {}
     for f in sends:
-        fmt = format_for(f.path, f.data) if not f.is_link else None
-        if fmt is None or not fmt.versioned:
+        fmt = kinds.versioned_of(f.path, f.data) if not f.is_link else None
+        if fmt is None:
             continue
         new = fmt.version_of(f.data)
         old = tree.read(f.host, f.path)

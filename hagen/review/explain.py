@@ -62,10 +62,11 @@ def explanation(compiled, host: str, path: str, show_secrets: bool = False) -> d
            "clusterdb_rows": [s[len("clusterdb "):] for s in art.sources if s.startswith("clusterdb ")],
            "clusterdb": compiled.source.display, "block": art.block, "validator": None, "validator_checks": None,
            "context": _masked(art.context, show_secrets)}
-    if art.validator:
-        from hagen.kinds.formats import FORMATS   # each kind says what its validator checks
+    from hagen.kinds import registry
 
-        doc["validator"], doc["validator_checks"] = art.validator, FORMATS[art.validator].checks
+    kind = registry().of_artifact(art)          # each kind says what its validator checks
+    if kind.validate is not None:
+        doc["validator"], doc["validator_checks"] = kind.name, kind.checks
     # a context value may hold a secret outside a Secret (a string built from one): mask it anyway
     masked = mask(json.dumps(doc, sort_keys=True, default=str), _secrets_of(art.context), show_secrets)
     return json.loads(masked)

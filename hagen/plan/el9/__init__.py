@@ -20,16 +20,6 @@ COROSYNC_PATH = "/etc/corosync/corosync.conf"
 SBD_PATH = "/etc/sysconfig/sbd"
 
 
-def _cman_only(art) -> bool:
-    """What the shared planners write that only cman/rgmanager reads, or that Pacemaker
-    does in its place (the NFS cells' exports are exportfs resources: an /etc/exports
-    listing them too would export them at boot, outside the cluster's control)."""
-    from hagen.model.lustre import FAILOVER_SCRIPT
-    from hagen.model.nfs import EXPORTS
-
-    return art.template.startswith("cluster/") or art.link_target == FAILOVER_SCRIPT or art.path == EXPORTS
-
-
 def plan_all(model, site, secret) -> list:
     from hagen.model.lustre import management_policy
     from hagen.model.mngt import management_pair
@@ -45,15 +35,14 @@ def plan_all(model, site, secret) -> list:
         artifacts.append(mngt._syslog_ng(model, site, pair))
     artifacts += batch.plan(model, site, secret)
     artifacts += hosts.plan(model, site, secret)
-    artifacts += [a for a in lustre.plan(model, site) + nfs.plan(model, site) if not _cman_only(a)]
+    # what only cman reads (their cluster.conf, the lustre_failover links, the exports Pacemaker
+    # serves as resources) is left out by its kind's targets (hagen.kinds.planning)
+    artifacts += lustre.plan(model, site) + nfs.plan(model, site)
     for kind in ("lustre", "nfs"):
         for cell in model.cells_of_type(kind):
             artifacts += cells.plan_cell(model, site, cell, None)
     from hagen.plan import node_bonds
 
     artifacts += node_bonds.plan(model, site)     # the bonds of Lustre and NFS nodes: keyfiles
-    from hagen.plan import as_blocks
-
-    artifacts = as_blocks(artifacts, site)          # shared_files: managed blocks on this target too
     artifacts.sort(key=lambda a: (natural_key(a.hosts[0]) if a.hosts else (), a.path))
     return artifacts

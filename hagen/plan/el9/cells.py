@@ -82,11 +82,9 @@ def plan_cell(model, site, cell, secret) -> list[Artifact]:
     out = [
         Artifact(COROSYNC_PATH, hosts, "el9/corosync.conf.j2",
                  {"name": name, "nodes": nodes, "crypto": site.get("pacemaker", "corosync_crypto")},
-                 validator="corosync.conf",
                  sources=(row, "clusterdb node_port", "clusterdb network",
                           f"site {'.'.join(_HEARTBEAT[cell.type] or ('lustre',))}")),
         Artifact(CIB_PATH, hosts, "el9/cib.xml.j2", cib.context(model, site, cell, name, nodes, fenced),
-                 validator="cib",
                  sources=(row, "clusterdb node", "clusterdb hwmanager_port", "clusterdb metaservice_port",
                           f"site {SECTION[cell.type]}", "site pacemaker")),
         Artifact(APPLY_PATH, hosts, "el9/cib-apply.py.j2", {"cib": CIB_PATH, "cluster": name}, mode=0o700,
