@@ -46,7 +46,7 @@ def check(model, site) -> list:
     where_cell = Where(table="da_iocell_component", row=f"iocell={cell.name}")
     # the pair's NTP peers and syslog-ng talk over the admin network (guide 3.1.3)
     admin = model.role_network("admin")
-    if admin is None and site.get("management", "heartbeat", default="admin") != "admin":
+    if admin is None and site.get("management", "heartbeat") != "admin":
         reports.append(error("HA307", Where(table="network"),
                              "the ClusterDB has no admin network (function mn), which the management pair's "
                              "NTP and syslog-ng use",
@@ -74,7 +74,7 @@ def check(model, site) -> list:
             reports.append(error("HA308", site.where("management", "fencing", "pap_domains"),
                                  f"{name} is fenced by PAP {node.controller.name} but has no PAP domain",
                                  f"add management.fencing.pap_domains.{name}"))
-        heartbeat = site.get("management", "heartbeat", default="admin")
+        heartbeat = site.get("management", "heartbeat")
         hb_net = model.role_network(heartbeat)
         if hb_net is None:
             reports.append(error("HA307", site.where("management", "heartbeat"),
@@ -214,7 +214,7 @@ def check_moved_directories(model, site) -> list:
     moved = list(management_policy(model, site).get("management", "links", default=[]) or [])
     directories = [d.rstrip("/") for d in moved if FULL_PATH.match(d)] + [DATABASE]
     mounts = []         # (mount point, where, what, code reported elsewhere when equal to a links entry)
-    for i, entry in enumerate(site.get("management", "mnttab", default=[]) or []):
+    for i, entry in enumerate(site.get("management", "mnttab") or []):
         mounts.append((entry["mount_point"], site.where("management", "mnttab", i, "mount_point"), "mnttab", True))
     ocfs2 = site.get("batch", "ocfs2")
     if ocfs2:

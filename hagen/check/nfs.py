@@ -180,7 +180,7 @@ def _exports(model, site, cells) -> list:
 def _clients(model, site) -> list:
     reports = []
     served = {e.mount_point for e in exports(model, site)}
-    for i, group in enumerate(site.get("nfs", "clients", default=[]) or []):
+    for i, group in enumerate(site.get("nfs", "clients") or []):
         key = ("nfs", "clients", i)
         for j, pattern in enumerate(group["nodes"]):
             try:
@@ -199,7 +199,7 @@ def _clients(model, site) -> list:
             if mp not in served:
                 reports.append(error("HA710", site.where(*key, "mounts", j), f"no export serves {mp}",
                                      "exported mount points: " + (", ".join(sorted(served)) or "none")))
-        if not re.match(r"^[A-Za-z0-9_=,.:-]+\Z", group.get("options", "defaults")):
+        if not re.match(r"^[A-Za-z0-9_=,.:-]+\Z", site.get(*key, "options")):
             reports.append(error("HA711", site.where(*key, "options"),
                                  f"fstab options {group.get('options')!r} hold a blank or an odd character",
                                  "one comma-separated word list, e.g. defaults"))

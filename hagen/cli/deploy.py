@@ -311,7 +311,7 @@ def _send(tree, spec, cfg, chosen, entries, record, result, where, confirm, dry_
     from hagen.deploy import removals
     from hagen.base.errors import InputRefused
 
-    shared = set(spec.get("shared_files", default=[]) or [])
+    shared = set(spec.get("shared_files") or [])
     taken = removals.resolve(chosen.remove, entries, record, tree, where, chosen.remove_keys)
     if taken.problems:
         raise InputRefused("a removal is not one hagen may make: nothing was sent", reports=taken.problems)

@@ -68,6 +68,6 @@ def as_blocks(artifacts: list[Artifact], site) -> list[Artifact]:
     blocks; a cluster.conf (versioned) or a link cannot be one (refused by the pipeline)."""
     from dataclasses import replace
 
-    shared = set(site.get("shared_files", default=[]) or [])
+    shared = set(site.get("shared_files") or [])
     return [replace(a, block=block_name(a)) if a.path in shared and a.link_target is None and not a.versioned
             else a for a in artifacts]
