@@ -155,7 +155,7 @@ def check_data_files(site) -> list:
                                        f"stop entry {line.command} stops something the start list does not run",
                                        "check the stop override against management.services"))
     mounts = {}
-    for i, entry in enumerate(site.get(*m, "mnttab", default=[])):
+    for i, entry in enumerate(site.get(*m, "mnttab")):
         dev, mnt = entry["device"], entry["mount_point"]
         if not dev.startswith("/dev/") or len(dev) <= 5 or re.search(r"\s", dev):
             reports.append(error("HA312", site.where(*m, "mnttab", i, "device"),
@@ -169,7 +169,7 @@ def check_data_files(site) -> list:
             reports.append(error("HA313", site.where(*m, "mnttab", i, "mount_point"),
                                  f"mount point {mnt} is listed twice", "one LUN per mount point"))
         mounts[mnt.rstrip("/")] = i
-    for i, path in enumerate(site.get(*m, "links", default=[])):
+    for i, path in enumerate(site.get(*m, "links")):
         where = site.where(*m, "links", i)
         if not FULL_PATH.match(path) or path.count("/") < 2 or path.endswith("/"):
             reports.append(error("HA314", where, f"links entry {path!r} is not an absolute directory path",
@@ -185,11 +185,11 @@ def check_data_files(site) -> list:
                                    f"{path} would link to {top}{path[len(top) - 2:]}, but {top} is not mounted by mnttab",
                                    f"add the LUN of {top} to management.mnttab, or drop the entry"))
     for name in ("pid2clean", "synchro") if runtime else ():
-        for i, path in enumerate(site.get(*m, name, default=[])):
+        for i, path in enumerate(site.get(*m, name)):
             if not FULL_PATH.match(path) or path.endswith("/"):
                 reports.append(error("HA317", site.where(*m, name, i), f"{name} entry {path!r} is not an absolute file path",
                                      "one full file path per line, no blank"))
-    for i, name in enumerate(site.get(*m, "cron", default=[]) if runtime else []):
+    for i, name in enumerate(site.get(*m, "cron") if runtime else []):
         if not CRON_FILE.match(name):
             reports.append(error("HA318", site.where(*m, "cron", i), f"cron entry {name!r} is not a file name of /etc/cron.d",
                                  "guide 2.3.5: the bare name of a file in /etc/cron.d, e.g. clusterdb-backup"))
@@ -211,7 +211,7 @@ def check_moved_directories(model, site) -> list:
     pair = management_pair(model)
     if pair is None:
         return []
-    moved = list(management_policy(model, site).get("management", "links", default=[]) or [])
+    moved = list(management_policy(model, site).get("management", "links") or [])
     directories = [d.rstrip("/") for d in moved if FULL_PATH.match(d)] + [DATABASE]
     mounts = []         # (mount point, where, what, code reported elsewhere when equal to a links entry)
     for i, entry in enumerate(site.get("management", "mnttab") or []):
