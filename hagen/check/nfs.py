@@ -71,6 +71,10 @@ def _cells(model, site, cells) -> list:
     heartbeat = site.get("nfs", "heartbeat")
     hb_net = model.role_network(heartbeat)
     roles = _lustre_roles(model)
+    if hb_net is None and any(cell.nodes for cell in cells):      # one cause, one report (not one per node)
+        reports.append(error("HA709", site.where("nfs", "heartbeat"),
+                             f"the ClusterDB has no {heartbeat} network for the NFS heartbeat",
+                             "set nfs.heartbeat to a network the NFS nodes are on (9.4 step 6)"))
     for cell in cells:
         where_cell = Where(table="da_iocell", row=f"name={cell.name}")
         reports += io_pair(model, cell, "NFS", "HA700", "HA701", "8.1")
@@ -81,11 +85,7 @@ def _cells(model, site, cells) -> list:
         for name in cell.nodes:
             node = model.node(name)
             where = Where(table="node", row=f"name={name}")
-            if hb_net is None:
-                reports.append(error("HA709", site.where("nfs", "heartbeat"),
-                                     f"the ClusterDB has no {heartbeat} network for the NFS heartbeat",
-                                     "set nfs.heartbeat to a network the NFS nodes are on (9.4 step 6)"))
-            elif node.port_on(hb_net.name) is None:
+            if hb_net is not None and node.port_on(hb_net.name) is None:
                 reports.append(error("HA709", where, f"NFS node {name} has no address on {hb_net.name}, "
                                      "the heartbeat network", f"add a node_port row for {name} on {hb_net.name}, "
                                      "or choose another nfs.heartbeat"))
