@@ -52,8 +52,47 @@ def test_push_dry_run_as_json(base, tmp_path, monkeypatch):
     assert copy["hosts"] == "ns[0,13]" and copy["argv"][0].endswith("pdcp")
     assert any("ccs_tool" in " ".join(a["argv"]) or "cman_tool" in a["shown"] for a in doc["actions"])
     assert nodes.calls() == []                                  # nothing ran
-    res = cli("push", "--site", nodes.site, "--out", nodes.out, "--format", "json", "--yes")
-    assert res.code == 2 and "HA134" in res.stderr
+    assert doc["source"]["kind"] == "snapshot" and doc["summary"] in res.stderr
+
+
+@pytest.mark.parametrize("option", [("--json",), ("--format", "json")])
+def test_a_real_push_as_json_names_its_clusterdb_source(base, tmp_path, monkeypatch, option):
+    """Not only --dry-run: the document says what was sent, each outcome's node set, and the
+    ClusterDB source as the human summary line on stderr names it (snapshot path, export time)."""
+    nodes = Nodes(base, tmp_path / "w", monkeypatch)
+    res = cli("push", "--site", nodes.site, "--out", nodes.out, *option, "--yes")
+    doc = json.loads(res.stdout)                                # the document alone on stdout
+    assert doc["command"] == "push" and doc["dry_run"] is False and doc["exit_status"] == res.code
+    assert doc["source"]["kind"] == "snapshot" and doc["source"]["path"] == "clusterdb.yaml"
+    assert doc["source"]["exported"] and doc["source"]["exported"] in doc["summary"]
+    assert doc["summary"] in res.stderr and "is up to date with snapshot clusterdb.yaml, exported" in doc["summary"]
+    assert doc["done"] == "ns[0-13]" and nodes.calls()          # it ran
+    assert any(s["what"] == "copy" for s in doc["steps"])
+    # bas5-guide's shared files are not sent to a node hagen has not gathered: exit 3, as the text form
+    assert res.code == 3 and set(doc["refused"]) == {"ns0", "ns13"}
+    assert {r["code"] for r in doc["reports"]} == {"HA966"}
+    again = cli("push", "--site", nodes.site, "--out", nodes.out, *option, "--yes")
+    doc = json.loads(again.stdout)
+    assert doc["skipped"] == "ns[1-12]" and doc["steps"] == [] and doc["source"]["kind"] == "snapshot"
+
+
+def test_a_push_json_source_is_a_dsn_without_its_password(tmp_path):
+    from hagen.deploy.session import source_document
+    from hagen.load.dsn import describe
+    from hagen.load.source import Source
+
+    dsn = "postgresql://clusterdb:s3cret@db.example:5433/clusterdb"
+    doc = source_document(Source("db", dsn, describe(dsn)), tmp_path / "out")
+    assert doc["source"]["kind"] == "db" and "db.example" in doc["source"]["dsn"] and "5433" in doc["summary"]
+    assert "s3cret" not in json.dumps(doc)
+
+
+def test_a_refused_push_as_json_is_a_document_too(base, tmp_path, monkeypatch):
+    nodes = Nodes(base, tmp_path / "w", monkeypatch)
+    res = cli("push", "--site", nodes.site, "--out", nodes.out, "--json")     # no terminal, no --yes
+    doc = json.loads(res.stdout)
+    assert res.code == 2 and doc["exit_status"] == 2 and doc["reports"][0]["code"] == "HA142"
+    assert nodes.calls() == []
 
 
 def test_gather_as_json(base, tmp_path, monkeypatch):

@@ -250,7 +250,7 @@ def _devices(site, cell, quorum, services, targets) -> list[Device]:
     if quorum.device:
         out.append(Device(quorum.device, "quorum disk", _array_of(cell, quorum.device)))
     if cell.type == "mngt":
-        for m in site.get("management", "mnttab", default=[]) or []:
+        for m in site.get("management", "mnttab") or []:
             out.append(Device(m["device"], m["mount_point"], _array_of(cell, m["device"])))
     for svc in services:
         for dev, mp in svc.filesystems:

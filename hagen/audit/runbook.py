@@ -154,7 +154,7 @@ def _storage(site, cells) -> list:
                                rollback=[f"nothing to undo on the nodes: what {qd.device} held before is lost"]))
     m = _mngt(cells)
     if m is not None:
-        mnttab = site.get("management", "mnttab", default=[]) or []
+        mnttab = site.get("management", "mnttab") or []
         points = [e["mount_point"] for e in mnttab]
         commands = [f"mkfs.ext3 {q(e['device'])}   # {e['mount_point']}" for e in mnttab]
         if "/tftpboot" in points:
@@ -177,7 +177,7 @@ def _storage(site, cells) -> list:
         if cell.type != "nfs":
             continue
         fs = [(dev, mp) for s in cell.services for dev, mp in s.filesystems]
-        kinds = {e["mount_point"]: e["fstype"] for e in site.get("nfs", "exports", default=[]) or []}
+        kinds = {e["mount_point"]: e["fstype"] for e in site.get("nfs", "exports") or []}
         if fs:
             steps.append(_step(f"file systems of {cell.name}", _primary(cell),
                                [f"mkfs.{q(kinds.get(mp, 'ext3'))} {q(dev)}   # {mp}" for dev, mp in fs],

@@ -73,7 +73,7 @@ def lustre(model, site, cells, step) -> list:
         return []
     steps = []
     if mgs_on_pair(model, site):
-        service = site.get("lustre", "mgs_service", default="/etc/init.d/mgs")
+        service = site.get("lustre", "mgs_service")
         steps.append(step("the MGS on the management pair", "the active management node",
                           ["grep -n mgs /etc/HA/start /etc/HA/stop", f"{service} status",
                            "grep LUSTRE_MGS /etc/lustre/lustre.cfg"],
@@ -113,7 +113,7 @@ def nfs_clients(model, site, step) -> list:
         key = tuple(sorted((export.mount_point, line) for export, line in mounts))
         by_mounts.setdefault(key, []).append(node)
     steps = []
-    path = site.get("nfs", "client_fstab", default="/etc/fstab")
+    path = site.get("nfs", "client_fstab")
     for key, nodes in sorted(by_mounts.items(), key=lambda kv: kv[1][0]):
         points = " ".join(mp for mp, _ in key)
         steps.append(step(f"NFS mounts of {fold(nodes)}", fold(nodes),

@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import re
 
-MAX_HOSTS = 100_000          # far above any cluster hagen serves, far below a hang
+# the one bound on a node set's size, whoever reads it (--host, -w/-x, a manifest or a record read
+# back, a site's node patterns): docs/limits.md documents it (hagen.load.limits reads it from here)
+MAX_HOSTS = 1_000_000        # far above any cluster hagen serves, far below a hang
 
 _RANGE = re.compile(r"\A\s*(\d+)\s*(?:-\s*(\d+)\s*(?:/\s*(\d+)\s*)?)?\Z")
 

@@ -39,7 +39,7 @@ class Acceptance:
 
 def acceptances(site) -> list[Acceptance]:
     out = []
-    for i, entry in enumerate(site.get("audit", "accepted", default=[]) or []):
+    for i, entry in enumerate(site.get("audit", "accepted") or []):
         try:
             until = date.fromisoformat(entry["until"]) if entry.get("until") else None
         except ValueError:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from ipaddress import IPv4Address
 
-from hagen.model.batch import (LSF_SLURM_LINKS, admin_alias, batch_nodes, coupling, coupling_text, given,
+from hagen.model.batch import (LSF_SLURM_LINKS, batch_nodes, coupling, coupling_text, given,
                                lsf_hosts_placement, slurm_accounting_log, slurm_syntax, under)
 from hagen.model.mngt import management_pair
 from hagen.base.reports import Where, error, warning
@@ -215,7 +215,7 @@ def _group(site, group) -> list:
                          f"{coupling_text(site)} needs the {group} service lines",
                          "guide 2.3.2, 10.2.3: remove the key (the batch choice switches the group on) or set it true"))
     listed = any(isinstance(e, dict) and e.get("group") == group
-                 for e in site.get("management", "services", default=[]) or [])
+                 for e in site.get("management", "services") or [])
     if not listed:
         out.append(error("HA808", site.where("management", "services"),
                          f"management.services has no '{{group: {group}}}' entry, so /etc/HA/start cannot start "
@@ -226,7 +226,7 @@ def _group(site, group) -> list:
 
 def _lsf(site) -> list:
     out = []
-    links = site.get("management", "links", default=[]) or []
+    links = site.get("management", "links") or []
     if coupling(site) == ("lsf", "slurm"):
         made = [link for link, _ in LSF_SLURM_LINKS]
         for i, entry in enumerate(links):
@@ -247,7 +247,7 @@ def _lsf(site) -> list:
 
 def _lsf_hosts(model, pair) -> list:
     out = []
-    if admin_alias(model, pair.cell) is None:
+    if model.admin_alias(pair.cell) is None:
         out.append(error("HA810", Where(table="metaservice_port", row=f"iocell={pair.cell.name}"),
                          f"mngt cell {pair.cell.name} has no alias on the admin network: LSF's hosts file names "
                          "the virtual management node by it",
@@ -272,7 +272,7 @@ def _rms(model, site, pair) -> list:
     key = ("batch", "rms", "rmshost_if")
     value = site.get(*key)
     if value is None:
-        if admin_alias(model, pair.cell) is None:
+        if model.admin_alias(pair.cell) is None:
             return [error("HA810", Where(table="metaservice_port", row=f"iocell={pair.cell.name}"),
                           f"mngt cell {pair.cell.name} has no alias on the admin network for RMS's rmshost-if",
                           "add the admin alias of the management pair (10.1.0.65 in the guide's example), "
@@ -306,14 +306,14 @@ def _ocfs2(model, site, pair) -> list:
         out.append(error("HA812", site.where(*o, "mount_point"), "the OCFS2 mount point is /",
                          "a directory of its own, e.g. /ocfs2shared"))
         return out
-    for entry in site.get("management", "mnttab", default=[]) or []:
+    for entry in site.get("management", "mnttab") or []:
         mp = entry["mount_point"]
         if under(mount, mp) or under(mp, mount):
             out.append(error("HA812", site.where(*o, "mount_point"),
                              f"OCFS2 mount point {mount} overlaps {mp}, a shared LUN hamount mounts on the active node",
                              "guide 10.2.1: the OCFS2 file system is mounted on both nodes at once: give it its own "
                              "mount point"))
-    for entry in site.get("management", "links", default=[]) or []:
+    for entry in site.get("management", "links") or []:
         if under(mount, entry) or under(entry, mount):
             out.append(error("HA812", site.where(*o, "mount_point"),
                              f"OCFS2 mount point {mount} overlaps {entry}, which halinks turns into a link",

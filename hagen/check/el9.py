@@ -39,7 +39,7 @@ def _units(model, site) -> list:
     reports = []
     listed = services(management_policy(model, site))
     names = {command_name(s.start) for s in listed}
-    for name in site.get("pacemaker", "units", default={}) or {}:
+    for name in site.get("pacemaker", "units") or {}:
         if name not in names:
             reports.append(warning("HA185", site.where("pacemaker", "units", name),
                                    f"pacemaker.units names {name}, which no command of the start list is: "
@@ -72,7 +72,7 @@ def _ocfs2(site) -> list:
 def _own_luns(site) -> list[tuple[str, str, object]]:
     """(device, what, where) of the LUNs only this target uses: SBD's and the NFS state's."""
     named = []
-    for cell, choice in (site.get("pacemaker", "second_level", default={}) or {}).items():
+    for cell, choice in (site.get("pacemaker", "second_level") or {}).items():
         if choice.get("sbd_device"):
             named.append((choice["sbd_device"], f"the SBD LUN of cell {cell}",
                           site.where("pacemaker", "second_level", cell, "sbd_device")))
@@ -109,7 +109,7 @@ def _fencing(model, site) -> list:
     cells = {c.name: c for c in model.cells}
     nodes = {n for c in model.cells for n in c.nodes}
     out = []
-    for name, choice in (site.get("pacemaker", "second_level", default={}) or {}).items():
+    for name, choice in (site.get("pacemaker", "second_level") or {}).items():
         where = site.where("pacemaker", "second_level", name)
         if name not in cells:
             out.append(error("HA180", where, f"pacemaker.second_level names cell {name}, which the ClusterDB "
@@ -119,7 +119,7 @@ def _fencing(model, site) -> list:
         if choice.get("pdu") and missing:
             out.append(error("HA180", where, f"the PDU of cell {name} has no outlet for {', '.join(missing)}",
                              "give each node of the cell its outlet under pdu.ports"))
-    for node in (site.get("pacemaker", "node_fence_delays", default={}) or {}):
+    for node in (site.get("pacemaker", "node_fence_delays") or {}):
         if node not in nodes:
             out.append(error("HA180", site.where("pacemaker", "node_fence_delays", node),
                              f"pacemaker.node_fence_delays names {node}, a node of no HA cell",
@@ -138,7 +138,7 @@ def seconds(text: str) -> float:
 def _delays(site) -> list:
     """Pacemaker's advice: priority-fencing-delay at least twice any fixed device delay, or a
     node's own delay can outrun the one that follows the services."""
-    delays = site.get("pacemaker", "node_fence_delays", default={}) or {}
+    delays = site.get("pacemaker", "node_fence_delays") or {}
     if site.get("pacemaker", "fence_delay") != "priority" or not delays:
         return []
     priority = site.get("pacemaker", "priority_fencing_delay")

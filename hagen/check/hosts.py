@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-import re
-
+from hagen.base.hostnames import HOSTS_FILE_NAME
 from hagen.model.hosts import host_sections, is_ipv4
 from hagen.base.reports import error
 
-# a host name: dot-separated labels; underscores as the guide's aliases have them (xenanfs_BK)
-_NAME = re.compile(r"^(?=.{1,253}$)[A-Za-z0-9](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9])?"
-                   r"(?:\.[A-Za-z0-9](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9])?)*\Z")
+_NAME = HOSTS_FILE_NAME     # dot-separated labels, underscores as the guide's aliases have them (the one rule)
 
 
 # names every RHEL /etc/hosts (and the template hagen writes) gives the loopback: a second line is a lie
@@ -18,10 +15,10 @@ RESERVED = frozenset({"localhost", "localhost.localdomain", "localhost4", "local
 
 
 def check(model, site) -> list:
-    if not site.get("hosts", "enabled", default=True):
+    if not site.get("hosts", "enabled"):
         return []
     reports = []
-    for i, item in enumerate(site.get("hosts", "extra", default=[]) or []):
+    for i, item in enumerate(site.get("hosts", "extra") or []):
         if not is_ipv4(item["address"]):
             reports.append(error("HA814", site.where("hosts", "extra", i, "address"),
                                  f"{item['address']!r} is not an IPv4 address",

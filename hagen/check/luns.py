@@ -29,7 +29,7 @@ def uses(model, site) -> list[Use]:
     mngt = management_cell(model)
     pair = frozenset(mngt.nodes) if mngt else frozenset()
     if mngt and site.get("management") is not None:
-        for i, entry in enumerate(site.get("management", "mnttab", default=[]) or []):
+        for i, entry in enumerate(site.get("management", "mnttab") or []):
             out.append(Use(entry["device"], f"management.mnttab[{i}] (mounted on {entry['mount_point']})", pair,
                            site.where("management", "mnttab", i, "device")))
     cells = {c.name: c for c in model.cells}

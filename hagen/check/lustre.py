@@ -292,7 +292,7 @@ def _management(model, site) -> list:
         reports.append(error("HA617", site.where(*key), "the management pair's MGS is named by one host",
                              "7.1.2: name both management nodes, primary first"))
     # 7.1.3: the pair's links added for Lustre must be on shared storage
-    mounts = {e["mount_point"].rstrip("/") for e in site.get("management", "mnttab", default=[]) or []}
+    mounts = {e["mount_point"].rstrip("/") for e in site.get("management", "mnttab") or []}
     for path in added_links(model, site):
         top = "/" + path.split("/")[1] + "ha"
         if mounts and top not in mounts:

@@ -17,8 +17,38 @@ SERVICE_NAME = re.compile(r"^[A-Za-z0-9_.-]{1,64}\Z")
 
 
 def check(model, site) -> list:
-    reports = []
     cells = model.cells_of_type("mngt")
+    reports = _cell_count(model, site, cells)
+    if not cells or site.get("management") is None:
+        return reports
+    cell = management_cell(model)
+    where_cell = Where(table="da_iocell_component", row=f"iocell={cell.name}")
+    admin, hb_net, network_reports = _networks(model, site)
+    reports += network_reports
+    if len(cell.nodes) != 2:
+        reports.append(error("HA302", where_cell,
+                             f"mngt cell {cell.name} holds {len(cell.nodes)} node(s)"
+                             + (f" ({', '.join(cell.nodes)})" if cell.nodes else "") + ", not 2"
+                             + likely_missing(model, cell),
+                             "the pair is exactly two nodes: add or remove da_iocell_component rows"))
+    for name in cell.nodes:
+        reports += _node(model, site, name, admin, hb_net)
+    service_name = site.get("management", "service_name")
+    if not SERVICE_NAME.match(service_name or ""):
+        reports.append(error("HA321", site.where("management", "service_name"),
+                             f"service name {service_name!r} is not letters, digits, '.', '_' or '-'",
+                             "the guide's name is HA_NSM"))
+    _, secret_reports = fence_secret(site)
+    reports += secret_reports
+    reports += check_aliases(model, cell)
+    reports += check_data_files(site)
+    reports += check_moved_directories(model, site)
+    return reports
+
+
+def _cell_count(model, site, cells) -> list:
+    """One mngt cell exactly when actif_ha says so, and a management section exactly with it."""
+    reports = []
     cluster_where = Where(table="cluster", row=f"name={model.cluster.name}")
     if model.cluster.actif_ha and not cells:
         reports.append(error("HA300", cluster_where, "actif_ha is true but the ClusterDB has no mngt cell",
@@ -31,72 +61,64 @@ def check(model, site) -> list:
                              f"{len(cells)} mngt cells: " + ", ".join(c.name for c in cells),
                              "a cluster has one management pair: keep one da_iocell of type mngt"))
     has_section = site.get("management") is not None
-    if not cells:
-        if has_section:
-            reports.append(warning("HA350", site.where("management"),
-                                   "the site spec configures the management pair, but the ClusterDB has no mngt cell",
-                                   "nothing is written for the management pair; add the mngt cell to the ClusterDB"))
-        return reports
-    cell = management_cell(model)
-    if not has_section:
-        reports.append(error("HA320", Where(table="da_iocell", row=f"name={cell.name}"),
+    if not cells and has_section:
+        reports.append(warning("HA350", site.where("management"),
+                               "the site spec configures the management pair, but the ClusterDB has no mngt cell",
+                               "nothing is written for the management pair; add the mngt cell to the ClusterDB"))
+    if cells and not has_section:
+        reports.append(error("HA320", Where(table="da_iocell", row=f"name={management_cell(model).name}"),
                              "the ClusterDB has a mngt cell but the site spec has no management section",
                              "add management: with at least fencing: (see examples/bas5-guide/site.yaml)"))
-        return reports
-    where_cell = Where(table="da_iocell_component", row=f"iocell={cell.name}")
+    return reports
+
+
+def _networks(model, site) -> tuple:
+    """(the admin network, the heartbeat network, reports): each network the pair needs and the
+    ClusterDB lacks is reported once, for the pair, never once per node (one cause, one report)."""
+    reports = []
     # the pair's NTP peers and syslog-ng talk over the admin network (guide 3.1.3)
     admin = model.role_network("admin")
-    if admin is None and site.get("management", "heartbeat", default="admin") != "admin":
+    heartbeat = site.get("management", "heartbeat")
+    if admin is None and heartbeat != "admin":
         reports.append(error("HA307", Where(table="network"),
                              "the ClusterDB has no admin network (function mn), which the management pair's "
                              "NTP and syslog-ng use",
                              "add the admin network row, and the management nodes' ports on it"))
-    if len(cell.nodes) != 2:
-        reports.append(error("HA302", where_cell,
-                             f"mngt cell {cell.name} holds {len(cell.nodes)} node(s)"
-                             + (f" ({', '.join(cell.nodes)})" if cell.nodes else "") + ", not 2"
-                             + likely_missing(model, cell),
-                             "the pair is exactly two nodes: add or remove da_iocell_component rows"))
-    for name in cell.nodes:
-        node = model.node(name)
-        where = Where(table="node", row=f"name={name}")
-        if node.status != "managed":
-            reports.append(error("HA304", where, f"management node {name} has status {node.status!r}",
-                                 f"dbmNode set --name {name} --status managed (guide 3.1.1)"))
-        if node.controller is None:
-            reports.append(error("HA303", where, f"management node {name} has no fencing controller",
-                                 "set node.hwmanager_id to its BMC or PAP: the peer must be able to power it off"))
-        elif node.controller.address is None:
-            reports.append(error("HA303", Where(table="hwmanager", row=f"name={node.controller.name}"),
-                                 f"controller {node.controller.name} of {name} has no address",
-                                 "add its hwmanager_port row"))
-        elif node.controller.type == "pap" and name not in (site.get("management", "fencing", "pap_domains") or {}):
-            reports.append(error("HA308", site.where("management", "fencing", "pap_domains"),
-                                 f"{name} is fenced by PAP {node.controller.name} but has no PAP domain",
-                                 f"add management.fencing.pap_domains.{name}"))
-        heartbeat = site.get("management", "heartbeat", default="admin")
-        hb_net = model.role_network(heartbeat)
-        if hb_net is None:
-            reports.append(error("HA307", site.where("management", "heartbeat"),
-                                 f"the ClusterDB has no {heartbeat} network for the heartbeat",
-                                 "set management.heartbeat to a network the nodes are on"))
-        elif node.port_on(hb_net.name) is None:
-            reports.append(error("HA307", where, f"{name} has no address on {hb_net.name}, the heartbeat network",
-                                 f"add a node_port row for {name} on {hb_net.name}"))
-        if admin is not None and (hb_net is None or hb_net.name != admin.name) and node.port_on(admin.name) is None:
-            reports.append(error("HA307", where, f"{name} has no address on {admin.name}, the admin network",
-                                 f"guide 3.1.3: the pair's NTP peers over it; add a node_port row for {name} "
-                                 f"on {admin.name}"))
-    service_name = site.get("management", "service_name")
-    if not SERVICE_NAME.match(service_name or ""):
-        reports.append(error("HA321", site.where("management", "service_name"),
-                             f"service name {service_name!r} is not letters, digits, '.', '_' or '-'",
-                             "the guide's name is HA_NSM"))
-    _, secret_reports = fence_secret(site)
-    reports += secret_reports
-    reports += check_aliases(model, cell)
-    reports += check_data_files(site)
-    reports += check_moved_directories(model, site)
+    hb_net = model.role_network(heartbeat)
+    if hb_net is None:
+        reports.append(error("HA307", site.where("management", "heartbeat"),
+                             f"the ClusterDB has no {heartbeat} network for the heartbeat",
+                             "set management.heartbeat to a network the nodes are on"))
+    return admin, hb_net, reports
+
+
+def _node(model, site, name: str, admin, hb_net) -> list:
+    """A management node: managed, fenced by a controller with an address (and a PAP domain), on
+    the heartbeat and admin networks."""
+    reports = []
+    node = model.node(name)
+    where = Where(table="node", row=f"name={name}")
+    if node.status != "managed":
+        reports.append(error("HA304", where, f"management node {name} has status {node.status!r}",
+                             f"dbmNode set --name {name} --status managed (guide 3.1.1)"))
+    if node.controller is None:
+        reports.append(error("HA303", where, f"management node {name} has no fencing controller",
+                             "set node.hwmanager_id to its BMC or PAP: the peer must be able to power it off"))
+    elif node.controller.address is None:
+        reports.append(error("HA303", Where(table="hwmanager", row=f"name={node.controller.name}"),
+                             f"controller {node.controller.name} of {name} has no address",
+                             "add its hwmanager_port row"))
+    elif node.controller.type == "pap" and name not in (site.get("management", "fencing", "pap_domains") or {}):
+        reports.append(error("HA308", site.where("management", "fencing", "pap_domains"),
+                             f"{name} is fenced by PAP {node.controller.name} but has no PAP domain",
+                             f"add management.fencing.pap_domains.{name}"))
+    if hb_net is not None and node.port_on(hb_net.name) is None:
+        reports.append(error("HA307", where, f"{name} has no address on {hb_net.name}, the heartbeat network",
+                             f"add a node_port row for {name} on {hb_net.name}"))
+    if admin is not None and (hb_net is None or hb_net.name != admin.name) and node.port_on(admin.name) is None:
+        reports.append(error("HA307", where, f"{name} has no address on {admin.name}, the admin network",
+                             f"guide 3.1.3: the pair's NTP peers over it; add a node_port row for {name} "
+                             f"on {admin.name}"))
     return reports
 
 
@@ -155,7 +177,7 @@ def check_data_files(site) -> list:
                                        f"stop entry {line.command} stops something the start list does not run",
                                        "check the stop override against management.services"))
     mounts = {}
-    for i, entry in enumerate(site.get(*m, "mnttab", default=[])):
+    for i, entry in enumerate(site.get(*m, "mnttab")):
         dev, mnt = entry["device"], entry["mount_point"]
         if not dev.startswith("/dev/") or len(dev) <= 5 or re.search(r"\s", dev):
             reports.append(error("HA312", site.where(*m, "mnttab", i, "device"),
@@ -169,7 +191,7 @@ def check_data_files(site) -> list:
             reports.append(error("HA313", site.where(*m, "mnttab", i, "mount_point"),
                                  f"mount point {mnt} is listed twice", "one LUN per mount point"))
         mounts[mnt.rstrip("/")] = i
-    for i, path in enumerate(site.get(*m, "links", default=[])):
+    for i, path in enumerate(site.get(*m, "links")):
         where = site.where(*m, "links", i)
         if not FULL_PATH.match(path) or path.count("/") < 2 or path.endswith("/"):
             reports.append(error("HA314", where, f"links entry {path!r} is not an absolute directory path",
@@ -185,11 +207,11 @@ def check_data_files(site) -> list:
                                    f"{path} would link to {top}{path[len(top) - 2:]}, but {top} is not mounted by mnttab",
                                    f"add the LUN of {top} to management.mnttab, or drop the entry"))
     for name in ("pid2clean", "synchro") if runtime else ():
-        for i, path in enumerate(site.get(*m, name, default=[])):
+        for i, path in enumerate(site.get(*m, name)):
             if not FULL_PATH.match(path) or path.endswith("/"):
                 reports.append(error("HA317", site.where(*m, name, i), f"{name} entry {path!r} is not an absolute file path",
                                      "one full file path per line, no blank"))
-    for i, name in enumerate(site.get(*m, "cron", default=[]) if runtime else []):
+    for i, name in enumerate(site.get(*m, "cron") if runtime else []):
         if not CRON_FILE.match(name):
             reports.append(error("HA318", site.where(*m, "cron", i), f"cron entry {name!r} is not a file name of /etc/cron.d",
                                  "guide 2.3.5: the bare name of a file in /etc/cron.d, e.g. clusterdb-backup"))
@@ -211,10 +233,10 @@ def check_moved_directories(model, site) -> list:
     pair = management_pair(model)
     if pair is None:
         return []
-    moved = list(management_policy(model, site).get("management", "links", default=[]) or [])
+    moved = list(management_policy(model, site).get("management", "links") or [])
     directories = [d.rstrip("/") for d in moved if FULL_PATH.match(d)] + [DATABASE]
     mounts = []         # (mount point, where, what, code reported elsewhere when equal to a links entry)
-    for i, entry in enumerate(site.get("management", "mnttab", default=[]) or []):
+    for i, entry in enumerate(site.get("management", "mnttab") or []):
         mounts.append((entry["mount_point"], site.where("management", "mnttab", i, "mount_point"), "mnttab", True))
     ocfs2 = site.get("batch", "ocfs2")
     if ocfs2:

@@ -3,7 +3,8 @@ characters each column may hold (hagen.load.grammar checked those when the rows 
 
 from __future__ import annotations
 
-from hagen.model.names import ALIAS_NAME, HOSTNAME, INTERFACE
+from hagen.base.hostnames import ALIAS_NAME, NODE_NAME as HOSTNAME
+from hagen.model.names import INTERFACE
 from hagen.base.reports import Where, error, warning
 
 

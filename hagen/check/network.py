@@ -244,7 +244,7 @@ def _bonding(model, site) -> list:
 
 def _routes(model, site) -> list:
     reports = []
-    for name, dests in (site.get("network", "routes", default={}) or {}).items():
+    for name, dests in (site.get("network", "routes") or {}).items():
         net = model.network(name)
         if net is None:
             reports.append(error("HA400", site.where("network", "routes", name),

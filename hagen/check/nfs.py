@@ -71,6 +71,10 @@ def _cells(model, site, cells) -> list:
     heartbeat = site.get("nfs", "heartbeat")
     hb_net = model.role_network(heartbeat)
     roles = _lustre_roles(model)
+    if hb_net is None and any(cell.nodes for cell in cells):      # one cause, one report (not one per node)
+        reports.append(error("HA709", site.where("nfs", "heartbeat"),
+                             f"the ClusterDB has no {heartbeat} network for the NFS heartbeat",
+                             "set nfs.heartbeat to a network the NFS nodes are on (9.4 step 6)"))
     for cell in cells:
         where_cell = Where(table="da_iocell", row=f"name={cell.name}")
         reports += io_pair(model, cell, "NFS", "HA700", "HA701", "8.1")
@@ -81,11 +85,7 @@ def _cells(model, site, cells) -> list:
         for name in cell.nodes:
             node = model.node(name)
             where = Where(table="node", row=f"name={name}")
-            if hb_net is None:
-                reports.append(error("HA709", site.where("nfs", "heartbeat"),
-                                     f"the ClusterDB has no {heartbeat} network for the NFS heartbeat",
-                                     "set nfs.heartbeat to a network the NFS nodes are on (9.4 step 6)"))
-            elif node.port_on(hb_net.name) is None:
+            if hb_net is not None and node.port_on(hb_net.name) is None:
                 reports.append(error("HA709", where, f"NFS node {name} has no address on {hb_net.name}, "
                                      "the heartbeat network", f"add a node_port row for {name} on {hb_net.name}, "
                                      "or choose another nfs.heartbeat"))
@@ -180,7 +180,7 @@ def _exports(model, site, cells) -> list:
 def _clients(model, site) -> list:
     reports = []
     served = {e.mount_point for e in exports(model, site)}
-    for i, group in enumerate(site.get("nfs", "clients", default=[]) or []):
+    for i, group in enumerate(site.get("nfs", "clients") or []):
         key = ("nfs", "clients", i)
         for j, pattern in enumerate(group["nodes"]):
             try:
@@ -199,7 +199,7 @@ def _clients(model, site) -> list:
             if mp not in served:
                 reports.append(error("HA710", site.where(*key, "mounts", j), f"no export serves {mp}",
                                      "exported mount points: " + (", ".join(sorted(served)) or "none")))
-        if not re.match(r"^[A-Za-z0-9_=,.:-]+\Z", group.get("options", "defaults")):
+        if not re.match(r"^[A-Za-z0-9_=,.:-]+\Z", site.get(*key, "options")):
             reports.append(error("HA711", site.where(*key, "options"),
                                  f"fstab options {group.get('options')!r} hold a blank or an odd character",
                                  "one comma-separated word list, e.g. defaults"))

@@ -5,24 +5,22 @@ from __future__ import annotations
 import re
 from ipaddress import IPv4Address, IPv4Network
 
+from hagen.base.hostnames import DNS_NAME
 from hagen.base.reports import error
 
-# a host name: dot-separated RFC 1123 labels, at most 253 characters (used with fullmatch:
-# $ would also match before a trailing newline)
-_HOST = re.compile(r"(?=.{1,253}\Z)[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
-                   r"(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*")
+_HOST = DNS_NAME        # dot-separated RFC 1123 labels, at most 253 characters (the one rule)
 _DOTTED = re.compile(r"[0-9.]+")
 
 
 def check(model, site) -> list:
     reports = []
-    for i, net in enumerate(site.get("ntp", "serve", default=[]) or []):
+    for i, net in enumerate(site.get("ntp", "serve") or []):
         if not _is_cidr(net):
             reports.append(error("HA500", site.where("ntp", "serve", i),
                                  f"NTP network {net!r} is not an IPv4 network in CIDR form",
                                  "write ADDRESS/PREFIX with no host bits set, e.g. 10.0.0.0/8 "
                                  "(ntp.conf: restrict 10.0.0.0 mask 255.0.0.0)"))
-    for i, server in enumerate(site.get("ntp", "servers", default=[]) or []):
+    for i, server in enumerate(site.get("ntp", "servers") or []):
         if not host_or_address(server):
             reports.append(error("HA500", site.where("ntp", "servers", i),
                                  f"NTP server {server!r} is not a host name or an IPv4 address",

@@ -17,7 +17,7 @@ SAFE_PATH = re.compile(r"/[A-Za-z0-9_.+/~@:-]*\Z")
 
 def check(model, site) -> list:
     reports = _non_ascii_paths(site.data, (), site)
-    for i, name in enumerate(site.get("management", "cron", default=[]) or []):
+    for i, name in enumerate(site.get("management", "cron") or []):
         if isinstance(name, str) and name in (".", ".."):
             reports.append(error("HA318", site.where("management", "cron", i),
                                  f"cron entry {name!r} is the folder /etc/cron.d or its parent, not a file in it",
@@ -48,7 +48,7 @@ def _command_values(site) -> list:
                                  f"fencing login {login!r} is not a plain user name: it reaches a shell command "
                                  "in the runbook and the fence agent's arguments",
                                  "letters, digits and _ . @ - (at most 64), e.g. root or ADMIN"))
-    for i, entry in enumerate(site.get("management", "mnttab", default=[]) or []):
+    for i, entry in enumerate(site.get("management", "mnttab") or []):
         if not isinstance(entry, dict):
             continue
         for key in ("device", "mount_point"):
@@ -68,13 +68,9 @@ def dsn_password(site) -> list:
     dsn = site.get("clusterdb", "dsn")
     if not isinstance(dsn, str):
         return []
-    try:
-        from psycopg.conninfo import conninfo_to_dict
+    from hagen.load.dsn import has_password
 
-        has_password = bool(conninfo_to_dict(dsn).get("password"))
-    except Exception:
-        return []
-    if not has_password:
+    if not has_password(dsn):
         return []
     return [warning("HA152", site.where("clusterdb", "dsn"),
                     "clusterdb.dsn holds a password: the site spec goes into git, and with it the password",

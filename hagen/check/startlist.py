@@ -82,7 +82,7 @@ _WHY = {UNWANTED: "haunwantedfiles cleans what a crashed node left before anythi
 
 def _order(site) -> list:
     reports = []
-    overrides = site.get("management", "order_overrides", default=[]) or []
+    overrides = site.get("management", "order_overrides") or []
     waived = {(o["first"], o["then"]): i for i, o in enumerate(overrides)}
     used = set()
     for first, then, key in _violations(site):
@@ -111,7 +111,7 @@ def per_node_files(site) -> list[str]:
 def _synchro(site) -> list:
     reports = []
     patterns = per_node_files(site)
-    for i, path in enumerate(site.get("management", "synchro", default=[]) or []):
+    for i, path in enumerate(site.get("management", "synchro") or []):
         hit = next((p for p in patterns if fnmatchcase(path, p)), None)
         if hit is not None:
             reports.append(error("HA329", site.where("management", "synchro", i),
@@ -134,7 +134,7 @@ def synchro_of_planned_files(site, artifacts, pair) -> list:
             for host in set(art.hosts) & set(nodes):
                 serving.setdefault(art.path, {})[host] = id(art)
     reports = []
-    for i, path in enumerate(site.get("management", "synchro", default=[]) or []):
+    for i, path in enumerate(site.get("management", "synchro") or []):
         by_host = serving.get(path)
         if not by_host or any(fnmatchcase(path, p) for p in patterns):
             continue

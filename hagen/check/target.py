@@ -50,7 +50,7 @@ def check(model, site) -> list:
             reports.append(warning("HA173", site.where(*key),
                                    f"{'.'.join(key)} is a cman/rgmanager setting that target {EL9} has no use for: "
                                    "it is ignored", "remove it (docs/migration-el9.md)"))
-    for i, entry in enumerate(site.get("management", "services", default=[]) or []):
+    for i, entry in enumerate(site.get("management", "services") or []):
         command = entry if isinstance(entry, str) else entry.get("command")
         if command in NO_EQUIVALENT:
             reports.append(warning("HA174", site.where("management", "services", i),

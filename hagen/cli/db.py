@@ -13,7 +13,8 @@ from hagen.cli.common import _run, _say, db_app, write_output
 @db_app.command("init")
 def db_init(db: str = typer.Option(..., "--db", help="libpq URI or conninfo of an empty database.", metavar="DSN")):
     """Create the ClusterDB schema (schemas/clusterdb.sql), with no rows, in an empty database."""
-    from hagen.load.clusterdb import _describe, init_schema
+    from hagen.load.clusterdb import init_schema
+    from hagen.load.dsn import describe as _describe
 
     def body():
         init_schema(db)
@@ -25,7 +26,8 @@ def db_init(db: str = typer.Option(..., "--db", help="libpq URI or conninfo of a
 def db_load(snapshot: Path = typer.Argument(..., help="Snapshot file (YAML or JSON).", metavar="FILE"),
             db: str = typer.Option(..., "--db", help="libpq URI or conninfo.", metavar="DSN")):
     """Load a snapshot's rows into a database, creating the schema if the database is empty."""
-    from hagen.load.clusterdb import _describe, load_rows
+    from hagen.load.clusterdb import load_rows
+    from hagen.load.dsn import describe as _describe
     from hagen.load.snapshot import read_snapshot
 
     def body():
@@ -41,7 +43,8 @@ def db_export(db: str = typer.Option(..., "--db", help="libpq URI or conninfo.",
                                                     metavar="FILE"),
               as_json: bool = typer.Option(False, "--json", help="JSON instead of YAML (also chosen by a .json name).")):
     """Write the ClusterDB's rows as a deterministic snapshot: same rows, same bytes."""
-    from hagen.load.clusterdb import _describe, read_rows
+    from hagen.load.clusterdb import read_rows
+    from hagen.load.dsn import describe as _describe
     from hagen.load.snapshot import dump_snapshot, rows_from_raw
 
     def body():

@@ -18,18 +18,14 @@ def _nodeset(text: str | None, option: str) -> set | None:
     """A -w/-x node set of plain host names (HA140 otherwise)."""
     if text is None:
         return None
-    from ClusterShell.NodeSet import NodeSet, NodeSetException
-
-    from hagen.emit.manifest import plain_host
     from hagen.base.errors import UsageError
+    from hagen.base.nodesets import NodeSetRefused, expand
     from hagen.base.reports import Where, error
+    from hagen.emit.manifest import plain_host
 
     try:
-        nodes = NodeSet(text)
-        if len(nodes) > 1_000_000:
-            raise NodeSetException("more than a million nodes")
-        hosts = set(nodes)
-    except Exception as exc:      # NodeSetException, a group source that fails (@foo:bar), ...: a usage error
+        hosts = set(expand(text))     # bounded by the one MAX_HOSTS before ClusterShell expands it
+    except NodeSetRefused as exc:     # not a node set, too large, a node group (@foo:bar): a usage error
         hosts, why = None, f"{text!r} is not a node set of hosts: {str(exc).splitlines()[0] if str(exc) else exc!r}"
     else:
         bad = sorted(h for h in hosts if not plain_host(h))

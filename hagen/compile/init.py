@@ -34,32 +34,15 @@ def q(value) -> str:
 
 
 def dsn_without_password(dsn: str) -> tuple[str, bool]:
-    """(the DSN with its password removed, whether it had one): URI or key=value form."""
-    from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+    """(the DSN with its password removed, whether it had one): URI or key=value form, as
+    hagen.load.dsn reads it (the one reading of a DSN); a DSN libpq refuses is HA150."""
+    from hagen.load.dsn import as_written_without_password
 
-    if re.match(r"postgres(ql)?://", dsn):
-        parts = urlsplit(dsn)
-        query = parse_qsl(parts.query, keep_blank_values=True)
-        kept = [(k, v) for k, v in query if k != "password"]
-        had = parts.password is not None or len(kept) != len(query)
-        netloc = parts.netloc.rpartition("@")
-        if parts.password is not None:
-            user = netloc[0].partition(":")[0]
-            netloc = (user, "@", netloc[2])
-        return urlunsplit(parts._replace(netloc="".join(netloc), query=urlencode(kept))), had
-    from psycopg.conninfo import conninfo_to_dict, make_conninfo
-
-    try:
-        params = conninfo_to_dict(dsn)
-    except Exception:
+    stripped = as_written_without_password(dsn)
+    if stripped is None:
         raise InputRefused(reports=[error("HA150", Where(key="--db"), "the DSN is neither a URI nor key=value pairs",
                                           "give a libpq URI (postgresql://user@host/db) or conninfo (host=... dbname=...)")])
-    had = params.pop("password", None) is not None
-    # in the administrator's order (make_conninfo keeps the dict's, which is not theirs)
-    kept = make_conninfo(**params)
-    order = sorted(params, key=lambda k: (m.start() if (m := re.search(rf"\b{re.escape(k)}\s*=", dsn)) else len(dsn), k))
-    text = " ".join(make_conninfo(**{k: params[k]}) for k in order)
-    return (text if conninfo_to_dict(text) == conninfo_to_dict(kept) else kept), had
+    return stripped
 
 
 def _source_entry(source, draft: Path | None) -> dict:

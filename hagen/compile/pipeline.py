@@ -247,7 +247,7 @@ def shared_files_reports(site, artifacts) -> tuple[list, list]:
     from hagen.base.reports import warning
     from hagen.kinds import registry
 
-    shared = set(site.get("shared_files", default=[]) or [])
+    shared = set(site.get("shared_files") or [])
     # the files the system and its administrator write too (the guide edits them by hand): each kind's
     for path in sorted(registry().system_paths() & set(by_path) - shared):
         art = by_path[path][0]
@@ -256,7 +256,7 @@ def shared_files_reports(site, artifacts) -> tuple[list, list]:
         warnings.append(warning("HA962", site.where("shared_files"),
                                 f"hagen writes {path} whole ({art.template}): the node's own lines in it would be lost",
                                 f"{add}: hagen then writes only its block in the node's file"))
-    for i, path in enumerate(site.get("shared_files", default=[]) or []):
+    for i, path in enumerate(site.get("shared_files") or []):
         arts = by_path.get(path, [])
         whole = [a for a in arts if a.block is None]
         if whole:

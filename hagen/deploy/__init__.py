@@ -7,6 +7,7 @@
     plan      what a push sends: from the tree and the record, or from a reviewed plan
     actions   the follow-up action each artifact kind declares (ccs_tool, exportfs -ra, ...)
     push      send a plan, per-node results, resumable
+    session   one push start to end, the output tree locked: what `hagen push` runs
 
 Entry points for other commands: expected.missing_expected(out) (diff's warnings),
 expected.expected_commands(compiled), plan.read_plan(path).

@@ -93,6 +93,32 @@ def gather(out, cfg: dict, into, only: set | None = None, exclude: set | None = 
     tree = OutputTree(out)
     entries = checked_manifest(tree)
     expected = expected_in_tree(tree, entries)
+    hosts = _selected(entries, only, exclude)
+    into = Path(into)
+    result = Gathered(into)
+    own = folder.prepare(into, tree, site_dir, hosts)        # refused unless it is gather's own (or new)
+    staging = _staging(into)
+    alive = set(hosts)
+    held: dict = {h: {} for h in hosts}
+    try:
+        elsewhere = _written_elsewhere(tree, entries, hosts)       # what --prune may take back
+        kinds = _inventory(cfg, [*entries, *((h, p) for h, p, _ in elsewhere)], expected, alive, result, echo)
+        _take_paths(cfg, staging, _by_path(entries, elsewhere, alive), kinds, alive, held, result, echo)
+        _forget_lost(result, alive)
+        result.files = sum(not s.get("missing") for h in alive for s in held[h].values())   # the lost not counted
+        _install(staging, into, alive, held, own)
+        result.reached = sorted(alive, key=natural_key)
+    except OSError as exc:
+        raise OutputError(f"cannot write the gathered tree {into}: {exc.strerror or exc}",
+                          hint="check free space and permissions")
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    _record(tree, entries, into, own, held, result)
+    return result
+
+
+def _selected(entries: dict, only: set | None, exclude: set | None) -> set:
+    """The hosts of the build that -w/-x select (refused, HA135, when they select none of it)."""
     hosts = {h for h, _ in entries}
     if only is not None:
         hosts &= only
@@ -100,65 +126,71 @@ def gather(out, cfg: dict, into, only: set | None = None, exclude: set | None = 
         hosts -= exclude
     if only is not None or exclude is not None:
         from hagen.deploy.plan import selection_refused
-
         selection_refused(only, exclude, {h for h, _ in entries})
-    into = Path(into)
-    result = Gathered(into)
-    own = folder.prepare(into, tree, site_dir, hosts)        # refused unless it is gather's own (or new)
+    return hosts
+
+
+def _staging(into: Path) -> Path:
+    """gather's private staging folder under INTO, fresh."""
     try:
         staging = into / f".gather-{os.getpid()}"
         _fresh_dir(staging)
         (staging / "tree").mkdir(0o700)
     except OSError as exc:
         raise OutputError(f"cannot write {into}: {exc.strerror}", hint="give --into a folder you can write")
-    alive = set(hosts)
-    held: dict = {h: {} for h in hosts}
-    try:
-        elsewhere = _written_elsewhere(tree, entries, hosts)       # what --prune may take back
-        kinds = _inventory(cfg, [*entries, *((h, p) for h, p, _ in elsewhere)], expected, alive, result, echo)
-        by_path: dict = {}
-        for (host, path), entry in entries.items():
-            if host in alive:
-                by_path.setdefault(path, []).append((host, entry))
-        for host, path, wrote in elsewhere:
-            if host in alive:
-                by_path.setdefault(path, []).append((host, wrote))
-        for n, (path, items) in enumerate(sorted(by_path.items())):
-            files = []
-            for host, entry in items:
-                if host not in alive:         # lost on an earlier path's call
-                    continue
-                kind = kinds[host][path]
-                if entry.get("type") == "symlink":
-                    _take_link(staging, host, path, kind, held, result)
-                elif kind[0] == "file":
-                    files.append(host)
-                elif kind[0] == "missing":
-                    held[host][path] = {"missing": True}
-                    result.missing.setdefault(path, []).append(host)
-                else:                         # a link or anything else where a file goes: never used
-                    what = "a symbolic link" if kind[0] == "link" else "not a regular file"
-                    held[host][path] = {"unusable": f"not a plain file on the node ({what})"}
-                    result.odd.setdefault(path, []).append(host)
-            if files:
-                _fetch(cfg, staging, n, path, files, alive, held, result, echo)
-        _forget_lost(result, alive)
-        result.files = sum(not s.get("missing") for h in alive for s in held[h].values())   # the lost not counted
-        for host in sorted(alive, key=natural_key):
-            src = staging / "tree" / host
-            src.mkdir(0o700, exist_ok=True)
-            folder.tighten(src)
-            dest = into / host
-            if os.path.lexists(dest):
-                _remove(dest)
-            os.rename(src, dest)
-            own.add(host, held[host])
-        result.reached = sorted(alive, key=natural_key)
-    except OSError as exc:
-        raise OutputError(f"cannot write the gathered tree {into}: {exc.strerror or exc}",
-                          hint="check free space and permissions")
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
+    return staging
+
+
+def _by_path(entries: dict, elsewhere: list, alive: set) -> dict:
+    """{path: [(host, entry or what push wrote)]} of the hosts that answered the inventory."""
+    by_path: dict = {}
+    for (host, path), entry in entries.items():
+        if host in alive:
+            by_path.setdefault(path, []).append((host, entry))
+    for host, path, wrote in elsewhere:
+        if host in alive:
+            by_path.setdefault(path, []).append((host, wrote))
+    return by_path
+
+
+def _take_paths(cfg, staging, by_path: dict, kinds: dict, alive: set, held: dict, result, echo) -> None:
+    """Each path as the inventory saw it: links taken, missing and odd ones recorded, plain files fetched."""
+    for n, (path, items) in enumerate(sorted(by_path.items())):
+        files = []
+        for host, entry in items:
+            if host not in alive:         # lost on an earlier path's call
+                continue
+            kind = kinds[host][path]
+            if entry.get("type") == "symlink":
+                _take_link(staging, host, path, kind, held, result)
+            elif kind[0] == "file":
+                files.append(host)
+            elif kind[0] == "missing":
+                held[host][path] = {"missing": True}
+                result.missing.setdefault(path, []).append(host)
+            else:                         # a link or anything else where a file goes: never used
+                what = "a symbolic link" if kind[0] == "link" else "not a regular file"
+                held[host][path] = {"unusable": f"not a plain file on the node ({what})"}
+                result.odd.setdefault(path, []).append(host)
+        if files:
+            _fetch(cfg, staging, n, path, files, alive, held, result, echo)
+
+
+def _install(staging: Path, into: Path, alive: set, held: dict, own) -> None:
+    """Each reached host's staged folder renamed over INTO/<host> (a link there removed, never followed)."""
+    for host in sorted(alive, key=natural_key):
+        src = staging / "tree" / host
+        src.mkdir(0o700, exist_ok=True)
+        folder.tighten(src)
+        dest = into / host
+        if os.path.lexists(dest):
+            _remove(dest)
+        os.rename(src, dest)
+        own.add(host, held[host])
+
+
+def _record(tree, entries: dict, into: Path, own, held: dict, result) -> None:
+    """What each reached node holds, into the output store's record; hosts no longer built pruned."""
     with tree.lock("gather"):
         nodes = read_record(tree)
         for host in result.reached:
@@ -172,7 +204,6 @@ def gather(out, cfg: dict, into, only: set | None = None, exclude: set | None = 
         own.save()
         # what the nodes hold is an input of the next build (config_version): no "up to date" shortcut
         tree.remember_inputs(None)
-    return result
 
 
 def _written_elsewhere(tree, entries: dict, hosts: set) -> list:

@@ -16,16 +16,16 @@ import posixpath
 import re
 from dataclasses import dataclass
 
+from hagen.base.hostnames import PLAIN_HOST, is_plain_host  # noqa: F401  (PLAIN_HOST: the journal's)
+from hagen.base.nodesets import MAX_HOSTS      # a manifest naming more hosts is refused, not expanded
 from hagen.model.names import fold, natural_key
 
 MANIFEST = ".hagen/manifest.json"
 MANIFEST_FORMAT = "hagen-manifest/1"
 RESERVED = ("format", "hosts", "files")
-MAX_HOSTS = 1_000_000            # a manifest naming more hosts than this is refused, not expanded
 
 # The grammar of what hagen writes, and so of every manifest, plan, record or tree read back
 # (emit, deploy, diff, push plans all check against these, never a copy of them).
-PLAIN_HOST = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,252}\Z")     # never an option: -oProxyCommand=...
 SHA256 = re.compile(r"[0-9a-f]{64}\Z")
 MODE = re.compile(r"0[0-7]{3}\Z")                                  # hagen writes no setuid, setgid or sticky bit
 
@@ -108,9 +108,7 @@ def object_key(entry: dict) -> str:
     return f"{entry['sha256']}-{entry['mode']}"
 
 
-def plain_host(host) -> bool:
-    """A host name as hagen writes it: letters, digits, '_', '.', '-', never '-' first, never '..'."""
-    return isinstance(host, str) and bool(PLAIN_HOST.match(host)) and ".." not in host
+plain_host = is_plain_host      # a host name as hagen writes it (hagen.base.hostnames, the one rule)
 
 
 def plain_path(path) -> bool:

@@ -40,7 +40,7 @@ def as_blocks(artifacts: list, site) -> list:
     blocks, each named by its kind; one whose kind may not be a block (cluster.conf: its
     revision is the whole file's; a link is no file) stays whole (refused by the pipeline, HA961)."""
     kinds = registry()
-    shared = set(site.get("shared_files", default=[]) or [])
+    shared = set(site.get("shared_files") or [])
     out = []
     for art in artifacts:
         kind = kinds.of_artifact(art)

@@ -15,6 +15,7 @@ from __future__ import annotations
 from contextlib import contextmanager
 
 from hagen.base.errors import InputRefused, SourceError
+from hagen.load.dsn import describe as _describe
 from hagen.load.rows import TABLE_BY_NAME, TABLES, Rows
 from hagen.base.resources import schemas_dir
 
@@ -35,38 +36,6 @@ def statement_timeout_ms() -> int:
         raise InputRefused(f"{TIMEOUT_ENV}={text[:40]!r} is not a number of milliseconds from 1 to {2 ** 31 - 1}",
                            hint=f"unset {TIMEOUT_ENV}, or set it to e.g. 60000")
     return int(text)
-
-
-def _describe(dsn: str) -> str:
-    """The DSN without its password, for messages. Its passwords are remembered for
-    masking first, found without libpq: a DSN libpq refuses is echoed in libpq's error."""
-    from hagen.base.masking import remember_dsn
-
-    remember_dsn(dsn)
-    try:
-        from psycopg.conninfo import conninfo_to_dict
-
-        parts = conninfo_to_dict(dsn)
-    except Exception:
-        return "the ClusterDB (a DSN libpq cannot parse)"
-    host = parts.get("host") or "local socket"
-    port = parts.get("port") or "5432"
-    db = parts.get("dbname") or parts.get("user") or "default database"
-    return f"database {db} on {host}:{port}"
-
-
-def dsn_without_password(dsn: str) -> str:
-    """The DSN as conninfo key=value pairs, its password left out (never printed)."""
-    from hagen.base.masking import remember_dsn
-
-    remember_dsn(dsn)
-    try:
-        from psycopg.conninfo import conninfo_to_dict, make_conninfo
-
-        parts = {k: v for k, v in conninfo_to_dict(dsn).items() if k != "password" and v is not None}
-        return make_conninfo(**parts) or "(libpq defaults: PGHOST, PGDATABASE...)"
-    except Exception:
-        return "(a DSN libpq cannot parse)"
 
 
 def connect(dsn: str, read_only: bool = True):

@@ -19,6 +19,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from hagen.base.hostnames import DOTTED_PATTERN, LABEL, PLAIN_PATTERN
 from hagen.load.limits import MAX_INT
 from hagen.base.reports import Where, error
 
@@ -38,14 +39,14 @@ class Grammar:
 _DOTDOT = r"(?!(?:.*/)?\.\.?(?:/|\Z))"     # no '.' or '..' path component
 _PATH_CHARS = r"[A-Za-z0-9_.:+/@-]"
 
-HOST = Grammar("host", r"[A-Za-z0-9][A-Za-z0-9_.-]*", 63,
+HOST = Grammar("host", PLAIN_PATTERN, 63,
                "letters, digits, '-', '_', '.'; starts with a letter or digit",
                "/etc/hosts, cluster.conf, node sets, folder names of the output tree")
-SUFFIX = Grammar("suffix", r"(?:[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)?", 32,
+SUFFIX = Grammar("suffix", rf"(?:{LABEL})?", 32,
                  "letters, digits, inner '-'; empty means none",
                  "every port's host name <node>-<suffix> in /etc/hosts")
-DOMAIN = Grammar("domain", r"[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)*",
-                 253, "dot-separated labels of letters, digits, inner '-'", "/etc/hosts (fully qualified names)")
+DOMAIN = Grammar("domain", DOTTED_PATTERN,
+                 253, "dot-separated labels of letters, digits, inner '-', each at most 63 characters", "/etc/hosts (fully qualified names)")
 LABEL = Grammar("label", r"[A-Za-z0-9][A-Za-z0-9_.-]*", 64,
                 "letters, digits, '-', '_', '.'; starts with a letter or digit",
                 "comments and names in cluster.conf, slurm.conf, hosts, reports")

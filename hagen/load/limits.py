@@ -20,6 +20,7 @@ import stat
 import unicodedata
 from dataclasses import dataclass
 
+from hagen.base.nodesets import MAX_HOSTS
 from hagen.base.reports import Where, error
 
 MiB = 1 << 20
@@ -70,7 +71,9 @@ DOC = [  # (limit, value, code): docs/limits.md lists them
      "64 MiB", "HA968"),
     ("cluster.conf's config_version read back from a node (cman's unsigned 32-bit integer; read by lxml)",
      "0 to 4294967295", "HA968, HA969"),
-    ("hosts named by -w/-x of gather and push", "1,000,000, and at least one host of the build", "HA140, HA135"),
+    ("hosts named by a node set: --host of build and diff, -w/-x of gather and push, a manifest's or a record's "
+     "node sets, the site spec's node patterns", f"{MAX_HOSTS:,}, and at least one host of the build",
+     "HA130, HA140, HA135"),
 ]
 
 

@@ -66,7 +66,7 @@ def lanplus_problem(value: str) -> str | None:
 
 def _checked(site, section: str, secret: Secret, key: str, reports: list) -> tuple[Secret | None, list]:
     """The secret, unless lanplus cannot send it (HA183: fencing would never succeed)."""
-    if not (site.get(section, "fencing") or {}).get("lanplus", True):
+    if not site.get(section, "fencing", "lanplus"):
         return secret, reports
     why = lanplus_problem(secret.reveal())
     if why is None:

@@ -21,6 +21,28 @@ from hagen.base.reports import Where, error
 from hagen.base.resources import schemas_dir
 
 KeyPath = tuple  # of str | int
+_SCHEMA = object()   # SiteSpec.get without default=: the schema's default
+
+
+def schema_default(*path):
+    """The default the site schema gives the key at path (list indexes: the items' schema),
+    None when it gives none. Defaults live in schemas/site.schema.json and nowhere else."""
+    found = _schema_default(tuple(path))
+    return copy.deepcopy(found) if isinstance(found, (dict, list)) else found
+
+
+@cache
+def _schema_default(path: tuple):
+    node = site_schema()
+    for part in path:
+        if isinstance(part, int):
+            node = node.get("items") if isinstance(node.get("items"), dict) else None
+        else:
+            node = node.get("properties", {}).get(part) or (
+                node["additionalProperties"] if isinstance(node.get("additionalProperties"), dict) else None)
+        if node is None:
+            return None
+    return node.get("default")
 
 
 @cache
@@ -54,13 +76,16 @@ class SiteSpec:
     def folder(self) -> Path:
         return self.path.parent
 
-    def get(self, *path, default=None):
+    def get(self, *path, default=_SCHEMA):
+        """The value at path; when the file lacks it, the schema's default for it (also where
+        a whole section is absent, which apply_defaults does not create), or default if given:
+        the schema is the one place a default is written, the code never repeats it."""
         node: Any = self.data
         for part in path:
             try:
                 node = node[part]
             except (KeyError, IndexError, TypeError):
-                return default
+                return schema_default(*path) if default is _SCHEMA else default
         return node
 
     def where(self, *path) -> Where:

@@ -21,9 +21,9 @@ class Source:
         """What the command read, for its summary line: the DSN without its password, or the
         snapshot's path with the time it was written (an old snapshot reads as old)."""
         if self.kind == "db":
-            from hagen.load.clusterdb import dsn_without_password
+            from hagen.load.dsn import shown
 
-            return f"database {dsn_without_password(self.value)}"
+            return f"database {shown(self.value)}"
         exported = self.exported()
         return f"snapshot {self.display}" + (f", exported {exported}" if exported else "")
 
@@ -40,9 +40,9 @@ class Source:
 
     def to_json(self) -> dict:
         if self.kind == "db":
-            from hagen.load.clusterdb import dsn_without_password
+            from hagen.load.dsn import shown
 
-            return {"kind": "db", "dsn": dsn_without_password(self.value)}
+            return {"kind": "db", "dsn": shown(self.value)}
         doc = {"kind": "snapshot", "path": self.display}
         exported = self.exported()
         if exported:
@@ -56,17 +56,17 @@ def choose_source(db: str | None, snapshot: str | None, site=None) -> Source:
                                         "--db and --snapshot were given together",
                                         "give one ClusterDB source: --db DSN or --snapshot FILE")])
     if db is not None:
-        from hagen.load.clusterdb import _describe
+        from hagen.load.dsn import describe
 
-        return Source("db", db, _describe(db))
+        return Source("db", db, describe(db))
     if snapshot is not None:
         return Source("snapshot", snapshot, snapshot)
     if site is not None:
         named = site.get("clusterdb") or {}
         if named.get("dsn"):
-            from hagen.load.clusterdb import _describe
+            from hagen.load.dsn import describe
 
-            return Source("db", named["dsn"], _describe(named["dsn"]))
+            return Source("db", named["dsn"], describe(named["dsn"]))
         if named.get("snapshot"):
             path = site.resolve(named["snapshot"])
             return Source("snapshot", str(path), named["snapshot"], site.where("clusterdb", "snapshot"))

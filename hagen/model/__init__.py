@@ -212,6 +212,15 @@ class Model:
         """admin, backbone, interconnect or bmc: the network of that function."""
         return self.network_by_function(NETWORK_ROLES[role])
 
+    def admin_alias(self, cell: Cell | None) -> Alias | None:
+        """The cell's alias on the admin network: the virtual name of its active node (the
+        one place this is decided: NFS clients, the batch managers, the I/O nodes, the quorum
+        heuristic and syslog-ng all reach a cell by it)."""
+        admin = self.role_network("admin")
+        if admin is None or cell is None:
+            return None
+        return next((a for a in cell.aliases if a.network == admin.name), None)
+
     def cells_of_type(self, kind: str) -> tuple[Cell, ...]:
         return tuple(c for c in self.cells if c.type == kind)
 

@@ -23,11 +23,11 @@ def given(site, *path) -> bool:
 
 def coupling(site) -> tuple[str, ...]:
     """The managers the site couples: (), ('pbs',), ('slurm',), ('lsf',), ('lsf', 'slurm'), ('lsf', 'rms'), ('rms',)."""
-    manager = site.get("batch", "manager", default="none") or "none"
+    manager = site.get("batch", "manager") or "none"
     if manager == "none":
         return ()
     if manager == "lsf":
-        with_ = site.get("batch", "lsf", "coupling", default="none") or "none"
+        with_ = site.get("batch", "lsf", "coupling") or "none"
         return ("lsf",) if with_ == "none" else ("lsf", with_)
     return (manager,)
 
@@ -40,7 +40,7 @@ def groups_switched_on(site) -> dict[str, str]:
     """{service group of /etc/HA/start: why} for the groups the batch choice needs (2.3.2, 10.2.3)."""
     out = {}
     chosen = coupling(site)
-    manager = site.get("batch", "manager", default="none")
+    manager = site.get("batch", "manager")
     if "lsf" in chosen:
         out["lsf"] = "batch.manager is lsf"
     if "rms" in chosen:
@@ -56,8 +56,8 @@ class BatchNodes:
 
 def batch_nodes(model: Model, site, exclude=()) -> BatchNodes:
     """Compute and login nodes by ftype; the nodes of exclude (the management pair) are neither."""
-    compute_types = set(site.get("batch", "compute_ftypes", default=["compute"]))
-    login_types = set(site.get("batch", "login_ftypes", default=["login"]))
+    compute_types = set(site.get("batch", "compute_ftypes"))
+    login_types = set(site.get("batch", "login_ftypes"))
     skip = set(exclude)
     compute = tuple(n for n in model.nodes if n.name not in skip and compute_types & set(n.ftypes))
     names = {n.name for n in compute}
@@ -118,16 +118,10 @@ def lsf_hosts_placement(site) -> Placement:
     for link, target in lsf_links(site):
         if under(path, link):
             return Placement(target + path[len(link):], True, f"{link} -> {target}")
-    for entry in site.get("management", "links", default=[]) or []:
+    for entry in site.get("management", "links") or []:
         if entry.count("/") >= 2 and under(path, entry):
             target = halinks_target(entry)
             return Placement(target + path[len(entry):], True, f"{entry} -> {target} (halinks)")
     return Placement(path, False, None)
 
 
-def admin_alias(model: Model, cell):
-    """The alias of a cell on the admin network: the virtual name of the active node."""
-    admin = model.role_network("admin")
-    if admin is None or cell is None:
-        return None
-    return next((a for a in cell.aliases if a.network == admin.name), None)

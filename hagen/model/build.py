@@ -86,7 +86,29 @@ def build_model(rows: dict) -> tuple[Model, list]:
     reports: list = []
     crow = rows["cluster"][0]
     by_id = {t: {r["id"]: r for r in rows[t]} for t in ("network", "hwmanager", "node", "ftype", "da_iocell", "disk_array")}
+    networks, net_by_id = _networks(rows, reports)
+    nodes = _nodes(rows, by_id, net_by_id, reports)
+    cells = _cells(rows, by_id, net_by_id, reports)
+    vip = None
+    if crow["node_backbone_ipaddr"]:
+        vip = parse_address(crow["node_backbone_ipaddr"], None,
+                            _where("cluster", f"name={crow['name']}"), reports, "node_backbone_ipaddr")
+    info = ClusterInfo(crow["name"], crow["basename"], crow["dns_domain"], bool(crow["actif_ha"]), vip)
+    lustre = _lustre(rows, by_id)
+    model = Model(
+        cluster=info,
+        networks=tuple(networks),
+        nodes=tuple(nodes),
+        cells=tuple(cells),
+        **lustre,
+        _networks=MappingProxyType({n.name: n for n in networks}),
+        _nodes=MappingProxyType({n.name: n for n in nodes}),
+    )
+    return model, reports
 
+
+def _networks(rows: dict, reports: list) -> tuple[list, dict]:
+    """(the networks in row order, {network row id: Network})."""
     networks = []
     net_by_id = {}
     for r in rows["network"]:
@@ -99,7 +121,11 @@ def build_model(rows: dict) -> tuple[Model, list]:
         net = Network(r["name"], r["function"], r["techno"] or "ethernet", subnet, gw, r["suffix"] or "")
         networks.append(net)
         net_by_id[r["id"]] = net
+    return networks, net_by_id
 
+
+def _nodes(rows: dict, by_id: dict, net_by_id: dict, reports: list) -> list:
+    """The nodes in natural order, each with its ftypes, its ports and its fencing controller."""
     ctrl_address: dict = {}
     for r in rows["hwmanager_port"]:
         hw = by_id["hwmanager"][r["hwmanager_id"]]
@@ -130,7 +156,11 @@ def build_model(rows: dict) -> tuple[Model, list]:
             controller=controllers.get(r["hwmanager_id"]) if r["hwmanager_id"] is not None else None,
         ))
     nodes.sort(key=lambda n: natural_key(n.name))
+    return nodes
 
+
+def _cells(rows: dict, by_id: dict, net_by_id: dict, reports: list) -> list:
+    """The HA cells in row order, each with its nodes, disk arrays and aliases."""
     members = defaultdict(list)
     arrays = defaultdict(list)
     for r in rows["da_iocell_component"]:
@@ -159,23 +189,7 @@ def build_model(rows: dict) -> tuple[Model, list]:
             disk_arrays=tuple(sorted(set(arrays[r["id"]]), key=natural_key)),
             aliases=tuple(sorted(aliases[r["id"]], key=lambda a: (a.network, natural_key(a.name)))),
         ))
-
-    vip = None
-    if crow["node_backbone_ipaddr"]:
-        vip = parse_address(crow["node_backbone_ipaddr"], None,
-                            _where("cluster", f"name={crow['name']}"), reports, "node_backbone_ipaddr")
-    info = ClusterInfo(crow["name"], crow["basename"], crow["dns_domain"], bool(crow["actif_ha"]), vip)
-    lustre = _lustre(rows, by_id)
-    model = Model(
-        cluster=info,
-        networks=tuple(networks),
-        nodes=tuple(nodes),
-        cells=tuple(cells),
-        **lustre,
-        _networks=MappingProxyType({n.name: n for n in networks}),
-        _nodes=MappingProxyType({n.name: n for n in nodes}),
-    )
-    return model, reports
+    return cells
 
 
 _FS_COLUMNS = ("mount_path", "mount_options", "stripe_size", "stripe_count", "stripe_pattern", "nettype", "fstype",

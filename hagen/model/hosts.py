@@ -85,7 +85,7 @@ def _sections(model: Model, site) -> list[HostSection]:
             what = "the virtual management node" if cell.type == "mngt" else "they follow its active node"
             sections.append(HostSection(f"aliases of {cell.type} cell {cell.name}: {what}", entries))
     extra = []
-    for i, item in enumerate(site.get("hosts", "extra", default=[]) or []):
+    for i, item in enumerate(site.get("hosts", "extra") or []):
         extra.append(HostEntry(str(item["address"]), tuple(item["names"]), None, None, site.where("hosts", "extra", i)))
     if extra:
         sections.append(HostSection("site entries (hosts.extra)", tuple(extra)))

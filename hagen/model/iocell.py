@@ -23,7 +23,7 @@ def management_host(model: Model) -> str | None:
     pair = management_pair(model)
     admin = model.role_network("admin")
     if pair is not None:
-        alias = next((a for a in pair.cell.aliases if admin is not None and a.network == admin.name), None)
+        alias = model.admin_alias(pair.cell)
         if alias is not None:
             return alias.name
     nodes = management_nodes(model)
@@ -45,15 +45,15 @@ def fencing_section(site, section: str) -> str | None:
 def cell_fencing(model: Model, cell, site, section: str, secret, heartbeat: str) -> tuple[list, list]:
     """cluster.conf's clusternodes and fencedevices of an I/O cell, nodes in natural order:
     each node fenced by fence_ipmilan through its own BMC (5.3, 8.1)."""
-    fencing = site.get(fencing_section(site, section) or section, "fencing") or {}
+    fencing_in = fencing_section(site, section) or section
     hb = model.role_network(heartbeat)
     nodes, devices = [], []
     for nodeid, name in enumerate(cell.nodes, 1):
         node = model.node(name)
         ctl = node.controller
         device = {"name": f"fence_{name}", "agent": "fence_ipmilan", "ipaddr": str(ctl.address),
-                  "login": fencing.get("login", "root"), "passwd": secret,
-                  "lanplus": bool(fencing.get("lanplus", True))}
+                  "login": site.get(fencing_in, "fencing", "login"), "passwd": secret,
+                  "lanplus": bool(site.get(fencing_in, "fencing", "lanplus"))}
         devices.append(device)
         nodes.append({"name": hb.host_name(name), "nodeid": nodeid, "fence_device": device["name"], "pap_domain": None})
     return nodes, devices

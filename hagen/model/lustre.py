@@ -84,7 +84,7 @@ def added_links(model: Model, site) -> list[str]:
     """7.1.1, 7.1.3: the Lustre data the management pair keeps on shared storage."""
     if management_pair(model) is None or not model.has_lustre or site.get("management") is None:
         return []
-    links = site.get("management", "links", default=[]) or []
+    links = site.get("management", "links") or []
     return [p for p in (ETC_LUSTRE, LDAP_DATA) if not _covered(p, links)]
 
 
@@ -116,7 +116,7 @@ def mgs_on_pair(model: Model, site) -> bool:
 def lustre_services(model: Model, site) -> list[str]:
     """7.1.1, 7.1.3, 7.1.4: what the HA scripts start for Lustre, in start order: the MGS
     (when it lives on the pair), LDAP, lustredbd."""
-    mgs = [site.get("lustre", "mgs_service", default="/etc/init.d/mgs")] if mgs_on_pair(model, site) else []
+    mgs = [site.get("lustre", "mgs_service")] if mgs_on_pair(model, site) else []
     return mgs + [LDAP_SERVICE, LUSTREDBD_SERVICE]
 
 

@@ -43,7 +43,7 @@ class Bond:
 
 def bonds(site) -> list[Bond]:
     out = []
-    for i, b in enumerate(site.get("network", "bonding", "bonds", default=[]) or []):
+    for i, b in enumerate(site.get("network", "bonding", "bonds") or []):
         if b.get("nodes"):
             continue               # a bond of other HA nodes (hagen.model.node_bonds)
         primary = b.get("primary") or (b["slaves"][0] if b["slaves"] else None)
@@ -87,7 +87,7 @@ DEFAULT = "0.0.0.0/0"
 def route_destinations(site, net) -> list[str]:
     """What a network's gateway routes (3.1.2): the site's routes for it, else the default
     route, when the network has a gateway and network.default_route names it or nothing."""
-    given = (site.get("network", "routes", default={}) or {}).get(net.name)
+    given = (site.get("network", "routes") or {}).get(net.name)
     if given is not None:
         return list(given)
     chosen = site.get("network", "default_route")

@@ -5,13 +5,11 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
+from hagen.base.hostnames import ALIAS_NAME as ALIAS_NAME_RULE, NODE_NAME
 from hagen.base.order import _DIGITS, natural_key  # noqa: F401  (natural order lives outside the stages: load sorts with it)
 
-# (\Z ends these, not $: $ also matches before a trailing newline, and "ns1\n" is no host name)
-# RFC 1123 label, starting with a letter (guide: node names are ClusterDB host names)
-HOSTNAME = re.compile(r"^[A-Za-z](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\Z")
-# the guide's alias names carry underscores (xenanfs_BK): accepted with a warning
-ALIAS_NAME = re.compile(r"^[A-Za-z](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9])?\Z")
+# what a node's or an alias's name may be: hagen.base.hostnames, the one place of that rule
+HOSTNAME, ALIAS_NAME = NODE_NAME, ALIAS_NAME_RULE
 # Linux interface names: at most 15 characters, no blank, slash or colon
 INTERFACE = re.compile(r"^[A-Za-z][A-Za-z0-9_.-]{0,14}\Z")
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from hagen.model import Alias, Cell, Model
+from hagen.model import Cell, Model
 
 SERVICE = "nfs_service"
 SCRIPT = "/usr/sbin/hanfs"
@@ -49,24 +49,19 @@ def exports(model: Model, site) -> list[Export]:
     """The site's exports, each bound to its cell: the one it names, or the only NFS cell."""
     cells = nfs_cells(model)
     out = []
-    for i, e in enumerate(site.get("nfs", "exports", default=[]) or []):
+    for i, e in enumerate(site.get("nfs", "exports") or []):
         cell = e.get("cell")
         if cell is None:
             cell = cells[0].name if len(cells) == 1 else None
         elif cell not in {c.name for c in cells}:
             cell = None
         out.append(Export(i, cell, e["device"], e["mount_point"], e["fstype"], e["fsid"],
-                          e.get("clients", "*"), tuple(e.get("options") or ())))
+                          site.get("nfs", "exports", i, "clients"), tuple(e.get("options") or ())))
     return out
 
 
 def exports_of(model: Model, site, cell: Cell) -> list[Export]:
     return [e for e in exports(model, site) if e.cell == cell.name]
-
-
-def admin_alias(model: Model, cell: Cell) -> Alias | None:
-    admin = model.role_network("admin")
-    return next((a for a in cell.aliases if admin is not None and a.network == admin.name), None)
 
 
 def alias_hosts(model: Model) -> list[tuple[str, str]]:
@@ -91,7 +86,7 @@ def client_mounts(model: Model, site) -> dict[str, list[tuple[Export, str]]]:
     """{client node: [(export, fstab options)]}, exports in site order, nodes that resolve only."""
     by_mount = {e.mount_point: e for e in exports(model, site) if e.cell is not None}
     out: dict[str, list] = {}
-    for group in site.get("nfs", "clients", default=[]) or []:
+    for index, group in enumerate(site.get("nfs", "clients") or []):
         try:
             nodes = expand_nodes(group["nodes"])
         except ValueError:
@@ -103,5 +98,5 @@ def client_mounts(model: Model, site) -> dict[str, list[tuple[Export, str]]]:
             mounts = out.setdefault(node, [])
             for mp in wanted:
                 if mp in by_mount and all(e.mount_point != mp for e, _ in mounts):
-                    mounts.append((by_mount[mp], group.get("options", "defaults")))
+                    mounts.append((by_mount[mp], site.get("nfs", "clients", index, "options")))
     return out

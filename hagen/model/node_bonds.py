@@ -22,7 +22,7 @@ class NodeBond:
 
 def node_bonds(site) -> list[NodeBond]:
     out = []
-    for i, b in enumerate(site.get("network", "bonding", "bonds", default=[]) or []):
+    for i, b in enumerate(site.get("network", "bonding", "bonds") or []):
         if not b.get("nodes"):
             continue
         primary = b.get("primary") or (b["slaves"][0] if b["slaves"] else None)

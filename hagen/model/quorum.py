@@ -48,11 +48,10 @@ def default_target(model: Model) -> str | None:
         return None
     if admin.gateway is not None:
         return str(admin.gateway)
-    mngt = model.cells_of_type("mngt")
-    for cell in mngt:
-        for alias in cell.aliases:
-            if alias.network == admin.name and alias.address is not None:
-                return str(alias.address)
+    for cell in model.cells_of_type("mngt"):
+        alias = model.admin_alias(cell)
+        if alias is not None and alias.address is not None:
+            return str(alias.address)
     for node in management_nodes(model):
         port = node.port_on(admin.name)
         if port is not None and port.address is not None:
@@ -61,15 +60,13 @@ def default_target(model: Model) -> str | None:
 
 
 def quorum_settings(model: Model, site) -> QuorumSettings:
-    q = site.get("quorum", default={}) or {}
-    h = q.get("heuristic") or {}
-    interval, tko = q.get("interval", 2), q.get("tko", 10)
-    token = q.get("token")
+    interval, tko = site.get("quorum", "interval"), site.get("quorum", "tko")
+    token = site.get("quorum", "token")
     if token is None:
         token = 2 * interval * tko * 1000 + 1000
-    return QuorumSettings(interval, tko, q.get("votes", 1), token,
-                          h.get("target") or default_target(model),
-                          h.get("interval", 2), h.get("tko", 3), h.get("score", 1))
+    return QuorumSettings(interval, tko, site.get("quorum", "votes"), token,
+                          site.get("quorum", "heuristic", "target") or default_target(model),
+                          *(site.get("quorum", "heuristic", key) for key in ("interval", "tko", "score")))
 
 
 def quorum_context(model: Model, site, cell) -> dict | None:

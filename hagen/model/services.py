@@ -56,9 +56,9 @@ def services(site) -> list[Service]:
     """The site's start list with groups expanded, in start order."""
     from hagen.model.batch import groups_switched_on
 
-    groups_on = site.get("management", "optional_groups", default={}) or {}
+    groups_on = site.get("management", "optional_groups") or {}
     out = []
-    for i, entry in enumerate(site.get("management", "services", default=[]) or []):
+    for i, entry in enumerate(site.get("management", "services") or []):
         key = ("management", "services", i)
         if isinstance(entry, str):
             out.append(Service(entry, default_stop(entry), True, None, None, key))

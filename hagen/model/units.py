@@ -50,7 +50,7 @@ def unit_for(site, command: str) -> str | bool | None:
     """The unit for a start-list command: the site's pacemaker.units (by the command's
     name; false leaves the command out of the group), else the table for an init script;
     None when neither names one."""
-    overrides = site.get("pacemaker", "units", default={}) or {}
+    overrides = site.get("pacemaker", "units") or {}
     name = command_name(command)
     if name in overrides:
         return overrides[name]

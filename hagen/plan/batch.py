@@ -5,7 +5,7 @@ service lines through hagen.model.services."""
 
 from __future__ import annotations
 
-from hagen.model.batch import (admin_alias, batch_nodes, coupling, lsf_hosts_placement, lsf_links,
+from hagen.model.batch import (batch_nodes, coupling, lsf_hosts_placement, lsf_links,
                                slurm_accounting_log, slurm_syntax)
 from hagen.model.mngt import management_pair
 from hagen.model.names import fold
@@ -96,7 +96,7 @@ def _expand(expr: str) -> list[str]:
 
 def _lsf(model, site, pair) -> list[Artifact]:
     admin = model.role_network("admin")
-    alias = admin_alias(model, pair.cell)
+    alias = model.admin_alias(pair.cell)
     place = lsf_hosts_placement(site)
     context = {"alias": {"name": alias.name, "address": str(alias.address)},
                "nodes": [{"name": n.name, "address": str(n.port_on(admin.name).address)} for n in pair.nodes]}
@@ -113,7 +113,7 @@ def _lsf(model, site, pair) -> list[Artifact]:
 
 def _rms(model, site, pair) -> Artifact:
     r = site.get("batch", "rms")
-    address = r.get("rmshost_if") or str(admin_alias(model, pair.cell).address)
+    address = r.get("rmshost_if") or str(model.admin_alias(pair.cell).address)
     return Artifact(r["script"], pair.host_names, "batch/rms_ha.sh.j2",
                     {"rmshost_if": address, "reconnect_timeout": r["reconnect_timeout"]}, mode=0o755,
                     sources=("site batch.rms", "clusterdb metaservice_port"))

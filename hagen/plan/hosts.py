@@ -25,12 +25,12 @@ def _context_sections(sections, domain) -> list[dict]:
 
 
 def plan(model, site, secret) -> list[Artifact]:
-    if not site.get("hosts", "enabled", default=True) or not model.nodes:
+    if not site.get("hosts", "enabled") or not model.nodes:
         return []
     sections = _context_sections(host_sections(model, site), model.cluster.dns_domain)
-    context = {"cluster": model.cluster.name, "localhost": bool(site.get("hosts", "localhost", default=True)),
+    context = {"cluster": model.cluster.name, "localhost": bool(site.get("hosts", "localhost")),
                "sections": sections}
-    return [Artifact(site.get("hosts", "path", default="/etc/hosts"), tuple(n.name for n in model.nodes),
+    return [Artifact(site.get("hosts", "path"), tuple(n.name for n in model.nodes),
                      "hosts/hosts.j2", context,
                      sources=("clusterdb node_port", "clusterdb network", "clusterdb hwmanager_port", "clusterdb cluster",
                               "clusterdb metaservice_port", "site hosts"))] + plan_template(model, site)
@@ -40,9 +40,9 @@ def plan_template(model, site) -> list[Artifact]:
     """/etc/hosts-tpl on the management node(s) (9.4 steps 2-3): the cell aliases and the site's
     extras, which dbmConfig's syshosts service copies into /etc/hosts, so that running it
     keeps them."""
-    path = site.get("hosts", "template", default="/etc/hosts-tpl")
+    path = site.get("hosts", "template")
     mgmt = tuple(n.name for n in management_nodes(model))
-    if not path or not mgmt or not site.get("hosts", "enabled", default=True):
+    if not path or not mgmt or not site.get("hosts", "enabled"):
         return []
     sections = _context_sections([s for s in host_sections(model, site)
                                   if s.title.startswith(("aliases of", "site entries"))], model.cluster.dns_domain)

@@ -157,11 +157,10 @@ def _ntp(model, site, pair) -> list[Artifact]:
 
 
 def _syslog_ng(model, site, pair) -> Artifact:
-    admin = model.role_network("admin")
     to_active = site.get("syslog_ng", "passive_logs_to_active")
     destination = "127.0.0.1"
     if to_active:
-        alias = next((a for a in pair.cell.aliases if a.network == admin.name), None)
+        alias = model.admin_alias(pair.cell)
         destination = str(alias.address) if alias else destination
     context = {"version": site.get("syslog_ng", "version"), "port": site.get("syslog_ng", "port"),
                "destination": destination}

@@ -13,7 +13,7 @@ from hagen.model.cman import cluster_name
 from hagen.model.quorum import quorum_context
 from hagen.model.iocell import cell_fencing, fencing_section, management_nodes
 from hagen.model.names import fold, natural_key
-from hagen.model.nfs import EXPORTS, HAIONFS, SCRIPT, SERVICE, admin_alias, client_mounts, exports_of, nfs_cells
+from hagen.model.nfs import EXPORTS, HAIONFS, SCRIPT, SERVICE, client_mounts, exports_of, nfs_cells
 from hagen.plan import Artifact
 
 
@@ -40,7 +40,7 @@ def plan(model, site) -> list[Artifact]:
         out.append(Artifact(HAIONFS, mgmt, "nfs/haionfs.conf.j2", {"cells": listed},
                             sources=("site nfs.exports", "clusterdb da_iocell")))
     path = site.get("nfs", "client_fstab")
-    aliases = {c.name: admin_alias(model, c).name for c in cells}
+    aliases = {c.name: model.admin_alias(c).name for c in cells}
     clients_of: dict = {}      # the fstab lines -> the clients that get them: one artifact per distinct file
     for node, mounts in client_mounts(model, site).items():
         entries = tuple((aliases[e.cell], e.mount_point, options) for e, options in mounts)

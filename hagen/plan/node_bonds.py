@@ -67,7 +67,7 @@ def _routes(site, net, bond, host) -> list[Artifact]:
 
     if net.gateway is None:
         return []
-    dests = site.get("network", "routes", default={}).get(net.name, ["0.0.0.0/0"])
+    dests = site.get("network", "routes").get(net.name, ["0.0.0.0/0"])
     if not dests:
         return []
     entries = [{"address": str(IPv4Network(d).network_address), "netmask": str(IPv4Network(d).netmask),

@@ -1,1 +1,2 @@
-"""What an administrator reads before a deploy: the structural diff and explain."""
+"""What an administrator reads before a deploy: the structural diff (diff; compare runs
+it for `hagen diff`) and explain."""

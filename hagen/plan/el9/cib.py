@@ -25,7 +25,7 @@ from hagen.check.target import NO_EQUIVALENT
 from hagen.model.batch import halinks_target
 from hagen.model.mngt import interface_on, management_pair
 from hagen.model.names import natural_key
-from hagen.model.nfs import admin_alias, exports_of
+from hagen.model.nfs import exports_of
 from hagen.plan.el9 import monitors
 from hagen.plan.el9.ops import resource, xml_id
 from hagen.model.units import link_is_off, unit_for
@@ -55,7 +55,7 @@ def _filesystem(rid, device, directory, fstype) -> dict:
 def management_links(site) -> list[dict]:
     return [resource(xml_id("link", path), "ocf", "symlink",
                      [("link", path), ("target", halinks_target(path)), ("backup_suffix", BACKUP_SUFFIX)], "heartbeat")
-            for path in site.get("management", "links", default=[]) or [] if not link_is_off(site, path)]
+            for path in site.get("management", "links") or [] if not link_is_off(site, path)]
 
 
 def management_group(model, site) -> tuple[list[dict], list[str]]:
@@ -63,7 +63,7 @@ def management_group(model, site) -> tuple[list[dict], list[str]]:
     pair = management_pair(model)
     fstype = site.get("pacemaker", "filesystem_type")
     mounts = [_filesystem(xml_id("fs", m["mount_point"]), m["device"], m["mount_point"], fstype)
-              for m in site.get("management", "mnttab", default=[])]
+              for m in site.get("management", "mnttab")]
     links = management_links(site)
     nics = [interface_on(site, pair.primary, a.network) for a in pair.cell.aliases]
     ips = [_ipaddr(model, a, nic) for a, nic in zip(pair.cell.aliases, nics)]
@@ -97,12 +97,13 @@ def nfs_group(model, site, cell) -> tuple[list[dict], list[str]]:
     out = []
     if state:
         out.append(_filesystem(xml_id("fs_nfs_state", cell.name), state["device"],
-                               state.get("mount_point", "/var/lib/nfs-ha"), state.get("fstype", "xfs")))
-        info = f"{state.get('mount_point', '/var/lib/nfs-ha').rstrip('/')}/{cell.name}"
+                               site.get("pacemaker", "nfs_state", "mount_point"),
+                               site.get("pacemaker", "nfs_state", "fstype")))
+        info = f"{site.get('pacemaker', 'nfs_state', 'mount_point').rstrip('/')}/{cell.name}"
     else:
         info = f"{rows[0].mount_point.rstrip('/')}/.nfs_shared_info" if rows else None
     out += [_filesystem(xml_id(e.resource_name), e.device, e.mount_point, e.fstype) for e in rows]
-    service = admin_alias(model, cell) or (cell.aliases[0] if cell.aliases else None)
+    service = model.admin_alias(cell) or (cell.aliases[0] if cell.aliases else None)
     address = str(service.address) if service is not None else None
     out.append(resource(xml_id("nfsserver", cell.name), "ocf", "nfsserver",
                         [("nfs_shared_infodir", info), ("nfs_server_scope", address)], "heartbeat"))
@@ -205,7 +206,7 @@ def context(model, site, cell, name, nodes, fencing) -> dict:
                           "node": cell.primary_name, "score": PRIMARY_SCORE})
         rules += monitors.ban_rules(group["id"], [attr for _, attr in watched])
         group["meta"] = [{"name": "priority", "value": str(SERVICE_PRIORITY)}] if priority else []
-    alerts = site.get("pacemaker", "alerts", default=[]) or []
+    alerts = site.get("pacemaker", "alerts") or []
     return {"cluster": name, "nodes": nodes, "schema": ALERTS_SCHEMA if alerts else SCHEMA, "feature_set": FEATURE_SET,
             "fence_devices": devices + ([second] if second else []), "groups": groups, "primitives": primitives,
             "clones": clones, "locations": locations, "rules": rules, "levels": levels,

@@ -34,7 +34,7 @@ def node_delays(site, cell) -> dict[str, str]:
     delays = {}
     if site.get("pacemaker", "fence_delay") == "primary":
         delays[cell.primary_name] = PRIMARY_FENCE_DELAY
-    for node, delay in (site.get("pacemaker", "node_fence_delays", default={}) or {}).items():
+    for node, delay in (site.get("pacemaker", "node_fence_delays") or {}).items():
         if node in cell.nodes:
             delays[node] = delay
     return delays
@@ -46,14 +46,14 @@ def _node_map(delays: dict, nodes) -> str | None:
 
 def second_level(model, site, cell, delays) -> dict | None:
     """The cell's level-2 device: the site's choice, else SBD on its quorum LUN, else none."""
-    choice = (site.get("pacemaker", "second_level", default={}) or {}).get(cell.name) or {}
+    choice = (site.get("pacemaker", "second_level") or {}).get(cell.name) or {}
     delay = _node_map(delays, cell.nodes)
     if choice.get("pdu"):
         pdu = choice["pdu"]
         script = f"/bin/cat {pdu['password_path']}" if pdu.get("password_path") else None
         ports = ";".join(f"{n}:{pdu['ports'][n]}" for n in cell.nodes if n in pdu["ports"])
         return _stonith(f"fence_pdu_{cell.name}", pdu["agent"],
-                        [("ip", pdu["ip"]), ("username", pdu.get("username", "apc")), ("password_script", script),
+                        [("ip", pdu["ip"]), ("username", site.get("pacemaker", "second_level", cell.name, "pdu", "username")), ("password_script", script),
                          ("pcmk_host_map", ports), ("pcmk_delay_base", delay)])
     device = choice.get("sbd_device") or cell.quorum_device
     if device:
@@ -63,7 +63,7 @@ def second_level(model, site, cell, delays) -> dict | None:
 
 
 def sbd_device(site, cell) -> str | None:
-    choice = (site.get("pacemaker", "second_level", default={}) or {}).get(cell.name) or {}
+    choice = (site.get("pacemaker", "second_level") or {}).get(cell.name) or {}
     if choice.get("pdu"):
         return None
     return choice.get("sbd_device") or cell.quorum_device
@@ -72,14 +72,13 @@ def sbd_device(site, cell) -> str | None:
 def fencing(model, site, cell, password_path: str) -> tuple[list, list, dict | None]:
     """(devices, levels, second level device or None) of the cell."""
     section = fencing_section(site, SECTION[cell.type]) or SECTION[cell.type]
-    conf = site.get(section, "fencing") or {}
     delays = node_delays(site, cell)
     devices = []
     for name in cell.nodes:
         ctl = model.node(name).controller
         devices.append(_stonith(f"fence_{name}", "fence_ipmilan", [
-            ("ip", str(ctl.address)), ("username", conf.get("login", "root")),
-            ("password_script", f"/bin/cat {password_path}"), ("lanplus", "1" if conf.get("lanplus", True) else None),
+            ("ip", str(ctl.address)), ("username", site.get(section, "fencing", "login")),
+            ("password_script", f"/bin/cat {password_path}"), ("lanplus", "1" if site.get(section, "fencing", "lanplus") else None),
             ("pcmk_host_list", name), ("pcmk_delay_base", delays.get(name))]))
         devices[-1]["node"] = name
     second = second_level(model, site, cell, delays)
