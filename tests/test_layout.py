@@ -36,11 +36,6 @@ CIRCLES_PENDING = {
     frozenset({"hagen.emit.tree", "hagen.emit.commit"}),
     frozenset({"hagen.deploy.folder", "hagen.deploy.gathered", "hagen.deploy.state", "hagen.kinds.formats",
                "hagen.review.diff"}),
-    frozenset({"hagen.plan", "hagen.plan.batch", "hagen.plan.el9", "hagen.plan.el9.cells", "hagen.plan.el9.cib",
-               "hagen.plan.el9.host", "hagen.plan.hosts", "hagen.plan.lustre", "hagen.plan.mngt", "hagen.plan.nfs",
-               "hagen.plan.node_bonds", "hagen.plan.runtime"}),
-    frozenset({"hagen.audit.el9_failures", "hagen.audit.el9_lifecycle", "hagen.audit.el9_network"}),
-    frozenset({"hagen.audit.el9_runbook", "hagen.audit.runbook"}),
 }
 LONG_FUNCTIONS_PENDING = {
     ("hagen/check/mngt.py", "check"), ("hagen/cli/deploy.py", "diff"), ("hagen/cli/deploy.py", "push"),

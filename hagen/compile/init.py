@@ -164,7 +164,7 @@ def shared_files_needed(model, text: str) -> list[str]:
 
     from hagen.load.site import load_site
     from hagen.compile.pipeline import SYSTEM_FILES
-    from hagen.plan import plan_all
+    from hagen.plan.targets import plan_all
 
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "site.yaml"

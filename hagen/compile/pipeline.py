@@ -104,7 +104,7 @@ def _planned(model, site) -> tuple[list, list]:
     from hagen.check.startlist import synchro_of_planned_files
     from hagen.load.secrets import fence_secret
     from hagen.model.mngt import management_pair
-    from hagen.plan import plan_all
+    from hagen.plan.targets import plan_all
 
     secret, _ = fence_secret(site)
     artifacts = plan_all(model, site, secret)

@@ -3,15 +3,14 @@
 An Artifact is everything render and emit need, and everything explain shows: the
 hosts that get it (natural order), the path on those hosts, the template, the
 context (plain data; a Secret renders as its value), the file mode and the
-provenance (site keys and ClusterDB rows it came from). One module per domain.
+provenance (site keys and ClusterDB rows it came from). One module per domain; every
+planner of a target run in order: hagen.plan.targets. This module imports no planner,
+so that each of them can import it.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-
-from hagen.model.names import natural_key
-
 
 @dataclass(frozen=True)
 class Artifact:
@@ -25,27 +24,6 @@ class Artifact:
     sources: tuple[str, ...] = ()       # provenance: "site management.services", "clusterdb node[name=ns0]"
     link_target: str | None = None      # a symbolic link to this target instead of a rendered file (template: "symlink")
     block: str | None = None            # a managed block of this name in a file shared with the system (shared_files)
-
-
-def plan_all(model, site, secret) -> list[Artifact]:
-    if site.get("target") == "el9-pacemaker":        # today's stack chooses its own planners
-        from hagen.plan.el9 import plan_all as plan_el9
-
-        return plan_el9(model, site, secret)
-    from hagen.model.lustre import management_policy
-    from hagen.plan import batch, hosts, lustre, mngt, nfs, node_bonds, runtime
-
-    artifacts = []
-    artifacts += mngt.plan(model, management_policy(model, site), secret)   # 7.1: Lustre's links and services
-    artifacts += runtime.plan(model, site, secret)
-    artifacts += batch.plan(model, site, secret)
-    artifacts += hosts.plan(model, site, secret)
-    artifacts += lustre.plan(model, site)
-    artifacts += nfs.plan(model, site)
-    artifacts += node_bonds.plan(model, site)
-    artifacts = as_blocks(artifacts, site)
-    artifacts.sort(key=lambda a: (natural_key(a.hosts[0]) if a.hosts else (), a.path))
-    return artifacts
 
 
 # the block each artifact writes into a file the site shares with the system

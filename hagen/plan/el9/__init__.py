@@ -8,11 +8,10 @@ NetworkManager keyfiles in place of ifcfg (hagen.plan.el9.host). What is not tie
 cman (hosts, batch, Lustre's model files, client fstabs, syslog-ng) comes from
 the same planners as the rhel5-cman target; cluster.conf, the /etc/HA runtime and its
 data files, the lustre_failover links and the NFS cells' /etc/exports are not written.
+The planners run in order: hagen.plan.el9.target (this module imports none of them).
 """
 
 from __future__ import annotations
-
-from hagen.model.names import natural_key
 
 CIB_PATH = "/etc/hagen/cib.xml"
 APPLY_PATH = "/etc/hagen/cib-apply"
@@ -28,32 +27,3 @@ def _cman_only(art) -> bool:
     from hagen.model.nfs import EXPORTS
 
     return art.template.startswith("cluster/") or art.link_target == FAILOVER_SCRIPT or art.path == EXPORTS
-
-
-def plan_all(model, site, secret) -> list:
-    from hagen.model.lustre import management_policy
-    from hagen.model.mngt import management_pair
-    from hagen.plan import batch, hosts, lustre, mngt, nfs
-    from hagen.plan.el9 import cells, host
-
-    artifacts = []
-    pair = management_pair(model)
-    if pair is not None and site.get("management") is not None:
-        policy = management_policy(model, site)
-        artifacts += cells.plan_cell(model, policy, pair.cell, secret)
-        artifacts += host.plan(model, site, pair)
-        artifacts.append(mngt._syslog_ng(model, site, pair))
-    artifacts += batch.plan(model, site, secret)
-    artifacts += hosts.plan(model, site, secret)
-    artifacts += [a for a in lustre.plan(model, site) + nfs.plan(model, site) if not _cman_only(a)]
-    for kind in ("lustre", "nfs"):
-        for cell in model.cells_of_type(kind):
-            artifacts += cells.plan_cell(model, site, cell, None)
-    from hagen.plan import node_bonds
-
-    artifacts += node_bonds.plan(model, site)     # the bonds of Lustre and NFS nodes: keyfiles
-    from hagen.plan import as_blocks
-
-    artifacts = as_blocks(artifacts, site)          # shared_files: managed blocks on this target too
-    artifacts.sort(key=lambda a: (natural_key(a.hosts[0]) if a.hosts else (), a.path))
-    return artifacts
