@@ -33,7 +33,6 @@ AGAINST_ORDER_PENDING = {
 }
 # circles being removed (issue 23): each set is a strongly connected group of modules
 CIRCLES_PENDING = {
-    frozenset({"hagen.emit.tree", "hagen.emit.commit"}),
     frozenset({"hagen.deploy.folder", "hagen.deploy.gathered", "hagen.deploy.state", "hagen.kinds.formats",
                "hagen.review.diff"}),
 }

@@ -14,7 +14,7 @@ Layout for `--out out` (the default):
     .out.d/journal.json                   only while a build applies its changes
     anything else (pushed.json, nodes/, gathered/, ...)   the deploy side's: never touched here
 
-A build writes only what changed (hagen.emit.commit):
+A build writes only what changed (hagen.emit.commit, on the store OutputTree holds locked):
 1. every new content becomes an object (a temporary file renamed into place);
 2. the tree is compared with the files wanted, file by file (an unchanged file is a hard
    link to its object's inode), and the differences become a journal (hagen.emit.journal)
