@@ -52,6 +52,7 @@ def diff(site: Path = SITE, against: Path = typer.Option(Path("out"), "--against
         from hagen.deploy.gathered import ForeignTree
         from hagen.base.nodesets import unknown_hosts_refused
         from hagen.compile.pipeline import compile_site
+        from hagen.emit.nodes import read_nodes
         from hagen.base.reports import Where, error
 
         if output_format not in ("text", "json"):
@@ -79,9 +80,10 @@ def diff(site: Path = SITE, against: Path = typer.Option(Path("out"), "--against
                 base = out if out.resolve() != against.resolve() and OutputTree(out).current() is not None \
                     else against
                 progress = progress_for(verbose, total=3)
+                compiled_against = against_tree if base is against else OutputTree(base)
                 try:
-                    compiled = compile_site(spec or site, against_tree if base is against else OutputTree(base),
-                                            db, str(snapshot) if snapshot else None, progress=progress)
+                    compiled = compile_site(spec or site, compiled_against, db, str(snapshot) if snapshot else None,
+                                            progress=progress, nodes=read_nodes(compiled_against))
                 finally:
                     progress.close()
                 warnings = compiled.warnings
@@ -92,10 +94,9 @@ def diff(site: Path = SITE, against: Path = typer.Option(Path("out"), "--against
                 if out.is_dir() and out.resolve() != against.resolve():
                     managed |= ForeignTree(out).managed() or set()
                 result = diff_tree(files, tree, secrets_of(compiled), show_secrets, managed, present, known)
-                from hagen.deploy.state import read_record
                 from hagen.review.diff import versions_going_down
 
-                record = read_record(OutputTree(out))
+                record = read_nodes(OutputTree(out))
                 _print_reports(versions_going_down(result.sends, tree, record))
                 result.removes = _vouched(result.removes, compiled.files, record, OutputTree(out))
         _print_reports(warnings)       # what check and build say of these inputs, on stderr
@@ -239,8 +240,9 @@ def push(site: Path = SITE, out: Path = OUT, db: Optional[str] = DB, snapshot: O
         from hagen.deploy import plan as plans
         from hagen.deploy import push as pushing
         from hagen.deploy.fanout import settings
-        from hagen.deploy.state import checked_manifest, read_record
+        from hagen.deploy.state import checked_manifest
         from hagen.emit import OutputTree
+        from hagen.emit.nodes import read_nodes
         from hagen.base.errors import InputRefused
         from hagen.load.site import load_site
         from hagen.load.source import choose_source
@@ -253,7 +255,7 @@ def push(site: Path = SITE, out: Path = OUT, db: Optional[str] = DB, snapshot: O
         with tree.lock("push"):        # no build changes the tree between what push reads and what it sends
             entries = checked_manifest(tree)
             plans.selection_refused(only, skip, {h for h, _ in entries})
-            record = read_record(tree)
+            record = read_nodes(tree)
             if plan is not None:
                 chosen = plans.from_file(plans.read_plan(plan), entries, str(plan), only, skip)
             else:
@@ -353,12 +355,14 @@ def _stale(spec, tree, source, db, snapshot, verbose=False) -> bool:
     from hagen.emit import manifest_of
     from hagen.compile.pipeline import compile_site
     from hagen.compile.uptodate import verdict
+    from hagen.emit.nodes import read_nodes
 
     if verdict(tree, spec, source, lazy=True).up_to_date:
         return False
     progress = progress_for(verbose, total=3)
     try:
-        compiled = compile_site(spec, tree, db, str(snapshot) if snapshot else None, progress=progress)
+        compiled = compile_site(spec, tree, db, str(snapshot) if snapshot else None, progress=progress,
+                                nodes=read_nodes(tree))
     finally:
         progress.close()
     return manifest_of(compiled.files) != tree.manifest()

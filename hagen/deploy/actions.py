@@ -62,8 +62,8 @@ def cells(manifest_by_key: dict) -> list[list[str]]:
     """The HA cells: the node sets sharing one cluster.conf, in natural order."""
     groups: dict = {}
     for (host, path), entry in manifest_by_key.items():
-        if entry.get("template") in CELL_TEMPLATES:
-            groups.setdefault((path, entry.get("sha256")), []).append(host)
+        if entry.template in CELL_TEMPLATES:
+            groups.setdefault((path, entry.sha256), []).append(host)
     return sorted((sorted(g, key=natural_key) for g in groups.values()), key=lambda g: natural_key(g[0]))
 
 

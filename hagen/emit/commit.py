@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from hagen.emit.journal import JOURNAL, JOURNAL_FORMAT, Applier, plan
-from hagen.emit.manifest import EmitResult, OutFile, expand, hosts_of, manifest_bytes, object_key
+from hagen.emit.manifest import EmitResult, OutFile, as_json, expand, hosts_of, manifest_bytes, same_file
 from hagen.emit.store import Objects, lock_file, lstat_mode_at, open_dir, read_json, remove_entry, unlink_at, write_atomic
 from hagen.emit.verify import INPUTS_FORMAT, valid_record
 from hagen.base.errors import OutputError
@@ -54,7 +54,7 @@ def commit(tree: Locked, files: list, manifest: dict, previous_data: bytes | Non
     store_fd = tree.store_fd
     data = manifest_bytes(manifest)
     prev_files = expand(previous) if previous else {}
-    changed = sum(1 for f in files if _differs(prev_files.get((f.host, f.path)), f))
+    changed = sum(1 for f in files if not same_file(prev_files.get((f.host, f.path)), f))
     removed = len(set(prev_files) - {(f.host, f.path) for f in files})
     hosts = len({f.host for f in files})
     state = _out_state(tree)
@@ -85,7 +85,7 @@ def commit(tree: Locked, files: list, manifest: dict, previous_data: bytes | Non
             if not ops and not link_out and current == data:
                 return EmitResult(len(files), hosts, 0, 0, 0, True), None
             journal = {"format": JOURNAL_FORMAT, "link_out": link_out, "ops": ops, "manifest": manifest}
-            write_atomic(JOURNAL, json.dumps(journal, separators=(",", ":")).encode(), store_fd, sync=True)
+            write_atomic(JOURNAL, json.dumps(journal, separators=(",", ":"), default=as_json).encode(), store_fd, sync=True)
             written_now = finish(tree, journal)
     finally:
         if tree_fd is not None:
@@ -101,21 +101,21 @@ def carried(tree: Locked, manifest: dict | None, rebuilt: set) -> list[OutFile]:
     store = Objects(tree.store_fd)
     try:
         for entry in (manifest or {}).get("files", []):
-            hosts = [h for h in hosts_of(entry["hosts"]) if h not in rebuilt]
+            hosts = [h for h in hosts_of(entry.hosts) if h not in rebuilt]
             if not hosts:
                 continue
-            if entry.get("type") == "symlink":
-                out += [OutFile(h, entry["path"], entry["target"].encode(), 0o777,
-                                entry.get("template", "symlink"), entry["target"]) for h in hosts]
+            if entry.is_link:
+                out += [OutFile(h, entry.path, entry.target.encode(), 0o777, entry.template or "symlink",
+                                entry.target) for h in hosts]
                 continue
-            key = object_key(entry)
+            key = entry.object_key
             if key not in contents:
                 contents[key] = store.read(key)
                 if contents[key] is None:
-                    raise OutputError(f"the current tree lacks the object of {entry['path']}",
+                    raise OutputError(f"the current tree lacks the object of {entry.path}",
                                       hint="build every host once without --host")
-            out += [OutFile(h, entry["path"], contents[key], int(entry["mode"], 8), entry.get("template", ""),
-                            digest=entry["sha256"]) for h in hosts]
+            out += [OutFile(h, entry.path, contents[key], int(entry.mode, 8), entry.template,
+                            digest=entry.sha256) for h in hosts]
     finally:
         store.close()
     return out
@@ -245,8 +245,8 @@ def stat_record(store_fd: int, data: bytes, manifest: dict) -> dict:
     objects, store = {}, Objects(store_fd)
     try:
         for entry in manifest["files"]:
-            if entry.get("type") != "symlink":
-                key = object_key(entry)
+            if not entry.is_link:
+                key = entry.object_key
                 st = store.stat(key)
                 if st is not None:
                     objects[key] = [st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns]
@@ -299,12 +299,3 @@ def _tidy(tree: Locked) -> None:
         if stray.is_symlink():
             stray.unlink(missing_ok=True)
     Objects(store_fd).collect()
-
-
-def _differs(entry: dict | None, f) -> bool:
-    """Whether f differs from its entry in the previous manifest (None: it is new)."""
-    if entry is None:
-        return True
-    if f.is_link or entry.get("type") == "symlink":
-        return entry.get("target") != f.link_target
-    return entry["sha256"] != f.sha256 or entry["mode"] != f"{f.mode:04o}"

@@ -19,8 +19,10 @@ import difflib
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Mapping
 
-from hagen.emit import OutFile
+from hagen.emit import OutFile, same_file
+from hagen.emit.nodes import Node
 from hagen.deploy.gathered import LINK, ForeignTree
 from hagen.base.masking import MASK, mask
 from hagen.model.names import fold, natural_key
@@ -86,12 +88,12 @@ def diff_tree(files: list[OutFile], against, secrets: list[str], show_secrets: b
         where = (f.host, f.path)
         built.add(where)
         entry = known.get(where)
-        if entry is not None and _same(entry, f):
+        if same_file(entry, f):
             continue
-        shared = entry is not None and entry.get("sha256")
+        shared = entry is not None and not entry.is_link
         if shared:
             # an intact tree: one read per distinct content (a changed /etc/hosts is one object)
-            by_content = (entry["sha256"], entry["mode"])
+            by_content = (entry.sha256, entry.mode)
             if by_content not in contents:
                 contents[by_content] = tree.read(f.host, f.path)
             old = contents[by_content]
@@ -130,13 +132,6 @@ def diff_tree(files: list[OutFile], against, secrets: list[str], show_secrets: b
     order = {"changed": 0, "added": 1, "removed": 2}
     changes.sort(key=lambda c: (c.path, order[c.kind], natural_key(c.hosts[0])))
     return DiffResult(tree.given, len(hosts), changes, sends, removes)
-
-
-def _same(entry: dict, f: OutFile) -> bool:
-    """Whether a manifest entry of an intact tree names exactly f (content and mode, or link target)."""
-    if f.is_link or entry.get("type") == "symlink":
-        return f.is_link and entry.get("type") == "symlink" and entry.get("target") == f.link_target
-    return entry.get("sha256") == f.sha256 and entry.get("mode") == f"{f.mode:04o}"
 
 
 _PASSWORD_KEY = re.compile(r"passw(?:or)?d", re.I)
@@ -277,7 +272,7 @@ def _line_list(old: str, new: str) -> list[str]:
     return result or ["comments changed"]
 
 
-def versions_going_down(sends: list[OutFile], tree: ForeignTree, record: dict) -> list:
+def versions_going_down(sends: list[OutFile], tree: ForeignTree, record: Mapping[str, Node]) -> list:
     """HA970 warnings: a versioned file (cluster.conf) the build would send whose revision is
     not above what the compared tree holds or what the nodes' record says they hold, whatever
     the tree's origin (gathered, copied by hand, an output tree). Both read by the format's
@@ -292,7 +287,8 @@ def versions_going_down(sends: list[OutFile], tree: ForeignTree, record: dict) -
             continue
         new = fmt.version_of(f.data)
         old = tree.read(f.host, f.path)
-        held = [(record.get(f.host) or {}).get("files", {}).get(f.path, {}).get("config_version")]
+        have = record[f.host].files.get(f.path) if f.host in record else None
+        held = [have.config_version if have is not None else None]
         try:
             held.append(fmt.version_of(old[0]) if old and old[1] != LINK else None)
         except ValueError:
