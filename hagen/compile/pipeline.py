@@ -79,7 +79,7 @@ def _load_and_check(site_path, db, snapshot, progress):
     with progress.stage("reading the site spec and the ClusterDB"):
         # a path, or a SiteSpec the caller has loaded already (build reads it once)
         site = site_path if isinstance(site_path, SiteSpec) else load_site(site_path)
-        read_secrets(site)        # once: check reports what is wrong, the planners use the values
+        site = read_secrets(site)     # once: check reports what is wrong, the planners use the values
         source = choose_source(db, snapshot, site)
         early = dsn_password(site)
         try:

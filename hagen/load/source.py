@@ -55,18 +55,19 @@ def choose_source(db: str | None, snapshot: str | None, site=None) -> Source:
         raise UsageError(reports=[error("HA106", Where(key="--db/--snapshot"),
                                         "--db and --snapshot were given together",
                                         "give one ClusterDB source: --db DSN or --snapshot FILE")])
-    if db is not None:
-        from hagen.load.clusterdb import _describe
+    from hagen.base.masking import remember_dsn
+    from hagen.load.clusterdb import describe_dsn
 
-        return Source("db", db, _describe(db))
+    if db is not None:
+        remember_dsn(db)          # the DSN's passwords are masked in every message from now on
+        return Source("db", db, describe_dsn(db))
     if snapshot is not None:
         return Source("snapshot", snapshot, snapshot)
     if site is not None:
         named = site.get("clusterdb") or {}
         if named.get("dsn"):
-            from hagen.load.clusterdb import _describe
-
-            return Source("db", named["dsn"], _describe(named["dsn"]))
+            remember_dsn(named["dsn"])
+            return Source("db", named["dsn"], describe_dsn(named["dsn"]))
         if named.get("snapshot"):
             path = site.resolve(named["snapshot"])
             return Source("snapshot", str(path), named["snapshot"], site.where("clusterdb", "snapshot"))
