@@ -98,3 +98,27 @@ def test_a_push_plan_round_trips_and_a_malformed_one_is_refused_with_ha133():
     with pytest.raises(InputRefused) as info:
         PushPlan.from_json(doc, "plan.json")
     assert [(r.code, r.where.key) for r in info.value.reports] == [("HA133", "send[0].mode")]
+
+
+@pytest.mark.parametrize("write, why", [
+    (lambda p: p.write_text("{"), "not JSON"),
+    (lambda p: p.write_text('{"format": "hagen-nodes/1", "nodes": {"ns0": {"gathered": "yes"}}}'), "ns0: a node is"),
+    (lambda p: p.symlink_to("/etc/hostname"), "a symbolic link, never followed"),
+    (lambda p: p.mkdir(), "not a regular file"),
+])
+def test_a_record_that_is_not_valid_is_absent_with_an_ha971_warning(tmp_path, write, why):
+    from hagen.emit import OutputTree
+    from hagen.emit.nodes import read_nodes
+
+    tree = OutputTree(tmp_path / "out")
+    tree.store.mkdir()
+    write(tree.store / "nodes.json")
+    reports: list = []
+    assert read_nodes(tree, reports) == {} and read_nodes(tree) == {}
+    [report] = reports
+    assert report.code == "HA971" and report.severity.name == "WARNING" and why in report.message, report.message
+    assert report.where.file == str(tree.store / "nodes.json")
+    (tree.store / "nodes.json").unlink() if not (tree.store / "nodes.json").is_dir() else None
+    if not (tree.store / "nodes.json").exists():
+        absent: list = []
+        assert read_nodes(tree, absent) == {} and absent == []          # no record at all: nothing to say

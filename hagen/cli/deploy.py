@@ -96,8 +96,9 @@ def diff(site: Path = SITE, against: Path = typer.Option(Path("out"), "--against
                 result = diff_tree(files, tree, secrets_of(compiled), show_secrets, managed, present, known)
                 from hagen.review.diff import versions_going_down
 
-                record = read_nodes(OutputTree(out))
-                _print_reports(versions_going_down(result.sends, tree, record))
+                problems: list = []
+                record = read_nodes(OutputTree(out), problems)
+                _print_reports(problems + versions_going_down(result.sends, tree, record))
                 result.removes = _vouched(result.removes, compiled.files, record, OutputTree(out))
         _print_reports(warnings)       # what check and build say of these inputs, on stderr
         _warn_missing_commands(out)
@@ -255,7 +256,9 @@ def push(site: Path = SITE, out: Path = OUT, db: Optional[str] = DB, snapshot: O
         with tree.lock("push"):        # no build changes the tree between what push reads and what it sends
             entries = checked_manifest(tree)
             plans.selection_refused(only, skip, {h for h, _ in entries})
-            record = read_nodes(tree)
+            problems: list = []
+            record = read_nodes(tree, problems)
+            _print_reports(problems)
             if plan is not None:
                 chosen = plans.from_file(plans.read_plan(plan), entries, str(plan), only, skip)
             else:

@@ -28,6 +28,7 @@ over the old one, relative to the store's own directory descriptor.
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import json
 import os
@@ -224,27 +225,50 @@ def _open_store(store) -> int:
     return os.open(store, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW)
 
 
-def read_nodes(tree) -> dict[str, Node]:
-    """{host: Node} from the store of tree (an OutputTree); {} when absent or not valid (the one reader)."""
+def read_nodes(tree, reports: list | None = None) -> dict[str, Node]:
+    """{host: Node} from the store of tree (an OutputTree); {} when absent or not valid (the one
+    reader). reports: given, a record there that is not valid adds an HA971 warning saying why."""
+    try:
+        return _read_nodes(tree)
+    except NotARecord as exc:
+        if reports is not None:
+            from hagen.base.reports import Where, warning
+
+            reports.append(warning("HA971", Where(file=str(tree.store / RECORD)),
+                                   f"the nodes' record is not one hagen wrote ({str(exc)[:200]}): hagen knows nothing of the "
+                                   "nodes, so push sends every file", "run `hagen gather`: it records the nodes again"))
+        return {}
+
+
+def _read_nodes(tree) -> dict[str, Node]:
+    """read_nodes; NotARecord, saying why, when a record is there and is not valid."""
     try:
         dfd = _open_store(tree.store)
     except OSError:
         return {}
     try:
         fd = os.open(RECORD, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK, dir_fd=dfd)
-    except OSError:
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            raise NotARecord("it is a symbolic link, never followed") from None
         return {}
     finally:
         os.close(dfd)
     try:
         st = os.fstat(fd)
-        if not stat.S_ISREG(st.st_mode) or st.st_size > MAX_BYTES:
-            return {}
+        if not stat.S_ISREG(st.st_mode):
+            raise NotARecord("it is not a regular file")
+        if st.st_size > MAX_BYTES:
+            raise NotARecord(f"it is larger than {MAX_BYTES >> 20} MiB")
         with os.fdopen(fd, "rb", closefd=False) as f:
             doc = json.loads(f.read(MAX_BYTES + 1))
         return nodes_from_json(doc)
-    except (OSError, ValueError, RecursionError):       # NotARecord is a ValueError
+    except NotARecord:
+        raise
+    except OSError:
         return {}
+    except (ValueError, RecursionError) as exc:
+        raise NotARecord(f"not JSON: {str(exc)[:80]}") from None
     finally:
         os.close(fd)
 
