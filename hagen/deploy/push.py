@@ -36,6 +36,7 @@ from hagen.deploy import fanout
 from hagen.deploy.actions import ACTIONS, action_for, cells, waves
 from hagen.deploy.plan import Plan
 from hagen.deploy.state import config_version, file_state
+from hagen.emit.manifest import same_file
 from hagen.emit.nodes import MISSING, FileState, Node, read_nodes, write_nodes
 from hagen.base.errors import InputRefused, OutputError
 from hagen.model.names import fold, natural_key
@@ -350,8 +351,9 @@ def _confirmed(step: Step, lines: list[str], expected: dict, result: Pushed, hos
         state = (expected.get(path) or (None, None))[0]
         mode = modes[i] if len(modes) == len(step.checks) else ""
         digest = sums[i] if len(sums) == len(step.checks) else ""
-        if state is not None and mode.isdigit() and set(mode) <= set("01234567") \
-                and int(mode, 8) == int(state.mode, 8) and digest == state.sha256:
+        reported = FileState(digest, f"{int(mode, 8):04o}") if mode.isdigit() and set(mode) <= set("01234567") \
+            and len(mode) <= 4 else None
+        if same_file(reported, state):
             good[path] = expected[path]
         else:
             bad.append(path)
