@@ -14,7 +14,7 @@ rule of its resource or group. Services are placed by their highest location sco
 from __future__ import annotations
 
 from hagen.audit.el9_facts import El9Cell, seconds
-from hagen.audit.el9_fencing import BLOCKED, MUTUAL, fence, race, race_text, route  # noqa: F401 (re-exported)
+from hagen.audit.el9_fencing import BLOCKED, MUTUAL, fence, race, race_text, route
 from hagen.audit.failures import ROWS, _failure
 
 ROWS_EL9 = {

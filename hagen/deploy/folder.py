@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import json
 import os
-import stat
 from pathlib import Path
 
 from hagen.base.errors import InputRefused
