@@ -82,13 +82,12 @@ def built_less_ns5_and_ntp(out: Path):
     """The bas5-guide example built at out, its tree locked: (tree, every file it holds, the
     same files less ns5's and every ntp.conf), for commits that remove a host and a file."""
     from hagen.emit import OutputTree
-    from hagen.emit.commit import carried
     from hagen.compile.pipeline import build
 
     build(EXAMPLES / "bas5-guide" / "site.yaml", out)
     tree = OutputTree(out)
     with tree.lock():
-        every = carried(tree, set())
+        every = tree.carried(set())
         yield tree, every, [f for f in every if f.host != "ns5" and f.path != "/etc/ntp.conf"]
 
 

@@ -76,12 +76,12 @@ def xena(tmp_path):
 
 
 def gathered(files: dict):
-    return lambda tree, host, path: files.get((host, path))
+    return lambda nodes, tree, host, path: files.get((host, path))
 
 
 def test_the_build_merges_each_block_into_the_gathered_file(xena, tmp_path, monkeypatch):
     existing = OWN_BEFORE + b"# BEGIN hagen nfs-clients\nold 0 0\n# END hagen nfs-clients\n" + OWN_AFTER
-    monkeypatch.setattr("hagen.deploy.state.node_content", gathered({("xena20", "/etc/fstab"): existing}))
+    monkeypatch.setattr("hagen.emit.nodes.node_content", gathered({("xena20", "/etc/fstab"): existing}))
     build(xena.site, tmp_path / "out")
     got = (tmp_path / "out/xena20/etc/fstab").read_bytes()
     assert got.startswith(OWN_BEFORE) and got.endswith(OWN_AFTER)
@@ -91,7 +91,7 @@ def test_the_build_merges_each_block_into_the_gathered_file(xena, tmp_path, monk
 
 
 def test_a_gathered_file_without_the_block_gets_it_at_its_end(xena, tmp_path, monkeypatch):
-    monkeypatch.setattr("hagen.deploy.state.node_content",
+    monkeypatch.setattr("hagen.emit.nodes.node_content",
                         gathered({("xena11", "/etc/exports"): b"/scratch_local *(rw)\n"}))
     build(xena.site, tmp_path / "out")
     got = (tmp_path / "out/xena11/etc/exports").read_bytes()
@@ -101,7 +101,7 @@ def test_a_gathered_file_without_the_block_gets_it_at_its_end(xena, tmp_path, mo
 
 def test_ha960_two_blocks_of_one_name_are_refused(xena, tmp_path, monkeypatch):
     one = b"# BEGIN hagen nfs-clients\na 0 0\n# END hagen nfs-clients\n"
-    monkeypatch.setattr("hagen.deploy.state.node_content",
+    monkeypatch.setattr("hagen.emit.nodes.node_content",
                         gathered({("xena22", "/etc/fstab"): one + OWN_AFTER + one}))
     with pytest.raises(InputRefused) as exc:
         build(xena.site, tmp_path / "out")
@@ -137,31 +137,42 @@ def test_ha962_a_system_file_written_whole_is_a_warning(xena, tmp_path):
 def _record(tmp_path, out, into, host, path, data):
     import hashlib
 
-    from hagen.deploy.state import write_record
     from hagen.emit import OutputTree
+    from hagen.emit.nodes import FileState, Node, write_nodes
 
     (into / host / path.lstrip("/")).parent.mkdir(parents=True, exist_ok=True)
     (into / host / path.lstrip("/")).write_bytes(data)
-    write_record(OutputTree(out), {host: {"gathered": True, "into": str(into), "missing_commands": [],
-                                          "files": {path: {"sha256": hashlib.sha256(data).hexdigest(),
-                                                           "mode": "0644"}}}})
+    write_nodes(OutputTree(out), {host: Node(True, {path: FileState(hashlib.sha256(data).hexdigest(), "0644")},
+                                             str(into), ())})
 
 
 def test_the_build_merges_into_the_file_gather_recorded(xena, tmp_path):
+    from hagen.emit.nodes import read_nodes
+
+    out, into = tmp_path / "out", tmp_path / "gathered"
+    _record(tmp_path, out, into, "xena20", "/etc/fstab", OWN_BEFORE + OWN_AFTER)
+    build(xena.site, out, nodes_of=read_nodes)
+    got = (out / "xena20/etc/fstab").read_bytes()
+    assert got.startswith(OWN_BEFORE + OWN_AFTER + b"# BEGIN hagen nfs-clients\n")
+    build(xena.site, out, nodes_of=read_nodes)     # after a push the node holds out's file: found there too
+    assert (out / "xena20/etc/fstab").read_bytes() == got
+
+
+def test_the_record_is_an_input_of_the_build_never_read_behind_its_back(xena, tmp_path):
+    """Compiling reads no record by itself: without it as an input, the block alone."""
     out, into = tmp_path / "out", tmp_path / "gathered"
     _record(tmp_path, out, into, "xena20", "/etc/fstab", OWN_BEFORE + OWN_AFTER)
     build(xena.site, out)
-    got = (out / "xena20/etc/fstab").read_bytes()
-    assert got.startswith(OWN_BEFORE + OWN_AFTER + b"# BEGIN hagen nfs-clients\n")
-    build(xena.site, out)          # after a push the node holds out's file: found there too
-    assert (out / "xena20/etc/fstab").read_bytes() == got
+    assert (out / "xena20/etc/fstab").read_bytes().startswith(b"# BEGIN hagen nfs-clients\n")
 
 
 def test_ha963_a_gathered_file_changed_since_gather_is_refused(xena, tmp_path):
     out, into = tmp_path / "out", tmp_path / "gathered"
     _record(tmp_path, out, into, "xena20", "/etc/fstab", OWN_BEFORE)
     (into / "xena20/etc/fstab").write_bytes(b"edited after gather\n")
+    from hagen.emit.nodes import read_nodes
+
     with pytest.raises(InputRefused) as exc:
-        build(xena.site, out)
+        build(xena.site, out, nodes_of=read_nodes)
     [r] = [r for r in exc.value.reports if r.code == "HA963"]
     assert r.where.host == "xena20" and "gather" in r.hint

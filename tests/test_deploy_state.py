@@ -8,10 +8,11 @@ import os
 
 import pytest
 
-from hagen.deploy import actions, fanout, plan, state
+from hagen.deploy import actions, fanout, plan
 from hagen.kinds import CELL, CLUSTER, NODE
 from hagen.deploy.expected import commands_in, expected_commands
 from hagen.emit import OutputTree
+from hagen.emit.nodes import MISSING, FileState, Node, NotARecord, nodes_from_json, read_nodes, write_nodes
 from hagen.base.errors import InputRefused
 
 SHA = "a" * 64
@@ -25,12 +26,43 @@ def tree(tmp_path):
 
 
 def test_the_record_round_trips_and_is_private(tree):
-    nodes = {"ns0": {"gathered": True, "files": {"/etc/hosts": {"sha256": SHA, "mode": "0644"},
-                                                 "/x": {"missing": True}},
-                     "missing_commands": ["/etc/HA/bin/hafda"]}}
-    state.write_record(tree, nodes)
-    assert state.read_record(tree) == nodes
+    nodes = {"ns0": Node(True, {"/etc/hosts": FileState(SHA, "0644"), "/x": MISSING,
+                                "/etc/cluster/cluster.conf": FileState(SHA, "0640", 7),
+                                "/l": FileState(target="/y"), "/u": FileState(unusable="larger than 64 MiB")},
+                         "/srv/gathered", ("/etc/HA/bin/hafda",)),
+             "ns1": Node(files={"/etc/fstab": FileState(SHA, "0644")},
+                         written={"/etc/fstab": FileState(SHA, "0644", shared=True), "/l": FileState(target="/y")})}
+    write_nodes(tree, nodes)
+    assert read_nodes(tree) == nodes
     assert os.stat(tree.store / "nodes.json").st_mode & 0o777 == 0o600
+    doc = json.loads((tree.store / "nodes.json").read_text())
+    assert doc["nodes"]["ns0"]["files"]["/x"] == {"missing": True} and "written" not in doc["nodes"]["ns0"]
+    assert doc["nodes"]["ns1"]["written"]["/etc/fstab"] == {"sha256": SHA, "mode": "0644", "shared": True}
+    assert "missing_commands" not in doc["nodes"]["ns1"] and "into" not in doc["nodes"]["ns1"]
+
+
+def test_a_record_hagen_wrote_is_read_back_byte_for_byte(tree):
+    """The on-disk format is the one earlier hagen wrote: read, then written, the same bytes."""
+    old = {"format": "hagen-nodes/1", "nodes": {
+        "ns0": {"files": {"/etc/hosts": {"mode": "0644", "sha256": SHA}}, "gathered": True, "into": "/g",
+                "missing_commands": [], "written": {"/etc/hosts": {"mode": "0644", "sha256": SHA}}},
+        "ns1": {"files": {"/c": {"config_version": 3, "mode": "0600", "sha256": SHA}}, "gathered": False,
+                "written": {}}}}
+    data = (json.dumps(old, indent=1, sort_keys=True) + "\n").encode()
+    (tree.store / "nodes.json").write_bytes(data)
+    write_nodes(tree, read_nodes(tree))
+    assert (tree.store / "nodes.json").read_bytes() == data
+
+
+def test_a_malformed_record_is_refused_saying_what_is_wrong():
+    bad = {"format": "hagen-nodes/1", "nodes": {"ns0": {"files": {"/etc/hosts": {"sha256": SHA, "mode": "644"}}}}}
+    with pytest.raises(NotARecord, match="ns0: a file entry has no valid sha256, mode"):
+        nodes_from_json(bad)
+    with pytest.raises(NotARecord, match="'shared' is not true"):
+        nodes_from_json({"format": "hagen-nodes/1", "nodes": {"ns0": {"written": {"/a": {
+            "sha256": SHA, "mode": "0644", "shared": False}}}}})
+    with pytest.raises(NotARecord, match="not a hagen-nodes/1 document"):
+        nodes_from_json({"format": "other", "nodes": {}})
 
 
 @pytest.mark.parametrize("bad", [
@@ -45,19 +77,19 @@ def test_the_record_round_trips_and_is_private(tree):
 ])
 def test_an_invalid_record_is_treated_as_absent(tree, bad):
     (tree.store / "nodes.json").write_text(json.dumps(bad))
-    assert state.read_record(tree) == {}
+    assert read_nodes(tree) == {}
 
 
 def test_a_record_that_is_a_link_or_a_fifo_is_not_read(tree, tmp_path):
     elsewhere = tmp_path / "elsewhere.json"
     elsewhere.write_text(json.dumps({"format": "hagen-nodes/1", "nodes": {"ns0": {"files": {}}}}))
     os.symlink(elsewhere, tree.store / "nodes.json")
-    assert state.read_record(tree) == {}
-    state.write_record(tree, {"ns1": {"files": {}}})
+    assert read_nodes(tree) == {}
+    write_nodes(tree, {"ns1": Node()})
     assert json.loads(elsewhere.read_text())["nodes"] == {"ns0": {"files": {}}}      # untouched
     os.unlink(tree.store / "nodes.json")
     os.mkfifo(tree.store / "nodes.json")
-    assert state.read_record(tree) == {}          # at once, no hang
+    assert read_nodes(tree) == {}          # at once, no hang
 
 
 def write_plan(tmp_path, doc) -> str:
@@ -88,7 +120,8 @@ def test_a_good_plan_is_read(tmp_path):
                     {"host": "ns0", "path": "/l", "type": "symlink", "target": "/b"}],
            "remove": [{"host": "ns1", "path": "/old"}]}
     got = plan.read_plan(write_plan(tmp_path, doc))
-    assert got == {"send": doc["send"], "remove": doc["remove"]}
+    assert got.to_json() == doc
+    assert got.send[1].is_link and got.send[0].identity == ("file", SHA, "0600") and got.remove == (("ns1", "/old"),)
 
 
 def test_waves_take_one_node_of_each_cell_at_a_time():

@@ -292,7 +292,7 @@ def test_save_plan_records_what_to_send_and_remove(tmp_path):
     r = cli("diff", "--site", SITE, "--against", out, "--save-plan", plan)
     assert r.code == 1, r.output
     assert stat.S_IMODE(plan.stat().st_mode) == 0o600
-    doc = load_plan(plan)
+    doc = load_plan(plan).to_json()
     assert doc["format"] == "hagen-push-plan/1"
     sends = {(e["host"], e["path"]) for e in doc["send"]}
     assert ("ns13", "/etc/ntp.conf") in sends and ("ns0", "/etc/ntp.conf") not in sends
@@ -347,7 +347,7 @@ def test_against_a_gathered_tree_the_plan_is_what_push_sends_from_out(tmp_path):
     assert r.code == 1, r.output
     manifest = json.loads((out / ".hagen/manifest.json").read_text())
     built = {e["sha256"] for e in manifest["files"] if e["path"] == "/etc/cluster/cluster.conf"}
-    sent = {e["sha256"] for e in load_plan(plan)["send"] if e["path"] == "/etc/cluster/cluster.conf"}
+    sent = {e.sha256 for e in load_plan(plan).send if e.path == "/etc/cluster/cluster.conf"}
     assert sent and sent <= built, (sent, built)
 
 

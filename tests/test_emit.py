@@ -286,7 +286,7 @@ def test_a_failure_after_the_new_tree_is_in_place_says_the_tree_changed(tmp_path
     out = tmp_path / "out"
     build(SITE, out)
 
-    def failing_record(tree, store_fd):
+    def failing_record(*args):
         raise OSError(28, "No space left on device")
 
     monkeypatch.setattr(commit_module, "_record", failing_record)

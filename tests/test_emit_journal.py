@@ -8,7 +8,6 @@ import hagen.emit.commit as commit_module
 from conftest import EXAMPLES, built_less_ns5_and_ntp
 from faults_helpers import assert_complete, store_leftovers
 from hagen.emit import OutFile, OutputTree
-from hagen.emit.commit import carried
 from hagen.emit.journal import plan
 from hagen.compile.pipeline import build
 
@@ -83,5 +82,5 @@ def test_a_tree_changed_by_hand_is_planned_by_looking_not_from_its_manifest(tmp_
     tree = OutputTree(out)
     with tree.lock():
         assert not tree.intact()
-        result = tree.commit(carried(tree, set()), intact=False)
+        result = tree.commit(tree.carried(set()), intact=False)
     assert hosts.read_bytes() == wanted and result.changed == 0 and not result.noop

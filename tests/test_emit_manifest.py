@@ -11,7 +11,6 @@ import pytest
 from cli_runner import cli
 from faults_helpers import assert_complete
 from hagen.emit import MANIFEST, OutputTree, valid_manifest
-from hagen.emit.commit import carried
 from hagen.base.errors import OutputError
 from store_helpers import SITE, baseline, built  # noqa: F401 (fixtures)
 
@@ -58,7 +57,7 @@ def test_a_malformed_manifest_is_treated_as_absent_and_the_build_repairs_it(buil
 def test_extra_manifest_keys_are_written_and_accepted(built):
     tree = OutputTree(built)
     with tree.lock():
-        files = carried(tree, set())
+        files = tree.carried(set())
         tree.commit(files, extra={"expected": {"ns0": {"/etc/hosts": "x"}}})
         with pytest.raises(OutputError):
             tree.commit(files, extra={"files": []})

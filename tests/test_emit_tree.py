@@ -104,11 +104,11 @@ def test_the_store_is_the_owners_only(built):
 
 def test_verified_source_checks_what_push_sends(built, victim):
     tree = OutputTree(built)
-    entry = next(e for e in tree.manifest()["files"] if e["path"] == "/etc/ntp.conf")
-    path = tree.verified_source("ns0", "/etc/ntp.conf", entry["sha256"])
+    entry = next(e for e in tree.manifest()["files"] if e.path == "/etc/ntp.conf")
+    path = tree.verified_source("ns0", "/etc/ntp.conf", entry.sha256)
     assert path.read_bytes() == (built / "ns0/etc/ntp.conf").read_bytes()
-    for host, where, sha in [("ns0", "/etc/ntp.conf", "0" * 64), ("-oProxyCommand=x", "/etc/ntp.conf", entry["sha256"]),
-                             ("ns0", "/etc/../../etc/shadow", entry["sha256"]), ("ns0", "/etc/nothing", entry["sha256"])]:
+    for host, where, sha in [("ns0", "/etc/ntp.conf", "0" * 64), ("-oProxyCommand=x", "/etc/ntp.conf", entry.sha256),
+                             ("ns0", "/etc/../../etc/shadow", entry.sha256), ("ns0", "/etc/nothing", entry.sha256)]:
         with pytest.raises(OutputError):
             tree.verified_source(host, where, sha)
     target = built / "ns0/etc/ntp.conf"
@@ -117,7 +117,7 @@ def test_verified_source_checks_what_push_sends(built, victim):
     victim[0].write_bytes(data)
     target.symlink_to(victim[0])                         # the right bytes, through a link: refused
     with pytest.raises(OutputError, match="not a regular file"):
-        tree.verified_source("ns0", "/etc/ntp.conf", entry["sha256"])
+        tree.verified_source("ns0", "/etc/ntp.conf", entry.sha256)
 
 
 def test_readers_wait_for_an_apply_and_see_the_new_tree_whole(built, tmp_path, example_copy):

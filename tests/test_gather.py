@@ -166,14 +166,13 @@ def test_gather_without_a_build_says_so(tmp_path, base):
 
 def test_a_host_no_longer_built_leaves_the_record_with_the_folder_gather_made(pushed):
     from hagen.emit import OutputTree
-    from hagen.emit.commit import carried
 
     assert gather(pushed).code == 0
     got = pushed.work / "gathered"
     (got / "ns99").mkdir()                                  # not gather's: never removed
     tree = OutputTree(pushed.out)
     with tree.lock():                                       # the build no longer makes ns5 and ns6
-        tree.commit([f for f in carried(tree, set()) if f.host not in ("ns5", "ns6")])
+        tree.commit([f for f in tree.carried(set()) if f.host not in ("ns5", "ns6")])
     assert (got / "ns5").is_dir() and "ns5" in record(pushed)
     r = gather(pushed, "-w", "ns0")                         # whatever -w chooses
     assert r.code == 0, r.stderr

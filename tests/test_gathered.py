@@ -69,14 +69,17 @@ def test_a_missing_root_is_ha131(tmp_path):
 def test_the_manifest_says_what_hagen_manages_or_nothing(tree):
     (tree / ".hagen").mkdir()
     manifest = tree / ".hagen/manifest.json"
-    manifest.write_text(json.dumps({"files": [{"path": "/etc/ntp.conf", "hosts": "ns[0-1]"}]}))
+    entry = {"path": "/etc/ntp.conf", "hosts": "ns[0-1]", "mode": "0644", "sha256": "a" * 64, "size": 1,
+             "template": "t"}
+    manifest.write_text(json.dumps({"format": "hagen-manifest/1", "hosts": "ns[0-1]", "files": [entry]}))
     assert ForeignTree(tree).managed() == {("ns0", "/etc/ntp.conf"), ("ns1", "/etc/ntp.conf")}
-    for bad in ({"files": [{"path": "/etc/../shadow", "hosts": "ns0"}]},
-                {"files": [{"path": "/etc/ntp.conf", "hosts": "ns[0-"}]},
-                {"files": [{"path": "/etc/ntp.conf", "hosts": "ns[1-100000000]"}]},
-                {"files": [{"path": "/etc/ntp.conf", "hosts": "-oProxyCommand=x"}]}):
-        manifest.write_text(json.dumps(bad))
-        assert ForeignTree(tree).managed() is None
+    # read by the manifest's one reader (hagen.emit.manifest.valid_manifest): what it refuses is no manifest
+    for bad in ({"path": "/etc/../shadow"}, {"hosts": "ns[0-"}, {"hosts": "ns[1-100000000]"},
+                {"hosts": "-oProxyCommand=x"}, {"mode": "644"}):
+        manifest.write_text(json.dumps({"format": "hagen-manifest/1", "hosts": "ns[0-1]", "files": [{**entry, **bad}]}))
+        assert ForeignTree(tree).managed() is None, bad
+    manifest.write_text(json.dumps({"files": [{"path": "/etc/ntp.conf", "hosts": "ns[0-1]"}]}))
+    assert ForeignTree(tree).managed() is None                  # no format, no content: not one hagen wrote
     manifest.unlink()
     elsewhere = tree.parent / "m.json"
     elsewhere.write_text(json.dumps({"files": [{"path": "/etc/ntp.conf", "hosts": "ns0"}]}))

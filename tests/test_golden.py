@@ -65,11 +65,11 @@ def test_example_matches_golden(site, name, tmp_path, request):
     assert not orphan, f"in golden/{name} but no longer built (regenerate the goldens): {orphan}"
     stale = [rel for rel in got if content(got[rel]) != content(want[rel])]
     assert not stale, f"golden/{name} is stale for: {stale}"
-    manifest = json.loads((built / ".hagen/manifest.json").read_text())
-    from hagen.emit import expand
+    from hagen.emit import expand, valid_manifest
+    manifest = valid_manifest(json.loads((built / ".hagen/manifest.json").read_text()))
     for (host, path), entry in expand(manifest).items():
-        if entry.get("type") == "symlink":
-            assert os.readlink(built / host / path.lstrip("/")) == entry["target"], f"{host}:{path}"
+        if entry.is_link:
+            assert os.readlink(built / host / path.lstrip("/")) == entry.target, f"{host}:{path}"
             continue
         mode = (built / host / path.lstrip("/")).stat().st_mode & 0o7777
-        assert f"{mode:04o}" == entry["mode"], f"{host}:{path} has mode {mode:04o}, golden says {entry['mode']}"
+        assert f"{mode:04o}" == entry.mode, f"{host}:{path} has mode {mode:04o}, golden says {entry.mode}"

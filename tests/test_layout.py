@@ -28,19 +28,9 @@ TOP_LEVEL_MODULES = {"__init__.py", "__main__.py"}
 MAX_LINES = 400
 MAX_FUNCTION_LINES = 80
 # edges against the order that are being removed (issue 23); each names its way out
-AGAINST_ORDER_PENDING = {
-    ("hagen/compile/pipeline.py", "deploy"),    # build reads gathered content and the record itself
-}
+AGAINST_ORDER_PENDING: set = set()
 # circles being removed (issue 23): each set is a strongly connected group of modules
-CIRCLES_PENDING = {
-    frozenset({"hagen.emit.tree", "hagen.emit.commit"}),
-    frozenset({"hagen.deploy.folder", "hagen.deploy.gathered"}),
-    frozenset({"hagen.plan", "hagen.plan.batch", "hagen.plan.el9", "hagen.plan.el9.cells", "hagen.plan.el9.cib",
-               "hagen.plan.el9.host", "hagen.plan.hosts", "hagen.plan.lustre", "hagen.plan.mngt", "hagen.plan.nfs",
-               "hagen.plan.node_bonds", "hagen.plan.runtime"}),
-    frozenset({"hagen.audit.el9_failures", "hagen.audit.el9_lifecycle", "hagen.audit.el9_network"}),
-    frozenset({"hagen.audit.el9_runbook", "hagen.audit.runbook"}),
-}
+CIRCLES_PENDING: set = set()
 LONG_FUNCTIONS_PENDING: set = set()
 
 

@@ -168,7 +168,7 @@ def test_a_failure_while_linking_leaves_the_previous_tree(tmp_path, monkeypatch)
 
 def test_regular_entries_keep_their_manifest_form():
     entry = manifest_of([OutFile("a", "/etc/x", b"x\n", 0o644, "t")])["files"][0]
-    assert list(entry) == ["path", "hosts", "mode", "sha256", "size", "template"]
+    assert list(entry.to_json()) == ["path", "hosts", "mode", "sha256", "size", "template"]
 
 
 # ---------------------------------------------------------------- model files

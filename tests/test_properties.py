@@ -502,21 +502,22 @@ _WRITTEN = st.one_of(_STATES, st.builds(lambda s: {**s, "shared": True} if isins
        removes=st.lists(st.tuples(_HOSTS, _PATHS), max_size=4))
 def test_any_record_and_plan_removal_is_read_safely_and_removes_only_what_push_wrote(tmp_path_factory, nodes,
                                                                                       removes):
-    from hagen.deploy import removals, state
-    from hagen.emit import OutputTree
+    from hagen.deploy import removals
+    from hagen.emit import ManifestEntry, OutputTree
+    from hagen.emit.nodes import read_nodes
 
     tree = OutputTree(tmp_path_factory.mktemp("record") / "out")
     tree.store.mkdir()
     (tree.store / "nodes.json").write_text(json.dumps({"format": "hagen-nodes/1", "nodes": nodes}))
-    record = state.read_record(tree)                    # never raises: valid, or {}
-    entries = {("ns0", "/etc/hosts"): {"sha256": "a" * 64, "mode": "0644"},
-               ("ns13", "/etc/hosts"): {"sha256": "a" * 64, "mode": "0644"}}
+    record = read_nodes(tree)                           # never raises: valid, or {}
+    entries = {("ns0", "/etc/hosts"): ManifestEntry("/etc/hosts", "ns0", "t", "a" * 64, "0644"),
+               ("ns13", "/etc/hosts"): ManifestEntry("/etc/hosts", "ns13", "t", "a" * 64, "0644")}
     got = removals.resolve(removes, entries, record, tree)
     for host, path in got.delete + [(h, p) for h, p, _, _ in got.unblock]:
         assert host in ("ns0", "ns13") and (host, path) not in entries
-        wrote = record[host]["written"][path]
+        wrote = record[host].written[path]
         if (host, path) in got.delete:
-            assert not wrote.get("shared") and record[host]["files"][path] == wrote
+            assert not wrote.shared and record[host].files[path] == wrote
     assert len(got.delete) + len(got.unblock) + len(got.forget) + len(got.problems) == len(removes)
 
 

@@ -54,8 +54,8 @@ def test_the_example_keeps_the_nodes_own_slurm_lines_around_hagens_block(example
     """The example's way: slurm.conf in shared_files; the node's lines, as gathered, stay."""
     folder = example_copy("bas5-guide")
     node_file = SITE_LINES + b"# BEGIN hagen slurm-conf\nold\n# END hagen slurm-conf\nPartitionName=DEFAULT MaxTime=24:00:00\n"
-    monkeypatch.setattr("hagen.deploy.state.node_content",
-                        lambda tree, host, path: node_file if path == "/etc/slurm/slurm.conf" else None)
+    monkeypatch.setattr("hagen.emit.nodes.node_content",
+                        lambda nodes, tree, host, path: node_file if path == "/etc/slurm/slurm.conf" else None)
     build(folder / "site-slurm22.yaml", tmp_path / "out")
     got = (tmp_path / "out/ns5/etc/slurm/slurm.conf").read_bytes()
     assert got.startswith(SITE_LINES) and got.endswith(b"PartitionName=DEFAULT MaxTime=24:00:00\n")

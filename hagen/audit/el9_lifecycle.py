@@ -12,7 +12,8 @@ corosync killed on a node, and a fenced node rejoining.
 from __future__ import annotations
 
 from hagen.audit.el9_facts import El9Cell
-from hagen.audit.el9_failures import ROWS, _failure, fence, route
+from hagen.audit.el9_fencing import fence, route
+from hagen.audit.failures import ROWS, _failure
 
 
 def _score(text) -> int:

@@ -12,7 +12,7 @@ networks that still work (the classic ping/ethmonitor pitfall).
 from __future__ import annotations
 
 from hagen.audit.el9_facts import El9Cell
-from hagen.audit.el9_failures import BLOCKED, MUTUAL, fence, race, race_text, route
+from hagen.audit.el9_fencing import BLOCKED, MUTUAL, fence, race, race_text, route
 from hagen.audit.failures import ROWS, _failure
 
 

@@ -13,7 +13,8 @@ from __future__ import annotations
 
 from hagen.audit.el9_facts import El9Cell, el9_cell_facts
 from hagen.audit.el9_failures import analyse
-from hagen.audit.runbook import READ_PASSWORD, _step
+from hagen.audit.runbook_steps import READ_PASSWORD, anchor, environment
+from hagen.audit.runbook_steps import step as _step
 from hagen.model.names import fold
 
 PACKAGES = {"mngt": [], "lustre": ["lustre-resource-agents"], "nfs": ["nfs-utils"]}
@@ -37,8 +38,6 @@ def runbook(compiled) -> dict:
     for cell in cells:
         sections.append({"title": f"Failover tests of cell {cell.name}", "steps": _tests(model, cell)})
     names, why = not_covered(compiled)
-    from hagen.audit.runbook import anchor
-
     kept = [s for s in sections if s["steps"]]
     for number, section in enumerate(kept, 1):      # the table of contents links each chapter
         section["anchor"] = anchor(f"{number}. {section['title']}")
@@ -228,6 +227,4 @@ def _tests(model, cell: El9Cell) -> list:
 
 
 def render(compiled, fmt: str) -> str:
-    from hagen.audit.runbook import _environment
-
-    return _environment().get_template(f"runbook/el9.{fmt}.j2").render(**runbook(compiled))
+    return environment().get_template(f"runbook/el9.{fmt}.j2").render(**runbook(compiled))

@@ -13,38 +13,12 @@ FENCE_PASSWORD. Templates: templates/runbook/.
 
 from __future__ import annotations
 
-import re
-from functools import cache
-
 from hagen.audit.facts import CellFacts, cell_facts, fence_route
 from hagen.audit.failures import owned
+from hagen.audit.runbook_steps import READ_PASSWORD, anchor, environment, q, step
 from hagen.model.names import fold
 
-READ_PASSWORD = 'read -rs -p "BMC password: " FENCE_PASSWORD; echo'
-# commands that erase what a device holds: their step is marked destructive (md and html)
-DESTRUCTIVE = re.compile(r"^(ssh \S+ \")?(mkfs(\.\w+)?|mkqdisk -c|lustre_util install)\b")
-
-
-def q(value) -> str:
-    """A value quoted for the shell (checked at check time too: hagen.check.site_values)."""
-    import shlex
-
-    return shlex.quote(str(value))
-
-
-def _step(title, hosts, commands, expect, guide, rollback=()) -> dict:
-    """One step; rollback: how to undo it on the nodes (every step that changes a node has one)."""
-    commands = list(commands)
-    return {"title": title, "hosts": hosts, "commands": commands, "expect": expect, "guide": guide,
-            "rollback": list(rollback), "destructive": any(DESTRUCTIVE.match(c) for c in commands)}
-
-
-step = _step
-
-
-def anchor(title: str) -> str:
-    """The anchor GitHub and most Markdown renderers give a heading: lower case, no punctuation."""
-    return re.sub(r"[^\w\- ]", "", title.lower()).replace(" ", "-")
+_step, _environment = step, environment       # the names this module's steps were written with
 
 
 def runbook(compiled) -> dict:
@@ -358,29 +332,6 @@ def _breaking_tests(model, cell, p, s) -> list:
                        f"while it reboots, and {takes}",
                        {"mngt": "2.1.1", "lustre": "5.7.1", "nfs": "8.3.1"}[cell.type], rollback=[rejoin]))
     return steps
-
-
-@cache
-def _environment():
-    import jinja2
-
-    from hagen.base.resources import templates_dir
-
-    env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(templates_dir())), undefined=jinja2.StrictUndefined,
-                             keep_trailing_newline=True, trim_blocks=True, lstrip_blocks=True,
-                             autoescape=jinja2.select_autoescape(["html.j2"]))
-    env.filters["code_spans"] = code_spans
-    return env
-
-
-def code_spans(text: str):
-    """For HTML: text escaped, its `code` spans as <code> elements (no Markdown left raw)."""
-    from markupsafe import Markup, escape
-
-    parts = str(text).split("`")
-    if len(parts) % 2 == 0:            # an unpaired backquote: plain text
-        return escape(text)
-    return Markup("".join(str(escape(p)) if i % 2 == 0 else f"<code>{escape(p)}</code>" for i, p in enumerate(parts)))
 
 
 def render_runbook(compiled, fmt: str = "md") -> str:

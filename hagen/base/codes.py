@@ -267,6 +267,8 @@ CODES: dict[str, str] = {
              "the nodes hold (warning)",
     "HA969": "build: a cluster.conf's next config_version would pass cman's limit (2^32-1)",
     "HA968": "gather: a node's file cannot be used (over the size limit, a config_version that cannot be read) (warning)",
+    "HA971": "the nodes' record (.<out>.d/nodes.json) is not one hagen wrote: treated as absent, nothing is known "
+             "of the nodes (warning)",
     # HA10xx audit findings (hagen audit; docs/audit.md): HA1000-HA1009 single points of failure, HA1010- warnings
     "HA1000": "SPOF: heartbeat and fencing share one network; losing it stops all failover (5.7.3)",
     "HA1001": "SPOF: an alias on a network other than the heartbeat rides a single unwatched link (2.4, 8.3.3)",
@@ -299,7 +301,7 @@ CODES: dict[str, str] = {
 WARNINGS: frozenset[str] = frozenset({
     "HA1030", "HA1031", "HA1032", "HA1033", "HA1034",  # audit warnings of el9-pacemaker cells
     "HA103", "HA240", "HA316", "HA319", "HA350", "HA602", "HA607", "HA618", "HA619", "HA640",
-    "HA712", "HA713", "HA801", "HA803", "HA830", "HA328", "HA945", "HA946", "HA962", "HA964", "HA968", "HA970",
+    "HA712", "HA713", "HA801", "HA803", "HA830", "HA328", "HA945", "HA946", "HA962", "HA964", "HA968", "HA970", "HA971",
     "HA170", "HA171", "HA172", "HA173", "HA174", "HA176", "HA179", "HA182", "HA185", "HA992",
     "HA1010", "HA1011", "HA1012", "HA1013",
     "HA218", "HA620", "HA152",

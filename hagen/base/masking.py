@@ -13,8 +13,12 @@ Two more rules catch what hagen does not know the value of:
   - a DSN's password (`scheme://user:PASSWORD@`, `password=...`), even in a DSN that
     libpq cannot parse.
 
-Secrets are remembered process-wide as hagen reads them (`remember`), so that errors
-and logs are masked too without every caller carrying the values.
+Secrets are remembered process-wide as hagen reads them, so that errors and logs are
+masked too without every caller carrying the values. Only remember() (and remember_dsn)
+fill that set, called where a secret enters hagen and nowhere else: a Secret when the
+site's fence password is read (hagen.load.secrets), a DSN when the CLI takes --db, when
+choose_source picks one and when connect opens one (hagen.load). The CLI empties it before
+each command (forget_all); remembered() says what it holds.
 """
 
 from __future__ import annotations
@@ -25,7 +29,7 @@ from functools import lru_cache
 
 MASK = "********"
 
-_known: set[str] = set()
+_known: set[str] = set()          # filled by remember() only: see the module's docstring
 
 # the HTML5 named entities of each character (&amp; &apos; &quot; ...), 'amp;' -> '&'
 _NAMED: dict[str, list[str]] = {}

@@ -58,6 +58,7 @@ def build(site: Path = SITE, out: Path = OUT, db: Optional[str] = DB, snapshot: 
     Example: hagen build --site examples/bas5-guide/site.yaml
     """
     from hagen.compile.pipeline import build as run_build
+    from hagen.emit.nodes import read_nodes
 
     as_json = format is Format.json
 
@@ -65,7 +66,7 @@ def build(site: Path = SITE, out: Path = OUT, db: Optional[str] = DB, snapshot: 
         progress = progress_for(verbose, quiet, show=not as_json)
         try:
             compiled, result = run_build(site, out, db, str(snapshot) if snapshot else None, _host_filter(host),
-                                         progress)
+                                         progress, nodes_of=read_nodes)
         finally:
             progress.close()          # a failed build leaves no bar behind
         return list(result.warnings), result

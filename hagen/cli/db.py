@@ -14,11 +14,11 @@ from hagen.cli.common import _run, _say, db_app, write_output
 def db_init(db: str = typer.Option(..., "--db", help="libpq URI or conninfo of an empty database.", metavar="DSN")):
     """Create the ClusterDB schema (schemas/clusterdb.sql), with no rows, in an empty database."""
     from hagen.load.clusterdb import init_schema
-    from hagen.load.dsn import describe as _describe
+    from hagen.load.dsn import describe as describe_dsn
 
     def body():
         init_schema(db)
-        _say(f"created the ClusterDB schema in {_describe(db)}")
+        _say(f"created the ClusterDB schema in {describe_dsn(db)}")
     _run(body)
 
 
@@ -27,13 +27,13 @@ def db_load(snapshot: Path = typer.Argument(..., help="Snapshot file (YAML or JS
             db: str = typer.Option(..., "--db", help="libpq URI or conninfo.", metavar="DSN")):
     """Load a snapshot's rows into a database, creating the schema if the database is empty."""
     from hagen.load.clusterdb import load_rows
-    from hagen.load.dsn import describe as _describe
+    from hagen.load.dsn import describe as describe_dsn
     from hagen.load.snapshot import read_snapshot
 
     def body():
         rows = read_snapshot(snapshot)
         count = load_rows(db, rows)
-        _say(f"loaded {count} rows into {_describe(db)}")
+        _say(f"loaded {count} rows into {describe_dsn(db)}")
     _run(body)
 
 
@@ -44,11 +44,11 @@ def db_export(db: str = typer.Option(..., "--db", help="libpq URI or conninfo.",
               as_json: bool = typer.Option(False, "--json", help="JSON instead of YAML (also chosen by a .json name).")):
     """Write the ClusterDB's rows as a deterministic snapshot: same rows, same bytes."""
     from hagen.load.clusterdb import read_rows
-    from hagen.load.dsn import describe as _describe
+    from hagen.load.dsn import describe as describe_dsn
     from hagen.load.snapshot import dump_snapshot, rows_from_raw
 
     def body():
-        rows = rows_from_raw(read_rows(db), _describe(db))
+        rows = rows_from_raw(read_rows(db), describe_dsn(db))
         text = dump_snapshot(rows, as_json=as_json or (output is not None and output.suffix == ".json"))
         write_output(text, output, secret=True)
     _run(body)

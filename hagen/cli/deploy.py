@@ -158,7 +158,7 @@ def _push_text(request, make_progress, confirm: bool, dry_run: bool) -> None:
         if s.source is not None:
             _say(up_to_date_line(request.out, s.source), err=True)     # what push compared the tree with
         _say_vanished(s.vanished)
-        _print_reports(s.refuse_shared())
+        _print_reports(s.warnings + s.refuse_shared())
         planned = s.plan()
         if dry_run:
             for step in planned.steps:
@@ -198,7 +198,7 @@ def _push_json(request, make_progress, confirm: bool, dry_run: bool) -> None:
                 if s.source is not None:
                     _say(up_to_date_line(wanted.out, s.source), err=True)
                 _say_vanished(s.vanished)
-                reports = s.refuse_shared()
+                reports = s.warnings + s.refuse_shared()
                 planned = s.plan()
                 details = dict(source_document(s.source, wanted.out), dry_run=dry_run,
                                steps=[step_document(step) for step in planned.steps],

@@ -16,10 +16,11 @@ def _compiled(site, out, db, snapshot):
     """The build of site as it would be written into out, config_version included; no
     build applies to out while it is compiled against it."""
     from hagen.emit import OutputTree
+    from hagen.emit.nodes import read_nodes
     from hagen.compile.pipeline import compile_site
 
     with OutputTree(out).reading() as tree:
-        return compile_site(site, tree, db, str(snapshot) if snapshot else None)
+        return compile_site(site, tree, db, str(snapshot) if snapshot else None, nodes=read_nodes(tree))
 
 
 @app.command()

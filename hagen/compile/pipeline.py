@@ -2,6 +2,11 @@
 
 compile_site() stops before emit and is what build, diff and render share, so that
 nothing renders twice and every command sees the same bytes.
+
+What the nodes hold (the record gather and push keep in the output store,
+hagen.emit.nodes) is an input like the site spec: the caller reads it (read_nodes) and
+passes it in, for the config_version the nodes hold and their own content of a shared
+file. Compiling never reads it by itself, and imports nothing of deploy.
 """
 
 from __future__ import annotations
@@ -12,8 +17,10 @@ from collections import Counter
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Callable, Mapping
 
 from hagen.emit import EmitResult, OutFile, OutputTree
+from hagen.emit.nodes import Node
 from hagen.load.site import SiteSpec
 from hagen.base.errors import InputRefused
 from hagen.base.reports import Severity, Where, error
@@ -72,7 +79,7 @@ def _load_and_check(site_path, db, snapshot, progress):
     with progress.stage("reading the site spec and the ClusterDB"):
         # a path, or a SiteSpec the caller has loaded already (build reads it once)
         site = site_path if isinstance(site_path, SiteSpec) else load_site(site_path)
-        read_secrets(site)        # once: check reports what is wrong, the planners use the values
+        site = read_secrets(site)     # once: check reports what is wrong, the planners use the values
         source = choose_source(db, snapshot, site)
         early = dsn_password(site)
         try:
@@ -114,19 +121,20 @@ def _planned(model, site) -> tuple[list, list]:
 
 
 def compile_site(site_path, tree: OutputTree, db=None, snapshot=None, hosts: set | None = None,
-                 progress=None) -> Compiled:
-    """Everything a build would write, rendered and validated, against tree's current content;
-    with hosts, only what those hosts get."""
+                 progress=None, nodes: Mapping[str, Node] | None = None) -> Compiled:
+    """Everything a build would write, rendered and validated, against tree's current content
+    and what the nodes hold (nodes: {host: Node}, hagen.emit.nodes.read_nodes of tree's store;
+    None: nothing known of them); with hosts, only what those hosts get."""
     from hagen.base.progress import Progress
 
     progress = progress or Progress()         # a quiet one of its own: no timings kept across runs
     with _rare_collections():
         site, model, warnings, source, artifacts = checked(site_path, db, snapshot, progress)
         with progress.stage("planning and rendering"):
-            return _compile(site, model, warnings, source, artifacts, tree, hosts)
+            return _compile(site, model, warnings, source, artifacts, tree, hosts, nodes or {})
 
 
-def _compile(site, model, warnings, source, artifacts, tree, hosts) -> Compiled:
+def _compile(site, model, warnings, source, artifacts, tree, hosts, nodes: Mapping[str, Node]) -> Compiled:
     from hagen.kinds import registry
     from hagen.render import Renderer
 
@@ -149,7 +157,7 @@ def _compile(site, model, warnings, source, artifacts, tree, hosts) -> Compiled:
         if art.link_target is not None:
             data = art.link_target.encode()
         elif kind.versioned:
-            data = _versioned(renderer, art, kind, tree)
+            data = _versioned(renderer, art, kind, tree, nodes)
         else:
             data = renderer.render(art.template, art.context, shared=uses[art.template] > 1)
         if kind.validate is not None and art.link_target is None:
@@ -169,7 +177,7 @@ def _compile(site, model, warnings, source, artifacts, tree, hosts) -> Compiled:
                 known = digests[id(data)] = (data, hashlib.sha256(data).hexdigest())
             files.append(OutFile(host, art.path, data, 0o777 if art.link_target else art.mode, art.template,
                                  art.link_target, known[1]))
-    block_files, block_problems = merged_blocks(blocks, renderer, tree, {host for host, _ in seen})
+    block_files, block_problems = merged_blocks(blocks, renderer, tree, {host for host, _ in seen}, nodes)
     files += block_files
     problems += block_problems
     from hagen.emit import confined
@@ -201,10 +209,10 @@ def links_refused(tree, hosts: set) -> None:
                   "tmpfs), or build in parts with --host")])
 
 
-def merged_blocks(blocks, renderer, tree, taken) -> tuple[list[OutFile], list]:
+def merged_blocks(blocks, renderer, tree, taken, nodes: Mapping[str, Node]) -> tuple[list[OutFile], list]:
     """The files shared with the system: on each host, the node's file as gathered (or an empty
     one) with each of hagen's blocks merged in, in plan order; the rest kept byte for byte."""
-    from hagen.deploy.state import StaleGathered, node_content
+    from hagen.emit import nodes as record
     from hagen.render.blocks import BlockError, merge_block
 
     files, problems = [], []
@@ -218,8 +226,8 @@ def merged_blocks(blocks, renderer, tree, taken) -> tuple[list[OutFile], list]:
                                   "this is a hagen bug: please report it with the inputs"))
             continue
         try:
-            data = node_content(tree, host, path)
-        except StaleGathered as exc:
+            data = record.node_content(nodes, tree, host, path)
+        except record.StaleGathered as exc:
             problems.append(error("HA963", Where(host=host), exc.message, exc.hint))
             continue
         try:
@@ -297,15 +305,13 @@ def _only(artifacts, hosts: set) -> list:
     return kept
 
 
-def _versioned(renderer, art, fmt, tree: OutputTree) -> bytes:
+def _versioned(renderer, art, fmt, tree: OutputTree, nodes: Mapping[str, Node]) -> bytes:
     """config_version: 1 for a first build; the previous one while the content is the same;
     the highest previous one plus 1 when it changed (on any host of the artifact). When the
     nodes' record (gather, push) says what the nodes hold: their version while they hold this
     very content, else the highest they hold plus 1 (or the tree's own, if higher), so that
     cman takes what push sends."""
     from hashlib import sha256
-
-    from hagen.deploy.state import read_record_cached
 
     # fmt: the artifact's kind (hagen.kinds), which owns its revision number
     probe = renderer.render(art.template, {**art.context, "config_version": 1})
@@ -332,14 +338,13 @@ def _versioned(renderer, art, fmt, tree: OutputTree) -> bytes:
         version = max(versions)
     else:
         version = max(versions) + 1
-    nodes = read_record_cached(tree)
-    held = [nodes[h]["files"][art.path] for h in art.hosts if art.path in nodes.get(h, {}).get("files", {})]
-    known = [e["config_version"] for e in held if "config_version" in e]
+    held = [nodes[h].files[art.path] for h in art.hosts if h in nodes and art.path in nodes[h].files]
+    known = [e.config_version for e in held if e.config_version is not None]
     if known:
         top = max(known)
         at_top = probe if top == 1 else renderer.render(art.template, {**art.context, "config_version": top})
         digest = sha256(at_top).hexdigest()
-        if all(e.get("sha256") == digest for e in held):
+        if all(e.sha256 == digest for e in held):
             return at_top          # the nodes hold this very file: nothing to send
         version = max(version, top + 1)
     if version == 1:
@@ -354,11 +359,14 @@ def _versioned(renderer, art, fmt, tree: OutputTree) -> bytes:
     return renderer.render(art.template, {**art.context, "config_version": version})
 
 
-def build(site_path, out="out", db=None, snapshot=None, hosts: set | None = None,
-          progress=None) -> tuple[Compiled | None, EmitResult]:
+def build(site_path, out="out", db=None, snapshot=None, hosts: set | None = None, progress=None,
+          nodes_of: Callable[[OutputTree], Mapping[str, Node]] | None = None) -> tuple[Compiled | None, EmitResult]:
     """Build into out. Returns (None, a no-op result) when the tree is up to date
     (hagen.compile.uptodate): nothing is read further, nothing written; the result carries the
-    warnings the inputs gave when the tree was built, so that a no-op says what check says."""
+    warnings the inputs gave when the tree was built, so that a no-op says what check says.
+    nodes_of: reads what the nodes hold from out's store (hagen.emit.nodes.read_nodes, as
+    `hagen build` passes), called once the tree is locked, so that no push can record
+    anything between the read and the build; None: nothing is known of the nodes."""
     from dataclasses import replace
 
     from hagen.load.site import load_site
@@ -381,7 +389,8 @@ def build(site_path, out="out", db=None, snapshot=None, hosts: set | None = None
         from hagen.base.progress import Progress
 
         progress = progress or Progress()         # a quiet one of its own: no timings kept across runs
-        compiled = compile_site(site, tree, db, snapshot, hosts, progress)
+        nodes = nodes_of(tree) if nodes_of is not None else {}
+        compiled = compile_site(site, tree, db, snapshot, hosts, progress, nodes)
         with progress.stage("writing the output tree"):
             result = tree.commit(compiled.files, keep_others=hosts is not None, intact=intact)
             tree.remember_inputs(fingerprint, compiled.warnings)

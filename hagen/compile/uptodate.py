@@ -133,4 +133,4 @@ def hosts_and_files(manifest: dict) -> tuple[int, int]:
     counted, not expanded)."""
     from ClusterShell.NodeSet import NodeSet
 
-    return len(NodeSet(manifest["hosts"])), sum(len(NodeSet(entry["hosts"])) for entry in manifest["files"])
+    return len(NodeSet(manifest["hosts"])), sum(len(NodeSet(entry.hosts)) for entry in manifest["files"])

@@ -1,7 +1,7 @@
 """Deploying an output tree: gather what the nodes hold, push what differs, make them take it.
 
     fanout    the site's fan-out tools (pdcp/pdsh/rpdcp or clush) and per-node outcomes
-    state     what each node holds (.<out>.d/nodes.json), and the manifest re-checked
+    state     a file's state as a node holds it (its type and reader: hagen.emit.nodes), the manifest re-checked
     expected  commands the /etc/HA service lists call that hagen does not write
     gather    fetch the managed files from the nodes into a <host>/<path> tree, record them
     plan      what a push sends: from the tree and the record, or from a reviewed plan

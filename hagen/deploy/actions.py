@@ -29,8 +29,8 @@ def cells(manifest_by_key: dict) -> list[list[str]]:
     kinds = registry()
     groups: dict = {}
     for (host, path), entry in manifest_by_key.items():
-        if kinds.of_template(entry.get("template", ""), entry.get("target")).cell_config:
-            groups.setdefault((path, entry.get("sha256")), []).append(host)
+        if kinds.of_template(entry.template, entry.target).cell_config:
+            groups.setdefault((path, entry.sha256), []).append(host)
     return sorted((sorted(g, key=natural_key) for g in groups.values()), key=lambda g: natural_key(g[0]))
 
 

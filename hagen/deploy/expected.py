@@ -47,7 +47,7 @@ def expected_commands(compiled) -> dict[str, list[str]]:
 
 
 def expected_in_tree(tree, entries: dict) -> dict[str, list[str]]:
-    """The same from an output tree: entries is hagen.deploy.state.checked_manifest(tree).
+    """The same from an output tree: entries is hagen.deploy.state.checked_manifest(tree) (ManifestEntry values).
     The service lists are read from the tree, each checked against its sha256."""
     import hashlib
 
@@ -57,8 +57,8 @@ def expected_in_tree(tree, entries: dict) -> dict[str, list[str]]:
     for (host, path), entry in entries.items():
         lists, written = per_host.setdefault(host, ([], set()))
         written.add(path)
-        if entry.get("type") != "symlink" and kinds.of_template(entry.get("template", "")).service_list:
-            sha = entry["sha256"]
+        if not entry.is_link and kinds.of_template(entry.template).service_list:
+            sha = entry.sha256
             if sha not in contents:
                 data = tree.read(host, path)
                 contents[sha] = data if data is not None and hashlib.sha256(data).hexdigest() == sha else b""
@@ -69,11 +69,11 @@ def expected_in_tree(tree, entries: dict) -> dict[str, list[str]]:
 def missing_expected(out) -> list[tuple[str, str]]:
     """[(node set, command path)]: the expected commands gather found missing or not
     executable, from the node record of out's store. Empty when nothing was gathered."""
-    from hagen.deploy.state import read_record
     from hagen.emit import OutputTree
+    from hagen.emit.nodes import read_nodes
 
     by_path: dict = {}
-    for host, node in read_record(OutputTree(out)).items():
-        for path in node.get("missing_commands", []):
+    for host, node in read_nodes(OutputTree(out)).items():
+        for path in node.missing_commands or ():
             by_path.setdefault(path, []).append(host)
     return [(fold(sorted(hosts, key=natural_key)), path) for path, hosts in sorted(by_path.items())]

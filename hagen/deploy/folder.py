@@ -14,15 +14,14 @@ made and the mode each file has *on its node*:
   cluster.conf at 0644 holds a fence password. The node's modes are recorded in the mark,
   and `diff --against DIR` reads them from there (hagen.deploy.gathered).
 - Each fetched file is read in 1 MiB chunks (its sha256) and bounded (hagen.deploy.gathered.MAX_FILE):
-  one over the limit is recorded as unusable with a reason that says what to do.
+  one over the limit is recorded as unusable with a reason that says what to do
+  (hagen.deploy.state.taken).
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
-import stat
 from pathlib import Path
 
 from hagen.base.errors import InputRefused
@@ -53,7 +52,7 @@ class Own:
         return host in self.hosts
 
     def add(self, host: str, held: dict) -> None:
-        self.hosts[host] = {p: e["mode"] for p, e in sorted(held.items()) if "mode" in e}
+        self.hosts[host] = {p: s.mode for p, s in sorted(held.items()) if s.mode is not None}
 
     def forget(self, host: str) -> None:
         self.hosts.pop(host, None)
@@ -142,44 +141,3 @@ def tighten(folder: Path) -> None:
             full = os.path.join(dirpath, name)
             if not os.path.islink(full):
                 os.chmod(full, 0o600)
-
-
-def printable(text: str) -> str:
-    return "".join(c if c.isprintable() else "?" for c in text)[:300]
-
-
-def taken(fetched: Path, path: str, st: os.stat_result) -> tuple[dict, str | None]:
-    """The record's state of a fetched regular file (its node mode kept as the record's, any
-    bit), and why hagen cannot use it (None when it can). Read in chunks, never whole; a
-    cluster.conf's config_version read by its parser (hagen.base.readback)."""
-    from hagen.deploy.state import config_version
-    from hagen.deploy.gathered import MAX_FILE
-    from hagen.kinds import registry
-    from hagen.base.readback import UnreadableVersion
-
-    mode = f"{stat.S_IMODE(st.st_mode):04o}"
-    fd = os.open(fetched, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
-    try:
-        os.fchmod(fd, 0o600)                 # a secret is never readable in the gathered tree
-        size = os.fstat(fd).st_size
-        if size > MAX_FILE:
-            return ({"unusable": f"larger than {MAX_FILE >> 20} MiB"},
-                    f"larger than {MAX_FILE >> 20} MiB (docs/limits.md): hagen does not read it. Shrink the "
-                    "node's file, or stop managing it (shared_files, or the key that names it)")
-        # a versioned kind (cluster.conf) is known by its path
-        digest, chunks, versioned = hashlib.sha256(), [], registry().versioned_of(path) is not None
-        while chunk := os.read(fd, 1 << 20):
-            digest.update(chunk)
-            if versioned:
-                chunks.append(chunk)
-    finally:
-        os.close(fd)
-    state = {"sha256": digest.hexdigest(), "mode": mode}
-    try:
-        version = config_version(path, b"".join(chunks)) if versioned else None
-    except UnreadableVersion as exc:
-        return ({"unusable": printable(f"its config_version cannot be read: {exc}")},
-                f"its config_version cannot be read: {exc}. Fix or remove the node's file, then gather again")
-    if version is not None:
-        state["config_version"] = version
-    return state, None

@@ -18,7 +18,7 @@ INTO/<host> (a link found there is removed, never followed). Through ClusterShel
 gateways, clush --rcopy would extract each node's archive as fully trusted and name it
 after the node's own hostname: there each node's file comes back as a tar through the
 exec command, which hagen reads itself (hagen.deploy.tree), never extracted. What each node holds goes
-to the output store's record (hagen.deploy.state); a host the build no longer makes
+to the output store's record (hagen.emit.nodes); a host the build no longer makes
 leaves it, with the folder gather made for it.
 """
 
@@ -35,10 +35,10 @@ from pathlib import Path
 from hagen.deploy import fanout
 from hagen.deploy.expected import expected_in_tree
 from hagen.deploy import folder
-from hagen.deploy.folder import taken
-from hagen.deploy.state import checked_manifest, read_record, write_record
+from hagen.deploy.state import checked_manifest, taken
 from hagen.deploy.tree import through_gateways
 from hagen.base.errors import OutputError
+from hagen.emit.nodes import MISSING, FileState, Node, read_nodes, write_nodes
 from hagen.deploy.gathered import MAX_FILE
 from hagen.model.names import natural_key
 
@@ -105,7 +105,7 @@ def gather(out, cfg: dict, into, only: set | None = None, exclude: set | None = 
         kinds = _inventory(cfg, [*entries, *((h, p) for h, p, _ in elsewhere)], expected, alive, result, echo)
         _take_paths(cfg, staging, _by_path(entries, elsewhere, alive), kinds, alive, held, result, echo)
         _forget_lost(result, alive)
-        result.files = sum(not s.get("missing") for h in alive for s in held[h].values())   # the lost not counted
+        result.files = sum(not s.missing for h in alive for s in held[h].values())   # the lost not counted
         _install(staging, into, alive, held, own)
         result.reached = sorted(alive, key=natural_key)
     except OSError as exc:
@@ -161,16 +161,16 @@ def _take_paths(cfg, staging, by_path: dict, kinds: dict, alive: set, held: dict
             if host not in alive:         # lost on an earlier path's call
                 continue
             kind = kinds[host][path]
-            if entry.get("type") == "symlink":
+            if entry.is_link:
                 _take_link(staging, host, path, kind, held, result)
             elif kind[0] == "file":
                 files.append(host)
             elif kind[0] == "missing":
-                held[host][path] = {"missing": True}
+                held[host][path] = MISSING
                 result.missing.setdefault(path, []).append(host)
             else:                         # a link or anything else where a file goes: never used
                 what = "a symbolic link" if kind[0] == "link" else "not a regular file"
-                held[host][path] = {"unusable": f"not a plain file on the node ({what})"}
+                held[host][path] = FileState(unusable=f"not a plain file on the node ({what})")
                 result.odd.setdefault(path, []).append(host)
         if files:
             _fetch(cfg, staging, n, path, files, alive, held, result, echo)
@@ -192,15 +192,14 @@ def _install(staging: Path, into: Path, alive: set, held: dict, own) -> None:
 def _record(tree, entries: dict, into: Path, own, held: dict, result) -> None:
     """What each reached node holds, into the output store's record; hosts no longer built pruned."""
     with tree.lock("gather"):
-        nodes = read_record(tree)
+        nodes = read_nodes(tree)
         for host in result.reached:
-            before = nodes.get(host) or {}
-            nodes[host] = {"gathered": True, "files": held[host], "into": os.path.abspath(into),
-                           "missing_commands": sorted(p for p, hs in result.missing_commands.items() if host in hs)}
-            if before.get("written"):            # what hagen wrote there stays known, for --prune
-                nodes[host]["written"] = before["written"]
+            before = nodes.get(host) or Node()
+            nodes[host] = Node(True, held[host], os.path.abspath(into),
+                               tuple(sorted(p for p, hs in result.missing_commands.items() if host in hs)),
+                               before.written or None)     # what hagen wrote there stays known, for --prune
         result.pruned = _prune(nodes, {h for h, _ in entries}, into, own)
-        write_record(tree, nodes)
+        write_nodes(tree, nodes)
         own.save()
         # what the nodes hold is an input of the next build (config_version): no "up to date" shortcut
         tree.remember_inputs(None)
@@ -211,7 +210,7 @@ def _written_elsewhere(tree, entries: dict, hosts: set) -> list:
     there: gathered too, so that `push --prune` knows whether the node still holds it."""
     from hagen.deploy.removals import written_paths
 
-    nodes = read_record(tree)
+    nodes = read_nodes(tree)
     return [(host, path, wrote) for host in sorted(hosts) for path, wrote in sorted(written_paths(nodes.get(host)).items())
             if (host, path) not in entries]
 
@@ -223,7 +222,7 @@ def _prune(nodes: dict, built: set, into: Path, own) -> list[str]:
     gone = sorted((h for h in nodes if h not in built), key=natural_key)
     here = os.path.abspath(into)
     for host in gone:
-        if nodes.pop(host).get("into") == here and own.made(host) and os.path.lexists(into / host):
+        if nodes.pop(host).into == here and own.made(host) and os.path.lexists(into / host):
             try:
                 _remove(into / host)
             except OSError as exc:
@@ -270,7 +269,7 @@ def _fetch(cfg, staging: Path, n: int, path: str, hosts: list[str], alive: set, 
             _lost(host, why or f"{path} was there, but the reverse copy brought nothing back", alive, result)
             continue
         if not stat.S_ISREG(st.st_mode):          # never followed, never moved into the gathered tree
-            held[host][path] = {"unusable": f"not a plain file on the node ({_kind(st.st_mode)})"}
+            held[host][path] = FileState(unusable=f"not a plain file on the node ({_kind(st.st_mode)})")
             result.odd.setdefault(path, []).append(host)
             continue
         state, why = taken(fetched, path, st)
@@ -296,7 +295,7 @@ def _fetch_tree(cfg, staging: Path, calldir: Path, path: str, hosts: list[str], 
             _lost(host, got.why, alive, result)
             continue
         if got.kind != "file":
-            held[host][path] = {"missing": True}
+            held[host][path] = MISSING
             if got.kind == "refused":
                 result.refused.setdefault((path, got.why), []).append(host)
             else:
@@ -317,11 +316,11 @@ def _fetch_tree(cfg, staging: Path, calldir: Path, path: str, hosts: list[str], 
 def _take_link(staging: Path, host: str, path: str, kind: tuple, held: dict, result: Gathered) -> None:
     target = kind[1] if kind[0] == "link" else None
     if not target or not target.isprintable():
-        held[host][path] = {"missing": True}
+        held[host][path] = MISSING
         result.missing.setdefault(path, []).append(host)
         return
     os.symlink(target, _place(staging / "tree", host, path))
-    held[host][path] = {"type": "symlink", "target": target}
+    held[host][path] = FileState(target=target)
 
 
 def inventory_script(paths: list[str], commands: list[str]) -> str:

@@ -176,25 +176,16 @@ class ForeignTree:
     def managed(self) -> set[tuple[str, str]] | None:
         """The (host, path) pairs the tree's manifest lists, if it has one that validates;
         None otherwise (a manifest that does not validate is treated as absent)."""
-        from hagen.base.nodesets import NodeSetRefused, expand
-        from hagen.emit.manifest import plain_host, plain_path
+        from hagen.emit.manifest import expand, valid_manifest
 
         data = self.read_hagen_file(MANIFEST)
         if data is None:
             return None
         try:
-            doc = json.loads(data)
-            pairs = set()
-            for entry in doc["files"]:
-                if not plain_path(entry["path"]):
-                    return None
-                for host in expand(entry["hosts"]):
-                    if not plain_host(host):
-                        return None
-                    pairs.add((host, entry["path"]))
-            return pairs
-        except (ValueError, KeyError, TypeError, RecursionError, NodeSetRefused):
+            manifest = valid_manifest(json.loads(data))      # the one reader of manifest entries
+        except (ValueError, RecursionError):
             return None
+        return set(expand(manifest)) if manifest is not None else None
 
     def read_hagen_file(self, rel: str) -> bytes | None:
         """A file of the tree's own .hagen folder, or None (absent, a link, not a file, unreadable)."""

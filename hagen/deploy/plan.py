@@ -15,37 +15,37 @@ a send entry whose (host, path) the manifest no longer has with that sha256 and 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Mapping
 
+from hagen.deploy.pushplan import PushPlan, load_plan
 from hagen.deploy.removals import written_paths
-from hagen.deploy.state import holds
+from hagen.emit.manifest import ManifestEntry, same_file
+from hagen.emit.nodes import Node
 from hagen.base.errors import InputRefused
 from hagen.model.names import natural_key
 from hagen.base.reports import Where, error
 
 
-
 @dataclass
 class Plan:
-    send: list[tuple[str, str, dict]] = field(default_factory=list)    # (host, path, manifest-like entry)
+    send: list[tuple[str, str, ManifestEntry]] = field(default_factory=list)    # (host, path, its manifest entry)
     remove: list[tuple[str, str]] = field(default_factory=list)
     up_to_date: set = field(default_factory=set)                      # hosts with nothing to do
     remove_keys: list[str] | None = None                              # where each removal is in a plan file
 
 
-def read_plan(path) -> dict:
-    """The plan file `hagen diff --save-plan` wrote, every field checked (hagen.deploy.pushplan):
-    {"send": [...], "remove": [...]}. Refused (HA133, exit 2) otherwise."""
-    from hagen.deploy.pushplan import load_plan
-
-    plan = load_plan(path)
-    return {"send": plan.get("send", []), "remove": plan.get("remove", [])}
+def read_plan(path) -> PushPlan:
+    """The plan file `hagen diff --save-plan` wrote, every field checked (hagen.deploy.pushplan).
+    Refused (HA133, exit 2) otherwise."""
+    return load_plan(path)
 
 
 def _chosen(host: str, only: set | None, exclude: set | None) -> bool:
     return (only is None or host in only) and not (exclude and host in exclude)
 
 
-def from_tree(entries: dict, nodes: dict, only=None, exclude=None, prune=False) -> tuple[Plan, list]:
+def from_tree(entries: dict[tuple[str, str], ManifestEntry], nodes: Mapping[str, Node], only=None, exclude=None,
+              prune=False) -> tuple[Plan, list]:
     """What differs between the manifest entries ({(host, path): entry}) and what the record
     says each node holds. Returns the plan and the (host, path) pairs push wrote on a host of
     the build that the build no longer has (removed only with prune, as hagen.deploy.removals
@@ -54,7 +54,7 @@ def from_tree(entries: dict, nodes: dict, only=None, exclude=None, prune=False) 
     hosts = {h for h, _ in entries if _chosen(h, only, exclude)}
     busy = set()
     for (host, path), entry in sorted(entries.items(), key=lambda kv: (natural_key(kv[0][0]), kv[0][1])):
-        if host in hosts and not holds(nodes.get(host), path, entry):
+        if host in hosts and not (host in nodes and nodes[host].holds(path, entry)):
             plan.send.append((host, path, entry))
             busy.add(host)
     vanished = []
@@ -69,27 +69,23 @@ def from_tree(entries: dict, nodes: dict, only=None, exclude=None, prune=False) 
     return plan, vanished
 
 
-def from_file(plan_doc: dict, entries: dict, where: str, only=None, exclude=None) -> Plan:
+def from_file(reviewed: PushPlan, entries: dict[tuple[str, str], ManifestEntry], where: str, only=None,
+              exclude=None) -> Plan:
     """The reviewed plan, checked against the output tree: refused (HA942) if any file it sends
     is no longer what the manifest holds."""
     plan, changed = Plan(), []
-    for i, item in enumerate(plan_doc["send"]):
-        entry = entries.get((item["host"], item["path"]))
-        if item.get("type") == "symlink":
-            same = entry is not None and entry.get("type") == "symlink" and entry["target"] == item["target"]
-        else:
-            same = entry is not None and entry.get("type") != "symlink" and entry["sha256"] == item["sha256"] \
-                and entry["mode"] == item["mode"]
-        if not same:
+    for i, item in enumerate(reviewed.send):
+        entry = entries.get((item.host, item.path))
+        if not same_file(entry, item):
             changed.append(error("HA942", Where(file=where, key=f"send[{i}]"),
-                                 f"{item['path']} on {item['host']} is not what the output tree holds now",
+                                 f"{item.path} on {item.host} is not what the output tree holds now",
                                  "review again: `hagen diff --save-plan FILE`, then push that plan"))
-        elif _chosen(item["host"], only, exclude):
-            plan.send.append((item["host"], item["path"], entry))
+        elif _chosen(item.host, only, exclude):
+            plan.send.append((item.host, item.path, entry))
     if changed:
         raise InputRefused("the output tree changed since the plan was written: nothing was sent", reports=changed)
-    plan.remove = [(r["host"], r["path"]) for r in plan_doc["remove"] if _chosen(r["host"], only, exclude)]
-    plan.remove_keys = [f"remove[{i}]" for i, r in enumerate(plan_doc["remove"]) if _chosen(r["host"], only, exclude)]
+    plan.remove = [(host, path) for host, path in reviewed.remove if _chosen(host, only, exclude)]
+    plan.remove_keys = [f"remove[{i}]" for i, (host, _) in enumerate(reviewed.remove) if _chosen(host, only, exclude)]
     return plan
 
 

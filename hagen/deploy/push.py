@@ -13,7 +13,7 @@ and each sent file's mode and sha256 as the node reports it), removals. A node's
 is seen, never inferred from the tool's exit status (hagen.deploy.fanout): a node whose
 command did not say 0, that the tool names in an error line, that hung, or that reports
 a file other than the one sent is marked failed with the message and left out of every
-later call; the others go on. The record (hagen.deploy.state) takes only what a node
+later call; the others go on. The record (hagen.emit.nodes) takes only what a node
 confirmed (a file once verified, a link or a removal once its command said 0), so that a
 rerun sends only what is missing. With reload, each action the confirmed files imply
 (hagen.deploy.actions) runs once per node set, as often as its kind says (hagen.kinds).
@@ -29,13 +29,15 @@ import shlex
 import shutil
 import stat
 import tempfile
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from hagen.deploy import fanout
 from hagen.deploy.actions import action_for, cells, wanted_actions, waves
 from hagen.deploy.plan import Plan
-from hagen.deploy.state import config_version, file_state, read_record, write_record
+from hagen.deploy.state import config_version, file_state
+from hagen.emit.manifest import same_file
+from hagen.emit.nodes import MISSING, FileState, Node, read_nodes, write_nodes
 from hagen.base.errors import InputRefused, OutputError
 from hagen.model.names import fold, natural_key
 from hagen.base.reports import Where, error
@@ -109,14 +111,14 @@ class Sources:
         self.count = 0
         try:
             for host, path, entry in plan.send:
-                if entry.get("type") != "symlink":
+                if not entry.is_link:
                     self._stage(host, path, entry)
         except BaseException:
             self.close()
             raise
 
-    def _stage(self, host: str, path: str, entry: dict) -> None:
-        key = (path, entry["sha256"], entry["mode"])
+    def _stage(self, host: str, path: str, entry) -> None:
+        key = (path, entry.sha256, entry.mode)
         if key in self.staged:
             return
         cur = self.tree.current()
@@ -126,17 +128,17 @@ class Sources:
             fd = os.open(f"{cur}/{host}{path}", os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
             try:
                 st = os.fstat(fd)
-                if stat.S_ISREG(st.st_mode) and f"{stat.S_IMODE(st.st_mode):04o}" == entry["mode"]:
+                if stat.S_ISREG(st.st_mode) and f"{stat.S_IMODE(st.st_mode):04o}" == entry.mode:
                     data = os.read(fd, st.st_size + 1)
             finally:
                 os.close(fd)
         except OSError as exc:
             why = exc.strerror or str(exc)
-        if data is None or hashlib.sha256(data).hexdigest() != entry["sha256"]:
+        if data is None or hashlib.sha256(data).hexdigest() != entry.sha256:
             raise OutputError(f"{shown} cannot be sent: nothing was sent",
                               reports=[error("HA944", Where(host=host), f"{path}: {why}",
                                              "the output tree was altered after the build: run `hagen build`")])
-        self.staged[key] = (shown, self.stage_bytes(path, data, int(entry["mode"], 8)), data)
+        self.staged[key] = (shown, self.stage_bytes(path, data, int(entry.mode, 8)), data)
 
     def stage_bytes(self, path: str, data: bytes, mode: int) -> str:
         """A private copy of data to send, written whole and checked against its sha256
@@ -153,32 +155,32 @@ class Sources:
                                    f"{self.dir.parent}")
         return str(staged)
 
-    def data(self, path: str, entry: dict) -> bytes:
-        return self.staged[(path, entry["sha256"], entry["mode"])][2]
+    def data(self, path: str, entry) -> bytes:
+        return self.staged[(path, entry.sha256, entry.mode)][2]
 
     def close(self) -> None:
         shutil.rmtree(self.dir, ignore_errors=True)
 
 
-def check_versions(plan: Plan, sources: Sources, nodes: dict) -> None:
+def check_versions(plan: Plan, sources: Sources, nodes: dict[str, Node]) -> None:
     """Refuse (HA943) a versioned file (cluster.conf) whose revision is not greater than the
     one its node holds, or when the node's file was gathered but its revision could not be
     read (hagen.base.readback): cman would refuse it, or an older one would replace a newer."""
     problems = []
     for host, path, entry in plan.send:
-        if entry.get("type") == "symlink":
+        if entry.is_link:
             continue
         new = config_version(path, sources.data(path, entry))
         if new is None:
             continue
-        have = (nodes.get(host) or {}).get("files", {}).get(path, {})
-        if "unusable" in have:
+        have = (nodes.get(host) or Node()).files.get(path) or FileState()
+        if have.unusable is not None:
             problems.append(error("HA943", Where(host=host), f"{path} on {host} was gathered but hagen cannot "
-                                  f"know its config_version: {have['unusable']}",
+                                  f"know its config_version: {have.unusable}",
                                   f"look at {path} on {host}; fix or remove it, then `hagen gather` again"))
-        elif have.get("config_version") is not None and new <= have["config_version"]:
+        elif have.config_version is not None and new <= have.config_version:
             problems.append(error("HA943", Where(host=host),
-                                  f"{path} has config_version {new}, but {host} holds {have['config_version']}: "
+                                  f"{path} has config_version {new}, but {host} holds {have.config_version}: "
                                   "cman would refuse it",
                                   "run `hagen gather` then `hagen build`: the build takes the version from the nodes"))
     if problems:
@@ -214,23 +216,23 @@ def steps_of(plan: Plan, cfg: dict, sources: Sources, removals=None, shared=froz
         steps.append(_exec("mkdir", cfg, hosts, ["mkdir", "-p", "--", *folders]))
     groups: dict = {}
     for host, path, entry in plan.send:
-        key = (path, "link", entry["target"]) if entry.get("type") == "symlink" else (path, entry["sha256"], entry["mode"])
+        key = (path, "link", entry.target) if entry.is_link else (path, entry.sha256, entry.mode)
         groups.setdefault(key, ([], entry))[0].append(host)
     for key, (hosts, entry) in sorted(groups.items(), key=lambda kv: (kv[0][0], natural_key(fold(kv[1][0])))):
         path = key[0]
-        if entry.get("type") == "symlink":
-            steps.append(_exec("link", cfg, hosts, ["ln", "-sfn", "--", entry["target"], path],
+        if entry.is_link:
+            steps.append(_exec("link", cfg, hosts, ["ln", "-sfn", "--", entry.target, path],
                                [(path, file_state(entry), file_state(entry))]))
             continue
         shown, staged, data = sources.staged[key]
         state = file_state(entry, data, path)
-        wrote = {**state, "shared": True} if path in shared else state
+        wrote = replace(state, shared=True) if path in shared else state
         steps.append(Step("copy", hosts, fanout.copy_argv(cfg, hosts, shown, path), [(path, state, wrote)],
-                          source=staged, cfg=cfg, dest=path, sha256=entry["sha256"]))
+                          source=staged, cfg=cfg, dest=path, sha256=entry.sha256))
     # one verification per node set: what each node holds, confirmed from the node itself
     sent: dict = {}
     for host, path, entry in plan.send:
-        sent.setdefault(host, []).append((path, entry.get("type") != "symlink"))
+        sent.setdefault(host, []).append((path, not entry.is_link))
     owners: dict = {}
     for host, paths in sent.items():
         owners.setdefault(tuple(sorted(paths)), []).append(host)
@@ -252,13 +254,13 @@ def _removal_steps(removals, cfg: dict, sources: Sources) -> list[Step]:
     for (path, sha, mode), (hosts, data) in sorted(unblocked.items(), key=lambda kv: (kv[0], fold(kv[1][0]))):
         staged = sources.stage_bytes(path, data, int(mode, 8))
         steps.append(Step("unblock", hosts, fanout.copy_argv(cfg, hosts, staged, path),
-                          [(path, {"sha256": sha, "mode": mode}, None)], source=staged, cfg=cfg, dest=path,
+                          [(path, FileState(sha, mode), None)], source=staged, cfg=cfg, dest=path,
                           sha256=sha))
         verify = _exec("verify", cfg, hosts, verify_script([path], [path]))
         verify.checks = [path]
         steps.append(verify)
     for host, path in removals.forget:
-        steps.append(Step("forget", [host], [], [(path, {"missing": True}, None)]))
+        steps.append(Step("forget", [host], [], [(path, MISSING, None)]))
     removes: dict = {}
     for host, path in removals.delete:
         removes.setdefault(path, []).append(host)
@@ -274,10 +276,10 @@ def action_steps(plan: Plan, cfg: dict, sources: Sources, entries: dict, sent: s
     for host, path, entry in plan.send:
         if sent is not None and (host, path) not in sent:
             continue
-        template = entry.get("template", "")
+        template = entry.template
         if action_for(template, path, None) is None:
             continue
-        data = sources.data(path, entry) if entry.get("type") != "symlink" else None
+        data = sources.data(path, entry) if not entry.is_link else None
         landed.append((host, path, template, config_version(path, data) if data else None))
     cell_list = cells(entries)
     steps = []
@@ -292,19 +294,19 @@ def run_steps(tree, steps: list[Step], actions, result: Pushed, echo) -> None:
     confirmed: a link or a removal whose command said 0, a copy once the verification step
     saw the node hold the bytes and mode sent. actions: a function of the (host, path) pairs
     that landed giving the action steps, or None."""
-    nodes = read_record(tree)
+    nodes = read_nodes(tree)
     sent: dict = {}            # host -> {path: (state, wrote)}: copied, not yet confirmed
     landed: set = set()
     for step in steps:
         if step.what == "forget":          # a record-only step: the node has nothing to take out
             _remember(nodes, {h: step.records for h in step.hosts if h not in result.failed}, landed)
-            write_record(tree, nodes)
+            write_nodes(tree, nodes)
             continue
         outcome = _run_one(step, result, echo)
         if outcome is None:
             continue
         if _take(step, outcome, sent, nodes, landed, result):
-            write_record(tree, nodes)
+            write_nodes(tree, nodes)
         result.done.update(h for h in step.hosts if h not in result.failed)
     for step in (actions(landed) if actions else []):
         _run_one(step, result, echo)
@@ -329,18 +331,11 @@ def _take(step: Step, outcome, sent: dict, nodes: dict, landed: set, result: Pus
     return bool(records)
 
 
-def _remember(nodes: dict, records: dict, landed: set) -> None:
+def _remember(nodes: dict[str, Node], records: dict, landed: set) -> None:
     """records: host -> [(path, state the node holds, what hagen wrote there)]; None drops."""
     for host, items in records.items():
-        node = nodes.setdefault(host, {"gathered": False, "files": {}})
-        files, written = node.setdefault("files", {}), node.setdefault("written", {})
-        for path, state, wrote in items:
-            landed.add((host, path))
-            for where, value in ((files, state), (written, wrote)):
-                if value is None:
-                    where.pop(path, None)
-                else:
-                    where[path] = value
+        nodes[host] = (nodes.get(host) or Node()).took(items)
+        landed.update((host, path) for path, _, _ in items)
 
 
 _SUM = re.compile(r"\\?([0-9a-f]{64})  ")
@@ -355,8 +350,9 @@ def _confirmed(step: Step, lines: list[str], expected: dict, result: Pushed, hos
         state = (expected.get(path) or (None, None))[0]
         mode = modes[i] if len(modes) == len(step.checks) else ""
         digest = sums[i] if len(sums) == len(step.checks) else ""
-        if state is not None and mode.isdigit() and set(mode) <= set("01234567") \
-                and int(mode, 8) == int(state["mode"], 8) and digest == state["sha256"]:
+        reported = FileState(digest, f"{int(mode, 8):04o}") if mode.isdigit() and set(mode) <= set("01234567") \
+            and len(mode) <= 4 else None
+        if same_file(reported, state):
             good[path] = expected[path]
         else:
             bad.append(path)

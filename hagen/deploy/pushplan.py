@@ -11,7 +11,9 @@ The file says exactly what to send and what to remove, host by host, and nothing
 Entries are sorted by (path, host in natural order). The file is written 0600 and
 atomically (a temporary file renamed over it). It is read back as untrusted input:
 load_plan validates every field (host names, normalised absolute paths, sha256, mode)
-and refuses a bad file with HA133, saying where.
+and refuses a bad file with HA133, saying where. In memory a plan is a PushPlan of
+PlanEntry records: written by PushPlan.to_json only (save_plan), read by
+PushPlan.from_json only (load_plan).
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ import errno
 import json
 import os
 import stat
+from dataclasses import dataclass
 from pathlib import Path
 
 from hagen.emit.manifest import MODE, SHA256, plain_host, plain_path
@@ -39,46 +42,88 @@ def _host_order(host: str):
     return natural_key(host)
 
 
-def plan_document(send, remove) -> dict:
+@dataclass(frozen=True, slots=True)
+class PlanEntry:
+    """A file a reviewed plan sends: to host at path, the content (sha256) at mode, or a link to target."""
+    host: str
+    path: str
+    sha256: str | None = None
+    mode: str | None = None          # four octal digits: "0644"
+    target: str | None = None
+
+    @property
+    def is_link(self) -> bool:
+        return self.target is not None
+
+    @property
+    def identity(self) -> tuple:
+        """What hagen.emit.manifest.same_file compares."""
+        return ("link", self.target) if self.target is not None else ("file", self.sha256, self.mode)
+
+    def to_json(self) -> dict:
+        if self.target is not None:
+            return {"host": self.host, "path": self.path, "type": "symlink", "target": self.target}
+        return {"host": self.host, "path": self.path, "sha256": self.sha256, "mode": self.mode}
+
+
+@dataclass(frozen=True)
+class PushPlan:
+    """What a push of a reviewed plan sends, and the (host, path) pairs it removes."""
+    send: tuple[PlanEntry, ...] = ()
+    remove: tuple[tuple[str, str], ...] = ()
+
+    def to_json(self) -> dict:
+        """The plan's document (the only writer)."""
+        return {"format": FORMAT, "send": [e.to_json() for e in self.send],
+                "remove": [{"host": host, "path": path} for host, path in self.remove]}
+
+    @classmethod
+    def from_json(cls, doc, where: str = "plan") -> PushPlan:
+        """The plan doc says (the only reader); InputRefused (HA133, each problem where it is) otherwise."""
+        problems = validate(doc, where)
+        if problems:
+            raise InputRefused(f"{where} is not a plan hagen can push: nothing was sent", reports=problems)
+        send = tuple(PlanEntry(e["host"], e["path"], target=e["target"]) if "target" in e
+                     else PlanEntry(e["host"], e["path"], e["sha256"], e["mode"]) for e in doc["send"])
+        return cls(send, tuple((e["host"], e["path"]) for e in doc["remove"]))
+
+
+def plan_of(send, remove) -> PushPlan:
     """The plan of send (OutFiles: host, path, mode, sha256, link_target) and remove
-    ((host, path) pairs), sorted and deduplicated."""
+    ((host, path) pairs), sorted and deduplicated; checked as push will read it."""
     sends = {}
     for f in send:
-        if f.link_target is not None:
-            sends[(f.path, f.host)] = {"host": f.host, "path": f.path, "type": "symlink", "target": f.link_target}
-        else:
-            sends[(f.path, f.host)] = {"host": f.host, "path": f.path, "sha256": f.sha256, "mode": f"{f.mode:04o}"}
-    removes = {(path, host): {"host": host, "path": path} for host, path in remove}
+        sends[(f.path, f.host)] = PlanEntry(f.host, f.path, target=f.link_target) if f.link_target is not None \
+            else PlanEntry(f.host, f.path, f.sha256, f"{f.mode:04o}")
     order = lambda key: (key[0], _host_order(key[1]))   # noqa: E731
-    doc = {"format": FORMAT,
-           "send": [sends[k] for k in sorted(sends, key=order)],
-           "remove": [removes[k] for k in sorted(removes, key=order)]}
-    problems = validate(doc, "plan")
+    plan = PushPlan(tuple(sends[k] for k in sorted(sends, key=order)),
+                    tuple((host, path) for path, host in sorted({(p, h) for h, p in remove}, key=order)))
+    problems = validate(plan.to_json(), "plan")
     if problems:                  # a hagen bug: never write a plan push would refuse
         raise InputRefused("the plan hagen made is not valid", reports=problems)
-    return doc
+    return plan
 
 
-def plan_bytes(doc: dict) -> bytes:
-    return (json.dumps(doc, indent=1) + "\n").encode()
+def plan_bytes(plan: PushPlan) -> bytes:
+    return (json.dumps(plan.to_json(), indent=1) + "\n").encode()
 
 
-def save_plan(path, send, remove) -> dict:
-    """Write the plan of send and remove to path, 0600, atomically; return the document."""
-    doc = plan_document(send, remove)
+def save_plan(path, send, remove) -> PushPlan:
+    """Write the plan of send and remove to path, 0600, atomically; return it."""
+    plan = plan_of(send, remove)
     path = Path(path)
     try:
         from hagen.base.writes import write_file
 
-        write_file(path, plan_bytes(doc), 0o600)
+        write_file(path, plan_bytes(plan), 0o600)
     except OSError as exc:
         raise OutputError(reports=[error("HA133", Where(file=str(path)),
                                          f"cannot write the plan: {exc.strerror or exc}",
                                          "give --save-plan a file in a folder you can write")])
-    return doc
+    return plan
 
 
-def load_plan(path) -> dict:
+def load_plan(path) -> PushPlan:
     """The plan in path, every field checked; InputRefused (HA133) on a bad or unreadable file.
     A link, a FIFO or a device is refused without being opened for reading."""
     where = str(path)
@@ -103,10 +148,7 @@ def load_plan(path) -> dict:
         doc = json.loads(data.decode("utf-8"))
     except (UnicodeDecodeError, ValueError, RecursionError) as exc:
         raise _refused(where, f"the plan is not JSON: {exc}")
-    problems = validate(doc, where)
-    if problems:
-        raise InputRefused(f"{where} is not a plan hagen can push: nothing was sent", reports=problems)
-    return doc
+    return PushPlan.from_json(doc, where)
 
 
 def _refused(where: str, message: str) -> InputRefused:

@@ -23,8 +23,11 @@ that node (HA966) and the node's other files go.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Mapping
 
 from hagen.base.reports import Where, error
+from hagen.emit.manifest import same_file
+from hagen.emit.nodes import FileState, Node, StaleGathered, node_content
 
 
 @dataclass
@@ -39,15 +42,13 @@ def _problem(where: str, key: str, host: str, path: str, why: str, hint: str):
     return error("HA965", Where(file=where, key=key) if where else Where(host=host), f"{path} on {host}: {why}", hint)
 
 
-def written_paths(node: dict | None) -> dict:
-    return (node or {}).get("written", {}) if isinstance(node, dict) else {}
+def written_paths(node: Node | None) -> Mapping[str, FileState]:
+    return (node.written or {}) if node is not None else {}
 
 
-def resolve(removes, entries: dict, nodes: dict, tree, where: str = "", keys=None) -> Removals:
+def resolve(removes, entries: dict, nodes: Mapping[str, Node], tree, where: str = "", keys=None) -> Removals:
     """removes: (host, path) pairs a plan or --prune asks for; keys: where each came from in a
     plan file (remove[i]). Every problem is collected: the caller refuses the push whole."""
-    from hagen.deploy.state import StaleGathered
-
     built_hosts = {h for h, _ in entries}
     result = Removals()
     for i, (host, path) in enumerate(removes):
@@ -61,15 +62,15 @@ def resolve(removes, entries: dict, nodes: dict, tree, where: str = "", keys=Non
             result.problems.append(_problem(where, key, host, path, "the build still writes this file",
                                             "review again: `hagen diff --save-plan FILE`"))
             continue
-        node = nodes.get(host) or {}
+        node = nodes.get(host) or Node()
         wrote = written_paths(node).get(path)
         if wrote is None:
             result.problems.append(_problem(where, key, host, path, "hagen has no record of writing this file "
                                             "there: it is not hagen's to remove", "remove it by hand if you mean to"))
             continue
-        have = node.get("files", {}).get(path)
-        if not wrote.get("shared"):
-            if have != {k: v for k, v in wrote.items() if k != "shared"}:
+        have = node.files.get(path)
+        if not wrote.shared:
+            if not same_file(have, wrote):
                 result.problems.append(_problem(where, key, host, path, "the node no longer holds what hagen "
                                                 "wrote (as last gathered): the administrator's file is kept",
                                                 gather_hint))
@@ -80,7 +81,7 @@ def resolve(removes, entries: dict, nodes: dict, tree, where: str = "", keys=Non
             base, why = node_base(tree, nodes, host, path)
         except StaleGathered as exc:
             base, why = None, exc.message
-        if have is not None and have.get("missing"):      # the node has no such file any more: nothing to take out
+        if have is not None and have.missing:      # the node has no such file any more: nothing to take out
             result.forget.append((host, path))
             continue
         if base is None:
@@ -90,40 +91,37 @@ def resolve(removes, entries: dict, nodes: dict, tree, where: str = "", keys=Non
         from hagen.render.blocks import BlockError, own_lines
 
         try:
-            result.unblock.append((host, path, own_lines(base), have.get("mode", "0644")))
+            result.unblock.append((host, path, own_lines(base), have.mode or "0644"))
         except BlockError as exc:
             result.problems.append(_problem(where, key, host, path, f"hagen's blocks cannot be told apart: {exc}",
                                             "edit the node's file, then gather again"))
     return result
 
 
-def node_base(tree, nodes: dict, host: str, path: str) -> tuple[bytes | None, str | None]:
+def node_base(tree, nodes: Mapping[str, Node], host: str, path: str) -> tuple[bytes | None, str | None]:
     """(the node's own file at path as gathered and verified, None) or (None, why it is not
     known). A file gather found missing is known: empty. Raises StaleGathered."""
-    from hagen.deploy.state import node_content
-
-    have = (nodes.get(host) or {}).get("files", {}).get(path)
+    have = (nodes.get(host) or Node()).files.get(path)
     if have is None:
         return None, f"hagen has not gathered {path} from {host}"
-    if have.get("missing"):
+    if have.missing:
         return b"", None
-    if "unusable" in have:
-        return None, f"{path} on {host} is not usable as gathered ({have['unusable']})"
-    if have.get("type") == "symlink":
+    if have.unusable is not None:
+        return None, f"{path} on {host} is not usable as gathered ({have.unusable})"
+    if have.is_link:
         return None, f"{path} on {host} is a symbolic link"
-    return node_content(tree, host, path), None
+    return node_content(nodes, tree, host, path), None
 
 
-def refused_shared(sends, shared: set, tree, nodes: dict, data_of) -> dict:
+def refused_shared(sends, shared: set, tree, nodes: Mapping[str, Node], data_of) -> dict:
     """{(host, path): why} for each shared file of sends (host, path, entry) whose content outside
     hagen's blocks is not the node's own as gathered (see the module's docstring).
     data_of(path, entry): the bytes that would be sent."""
-    from hagen.deploy.state import StaleGathered
     from hagen.render.blocks import BlockError, own_lines
 
     refused = {}
     for host, path, entry in sends:
-        if path not in shared or entry.get("type") == "symlink":
+        if path not in shared or entry.is_link:
             continue
         try:
             base, why = node_base(tree, nodes, host, path)

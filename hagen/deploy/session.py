@@ -52,6 +52,7 @@ class PushSession:
     result: object = None
     _sources: object = None
     _taken: object = None
+    warnings: list = field(default_factory=list)     # the record's own (HA971), for the caller to print
 
     def refuse_shared(self) -> list:
         """Vouch for every removal (refused whole, nothing sent, when one is not hagen's to make),
@@ -110,8 +111,9 @@ def session(request: PushRequest, make_progress=None):
     from hagen.deploy import plan as plans
     from hagen.deploy import push as pushing
     from hagen.deploy.fanout import settings
-    from hagen.deploy.state import checked_manifest, read_record
+    from hagen.deploy.state import checked_manifest
     from hagen.emit import OutputTree
+    from hagen.emit.nodes import read_nodes
     from hagen.load.site import load_site
     from hagen.load.source import choose_source
 
@@ -121,14 +123,15 @@ def session(request: PushRequest, make_progress=None):
     with tree.lock("push"):
         entries = checked_manifest(tree)
         plans.selection_refused(request.only, request.skip, {h for h, _ in entries})
-        record = read_record(tree)
+        record_problems: list = []
+        record = read_nodes(tree, record_problems)
         source, vanished = None, []
         if request.plan is not None:
             chosen = plans.from_file(plans.read_plan(request.plan), entries, str(request.plan),
                                      request.only, request.skip)
         else:
             source = choose_source(request.db, str(request.snapshot) if request.snapshot else None, spec)
-            if stale(spec, tree, source, request, make_progress):
+            if stale(spec, tree, source, request, make_progress, record):
                 out = request.out
                 raise InputRefused("the output tree is not what the inputs build now: nothing was sent", reports=[
                     error("HA941", Where(file=str(out)), f"{out} is not what a build makes now (the site spec, "
@@ -136,16 +139,18 @@ def session(request: PushRequest, make_progress=None):
                           "run `hagen build` (and `hagen diff`) first")])
             chosen, vanished = plans.from_tree(entries, record, request.only, request.skip, request.prune)
         opened = PushSession(request, tree, spec, cfg, entries, record, chosen, source,
-                             [] if request.prune else vanished, pushing.Pushed(skipped=set(chosen.up_to_date)))
+                             [] if request.prune else vanished, pushing.Pushed(skipped=set(chosen.up_to_date)),
+                             warnings=record_problems)
         try:
             yield opened
         finally:
             opened.close()
 
 
-def stale(spec, tree, source, request: PushRequest, make_progress=None) -> bool:
+def stale(spec, tree, source, request: PushRequest, make_progress=None, nodes=None) -> bool:
     """Whether the output tree differs from what the inputs build now (fast when the tree was
-    built from byte-identical inputs and is intact)."""
+    built from byte-identical inputs and is intact). nodes: what the nodes hold (the record
+    push read), an input of the build like the site spec."""
     from hagen.compile.pipeline import compile_site
     from hagen.compile.uptodate import verdict
     from hagen.emit import manifest_of
@@ -155,7 +160,7 @@ def stale(spec, tree, source, request: PushRequest, make_progress=None) -> bool:
     progress = make_progress() if make_progress else None
     try:
         compiled = compile_site(spec, tree, request.db, str(request.snapshot) if request.snapshot else None,
-                                progress=progress)
+                                progress=progress, nodes=nodes or {})
     finally:
         if progress is not None:
             progress.close()

@@ -1,43 +1,18 @@
-"""What each node holds, as far as hagen knows: `.<out>.d/nodes.json`.
-
-gather writes it from what it fetched (each managed file's sha256 and mode, or missing;
-cluster.conf's config_version; the expected commands missing on the node); each push
-updates it with what each node received successfully, so that the next push sends only
-what differs, and a rerun after a partial failure sends only what is missing. build
-reads it for config_version, diff for the missing expected commands.
-
-    {"format": "hagen-nodes/1",
-     "nodes": {"ns0": {"gathered": true,
-                       "files": {"/etc/hosts": {"sha256": "...", "mode": "0644"},
-                                 "/etc/cluster/cluster.conf": {"sha256": "...", "mode": "0600",
-                                                               "config_version": 7},
-                                 "/usr/sbin/x": {"type": "symlink", "target": "/usr/sbin/y"},
-                                 "/etc/ntp.conf": {"missing": true}},
-                       "missing_commands": ["/etc/HA/bin/dbmConfig"]}}}
-
-The store is not trusted between runs: the record is opened without following a
-symbolic link, must be a small regular file, and is validated entry by entry; a record
-that fails is treated as absent (hagen then knows nothing of the nodes and sends
-everything). It is written to a new file (0600, O_EXCL, never through a link) renamed
-over the old one, relative to the store's own directory descriptor.
+"""The node record (hagen.emit.nodes) as deploy fills it: the state of a file a node received
+or gather fetched, its config_version read by the file's format, and the manifest push and
+gather trust, re-checked.
 """
 
 from __future__ import annotations
 
-import json
+import hashlib
 import os
-import re
 import stat
+from pathlib import Path
 
-from hagen.emit.manifest import SHA256, plain_host, plain_path
-from hagen.base.readback import MAX_CONFIG_VERSION
 from hagen.base.errors import OutputError
-from hagen.base.writes import write_file
-
-NODE_MODE = re.compile(r"[0-7]{4}\Z")     # a node's file may be setuid, setgid or sticky: recorded as it is
-RECORD = "nodes.json"
-FORMAT = "hagen-nodes/1"
-MAX_BYTES = 64 << 20
+from hagen.emit.manifest import ManifestEntry
+from hagen.emit.nodes import FileState
 
 
 def config_version(path: str, data: bytes) -> int | None:
@@ -50,130 +25,16 @@ def config_version(path: str, data: bytes) -> int | None:
     return kind.version_of(data) if kind is not None else None
 
 
-def _valid_file(entry) -> bool:
-    if not isinstance(entry, dict):
-        return False
-    if entry.get("missing") is True:
-        return set(entry) == {"missing"}
-    if "unusable" in entry:          # gather fetched something hagen cannot use: why, in a few words
-        why = entry["unusable"]
-        return set(entry) == {"unusable"} and isinstance(why, str) and why.isprintable() and 0 < len(why) <= 300
-    if entry.get("type") == "symlink":
-        target = entry.get("target")
-        return set(entry) == {"type", "target"} and isinstance(target, str) and target.isprintable() \
-            and 0 < len(target) < 4096
-    version = entry.get("config_version")
-    return set(entry) <= {"sha256", "mode", "config_version"} and isinstance(entry.get("sha256"), str) \
-        and bool(SHA256.match(entry["sha256"])) and isinstance(entry.get("mode"), str) \
-        and bool(NODE_MODE.match(entry["mode"])) \
-        and (version is None or (type(version) is int and 0 <= version <= MAX_CONFIG_VERSION))
-
-
-def _valid(record) -> bool:
-    if not isinstance(record, dict) or record.get("format") != FORMAT or not isinstance(record.get("nodes"), dict):
-        return False
-    for host, node in record["nodes"].items():
-        if not plain_host(host) or not isinstance(node, dict) or not isinstance(node.get("files", {}), dict):
-            return False
-        if not isinstance(node.get("gathered", False), bool):
-            return False
-        into = node.get("into")
-        if into is not None and not (isinstance(into, str) and into.startswith("/") and into.isprintable()
-                                     and os.path.normpath(into) == into):
-            return False
-        missing = node.get("missing_commands", [])
-        if not isinstance(missing, list) or not all(plain_path(p) for p in missing):
-            return False
-        for path, entry in node.get("files", {}).items():
-            if not plain_path(path) or not _valid_file(entry):
-                return False
-        written = node.get("written", {})
-        if not isinstance(written, dict):
-            return False
-        for path, entry in written.items():
-            if not plain_path(path) or not isinstance(entry, dict) or entry.get("shared", True) is not True:
-                return False
-            state = {k: v for k, v in entry.items() if k != "shared"}
-            if "missing" in state or "unusable" in state or not _valid_file(state):
-                return False
-    return True
-
-
-def _open_store(store) -> int:
-    return os.open(store, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW)
-
-
-def read_record(tree) -> dict:
-    """{host: node} from the store of tree (an OutputTree); {} when absent or not valid."""
-    try:
-        dfd = _open_store(tree.store)
-    except OSError:
-        return {}
-    try:
-        fd = os.open(RECORD, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK, dir_fd=dfd)
-    except OSError:
-        return {}
-    finally:
-        os.close(dfd)
-    try:
-        st = os.fstat(fd)
-        if not stat.S_ISREG(st.st_mode) or st.st_size > MAX_BYTES:
-            return {}
-        with os.fdopen(fd, "rb", closefd=False) as f:
-            record = json.loads(f.read(MAX_BYTES + 1))
-    except (OSError, ValueError, RecursionError):
-        return {}
-    finally:
-        os.close(fd)
-    return record["nodes"] if _valid(record) else {}
-
-
-def write_record(tree, nodes: dict) -> None:
-    """Replace the record atomically; never through a link planted in the store."""
-    record = {"format": FORMAT, "nodes": {h: nodes[h] for h in sorted(nodes)}}
-    if not _valid(record):
-        raise OutputError("refusing to record an invalid node state (a hagen bug)")
-    data = (json.dumps(record, indent=1, sort_keys=True) + "\n").encode()
-    try:
-        os.makedirs(tree.store, exist_ok=True)
-        dfd = _open_store(tree.store)
-    except OSError as exc:
-        raise OutputError(f"cannot open the output store {tree.store}: {exc.strerror}",
-                          hint="it must be a folder (not a link) you can write")
-    try:
-        write_file(RECORD, data, 0o600, dir_fd=dfd)
-    except OSError as exc:
-        raise OutputError(f"cannot write {tree.store}/{RECORD}: {exc.strerror}",
-                          hint="check free space and permissions")
-    finally:
-        os.close(dfd)
-
-
-def file_state(entry: dict, data: bytes | None = None, path: str = "") -> dict:
-    """The record's form of a manifest entry (what a node holds once it received it)."""
-    if entry.get("type") == "symlink":
-        return {"type": "symlink", "target": entry["target"]}
-    state = {"sha256": entry["sha256"], "mode": entry["mode"]}
-    version = config_version(path, data) if data is not None else entry.get("config_version")
-    if version is not None:
-        state["config_version"] = version
-    return state
-
-
-def holds(node: dict | None, path: str, entry: dict) -> bool:
-    """Whether the node (a record's entry) holds the manifest entry's file at path."""
-    if not node:
-        return False
-    have = node.get("files", {}).get(path)
-    if not have or have.get("missing"):
-        return False
-    if entry.get("type") == "symlink":
-        return have.get("type") == "symlink" and have.get("target") == entry["target"]
-    return have.get("sha256") == entry["sha256"] and have.get("mode") == entry["mode"]
+def file_state(entry: ManifestEntry, data: bytes | None = None, path: str = "") -> FileState:
+    """The record's form of a manifest entry (what a node holds once it received it): data, the
+    bytes sent, give a versioned file's config_version."""
+    if entry.is_link:
+        return FileState(target=entry.target)
+    return FileState(entry.sha256, entry.mode, config_version(path, data) if data is not None else None)
 
 
 # ------------------------------------------------------------------ the manifest, re-checked
-def checked_manifest(tree) -> dict:
+def checked_manifest(tree) -> dict[tuple[str, str], ManifestEntry]:
     """out's manifest, {(host, path): entry}, as the store read and checked it (plain host
     names, normalised absolute paths, sha256 and mode formats, link targets, bounded node
     sets). A manifest that fails is refused whole (HA940): it is not the one hagen wrote."""
@@ -193,53 +54,38 @@ def checked_manifest(tree) -> dict:
     return expand(manifest)          # every entry already checked by the store (hagen.emit.manifest)
 
 
-class StaleGathered(OutputError):
-    """The content a node's file had when gathered is no longer to be found."""
+def printable(text: str) -> str:
+    return "".join(c if c.isprintable() else "?" for c in text)[:300]
 
 
-def node_content(tree, host: str, path: str) -> bytes | None:
-    """What path holds on host as far as the record knows: None when nothing was gathered
-    there or the node has no such file; else the bytes whose sha256 the record holds, from
-    the gathered tree gather wrote or from the output tree (after a push, the node holds
-    what out holds). Files are read without following links. Raises StaleGathered when
-    neither holds those bytes any more."""
-    import hashlib
+def taken(fetched: Path, path: str, st: os.stat_result) -> tuple[FileState, str | None]:
+    """The record's state of a fetched regular file (its node mode kept as the record's, any
+    bit), and why hagen cannot use it (None when it can). Read in chunks, never whole; a
+    cluster.conf's config_version read by its parser (hagen.base.readback)."""
+    from hagen.deploy.gathered import MAX_FILE
+    from hagen.base.readback import UnreadableVersion
+    from hagen.kinds import registry
 
-    node = read_record_cached(tree).get(host)
-    have = (node or {}).get("files", {}).get(path)
-    if not have or have.get("missing") or "sha256" not in have:
-        return None
-    candidates = []
-    if node.get("into"):
-        candidates.append(os.path.join(node["into"], host, path.lstrip("/")))
-    current = tree.current()
-    if current is not None:
-        candidates.append(os.path.join(str(current), host, path.lstrip("/")))
-    for candidate in candidates:
-        data = _read_plain(candidate)
-        if data is not None and hashlib.sha256(data).hexdigest() == have["sha256"]:
-            return data
-    raise StaleGathered(f"{path} of {host} as gathered is no longer in {node.get('into') or 'the gathered tree'}",
-                        hint="run `hagen gather` again: hagen merges its blocks into the node's own file")
-
-
-def _read_plain(path: str, limit: int = 16 << 20) -> bytes | None:
-    from hagen.emit.store import read_regular
-
-    return read_regular(path, limit=limit)
-
-
-_CACHE: dict = {}
-
-
-def read_record_cached(tree) -> dict:
-    """read_record, read once per version of the file (a build consults it once per cell)."""
+    mode = f"{stat.S_IMODE(st.st_mode):04o}"
+    fd = os.open(fetched, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
     try:
-        st = os.lstat(os.path.join(tree.store, RECORD))
-        key = (str(tree.store), st.st_ino, st.st_size, st.st_mtime_ns)
-    except OSError:
-        return {}
-    if key not in _CACHE:
-        _CACHE.clear()
-        _CACHE[key] = read_record(tree)
-    return _CACHE[key]
+        os.fchmod(fd, 0o600)                 # a secret is never readable in the gathered tree
+        size = os.fstat(fd).st_size
+        if size > MAX_FILE:
+            return (FileState(unusable=f"larger than {MAX_FILE >> 20} MiB"),
+                    f"larger than {MAX_FILE >> 20} MiB (docs/limits.md): hagen does not read it. Shrink the "
+                    "node's file, or stop managing it (shared_files, or the key that names it)")
+        # a versioned kind (cluster.conf) is known by its path
+        digest, chunks, versioned = hashlib.sha256(), [], registry().versioned_of(path) is not None
+        while chunk := os.read(fd, 1 << 20):
+            digest.update(chunk)
+            if versioned:
+                chunks.append(chunk)
+    finally:
+        os.close(fd)
+    try:
+        version = config_version(path, b"".join(chunks)) if versioned else None
+    except UnreadableVersion as exc:
+        return (FileState(unusable=printable(f"its config_version cannot be read: {exc}")),
+                f"its config_version cannot be read: {exc}. Fix or remove the node's file, then gather again")
+    return FileState(digest.hexdigest(), mode, version), None

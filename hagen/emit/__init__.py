@@ -12,9 +12,11 @@ Layout for `--out out` (the default):
     .out.d/tree/.hagen/manifest.json      0600, what the tree holds (hagen.emit.manifest)
     .out.d/inputs.json                    0600, what the tree was built from and the manifest's sha256
     .out.d/journal.json                   only while a build applies its changes
-    anything else (pushed.json, nodes/, gathered/, ...)   the deploy side's: never touched here
+    .out.d/nodes.json                     0600, what each node holds (hagen.emit.nodes): written by
+                                          gather and push, an input of the next build
+    anything else                         never touched here
 
-A build writes only what changed (hagen.emit.commit):
+A build writes only what changed (hagen.emit.commit, on the store OutputTree holds locked):
 1. every new content becomes an object (a temporary file renamed into place);
 2. the tree is compared with the files wanted, file by file (an unchanged file is a hard
    link to its object's inode), and the differences become a journal (hagen.emit.journal)
@@ -65,9 +67,9 @@ in between is mended by the next command), and that build goes on incrementally.
 """
 
 from hagen.emit.confine import confined
-from hagen.emit.manifest import (MANIFEST, MANIFEST_FORMAT, OutFile, expand, manifest_bytes, manifest_of,
-                                 valid_manifest)
+from hagen.emit.manifest import (MANIFEST, MANIFEST_FORMAT, ManifestEntry, OutFile, expand, manifest_bytes,
+                                 manifest_of, same_file, valid_manifest)
 from hagen.emit.tree import EmitResult, OutputTree
 
-__all__ = ["MANIFEST", "MANIFEST_FORMAT", "EmitResult", "OutFile", "OutputTree", "confined", "expand",
-           "manifest_bytes", "manifest_of", "valid_manifest"]
+__all__ = ["MANIFEST", "MANIFEST_FORMAT", "EmitResult", "ManifestEntry", "OutFile", "OutputTree", "confined",
+           "expand", "manifest_bytes", "manifest_of", "same_file", "valid_manifest"]

@@ -23,7 +23,7 @@ import os
 import shutil
 import stat
 
-from hagen.emit.manifest import PLAIN_HOST, object_key, plain_path, valid_manifest
+from hagen.emit.manifest import PLAIN_HOST, ManifestEntry, plain_path, valid_manifest
 from hagen.emit.store import DIR_FLAGS, OBJECT_NAME, Objects, open_dir, unlink_at
 
 JOURNAL = "journal.json"
@@ -151,14 +151,14 @@ def _on_disk(dirs: HostDirs | None, path: str) -> tuple | None:
     return _readlink(fd, name, st), (st.st_ino if stat.S_ISREG(st.st_mode) else None)
 
 
-def _in_manifest(entry: dict | None, inodes: dict) -> tuple | None:
+def _in_manifest(entry: ManifestEntry | None, inodes: dict) -> tuple | None:
     """_on_disk() of an intact tree, from its manifest entry: a file there is a hard link to
     its object, so its inode is the object's (None for an object the build does not use)."""
     if entry is None:
         return None
-    if entry.get("type") == "symlink":
-        return entry["target"], None
-    return None, inodes.get(object_key(entry))
+    if entry.is_link:
+        return entry.target, None
+    return None, inodes.get(entry.object_key)
 
 
 def _readlink(fd, name, st) -> str | None:
@@ -170,7 +170,7 @@ def _readlink(fd, name, st) -> str | None:
         return None
 
 
-def _old(entry: dict | None, found: tuple | None = (None, None)):
+def _old(entry: ManifestEntry | None, found: tuple | None = (None, None)):
     """What to restore if the apply is undone: nothing when nothing was found there, the link
     found, else the previous manifest's object. found: _on_disk()'s (a host's whole folder
     that goes is not looked at: its manifest says)."""
@@ -180,7 +180,7 @@ def _old(entry: dict | None, found: tuple | None = (None, None)):
         return ["sym", found[0]]
     if entry is None:
         return None
-    return ["sym", entry["target"]] if entry.get("type") == "symlink" else ["obj", object_key(entry)]
+    return ["sym", entry.target] if entry.is_link else ["obj", entry.object_key]
 
 
 def _walk(tree_fd: int) -> set:
@@ -359,8 +359,9 @@ def _by_host(ops: list):
 
 def valid_journal(doc) -> dict | None:
     """doc when it is a journal this hagen writes (every operation well formed), else None."""
+    manifest = valid_manifest(doc.get("manifest")) if isinstance(doc, dict) else None
     if not isinstance(doc, dict) or doc.get("format") != JOURNAL_FORMAT or not isinstance(doc.get("ops"), list) \
-            or not isinstance(doc.get("link_out"), bool) or valid_manifest(doc.get("manifest")) is None:
+            or not isinstance(doc.get("link_out"), bool) or manifest is None:
         return None
     for op in doc["ops"]:
         if not (isinstance(op, list) and len(op) in (4, 5) and isinstance(op[1], str) and PLAIN_HOST.match(op[1])
@@ -369,7 +370,7 @@ def valid_journal(doc) -> dict | None:
         if not ((op[0] == "rm" and len(op) == 4) or (op[0] == "put" and len(op) == 5 and _object_name(op[3]))
                 or (op[0] == "sym" and len(op) == 5 and _target(op[3]))):
             return None
-    return doc
+    return {**doc, "manifest": manifest}
 
 
 def _valid_old(old) -> bool:

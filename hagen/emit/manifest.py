@@ -6,6 +6,11 @@ validated: its format, every node set parses into plain host names, every path i
 absolute and normalised (no '..', no control character), every sha256 is 64 hex digits,
 every mode four octal digits with no special bit. Anything else is treated as no manifest at all, and the
 next build then repairs the tree from what it finds on disk.
+
+Each entry is a ManifestEntry: read from JSON by ManifestEntry.from_json only (valid_manifest
+calls it), written by ManifestEntry.to_json only (manifest_bytes, the journal). same_file()
+is the one answer to "are these the same file?" for entries, the files a build makes, what
+a node holds (hagen.emit.nodes) and a reviewed plan's entries (hagen.deploy.pushplan).
 """
 
 from __future__ import annotations
@@ -53,6 +58,68 @@ class OutFile:
         """The name of this content's object in the store."""
         return f"{self.sha256}-{self.mode:04o}"
 
+    @property
+    def identity(self) -> tuple:
+        """What same_file() compares: the link's target, or the content and the mode."""
+        return ("link", self.link_target) if self.link_target is not None else ("file", self.sha256, f"{self.mode:04o}")
+
+
+@dataclass(frozen=True, slots=True)
+class ManifestEntry:
+    """One entry of the manifest: the file at path on every host of the node set hosts, made
+    from template: its content (sha256, size) and mode, or a symbolic link to target."""
+    path: str
+    hosts: str                       # a folded node set: ns[0-1]
+    template: str = ""
+    sha256: str | None = None        # None for a link
+    mode: str | None = None          # four octal digits, "0644"; None for a link
+    size: int = 0
+    target: str | None = None        # a symbolic link to this target
+
+    @property
+    def is_link(self) -> bool:
+        return self.target is not None
+
+    @property
+    def object_key(self) -> str:
+        """The object a (non-link) entry names in the store."""
+        return f"{self.sha256}-{self.mode}"
+
+    @property
+    def identity(self) -> tuple:
+        return ("link", self.target) if self.target is not None else ("file", self.sha256, self.mode)
+
+    def to_json(self) -> dict:
+        """The entry as the manifest writes it (the only writer; keys in this order)."""
+        if self.target is not None:
+            return {"path": self.path, "hosts": self.hosts, "type": "symlink", "target": self.target,
+                    "template": self.template}
+        return {"path": self.path, "hosts": self.hosts, "mode": self.mode, "sha256": self.sha256,
+                "size": self.size, "template": self.template}
+
+    @classmethod
+    def from_json(cls, doc) -> ManifestEntry | None:
+        """The entry doc (JSON read back) says, or None when it is not one hagen writes (the only reader)."""
+        if not _valid_entry(doc):
+            return None
+        if doc.get("type") == "symlink":
+            return cls(doc["path"], doc["hosts"], doc.get("template", ""), target=doc["target"])
+        return cls(doc["path"], doc["hosts"], doc.get("template", ""), doc["sha256"], doc["mode"], doc.get("size", 0))
+
+
+def same_file(a, b) -> bool:
+    """Whether a and b are the same file: the same link target, or the same bytes (sha256) at
+    the same mode. Each is a ManifestEntry, an OutFile, what a node holds (hagen.emit.nodes.FileState)
+    or a push plan's entry (hagen.deploy.pushplan.PlanEntry); None (nothing there) is the same as nothing."""
+    return a is not None and b is not None and a.identity == b.identity
+
+
+def as_json(value):
+    """json.dumps' default for the typed records a manifest (or a journal holding one) carries."""
+    if isinstance(value, ManifestEntry):
+        return value.to_json()
+    raise TypeError(f"{type(value).__name__} is not JSON")
+
 
 def manifest_of(files: list[OutFile]) -> dict:
     """Deterministic: entries grouped by identical (path, mode, sha256, template), hosts folded."""
@@ -64,25 +131,23 @@ def manifest_of(files: list[OutFile]) -> dict:
     entries = []
     for (path, mode, sha, template, size, target), names in groups.items():
         if target is not None:
-            entries.append({"path": path, "hosts": fold(names), "type": "symlink", "target": target,
-                            "template": template})
-            continue
-        entries.append({"path": path, "hosts": fold(names), "mode": f"{mode:04o}", "sha256": sha,
-                        "size": size, "template": template})
-    entries.sort(key=lambda e: (e["path"], natural_key(e["hosts"])))
+            entries.append(ManifestEntry(path, fold(names), template, target=target))
+        else:
+            entries.append(ManifestEntry(path, fold(names), template, sha, f"{mode:04o}", size))
+    entries.sort(key=lambda e: (e.path, natural_key(e.hosts)))
     return {"format": MANIFEST_FORMAT, "hosts": fold(sorted(hosts, key=natural_key)), "files": entries}
 
 
 def manifest_bytes(manifest: dict) -> bytes:
-    return (json.dumps(manifest, indent=1, sort_keys=False) + "\n").encode()
+    return (json.dumps(manifest, indent=1, sort_keys=False, default=as_json) + "\n").encode()
 
 
-def expand(manifest: dict) -> dict:
+def expand(manifest: dict) -> dict[tuple[str, str], ManifestEntry]:
     """{(host, path): entry} from a manifest."""
     out = {}
     for entry in manifest.get("files", []):
-        path = entry["path"]
-        for host in hosts_of(entry["hosts"]):
+        path = entry.path
+        for host in hosts_of(entry.hosts):
             out[(host, path)] = entry
     return out
 
@@ -103,11 +168,6 @@ def hosts_of(nodeset: str) -> tuple:
 _EXPANDED: dict = {}
 
 
-def object_key(entry: dict) -> str:
-    """The object a (validated, non-symlink) manifest entry names."""
-    return f"{entry['sha256']}-{entry['mode']}"
-
-
 plain_host = is_plain_host      # a host name as hagen writes it (hagen.base.hostnames, the one rule)
 
 
@@ -118,8 +178,9 @@ def plain_path(path) -> bool:
 
 
 def valid_manifest(doc) -> dict | None:
-    """doc when it is a well-formed manifest, else None (see the module's docstring).
-    Top-level keys other than format, hosts and files are a build's extras: kept as they are."""
+    """doc, its entries read as ManifestEntry, when it is a well-formed manifest, else None (see
+    the module's docstring). Top-level keys other than format, hosts and files are a build's
+    extras: kept as they are."""
     from ClusterShell.NodeSet import NodeSet
 
     if not isinstance(doc, dict) or doc.get("format") != MANIFEST_FORMAT:
@@ -132,19 +193,23 @@ def valid_manifest(doc) -> dict | None:
         if len(known) > MAX_HOSTS or not all(plain_host(h) for h in known):
             return None
         by_path: dict = {}            # path -> its entries' node sets: no host may get a path twice
-        for entry in files:
-            if not _valid_entry(entry) or not _bounded(entry["hosts"]):
+        entries = []
+        for item in files:
+            entry = item if isinstance(item, ManifestEntry) and _valid_entry(item.to_json()) \
+                else ManifestEntry.from_json(item)
+            if entry is None or not _bounded(entry.hosts):
                 return None
-            names = NodeSet(entry["hosts"])
+            names = NodeSet(entry.hosts)
             if not names or len(names) > len(known) or not names.issubset(known):
                 return None
-            by_path.setdefault(entry["path"], []).append(names)
+            by_path.setdefault(entry.path, []).append(names)
+            entries.append(entry)
         for sets in by_path.values():
             if len(sets) > 1 and len(NodeSet.fromlist(sets)) != sum(len(n) for n in sets):
                 return None
     except Exception:                 # NodeSetParseError and kin: a node set that does not parse
         return None
-    return doc
+    return {**doc, "files": entries}
 
 
 def _valid_entry(entry) -> bool:

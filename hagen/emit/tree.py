@@ -7,24 +7,22 @@ import fcntl
 import hashlib
 import json
 import os
-import re
 import stat
 import time
 from contextlib import contextmanager
 from pathlib import Path
 
+from hagen.emit.commit import (INPUTS, LEGACY, TREE, Locked, Written, carried, commit, finish, link_out,
+                               stat_record)
 from hagen.emit.confine import confined
 from hagen.emit.journal import JOURNAL, HostDirs, valid_journal
-from hagen.emit.manifest import (RESERVED, EmitResult, OutFile, manifest_of, object_key,
-                                  valid_manifest)
+from hagen.emit.manifest import RESERVED, EmitResult, OutFile, manifest_of, valid_manifest
 from hagen.emit.store import (DIR_FLAGS, Objects, lock_file, loads, lstat_mode, lstat_mode_at, read_json,
                               read_pid, read_regular, remove_entry, unlink_at, write_atomic, write_hint)
-from hagen.emit.verify import INPUTS_FORMAT, recorded_warnings, valid_record
+from hagen.emit.verify import recorded_warnings, valid_record
 from hagen.base.errors import OutputError
 
-TREE = "tree"
-INPUTS = "inputs.json"
-_LEGACY = re.compile(r"gen-\d+\Z")      # the generations of hagen before the journal
+__all__ = ["INPUTS", "TREE", "Busy", "EmitResult", "OutputTree"]
 
 
 class Busy(OutputError):
@@ -188,7 +186,10 @@ class OutputTree:
         object's inode, size, mtime and ctime (what intact() compares) and the warnings those
         inputs gave (a no-op says them; None: keep the recorded ones). Call with the lock held."""
         with self._store() as store_fd:
-            record = self._record if self._record is not None else self._stat_record(store_fd)
+            record = self._record
+            if record is None:
+                data, manifest = self._manifest_data(), self.manifest()
+                record = stat_record(store_fd, data, manifest) if data is not None and manifest is not None else None
             if record is None:
                 unlink_at(INPUTS, store_fd)
                 return
@@ -196,24 +197,6 @@ class OutputTree:
             record.update(warnings=[w.to_json() for w in warnings]) if warnings is not None else None
             write_atomic(INPUTS, json.dumps(record).encode() + b"\n", store_fd)
             self._record = record
-
-    def _stat_record(self, store_fd: int) -> dict | None:
-        data = self._manifest_data()
-        manifest = self.manifest()
-        if data is None or manifest is None:
-            return None
-        objects, store = {}, Objects(store_fd)
-        try:
-            for entry in manifest["files"]:
-                if entry.get("type") != "symlink":
-                    key = object_key(entry)
-                    st = store.stat(key)
-                    if st is not None:
-                        objects[key] = [st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns]
-        finally:
-            store.close()
-        return {"format": INPUTS_FORMAT, "fingerprint": None, "manifest": hashlib.sha256(data).hexdigest(),
-                "objects": objects}
 
     def intact(self) -> bool:
         """Every file of the manifest is still the object it was linked to (or the link it was),
@@ -314,15 +297,13 @@ class OutputTree:
         keeps what the current tree gives it. extra: top-level keys added to the manifest.
         intact: intact() said True since the lock was taken: the changes are planned from
         the manifest, without looking at every file again."""
-        from hagen.emit.commit import carried, commit
-
         if self._fd is None:
             raise OutputError(f"internal: {self.out} written without its lock")
         if extra is not None and (not isinstance(extra, dict) or set(extra) & set(RESERVED)
                                   or not all(isinstance(k, str) for k in extra)):
             raise OutputError("internal: the manifest's extra keys must be a dict of new string keys")
         if keep_others:
-            files = files + carried(self, {f.host for f in files})
+            files = files + self.carried({f.host for f in files})
         outside = confined(files)
         if outside:
             raise OutputError("planned files cannot be written where they are planned, inside their host's "
@@ -331,27 +312,41 @@ class OutputTree:
         manifest = manifest_of(files)
         manifest.update(extra or {})
         try:
-            return commit(self, files, manifest, intact)
+            result, written = commit(self._locked(), files, manifest, self._manifest_data(), self.manifest(), intact)
+            self._wrote(written)
+            return result
         except OSError as exc:
             raise OutputError(f"cannot write the output tree {self.out}: {exc.strerror or exc}",
                               hint=write_hint(exc))
 
+    def carried(self, rebuilt: set) -> list[OutFile]:
+        """The current tree's files of the hosts not in rebuilt, read from its objects. Call with the lock held."""
+        if self._fd is None:
+            raise OutputError(f"internal: {self.out} read for a commit without its lock")
+        return carried(self._locked(), self.manifest(), rebuilt)
+
     def _repoint(self) -> None:
         """out still naming the generation a killed conversion renamed into the tree: point it there."""
-        from hagen.emit.commit import _link_out
-
         try:
             head, _, gen = os.readlink(self.out).partition("/")
         except OSError:
             return
-        if head == self.store.name and _LEGACY.match(gen) and lstat_mode_at(gen, self._fd) is None \
+        if head == self.store.name and LEGACY.match(gen) and lstat_mode_at(gen, self._fd) is None \
                 and stat.S_ISDIR(lstat_mode_at(TREE, self._fd) or 0):
-            _link_out(self)
+            link_out(self._locked())
+
+    def _locked(self) -> Locked:
+        return Locked(self.out, self.store, self._fd)
+
+    def _wrote(self, written: Written | None) -> None:
+        """What a commit (or a journal finished) left: the manifest (valid, made or validated by
+        hagen) and the inputs record, known without reading them back."""
+        if written is not None:
+            self._checked = (written.data, written.manifest)
+            self._record = written.record
 
     def _recover(self) -> None:
         """Finish a journal a killed build left (forward; back when forward fails)."""
-        from hagen.emit.commit import finish
-
         data = read_regular(JOURNAL, self._fd)
         if data is None:
             mode = lstat_mode_at(JOURNAL, self._fd)
@@ -365,7 +360,7 @@ class OutputTree:
             unlink_at(INPUTS, self._fd)
             return
         try:
-            finish(self, journal)
+            self._wrote(finish(self._locked(), journal))
             Objects(self._fd).collect()          # the previous tree's objects no file uses now
         except OSError as exc:
             if lstat_mode_at(JOURNAL, self._fd) is None:

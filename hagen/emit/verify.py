@@ -7,7 +7,7 @@ import os
 from pathlib import Path
 
 from hagen.emit.journal import HostDirs
-from hagen.emit.manifest import SHA256, hosts_of, object_key, plain_host, plain_path
+from hagen.emit.manifest import SHA256, hosts_of, plain_host, plain_path
 from hagen.emit.store import DIR_FLAGS, read_regular
 from hagen.base.errors import OutputError
 
@@ -25,14 +25,14 @@ def intact(tree) -> bool:
     lstat, readlink = os.lstat, os.readlink
     try:
         for entry in manifest["files"]:
-            path = entry["path"]
-            hosts = hosts_of(entry["hosts"])
-            if entry.get("type") == "symlink":
-                target = entry["target"]
+            path = entry.path
+            hosts = hosts_of(entry.hosts)
+            if entry.is_link:
+                target = entry.target
                 if any(readlink(f"{base}/{host}{path}") != target for host in hosts):
                     return False
                 continue
-            key = object_key(entry)
+            key = entry.object_key
             obj = lstat(f"{objects}/{key[:2]}/{key}")
             if [obj.st_ino, obj.st_size, obj.st_mtime_ns, obj.st_ctime_ns] != recorded.get(key):
                 return False

@@ -20,7 +20,7 @@ def target_of(site) -> str:
 
 def plan(model, site, secret) -> list:
     """Every artifact of the build, in natural order of their first host, then by path."""
-    from hagen.plan import plan_all
+    from hagen.plan.targets import plan_all
 
     kinds = registry()
     target = target_of(site)

@@ -15,7 +15,7 @@ from __future__ import annotations
 from contextlib import contextmanager
 
 from hagen.base.errors import InputRefused, SourceError
-from hagen.load.dsn import describe as _describe
+from hagen.load.dsn import describe as describe_dsn
 from hagen.load.rows import TABLE_BY_NAME, TABLES, Rows
 from hagen.base.resources import schemas_dir
 
@@ -41,11 +41,17 @@ def statement_timeout_ms() -> int:
 def connect(dsn: str, read_only: bool = True):
     import psycopg
 
+    from hagen.base.masking import remember_dsn
+
+    # libpq may echo the DSN in its errors, even one it cannot parse: its passwords (found
+    # without libpq) are masked in every message from now on
+    remember_dsn(dsn)
+
     try:
         conn = psycopg.connect(dsn or "", connect_timeout=CONNECT_TIMEOUT_S, autocommit=False)
     except psycopg.OperationalError as exc:
         reason = _reason(exc)
-        raise SourceError(f"cannot connect to {_describe(dsn)}: {reason}", hint=connect_hint(reason))
+        raise SourceError(f"cannot connect to {describe_dsn(dsn)}: {reason}", hint=connect_hint(reason))
     except psycopg.ProgrammingError as exc:
         raise InputRefused(f"the connection string is not valid: {_first(exc)}",
                            hint="give a libpq URI (postgresql://user@host:5432/db) or key=value conninfo")
@@ -176,24 +182,24 @@ def _reading(dsn: str, schema_errors: bool = True):
             raise _SchemaDiffers(_first(exc))
         if isinstance(exc, psycopg.errors.UndefinedTable):
             missing = f"table {at[0]} is missing" if at[0] else "a table is missing"
-            raise SourceError(f"{_describe(dsn)} is not a ClusterDB hagen can read: {missing} ({_first(exc)})",
+            raise SourceError(f"{describe_dsn(dsn)} is not a ClusterDB hagen can read: {missing} ({_first(exc)})",
                               hint="the database must follow schemas/clusterdb.sql (`hagen db init` creates it)")
         table = f"table {at[0]}: " if at[0] else ""
-        raise SourceError(f"{_describe(dsn)} has another ClusterDB schema version: {table}{_first(exc)}",
+        raise SourceError(f"{describe_dsn(dsn)} has another ClusterDB schema version: {table}{_first(exc)}",
                           hint="hagen reads the columns of schemas/clusterdb.sql")
     except (psycopg.errors.UndefinedFunction, psycopg.errors.CannotCoerce, psycopg.errors.DatatypeMismatch) as exc:
         # abbrev(text) does not exist: a column has another type than schemas/clusterdb.sql gives it
         tables = [TABLE_BY_NAME[at[0]]] if at[0] else TABLES      # the fingerprint reads them all at once
         wrong = [w for table in tables for w in _wrong_types(conn, table)]
-        raise SourceError(f"{_describe(dsn)} has another ClusterDB schema: "
+        raise SourceError(f"{describe_dsn(dsn)} has another ClusterDB schema: "
                           + ("; ".join(wrong) if wrong else f"table {at[0] or '?'}: {_first(exc)}"),
                           hint="hagen reads the column types of schemas/clusterdb.sql: ALTER the column back to "
                                "its type, or export the rows and load them into a database `hagen db init` made")
     except psycopg.errors.QueryCanceled as exc:
-        raise SourceError(f"reading {_describe(dsn)} took too long: {_first(exc)}",
+        raise SourceError(f"reading {describe_dsn(dsn)} took too long: {_first(exc)}",
                           hint="the server is overloaded or a table is locked; try again")
     except psycopg.Error as exc:
-        raise SourceError(f"reading {_describe(dsn)} failed: {_first(exc)}",
+        raise SourceError(f"reading {describe_dsn(dsn)} failed: {_first(exc)}",
                           hint="check the server and the connection, then run the command again")
     finally:
         try:
@@ -237,11 +243,11 @@ def init_schema(dsn: str) -> None:
     try:
         with conn.transaction():
             if has_schema(conn):
-                raise SourceError(f"{_describe(dsn)} already has a ClusterDB schema",
+                raise SourceError(f"{describe_dsn(dsn)} already has a ClusterDB schema",
                                   hint="use an empty database, or `hagen db load` to fill this one")
             conn.execute((schemas_dir() / "clusterdb.sql").read_text(encoding="utf-8"))
     except psycopg.Error as exc:
-        raise SourceError(f"creating the schema in {_describe(dsn)} failed: {_first(exc)}")
+        raise SourceError(f"creating the schema in {describe_dsn(dsn)} failed: {_first(exc)}")
     finally:
         conn.close()
 
@@ -260,7 +266,7 @@ def load_rows(dsn: str, rows: Rows) -> int:
                 conn.execute((schemas_dir() / "clusterdb.sql").read_text(encoding="utf-8"))
             for table in TABLES:
                 if conn.execute(f"SELECT EXISTS (SELECT 1 FROM {table.name})").fetchone()[0]:
-                    raise SourceError(f"table {table.name} of {_describe(dsn)} is not empty",
+                    raise SourceError(f"table {table.name} of {describe_dsn(dsn)} is not empty",
                                       hint="load a snapshot into an empty database (createdb, then hagen db load)")
             for table in TABLES:
                 data = rows.get(table.name, [])
@@ -277,7 +283,7 @@ def load_rows(dsn: str, rows: Rows) -> int:
     except SourceError:
         raise
     except psycopg.Error as exc:
-        raise SourceError(f"loading rows into {_describe(dsn)} failed: {_first(exc)}",
+        raise SourceError(f"loading rows into {describe_dsn(dsn)} failed: {_first(exc)}",
                           hint="the snapshot's rows must respect schemas/clusterdb.sql")
     finally:
         conn.close()

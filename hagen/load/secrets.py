@@ -12,6 +12,7 @@ import hashlib
 import os
 import stat
 from dataclasses import replace
+from types import MappingProxyType
 
 from hagen.load.limits import SECRET, LimitExceeded, read_regular_file
 
@@ -78,18 +79,22 @@ def _checked(site, section: str, secret: Secret, key: str, reports: list) -> tup
     return None, reports
 
 
-def read_secrets(site) -> None:
-    """Read every fence password the site spec names, once: load does it, and check and the
-    planners take what it read through fence_secret()."""
+def read_secrets(site):
+    """The site spec (a SiteSpec) carrying every fence password it names, read once: load does
+    it, and check and the planners take what it read through fence_secret()."""
+    read = {}
     for section in FENCED_SECTIONS:
         if site.get(section, "fencing"):
-            fence_secret(site, section)
+            secret, reports = read_fence_password(site, section)
+            read[section] = (secret, tuple(reports))
+    return replace(site, secrets=MappingProxyType(read))
 
 
 def fence_secret(site, section: str = "management") -> tuple[Secret | None, list]:
-    """The password of <section>.fencing and what is wrong with it, read at most once per site spec."""
+    """The password of <section>.fencing and what is wrong with it: as read_secrets read it
+    into site, or read now from a spec it did not read (nothing is kept)."""
     if section not in site.secrets:
-        site.secrets[section] = read_fence_password(site, section)
+        return read_fence_password(site, section)
     secret, reports = site.secrets[section]
     return secret, list(reports)
 

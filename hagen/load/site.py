@@ -14,7 +14,8 @@ import json
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
-from typing import Any
+from types import MappingProxyType
+from typing import Any, Mapping
 
 from hagen.base.errors import InputRefused
 from hagen.base.reports import Where, error
@@ -68,9 +69,9 @@ class SiteSpec:
     display: str                         # the path as the user gave it, for messages
     data: dict
     positions: dict = field(repr=False)  # KeyPath -> (line, column), 1-based
-    # section -> (Secret | None, reports), filled once by hagen.load.secrets.fence_secret;
-    # not an __init__ argument, so that replace() with other data starts with none
-    secrets: dict = field(default_factory=dict, init=False, repr=False, compare=False)
+    # the fence passwords read: section -> (Secret | None, reports), immutable; empty until
+    # hagen.load.secrets.read_secrets returns the spec that carries them
+    secrets: Mapping = field(default_factory=lambda: MappingProxyType({}), repr=False, compare=False)
 
     @property
     def folder(self) -> Path:

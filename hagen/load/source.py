@@ -56,16 +56,20 @@ def choose_source(db: str | None, snapshot: str | None, site=None) -> Source:
                                         "--db and --snapshot were given together",
                                         "give one ClusterDB source: --db DSN or --snapshot FILE")])
     if db is not None:
+        from hagen.base.masking import remember_dsn
         from hagen.load.dsn import describe
 
+        remember_dsn(db)          # the DSN's passwords are masked in every message from now on
         return Source("db", db, describe(db))
     if snapshot is not None:
         return Source("snapshot", snapshot, snapshot)
     if site is not None:
         named = site.get("clusterdb") or {}
         if named.get("dsn"):
+            from hagen.base.masking import remember_dsn
             from hagen.load.dsn import describe
 
+            remember_dsn(named["dsn"])
             return Source("db", named["dsn"], describe(named["dsn"]))
         if named.get("snapshot"):
             path = site.resolve(named["snapshot"])

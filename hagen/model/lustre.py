@@ -160,6 +160,4 @@ def management_policy(model: Model, site):
             earlier = [stop.index(c) + 1 for c in before if c in stop]
             stop.insert(max(earlier) if earlier else 0, command)
         m["stop"] = stop
-    policy = replace(site, data=data)
-    policy.secrets.update(site.secrets)     # the same fencing: what load read is not read again
-    return policy
+    return replace(site, data=data)          # the same fencing: the secrets load read come along

@@ -3,15 +3,14 @@
 An Artifact is everything render and emit need, and everything explain shows: the
 hosts that get it (natural order), the path on those hosts, the template, the
 context (plain data; a Secret renders as its value), the file mode and the
-provenance (site keys and ClusterDB rows it came from). One module per domain.
+provenance (site keys and ClusterDB rows it came from). One module per domain; every
+planner of a target run in order: hagen.plan.targets. This module imports no planner,
+so that each of them can import it.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-
-from hagen.model.names import natural_key
-
 
 @dataclass(frozen=True)
 class Artifact:
@@ -25,25 +24,4 @@ class Artifact:
     block: str | None = None            # a managed block of this name in a file shared with the system (shared_files)
     # its kind (validator, revision, action...) is its template's: hagen.kinds
 
-
-def plan_all(model, site, secret) -> list[Artifact]:
-    """What hagen's domain planners plan for the site's target. Which of it the target writes,
-    and which files become managed blocks, the kinds say (hagen.kinds.planning)."""
-    if site.get("target") == "el9-pacemaker":        # today's stack chooses its own planners
-        from hagen.plan.el9 import plan_all as plan_el9
-
-        return plan_el9(model, site, secret)
-    from hagen.model.lustre import management_policy
-    from hagen.plan import batch, hosts, lustre, mngt, nfs, node_bonds, runtime
-
-    artifacts = []
-    artifacts += mngt.plan(model, management_policy(model, site), secret)   # 7.1: Lustre's links and services
-    artifacts += runtime.plan(model, site, secret)
-    artifacts += batch.plan(model, site, secret)
-    artifacts += hosts.plan(model, site, secret)
-    artifacts += lustre.plan(model, site)
-    artifacts += nfs.plan(model, site)
-    artifacts += node_bonds.plan(model, site)
-    artifacts.sort(key=lambda a: (natural_key(a.hosts[0]) if a.hosts else (), a.path))
-    return artifacts
 

@@ -7,7 +7,7 @@ gets it appended at its end; a file holding two blocks of one name, or a block w
 its end, is refused: hagen cannot tell which one it owns.
 
 merge_block is a pure function; what a node's file holds now comes from gather's record
-(hagen.deploy.state.node_content), asked by the pipeline.
+(hagen.emit.nodes.node_content), asked by the pipeline.
 """
 
 from __future__ import annotations

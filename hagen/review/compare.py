@@ -60,8 +60,8 @@ def _compared(request, spec, tree, against_tree, intact, source, make_progress) 
     from hagen.base.nodesets import unknown_hosts_refused
     from hagen.compile.pipeline import compile_site
     from hagen.deploy.gathered import ForeignTree
-    from hagen.deploy.state import read_record
     from hagen.emit import OutputTree
+    from hagen.emit.nodes import read_nodes
     from hagen.review.diff import diff_tree, versions_going_down
     from hagen.review.explain import secrets_of
 
@@ -72,9 +72,11 @@ def _compared(request, spec, tree, against_tree, intact, source, make_progress) 
     present = set(known) if known is not None else tree.scan()
     base = out if out.resolve() != against.resolve() and OutputTree(out).current() is not None else against
     progress = make_progress() if make_progress else None
+    compiled_against = against_tree if base is against else OutputTree(base)
     try:
-        compiled = compile_site(spec or request.site, against_tree if base is against else OutputTree(base),
-                                request.db, str(request.snapshot) if request.snapshot else None, progress=progress)
+        compiled = compile_site(spec or request.site, compiled_against, request.db,
+                                str(request.snapshot) if request.snapshot else None, progress=progress,
+                                nodes=read_nodes(compiled_against))
     finally:
         if progress is not None:
             progress.close()
@@ -85,8 +87,9 @@ def _compared(request, spec, tree, against_tree, intact, source, make_progress) 
     if out.is_dir() and out.resolve() != against.resolve():
         managed |= ForeignTree(out).managed() or set()
     result = diff_tree(files, tree, secrets_of(compiled), request.show_secrets, managed, present, known)
-    record = read_record(OutputTree(out))
-    versions = versions_going_down(result.sends, tree, record)
+    problems: list = []
+    record = read_nodes(OutputTree(out), problems)
+    versions = problems + versions_going_down(result.sends, tree, record)
     result.removes = vouched(result.removes, compiled.files, record, OutputTree(out))
     return Review(result, source, compiled.warnings, versions)
 

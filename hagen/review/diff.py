@@ -18,8 +18,10 @@ from __future__ import annotations
 import difflib
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Mapping
 
-from hagen.emit import OutFile
+from hagen.emit import OutFile, same_file
+from hagen.emit.nodes import Node
 from hagen.deploy.gathered import LINK, ForeignTree
 from hagen.base.masking import mask
 from hagen.kinds import registry
@@ -86,12 +88,12 @@ def diff_tree(files: list[OutFile], against, secrets: list[str], show_secrets: b
         where = (f.host, f.path)
         built.add(where)
         entry = known.get(where)
-        if entry is not None and _same(entry, f):
+        if same_file(entry, f):
             continue
-        shared = entry is not None and entry.get("sha256")
+        shared = entry is not None and not entry.is_link
         if shared:
             # an intact tree: one read per distinct content (a changed /etc/hosts is one object)
-            by_content = (entry["sha256"], entry["mode"])
+            by_content = (entry.sha256, entry.mode)
             if by_content not in contents:
                 contents[by_content] = tree.read(f.host, f.path)
             old = contents[by_content]
@@ -132,11 +134,6 @@ def diff_tree(files: list[OutFile], against, secrets: list[str], show_secrets: b
     return DiffResult(tree.given, len(hosts), changes, sends, removes)
 
 
-def _same(entry: dict, f: OutFile) -> bool:
-    """Whether a manifest entry of an intact tree names exactly f (content and mode, or link target)."""
-    if f.is_link or entry.get("type") == "symlink":
-        return f.is_link and entry.get("type") == "symlink" and entry.get("target") == f.link_target
-    return entry.get("sha256") == f.sha256 and entry.get("mode") == f"{f.mode:04o}"
 
 
 def describe(kind, path, old, new, old_mode, new_mode, hosts, secrets, show) -> list[str]:
@@ -179,7 +176,7 @@ def describe(kind, path, old, new, old_mode, new_mode, hosts, secrets, show) -> 
     return details + (unified or ["the files differ in masked secrets only"])
 
 
-def versions_going_down(sends: list[OutFile], tree: ForeignTree, record: dict) -> list:
+def versions_going_down(sends: list[OutFile], tree: ForeignTree, record: Mapping[str, Node]) -> list:
     """HA970 warnings: a versioned file (cluster.conf) the build would send whose revision is
     not above what the compared tree holds or what the nodes' record says they hold, whatever
     the tree's origin (gathered, copied by hand, an output tree). Both read by the format's
@@ -194,7 +191,8 @@ def versions_going_down(sends: list[OutFile], tree: ForeignTree, record: dict) -
             continue
         new = fmt.version_of(f.data)
         old = tree.read(f.host, f.path)
-        held = [(record.get(f.host) or {}).get("files", {}).get(f.path, {}).get("config_version")]
+        have = record[f.host].files.get(f.path) if f.host in record else None
+        held = [have.config_version if have is not None else None]
         try:
             held.append(fmt.version_of(old[0]) if old and old[1] != LINK else None)
         except ValueError:
