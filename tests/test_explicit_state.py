@@ -21,11 +21,12 @@ def clean_masking():
 
 def test_describing_a_dsn_remembers_nothing(clean_masking):
     from hagen.base.masking import remembered
-    from hagen.load.clusterdb import describe_dsn, dsn_without_password
+    from hagen.load.dsn import as_written_without_password, describe, has_password, shown
 
     dsn = "postgresql://hagen:s3cr%21t@db.example:5433/clusterdb"
-    assert describe_dsn(dsn) == "database clusterdb on db.example:5433"
-    assert "s3cr" not in dsn_without_password(dsn)
+    assert describe(dsn) == "database clusterdb on db.example:5433"
+    assert "s3cr" not in shown(dsn)
+    assert has_password(dsn) and "s3cr" not in as_written_without_password(dsn)[0]
     assert remembered() == []
 
 

@@ -14,10 +14,8 @@ import re
 
 def conninfo(dsn: str) -> dict | None:
     """The DSN's parameters as libpq reads them (a URI or key=value pairs), None when libpq
-    refuses it. Its passwords are remembered for masking first, whatever libpq says."""
-    from hagen.base.masking import remember_dsn
-
-    remember_dsn(dsn)
+    refuses it. It remembers nothing: whoever takes a DSN in (choose_source, connect, the
+    --db of `hagen db` and `hagen init`) gives its passwords to hagen.base.masking.remember_dsn."""
     try:
         from psycopg.conninfo import conninfo_to_dict
 
