@@ -360,24 +360,32 @@ def build(site_path, out="out", db=None, snapshot=None, hosts: set | None = None
     """Build into out. Returns (None, a no-op result) when the tree is up to date
     (hagen.compile.uptodate): nothing is read further, nothing written; the result carries the
     warnings the inputs gave when the tree was built, so that a no-op says what check says."""
+    from contextlib import ExitStack
     from dataclasses import replace
 
+    from hagen.compile.uptodate import noop_result
+    from hagen.emit.store import ReadOnlyStore
     from hagen.load.site import load_site
     from hagen.load.source import choose_source
 
     tree = OutputTree(Path(out))
-    with tree.lock():
+    with ExitStack() as held:
+        try:
+            held.enter_context(tree.lock())
+        except ReadOnlyStore:
+            # a store this process cannot write: a no-op build only reads it, so it still says so
+            site = load_site(site_path) if hosts is None else None
+            noop = site and noop_result(tree, site, choose_source(db, snapshot, site), reading=True)
+            if noop is None:
+                raise
+            return None, noop
         site = load_site(site_path)
         source = choose_source(db, snapshot, site)
         fingerprint, intact = None, False
         if hosts is None:
-            from hagen.compile.uptodate import hosts_and_files, verdict
-
-            found = verdict(tree, site, source)
-            remembered = tree.remembered_warnings() if found.up_to_date else None
-            if remembered is not None:
-                host_count, file_count = hosts_and_files(found.manifest)
-                return None, EmitResult(file_count, host_count, 0, 0, 0, True, source, tuple(remembered))
+            found = noop_result(tree, site, source)
+            if isinstance(found, EmitResult):
+                return None, found
             fingerprint, intact = found.fingerprint, found.intact is True
         from hagen.base.progress import Progress
 
@@ -387,3 +395,4 @@ def build(site_path, out="out", db=None, snapshot=None, hosts: set | None = None
             result = tree.commit(compiled.files, keep_others=hosts is not None, intact=intact)
             tree.remember_inputs(fingerprint, compiled.warnings)
     return compiled, replace(result, source=source, warnings=tuple(compiled.warnings))
+
