@@ -23,10 +23,16 @@ def ocfs2(model, site, pair, step) -> list:
     mp, dev, name = o["mount_point"], o["device"], o.get("cluster_name") or "ocfs2"
     qmp, qdev, qname = q(mp), q(dev), q(name)
     return [
+        # the fstab line mounts at boot only when o2cb starts this cluster at boot and the ocfs2
+        # service mounts the _netdev ocfs2 lines: `o2cb configure` writes /etc/sysconfig/o2cb
         step("o2cb on both management nodes", both,
-             ["/etc/init.d/o2cb load", f"/etc/init.d/o2cb online {qname}", "/etc/init.d/o2cb status"],
-             f"cluster {name} online on both nodes, as /etc/ocfs2/cluster.conf (written by hagen) names them",
-             "10.2.1", rollback=[f"/etc/init.d/o2cb offline {qname}", "/etc/init.d/o2cb unload"]),
+             [f"/etc/init.d/o2cb configure   # load the driver on boot: y; cluster to start on boot: {name}",
+              "/etc/init.d/o2cb load", f"/etc/init.d/o2cb online {qname}", "chkconfig o2cb on",
+              "chkconfig ocfs2 on", "/etc/init.d/o2cb status"],
+             f"cluster {name} online on both nodes, as /etc/ocfs2/cluster.conf (written by hagen) names them; "
+             f"/etc/sysconfig/o2cb says O2CB_ENABLED=true and O2CB_BOOTCLUSTER={name}",
+             "10.2.1", rollback=["chkconfig ocfs2 off", f"/etc/init.d/o2cb offline {qname}", "/etc/init.d/o2cb unload",
+                                 "/etc/init.d/o2cb configure   # load the driver on boot: n"]),
         step(f"format {mp}", first, [f"mkfs.ocfs2 -N 2 -L {qname} {qdev}"],
              f"{dev} formatted once, from one node (the guide's \"on each Management Node\" means the mount "
              "points: OCFS2 is one file system both nodes share); `mounted.ocfs2 -d` lists it on both nodes",
@@ -70,7 +76,7 @@ def lustre(model, site, cells, step) -> list:
     """6.3.9: format, start and mount each file system from the model file hagen writes
     (/etc/lustre/models/<fs>.lmf); 7.1.2: the MGS in the management pair's start list."""
     from hagen.model.iocell import management_host
-    from hagen.model.lustre import mgs_hosts, mgs_on_pair
+    from hagen.model.lustre import failover, mgs_hosts, mgs_on_pair
 
     if not model.filesystems or not any(c.type == "lustre" for c in cells):
         return []
@@ -86,15 +92,18 @@ def lustre(model, site, cells, step) -> list:
     where = management_host(model) or "the management node"
     for fs in model.filesystems:
         model_file, name = q(f"/etc/lustre/models/{fs.name}.lmf"), q(fs.name)
+        # what the model file says (hagen.model.lustre.failover): lustre_util sets up a secondary
+        # only with failover: yes, whatever the ClusterDB names
+        paired = failover(fs)
         targets = ", ".join(f"{t.kind.upper()} {t.name} on {t.primary}" + (f" (failover {t.secondary})"
-                                                                           if t.secondary else "")
+                                                                           if t.secondary and paired else "")
                             for t in fs.mdts + fs.osts)
         clients = fold([c.node for c in fs.clients])
         nodes = q(clients)
         steps.append(step(f"format file system {fs.name}", where,
                           [f"lustre_util install -f {model_file}", f"lustre_util info -f {name}"],
                           f"every target formatted and registered: {targets}; info shows failover "
-                          f"{'yes' if fs.failover == 'yes' or all(t.secondary for t in fs.mdts + fs.osts) else 'no'}",
+                          f"{'yes' if paired else 'no'}, as {model_file} says",
                           "6.3.9", rollback=[f"lustre_util remove -f {name}   # the file system's data is lost"]))
         steps.append(step(f"start {fs.name}", where, [f"lustre_util start -f {name}",
                                                       f"lustre_util status -f {name}"],
