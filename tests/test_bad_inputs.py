@@ -270,7 +270,7 @@ SITE_CASES = [
                       key="management.fencing.password_file", anchor="password_file: fence-password"),
                  id="HA114-password-file-too-large"),
     pytest.param(Case(lambda ex: ex.site.write_text(ex.site_text() + ALIAS_BOMB), "HA115",
-                      key="f[1]", anchor="f: &f ["), id="HA115-alias-bomb"),
+                      key="e[0]", anchor="e: &e ["), id="HA115-alias-bomb"),
     pytest.param(Case(lambda ex: ex.site.write_text(ex.site_text() + "deep: " + "[" * 40 + "]" * 40 + "\n"), "HA116",
                       anchor=("deep: [", "[" * 16 + "]")), id="HA116-deep-nesting"),
     pytest.param(Case(lambda ex: ex.replace("  stratum: 10\n", "  stratum: 1" + "0" * 5000 + "\n"), "HA117",

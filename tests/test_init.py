@@ -234,3 +234,68 @@ def test_without_cells_the_draft_still_builds(tmp_path):
     r = cli("build", "--site", tmp_path / "site.yaml", "--out", tmp_path / "out", "-q")
     assert r.code == 0, r.stderr
     assert (tmp_path / "out" / "ns0" / "etc" / "hosts").is_file()
+
+
+# ------------------------------------------------------------------ the batch manager the ftypes show
+
+def _with_ftypes(folder: Path, labels: dict[str, list[int]]) -> Path:
+    """bas5-guide's snapshot with ftypes labels[label] = node ids (a site's own labels)."""
+    from example_helpers import dump_yaml, load_yaml
+
+    doc = load_yaml((folder / "clusterdb.yaml").read_text())
+    tables = doc["tables"]
+    for i, (label, nodes) in enumerate(sorted(labels.items()), 100):
+        tables["ftype"].append({"id": i, "label": label})
+        tables["node_ftype"] += [{"node_id": n, "ftype_id": i} for n in nodes]
+    path = folder / "clusterdb-batch.yaml"
+    path.write_text(dump_yaml(doc))
+    return path
+
+
+def _node_ids(folder: Path, *names: str) -> list[int]:
+    from example_helpers import load_yaml
+
+    rows = load_yaml((folder / "clusterdb.yaml").read_text())["tables"]["node"]
+    return [r["id"] for r in rows if r["name"] in names]
+
+
+@pytest.mark.parametrize("labels, manager, block", [
+    ({"slurm": ["ns0", "ns13"]}, "slurm", None),
+    ({"slurmctld": ["ns0"], "slurmd": ["ns1"]}, "slurm", None),
+    ({"pbs_server": ["ns0", "ns13"]}, "pbs", "/etc/pbs.conf"),
+    ({"lsf": ["ns0"]}, "lsf", "/usrha/share/lsf/conf/hosts"),
+    ({"lsf": ["ns0"], "slurm": ["ns0", "ns13"]}, "lsf", "/ocfs2shared/lsf/conf/hosts"),
+], ids=["slurm", "slurmctld", "pbs", "lsf", "lsf-slurm"])
+def test_the_draft_keeps_the_batch_files_site_lines_the_way_the_docs_recommend(tmp_path, labels, manager, block):
+    """docs/managed-blocks.md: SLURM's own Include of a site file hagen never writes; pbs.conf
+    and LSF's hosts file as managed blocks. The draft builds as it is, with no warning."""
+    from hagen.compile.pipeline import build, load_and_check
+
+    folder = tmp_path / "ex"
+    shutil.copytree(EXAMPLES / "bas5-guide", folder)
+    (folder / "fence-password").chmod(0o600)
+    snapshot = _with_ftypes(folder, {k: _node_ids(folder, *v) for k, v in labels.items()})
+    r = cli("init", "--snapshot", snapshot, "-o", folder / "draft.yaml")
+    assert r.code == 0, r.stderr
+    text = (folder / "draft.yaml").read_text()
+    assert f"\n  manager: {manager}\n" in text
+    assert not [w for w in load_and_check(folder / "draft.yaml")[2]], "the draft's check warns"
+    build(folder / "draft.yaml", folder / "out")
+    out = folder / "out"
+    slurm = "slurm" in labels or "slurmctld" in labels
+    if slurm:
+        assert "\n    include: /etc/slurm/slurm.site.conf" in text
+        assert "Include /etc/slurm/slurm.site.conf" in (out / "ns0/etc/slurm/slurm.conf").read_text()
+        assert "/etc/slurm/slurm.conf" not in text.split("\nbatch:")[0]       # not a block: hagen's file whole
+    if block is not None:
+        shared = text.split("\nshared_files:\n", 1)[1].split("\n\n", 1)[0]
+        assert f"  - {block}" in shared.splitlines(), shared
+        assert "# BEGIN hagen" in (out / "ns0" / block.lstrip("/")).read_text()
+
+
+def test_without_a_batch_ftype_the_draft_leaves_the_choice_marked(tmp_path):
+    folder = tmp_path / "ex"
+    shutil.copytree(EXAMPLES / "xena", folder)
+    r = cli("init", "--snapshot", folder / "clusterdb.yaml")
+    assert r.code == 0 and "\n  manager: none\n" in r.stdout
+    assert "#   slurm: {include: /etc/slurm/slurm.site.conf}" in r.stdout

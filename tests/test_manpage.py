@@ -56,15 +56,48 @@ def test_the_package_installs_it_where_man_looks():
     assert config["tool"]["setuptools"]["data-files"]["share/man/man1"] == ["docs/hagen.1"]
 
 
-def test_a_wheel_carries_the_page(tmp_path):
-    from importlib.metadata import version
+def _venv_with_setuptools(folder) -> str:
+    """The python of a venv whose setuptools builds this pyproject (>= 77: the SPDX license
+    string), installed from the package index; the test skips, saying why, when it cannot be."""
+    venv = folder / "venv"
+    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True, capture_output=True, timeout=120)
+    python = str(venv / "bin" / "python")
+    try:
+        proc = subprocess.run([python, "-m", "pip", "install", "-q", "setuptools>=77.0.3"], capture_output=True,
+                              text=True, timeout=180)
+    except subprocess.TimeoutExpired:
+        pytest.skip("setuptools >= 77 could not be installed in a venv within 3 minutes (no package index?)")
+    if proc.returncode != 0:
+        pytest.skip(f"setuptools >= 77 could not be installed in a venv: {proc.stderr.strip()[-300:]}")
+    return python
 
-    if int(version("setuptools").split(".")[0]) < 77:
-        pytest.skip("building a wheel needs setuptools >= 77 (pyproject's license string), not installed here")
-    proc = subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q", "-w",
-                           str(tmp_path), str(REPO)], capture_output=True, text=True, timeout=300)
-    assert proc.returncode == 0, proc.stderr
+
+def test_a_wheel_carries_the_page_and_installs_it_where_man_looks(tmp_path):
+    """A real wheel, built by a setuptools that reads this pyproject, installed into a venv:
+    the page lands in its share/man/man1, where `man -M PREFIX/share/man hagen` finds it."""
     import zipfile
 
-    wheel, = tmp_path.glob("*.whl")
+    import os
+
+    python = _venv_with_setuptools(tmp_path)
+    # built from a copy: a build leaves build/ and *.egg-info beside the pyproject; pip runs without
+    # the tests' PYTHONPATH, which would show it this checkout as hagen installed already
+    source = tmp_path / "src"
+    shutil.copytree(REPO, source, ignore=shutil.ignore_patterns(".git", "build", "*.egg-info", "__pycache__",
+                                                                "tests", "golden", "examples", "bench"))
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    proc = subprocess.run([python, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q", "-w",
+                           str(tmp_path / "dist"), str(source)], capture_output=True, text=True, timeout=300, env=env)
+    assert proc.returncode == 0, proc.stderr
+    wheel, = (tmp_path / "dist").glob("*.whl")
     assert any(n.endswith(".data/data/share/man/man1/hagen.1") for n in zipfile.ZipFile(wheel).namelist())
+    proc = subprocess.run([python, "-m", "pip", "install", "--no-deps", "-q", str(wheel)], capture_output=True,
+                          text=True, timeout=300, env=env)
+    assert proc.returncode == 0, proc.stderr
+    installed = tmp_path / "venv" / "share" / "man" / "man1" / "hagen.1"
+    assert installed.read_bytes() == PAGE.read_bytes()
+    if shutil.which("man"):
+        shown = subprocess.run(["man", "-M", str(tmp_path / "venv" / "share" / "man"), "hagen"], capture_output=True,
+                               text=True, timeout=60, env={"MANWIDTH": "80", "PATH": "/usr/bin:/bin",
+                                                           "MANPAGER": "cat", "PAGER": "cat"})
+        assert shown.returncode == 0 and "hagen audit" in shown.stdout, shown.stderr

@@ -115,7 +115,7 @@ def test_lustre_file_systems_from_the_models_hagen_writes(books):
     cmds = [c for _, st in _steps(books["xena"]) for c in st["commands"]]
     installs = sorted(re.sub(r"^lustre_util install -f ", "", c) for c in cmds if c.startswith("lustre_util install"))
     assert installs == models == ["/etc/lustre/models/data.lmf", "/etc/lustre/models/scratch.lmf"]
-    assert "lustre_util start -f data" in cmds and "lustre_util mount -f scratch -n xena[20-27,30]" in cmds
+    assert "lustre_util start -f data" in cmds and "lustre_util mount -f scratch -n 'xena[20-27,30]'" in cmds
 
 
 def test_the_mgs_hagen_adds_to_start_and_stop(monkeypatch):

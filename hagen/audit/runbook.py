@@ -15,7 +15,8 @@ from __future__ import annotations
 
 from hagen.audit.facts import CellFacts, cell_facts, fence_route
 from hagen.audit.failures import owned
-from hagen.audit.runbook_steps import READ_PASSWORD, anchor, environment, q, step
+from hagen.audit.runbook_steps import READ_PASSWORD, anchor, environment, step
+from hagen.audit.shell import arg, q
 from hagen.model.names import fold
 
 _step, _environment = step, environment       # the names this module's steps were written with
@@ -74,10 +75,10 @@ def _prerequisites(model, site, cells) -> list:
         steps.append(_step("same RPMs on both management nodes", _primary(m), ["/etc/HA/bin/harpms fullstatus"],
                            "no difference between the two nodes", "3.1.1"))
         steps.append(_step("secondary management node managed", _primary(m),
-                           [f"dbmNode set --name {_secondary(m)} --status managed",
+                           [f"dbmNode set --name {q(_secondary(m))} --status managed",
                             "dbmConfig configure --service syshosts"],
                            f"{_secondary(m)} has status managed in the ClusterDB", "3.1.1",
-                           rollback=[f"dbmNode set --name {_secondary(m)} --status STATUS   # the status it had before",
+                           rollback=[f"dbmNode set --name {q(_secondary(m))} --status STATUS   # the status it had before",
                                      "dbmConfig configure --service syshosts"]))
     if any(c.type == "nfs" for c in cells):
         nodes = fold([n.name for c in cells if c.type == "nfs" for n in c.nodes])
@@ -104,10 +105,10 @@ def _prerequisites(model, site, cells) -> list:
         steps.append(_step("Lustre HA pairs", "the management node", ["lustre_migrate nodestat -n all"],
                            "every pair listed with its HA node, status OK", "6.1.1"))
         steps.append(_step("I/O nodes reach the management node", "the management node",
-                           [f'pdsh -w {nodes} "ssh {management_host(model)} echo OK"'], "one OK per I/O node", "6.1.2"))
+                           [f'pdsh -w {q(nodes)} {arg(f"ssh {q(management_host(model))} echo OK")}'], "one OK per I/O node", "6.1.2"))
         for c in lustre:
             steps.append(_step(f"same storage links on both nodes of {c.name}", "the management node",
-                               [f'pdsh -w {fold([n.name for n in c.nodes])} "stormap -l | sort" | dshbak -c'],
+                               [f'pdsh -w {q(fold([n.name for n in c.nodes]))} "stormap -l | sort" | dshbak -c'],
                                "one identical list for both nodes (stormap -c names a missing link)", "6.1.3"))
     return steps
 
@@ -177,9 +178,10 @@ def _network(model, site, cells) -> list:
     bond = bond_for(site, admin.name)
     scripts = "/etc/sysconfig/network-scripts"
     saved = "/root/network-scripts.before-ha"
-    commands = [f"cp -a {scripts} {saved}", f"rm -f {scripts}/ifcfg-{iface}:1"]
+    commands = [f"cp -a {scripts} {saved}", f"rm -f {q(f'{scripts}/ifcfg-{iface}:1')}"]
     if bond is not None:
-        commands.append(f"[ -f {scripts}/route-{iface} ] && mv {scripts}/route-{iface} {scripts}/route-{bond.name}")
+        route = q(f"{scripts}/route-{iface}")
+        commands.append(f"[ -f {route} ] && mv {route} {q(f'{scripts}/route-{bond.name}')}")
     commands.append("service network restart")
     device = bond.name if bond else iface
     return [_step("the old alias and route files", _primary(m), commands,
@@ -188,7 +190,7 @@ def _network(model, site, cells) -> list:
 
 
 def _bring_up(model, site, cells) -> list:
-    name = site.path.name if getattr(site, "path", None) else "site.yaml"
+    name = q(site.path.name if getattr(site, "path", None) else "site.yaml")
     hosts = fold([n.name for c in cells for n in c.nodes])
     # the README's deploying workflow: what the nodes hold, the build against it, the plan reviewed, sent
     steps = [_step("the configuration files on every node", "the management node",
@@ -215,9 +217,9 @@ def _bring_up(model, site, cells) -> list:
             _step("boot-time services and links (primary)", p,
                   ["/etc/HA/bin/haunwantedfiles repair", "/etc/HA/bin/halinks repair"], "both end with OK",
                   "3.1.4.4, 3.1.4.5", rollback=["/etc/HA/bin/halinks undo", "/etc/HA/bin/haunwantedfiles undo"]),
-            _step("Cluster Suite on the primary", p, ["cs -c start", f"clusvcadm -e {svc}", "clustat"],
+            _step("Cluster Suite on the primary", p, ["cs -c start", f"clusvcadm -e {q(svc)}", "clustat"],
                   f"{svc} started, owner {p}; /var/log/ha.log shows no error. Enable {svc} on this node only",
-                  "3.1.5", rollback=[f"clusvcadm -d {svc}", "cs -c stop"]),
+                  "3.1.5", rollback=[f"clusvcadm -d {q(svc)}", "cs -c stop"]),
             _step("files the secondary needs", p, ["/etc/HA/bin/hasynchro repair", "/etc/HA/bin/hasynchro repair"],
                   "the second run returns OK", "3.1.6.2",
                   rollback=[f"nothing to undo: the files copied to {s} are the primary's, as the secondary needs them"]),
@@ -230,8 +232,8 @@ def _bring_up(model, site, cells) -> list:
         ]
     lustre = [c for c in cells if c.type == "lustre"]
     if lustre:
-        nodes = fold([n.name for c in lustre for n in c.nodes])
-        listed = ",".join(n.name for c in lustre for n in c.nodes)
+        nodes = q(fold([n.name for c in lustre for n in c.nodes]))
+        listed = q(",".join(n.name for c in lustre for n in c.nodes))
         owners = "; ".join(f"{s.name} on {s.members[0]}" for c in lustre for s in c.services if s.members)
         steps += [
             _step("Cluster Suite on the Lustre cells", "the management node",
@@ -246,16 +248,17 @@ def _bring_up(model, site, cells) -> list:
     for cell in cells:
         if cell.type != "nfs":
             continue
-        nodes = ",".join(n.name for n in cell.nodes)
+        nodes = q(",".join(n.name for n in cell.nodes))
         p = _primary(cell)
         svc = cell.services[0].name if cell.services else "nfs_service"
+        enable, disable = (arg(f"clusvcadm -{x} {q(svc)}") for x in "ed")
         steps += [
             _step(f"Cluster Suite on {cell.name}", "the management node",
                   [f"stordepha.nfs -c start -i {nodes}", f"stordepha.nfs -c status -i {nodes}"],
                   "the daemons run on both nodes", "9.4.1", rollback=[f"stordepha.nfs -c stop -i {nodes}"]),
-            _step(f"the NFS service of {cell.name}", "the management node", [f'ssh {p} "clusvcadm -e {svc}"'],
+            _step(f"the NFS service of {cell.name}", "the management node", [f"ssh {q(p)} {enable}"],
                   f"{svc} started on {p}. Run it on ONE node only", "9.4.1",
-                  rollback=[f'ssh {p} "clusvcadm -d {svc}"']),
+                  rollback=[f"ssh {q(p)} {disable}"]),
             _step(f"exports of {cell.name}", fold([n.name for n in cell.nodes]), ["exportfs -va"],
                   "every /etc/exports entry exported", "9.4.2", rollback=["exportfs -ua"]),
         ]
@@ -269,31 +272,31 @@ def _tests(model, site, cell) -> list:
         svc = cell.services[0].name if cell.services else "HA_NSM"
         alias = ", ".join(a.address for a in cell.aliases)
         steps.append(_step("relocate the management services", p,
-                           [f"clusvcadm -r {svc} -m {s}", "clustat", f"clusvcadm -r {svc} -m {p}"],
+                           [f"clusvcadm -r {q(svc)} -m {q(s)}", "clustat", f"clusvcadm -r {q(svc)} -m {q(p)}"],
                            f"{svc} runs on {s} with the aliases {alias}, then back on {p}", "4.1.4",
-                           rollback=[f"clusvcadm -r {svc} -m {p}"]))
+                           rollback=[f"clusvcadm -r {q(svc)} -m {q(p)}"]))
     elif cell.type == "lustre":
         steps.append(_step("migrate and relocate the Lustre services", "the management node",
-                           [f"lustre_migrate export -n {p}", f"lustre_migrate hastat -n {fold([p, s])}",
-                            f"lustre_migrate relocate -n {p}"],
+                           [f"lustre_migrate export -n {q(p)}", f"lustre_migrate hastat -n {q(fold([p, s]))}",
+                            f"lustre_migrate relocate -n {q(p)}"],
                            f"lustre_{p} runs on {s}, then back on {p}; clients recover", "6.3.8",
-                           rollback=[f"lustre_migrate relocate -n {p}"]))
+                           rollback=[f"lustre_migrate relocate -n {q(p)}"]))
     else:
         from hagen.model.nfs import client_mounts
 
         svc = cell.services[0].name if cell.services else "nfs_service"
         clients = [(node, mounts) for node, mounts in client_mounts(model, site).items()
                    if any(e.cell == cell.name for e, _ in mounts)]
-        commands = [f"clusvcadm -r {svc} -m {s}", "clustat"]
+        commands = [f"clusvcadm -r {q(svc)} -m {q(s)}", "clustat"]
         expect = f"{svc} runs on {s}"
         if clients:
             node, mounts = min(clients, key=lambda c: c[0])
             mp = next(e.mount_point for e, _ in mounts if e.cell == cell.name)
-            commands.append(f'ssh {q(node)} {q("df " + q(mp))}' if q(mp) != mp else f'ssh {node} "df {mp}"')
+            commands.append(f"ssh {q(node)} {arg('df ' + q(mp))}")
             expect += f"; df on {node} still shows {mp}, served through the alias"
-        commands.append(f"clusvcadm -r {svc} -m {p}")
+        commands.append(f"clusvcadm -r {q(svc)} -m {q(p)}")
         steps.append(_step("relocate the NFS service", p, commands, expect + f"; then back on {p}", "9.5, 4.1.4",
-                           rollback=[f"clusvcadm -r {svc} -m {p}"]))
+                           rollback=[f"clusvcadm -r {q(svc)} -m {q(p)}"]))
     steps += _breaking_tests(model, cell, p, s)
     return steps
 
@@ -314,7 +317,7 @@ def _breaking_tests(model, cell, p, s) -> list:
     f = victim.fencing
     how = (f"through {f.device} ({f.agent} at {f.address}, by the {fence_route(cell, cell.node(p), victim)} "
            "network)") if f else "through its fence device"
-    rejoin = REJOIN[cell.type].format(s=s)
+    rejoin = REJOIN[cell.type].format(s=q(s))
     hb = victim.link(cell.heartbeat)
     if hb is not None:
         cable = " and ".join(hb.slaves) if hb.slaves else hb.interface
@@ -327,7 +330,7 @@ def _breaking_tests(model, cell, p, s) -> list:
                       f"fences it {how} and {takes}")
         steps.append(_step(f"pull the heartbeat cable of {s}", s, [f"# unplug {cable} ({cell.heartbeat} network)"],
                            expect, "5.7.3", rollback=[f"# plug {cable} back", rejoin]))
-    steps.append(_step(f"fence {s}", p, [f"fence_node {victim.heartbeat_host}", "clustat"],
+    steps.append(_step(f"fence {s}", p, [f"fence_node {q(victim.heartbeat_host)}", "clustat"],
                        f"{p} power-cycles {s} {how} (the agent's default action, a reboot); clustat shows {s} Offline "
                        f"while it reboots, and {takes}",
                        {"mngt": "2.1.1", "lustre": "5.7.1", "nfs": "8.3.1"}[cell.type], rollback=[rejoin]))

@@ -1,5 +1,5 @@
 """The vocabulary both runbooks (hagen.audit.runbook, hagen.audit.el9_runbook) write their
-steps in: a step, the shell quoting of a value, a heading's anchor, and the templates'
+steps in: a step, a heading's anchor, and the templates'
 environment. Kept apart so that the two runbooks share it without importing each other."""
 
 from __future__ import annotations
@@ -7,16 +7,10 @@ from __future__ import annotations
 import re
 from functools import cache
 
+
 READ_PASSWORD = 'read -rs -p "BMC password: " FENCE_PASSWORD; echo'
 # commands that erase what a device holds: their step is marked destructive (md and html)
-DESTRUCTIVE = re.compile(r"^(ssh \S+ \")?(mkfs(\.\w+)?|mkqdisk -c|lustre_util install)\b")
-
-
-def q(value) -> str:
-    """A value quoted for the shell (checked at check time too: hagen.check.site_values)."""
-    import shlex
-
-    return shlex.quote(str(value))
+DESTRUCTIVE = re.compile(r"^(ssh \S+ [\"'])?(mkfs(\.\w+)?|mkqdisk -c|lustre_util install)\b")
 
 
 def step(title, hosts, commands, expect, guide, rollback=()) -> dict:

@@ -44,7 +44,8 @@ CODES: dict[str, str] = {
     "HA118": "a string of the site spec or a snapshot is longer than its limit",
     "HA119": "the site spec holds a bidi, zero-width or other format character (Unicode Cf), or a line separator",
     "HA120": "a path of the site spec holds a character outside ASCII (a look-alike letter names another file)",
-    "HA121": "a site value that reaches a runbook command (fencing login, mnttab device or mount point) is "
+    "HA121": "a site value that reaches a runbook command (fencing login, mnttab device or mount point, "
+             "management.links entry) is "
              "outside its grammar (a blank, a quote, a shell metacharacter)",
     "HA122": "a node, alias or hosts.extra name is one /etc/hosts reserves for the loopback (localhost...)",
     "HA123": "the build has more hosts than the output tree's file system allows links to one file",

@@ -48,6 +48,12 @@ def _command_values(site) -> list:
                                  f"fencing login {login!r} is not a plain user name: it reaches a shell command "
                                  "in the runbook and the fence agent's arguments",
                                  "letters, digits and _ . @ - (at most 64), e.g. root or ADMIN"))
+    for i, path in enumerate(site.get("management", "links") or []):
+        if isinstance(path, str) and not SAFE_PATH.match(path):      # el9: semanage fcontext -e LINK TARGET
+            reports.append(error("HA121", site.where("management", "links", i),
+                                 f"links entry {path!r} holds a blank, a control character or a shell "
+                                 "metacharacter: it reaches shell commands in the runbook",
+                                 "an absolute path of letters, digits and _ . + / ~ @ : -"))
     for i, entry in enumerate(site.get("management", "mnttab") or []):
         if not isinstance(entry, dict):
             continue

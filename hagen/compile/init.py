@@ -89,6 +89,34 @@ def _mgs_net(model) -> str:
     return kinds.pop() if len(kinds) == 1 and kinds <= {"tcp", "o2ib", "elan"} else "tcp"
 
 
+# ftype labels that say which batch manager runs where (a site's own labels: the ClusterDB has
+# no batch column); matched whole, in lower case
+BATCH_FTYPES = {"slurm": "slurm", "slurmctld": "slurm", "slurmd": "slurm", "pbs": "pbs", "pbs_server": "pbs",
+                "pbs_mom": "pbs", "lsf": "lsf", "lsf_master": "lsf", "rms": "rms"}
+
+
+def batch_manager(model) -> dict | None:
+    """The batch manager the ClusterDB's ftypes show ({manager, coupling, ftypes}), None when
+    they show none or two the guide does not couple (then the draft leaves the choice marked).
+    LSF with SLURM or RMS is LSF coupled with it (10.2)."""
+    from hagen.model.names import natural_key
+
+    found = {BATCH_FTYPES[t.lower()]: t for n in model.nodes for t in sorted(n.ftypes) if t.lower() in BATCH_FTYPES}
+    managers, labels = set(found), sorted(set(found.values()))
+    # a service node (10.1: PBS's third license server, its NFS server): a login node, else
+    # any node that is neither a compute nor a management node
+    mngt = {n for c in model.cells_of_type("mngt") for n in c.nodes}
+    service = sorted((n.name for n in model.nodes if "login" in n.ftypes and n.name not in mngt), key=natural_key) \
+        or sorted((n.name for n in model.nodes if not n.ftypes & {"compute", "mngt"} and n.name not in mngt),
+                  key=natural_key)
+    entry = {"ftypes": labels, "service_node": service[0] if service else None}
+    if len(managers) == 1:
+        return {"manager": managers.pop(), "coupling": "none", **entry}
+    if len(managers) == 2 and "lsf" in managers and managers & {"slurm", "rms"}:
+        return {"manager": "lsf", "coupling": (managers - {"lsf"}).pop(), **entry}
+    return None
+
+
 def context(model, source: dict) -> dict:
     """What the template needs: the ClusterDB's content in plain values, and the source entry."""
     from hagen.model import NETWORK_ROLES
@@ -114,6 +142,7 @@ def context(model, source: dict) -> dict:
                       for c in model.cells_of_type("nfs")],
         "compute": fold(compute), "login": fold(login),
         "ftypes": sorted({t for n in model.nodes for t in n.ftypes}),
+        "batch": batch_manager(model),
     }
 
 
@@ -135,14 +164,28 @@ def draft_site(db: str | None = None, snapshot: str | None = None, draft: Path |
     template = environment().get_template(TEMPLATE)
     values = context(model, entry)
     text = template.render(**values, shared_files=[])
-    shared = shared_files_needed(model, text)
+    shared = shared_files_needed(model, text, (values["batch"] or {}).get("manager"))
     return template.render(**values, shared_files=shared) if shared else text
 
 
-def shared_files_needed(model, text: str) -> list[str]:
-    """The system files (each kind's system_paths, hagen.kinds) a build of the draft would write whole:
-    the draft lists them in shared_files, so that its first build warns of none (HA962). A
-    draft that does not plan yet (a choice left to the site) gets none."""
+def batch_blocks(manager: str | None, site) -> set[str]:
+    """The batch files the draft keeps as managed blocks (docs/managed-blocks.md): PBS's pbs.conf
+    and LSF's hosts file, each read whole by a manager that has no include; slurm.conf keeps
+    the site's lines by SLURM's own Include instead, and RMS's script is hagen's own."""
+    from hagen.model.batch import lsf_hosts_placement
+
+    if manager == "pbs":
+        return {"/etc/pbs.conf"}
+    if manager == "lsf":
+        return {lsf_hosts_placement(site).path}
+    return set()
+
+
+def shared_files_needed(model, text: str, manager: str | None = None) -> list[str]:
+    """The system files (each kind's system_paths, hagen.kinds) and the batch files kept as blocks
+    (batch_blocks) a build of the draft would write: the draft lists them in shared_files, so
+    that its first build writes none of them whole (HA962). A draft that does not plan yet (a
+    choice left to the site) gets none."""
     import tempfile
 
     from hagen.load.site import load_site
@@ -153,10 +196,11 @@ def shared_files_needed(model, text: str) -> list[str]:
         path = Path(folder) / "site.yaml"
         path.write_text(text, encoding="utf-8")
         try:
-            artifacts = plan(model, load_site(path), "")
+            site = load_site(path)
+            artifacts = plan(model, site, "")
         except Exception:         # the draft is checked by the site's own first `hagen check`
             return []
-    return sorted(registry().system_paths() & {a.path for a in artifacts})
+    return sorted((registry().system_paths() | batch_blocks(manager, site)) & {a.path for a in artifacts})
 
 
 def write_draft(text: str, path: Path, force: bool = False) -> None:

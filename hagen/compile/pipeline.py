@@ -115,6 +115,8 @@ def _planned(model, site) -> tuple[list, list]:
 
     secret, _ = fence_secret(site)
     artifacts = plan(model, site, secret)
+    from hagen.compile.shared import shared_files_reports
+
     problems, shared_warnings = shared_files_reports(site, artifacts)
     problems += synchro_of_planned_files(site, artifacts, management_pair(model))
     return artifacts, problems + shared_warnings
@@ -177,6 +179,8 @@ def _compile(site, model, warnings, source, artifacts, tree, hosts, nodes: Mappi
                 known = digests[id(data)] = (data, hashlib.sha256(data).hexdigest())
             files.append(OutFile(host, art.path, data, 0o777 if art.link_target else art.mode, art.template,
                                  art.link_target, known[1]))
+    from hagen.compile.shared import merged_blocks
+
     block_files, block_problems = merged_blocks(blocks, renderer, tree, {host for host, _ in seen}, nodes)
     files += block_files
     problems += block_problems
@@ -207,76 +211,6 @@ def links_refused(tree, hosts: set) -> None:
                   f"gets (/etc/hosts) needs as many links to one object, but the file system of {folder} allows "
                   f"{limit} links per file", "put --out on a file system with a higher link limit (XFS, btrfs, "
                   "tmpfs), or build in parts with --host")])
-
-
-def merged_blocks(blocks, renderer, tree, taken, nodes: Mapping[str, Node]) -> tuple[list[OutFile], list]:
-    """The files shared with the system: on each host, the node's file as gathered (or an empty
-    one) with each of hagen's blocks merged in, in plan order; the rest kept byte for byte."""
-    from hagen.emit import nodes as record
-    from hagen.render.blocks import BlockError, merge_block
-
-    files, problems = [], []
-    per_file: dict = {}
-    for art in blocks:
-        for host in art.hosts:
-            per_file.setdefault((host, art.path), []).append(art)
-    for (host, path), arts in per_file.items():
-        if (host, path) in taken:
-            problems.append(error("HA901", Where(host=host), f"{path} is planned whole and as a managed block",
-                                  "this is a hagen bug: please report it with the inputs"))
-            continue
-        try:
-            data = record.node_content(nodes, tree, host, path)
-        except record.StaleGathered as exc:
-            problems.append(error("HA963", Where(host=host), exc.message, exc.hint))
-            continue
-        try:
-            for art in arts:
-                data = merge_block(data, art.block, renderer.render(art.template, art.context))
-        except BlockError as exc:
-            problems.append(error("HA960", Where(host=host), f"{path} as gathered from {host}: {exc}",
-                                  "edit the node's file so that it holds at most one '# BEGIN hagen NAME' ... "
-                                  "'# END hagen NAME' block of each name, then gather again"))
-            continue
-        mode = 0o7777
-        for art in arts:                # the permissions every block allows (sudoers: 0440)
-            mode &= art.mode
-        files.append(OutFile(host, path, data, mode, arts[0].template, None, hashlib.sha256(data).hexdigest()))
-    return files, problems
-
-
-def shared_files_reports(site, artifacts) -> tuple[list, list]:
-    """shared_files entries that cannot be blocks (errors: a cluster.conf carries config_version, a
-    link is no file) or that name no file hagen writes (warnings)."""
-    problems, warnings = [], []
-    by_path: dict = {}
-    for art in artifacts:
-        by_path.setdefault(art.path, []).append(art)
-    from hagen.base.reports import warning
-    from hagen.kinds import registry
-
-    shared = set(site.get("shared_files") or [])
-    # the files the system and its administrator write too (the guide edits them by hand): each kind's
-    for path in sorted(registry().system_paths() & set(by_path) - shared):
-        art = by_path[path][0]
-        add = f"add {path} to shared_files" if ("shared_files",) in site.positions else \
-            f"add the key shared_files: [{path}] to {site.display}"
-        warnings.append(warning("HA962", site.where("shared_files"),
-                                f"hagen writes {path} whole ({art.template}): the node's own lines in it would be lost",
-                                f"{add}: hagen then writes only its block in the node's file"))
-    for i, path in enumerate(site.get("shared_files") or []):
-        arts = by_path.get(path, [])
-        whole = [a for a in arts if a.block is None]
-        if whole:
-            problems.append(error("HA961", site.where("shared_files", i),
-                                  f"{path} is a file hagen must write whole ({whole[0].template})",
-                                  "remove it from shared_files"))
-        elif not arts:
-            warnings.append(warning("HA964", site.where("shared_files", i),
-                                    f"hagen writes no {path}: its entry in shared_files changes nothing",
-                                    "check the path, or the key that names the file (nfs.client_fstab, "
-                                    "batch.ocfs2.fstab, lustre.sudoers, network.bonding.modprobe)"))
-    return problems, warnings
 
 
 def _only(artifacts, hosts: set) -> list:
@@ -367,24 +301,32 @@ def build(site_path, out="out", db=None, snapshot=None, hosts: set | None = None
     nodes_of: reads what the nodes hold from out's store (hagen.emit.nodes.read_nodes, as
     `hagen build` passes), called once the tree is locked, so that no push can record
     anything between the read and the build; None: nothing is known of the nodes."""
+    from contextlib import ExitStack
     from dataclasses import replace
 
+    from hagen.compile.uptodate import noop_result
+    from hagen.emit.store import ReadOnlyStore
     from hagen.load.site import load_site
     from hagen.load.source import choose_source
 
     tree = OutputTree(Path(out))
-    with tree.lock():
+    with ExitStack() as held:
+        try:
+            held.enter_context(tree.lock())
+        except ReadOnlyStore:
+            # a store this process cannot write: a no-op build only reads it, so it still says so
+            site = load_site(site_path) if hosts is None else None
+            noop = site and noop_result(tree, site, choose_source(db, snapshot, site), reading=True)
+            if noop is None:
+                raise
+            return None, noop
         site = load_site(site_path)
         source = choose_source(db, snapshot, site)
         fingerprint, intact = None, False
         if hosts is None:
-            from hagen.compile.uptodate import hosts_and_files, verdict
-
-            found = verdict(tree, site, source)
-            remembered = tree.remembered_warnings() if found.up_to_date else None
-            if remembered is not None:
-                host_count, file_count = hosts_and_files(found.manifest)
-                return None, EmitResult(file_count, host_count, 0, 0, 0, True, source, tuple(remembered))
+            found = noop_result(tree, site, source)
+            if isinstance(found, EmitResult):
+                return None, found
             fingerprint, intact = found.fingerprint, found.intact is True
         from hagen.base.progress import Progress
 
@@ -395,3 +337,4 @@ def build(site_path, out="out", db=None, snapshot=None, hosts: set | None = None
             result = tree.commit(compiled.files, keep_others=hosts is not None, intact=intact)
             tree.remember_inputs(fingerprint, compiled.warnings)
     return compiled, replace(result, source=source, warnings=tuple(compiled.warnings))
+

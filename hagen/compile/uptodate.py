@@ -134,3 +134,21 @@ def hosts_and_files(manifest: dict) -> tuple[int, int]:
     from ClusterShell.NodeSet import NodeSet
 
     return len(NodeSet(manifest["hosts"])), sum(len(NodeSet(entry.hosts)) for entry in manifest["files"])
+
+
+def noop_result(tree, site, source, reading: bool = False):
+    """build's no-op: its EmitResult when tree is up to date with the inputs (and holds the
+    warnings they gave), else the Verdict, for the build to go on with. reading: decided under
+    the readers' lock, for a store this process cannot lock for writing (a read-only one):
+    None when the tree is not up to date."""
+    from contextlib import nullcontext
+
+    from hagen.emit import EmitResult
+
+    with tree.reading() if reading else nullcontext():
+        found = verdict(tree, site, source)
+        remembered = tree.remembered_warnings() if found.up_to_date else None
+    if remembered is not None:
+        host_count, file_count = hosts_and_files(found.manifest)
+        return EmitResult(file_count, host_count, 0, 0, 0, True, source, tuple(remembered))
+    return None if reading else found

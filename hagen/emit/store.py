@@ -253,10 +253,27 @@ def write_hint(exc: OSError) -> str:
     return "check free space and permissions; the previous tree is untouched"
 
 
+class ReadOnlyStore(OutputError):
+    """The store cannot be written (a read-only file system or mount, or no write permission):
+    what only reads it works (diff, explain, render, a no-op build); what must write fails with this."""
+
+
+# the errors that say "this store cannot be written", as opposed to "something is wrong in it"
+READ_ONLY = (errno.EROFS, errno.EACCES, errno.EPERM)
+
+
+def read_only_store(store: Path, why: str) -> ReadOnlyStore:
+    return ReadOnlyStore(f"cannot write the output store {store}: {why}",
+                         hint="this command writes the store (a build that changes the tree, push, gather): run it "
+                              "where the store is writable; diff, explain, render and a no-op build only read it")
+
+
 def lock_file(store: Path, name: str, store_fd: int) -> int:
     try:
         fd = os.open(name, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600, dir_fd=store_fd)
     except OSError as exc:
+        if exc.errno in READ_ONLY:
+            raise read_only_store(store, exc.strerror)
         why = "it is a symbolic link (hagen follows no link in its store)" if exc.errno == errno.ELOOP \
             else exc.strerror
         raise OutputError(f"cannot use the lock {store}/{name}: {why}",

@@ -17,7 +17,7 @@ from hagen.emit.commit import (INPUTS, LEGACY, TREE, Locked, Written, carried, c
 from hagen.emit.confine import confined
 from hagen.emit.journal import JOURNAL, HostDirs, valid_journal
 from hagen.emit.manifest import RESERVED, EmitResult, OutFile, manifest_of, valid_manifest
-from hagen.emit.store import (DIR_FLAGS, Objects, lock_file, loads, lstat_mode, lstat_mode_at, read_json,
+from hagen.emit.store import (DIR_FLAGS, READ_ONLY, Objects, lock_file, loads, lstat_mode, lstat_mode_at, read_json,
                               read_pid, read_regular, remove_entry, unlink_at, write_atomic, write_hint)
 from hagen.emit.verify import recorded_warnings, valid_record
 from hagen.base.errors import OutputError
@@ -143,7 +143,9 @@ class OutputTree:
             try:
                 fd = os.open("apply.lock", os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600,
                              dir_fd=store_fd)
-            except PermissionError:
+            except OSError as exc:         # a read-only store: a shared flock needs no write access
+                if exc.errno not in READ_ONLY:
+                    raise
                 fd = os.open("apply.lock", os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC, dir_fd=store_fd)
             fcntl.flock(fd, fcntl.LOCK_SH)
             return fd, lstat_mode_at(JOURNAL, store_fd) is not None
@@ -274,7 +276,11 @@ class OutputTree:
             raise OutputError(f"the output store {self.store} belongs to another user (uid {st.st_uid})",
                               hint="choose another --out: hagen uses only a store it made")
         if stat.S_IMODE(st.st_mode) != 0o700:
-            os.fchmod(fd, 0o700)        # the manifest names the sha256 of secret files: owner only
+            try:
+                os.fchmod(fd, 0o700)    # the manifest names the sha256 of secret files: owner only
+            except OSError as exc:      # a read-only store: readers go on, the lock says what cannot
+                if exc.errno not in READ_ONLY:
+                    raise
         return fd
 
     @contextmanager

@@ -37,7 +37,11 @@ class Limits:
     max_flow_depth: int       # open [ and { at once
 
 
-SITE = Limits("site spec", 4 * MiB, 200_000, 32, 4096, 64, 24)
+# the site spec's size and values are bounded by its reading time (bench/site_limits.py,
+# bench/SITE_LIMITS.md): ruamel's round-trip parser, which keeps every key's line and column,
+# spends about 80 microseconds of CPU on a value, so 10,000 values read in under a second; a
+# site names its nodes by node sets (a generated 10,000-node site holds under 400 values)
+SITE = Limits("site spec", 1 * MiB, 10_000, 32, 4096, 64, 24)
 SNAPSHOT = Limits("snapshot", 256 * MiB, 50_000_000, 16, 4096, 64, 16)
 SECRET = Limits("password file", 64 * 1024, 0, 0, 0, 0, 0)     # only its size is used
 MAX_INT = (1 << 63) - 1       # PostgreSQL's bigint; no setting of hagen's is larger
