@@ -14,7 +14,8 @@ CIB = GOLDEN / "bas5-guide-el9" / "ns0" / "etc/hagen/cib.xml"
 def test_the_live_copy_keeps_ids_order_and_constraints_and_swaps_units_for_dummy():
     original = etree.parse(str(CIB)).getroot()
     luns = []
-    adapted, bmcs = adapt_cib(CIB, lambda name: luns.append(name) or f"/dev/loop{len(luns)}")
+    adapted, bmcs, sbd_disks = adapt_cib(
+        CIB, lambda name, kind: luns.append((name, kind)) or f"/dev/loop{len(luns)}")
     ids = lambda tree: [e.get("id") for e in tree.iter("primitive", "group", "rsc_location")]
     assert ids(adapted) == ids(original)
     kinds = {p.get("id"): (p.get("class"), p.get("provider"), p.get("type"))
@@ -22,8 +23,13 @@ def test_the_live_copy_keeps_ids_order_and_constraints_and_swaps_units_for_dummy
     assert kinds["svc_postgresql"] == ("ocf", "pacemaker", "Dummy")
     assert kinds["ip_ns"] == ("ocf", "heartbeat", "IPaddr2")
     assert kinds["link_var_lib_pgsql"] == ("ocf", "heartbeat", "symlink")
-    assert luns == ["fs_etcha", "fs_usrha", "fs_varha", "fs_tftpboot", "fs_homeha"]
-    assert adapted.xpath("string(//primitive[@id='fs_etcha']//nvpair[@name='device']/@value)") == "/dev/loop1"
+    assert luns == [("fence_sbd_ns_mngt", "sbd")] + [(fs, "ext3") for fs in (
+        "fs_etcha", "fs_usrha", "fs_varha", "fs_tftpboot", "fs_homeha")]
+    assert sbd_disks == {"/dev/disk/by-id/dm-name-ns_sbd": "/dev/loop1"}
+    assert adapted.xpath("string(//primitive[@type='fence_sbd']//nvpair[@name='devices']/@value)") == "/dev/loop1"
+    assert kinds["ping"] == ("ocf", "pacemaker", "ping")
+    assert kinds["ethmonitor_bond0"] == ("ocf", "heartbeat", "ethmonitor")
+    assert adapted.xpath("string(//primitive[@id='fs_etcha']//nvpair[@name='device']/@value)") == "/dev/loop2"
     assert bmcs == {"ns0": "10.2.0.1", "ns13": "10.2.0.14"}
     assert adapted.xpath("//primitive[@type='fence_ipmilan']//nvpair[@name='cipher']/@value") == ["3", "3"]
     assert etree.tostring(adapted.find("configuration/constraints")) == \
