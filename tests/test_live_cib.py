@@ -3,10 +3,13 @@ constraint, and swaps only what cannot run on this machine. Offline: no root nee
 
 from __future__ import annotations
 
+import ipaddress
+
 from lxml import etree
 
 from conftest import GOLDEN
 from live_cib import adapt_cib
+from live_setup import node_nics, node_routes, switch_addresses
 
 CIB = GOLDEN / "bas5-guide-el9" / "ns0" / "etc/hagen/cib.xml"
 
@@ -34,3 +37,18 @@ def test_the_live_copy_keeps_ids_order_and_constraints_and_swaps_units_for_dummy
     assert adapted.xpath("//primitive[@type='fence_ipmilan']//nvpair[@name='cipher']/@value") == ["3", "3"]
     assert etree.tostring(adapted.find("configuration/constraints")) == \
         etree.tostring(original.find("configuration/constraints"))
+
+
+def test_the_live_switch_answers_for_the_gateway_hagen_routes_through_and_the_host_it_pings():
+    """The live cell's switch holds the addresses the built files need outside the nodes:
+    the keyfiles' route gateway (the BMCs sit behind it) and the ping clone's host."""
+    out = GOLDEN / "bas5-guide-el9"
+    original = etree.parse(str(CIB)).getroot()
+    nics = node_nics(out, "ns0")
+    assert nics == [("bond0", "10.1.0.1/16"), ("bond1", "176.18.118.1/24")]
+    routes = node_routes(out, "ns0")
+    assert routes == [("10.0.0.0/8", "10.1.255.254")]
+    assert switch_addresses(original, nics, routes) == {"10.1.255.254": ("br-bond0", 16)}
+    bmcs = original.xpath("//primitive[@type='fence_ipmilan']//nvpair[@name='ip']/@value")
+    assert all(ipaddress.ip_address(b) in ipaddress.ip_network(routes[0][0]) for b in bmcs), \
+        "the nodes reach their BMCs through the admin gateway, as the audit assumes"
