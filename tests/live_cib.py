@@ -5,10 +5,11 @@ here changes:
 - a resource whose agent is not installed here, or a systemd/LSB unit (the services of
   an EL9 node: postgresql, slapd, nfs-server...), becomes ocf:pacemaker:Dummy (a real
   agent with real start, stop and monitor, whose state lives in the node's /run);
-- a Filesystem's device becomes a loop device both nodes see (a shared LUN);
+- a Filesystem's device becomes a loop device both nodes see (a shared LUN), and so does
+  fence_sbd's SBD disk (the harness writes the SBD header on it, as the runbook says);
 - each fence_ipmilan device gets `cipher=3`: OpenIPMI's ipmi_sim does not answer "Get
   Channel Cipher Suites", and ipmitool then spends ~14 s guessing at every call.
-IPaddr2, symlink, Filesystem and fence_ipmilan stay real.
+IPaddr2, symlink, Filesystem, ethmonitor, ping, fence_ipmilan and fence_sbd stay real.
 """
 
 from __future__ import annotations
@@ -35,11 +36,12 @@ def _nvpair(parent, owner: str, name: str, value: str) -> None:
 
 
 def adapt_cib(path: Path, make_lun) -> tuple:
-    """(the adapted CIB tree, {node: BMC address of its fence_ipmilan device});
-    make_lun(name) -> the device path of a new shared LUN."""
+    """(the adapted CIB tree, {node: BMC address of its fence_ipmilan device}, {SBD device
+    hagen wrote: the LUN standing for it}); make_lun(name, kind) -> the device path of a new
+    shared LUN, kind "ext3" (a file system) or "sbd" (an SBD disk)."""
     tree = etree.parse(str(path), etree.XMLParser(remove_comments=True, resolve_entities=False,
                                                   no_network=True)).getroot()
-    bmcs = {}
+    bmcs, sbd_disks = {}, {}
     for primitive in tree.iter("primitive"):
         rid = primitive.get("id")
         attrs = primitive.find("instance_attributes")
@@ -50,9 +52,14 @@ def adapt_cib(path: Path, make_lun) -> tuple:
             continue
         values = {nv.get("name"): nv for nv in primitive.iter("nvpair")}
         if primitive.get("type") == "Filesystem":
-            values["device"].set("value", make_lun(rid))
+            values["device"].set("value", make_lun(rid, "ext3"))
+        if primitive.get("type") == "fence_sbd":
+            devices = values["devices"].get("value")
+            if devices not in sbd_disks:
+                sbd_disks[devices] = make_lun(rid, "sbd")
+            values["devices"].set("value", sbd_disks[devices])
         if primitive.get("type") == "fence_ipmilan":
             _nvpair(attrs, rid, "cipher", "3")
             for node in values["pcmk_host_list"].get("value").split(","):
                 bmcs[node.strip()] = values["ip"].get("value")
-    return tree, bmcs
+    return tree, bmcs, sbd_disks

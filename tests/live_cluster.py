@@ -6,7 +6,19 @@ fresh /run and /dev/shm, and NICs plugged into bridges of a switch namespace on 
 addresses of hagen's NetworkManager keyfiles. Each node has a BMC: OpenIPMI's ipmi_sim
 in a namespace of its own on the address of the node's fence device in hagen's CIB, whose
 power commands kill and boot the node (tests/live/bmc-chassis.sh); Pacemaker fences
-through the real fence_ipmilan. Shared LUNs are loop devices both nodes see.
+through the real fence_ipmilan, and through fence_sbd on a second level: each node runs
+the real sbd daemon from hagen's /etc/sysconfig/sbd on an SBD disk both nodes see. Shared
+LUNs are loop devices. The hosts hagen's ping clone pings are addresses of the switch's
+bridges (they exist only in its namespace).
+
+What cannot be real here, and stands in:
+- the watchdog: this machine has no /dev/watchdog and loads no module (softdog would reset
+  the whole machine, not one node): each node's sbd runs with SBD_WATCHDOG_DEV=/dev/null,
+  which is sbd's own "no watchdog". A reset message still ends the node: sbd's reboot()
+  inside the node's PID namespace kills that namespace (node-init.sh hides
+  /proc/sysrq-trigger from it first), and the node stays off until its BMC powers it on;
+- the bonds: no bonding module here; each bond hagen configures is one veth of that name.
+The switch, its routes and the BMCs' network: tests/live_setup.py.
 
 Nothing here exists outside the namespaces it creates; `LiveCell.destroy` removes every
 process (by pid), mount, namespace and loop device it made.
@@ -14,25 +26,23 @@ process (by pid), mount, namespace and loop device it made.
 
 from __future__ import annotations
 
-import configparser
 import json
 import os
 import re
 import shutil
 import signal
-import stat
 import subprocess
 import time
 from pathlib import Path
 
 from live_cib import adapt_cib
+from live_setup import (BMC_BRIDGE, BMC_GATEWAY, bmc_files, bridge_of, node_nics, node_routes,
+                        ping_hosts, sbd_config, switch_addresses, undo_halinks)
 
 LIVE = Path(__file__).resolve().parent / "live"
 TOOLS = ("unshare", "nsenter", "ip", "losetup", "mkfs.ext3", "corosync", "corosync-cfgtool",
          "pacemakerd", "crm_mon", "cibadmin", "crm_resource", "stonith_admin", "ipmi_sim",
-         "ipmitool", "fence_ipmilan", "xmllint", "crm_verify")
-BMC_BRIDGE = "brbmc"
-BMC_SIDE = "192.0.2"             # the nodes' own end of the BMC network (TEST-NET-1)
+         "ipmitool", "fence_ipmilan", "xmllint", "crm_verify", "sbd", "fence_sbd", "ping")
 
 
 def missing_requirement() -> str | None:
@@ -75,18 +85,6 @@ def wait_for(what: str, probe, timeout: float, interval: float = 0.5):
         time.sleep(interval)
 
 
-def node_nics(out: Path, node: str) -> list[tuple[str, str]]:
-    """(interface, address/prefix) of each NetworkManager keyfile hagen wrote with an address."""
-    nics = []
-    for path in sorted((out / node / "etc/NetworkManager/system-connections").glob("*.nmconnection")):
-        keyfile = configparser.ConfigParser(interpolation=None)
-        keyfile.read(path)
-        address = keyfile.get("ipv4", "address1", fallback=None)
-        if address:
-            nics.append((keyfile["connection"]["interface-name"], address.split(",")[0]))
-    return nics
-
-
 class LiveCell:
     """One el9 cell of a built tree, up on this machine. Use `start()` then `destroy()`."""
 
@@ -107,11 +105,11 @@ class LiveCell:
         for script in ("node-init.sh", "bmc-chassis.sh"):
             shutil.copy2(LIVE / script, self.state / "bin" / script)
             (self.state / "bin" / script).chmod(0o755)      # whatever the checkout kept
+        self.cib, self.bmcs, self.sbd_disks = adapt_cib(
+            self.out / self.nodes[0] / "etc/hagen/cib.xml", self._make_lun)
         self._make_switch()
-        self.cib, devices = adapt_cib(self.out / self.nodes[0] / "etc/hagen/cib.xml", self._make_lun)
-        self.bmcs = devices                       # {node: BMC address} from the fence devices
-        for index, node in enumerate(self.nodes, start=1):
-            self._make_disk(node, index)
+        for node in self.nodes:
+            self._make_disk(node)
             self._make_bmc_namespace(node)
         self._start_supervisor()
         for node in self.nodes:
@@ -125,13 +123,22 @@ class LiveCell:
         sh("mount", "--bind", str(ns), str(ns))
         self.mounted.append(ns)
         sh("mount", "--make-private", str(ns))
-        self._new_netns("switch")
+        switch = self._new_netns("switch")
         bridges = {BMC_BRIDGE}
         for node in self.nodes:
             bridges |= {f"br-{nic}" for nic, _ in node_nics(self.out, node)}
-        for bridge in sorted(bridges):
-            self.in_switch("ip", "link", "add", bridge, "type", "bridge")
+        for index, bridge in enumerate(sorted(bridges), start=1):
+            self.in_switch("ip", "link", "add", bridge, "address", f"02:00:00:00:00:{index:02x}",
+                           "type", "bridge")
             self.in_switch("ip", "link", "set", bridge, "up")
+        sh("nsenter", f"--net={switch}", "sh", "-c", "echo 1 > /proc/sys/net/ipv4/ip_forward")
+        self.in_switch("ip", "address", "add", f"{BMC_GATEWAY}/32", "dev", BMC_BRIDGE)
+        for bmc in self.bmcs.values():
+            self.in_switch("ip", "route", "add", f"{bmc}/32", "dev", BMC_BRIDGE)
+        nics = self.nics(self.nodes[0])
+        for address, (bridge, prefix) in switch_addresses(
+                self.cib, nics, node_routes(self.out, self.nodes[0])).items():
+            self.in_switch("ip", "address", "add", f"{address}/{prefix}", "dev", bridge)
 
     def _new_netns(self, name: str) -> Path:
         path = self.state / "ns" / name
@@ -140,21 +147,35 @@ class LiveCell:
         self.mounted.insert(0, path)
         return path
 
+    def ping_targets(self) -> list[str]:
+        """The hosts hagen's ping clones ping (addresses of the switch)."""
+        return ping_hosts(self.cib)
+
+    def ping_target(self, host: str, answers: bool) -> None:
+        """The pinged host (a router: the admin network's gateway) answers, or is down."""
+        bridge, prefix = bridge_of(self.nics(self.nodes[0]), host)
+        self.in_switch("ip", "address", "add" if answers else "del", f"{host}/{prefix}",
+                       "dev", bridge)
+
     def in_switch(self, *argv: str) -> subprocess.CompletedProcess:
         return sh("nsenter", f"--net={self.state / 'ns' / 'switch'}", *argv)
 
-    def _make_lun(self, name: str) -> str:
-        """A shared LUN both nodes see: a loop device on a file, with an ext3 file system."""
+    def _make_lun(self, name: str, kind: str) -> str:
+        """A shared LUN both nodes see: a loop device on a file, with an ext3 file system,
+        or initialised as an SBD disk (`sbd create`, as hagen's runbook does it)."""
         image = self.state / "luns" / f"{name}.img"
         image.parent.mkdir(exist_ok=True)
         with open(image, "wb") as f:
             f.truncate(self.luns_mib << 20)
-        sh("mkfs.ext3", "-q", "-F", str(image))
+        if kind == "ext3":
+            sh("mkfs.ext3", "-q", "-F", str(image))
         device = sh("losetup", "--find", "--show", str(image)).stdout.strip()
         self.loops.append(device)
+        if kind == "sbd":
+            sh("sbd", "-d", device, "create")
         return device
 
-    def _make_disk(self, node: str, index: int) -> None:
+    def _make_disk(self, node: str) -> None:
         """The node's disk as the migration guide leaves it, holding what hagen wrote for it."""
         here = self.state / "nodes" / node
         for top in ("etc", "usr", "var"):
@@ -169,28 +190,17 @@ class LiveCell:
                 target.parent.mkdir(parents=True, exist_ok=True)
                 shutil.copy2(path, target)
         self.write_cib(node)
-        self._undo_halinks(here / "disk")
+        sbd_config(here / "disk", self.sbd_disks)
+        undo_halinks(here / "disk", self.cib)
         logs = here / "disk/var/log/pacemaker"
         logs.mkdir(parents=True, exist_ok=True)
         shutil.chown(logs, "hacluster", "haclient")
         nics = [f"{nic} {node}-{i} br-{nic} {address}" for i, (nic, address) in
                 enumerate(node_nics(self.out, node))]
-        nics.append(f"bmcnet {node}-b {BMC_BRIDGE} {BMC_SIDE}.{index}/24")
         (here / "nics").write_text("\n".join(nics) + "\n")
-        (here / "routes").write_text("".join(f"{ip}/32 bmcnet\n" for ip in self.bmcs.values()))
+        (here / "routes").write_text("".join(f"{destination} via {gateway}\n" for destination, gateway
+                                             in node_routes(self.out, node)))
         (here / "power.pid").write_text("")
-
-    def _undo_halinks(self, disk: Path) -> None:
-        """The migration guide's preparation of a node: no real directory where a link
-        resource goes (an overlay whiteout hides the host's), and each link's parent there."""
-        for link in self.cib.xpath("//primitive[@type='symlink']//nvpair[@name='link']/@value"):
-            path = Path(link)
-            if path.exists() and not path.is_symlink():
-                whiteout = disk / path.relative_to("/")
-                whiteout.parent.mkdir(parents=True, exist_ok=True)
-                os.mknod(whiteout, 0o600 | stat.S_IFCHR, os.makedev(0, 0))
-            if not path.parent.exists():
-                (disk / path.parent.relative_to("/")).mkdir(parents=True, exist_ok=True)
 
     def write_cib(self, node: str) -> None:
         from lxml import etree
@@ -208,25 +218,12 @@ class LiveCell:
         bmc = self.bmcs[node]
         for argv in (["ip", "address", "add", f"{bmc}/32", "dev", "eth0"],
                      ["ip", "link", "set", "eth0", "up"],
-                     ["ip", "route", "add", f"{BMC_SIDE}.0/24", "dev", "eth0"]):
+                     ["ip", "route", "add", f"{BMC_GATEWAY}/32", "dev", "eth0"],
+                     ["ip", "route", "add", "default", "via", BMC_GATEWAY]):
             sh("nsenter", f"--net={path}", *argv)
-        here = self.state / "bmc" / node
-        (here / "persist").mkdir(parents=True, exist_ok=True)
         password = (self.out / node / "etc/hagen/fence-password").read_text().strip()
-        user = self.fence_user()
-        chassis = f"{self.state}/bin/bmc-chassis.sh {node} {self.state}"
-        (here / "lan.conf").write_text(
-            f'name "{node}-bmc"\nset_working_mc 0x20\n  startlan 1\n    addr {bmc} 623\n'
-            "    priv_limit admin\n"
-            + "".join(f"    allowed_auths_{p} none md2 md5 straight\n"
-                      for p in ("callback", "user", "operator", "admin"))
-            + "    guid a123456789abcdefa123456789abcdef\n  endlan\n"
-            f'  chassis_control "{chassis}"\n'
-            f'  user 2 true "{user}" "{password}" admin 10 none md2 md5 straight\n')
-        (here / "emu").write_text(
-            "mc_setbmc 0x20\n"
-            "mc_add 0x20 0 no-device-sdrs 0x23 9 8 0x9f 0x1291 0xf02 persist_sdr\n"
-            "mc_enable 0x20\n")
+        bmc_files(self.state / "bmc" / node, node, bmc, self.fence_user(), password,
+                  f"{self.state}/bin/bmc-chassis.sh {node} {self.state}")
 
     def fence_user(self) -> str:
         return self.cib.xpath("string(//primitive[@type='fence_ipmilan']"
@@ -363,6 +360,15 @@ class LiveCell:
         index = [n for n, _ in self.nics(node)].index(nic)
         sh("nsenter", f"--net={self.state / 'ns' / 'switch'}", "ip", "link", "set",
            f"{node}-{index}", "up" if up else "down", check=check)
+
+    def isolate_nodes(self, isolated: bool) -> None:
+        """Every node's switch ports stop (or start again) talking to each other, each still
+        reaching the switch's own addresses (the gateways, and so the BMCs): a split."""
+        for node in self.nodes:
+            for index in range(len(self.nics(node))):
+                sh("nsenter", f"--net={self.state / 'ns' / 'switch'}", "bridge", "link", "set",
+                   "dev", f"{node}-{index}", "isolated", "on" if isolated else "off",
+                   check=isolated)          # a node fenced meanwhile took its ports along
 
     def bmc_link(self, node: str, up: bool) -> None:
         self.in_switch("ip", "link", "set", f"{node}-ipmi", "up" if up else "down")

@@ -9,7 +9,7 @@ import re
 import time
 from pathlib import Path
 
-from live_cluster import LiveCell, wait_for
+from live_cluster import LiveCell, sh, wait_for
 
 GROUP = "HA_NSM"
 
@@ -79,13 +79,6 @@ def unplug_and_rejoin(cell: LiveCell) -> dict:
     return cell.notes["unplug"]
 
 
-def undelayed_node(cell: LiveCell) -> str:
-    """The node whose fence device has no pcmk_delay_base: it loses a fencing race today."""
-    delayed = cell.cib.xpath("//primitive[.//nvpair[@name='pcmk_delay_base']]"
-                             "//nvpair[@name='pcmk_host_list']/@value")
-    return next(n for n in cell.nodes if n not in delayed)
-
-
 def move_group(cell: LiveCell, node: str) -> None:
     if healthy(cell) == node:
         return
@@ -99,20 +92,19 @@ def move_group(cell: LiveCell, node: str) -> None:
 
 
 def split(cell: LiveCell) -> dict:
-    """Both corosync links cut between the nodes while the group runs on the node without a
-    fencing delay, each BMC still reachable from the other node; a fenced node is held in
-    its POST until the outcome is read. Played once per cell."""
+    """The nodes stop hearing each other on every corosync link (their switch ports isolated
+    from each other) while each keeps its networks, its gateway and so both BMCs, with the
+    group on the node the location constraint does not prefer (a fixed preference would
+    lose); a fenced node is held in its POST until the outcome is read. Played once."""
     if "split" in cell.notes:
         return cell.notes["split"]
-    holder = undelayed_node(cell)
+    holder = cell.nodes[-1]
     move_group(cell, holder)
     boots = {n: cell.boots(n) for n in cell.nodes}
-    nics = [nic for nic, _ in cell.nics(holder)]
     for node in cell.nodes:
         cell.hold_in_post(node)
     try:
-        for nic in nics:
-            cell.link(holder, nic, up=False)
+        cell.isolate_nodes(True)
         wait_for("a node fenced", lambda: any(cell.boots(n) > boots[n] for n in cell.nodes), 120, 0.5)
         fenced = [n for n in cell.nodes if cell.boots(n) > boots[n]]
         survivors = [n for n in cell.nodes if n not in fenced]
@@ -123,8 +115,7 @@ def split(cell: LiveCell) -> dict:
                 survivor, GROUP) == survivor and survivor, 120, 1)
         fenced = [n for n in cell.nodes if cell.boots(n) > boots[n]]
     finally:
-        for nic in nics:
-            cell.link(holder, nic, up=True, check=False)
+        cell.isolate_nodes(False)
         for node in cell.nodes:
             cell.hold_in_post(node, False)
     all_online(cell)
@@ -202,3 +193,67 @@ def started_calls(cell: LiveCell, viewer: str, node: str) -> dict[str, str]:
     return {op.get("id"): op.get("call-id") for state in status.iter("node_state")
             if state.get("uname") == node for op in state.iter("lrm_rsc_op")
             if op.get("id").endswith("_last_0") and op.get("operation") in ("start", "stop")}
+
+
+# --- what hagen audit predicts, beside what the daemons did ------------------------------------
+
+def predicted(cell: LiveCell, failure: str, subject: str, active: str) -> dict:
+    """The audit's prediction (hagen audit --format json, read once by the fixture into
+    cell.notes["audit"]) for `failure` of `subject`, seen with the group on `active`.
+    The audit plays each failure from the standard state (the group on the primary,
+    cell.nodes[0]); the pair is symmetric, so with the group on the other node the names
+    swap. `subject` names the primary as "{active}" and the other as "{standby}"."""
+    primary, other = cell.nodes[0], cell.nodes[1]
+    swap = {primary: other, other: primary} if active != primary else {}
+    wanted = subject.format(active=primary, standby=other)
+    entry = next((f for f in cell.notes["audit"]["failures"]
+                  if f["failure"] == failure and f["subject"] == wanted), None)
+    assert entry, f"hagen audit plays no {failure} of {wanted}"
+    name = lambda n: swap.get(n, n)
+    return {"fenced": sorted(name(f["node"]) for f in entry["fenced"]),
+            "fenced_via_sbd": sorted(name(f["node"]) for f in entry["fenced"]
+                                     if f["via"].startswith("shared disk")),
+            "moves": {m["service"]: name(m["to"]) for m in entry["moves"]},
+            "stopped": [s for s in entry["lost"] if s.startswith(f"{GROUP} (stopped everywhere")],
+            "effect": entry["effect"]}
+
+
+def agrees(prediction: dict, *, fenced: list[str], group_before: str | None,
+           group_after: str | None, fenced_via_sbd: list[str] | None = None) -> None:
+    """The daemons did what the audit predicted: the same nodes fenced (by SBD where it
+    says so), and the group where it says (moved, stayed, or stopped everywhere)."""
+    expected_group = None if prediction["stopped"] else prediction["moves"].get(GROUP, group_before)
+    seen = {"fenced": sorted(fenced), "group": group_after}
+    wanted = {"fenced": prediction["fenced"], "group": expected_group}
+    if fenced_via_sbd is not None:
+        seen["fenced_via_sbd"] = sorted(fenced_via_sbd)
+        wanted["fenced_via_sbd"] = prediction["fenced_via_sbd"]
+    assert seen == wanted, f"the audit predicted {wanted} ({prediction['effect']}); the daemons: {seen}"
+
+
+def sbd_reset(cell: LiveCell) -> list[str]:
+    """The nodes whose slot on the SBD disk holds a reset (fence_sbd fenced them)."""
+    nodes = []
+    for lun in cell.sbd_disks.values():
+        for line in sh("sbd", "-d", lun, "list").stdout.splitlines():
+            fields = line.split()
+            if len(fields) >= 3 and fields[2] in ("reset", "off"):
+                nodes.append(fields[1])
+    return sorted(set(nodes))
+
+
+def members_up(cell: LiveCell, viewer: str) -> list[str]:
+    """The members of the group not stopped, as viewer sees them."""
+    return [r.get("id") for g in cell.mon(viewer).iter("group") if g.get("id") == GROUP
+            for r in g.iter("resource") if r.get("role") != "Stopped"]
+
+
+def group_state(cell: LiveCell, viewer: str) -> str | None:
+    """Where the group runs whole as viewer sees it, None when every member is stopped
+    (a group neither whole on one node nor stopped fails the test): read once settled."""
+    place = cell.group_started_on(viewer, GROUP)
+    if place:
+        return place
+    started = members_up(cell, viewer)
+    assert not started, f"{GROUP} half started: {started}"
+    return None

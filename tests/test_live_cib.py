@@ -3,10 +3,13 @@ constraint, and swaps only what cannot run on this machine. Offline: no root nee
 
 from __future__ import annotations
 
+import ipaddress
+
 from lxml import etree
 
 from conftest import GOLDEN
 from live_cib import adapt_cib
+from live_setup import node_nics, node_routes, switch_addresses
 
 CIB = GOLDEN / "bas5-guide-el9" / "ns0" / "etc/hagen/cib.xml"
 
@@ -14,7 +17,8 @@ CIB = GOLDEN / "bas5-guide-el9" / "ns0" / "etc/hagen/cib.xml"
 def test_the_live_copy_keeps_ids_order_and_constraints_and_swaps_units_for_dummy():
     original = etree.parse(str(CIB)).getroot()
     luns = []
-    adapted, bmcs = adapt_cib(CIB, lambda name: luns.append(name) or f"/dev/loop{len(luns)}")
+    adapted, bmcs, sbd_disks = adapt_cib(
+        CIB, lambda name, kind: luns.append((name, kind)) or f"/dev/loop{len(luns)}")
     ids = lambda tree: [e.get("id") for e in tree.iter("primitive", "group", "rsc_location")]
     assert ids(adapted) == ids(original)
     kinds = {p.get("id"): (p.get("class"), p.get("provider"), p.get("type"))
@@ -22,9 +26,29 @@ def test_the_live_copy_keeps_ids_order_and_constraints_and_swaps_units_for_dummy
     assert kinds["svc_postgresql"] == ("ocf", "pacemaker", "Dummy")
     assert kinds["ip_ns"] == ("ocf", "heartbeat", "IPaddr2")
     assert kinds["link_var_lib_pgsql"] == ("ocf", "heartbeat", "symlink")
-    assert luns == ["fs_etcha", "fs_usrha", "fs_varha", "fs_tftpboot", "fs_homeha"]
-    assert adapted.xpath("string(//primitive[@id='fs_etcha']//nvpair[@name='device']/@value)") == "/dev/loop1"
+    assert luns == [("fence_sbd_ns_mngt", "sbd")] + [(fs, "ext3") for fs in (
+        "fs_etcha", "fs_usrha", "fs_varha", "fs_tftpboot", "fs_homeha")]
+    assert sbd_disks == {"/dev/disk/by-id/dm-name-ns_sbd": "/dev/loop1"}
+    assert adapted.xpath("string(//primitive[@type='fence_sbd']//nvpair[@name='devices']/@value)") == "/dev/loop1"
+    assert kinds["ping"] == ("ocf", "pacemaker", "ping")
+    assert kinds["ethmonitor_bond0"] == ("ocf", "heartbeat", "ethmonitor")
+    assert adapted.xpath("string(//primitive[@id='fs_etcha']//nvpair[@name='device']/@value)") == "/dev/loop2"
     assert bmcs == {"ns0": "10.2.0.1", "ns13": "10.2.0.14"}
     assert adapted.xpath("//primitive[@type='fence_ipmilan']//nvpair[@name='cipher']/@value") == ["3", "3"]
     assert etree.tostring(adapted.find("configuration/constraints")) == \
         etree.tostring(original.find("configuration/constraints"))
+
+
+def test_the_live_switch_answers_for_the_gateway_hagen_routes_through_and_the_host_it_pings():
+    """The live cell's switch holds the addresses the built files need outside the nodes:
+    the keyfiles' route gateway (the BMCs sit behind it) and the ping clone's host."""
+    out = GOLDEN / "bas5-guide-el9"
+    original = etree.parse(str(CIB)).getroot()
+    nics = node_nics(out, "ns0")
+    assert nics == [("bond0", "10.1.0.1/16"), ("bond1", "176.18.118.1/24")]
+    routes = node_routes(out, "ns0")
+    assert routes == [("10.0.0.0/8", "10.1.255.254")]
+    assert switch_addresses(original, nics, routes) == {"10.1.255.254": ("br-bond0", 16)}
+    bmcs = original.xpath("//primitive[@type='fence_ipmilan']//nvpair[@name='ip']/@value")
+    assert all(ipaddress.ip_address(b) in ipaddress.ip_network(routes[0][0]) for b in bmcs), \
+        "the nodes reach their BMCs through the admin gateway, as the audit assumes"

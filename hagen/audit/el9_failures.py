@@ -28,7 +28,10 @@ def analyse(cell: El9Cell, model) -> list[dict]:
     out = []
     for node in cell.nodes:
         out += [_node_crash(cell, node.name), _power_lost(cell, node.name)]
-    out += [_knet_lost(cell, link) for link in cell.knet]
+    for link in cell.knet:
+        on_active = _knet_lost_on_active(cell, link)
+        out += [_knet_lost(cell, link, on_active and cell.peer(on_active["node"]).name)]
+        out += [on_active["failure"]] if on_active else []
     from hagen.audit.el9_network import network_down, networks
 
     out += [network_down(cell, net) for net in networks(cell)]
@@ -92,8 +95,9 @@ def _power_lost(cell, victim) -> dict:
                     lost=[f"{victim} until repaired"])
 
 
-def _knet_lost(cell, link) -> dict:
-    subject = f"link {link.number} ({link.network or 'unknown network'})"
+def _knet_lost(cell, link, on: str | None = None) -> dict:
+    """Link `link` lost; on node `on` when it matters where (see _knet_lost_on_active)."""
+    subject = f"link {link.number} ({link.network or 'unknown network'})" + (f" on {on}" if on else "")
     row = ROWS[(cell.type, "network")]
     others = [ln for ln in cell.knet if ln.number != link.number]
     if others:
@@ -152,7 +156,27 @@ def watchers(cell: El9Cell, node: str, address) -> list:
     return out
 
 
-def _nic_lost(cell, node, net) -> dict:
+def _knet_lost_on_active(cell, link) -> dict | None:
+    """{"node", "failure"}: link `link` lost on the node running the services with an address
+    on its network: its port there dies with the link (the bond whole, not one slave), so the
+    membership holds over the other links while those services follow their link monitors
+    (a live cell shows it: ethmonitor and ping move the group). None when no such node, or
+    when the link is the only one (then the cell splits: _knet_lost)."""
+    others = [ln for ln in cell.knet if ln.number != link.number]
+    owners = [n.name for n in cell.nodes if any(a.network == link.network and a.service in
+                                                {s.name for s in cell.owned(n.name)} for a in cell.addresses)]
+    if not others or not link.network or not owners:
+        return None
+    node = owners[0]
+    port = _nic_lost(cell, node, link.network, whole=True)
+    return {"node": node, "failure": {**port, "failure": "knet_link_lost",
+                                      "subject": f"link {link.number} ({link.network}) on {node}",
+                                      "effect": f"{node}'s port on {link.network} goes with the link, and "
+                                                f"corosync carries on over the others; " + port["effect"]}}
+
+
+def _nic_lost(cell, node, net, whole: bool = False) -> dict:
+    """One of node's ports on net lost: one slave of a bond, or with `whole` the bond itself."""
     addrs = [a for a in cell.addresses if a.network == net]
     link = next((ln for ln in cell.node(node).links if ln.network == net), None)
     row = ROWS[(cell.type, "link")]
@@ -161,7 +185,7 @@ def _nic_lost(cell, node, net) -> dict:
     if link is None:
         return _failure("service_nic_lost", f"{node} (no port on {net})", f"{node} has no port on {net}", row)
     subject = f"{node} {link.interface} ({net})"
-    if link.redundant:
+    if link.redundant and not whole:
         return _failure("service_nic_lost", subject, f"one slave of {link.interface} lost: the bond carries on over "
                         f"the other ({'+'.join(link.slaves)}); nothing is lost", row)
     mine = [a for a in addrs if a.service in active]

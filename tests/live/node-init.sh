@@ -27,6 +27,15 @@ done
 mount -t tmpfs -o mode=0755 run /run
 mkdir -p /run/lock
 mount -t tmpfs -o mode=1777 shm /dev/shm
+# sbd resets a node through /proc/sysrq-trigger, then reboot(): here the first would reset
+# the whole machine, the second ends this PID namespace only (the node's power-off). The
+# node's own /proc (unshare --mount-proc) gets /dev/null over both sysrq files; set -e stops
+# the boot if that fails.
+for sysrq in /proc/sysrq-trigger /proc/sys/kernel/sysrq; do
+    if [ -e "$sysrq" ]; then
+        mount --bind /dev/null "$sysrq"
+    fi
+done
 
 # NICs: one veth pair each, the other end plugged into its bridge in the switch namespace
 # ("ip ... netns 1" is this process: ip resolves the PID in our own /proc)
@@ -37,14 +46,35 @@ while read -r nic port bridge address; do
     ip address add "$address" dev "$nic"
     ip link set "$nic" up
 done <"$here/nics"
-while read -r destination nic; do
-    ip route add "$destination" dev "$nic"
+# the routes of hagen's keyfiles ("DESTINATION via GATEWAY")
+while read -r destination via gateway; do
+    ip route add "$destination" "$via" "$gateway"
 done <"$here/routes"
 
+# EL9's units: sbd.service (Before=corosync) reads /etc/sysconfig/sbd, and so does
+# pacemaker.service (EnvironmentFile); pacemaker.service's drop-ins' ExecStartPre run first
+if [ -f /etc/sysconfig/sbd ]; then
+    set -a
+    # shellcheck disable=SC1091
+    . /etc/sysconfig/sbd
+    set +a
+    # shellcheck disable=SC2086
+    sbd $SBD_OPTS -p /run/sbd.pid watch
+    for _ in $(seq 1 100); do
+        [ -s /run/sbd.pid ] && break
+        sleep 0.1
+    done
+fi
 corosync -f &
 for _ in $(seq 1 300); do
     corosync-cfgtool -s >/dev/null 2>&1 && break
     sleep 0.1
+done
+for dropin in /etc/systemd/system/pacemaker.service.d/*.conf; do
+    [ -f "$dropin" ] || continue
+    sed -n 's/^ExecStartPre=//p' "$dropin" | while read -r command; do
+        $command
+    done
 done
 pacemakerd &
 echo "daemons started: $(date +%T.%N)"
