@@ -29,7 +29,7 @@ def runbook(compiled) -> dict:
     model = compiled.model
     cells = el9_cell_facts(compiled)
     sections = [
-        {"title": "Packages and fence devices", "steps": _packages(cells)},
+        {"title": "Packages and fence devices", "steps": _packages(cells) + _alert_agents(compiled.site, cells)},
         {"title": "Shared storage and SELinux", "steps": _storage(cells)},
         {"title": "Units Pacemaker manages", "steps": _units(cells)},
         {"title": "Watchdog and SBD", "steps": _sbd(cells)},
@@ -71,6 +71,32 @@ def _packages(cells) -> list:
                            ["unset FENCE_PASSWORD"], "each command reports the chassis power status (ON); the "
                            "password is typed, never written down", "-"))
     return steps
+
+
+# the alert agents Pacemaker ships, as samples only (pacemaker-schemas, /usr/share/pacemaker/alerts)
+ALERT_SAMPLES = "/usr/share/pacemaker/alerts"
+SHIPPED_ALERTS = ("alert_file.sh", "alert_smtp.sh", "alert_snmp.sh")
+
+
+def _alert_agents(site, cells) -> list:
+    """Each alert's agent on every node of each cell. Pacemaker ships them as .sample files
+    only: an alert whose path holds no executable is 'not installed' at every event, and the
+    dead fence device it was meant to report goes unseen (found by the live cell)."""
+    alerts = site.get("pacemaker", "alerts") or []
+    if not alerts:
+        return []
+    commands, rollback = [], []
+    for alert in alerts:
+        path = alert["path"]
+        name = path.rsplit("/", 1)[-1]
+        if name in SHIPPED_ALERTS:
+            commands.append(f"install -m 0755 {q(f'{ALERT_SAMPLES}/{name}.sample')} {q(path)}")
+            rollback.append(f"rm -f {q(path)}")
+        else:
+            commands.append(f"test -x {q(path)} && echo installed   # the site's own agent: install it first")
+    commands.append("ls -l " + " ".join(q(a["path"]) for a in alerts))
+    return [_step(f"alert agents on {cell.name}", _nodes(cell), commands,
+                  "each alert's agent is an executable file on both nodes", "-", rollback) for cell in cells]
 
 
 def _storage(cells) -> list:
