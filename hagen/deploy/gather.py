@@ -161,6 +161,7 @@ def gather(out, cfg: dict, into, only: set | None = None, exclude: set | None = 
         shutil.rmtree(staging, ignore_errors=True)
     with tree.lock("gather"):
         nodes = read_record(tree)
+        built_from = {host: _build_view(nodes.get(host)) for host in result.reached}
         for host in result.reached:
             before = nodes.get(host) or {}
             nodes[host] = {"gathered": True, "files": held[host], "into": os.path.abspath(into),
@@ -170,9 +171,17 @@ def gather(out, cfg: dict, into, only: set | None = None, exclude: set | None = 
         result.pruned = _prune(nodes, {h for h, _ in entries}, into, own)
         write_record(tree, nodes)
         own.save()
-        # what the nodes hold is an input of the next build (config_version): no "up to date" shortcut
-        tree.remember_inputs(None)
+        # what the nodes hold is an input of the next build (config_version, shared files): when
+        # gather found what the record already said (after a push), the tree is still up to date
+        if any(built_from[host] != _build_view(nodes[host]) for host in result.reached):
+            tree.remember_inputs(None)
     return result
+
+
+def _build_view(node: dict | None) -> dict:
+    """What a build reads of a node's record (hagen.compile.pipeline: each file's state, for
+    config_version and the shared files' content); a file missing reads as one never seen."""
+    return {path: state for path, state in (node or {}).get("files", {}).items() if not state.get("missing")}
 
 
 def _written_elsewhere(tree, entries: dict, hosts: set) -> list:

@@ -262,7 +262,7 @@ def run_steps(tree, steps: list[Step], actions, result: Pushed, echo) -> None:
             result.done.update(h for h in step.hosts if h not in result.failed)
     finally:
         if landed:
-            write_record(tree, nodes)
+            write_record(tree, nodes, changed={host for host, _ in landed})
     for step in (actions(landed) if actions else []):
         _run_one(step, result, echo)
 

@@ -61,14 +61,21 @@ class Sources:
         self.staged[key] = (shown, self.stage_bytes(path, data, int(entry["mode"], 8)), data)
 
     def stage_bytes(self, path: str, data: bytes, mode: int) -> str:
-        """A private copy of data to send, written whole and checked against its sha256
-        (hagen.base.writes): a short write fails the push before anything is sent."""
-        from hagen.base.writes import write_file
+        """A private copy of data to send, written whole (O_EXCL, never through a link) and
+        checked against its sha256 (hagen.base.writes): a short write fails the push before
+        anything is sent. Not synced: it lives only as long as this push."""
+        from hagen.base.writes import write_all, verify
 
         staged = self.dir / f"{self.count}-{posixpath.basename(path)}"
         self.count += 1
         try:
-            write_file(staged, data, mode)
+            fd = os.open(staged, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600)
+            try:
+                os.fchmod(fd, mode)
+                write_all(fd, data)
+            finally:
+                os.close(fd)
+            verify(staged, hashlib.sha256(data).hexdigest())
         except OSError as exc:
             raise OutputError(f"cannot stage {path} for sending: {exc.strerror or exc}: nothing was sent",
                               hint="check free space and the file size limit (ulimit -f) of the staging folder "

@@ -149,10 +149,12 @@ def _read_bounded(name: str, dfd: int) -> bytes | None:
         os.close(fd)
 
 
-def write_record(tree, nodes: dict) -> None:
-    """Replace the record atomically; never through a link planted in the store."""
+def write_record(tree, nodes: dict, changed=None) -> None:
+    """Replace the record atomically; never through a link planted in the store. changed:
+    the hosts whose entries changed since read_record checked them (None: all)."""
     record = {"format": FORMAT, "nodes": {h: nodes[h] for h in sorted(nodes)}}
-    if not _valid(record):
+    checked = record if changed is None else {"format": FORMAT, "nodes": {h: nodes[h] for h in changed if h in nodes}}
+    if not _valid(checked):
         raise OutputError("refusing to record an invalid node state (a hagen bug)")
     # one line per node (sorted keys: deterministic): at 10,000 nodes an indented dump costs twice the time
     data = ("{" + f'"format": {json.dumps(FORMAT)}, "nodes": {{\n'
@@ -192,8 +194,13 @@ def journal(tree, records: dict) -> None:
     """Append what nodes confirmed (apply's records) to the journal: one write, no rewrite."""
     if not records:
         return
-    text = "".join(json.dumps({"host": h, "files": [list(item) for item in items]}, sort_keys=True) + "\n"
-                   for h, items in sorted(records.items()))
+    # the hosts of one call mostly confirm the very same entries (the same objects): one line each
+    groups: dict = {}
+    for host, items in records.items():
+        key = tuple((path, id(state), id(wrote)) for path, state, wrote in items)
+        groups.setdefault(key, (items, []))[1].append(host)
+    text = "".join(json.dumps({"hosts": sorted(hosts), "files": [list(item) for item in items]}, sort_keys=True)
+                   + "\n" for items, hosts in groups.values())
     try:
         dfd = _open_store(tree.store)
     except OSError as exc:
@@ -237,14 +244,15 @@ def _replayed(tree, nodes: dict) -> dict:
     for line in data.split(b"\n")[:-1]:          # a last line without its newline was cut short
         try:
             item = json.loads(line)
-            host = item["host"]
-            probe = {host: copy.deepcopy(replayed.get(host, {"gathered": False, "files": {}}))}
-            apply(probe, {host: [(p, s, w) for p, s, w in item["files"]]})
+            items = [(p, s, w) for p, s, w in item["files"]]
+            probe = {host: copy.deepcopy(replayed.get(host, {"gathered": False, "files": {}}))
+                     for host in item["hosts"]}
+            apply(probe, {host: items for host in probe})
         except (ValueError, RecursionError, KeyError, TypeError, AttributeError):
             break
         if not _valid({"format": FORMAT, "nodes": probe}):
             break
-        replayed[host] = probe[host]
+        replayed.update(probe)
     return replayed
 
 
