@@ -78,11 +78,29 @@ def _remove(path: Path) -> None:
         os.unlink(path)
 
 
-def _place(base: Path, host: str, path: str) -> Path:
-    """base/host/path's folders made (fresh, ours), the file's path returned."""
-    dest = base / host / path.lstrip("/")
-    dest.parent.mkdir(0o700, parents=True, exist_ok=True)       # 0700 whatever the umask: see folder.py
+_MADE: set = set()        # the staging folders made so far (one mkdir each, not one per file)
+
+
+def _place(base: Path, host: str, path: str) -> str:
+    """base/host/path's folders made (fresh, ours, 0700: a umask only takes bits away), the
+    file's path returned."""
+    dest = os.path.join(base, host, path.lstrip("/"))
+    _made(os.path.dirname(dest))
     return dest
+
+
+def _made(folder: str) -> None:
+    """folder and those above it made 0700 (os.makedirs would make the ones above 0777 & ~umask)."""
+    if folder in _MADE:
+        return
+    try:
+        os.mkdir(folder, 0o700)
+    except FileNotFoundError:
+        _made(os.path.dirname(folder))
+        os.mkdir(folder, 0o700)
+    except FileExistsError:
+        pass
+    _MADE.add(folder)
 
 
 def gather(out, cfg: dict, into, only: set | None = None, exclude: set | None = None, echo=None,
@@ -104,6 +122,7 @@ def gather(out, cfg: dict, into, only: set | None = None, exclude: set | None = 
         selection_refused(only, exclude, {h for h, _ in entries})
     into = Path(into)
     result = Gathered(into)
+    _MADE.clear()
     own = folder.prepare(into, tree, site_dir, hosts)        # refused unless it is gather's own (or new)
     try:
         staging = into / f".gather-{os.getpid()}"
@@ -147,7 +166,8 @@ def gather(out, cfg: dict, into, only: set | None = None, exclude: set | None = 
         for host in sorted(alive, key=natural_key):
             src = staging / "tree" / host
             src.mkdir(0o700, exist_ok=True)
-            folder.tighten(src)
+            # no walk to tighten modes: every folder here was made 0700 by _place, every file
+            # fetched was chmod 0600 by folder.taken (or written 0600), links are links
             dest = into / host
             if os.path.lexists(dest):
                 _remove(dest)
