@@ -91,7 +91,9 @@ def diff(site: Path = SITE, against: Path = typer.Option(Path("out"), "--against
                 managed = set(known) if known is not None else (tree.managed() or set())
                 if out.is_dir() and out.resolve() != against.resolve():
                     managed |= ForeignTree(out).managed() or set()
-                result = diff_tree(files, tree, secrets_of(compiled), show_secrets, managed, present, known)
+                # a gathered tree's mark knows what each copy gather wrote holds, while it is unchanged
+                result = diff_tree(files, tree, secrets_of(compiled), show_secrets, managed, present,
+                                   known if known is not None else tree.known())
                 from hagen.deploy.state import read_record
                 from hagen.review.diff import versions_going_down
 

@@ -55,6 +55,7 @@ class Gathered:
     refused: dict[tuple, list[str]] = field(default_factory=dict)   # (path, why) -> hosts whose answer was refused
     files: int = 0
     pruned: list[str] = field(default_factory=list)     # hosts no longer built: record and folder dropped
+    written: dict = field(default_factory=dict, repr=False)  # host -> {path: lstat of the copy gather wrote}
 
 
 def _fresh_dir(path: Path) -> None:
@@ -172,7 +173,7 @@ def gather(out, cfg: dict, into, only: set | None = None, exclude: set | None = 
             if os.path.lexists(dest):
                 _remove(dest)
             os.rename(src, dest)
-            own.add(host, held[host])
+            own.add(host, held[host], result.written.get(host))
         result.reached = sorted(alive, key=natural_key)
     except OSError as exc:
         raise OutputError(f"cannot write the gathered tree {into}: {exc.strerror or exc}",
@@ -275,7 +276,9 @@ def _fetch(cfg, staging: Path, n: int, path: str, hosts: list[str], alive: set, 
         if why is not None:
             result.unusable.setdefault(path, []).append((host, why))
         if st.st_size <= MAX_FILE:            # one over the limit is never read, nor kept
-            os.rename(fetched, _place(staging / "tree", host, path))
+            dest = _place(staging / "tree", host, path)
+            os.rename(fetched, dest)
+            result.written.setdefault(host, {})[path] = os.lstat(dest)
         else:
             os.unlink(fetched)
         held[host][path] = state
@@ -309,6 +312,7 @@ def _fetch_tree(cfg, staging: Path, calldir: Path, path: str, hosts: list[str], 
         if why is not None:
             result.unusable.setdefault(path, []).append((host, why))
         held[host][path] = state
+        result.written.setdefault(host, {})[path] = os.lstat(dest)
     shutil.rmtree(calldir, ignore_errors=True)
 
 

@@ -132,6 +132,30 @@ class ForeignTree:
                 return found[0], int(node_mode, 8)
         return found
 
+    def known(self) -> dict | None:
+        """{(host, path): {"sha256", "mode"}} of each file gather wrote here that is still the
+        very copy it wrote (device, inode, size, mtime and ctime as its mark records them: any
+        write or chmod since changes the ctime), with its node mode: diff --against knows its
+        content without reading it. None for a tree gather did not make."""
+        from hagen.deploy.folder import read_mark
+
+        found = read_mark(self.root, with_sums=True)
+        if found is None:
+            return None
+        modes, sums = found
+        known = {}
+        for host, files in sums.items():
+            for path, (sha256, dev, ino, size, mtime, ctime) in files.items():
+                mode = modes.get(host, {}).get(path)
+                try:
+                    st = os.lstat(os.path.join(self.root, host, path.lstrip("/")))
+                except OSError:
+                    continue
+                if mode is not None and stat.S_ISREG(st.st_mode) and \
+                        (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns) == (dev, ino, size, mtime, ctime):
+                    known[(host, path)] = {"sha256": sha256, "mode": mode}
+        return known
+
     def node_modes(self) -> dict:
         """{host: {path: mode}} from a gathered folder's mark; {} for any other tree."""
         if not hasattr(self, "_node_modes"):
