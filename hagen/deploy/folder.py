@@ -158,16 +158,6 @@ def prepare(into: Path, tree, site_dir, hosts) -> Own:
     return own
 
 
-def tighten(folder: Path) -> None:
-    """Folders 0700 and files 0600 below folder (links untouched, never followed)."""
-    for dirpath, dirs, files in os.walk(folder):
-        os.chmod(dirpath, 0o700)
-        for name in files:
-            full = os.path.join(dirpath, name)
-            if not os.path.islink(full):
-                os.chmod(full, 0o600)
-
-
 def printable(text: str) -> str:
     return "".join(c if c.isprintable() else "?" for c in text)[:300]
 

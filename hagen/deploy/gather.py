@@ -83,8 +83,7 @@ _MADE: set = set()        # the staging folders made so far (one mkdir each, not
 
 
 def _place(base: Path, host: str, path: str) -> str:
-    """base/host/path's folders made (fresh, ours, 0700: a umask only takes bits away), the
-    file's path returned."""
+    """base/host/path's folders made (fresh, ours, 0700), the file's path returned."""
     dest = os.path.join(base, host, path.lstrip("/"))
     _made(os.path.dirname(dest))
     return dest
@@ -167,8 +166,7 @@ def gather(out, cfg: dict, into, only: set | None = None, exclude: set | None = 
         for host in sorted(alive, key=natural_key):
             src = staging / "tree" / host
             src.mkdir(0o700, exist_ok=True)
-            # no walk to tighten modes: every folder here was made 0700 by _place, every file
-            # fetched was chmod 0600 by folder.taken (or written 0600), links are links
+            # no walk to tighten modes: folders made 0700 by _place, files chmod 0600 by folder.taken
             dest = into / host
             if os.path.lexists(dest):
                 _remove(dest)
@@ -200,8 +198,7 @@ def gather(out, cfg: dict, into, only: set | None = None, exclude: set | None = 
 
 
 def _build_view(node: dict | None) -> dict:
-    """What a build reads of a node's record (hagen.compile.pipeline: each file's state, for
-    config_version and the shared files' content); a file missing reads as one never seen."""
+    """What a build reads of a node's record (each file's state; a file missing reads as one never seen)."""
     return {path: state for path, state in (node or {}).get("files", {}).items() if not state.get("missing")}
 
 
