@@ -82,6 +82,7 @@ def _valid_file(entry) -> bool:
 def _valid(record) -> bool:
     if not isinstance(record, dict) or record.get("format") != FORMAT or not isinstance(record.get("nodes"), dict):
         return False
+    seen: set = set()
     for host, node in record["nodes"].items():
         if not plain_host(host) or not isinstance(node, dict) or not isinstance(node.get("files", {}), dict):
             return False
@@ -95,18 +96,38 @@ def _valid(record) -> bool:
         if not isinstance(missing, list) or not all(plain_path(p) for p in missing):
             return False
         for path, entry in node.get("files", {}).items():
-            if not plain_path(path) or not _valid_file(entry):
+            if not _seen(seen, "f", path, entry) and not (plain_path(path) and _valid_file(entry)):
                 return False
         written = node.get("written", {})
         if not isinstance(written, dict):
             return False
         for path, entry in written.items():
+            if _seen(seen, "w", path, entry):
+                continue
             if not plain_path(path) or not isinstance(entry, dict) or entry.get("shared", True) is not True:
                 return False
             state = {k: v for k, v in entry.items() if k != "shared"}
             if "missing" in state or "unusable" in state or not _valid_file(state):
                 return False
     return True
+
+
+def _seen(seen: set, kind: str, path, entry) -> bool:
+    """Whether this very (path, entry) was found valid already (10,000 nodes hold one /etc/hosts:
+    checked once); else remembered as valid if it is, when it is made of plain values."""
+    try:
+        key = (kind, type(path), path, tuple((k, type(v), v) for k, v in entry.items()))   # True is not 1
+        if key in seen:
+            return True
+    except (AttributeError, TypeError):          # not a dict, or a value that is not a plain one: check it
+        return False
+    valid = plain_path(path) and (_valid_file(entry) if kind == "f" else isinstance(entry, dict)
+                                  and entry.get("shared", True) is True
+                                  and not {"missing", "unusable"} & set(entry)
+                                  and _valid_file({k: v for k, v in entry.items() if k != "shared"}))
+    if valid:
+        seen.add(key)
+    return valid
 
 
 def _open_store(store) -> int:
