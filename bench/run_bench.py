@@ -3,6 +3,7 @@
 
     python3 bench/run_bench.py                              # half, XL and XXL (needs PostgreSQL on localhost)
     python3 bench/run_bench.py --sizes small --cold-only '' --output /tmp/r.md   # a quick check of this script
+    python3 bench/run_bench.py --deploy --sizes half,xl,xxl [--before CHECKOUT]  # push, gather, diff --against
 
 For each size: a cold full build from PostgreSQL (with `-v`'s time of each stage) and
 from the snapshot, the peak memory of a build, and the floor: `cp -a` of the same
@@ -13,6 +14,10 @@ address changed through SQL, then `hagen diff` and the rebuild. Each figure is t
 median of --repeat runs of the real command line, and every ratio is taken between
 figures of this one run. Targets are stated beside each figure in RESULTS.md; nothing
 here asserts them (tests never assert on time).
+
+With --deploy: push, gather and diff --against against simulated nodes, and a push and
+a gather through ClusterShell gateways (bench/deploy_bench.py); that part of RESULTS.md
+is replaced, the rest kept (and a build run keeps the deploy part).
 """
 
 from __future__ import annotations
