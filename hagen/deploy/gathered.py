@@ -61,31 +61,36 @@ class ForeignTree:
             raise _refused([self._problem("", "the tree is nested too deep to be a gathered tree")])
 
     def _scan(self) -> set[tuple[str, str]]:
+        # os.scandir, not os.walk: one lstat per entry and no path arithmetic (32,000 files at XL)
         found, problems = set(), []
         for host in self.hosts():
-            base = os.path.realpath(self.root / host)
-            for dirpath, dirs, names in os.walk(base, onerror=lambda e: problems.append(
-                    self._problem(host, f"cannot list {e.filename}: {e.strerror}"))):
-                for name in dirs + names:
-                    full = os.path.join(dirpath, name)
-                    rel = "/" + os.path.relpath(full, base).replace(os.sep, "/")
+            stack = [(os.path.realpath(self.root / host), "")]
+            while stack:
+                folder, rel = stack.pop()
+                try:
+                    entries = list(os.scandir(folder))
+                except OSError as exc:
+                    problems.append(self._problem(host, f"cannot list {exc.filename}: {exc.strerror}"))
+                    continue
+                for entry in entries:
+                    where = f"{rel}/{entry.name}"
                     try:
-                        st = os.lstat(full)
+                        st = entry.stat(follow_symlinks=False)
                     except OSError as exc:
-                        problems.append(self._problem(host, f"{rel}: {exc.strerror}"))
+                        problems.append(self._problem(host, f"{where}: {exc.strerror}"))
                         continue
                     if stat.S_ISDIR(st.st_mode):
-                        continue
-                    if stat.S_ISLNK(st.st_mode):
-                        found.add((host, rel))
+                        stack.append((entry.path, where))
+                    elif stat.S_ISLNK(st.st_mode):
+                        found.add((host, where))
                     elif not stat.S_ISREG(st.st_mode):
-                        problems.append(self._problem(host, f"{rel} is {_kind(st.st_mode)}, not a file"))
-                    elif not os.access(full, os.R_OK):
-                        problems.append(self._problem(host, f"{rel} cannot be read (permission denied)"))
+                        problems.append(self._problem(host, f"{where} is {_kind(st.st_mode)}, not a file"))
+                    elif not os.access(entry.path, os.R_OK):
+                        problems.append(self._problem(host, f"{where} cannot be read (permission denied)"))
                     elif st.st_size > MAX_FILE:
-                        problems.append(self._problem(host, f"{rel} is larger than {MAX_FILE} bytes"))
+                        problems.append(self._problem(host, f"{where} is larger than {MAX_FILE} bytes"))
                     else:
-                        found.add((host, rel))
+                        found.add((host, where))
         if problems:
             raise _refused(problems)
         return found
