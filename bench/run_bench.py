@@ -3,6 +3,7 @@
 
     python3 bench/run_bench.py                              # half, XL and XXL (needs PostgreSQL on localhost)
     python3 bench/run_bench.py --sizes small --cold-only '' --output /tmp/r.md   # a quick check of this script
+    python3 bench/run_bench.py --deploy --sizes half,xl,xxl [--before CHECKOUT]  # push, gather, diff --against
 
 For each size: a cold full build from PostgreSQL (with `-v`'s time of each stage) and
 from the snapshot, the peak memory of a build, and the floor: `cp -a` of the same
@@ -13,6 +14,10 @@ address changed through SQL, then `hagen diff` and the rebuild. Each figure is t
 median of --repeat runs of the real command line, and every ratio is taken between
 figures of this one run. Targets are stated beside each figure in RESULTS.md; nothing
 here asserts them (tests never assert on time).
+
+With --deploy: push, gather and diff --against against simulated nodes, and a push and
+a gather through ClusterShell gateways (bench/deploy_bench.py); that part of RESULTS.md
+is replaced, the rest kept (and a build run keeps the deploy part).
 """
 
 from __future__ import annotations
@@ -262,13 +267,24 @@ def machine() -> str:
     return f"{os.cpu_count()} cores ({cpu}), {mem:.0f} GiB, Python {platform.python_version()}, {platform.system()} {platform.release()}"
 
 
+DEPLOY = "## Deploy:"
+
+
 def main() -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--sizes", default="half,xl,xxl", help="named sizes of bench/gen_cluster.py, smallest first")
     p.add_argument("--cold-only", default="xxl", help="of those, the sizes measured by cold builds and memory only")
     p.add_argument("--repeat", type=int, default=3)
     p.add_argument("--output", default=str(HERE / "RESULTS.md"))
+    p.add_argument("--deploy", action="store_true", help="measure push, gather and diff --against against "
+                   "simulated nodes instead of the builds (bench/deploy_bench.py); RESULTS.md's other part is kept")
+    p.add_argument("--before", metavar="CHECKOUT", help="with --deploy: also measure the hagen of this checkout "
+                   "(e.g. `git archive` of an older commit), at --before-sizes")
+    p.add_argument("--before-sizes", default="xl")
+    p.add_argument("--no-tree", action="store_true", help="with --deploy: skip the run through gateways")
     args = p.parse_args()
+    if args.deploy:
+        return deploy(args)
     cold_only = set(filter(None, args.cold_only.split(",")))
     results = []
     # the fixed cost of every figure: Python started, hagen and the libraries a build uses imported
@@ -278,7 +294,37 @@ def main() -> int:
             print(f"measuring {size} ...", file=sys.stderr)
             results.append(bench_size(size, args.repeat, Path(tmp), size not in cold_only))
             print(json.dumps(results[-1]), file=sys.stderr)
-    Path(args.output).write_text(report(results, args.repeat, machine(), startup))
+    text = report(results, args.repeat, machine(), startup)
+    old = Path(args.output).read_text() if Path(args.output).exists() else ""
+    if DEPLOY in old:                  # the deploy figures are measured apart: kept
+        text += "\n" + old[old.index(DEPLOY):]
+    Path(args.output).write_text(text)
+    print(f"wrote {args.output}", file=sys.stderr)
+    return 0
+
+
+def deploy(args) -> int:
+    import deploy_bench
+
+    checkout = HERE.parent
+    results, before, tree = [], [], None
+    with tempfile.TemporaryDirectory(prefix="hagen-bench-") as tmp:
+        for size in args.sizes.split(","):
+            print(f"deploy at {size} ...", file=sys.stderr)
+            results.append(deploy_bench.bench_deploy(size, Path(tmp), checkout))
+            print(json.dumps(results[-1]), file=sys.stderr)
+        if args.before:
+            for size in args.before_sizes.split(","):
+                print(f"deploy at {size}, before ...", file=sys.stderr)
+                before.append(deploy_bench.bench_deploy(size, Path(tmp), Path(args.before).resolve()))
+                print(json.dumps(before[-1]), file=sys.stderr)
+        if not args.no_tree:
+            print("tree mode ...", file=sys.stderr)
+            tree = deploy_bench.bench_tree(Path(tmp), checkout)
+            print(json.dumps(tree), file=sys.stderr)
+    old = Path(args.output).read_text() if Path(args.output).exists() else "# Benchmark results\n"
+    head = old[:old.index(DEPLOY)] if DEPLOY in old else old + "\n"
+    Path(args.output).write_text(head + deploy_bench.report(results, before, tree))
     print(f"wrote {args.output}", file=sys.stderr)
     return 0
 

@@ -300,7 +300,8 @@ def test_links_are_made_on_the_nodes_and_gathered_as_links(tmp_path_factory, tmp
     r = push(n, "--yes", "-w", "xena[1-2]")
     assert r.code == 0, r.stderr
     link = "/usr/sbin/lustre_failover_xena1"
-    assert any(f"'ln -sfn -- /usr/sbin/lustre_failover {link}; echo hagen-done-" in c for c in n.calls())
+    # made by the node set's verification call, before it reports what the nodes hold
+    assert any(f"ln -sfn -- /usr/sbin/lustre_failover {link} && " in c and "sha256sum" in c for c in n.calls())
     assert not any(c.split()[0].endswith("pdcp") and "lustre_failover_" in c for c in n.calls())
     assert os.readlink(n.node_file("xena2", link)) == "/usr/sbin/lustre_failover"
     r = cli("gather", "--site", n.site, "--out", n.out, "--into", n.work / "g", "-w", "xena[1-2]")

@@ -4,7 +4,8 @@ gather deletes and replaces `DIR/<host>`; so it writes only into a folder it mad
 folder is marked with `DIR/.hagen/gathered.json`, which lists the host folders gather
 made and the mode each file has *on its node*:
 
-    {"format": "hagen-gathered/1", "hosts": {"ns0": {"/etc/hosts": "0644", ...}}}
+    {"format": "hagen-gathered/1", "hosts": {"ns0": {"/etc/hosts": "0644", ...}},
+     "sums": {"ns0": {"/etc/hosts": [sha256, device, inode, size, mtime_ns, ctime_ns], ...}}}
 
 - A new or empty DIR is made gather's (0700) and marked; an existing DIR without the mark,
   the output tree or its store (or a folder inside them, or holding them), and the folder
@@ -42,32 +43,39 @@ def _inside(a: Path, b: Path) -> bool:
 
 
 class Own:
-    """The mark of a gathered folder: the hosts gather made there and their node modes."""
+    """The mark of a gathered folder: the hosts gather made there and their node modes, and
+    each fetched file's sha256 with the identity of the copy gather wrote (device, inode,
+    size, mtime, ctime): while a copy is still that very inode, unchanged, diff --against
+    knows its content without reading it (hagen.deploy.gathered.ForeignTree.known)."""
 
-    def __init__(self, into: Path, hosts: dict):
+    def __init__(self, into: Path, hosts: dict, sums: dict | None = None):
         self.into = into
         self.hosts = hosts
+        self.sums = sums if sums is not None else {}
 
     def made(self, host: str) -> bool:
         return host in self.hosts
 
-    def add(self, host: str, held: dict) -> None:
+    def add(self, host: str, held: dict, written: dict | None = None) -> None:
+        """held: {path: FileState}; written: {path: os.stat_result} of the copies gather wrote for host."""
         self.hosts[host] = {p: s.mode for p, s in sorted(held.items()) if s.mode is not None}
+        self.sums[host] = {p: [held[p].sha256, st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns]
+                           for p, st in sorted((written or {}).items()) if p in held and held[p].is_file}
 
     def forget(self, host: str) -> None:
         self.hosts.pop(host, None)
+        self.sums.pop(host, None)
 
     def save(self) -> None:
         from hagen.base.writes import write_file
 
         (self.into / ".hagen").mkdir(0o700, exist_ok=True)
-        doc = {"format": FORMAT, "hosts": {h: self.hosts[h] for h in sorted(self.hosts)}}
-        write_file(self.into / MARK, (json.dumps(doc, indent=1, sort_keys=True) + "\n").encode(), 0o600)
+        doc = {"format": FORMAT, "hosts": {h: self.hosts[h] for h in sorted(self.hosts)},
+               "sums": {h: self.sums[h] for h in sorted(self.sums) if h in self.hosts}}
+        write_file(self.into / MARK, (json.dumps(doc, sort_keys=True) + "\n").encode(), 0o600)
 
 
-def read_mark(into: Path) -> dict | None:
-    """{host: {path: mode}} of a gathered folder's mark, validated; None when absent or not valid."""
-    from hagen.emit.manifest import plain_host, plain_path
+def _mark_doc(into: Path):
     from hagen.emit.store import read_regular
 
     try:
@@ -79,9 +87,18 @@ def read_mark(into: Path) -> dict | None:
     finally:
         os.close(fd)
     try:
-        doc = json.loads(data) if data is not None else None
+        return json.loads(data) if data is not None else None
     except (ValueError, RecursionError):
         return None
+
+
+def read_mark(into: Path, with_sums: bool = False):
+    """{host: {path: mode}} of a gathered folder's mark, validated; None when absent or not
+    valid. with_sums: ({host: {path: mode}}, {host: {path: [sha256, dev, ino, size, mtime_ns,
+    ctime_ns]}}), the second without any entry that is not of that form."""
+    from hagen.emit.manifest import SHA256, plain_host, plain_path
+
+    doc = _mark_doc(into)
     if not isinstance(doc, dict) or doc.get("format") != FORMAT or not isinstance(doc.get("hosts"), dict):
         return None
     for host, modes in doc["hosts"].items():
@@ -90,7 +107,14 @@ def read_mark(into: Path) -> dict | None:
         if not all(plain_path(p) and isinstance(m, str) and len(m) == 4 and set(m) <= set("01234567")
                    for p, m in modes.items()):
             return None
-    return doc["hosts"]
+    if not with_sums:
+        return doc["hosts"]
+    sums = {}
+    for host, files in (doc.get("sums") if isinstance(doc.get("sums"), dict) else {}).items():
+        if host in doc["hosts"] and isinstance(files, dict):
+            sums[host] = {p: v for p, v in files.items() if plain_path(p) and isinstance(v, list) and len(v) == 6
+                          and isinstance(v[0], str) and SHA256.match(v[0]) and all(type(x) is int for x in v[1:])}
+    return doc["hosts"], sums
 
 
 def prepare(into: Path, tree, site_dir, hosts) -> Own:
@@ -112,7 +136,8 @@ def prepare(into: Path, tree, site_dir, hosts) -> Own:
             into.mkdir(0o700, parents=True)
         elif not into.is_dir():
             raise _refused(into, "is not a folder", "give --into a folder gather made, or a new one")
-        mark = read_mark(into)
+        found = read_mark(into, with_sums=True)
+        mark, sums = found if found is not None else (None, {})
         if mark is None:
             if any(os.scandir(into)):
                 raise _refused(into, "is a folder gather did not make (it has no .hagen/gathered.json)",
@@ -128,16 +153,6 @@ def prepare(into: Path, tree, site_dir, hosts) -> Own:
     if foreign:
         raise _refused(into, f"holds {', '.join(foreign[:5])} that gather did not make",
                        "move them away: gather replaces only the host folders it made")
-    own = Own(into, dict(mark))
+    own = Own(into, dict(mark), sums)
     own.save()
     return own
-
-
-def tighten(folder: Path) -> None:
-    """Folders 0700 and files 0600 below folder (links untouched, never followed)."""
-    for dirpath, dirs, files in os.walk(folder):
-        os.chmod(dirpath, 0o700)
-        for name in files:
-            full = os.path.join(dirpath, name)
-            if not os.path.islink(full):
-                os.chmod(full, 0o600)

@@ -1,6 +1,6 @@
 """hagen gather: fetch from the nodes what the current build manages, and record it.
 
-First, one remote command per node set (hagen.deploy.fanout.run_exec) takes each node's
+First, one remote command per node set (hagen.deploy.inventory) takes each node's
 inventory: what is at each path the build manages there (a plain file, a link and its
 target, missing, or something else) and whether each expected command
 (hagen.deploy.expected) is an executable file. A node whose command did not end with its
@@ -55,6 +55,7 @@ class Gathered:
     refused: dict[tuple, list[str]] = field(default_factory=dict)   # (path, why) -> hosts whose answer was refused
     files: int = 0
     pruned: list[str] = field(default_factory=list)     # hosts no longer built: record and folder dropped
+    written: dict = field(default_factory=dict, repr=False)  # host -> {path: lstat of the copy gather wrote}
 
 
 def _fresh_dir(path: Path) -> None:
@@ -78,11 +79,28 @@ def _remove(path: Path) -> None:
         os.unlink(path)
 
 
-def _place(base: Path, host: str, path: str) -> Path:
-    """base/host/path's folders made (fresh, ours), the file's path returned."""
-    dest = base / host / path.lstrip("/")
-    dest.parent.mkdir(0o700, parents=True, exist_ok=True)       # 0700 whatever the umask: see folder.py
+_MADE: set = set()        # the staging folders made so far (one mkdir each, not one per file)
+
+
+def _place(base: Path, host: str, path: str) -> str:
+    """base/host/path's folders made (fresh, ours, 0700), the file's path returned."""
+    dest = os.path.join(base, host, path.lstrip("/"))
+    _made(os.path.dirname(dest))
     return dest
+
+
+def _made(folder: str) -> None:
+    """folder and those above it made 0700 (os.makedirs would make the ones above 0777 & ~umask)."""
+    if folder in _MADE:
+        return
+    try:
+        os.mkdir(folder, 0o700)
+    except FileNotFoundError:
+        _made(os.path.dirname(folder))
+        os.mkdir(folder, 0o700)
+    except FileExistsError:
+        pass
+    _MADE.add(folder)
 
 
 def gather(out, cfg: dict, into, only: set | None = None, exclude: set | None = None, echo=None,
@@ -96,6 +114,7 @@ def gather(out, cfg: dict, into, only: set | None = None, exclude: set | None = 
     hosts = _selected(entries, only, exclude)
     into = Path(into)
     result = Gathered(into)
+    _MADE.clear()
     own = folder.prepare(into, tree, site_dir, hosts)        # refused unless it is gather's own (or new)
     staging = _staging(into)
     alive = set(hosts)
@@ -106,7 +125,7 @@ def gather(out, cfg: dict, into, only: set | None = None, exclude: set | None = 
         _take_paths(cfg, staging, _by_path(entries, elsewhere, alive), kinds, alive, held, result, echo)
         _forget_lost(result, alive)
         result.files = sum(not s.missing for h in alive for s in held[h].values())   # the lost not counted
-        _install(staging, into, alive, held, own)
+        _install(staging, into, alive, held, own, result.written)
         result.reached = sorted(alive, key=natural_key)
     except OSError as exc:
         raise OutputError(f"cannot write the gathered tree {into}: {exc.strerror or exc}",
@@ -176,23 +195,25 @@ def _take_paths(cfg, staging, by_path: dict, kinds: dict, alive: set, held: dict
             _fetch(cfg, staging, n, path, files, alive, held, result, echo)
 
 
-def _install(staging: Path, into: Path, alive: set, held: dict, own) -> None:
-    """Each reached host's staged folder renamed over INTO/<host> (a link there removed, never followed)."""
+def _install(staging: Path, into: Path, alive: set, held: dict, own, written: dict) -> None:
+    """Each reached host's staged folder renamed over INTO/<host> (a link there removed, never
+    followed); the mark takes what each copy gather wrote holds (written: host -> {path: lstat})."""
     for host in sorted(alive, key=natural_key):
         src = staging / "tree" / host
         src.mkdir(0o700, exist_ok=True)
-        folder.tighten(src)
+        # no walk to tighten modes: folders made 0700 by _place, files chmod 0600 by state.taken
         dest = into / host
         if os.path.lexists(dest):
             _remove(dest)
         os.rename(src, dest)
-        own.add(host, held[host])
+        own.add(host, held[host], written.get(host))
 
 
 def _record(tree, entries: dict, into: Path, own, held: dict, result) -> None:
     """What each reached node holds, into the output store's record; hosts no longer built pruned."""
     with tree.lock("gather"):
         nodes = read_nodes(tree)
+        built_from = {host: _build_view(nodes.get(host)) for host in result.reached}
         for host in result.reached:
             before = nodes.get(host) or Node()
             nodes[host] = Node(True, held[host], os.path.abspath(into),
@@ -201,8 +222,15 @@ def _record(tree, entries: dict, into: Path, own, held: dict, result) -> None:
         result.pruned = _prune(nodes, {h for h, _ in entries}, into, own)
         write_nodes(tree, nodes)
         own.save()
-        # what the nodes hold is an input of the next build (config_version): no "up to date" shortcut
-        tree.remember_inputs(None)
+        # what the nodes hold is an input of the next build (config_version, shared files): when
+        # gather found what the record already said (after a push), the tree is still up to date
+        if any(built_from[host] != _build_view(nodes[host]) for host in result.reached):
+            tree.remember_inputs(None)
+
+
+def _build_view(node: Node | None) -> dict:
+    """What a build reads of a node's record (each file's state; a file missing reads as one never seen)."""
+    return {path: state for path, state in (node.files if node is not None else {}).items() if not state.missing}
 
 
 def _written_elsewhere(tree, entries: dict, hosts: set) -> list:
@@ -276,7 +304,9 @@ def _fetch(cfg, staging: Path, n: int, path: str, hosts: list[str], alive: set, 
         if why is not None:
             result.unusable.setdefault(path, []).append((host, why))
         if st.st_size <= MAX_FILE:            # one over the limit is never read, nor kept
-            os.rename(fetched, _place(staging / "tree", host, path))
+            dest = _place(staging / "tree", host, path)
+            os.rename(fetched, dest)
+            result.written.setdefault(host, {})[path] = os.lstat(dest)
         else:
             os.unlink(fetched)
         held[host][path] = state
@@ -310,6 +340,7 @@ def _fetch_tree(cfg, staging: Path, calldir: Path, path: str, hosts: list[str], 
         if why is not None:
             result.unusable.setdefault(path, []).append((host, why))
         held[host][path] = state
+        result.written.setdefault(host, {})[path] = os.lstat(dest)
     shutil.rmtree(calldir, ignore_errors=True)
 
 
@@ -323,77 +354,14 @@ def _take_link(staging: Path, host: str, path: str, kind: tuple, held: dict, res
     held[host][path] = FileState(target=target)
 
 
-def inventory_script(paths: list[str], commands: list[str]) -> str:
-    """What a node holds at each path (`hagen-inv INDEX MODE:TYPE`, `missing`, or `error:`
-    and stat's words when it could not tell), a link's target (`hagen-link INDEX TARGET`),
-    and each expected command's mode and type (`hagen-cmd`, through links: they run so)."""
-    script = "LC_ALL=C; export LC_ALL; i=0"
-    if paths:
-        words = " ".join(shlex.quote(p) for p in paths)
-        script += (f'; for p in {words}; do s=$(stat -c %a:%F -- "$p" 2>&1) || case $s in '
-                   f'*"No such file or directory"*) s=missing;; *) s="error:$s";; esac; echo "hagen-inv $i $s"; '
-                   f't=$(readlink -- "$p" 2>/dev/null) && echo "hagen-link $i $t"; i=$((i+1)); done')
-    if commands:
-        words = " ".join(shlex.quote(p) for p in commands)
-        script += (f'; for p in {words}; do echo "hagen-cmd $i $(stat -L -c %a:%F -- "$p" 2>/dev/null '
-                   f'|| echo missing)"; i=$((i+1)); done')
-    return script
-
-
 def _inventory(cfg, entries, expected: dict, alive: set, result: Gathered, echo) -> dict:
-    """{host: {path: (kind, link target)}} for the (host, path) pairs of entries, kind file,
-    link, missing or other, from one remote command per node set; a node whose command did
-    not end well is unreachable."""
-    wanted: dict = {h: ([], []) for h in alive}
-    for host, path in sorted(set(entries)):
-        if host in alive:
-            wanted[host][0].append(path)
-    for path, hosts in sorted(expected.items()):
-        for host in hosts:
-            if host in alive:
-                wanted[host][1].append(path)
-    groups: dict = {}
-    for host, (paths, commands) in wanted.items():
-        groups.setdefault((tuple(paths), tuple(commands)), []).append(host)
-    kinds: dict = {}
-    for (paths, commands), hosts in sorted(groups.items(), key=lambda kv: natural_key(min(kv[1], key=natural_key))):
-        outcome = fanout.run_exec(cfg, hosts, inventory_script(list(paths), list(commands)))
-        echo(str(outcome))
-        for host in hosts:
-            if host not in outcome.ok:
-                _lost(host, outcome.failed.get(host, "no answer"), alive, result)
-                continue
-            found = _kinds(outcome.output.get(host, []), paths, commands, host, result)
-            unknown = [(p, k[1]) for p, k in found.items() if k[0] == "error"]
-            if unknown:      # what the node holds there is not known: nothing of it is recorded
-                _lost(host, f"cannot tell what {unknown[0][0]} is: {unknown[0][1]}", alive, result)
-                continue
-            kinds[host] = found
+    """{host: {path: (kind, link target)}} of the hosts that answered (hagen.deploy.inventory);
+    the others lost, the expected commands each node lacks recorded."""
+    from hagen.deploy.inventory import take_inventory
+
+    kinds, lost, lacking = take_inventory(cfg, entries, expected, alive, echo)
+    for path, hosts in lacking.items():
+        result.missing_commands.setdefault(path, []).extend(hosts)
+    for host, message in lost.items():
+        _lost(host, message, alive, result)
     return kinds
-
-
-def _kinds(lines: list[str], paths: tuple, commands: tuple, host: str, result: Gathered) -> dict:
-    stats: dict = {}
-    targets: dict = {}
-    for line in lines:
-        tag, _, rest = line.partition(" ")
-        index, _, value = rest.partition(" ")
-        if tag in ("hagen-inv", "hagen-cmd") and index.isdigit():
-            stats[int(index)] = value
-        elif tag == "hagen-link" and index.isdigit():
-            targets[int(index)] = value
-    found = {}
-    for i, path in enumerate(paths):
-        value = stats.get(i, "missing")
-        kind = value.partition(":")[2]
-        found[path] = ("missing", None) if value == "missing" else \
-            ("error", value[6:].strip()) if value.startswith("error:") else \
-            ("link", targets.get(i)) if kind == "symbolic link" else \
-            ("file", None) if kind in ("regular file", "regular empty file") else ("other", None)
-    for j, path in enumerate(commands):
-        mode, _, kind = stats.get(len(paths) + j, "missing").partition(":")
-        runnable = kind in ("regular file", "regular empty file") and mode.isdigit() \
-            and set(mode) <= set("01234567") and int(mode, 8) & 0o111
-        if not runnable:
-            result.missing_commands.setdefault(path, []).append(host)
-    return found

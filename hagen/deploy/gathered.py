@@ -61,31 +61,36 @@ class ForeignTree:
             raise _refused([self._problem("", "the tree is nested too deep to be a gathered tree")])
 
     def _scan(self) -> set[tuple[str, str]]:
+        # os.scandir, not os.walk: one lstat per entry and no path arithmetic (32,000 files at XL)
         found, problems = set(), []
         for host in self.hosts():
-            base = os.path.realpath(self.root / host)
-            for dirpath, dirs, names in os.walk(base, onerror=lambda e: problems.append(
-                    self._problem(host, f"cannot list {e.filename}: {e.strerror}"))):
-                for name in dirs + names:
-                    full = os.path.join(dirpath, name)
-                    rel = "/" + os.path.relpath(full, base).replace(os.sep, "/")
+            stack = [(os.path.realpath(self.root / host), "")]
+            while stack:
+                folder, rel = stack.pop()
+                try:
+                    entries = list(os.scandir(folder))
+                except OSError as exc:
+                    problems.append(self._problem(host, f"cannot list {exc.filename}: {exc.strerror}"))
+                    continue
+                for entry in entries:
+                    where = f"{rel}/{entry.name}"
                     try:
-                        st = os.lstat(full)
+                        st = entry.stat(follow_symlinks=False)
                     except OSError as exc:
-                        problems.append(self._problem(host, f"{rel}: {exc.strerror}"))
+                        problems.append(self._problem(host, f"{where}: {exc.strerror}"))
                         continue
                     if stat.S_ISDIR(st.st_mode):
-                        continue
-                    if stat.S_ISLNK(st.st_mode):
-                        found.add((host, rel))
+                        stack.append((entry.path, where))
+                    elif stat.S_ISLNK(st.st_mode):
+                        found.add((host, where))
                     elif not stat.S_ISREG(st.st_mode):
-                        problems.append(self._problem(host, f"{rel} is {_kind(st.st_mode)}, not a file"))
-                    elif not os.access(full, os.R_OK):
-                        problems.append(self._problem(host, f"{rel} cannot be read (permission denied)"))
+                        problems.append(self._problem(host, f"{where} is {_kind(st.st_mode)}, not a file"))
+                    elif not os.access(entry.path, os.R_OK):
+                        problems.append(self._problem(host, f"{where} cannot be read (permission denied)"))
                     elif st.st_size > MAX_FILE:
-                        problems.append(self._problem(host, f"{rel} is larger than {MAX_FILE} bytes"))
+                        problems.append(self._problem(host, f"{where} is larger than {MAX_FILE} bytes"))
                     else:
-                        found.add((host, rel))
+                        found.add((host, where))
         if problems:
             raise _refused(problems)
         return found
@@ -131,6 +136,31 @@ class ForeignTree:
             if node_mode is not None:
                 return found[0], int(node_mode, 8)
         return found
+
+    def known(self) -> dict | None:
+        """{(host, path): FileState (sha256, node mode)} of each file gather wrote here that is
+        still the very copy it wrote (device, inode, size, mtime and ctime as its mark records
+        them: any write or chmod since changes the ctime): diff --against knows its content
+        without reading it. None for a tree gather did not make."""
+        from hagen.deploy.folder import read_mark
+        from hagen.emit.nodes import FileState
+
+        found = read_mark(self.root, with_sums=True)
+        if found is None:
+            return None
+        modes, sums = found
+        known = {}
+        for host, files in sums.items():
+            for path, (sha256, dev, ino, size, mtime, ctime) in files.items():
+                mode = modes.get(host, {}).get(path)
+                try:
+                    st = os.lstat(os.path.join(self.root, host, path.lstrip("/")))
+                except OSError:
+                    continue
+                if mode is not None and stat.S_ISREG(st.st_mode) and \
+                        (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns) == (dev, ino, size, mtime, ctime):
+                    known[(host, path)] = FileState(sha256, mode)
+        return known
 
     def node_modes(self) -> dict:
         """{host: {path: mode}} from a gathered folder's mark; {} for any other tree."""

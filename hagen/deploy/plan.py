@@ -32,6 +32,7 @@ class Plan:
     remove: list[tuple[str, str]] = field(default_factory=list)
     up_to_date: set = field(default_factory=set)                      # hosts with nothing to do
     remove_keys: list[str] | None = None                              # where each removal is in a plan file
+    folders: dict = field(default_factory=dict)    # host -> the folders the record says it has (no mkdir there)
 
 
 def read_plan(path) -> PushPlan:
@@ -66,7 +67,17 @@ def from_tree(entries: dict[tuple[str, str], ManifestEntry], nodes: Mapping[str,
                     plan.remove.append((host, path))
                     busy.add(host)
     plan.up_to_date = hosts - busy
+    plan.folders = {host: _folders(nodes.get(host)) for host in busy}
     return plan, vanished
+
+
+def _folders(node: Node | None) -> set:
+    """The folders a node has as far as the record knows: those of each file it confirmed
+    or gather saw there (a missing one says nothing of its folder)."""
+    import posixpath
+
+    files = node.files if node is not None else {}
+    return {posixpath.dirname(p) for p, state in files.items() if not state.missing}
 
 
 def from_file(reviewed: PushPlan, entries: dict[tuple[str, str], ManifestEntry], where: str, only=None,

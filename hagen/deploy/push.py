@@ -1,43 +1,41 @@
 """hagen push: send a plan to the nodes, node by node results, resumable.
 
-Before anything is sent, every source file is read from the output tree without
-following a link, checked against its manifest sha256 and mode (HA944), and copied to a
-private staging folder: what the fan-out tool sends is those verified bytes, whatever
-happens to the tree meanwhile. A cluster.conf whose config_version is not greater than
-what its node holds is refused (HA943).
+Before anything is sent, every source file is staged (hagen.deploy.staging: read from
+the output tree without following a link, checked against its manifest, copied to a
+private folder): what the fan-out tool sends is those verified bytes, whatever happens
+to the tree meanwhile. A cluster.conf whose config_version is not greater than what its
+node holds is refused (HA943).
 
-Then, holding the output tree's lock: the folders (mkdir -p, one call per node set),
-each distinct file (one copy per content, path and mode, to the folded node set of its
-hosts), links, then one verification per node set (the owner, root, of what was sent,
-and each sent file's mode and sha256 as the node reports it), removals. A node's success
-is seen, never inferred from the tool's exit status (hagen.deploy.fanout): a node whose
-command did not say 0, that the tool names in an error line, that hung, or that reports
-a file other than the one sent is marked failed with the message and left out of every
-later call; the others go on. The record (hagen.emit.nodes) takes only what a node
-confirmed (a file once verified, a link or a removal once its command said 0), so that a
-rerun sends only what is missing. With reload, each action the confirmed files imply
-(hagen.deploy.actions) runs once per node set, as often as its kind says (hagen.kinds).
+Then, holding the output tree's lock: the folders the record does not say a node has
+(mkdir -p, one call per node set), each distinct file (one copy per content, path and
+mode, to the folded node set of its hosts), then one call per node set that makes its
+links and verifies what was sent (the owner, root, and each sent file's mode and sha256
+as the node reports it), removals (one call per node set). A node's success is seen,
+never inferred from the tool's exit status (hagen.deploy.fanout): a node whose command
+did not say 0, that the tool names in an error line, that hung, or that reports a file
+other than the one sent is marked failed with the message and left out of every later
+call; the others go on. The record (hagen.emit.nodes) takes only what a node confirmed
+(a file or a link once verified, a removal once its command said 0), journaled as each
+call ends and written once at the end, so that a rerun sends only what is missing. With
+reload, each action the confirmed files imply (hagen.deploy.actions) runs once per node
+set, as often as its kind says (hagen.kinds).
 """
 
 from __future__ import annotations
 
 import hashlib
-import os
 import posixpath
 import re
 import shlex
-import shutil
-import stat
-import tempfile
 from dataclasses import dataclass, field, replace
-from pathlib import Path
 
 from hagen.deploy import fanout
 from hagen.deploy.actions import action_for, cells, wanted_actions, waves
 from hagen.deploy.plan import Plan
-from hagen.deploy.state import config_version, file_state
+from hagen.deploy.staging import Sources          # noqa: F401  (push.Sources: what callers name)
+from hagen.deploy.state import file_state
 from hagen.emit.manifest import same_file
-from hagen.emit.nodes import MISSING, FileState, Node, read_nodes, write_nodes
+from hagen.emit.nodes import MISSING, FileState, Node, journal, journal_exists, read_nodes, write_nodes
 from hagen.base.errors import InputRefused, OutputError
 from hagen.model.names import fold, natural_key
 from hagen.base.reports import Where, error
@@ -101,67 +99,6 @@ class Pushed:
         return [f"{status:<8} {nodes:<{width}}  {one_line(msg)}".rstrip() for status, nodes, msg in rows]
 
 
-class Sources:
-    """The verified bytes of every file a plan sends, staged in a private folder."""
-
-    def __init__(self, tree, plan: Plan):
-        self.tree = tree
-        self.dir = Path(tempfile.mkdtemp(prefix="hagen-push-"))
-        self.staged: dict = {}         # (path, sha256, mode) -> (shown path, staged path, data)
-        self.count = 0
-        try:
-            for host, path, entry in plan.send:
-                if not entry.is_link:
-                    self._stage(host, path, entry)
-        except BaseException:
-            self.close()
-            raise
-
-    def _stage(self, host: str, path: str, entry) -> None:
-        key = (path, entry.sha256, entry.mode)
-        if key in self.staged:
-            return
-        cur = self.tree.current()
-        shown = f"{self.tree.out}/{host}{path}"
-        data, why = None, "its content or mode is not what the manifest says"
-        try:
-            fd = os.open(f"{cur}/{host}{path}", os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
-            try:
-                st = os.fstat(fd)
-                if stat.S_ISREG(st.st_mode) and f"{stat.S_IMODE(st.st_mode):04o}" == entry.mode:
-                    data = os.read(fd, st.st_size + 1)
-            finally:
-                os.close(fd)
-        except OSError as exc:
-            why = exc.strerror or str(exc)
-        if data is None or hashlib.sha256(data).hexdigest() != entry.sha256:
-            raise OutputError(f"{shown} cannot be sent: nothing was sent",
-                              reports=[error("HA944", Where(host=host), f"{path}: {why}",
-                                             "the output tree was altered after the build: run `hagen build`")])
-        self.staged[key] = (shown, self.stage_bytes(path, data, int(entry.mode, 8)), data)
-
-    def stage_bytes(self, path: str, data: bytes, mode: int) -> str:
-        """A private copy of data to send, written whole and checked against its sha256
-        (hagen.base.writes): a short write fails the push before anything is sent."""
-        from hagen.base.writes import write_file
-
-        staged = self.dir / f"{self.count}-{posixpath.basename(path)}"
-        self.count += 1
-        try:
-            write_file(staged, data, mode)
-        except OSError as exc:
-            raise OutputError(f"cannot stage {path} for sending: {exc.strerror or exc}: nothing was sent",
-                              hint="check free space and the file size limit (ulimit -f) of the staging folder "
-                                   f"{self.dir.parent}")
-        return str(staged)
-
-    def data(self, path: str, entry) -> bytes:
-        return self.staged[(path, entry.sha256, entry.mode)][2]
-
-    def close(self) -> None:
-        shutil.rmtree(self.dir, ignore_errors=True)
-
-
 def check_versions(plan: Plan, sources: Sources, nodes: dict[str, Node]) -> None:
     """Refuse (HA943) a versioned file (cluster.conf) whose revision is not greater than the
     one its node holds, or when the node's file was gathered but its revision could not be
@@ -170,7 +107,7 @@ def check_versions(plan: Plan, sources: Sources, nodes: dict[str, Node]) -> None
     for host, path, entry in plan.send:
         if entry.is_link:
             continue
-        new = config_version(path, sources.data(path, entry))
+        new = sources.version(path, entry)
         if new is None:
             continue
         have = (nodes.get(host) or Node()).files.get(path) or FileState()
@@ -187,12 +124,14 @@ def check_versions(plan: Plan, sources: Sources, nodes: dict[str, Node]) -> None
         raise InputRefused("a cluster.conf would not be newer than the node's: nothing was sent", reports=problems)
 
 
-def verify_script(paths: list[str], files: list[str]) -> str:
-    """Make what was sent root's (pdcp, clush and rcp keep an existing file's owner), then
-    report each sent file's mode (`hagen-mode MODE`, stat) and sha256 (sha256sum), in the
-    order given: what push records is what the node said it holds. Three commands per
-    node, whatever the number of files; one missing file fails the whole node."""
-    text = shlex.join(["chown", "-h", "root:root", "--", *paths])
+def verify_script(paths: list[str], files: list[str], links=()) -> str:
+    """Make each link (ln -sfn), make what was sent root's (pdcp, clush and rcp keep an
+    existing file's owner), then report each sent file's mode (`hagen-mode MODE`, stat) and
+    sha256 (sha256sum), in the order given: what push records is what the node said it
+    holds. One call per node, whatever the number of files; one link not made or one
+    missing file fails the whole node."""
+    made = [shlex.join(["ln", "-sfn", "--", target, path]) for path, target in links]
+    text = " && ".join([*made, shlex.join(["chown", "-h", "root:root", "--", *paths])])
     if files:
         text += " && " + shlex.join(["stat", "-c", "hagen-mode %a", "--", *files]) \
             + " && " + shlex.join(["sha256sum", "--", *files])
@@ -200,48 +139,55 @@ def verify_script(paths: list[str], files: list[str]) -> str:
 
 
 def steps_of(plan: Plan, cfg: dict, sources: Sources, removals=None, shared=frozenset()) -> list[Step]:
-    """The calls that send plan: folders, files, links, one verification per node set, then
-    what removals (hagen.deploy.removals.Removals, checked) takes away: a file deleted, or a
+    """The calls that send plan: folders the record does not know the node has, files, then
+    one call per node set that makes its links and verifies what was sent, then what
+    removals (hagen.deploy.removals.Removals, checked) takes away: a file deleted, or a
     shared file sent back without hagen's blocks. shared: the paths that are managed blocks."""
-    steps = []
-    dirs: dict = {}
-    for host, path, _ in plan.send:
-        dirs.setdefault(host, set()).add(posixpath.dirname(path))
-    by_dirs: dict = {}
-    for host, folders in dirs.items():
-        deepest = sorted(d for d in folders if d != "/" and not any(o.startswith(d + "/") for o in folders))
-        if deepest:
-            by_dirs.setdefault(tuple(deepest), []).append(host)
-    for folders, hosts in sorted(by_dirs.items(), key=lambda kv: natural_key(fold(kv[1]))):
-        steps.append(_exec("mkdir", cfg, hosts, ["mkdir", "-p", "--", *folders]))
+    steps = _mkdir_steps(plan, cfg)
     groups: dict = {}
     for host, path, entry in plan.send:
-        key = (path, "link", entry.target) if entry.is_link else (path, entry.sha256, entry.mode)
-        groups.setdefault(key, ([], entry))[0].append(host)
+        if not entry.is_link:
+            groups.setdefault((path, entry.sha256, entry.mode), ([], entry))[0].append(host)
     for key, (hosts, entry) in sorted(groups.items(), key=lambda kv: (kv[0][0], natural_key(fold(kv[1][0])))):
         path = key[0]
-        if entry.is_link:
-            steps.append(_exec("link", cfg, hosts, ["ln", "-sfn", "--", entry.target, path],
-                               [(path, file_state(entry), file_state(entry))]))
-            continue
         shown, staged, data = sources.staged[key]
         state = file_state(entry, data, path)
         wrote = replace(state, shared=True) if path in shared else state
         steps.append(Step("copy", hosts, fanout.copy_argv(cfg, hosts, shown, path), [(path, state, wrote)],
                           source=staged, cfg=cfg, dest=path, sha256=entry.sha256))
-    # one verification per node set: what each node holds, confirmed from the node itself
+    # one call per node set: its links made, then what each node holds confirmed from the node itself
     sent: dict = {}
     for host, path, entry in plan.send:
-        sent.setdefault(host, []).append((path, not entry.is_link))
+        sent.setdefault(host, []).append((path, entry.target if entry.is_link else None))
     owners: dict = {}
-    for host, paths in sent.items():
-        owners.setdefault(tuple(sorted(paths)), []).append(host)
-    for paths, hosts in sorted(owners.items(), key=lambda kv: natural_key(fold(kv[1]))):
-        files = [p for p, is_file in paths if is_file]
-        step = _exec("verify", cfg, hosts, verify_script([p for p, _ in paths], files))
+    for host, items in sent.items():
+        owners.setdefault(tuple(sorted(items)), []).append(host)
+    for items, hosts in sorted(owners.items(), key=lambda kv: natural_key(fold(kv[1]))):
+        links = [(p, t) for p, t in items if t is not None]
+        files = [p for p, t in items if t is None]
+        made = [(p, FileState(target=t)) for p, t in links]
+        step = _exec("verify", cfg, hosts, verify_script([p for p, _ in items], files, links),
+                     [(p, state, state) for p, state in made])
         step.checks = files
         steps.append(step)
     return steps + _removal_steps(removals, cfg, sources) if removals is not None else steps
+
+
+def _mkdir_steps(plan: Plan, cfg: dict) -> list[Step]:
+    """mkdir -p of the deepest folders each node needs and the record does not say it has,
+    one call per node set."""
+    dirs: dict = {}
+    for host, path, _ in plan.send:
+        folder = posixpath.dirname(path)
+        if folder not in plan.folders.get(host, ()):
+            dirs.setdefault(host, set()).add(folder)
+    by_dirs: dict = {}
+    for host, folders in dirs.items():
+        deepest = sorted(d for d in folders if d != "/" and not any(o.startswith(d + "/") for o in folders))
+        if deepest:
+            by_dirs.setdefault(tuple(deepest), []).append(host)
+    return [_exec("mkdir", cfg, hosts, ["mkdir", "-p", "--", *folders])
+            for folders, hosts in sorted(by_dirs.items(), key=lambda kv: natural_key(fold(kv[1])))]
 
 
 def _removal_steps(removals, cfg: dict, sources: Sources) -> list[Step]:
@@ -263,9 +209,12 @@ def _removal_steps(removals, cfg: dict, sources: Sources) -> list[Step]:
         steps.append(Step("forget", [host], [], [(path, MISSING, None)]))
     removes: dict = {}
     for host, path in removals.delete:
-        removes.setdefault(path, []).append(host)
-    for path, hosts in sorted(removes.items()):
-        steps.append(_exec("remove", cfg, hosts, ["rm", "-f", "--", path], [(path, None, None)]))
+        removes.setdefault(host, []).append(path)
+    by_paths: dict = {}
+    for host, paths in removes.items():
+        by_paths.setdefault(tuple(sorted(paths)), []).append(host)
+    for paths, hosts in sorted(by_paths.items(), key=lambda kv: natural_key(fold(kv[1]))):
+        steps.append(_exec("remove", cfg, hosts, ["rm", "-f", "--", *paths], [(p, None, None) for p in paths]))
     return steps
 
 
@@ -279,8 +228,8 @@ def action_steps(plan: Plan, cfg: dict, sources: Sources, entries: dict, sent: s
         template = entry.template
         if action_for(template, path, None) is None:
             continue
-        data = sources.data(path, entry) if not entry.is_link else None
-        landed.append((host, path, template, config_version(path, data) if data else None))
+        # read once per content, however many hosts it goes to (hagen.deploy.staging)
+        landed.append((host, path, template, sources.version(path, entry) if not entry.is_link else None))
     cell_list = cells(entries)
     steps = []
     for command, runs, hosts in wanted_actions(landed):
@@ -291,48 +240,58 @@ def action_steps(plan: Plan, cfg: dict, sources: Sources, entries: dict, sent: s
 
 def run_steps(tree, steps: list[Step], actions, result: Pushed, echo) -> None:
     """Run the steps (the caller holds the tree's lock). The record takes only what a node
-    confirmed: a link or a removal whose command said 0, a copy once the verification step
-    saw the node hold the bytes and mode sent. actions: a function of the (host, path) pairs
-    that landed giving the action steps, or None."""
+    confirmed: a removal whose command said 0, a copy or a link once the verification step
+    saw the node hold what was sent. What each call confirmed goes to the record's journal
+    at once, and the record is written once, at the end (hagen.emit.nodes). actions: a
+    function of the (host, path) pairs that landed giving the action steps, or None."""
     nodes = read_nodes(tree)
+    if journal_exists(tree):          # a push killed midway: fold what it confirmed in first
+        write_nodes(tree, nodes)
     sent: dict = {}            # host -> {path: (state, wrote)}: copied, not yet confirmed
     landed: set = set()
-    for step in steps:
-        if step.what == "forget":          # a record-only step: the node has nothing to take out
-            _remember(nodes, {h: step.records for h in step.hosts if h not in result.failed}, landed)
-            write_nodes(tree, nodes)
-            continue
-        outcome = _run_one(step, result, echo)
-        if outcome is None:
-            continue
-        if _take(step, outcome, sent, nodes, landed, result):
-            write_nodes(tree, nodes)
-        result.done.update(h for h in step.hosts if h not in result.failed)
+    try:
+        for step in steps:
+            if step.what == "forget":          # a record-only step: the node has nothing to take out
+                _remember(tree, nodes, {h: step.records for h in step.hosts if h not in result.failed}, landed)
+                continue
+            outcome = _run_one(step, result, echo)
+            if outcome is None:
+                continue
+            _take(tree, step, outcome, sent, nodes, landed, result)
+            result.done.update(h for h in step.hosts if h not in result.failed)
+    finally:
+        if landed:
+            write_nodes(tree, nodes, changed={host for host, _ in landed})
     for step in (actions(landed) if actions else []):
         _run_one(step, result, echo)
 
 
-def _take(step: Step, outcome, sent: dict, nodes: dict, landed: set, result: Pushed) -> bool:
-    """What the step's outcome tells of each node; whether the record changed."""
+def _take(tree, step: Step, outcome, sent: dict, nodes: dict, landed: set, result: Pushed) -> None:
+    """What the step's outcome tells of each node, remembered."""
     if step.what in ("copy", "unblock"):
         for host in step.hosts:
             if host not in result.failed:
                 sent.setdefault(host, {}).update((path, (state, wrote)) for path, state, wrote in step.records)
-        return False
+        return
     if step.what == "verify":
         confirmed = {h: _confirmed(step, outcome.output.get(h, []), sent.get(h, {}), result, h)
                      for h in sorted(outcome.ok) if h not in result.failed}
-        records = {h: [(path, *pair) for path, pair in c.items()] for h, c in confirmed.items() if c}
+        # the links of a node whose marker said 0 were made; its files, those it reported as sent
+        records = {h: [*step.records, *((path, *pair) for path, pair in c.items())]
+                   for h, c in confirmed.items() if c or step.records}
     elif step.records:
         records = {h: step.records for h in sorted(outcome.ok)}
     else:
-        return False
-    _remember(nodes, records, landed)
-    return bool(records)
+        return
+    _remember(tree, nodes, records, landed)
 
 
-def _remember(nodes: dict[str, Node], records: dict, landed: set) -> None:
-    """records: host -> [(path, state the node holds, what hagen wrote there)]; None drops."""
+def _remember(tree, nodes: dict[str, Node], records: dict, landed: set) -> None:
+    """records: host -> [(path, state the node holds, what hagen wrote there)]; None drops.
+    Journaled at once: a push killed after this call keeps it."""
+    if not records:
+        return
+    journal(tree, records)
     for host, items in records.items():
         nodes[host] = (nodes.get(host) or Node()).took(items)
         landed.update((host, path) for path, _, _ in items)
@@ -382,7 +341,9 @@ def _run_one(step: Step, result: Pushed, echo):
     else:
         outcome = fanout.run_exec(step.cfg, hosts, step.remote)
     for host, msg in outcome.failed.items():
-        result.failed[host] = f"{step.what}: {msg}"
+        # a verification makes the node set's links first: a link not made says so
+        what = "link" if step.what == "verify" and msg.startswith("ln: ") else step.what
+        result.failed[host] = f"{what}: {msg}"
         if host in outcome.hung:
             result.hung.add(host)
         if host in outcome.unreachable:

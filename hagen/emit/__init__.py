@@ -14,6 +14,7 @@ Layout for `--out out` (the default):
     .out.d/journal.json                   only while a build applies its changes
     .out.d/nodes.json                     0600, what each node holds (hagen.emit.nodes): written by
                                           gather and push, an input of the next build
+    .out.d/nodes.journal                  0600, what nodes confirmed while a push runs (hagen.emit.nodes)
     anything else                         never touched here
 
 A build writes only what changed (hagen.emit.commit, on the store OutputTree holds locked):

@@ -6,7 +6,8 @@ updates it with what each node received successfully, so that the next push send
 what differs, and a rerun after a partial failure sends only what is missing. build
 takes it as an input (config_version, the node's own content of a shared file: the
 command reads it with read_nodes and passes it in), diff reads it for the missing
-expected commands. One reader (read_nodes), one writer (write_nodes), typed records:
+expected commands. One reader (read_nodes), one writer (write_nodes), typed records
+(Node, FileState: hagen.emit.noderecords, where every entry is checked):
 
     {"format": "hagen-nodes/1",
      "nodes": {"ns0": {"gathered": true,
@@ -24,201 +25,37 @@ symbolic link, must be a small regular file, and is validated entry by entry; a 
 that fails is treated as absent (hagen then knows nothing of the nodes and sends
 everything). It is written to a new file (0600, O_EXCL, never through a link) renamed
 over the old one, relative to the store's own directory descriptor.
+
+A push writes the record once, at its end. Meanwhile, what each call confirmed is
+appended to `nodes.journal` beside it (journal: one JSON line per set of nodes that
+confirmed the same entries, each entry in its record form, FileState.to_json), so that a
+push killed midway leaves a record that knows what the nodes confirmed, and never more:
+read_nodes replays the journal's whole lines over the record (a line that does not parse
+or check ends the replay: what follows is forgotten, which only makes hagen send again),
+and write_nodes, which folds it in, removes it. Rewriting the whole record after every
+call would cost calls x nodes. An entry many nodes hold (/etc/hosts on 10,000) is checked
+once per read, keyed by its exact values and types (True is not 1).
 """
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import hashlib
 import json
 import os
-import re
 import stat
-from dataclasses import dataclass, field, replace
 from typing import Mapping
 
 from hagen.base.errors import OutputError
-from hagen.base.readback import MAX_CONFIG_VERSION
-from hagen.base.writes import write_file
-from hagen.emit.manifest import SHA256, plain_host, plain_path
+from hagen.base.writes import write_all, write_file
+# the typed records and their JSON forms, named here too: this is the record's module
+from hagen.emit.noderecords import (FORMAT, MISSING, FileState, Node, NotARecord,  # noqa: F401
+                                    journal_line, journal_text, nodes_bytes, nodes_from_json)
 
-NODE_MODE = re.compile(r"[0-7]{4}\Z")     # a node's file may be setuid, setgid or sticky: recorded as it is
 RECORD = "nodes.json"
-FORMAT = "hagen-nodes/1"
+JOURNAL = "nodes.journal"
 MAX_BYTES = 64 << 20
-
-
-class NotARecord(ValueError):
-    """A node record (or one of its entries) that is not one hagen writes: what is wrong, where."""
-
-
-@dataclass(frozen=True, slots=True)
-class FileState:
-    """What a node holds at a path (or what push wrote there): a file (sha256, mode and, for a
-    versioned file, its config_version), a symbolic link (target), nothing (missing) or
-    something hagen cannot use (unusable: why, in a few words). shared: push wrote hagen's
-    blocks into the node's own file (only in a node's `written`)."""
-    sha256: str | None = None
-    mode: str | None = None                # four octal digits, as on the node: "0644", "4755"
-    config_version: int | None = None
-    target: str | None = None
-    missing: bool = False
-    unusable: str | None = None
-    shared: bool = False
-
-    @property
-    def is_file(self) -> bool:
-        return self.sha256 is not None
-
-    @property
-    def is_link(self) -> bool:
-        return self.target is not None
-
-    @property
-    def identity(self) -> tuple | None:
-        """What hagen.emit.manifest.same_file compares (None: nothing the node holds is a file or a link)."""
-        return ("link", self.target) if self.is_link else ("file", self.sha256, self.mode) if self.is_file else None
-
-    def unshared(self) -> FileState:
-        return replace(self, shared=False)
-
-    def to_json(self) -> dict:
-        if self.missing:
-            return {"missing": True}
-        if self.unusable is not None:
-            return {"unusable": self.unusable}
-        doc = {"type": "symlink", "target": self.target} if self.is_link else {"sha256": self.sha256, "mode": self.mode}
-        if self.config_version is not None:
-            doc["config_version"] = self.config_version
-        if self.shared:
-            doc["shared"] = True
-        return doc
-
-    @classmethod
-    def from_json(cls, doc, written: bool = False) -> FileState:
-        """The state doc says; NotARecord when it is not one hagen writes. written: an entry of
-        a node's `written` (a file or a link push delivered, maybe shared)."""
-        if not isinstance(doc, dict):
-            raise NotARecord("an entry is not an object")
-        shared = False
-        if written:
-            if doc.get("shared", True) is not True:
-                raise NotARecord("'shared' is not true")
-            shared = "shared" in doc
-            doc = {k: v for k, v in doc.items() if k != "shared"}
-            if "missing" in doc or "unusable" in doc:
-                raise NotARecord("hagen never wrote a missing or unusable file")
-        if doc.get("missing") is True and set(doc) == {"missing"}:
-            return cls(missing=True)
-        if "unusable" in doc:
-            why = doc["unusable"]
-            if set(doc) == {"unusable"} and isinstance(why, str) and why.isprintable() and 0 < len(why) <= 300:
-                return cls(unusable=why)
-            raise NotARecord("an unusable entry has no short printable reason")
-        if doc.get("type") == "symlink":
-            target = doc.get("target")
-            if set(doc) == {"type", "target"} and isinstance(target, str) and target.isprintable() \
-                    and 0 < len(target) < 4096:
-                return cls(target=target, shared=shared)
-            raise NotARecord("a link entry has no printable target")
-        version = doc.get("config_version")
-        if set(doc) <= {"sha256", "mode", "config_version"} and isinstance(doc.get("sha256"), str) \
-                and bool(SHA256.match(doc["sha256"])) and isinstance(doc.get("mode"), str) \
-                and bool(NODE_MODE.match(doc["mode"])) \
-                and (version is None or (type(version) is int and 0 <= version <= MAX_CONFIG_VERSION)):
-            return cls(doc["sha256"], doc["mode"], version, shared=shared)
-        raise NotARecord("a file entry has no valid sha256, mode or config_version")
-
-
-MISSING = FileState(missing=True)
-
-
-@dataclass(frozen=True, slots=True)
-class Node:
-    """What hagen knows of one node: what it holds at each path hagen manages (files), whether
-    that was gathered (and into which folder), the expected commands it lacks (None: never
-    gathered), and what push wrote there (written: None until push wrote something)."""
-    gathered: bool = False
-    files: Mapping[str, FileState] = field(default_factory=dict)
-    into: str | None = None
-    missing_commands: tuple[str, ...] | None = None
-    written: Mapping[str, FileState] | None = None
-
-    def holds(self, path: str, entry) -> bool:
-        """Whether the node holds entry's file (a ManifestEntry, a plan entry) at path."""
-        from hagen.emit.manifest import same_file
-
-        return same_file(self.files.get(path), entry)
-
-    def took(self, items) -> Node:
-        """The node once it confirmed items: (path, state it holds, what hagen wrote there); None drops."""
-        files, written = dict(self.files), dict(self.written or {})
-        for path, state, wrote in items:
-            for where, value in ((files, state), (written, wrote)):
-                if value is None:
-                    where.pop(path, None)
-                else:
-                    where[path] = value
-        return replace(self, files=files, written=written)
-
-    def to_json(self) -> dict:
-        doc = {"gathered": self.gathered, "files": {p: s.to_json() for p, s in self.files.items()}}
-        if self.into is not None:
-            doc["into"] = self.into
-        if self.missing_commands is not None:
-            doc["missing_commands"] = list(self.missing_commands)
-        if self.written is not None:
-            doc["written"] = {p: s.to_json() for p, s in self.written.items()}
-        return doc
-
-    @classmethod
-    def from_json(cls, doc) -> Node:
-        if not isinstance(doc, dict) or not isinstance(doc.get("files", {}), dict) \
-                or not isinstance(doc.get("gathered", False), bool) or not set(doc) <= _NODE_KEYS:
-            raise NotARecord("a node is not an object of files, gathered, into, missing_commands, written")
-        into = doc.get("into")
-        if into is not None and not (isinstance(into, str) and into.startswith("/") and into.isprintable()
-                                     and os.path.normpath(into) == into):
-            raise NotARecord("'into' is not a normalised absolute path")
-        missing = doc.get("missing_commands")
-        if missing is not None and not (isinstance(missing, list) and all(plain_path(p) for p in missing)):
-            raise NotARecord("'missing_commands' is not a list of absolute paths")
-        written = doc.get("written")
-        if written is not None and not isinstance(written, dict):
-            raise NotARecord("'written' is not an object")
-        return cls(doc.get("gathered", False), _states(doc.get("files", {}), False), into,
-                   tuple(missing) if missing is not None else None,
-                   _states(written, True) if written is not None else None)
-
-
-_NODE_KEYS = {"gathered", "files", "into", "missing_commands", "written"}
-
-
-def _states(doc: dict, written: bool) -> dict[str, FileState]:
-    for path in doc:
-        if not plain_path(path):
-            raise NotARecord(f"{path!r} is not a normalised absolute path")
-    return {path: FileState.from_json(state, written) for path, state in doc.items()}
-
-
-def nodes_from_json(doc) -> dict[str, Node]:
-    """{host: Node} of a record document; NotARecord, saying what is wrong, when it is not one hagen writes."""
-    if not isinstance(doc, dict) or doc.get("format") != FORMAT or not isinstance(doc.get("nodes"), dict):
-        raise NotARecord(f"not a {FORMAT} document")
-    nodes = {}
-    for host, node in doc["nodes"].items():
-        if not plain_host(host):
-            raise NotARecord(f"{host!r} is not a plain host name")
-        try:
-            nodes[host] = Node.from_json(node)
-        except NotARecord as exc:
-            raise NotARecord(f"{host}: {exc}") from None
-    return nodes
-
-
-def nodes_bytes(nodes: Mapping[str, Node]) -> bytes:
-    doc = {"format": FORMAT, "nodes": {h: nodes[h].to_json() for h in sorted(nodes)}}
-    return (json.dumps(doc, indent=1, sort_keys=True) + "\n").encode()
 
 
 def _open_store(store) -> int:
@@ -226,10 +63,11 @@ def _open_store(store) -> int:
 
 
 def read_nodes(tree, reports: list | None = None) -> dict[str, Node]:
-    """{host: Node} from the store of tree (an OutputTree); {} when absent or not valid (the one
-    reader). reports: given, a record there that is not valid adds an HA971 warning saying why."""
+    """{host: Node} from the store of tree (an OutputTree), its journal replayed; {} when absent
+    or not valid (the one reader). reports: given, a record there that is not valid adds an
+    HA971 warning saying why."""
     try:
-        return _read_nodes(tree)
+        nodes = _read_nodes(tree)
     except NotARecord as exc:
         if reports is not None:
             from hagen.base.reports import Where, warning
@@ -237,7 +75,8 @@ def read_nodes(tree, reports: list | None = None) -> dict[str, Node]:
             reports.append(warning("HA971", Where(file=str(tree.store / RECORD)),
                                    f"the nodes' record is not one hagen wrote ({str(exc)[:200]}): hagen knows nothing of the "
                                    "nodes, so push sends every file", "run `hagen gather`: it records the nodes again"))
-        return {}
+        nodes = {}
+    return _replayed(tree, nodes)
 
 
 def _read_nodes(tree) -> dict[str, Node]:
@@ -273,11 +112,14 @@ def _read_nodes(tree) -> dict[str, Node]:
         os.close(fd)
 
 
-def write_nodes(tree, nodes: Mapping[str, Node]) -> None:
-    """Replace the record atomically; never through a link planted in the store (the one writer)."""
+def write_nodes(tree, nodes: Mapping[str, Node], changed=None) -> None:
+    """Replace the record atomically, its journal folded in and removed; never through a link
+    planted in the store (the one writer). changed: the hosts whose entries changed since
+    read_nodes checked them, the only ones checked again (None: all)."""
     data = nodes_bytes(nodes)
     try:
-        nodes_from_json(json.loads(data))
+        nodes_from_json(json.loads(data) if changed is None else json.loads(nodes_bytes(
+            {h: nodes[h] for h in changed if h in nodes})))
     except NotARecord as exc:
         raise OutputError(f"refusing to record an invalid node state (a hagen bug): {exc}")
     try:
@@ -288,11 +130,67 @@ def write_nodes(tree, nodes: Mapping[str, Node]) -> None:
                           hint="it must be a folder (not a link) you can write")
     try:
         write_file(RECORD, data, 0o600, dir_fd=dfd)
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(JOURNAL, dir_fd=dfd)          # folded in: never replayed over a newer record
     except OSError as exc:
         raise OutputError(f"cannot write {tree.store}/{RECORD}: {exc.strerror}",
                           hint="check free space and permissions")
     finally:
         os.close(dfd)
+
+
+def journal(tree, records: Mapping[str, list]) -> None:
+    """Append what nodes confirmed to the journal: one write, no rewrite. records: host ->
+    [(path, state the node holds, what hagen wrote there)], None drops (as Node.took)."""
+    if not records:
+        return
+    text = journal_text(records)
+    try:
+        dfd = _open_store(tree.store)
+    except OSError as exc:
+        raise OutputError(f"cannot open the output store {tree.store}: {exc.strerror}",
+                          hint="it must be a folder (not a link) you can write")
+    try:
+        fd = os.open(JOURNAL, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600,
+                     dir_fd=dfd)
+        try:
+            if not stat.S_ISREG(os.fstat(fd).st_mode):
+                raise OSError(errno.EINVAL, "not a regular file")
+            write_all(fd, text.encode())
+        finally:
+            os.close(fd)
+    except OSError as exc:
+        raise OutputError(f"cannot write {tree.store}/{JOURNAL}: {exc.strerror}",
+                          hint="check free space and permissions")
+    finally:
+        os.close(dfd)
+
+
+def journal_exists(tree) -> bool:
+    return os.path.lexists(os.path.join(tree.store, JOURNAL))
+
+
+def _replayed(tree, nodes: dict[str, Node]) -> dict[str, Node]:
+    """nodes with the journal's whole, valid lines applied in order (see the module's docstring)."""
+    from hagen.emit.store import read_regular
+
+    try:
+        dfd = _open_store(tree.store)
+    except OSError:
+        return nodes
+    try:
+        data = read_regular(JOURNAL, dfd, limit=MAX_BYTES)      # never through a link, bounded
+    finally:
+        os.close(dfd)
+    replayed, memo = dict(nodes), {}
+    for line in (data or b"").split(b"\n")[:-1]:          # a last line without its newline was cut short
+        try:
+            hosts, items = journal_line(json.loads(line), memo)
+        except (ValueError, RecursionError, KeyError, TypeError, AttributeError):    # NotARecord included
+            break
+        for host in hosts:
+            replayed[host] = (replayed.get(host) or Node()).took(items)
+    return replayed
 
 
 class StaleGathered(OutputError):

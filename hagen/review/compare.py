@@ -86,7 +86,9 @@ def _compared(request, spec, tree, against_tree, intact, source, make_progress) 
     managed = set(known) if known is not None else (tree.managed() or set())
     if out.is_dir() and out.resolve() != against.resolve():
         managed |= ForeignTree(out).managed() or set()
-    result = diff_tree(files, tree, secrets_of(compiled), request.show_secrets, managed, present, known)
+    # a gathered tree's mark knows what each copy gather wrote holds, while it is unchanged
+    result = diff_tree(files, tree, secrets_of(compiled), request.show_secrets, managed, present,
+                       known if known is not None else tree.known())
     problems: list = []
     record = read_nodes(OutputTree(out), problems)
     versions = problems + versions_going_down(result.sends, tree, record)

@@ -71,9 +71,11 @@ def diff_tree(files: list[OutFile], against, secrets: list[str], show_secrets: b
               managed: set | None = None, present: set | None = None, known: dict | None = None) -> DiffResult:
     """The changes from the tree against to files. managed: (host, path) pairs hagen wrote
     before (a manifest's), the only ones that can be "removed"; present: the tree's scan.
-    known: {(host, path): manifest entry} of an output tree found intact: a file whose entry
-    names the same content and mode is the same without being read (at 10,000 nodes, a
-    diff after one change reads the few files that changed, not all 32,000)."""
+    known: {(host, path): entry} of what the tree holds as far as hagen knows without reading
+    it (an intact output tree's manifest entries; the copies a gathered tree's mark vouches
+    for, as FileState): a file whose entry names the same content and mode is the same without
+    being read (at 10,000 nodes, a diff after one change reads the few files that changed,
+    not all 32,000)."""
     tree = against if isinstance(against, ForeignTree) else ForeignTree(Path(against))
     tree.check_root()
     if present is None:
