@@ -1,5 +1,5 @@
 """A read-only output store (a read-only mount of the folder holding out and .out.d): what only
-reads it works (a no-op build, diff, explain, render); what must write fails saying so, never
+reads it works (a no-op build, diff, explain, render, push --dry-run); what must write fails saying so, never
 with a hint to delete the lock. The store is made read-only by a read-only bind mount in a
 private mount namespace (`unshare -m`), which needs root: chmod does not stop root."""
 
@@ -61,12 +61,15 @@ def test_read_only_commands_work_on_a_read_only_store(example_copy, tmp_path, ex
         ["render", host, "/etc/hosts", "--site", "site.yaml", "--out", "out"],
         ["build", "--site", "site-el9.yaml", "--out", "out"],            # a build that changes the tree
         ["gather", "--site", "site.yaml", "--out", "out", "--into", str(tmp_path / "gathered")],  # its lock
+        ["push", "--site", "site.yaml", "--out", "out", "--dry-run", "-w", host],
     ])
-    (noop, diff, explain, render, change, gather) = ran
+    (noop, diff, explain, render, change, gather, dry_run) = ran
     assert noop[0] == 0 and "up to date, nothing written" in noop[1] + noop[2], noop
     assert diff[0] == 0 and "differ" in diff[1] + diff[2], diff
     assert explain[0] == 0 and "/etc/hosts" in explain[1], explain
     assert render[0] == 0 and host in render[1], render
+    assert "cannot write the output store" not in dry_run[2] and "lock" not in dry_run[2], dry_run
+    assert dry_run[0] == 0 and f"-w {host} " in dry_run[1] and "sha256sum" in dry_run[1], dry_run
     for refused in (change, gather):
         assert refused[0] == 3, refused
         assert "cannot write the output store" in refused[2] and "Read-only file system" in refused[2], refused

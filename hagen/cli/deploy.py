@@ -140,7 +140,8 @@ def push(site: Path = SITE, out: Path = OUT, db: Optional[str] = DB, snapshot: O
     from hagen.deploy.session import PushRequest
 
     def request() -> PushRequest:      # inside the run: a bad -w/-x is reported as every refusal is
-        return PushRequest(site, out, db, snapshot, plan, prune, reload, _nodeset(nodes, "-w"), _nodeset(exclude, "-x"))
+        return PushRequest(site, out, db, snapshot, plan, prune, reload, _nodeset(nodes, "-w"), _nodeset(exclude, "-x"),
+                           dry_run)
 
     def make_progress():
         return progress_for(verbose, total=3)

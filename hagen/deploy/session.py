@@ -30,6 +30,7 @@ class PushRequest:
     reload: bool = False
     only: set | None = None           # -w, as host names
     skip: set | None = None           # -x
+    dry_run: bool = False             # shows, sends nothing: reads the tree under the readers' lock
 
 
 @dataclass
@@ -105,7 +106,8 @@ class PushSession:
 def session(request: PushRequest, make_progress=None):
     """The push of request, its output tree locked from what push reads to what it sends: no
     build changes the tree in between. Without a plan the tree must be what the inputs build
-    now (HA941). make_progress() gives the progress of a compile, when one is needed."""
+    now (HA941). make_progress() gives the progress of a compile, when one is needed. A dry run
+    writes nothing, so it holds the readers' lock: it works on a read-only store, as diff does."""
     from hagen.base.errors import InputRefused
     from hagen.base.reports import Where, error
     from hagen.deploy import plan as plans
@@ -120,7 +122,7 @@ def session(request: PushRequest, make_progress=None):
     spec = load_site(request.site)
     cfg = settings(spec)
     tree = OutputTree(request.out)
-    with tree.lock("push"):
+    with tree.reading() if request.dry_run else tree.lock("push"):
         entries = checked_manifest(tree)
         plans.selection_refused(request.only, request.skip, {h for h, _ in entries})
         record_problems: list = []
