@@ -35,6 +35,8 @@ import subprocess
 import time
 from pathlib import Path
 
+from lxml import etree
+
 from live_cib import adapt_cib
 from live_setup import (BMC_BRIDGE, BMC_GATEWAY, bmc_files, bridge_of, node_nics, node_routes,
                         ping_hosts, sbd_config, switch_addresses, undo_halinks)
@@ -205,7 +207,6 @@ class LiveCell:
         (here / "power.pid").write_text("")
 
     def write_cib(self, node: str) -> None:
-        from lxml import etree
         path = self.state / "nodes" / node / "disk/etc/hagen/cib.xml"
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_bytes(etree.tostring(self.cib, xml_declaration=True, encoding="utf-8"))
@@ -292,7 +293,6 @@ class LiveCell:
 
     def mon(self, node: str):
         """crm_mon's XML as the node sees the cluster."""
-        from lxml import etree
         return etree.fromstring(self.run(node, "crm_mon", "--one-shot", "--output-as=xml",
                                          timeout=20).stdout.encode())
 
@@ -302,7 +302,6 @@ class LiveCell:
         result = self.run(node, "crm_mon", "--one-shot", "--output-as=xml", check=False, timeout=20)
         if result.returncode != 0:
             return set()
-        from lxml import etree
         tree = etree.fromstring(result.stdout.encode())
         return {n.get("name") for n in tree.iterfind("nodes/node") if n.get("online") == "true"}
 
@@ -313,9 +312,10 @@ class LiveCell:
                 and r.get("role") == "Started" and r.get("failed") == "false" for n in r.iter("node")}
 
     def group_started_on(self, node: str, group: str) -> str | None:
-        """The one node where every member of the group is started, else None."""
+        """The one node where every member of the group (or the primitive) is started, else None."""
         tree = self.mon(node)
-        members = [r for g in tree.iter("group") if g.get("id") == group for r in g.iter("resource")]
+        members = ([r for g in tree.iter("group") if g.get("id") == group for r in g.iter("resource")]
+                   or [r for r in tree.iter("resource") if r.get("id") == group])
         places = {n.get("name") for r in members for n in r.iter("node")}
         good = all(r.get("role") == "Started" and r.get("failed") == "false" for r in members)
         return places.pop() if members and good and len(places) == 1 else None
