@@ -5,8 +5,12 @@ here changes:
 - a resource whose agent is not installed here, or a systemd/LSB unit (the services of
   an EL9 node: postgresql, slapd, nfs-server...), becomes ocf:pacemaker:Dummy (a real
   agent with real start, stop and monitor, whose state lives in the node's /run);
-- a Filesystem's device becomes a loop device both nodes see (a shared LUN), and so does
-  fence_sbd's SBD disk (the harness writes the SBD header on it, as the runbook says);
+- the NFS server's agents (nfsserver, exportfs, nfsnotify) become Dummy too: installed
+  here, but they drive the host's one kernel nfsd, rpcbind and rpc.statd, which no node
+  namespace owns;
+- a Filesystem's device becomes a loop device both nodes see (a shared LUN) holding ext3
+  (its fstype follows: mkfs.xfs is not installed here), and so does fence_sbd's SBD disk
+  (the harness writes the SBD header on it, as the runbook says);
 - each fence_ipmilan device gets `cipher=3`: OpenIPMI's ipmi_sim does not answer "Get
   Channel Cipher Suites", and ipmitool then spends ~14 s guessing at every call.
 IPaddr2, symlink, Filesystem, ethmonitor, ping, fence_ipmilan and fence_sbd stay real.
@@ -19,13 +23,14 @@ from pathlib import Path
 from lxml import etree
 
 OCF_ROOT = Path("/usr/lib/ocf/resource.d")
+HOST_WIDE_AGENTS = {"nfsserver", "exportfs", "nfsnotify"}     # the host's nfsd, not a node's
 
 
 def _runs_here(primitive) -> bool:
     cls = primitive.get("class")
     if cls == "stonith":
         return True
-    if cls != "ocf":
+    if cls != "ocf" or primitive.get("type") in HOST_WIDE_AGENTS:
         return False
     return (OCF_ROOT / primitive.get("provider", "") / primitive.get("type", "")).is_file()
 
@@ -53,6 +58,7 @@ def adapt_cib(path: Path, make_lun) -> tuple:
         values = {nv.get("name"): nv for nv in primitive.iter("nvpair")}
         if primitive.get("type") == "Filesystem":
             values["device"].set("value", make_lun(rid, "ext3"))
+            values["fstype"].set("value", "ext3")
         if primitive.get("type") == "fence_sbd":
             devices = values["devices"].get("value")
             if devices not in sbd_disks:

@@ -35,6 +35,8 @@ import subprocess
 import time
 from pathlib import Path
 
+from lxml import etree
+
 from live_cib import adapt_cib
 from live_setup import (BMC_BRIDGE, BMC_GATEWAY, bmc_files, bridge_of, node_nics, node_routes,
                         ping_hosts, sbd_config, switch_addresses, undo_halinks)
@@ -88,9 +90,11 @@ def wait_for(what: str, probe, timeout: float, interval: float = 0.5):
 class LiveCell:
     """One el9 cell of a built tree, up on this machine. Use `start()` then `destroy()`."""
 
-    def __init__(self, out: Path, nodes: list[str], state: Path, *, luns_mib: int = 16):
+    def __init__(self, out: Path, nodes: list[str], state: Path, *, luns_mib: int = 16,
+                 group: str = "HA_NSM", network: dict | None = None):
+        # network: {node: (NICs, routes)} where hagen writes no keyfiles (snapshot_network)
         self.out, self.nodes, self.state = out, nodes, state
-        self.luns_mib = luns_mib
+        self.group, self.network, self.luns_mib = group, network or {}, luns_mib
         self.loops: list[str] = []
         self.mounted: list[Path] = []
         self.supervisor: subprocess.Popen | None = None
@@ -126,7 +130,7 @@ class LiveCell:
         switch = self._new_netns("switch")
         bridges = {BMC_BRIDGE}
         for node in self.nodes:
-            bridges |= {f"br-{nic}" for nic, _ in node_nics(self.out, node)}
+            bridges |= {f"br-{nic}" for nic, _ in self.nics(node)}
         for index, bridge in enumerate(sorted(bridges), start=1):
             self.in_switch("ip", "link", "add", bridge, "address", f"02:00:00:00:00:{index:02x}",
                            "type", "bridge")
@@ -137,7 +141,7 @@ class LiveCell:
             self.in_switch("ip", "route", "add", f"{bmc}/32", "dev", BMC_BRIDGE)
         nics = self.nics(self.nodes[0])
         for address, (bridge, prefix) in switch_addresses(
-                self.cib, nics, node_routes(self.out, self.nodes[0])).items():
+                self.cib, nics, self.routes(self.nodes[0])).items():
             self.in_switch("ip", "address", "add", f"{address}/{prefix}", "dev", bridge)
 
     def _new_netns(self, name: str) -> Path:
@@ -196,14 +200,13 @@ class LiveCell:
         logs.mkdir(parents=True, exist_ok=True)
         shutil.chown(logs, "hacluster", "haclient")
         nics = [f"{nic} {node}-{i} br-{nic} {address}" for i, (nic, address) in
-                enumerate(node_nics(self.out, node))]
+                enumerate(self.nics(node))]
         (here / "nics").write_text("\n".join(nics) + "\n")
         (here / "routes").write_text("".join(f"{destination} via {gateway}\n" for destination, gateway
-                                             in node_routes(self.out, node)))
+                                             in self.routes(node)))
         (here / "power.pid").write_text("")
 
     def write_cib(self, node: str) -> None:
-        from lxml import etree
         path = self.state / "nodes" / node / "disk/etc/hagen/cib.xml"
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_bytes(etree.tostring(self.cib, xml_declaration=True, encoding="utf-8"))
@@ -290,7 +293,6 @@ class LiveCell:
 
     def mon(self, node: str):
         """crm_mon's XML as the node sees the cluster."""
-        from lxml import etree
         return etree.fromstring(self.run(node, "crm_mon", "--one-shot", "--output-as=xml",
                                          timeout=20).stdout.encode())
 
@@ -300,7 +302,6 @@ class LiveCell:
         result = self.run(node, "crm_mon", "--one-shot", "--output-as=xml", check=False, timeout=20)
         if result.returncode != 0:
             return set()
-        from lxml import etree
         tree = etree.fromstring(result.stdout.encode())
         return {n.get("name") for n in tree.iterfind("nodes/node") if n.get("online") == "true"}
 
@@ -311,17 +312,13 @@ class LiveCell:
                 and r.get("role") == "Started" and r.get("failed") == "false" for n in r.iter("node")}
 
     def group_started_on(self, node: str, group: str) -> str | None:
-        """The one node where every member of the group is started, else None."""
+        """The one node where every member of the group (or the primitive) is started, else None."""
         tree = self.mon(node)
-        members = [r for g in tree.iter("group") if g.get("id") == group for r in g.iter("resource")]
+        members = ([r for g in tree.iter("group") if g.get("id") == group for r in g.iter("resource")]
+                   or [r for r in tree.iter("resource") if r.get("id") == group])
         places = {n.get("name") for r in members for n in r.iter("node")}
         good = all(r.get("role") == "Started" and r.get("failed") == "false" for r in members)
         return places.pop() if members and good and len(places) == 1 else None
-
-    def fence_events(self, node: str) -> list[dict]:
-        from lxml import etree
-        out = self.run(node, "stonith_admin", "--history=*", "--output-as=xml", timeout=20).stdout
-        return [dict(e.attrib) for e in etree.fromstring(out.encode()).iter("fence_event")]
 
     def power_cut(self, node: str) -> None:
         """The node loses power (no clean stop): its whole process namespace is killed."""
@@ -346,7 +343,10 @@ class LiveCell:
 
     def nics(self, node: str) -> list[tuple[str, str]]:
         """(interface, address) of the node's NICs hagen configured, in keyfile order."""
-        return node_nics(self.out, node)
+        return self.network[node][0] if node in self.network else node_nics(self.out, node)
+
+    def routes(self, node: str) -> list[tuple[str, str]]:
+        return self.network[node][1] if node in self.network else node_routes(self.out, node)
 
     def ring_nic(self, node: str, ring: int) -> str:
         """The NIC carrying the node's knet link `ring` (ringN_addr of hagen's corosync.conf)."""

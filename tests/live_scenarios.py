@@ -11,7 +11,7 @@ from pathlib import Path
 
 from live_cluster import LiveCell, sh, wait_for
 
-GROUP = "HA_NSM"
+GROUP = "HA_NSM"            # bas5-guide's management group (LiveCell.group's default)
 
 
 def healthy(cell: LiveCell, timeout: float = 180) -> str:
@@ -23,7 +23,7 @@ def healthy(cell: LiveCell, timeout: float = 180) -> str:
     if cell.mon(viewer).find("failures") is not None:
         cell.run(viewer, "crm_resource", "--cleanup")
         settled(cell, viewer)
-    return wait_for(f"{GROUP} started", lambda: cell.group_started_on(viewer, GROUP), timeout, 1)
+    return wait_for(f"{cell.group} started", lambda: cell.group_started_on(viewer, cell.group), timeout, 1)
 
 
 def peer(cell: LiveCell, node: str) -> str:
@@ -47,8 +47,8 @@ def fenced_and_failed_over(cell: LiveCell, lost: str, boots: int) -> tuple[str, 
     started = time.monotonic()
     wait_for(f"{survivor} fences {lost} (ipmi_sim powers it on again)",
              lambda: cell.boots(lost) > boots, 150, 0.5)
-    wait_for(f"{GROUP} started on {survivor}",
-             lambda: cell.group_started_on(survivor, GROUP) == survivor, 150, 1)
+    wait_for(f"{cell.group} started on {survivor}",
+             lambda: cell.group_started_on(survivor, cell.group) == survivor, 150, 1)
     return survivor, time.monotonic() - started
 
 
@@ -73,7 +73,7 @@ def unplug_and_rejoin(cell: LiveCell) -> dict:
     settled(cell, survivor)
     cell.notes["unplug"] = {
         "lost": lost, "survivor": survivor, "failover_seconds": seconds,
-        "group_after_rejoin": cell.group_started_on(survivor, GROUP),
+        "group_after_rejoin": cell.group_started_on(survivor, cell.group),
         "restarted_on_survivor": sorted(k for k, v in started_calls(cell, survivor, survivor).items()
                                         if calls.get(k) != v)}
     return cell.notes["unplug"]
@@ -82,12 +82,12 @@ def unplug_and_rejoin(cell: LiveCell) -> dict:
 def move_group(cell: LiveCell, node: str) -> None:
     if healthy(cell) == node:
         return
-    cell.run(node, "crm_resource", "--move", "--resource", GROUP, "--node", node)
+    cell.run(node, "crm_resource", "--move", "--resource", cell.group, "--node", node)
     try:
-        wait_for(f"{GROUP} moved to {node}", lambda: cell.group_started_on(node, GROUP) == node,
+        wait_for(f"{cell.group} moved to {node}", lambda: cell.group_started_on(node, cell.group) == node,
                  120, 1)
     finally:
-        cell.run(node, "crm_resource", "--clear", "--resource", GROUP)
+        cell.run(node, "crm_resource", "--clear", "--resource", cell.group)
     settled(cell, node)
 
 
@@ -111,8 +111,8 @@ def split(cell: LiveCell) -> dict:
         group = None
         if len(survivors) == 1:
             survivor = survivors[0]
-            group = wait_for(f"{GROUP} started on {survivor}", lambda: cell.group_started_on(
-                survivor, GROUP) == survivor and survivor, 120, 1)
+            group = wait_for(f"{cell.group} started on {survivor}", lambda: cell.group_started_on(
+                survivor, cell.group) == survivor and survivor, 120, 1)
         fenced = [n for n in cell.nodes if cell.boots(n) > boots[n]]
     finally:
         cell.isolate_nodes(False)
@@ -155,7 +155,7 @@ def fail_over_with(cell: LiveCell, prepare: list[str], undo: list[str]) -> tuple
         settled(cell, active)
         cell.run(active, "crm_attribute", "--node", active, "--name", "standby", "--update", "on")
         settled(cell, active)
-        return cell.group_started_on(active, GROUP) == standby, failed_operations(cell, active)
+        return cell.group_started_on(active, cell.group) == standby, failed_operations(cell, active)
     finally:
         cell.run(standby, "sh", "-c", " ; ".join(undo), check=False)
         cell.run(active, "crm_attribute", "--node", active, "--name", "standby", "--delete",
@@ -214,15 +214,16 @@ def predicted(cell: LiveCell, failure: str, subject: str, active: str) -> dict:
             "fenced_via_sbd": sorted(name(f["node"]) for f in entry["fenced"]
                                      if f["via"].startswith("shared disk")),
             "moves": {m["service"]: name(m["to"]) for m in entry["moves"]},
-            "stopped": [s for s in entry["lost"] if s.startswith(f"{GROUP} (stopped everywhere")],
-            "effect": entry["effect"]}
+            "stopped": [s for s in entry["lost"] if s.startswith(f"{cell.group} (stopped everywhere")],
+            "effect": entry["effect"], "group": cell.group}
 
 
 def agrees(prediction: dict, *, fenced: list[str], group_before: str | None,
            group_after: str | None, fenced_via_sbd: list[str] | None = None) -> None:
     """The daemons did what the audit predicted: the same nodes fenced (by SBD where it
     says so), and the group where it says (moved, stayed, or stopped everywhere)."""
-    expected_group = None if prediction["stopped"] else prediction["moves"].get(GROUP, group_before)
+    expected_group = (None if prediction["stopped"]
+                      else prediction["moves"].get(prediction["group"], group_before))
     seen = {"fenced": sorted(fenced), "group": group_after}
     wanted = {"fenced": prediction["fenced"], "group": expected_group}
     if fenced_via_sbd is not None:
@@ -244,16 +245,16 @@ def sbd_reset(cell: LiveCell) -> list[str]:
 
 def members_up(cell: LiveCell, viewer: str) -> list[str]:
     """The members of the group not stopped, as viewer sees them."""
-    return [r.get("id") for g in cell.mon(viewer).iter("group") if g.get("id") == GROUP
+    return [r.get("id") for g in cell.mon(viewer).iter("group") if g.get("id") == cell.group
             for r in g.iter("resource") if r.get("role") != "Stopped"]
 
 
 def group_state(cell: LiveCell, viewer: str) -> str | None:
     """Where the group runs whole as viewer sees it, None when every member is stopped
     (a group neither whole on one node nor stopped fails the test): read once settled."""
-    place = cell.group_started_on(viewer, GROUP)
+    place = cell.group_started_on(viewer, cell.group)
     if place:
         return place
     started = members_up(cell, viewer)
-    assert not started, f"{GROUP} half started: {started}"
+    assert not started, f"{cell.group} half started: {started}"
     return None

@@ -112,3 +112,22 @@ def bmc_files(here: Path, node: str, bmc: str, user: str, password: str, chassis
         "mc_setbmc 0x20\n"
         "mc_add 0x20 0 no-device-sdrs 0x23 9 8 0x9f 0x1291 0xf02 persist_sdr\n"
         "mc_enable 0x20\n")
+
+
+def snapshot_network(snapshot: Path, node: str) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
+    """(NICs, routes) of a node hagen writes no keyfiles for (el9 writes none for an NFS or
+    Lustre node: its NICs are the site's own), from the ClusterDB snapshot the audit reads:
+    (interface, address/prefix of its network) of each node_port, and the BMC network
+    reached through the admin network's router, as the audit assumes ("via admin"): the
+    admin network's gateway, or its last host address when the ClusterDB names none."""
+    import yaml
+    tables = yaml.safe_load(snapshot.read_text())["tables"]
+    networks = {n["id"]: n for n in tables["network"]}
+    (node_id,) = [n["id"] for n in tables["node"] if n["name"] == node]
+    nics = [(port["interface_name"], f"{port['ipaddr']}/"
+             f"{ipaddress.ip_network(networks[port['network_id']]['subnet']).prefixlen}")
+            for port in tables["node_port"] if port["node_id"] == node_id]
+    admin = next(n for n in networks.values() if n["function"] == "mn")
+    gateway = admin["gateway"] or str(ipaddress.ip_network(admin["subnet"])[-2])
+    routes = [(n["subnet"], gateway) for n in networks.values() if n["function"] == "bmc"]
+    return nics, routes

@@ -7,9 +7,9 @@ import ipaddress
 
 from lxml import etree
 
-from conftest import GOLDEN
+from conftest import EXAMPLES, GOLDEN
 from live_cib import adapt_cib
-from live_setup import node_nics, node_routes, switch_addresses
+from live_setup import node_nics, node_routes, snapshot_network, switch_addresses
 
 CIB = GOLDEN / "bas5-guide-el9" / "ns0" / "etc/hagen/cib.xml"
 
@@ -52,3 +52,28 @@ def test_the_live_switch_answers_for_the_gateway_hagen_routes_through_and_the_ho
     bmcs = original.xpath("//primitive[@type='fence_ipmilan']//nvpair[@name='ip']/@value")
     assert all(ipaddress.ip_address(b) in ipaddress.ip_network(routes[0][0]) for b in bmcs), \
         "the nodes reach their BMCs through the admin gateway, as the audit assumes"
+
+
+def test_the_live_copy_of_xenas_nfs_cell_swaps_the_nfs_agents_and_holds_ext3_luns():
+    """The NFS server's agents drive the host's one nfsd: Dummy; mkfs.xfs is not here: the
+    LUN standing for an xfs device holds ext3 and the copy says so."""
+    cib = GOLDEN / "xena-el9" / "xena11" / "etc/hagen/cib.xml"
+    adapted, bmcs, _ = adapt_cib(cib, lambda name, kind: f"/dev/loop-{name}")
+    kinds = {p.get("id"): p.get("type") for p in adapted.iter("primitive")}
+    assert [kinds[r] for r in ("nfsserver_xena_nfs", "export_nfs_mount_point1",
+                               "export_nfs_home_nfs", "nfsnotify_xena_nfs")] == ["Dummy"] * 4
+    assert kinds["ip_xenanfs_ic0"] == "IPaddr2" and kinds["ethmonitor_ib0"] == "ethmonitor"
+    assert set(adapted.xpath("//primitive[@type='Filesystem']//nvpair[@name='fstype']/@value")) \
+        == {"ext3"}
+    assert bmcs == {"xena11": "10.2.1.11", "xena13": "10.2.1.13"}
+
+
+def test_an_nfs_node_without_keyfiles_gets_its_nics_and_bmc_route_from_the_clusterdb():
+    """el9 writes no keyfiles for an NFS node: the live cell takes its NICs from the
+    ClusterDB snapshot and reaches the BMCs through the admin network's router."""
+    nics, routes = snapshot_network(EXAMPLES / "xena" / "clusterdb.yaml", "xena11")
+    assert nics == [("eth0", "10.1.1.11/16"), ("eth1", "192.168.118.11/24"),
+                    ("ib0", "10.10.1.11/16")]
+    assert routes == [("10.2.0.0/16", "10.1.255.254")]
+    cib = etree.parse(str(GOLDEN / "xena-el9" / "xena11" / "etc/hagen/cib.xml")).getroot()
+    assert switch_addresses(cib, nics, routes) == {"10.1.255.254": ("br-eth0", 16)}

@@ -1,0 +1,135 @@
+"""Issue 21, "Proof with the real daemons", for a second example: the NFS cell of
+examples/xena/site-el9.yaml (xena11/xena13, the guide's chapter 9) as hagen builds it, run
+by the real daemons on this machine as tests/test_live_pacemakerd.py runs bas5-guide's
+management pair (tests/live_cluster.py), each outcome compared with `hagen audit`'s.
+
+What differs from the management pair: el9 writes no NetworkManager keyfiles for an NFS
+node (its NICs are the site's own), so the NICs come from the ClusterDB snapshot the audit
+reads, and the BMCs are reached through the admin network's router as the audit assumes
+(live_setup.snapshot_network); the NFS server's agents (nfsserver, exportfs, nfsnotify)
+stand in as Dummy and the xfs LUNs hold ext3 (live_cib). The three service addresses
+(IPaddr2), the file systems on shared LUNs (Filesystem), the three ethmonitor clones and
+both fencing levels are real.
+
+Opt-in (HAGEN_LIVE=1): about 2 min 15 s here (bring-up ~33 s, unplug and rejoin ~37 s, ib0
+down and back ~50 s), beyond what CI's 10 minutes leave after the default live run.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+
+import pytest
+
+from conftest import EXAMPLES
+from live_cluster import LiveCell, missing_requirement, wait_for
+from live_scenarios import agrees, group_state, healthy, peer, predicted, unplug_and_rejoin
+from live_setup import bridge_of, snapshot_network
+from test_live_pacemakerd import audit, build
+
+pytestmark = [
+    pytest.mark.live,
+    pytest.mark.skipif(bool(missing_requirement()), reason=missing_requirement() or ""),
+    pytest.mark.skipif(os.environ.get("HAGEN_LIVE") != "1",
+                       reason="xena's NFS cell on the real daemons is opt-in (about 2 minutes): "
+                              "set HAGEN_LIVE=1 to play it")]
+
+CLUSTER = "xena_nfs"
+MOUNTS = ("/var/lib/nfs-ha", "/mount_point1", "/home_nfs")
+
+
+def cell_nodes(out, cluster: str) -> list[str]:
+    """The nodes of the corosync.conf hagen wrote for the cell."""
+    for conf in sorted(out.glob("*/etc/corosync/corosync.conf")):
+        text = conf.read_text()
+        if re.search(rf"^\s*cluster_name:\s*{cluster}$", text, re.M):
+            return re.findall(r"^\s*name:\s*(\S+)$", text, re.M)
+    raise AssertionError(f"hagen wrote no corosync.conf for {cluster}")
+
+
+def xena_cell(tmp_path_factory, cluster: str):
+    """(A generator for a module fixture) the live cell of xena's el9 cell `cluster`, its
+    audit facts in notes["audit"], and as its group the service the first node prefers."""
+    work = tmp_path_factory.mktemp(f"live-{cluster}")
+    example = work / "xena"
+    shutil.copytree(EXAMPLES / "xena", example)
+    (example / "fence-password").chmod(0o600)
+    build(example, work / "out")
+    nodes = cell_nodes(work / "out", cluster)
+    facts = audit(example, cluster)
+    (group,) = [s["name"] for s in facts["services"] if s["members"][0] == nodes[0]]
+    network = {node: snapshot_network(example / "clusterdb.yaml", node) for node in nodes}
+    assert {node: [nic for nic, _ in network[node][0]] for node in nodes} == {
+        n["name"]: [link["interface"] for link in n["links"]] for n in facts["nodes"]}, \
+        "the NICs played are the ones the audit reasons on"
+    live = LiveCell(work / "out", nodes, work / "state", group=group, network=network)
+    try:
+        live.start()
+        live.notes["audit"] = facts
+        live.run(live.nodes[0], "/etc/hagen/cib-apply")
+        wait_for(f"{group} started", lambda: live.group_started_on(live.nodes[0], group), 120, 1)
+        yield live
+    finally:
+        live.destroy()
+
+
+@pytest.fixture(scope="module")
+def cell(tmp_path_factory):
+    yield from xena_cell(tmp_path_factory, CLUSTER)
+
+
+def test_the_nfs_cell_starts_its_exports_and_addresses_on_the_primary(cell):
+    active = healthy(cell)
+    assert active == cell.nodes[0], "rsc_location prefers the primary (score 100)"
+    for address in cell.notes["audit"]["addresses"]:
+        nic = bridge_of(cell.nics(active), address["address"])[0].removeprefix("br-")
+        shown = cell.run(active, "ip", "-brief", "address", "show", nic).stdout
+        assert address["address"] + "/" in shown, f"IPaddr2 put {address['address']} on {nic}"
+    standby = peer(cell, active)
+    for mount in MOUNTS:
+        assert cell.run(active, "mountpoint", "-q", mount, check=False).returncode == 0, mount
+        assert cell.run(standby, "mountpoint", "-q", mount, check=False).returncode != 0, mount
+    for node in cell.nodes:
+        assert cell.where(active, f"fence_{node}"), f"fence_{node} (fence_ipmilan) runs"
+    wanted = {(node, monitor["attribute"], "1") for node in cell.nodes
+              for monitor in cell.notes["audit"]["link_monitors"]}
+    wait_for("ethmonitor sees eth0, eth1 and ib0 up on both nodes", lambda: wanted <= {
+        (n.get("name"), a.get("name"), a.get("value")) for n in cell.mon(active).iter("node")
+        for a in n.iter("attribute")}, 30, 1)
+
+
+def test_unplugged_nfs_server_is_fenced_and_its_exports_and_addresses_move_to_the_peer(cell):
+    outcome = unplug_and_rejoin(cell)
+    print(f"NFS failover after power loss: {outcome['failover_seconds']:.0f} s")
+    agrees(predicted(cell, "node_crash", "{active}", outcome["lost"]), fenced=[outcome["lost"]],
+           group_before=outcome["lost"], group_after=outcome["survivor"])
+    survivor = outcome["survivor"]
+    for mount in MOUNTS:
+        assert cell.run(survivor, "mountpoint", "-q", mount, check=False).returncode == 0, mount
+
+
+def test_fenced_nfs_server_rejoins_without_failback(cell):
+    outcome = unplug_and_rejoin(cell)
+    assert outcome["restarted_on_survivor"] == [], outcome
+    agrees(predicted(cell, "node_rejoins", outcome["lost"], cell.nodes[0]), fenced=[],
+           group_before=outcome["survivor"], group_after=outcome["group_after_rejoin"])
+
+
+def test_interconnect_nic_down_on_the_active_server_moves_the_nfs_service(cell):
+    """rgmanager's monitor_link, on EL9: ethmonitor_ib0-clone clears its attribute and the
+    location rule moves the group, with no fencing (corosync runs on eth0 and eth1)."""
+    active = healthy(cell)
+    standby = peer(cell, active)
+    prediction = predicted(cell, "service_nic_lost", "{active} ib0 (interconnect)", active)
+    boots = {n: cell.boots(n) for n in cell.nodes}
+    try:
+        cell.link(active, "ib0", up=False)
+        wait_for(f"{cell.group} moved away from the dead ib0", lambda: cell.group_started_on(
+            active, cell.group) == standby, 90, 1)
+        agrees(prediction, fenced=[n for n in cell.nodes if cell.boots(n) > boots[n]],
+               group_before=active, group_after=group_state(cell, active))
+    finally:
+        cell.link(active, "ib0", up=True, check=False)
+    healthy(cell)

@@ -1,0 +1,64 @@
+"""Issue 21, "Proof with the real daemons": xena's MDS pair (xena1/xena2, the Lustre cell of
+examples/xena/site-el9.yaml) on the real daemons, as tests/test_live_xena.py does its NFS
+cell. The pair is active/active: lustre_scratch_mdt prefers xena1, lustre_data_mdt xena2
+(ocf:lustre:Lustre is not installed here: Dummy under the same ids). Every service's place
+after each scenario is compared with the audit's.
+
+Opt-in (HAGEN_LIVE=1): about 50 s here (bring-up ~28 s, unplug and rejoin ~17 s).
+"""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+from live_cluster import missing_requirement
+from live_scenarios import healthy, predicted, unplug_and_rejoin
+from test_live_xena import xena_cell
+
+pytestmark = [
+    pytest.mark.live,
+    pytest.mark.skipif(bool(missing_requirement()), reason=missing_requirement() or ""),
+    pytest.mark.skipif(os.environ.get("HAGEN_LIVE") != "1",
+                       reason="xena's MDS pair on the real daemons is opt-in (about 50 s): "
+                              "set HAGEN_LIVE=1 to play it")]
+
+
+@pytest.fixture(scope="module")
+def cell(tmp_path_factory):
+    yield from xena_cell(tmp_path_factory, "xena_mds")
+
+
+def places(cell, viewer: str) -> dict[str, str | None]:
+    """{service: the node it is started on} for every service of the audit's cell."""
+    return {s["name"]: cell.group_started_on(viewer, s["name"])
+            for s in cell.notes["audit"]["services"]}
+
+
+def expected(prediction: dict, before: dict) -> dict:
+    return {service: prediction["moves"].get(service, node) for service, node in before.items()}
+
+
+def test_each_mdt_starts_on_the_node_it_prefers(cell):
+    healthy(cell)
+    assert places(cell, cell.nodes[0]) == {s["name"]: s["members"][0]
+                                           for s in cell.notes["audit"]["services"]}
+    for node in cell.nodes:
+        assert cell.where(cell.nodes[0], f"fence_{node}"), f"fence_{node} (fence_ipmilan) runs"
+
+
+def test_unplugged_mds_is_fenced_and_its_mdt_starts_beside_the_peers(cell):
+    before = places(cell, cell.nodes[0])
+    outcome = unplug_and_rejoin(cell)
+    print(f"MDT failover after power loss: {outcome['failover_seconds']:.0f} s")
+    prediction = predicted(cell, "node_crash", "{active}", outcome["lost"])
+    assert prediction["fenced"] == [outcome["lost"]], prediction
+    # read after the rejoin: the audit's node_rejoins (no failback) leaves them where they went
+    assert places(cell, outcome["survivor"]) == expected(prediction, before)
+    rejoin = predicted(cell, "node_rejoins", outcome["lost"], cell.nodes[0])
+    assert rejoin["fenced"] == [] and rejoin["moves"] == {}, rejoin
+    # the services only: the lost node's fence device may start on the survivor after the
+    # MDT did (a stonith resource is placed after the services), a start, not a restart
+    services = {f"{r}_last_0" for s in cell.notes["audit"]["services"] for r in s["resources"]}
+    assert services.isdisjoint(outcome["restarted_on_survivor"]), outcome
