@@ -51,7 +51,7 @@ def cell_nodes(out, cluster: str) -> list[str]:
 
 def xena_cell(tmp_path_factory, cluster: str):
     """(A generator for a module fixture) the live cell of xena's el9 cell `cluster`, its
-    audit facts in notes["audit"], and as its group the service the first node prefers."""
+    audit facts in notes["audit"], and as its group the (first) service the first node prefers."""
     work = tmp_path_factory.mktemp(f"live-{cluster}")
     example = work / "xena"
     shutil.copytree(EXAMPLES / "xena", example)
@@ -59,7 +59,9 @@ def xena_cell(tmp_path_factory, cluster: str):
     build(example, work / "out")
     nodes = cell_nodes(work / "out", cluster)
     facts = audit(example, cluster)
-    (group,) = [s["name"] for s in facts["services"] if s["members"][0] == nodes[0]]
+    preferred = [s["name"] for s in facts["services"] if s["members"][0] == nodes[0]]
+    assert preferred, f"the audit gives {nodes[0]} no service of its own in {cluster}"
+    group = preferred[0]      # an OSS prefers several targets: the first stands for them in the waits
     network = {node: snapshot_network(example / "clusterdb.yaml", node) for node in nodes}
     assert {node: [nic for nic, _ in network[node][0]] for node in nodes} == {
         n["name"]: [link["interface"] for link in n["links"]] for n in facts["nodes"]}, \
