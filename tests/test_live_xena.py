@@ -11,8 +11,9 @@ stand in as Dummy and the xfs LUNs hold ext3 (live_cib). The three service addre
 (IPaddr2), the file systems on shared LUNs (Filesystem), the three ethmonitor clones and
 both fencing levels are real.
 
-Opt-in (HAGEN_LIVE=1): about 2 min 15 s here (bring-up ~33 s, unplug and rejoin ~37 s, ib0
-down and back ~50 s), beyond what CI's 10 minutes leave after the default live run.
+Opt-in (HAGEN_LIVE=1): about 2 min 10 s here (bring-up ~33 s, unplug and rejoin ~37 s, ib0
+down and back ~50 s, a monitor failure ~15 s), beyond what CI's 10 minutes leave after the
+default live run.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ import pytest
 
 from conftest import EXAMPLES
 from live_cluster import LiveCell, missing_requirement, wait_for
-from live_scenarios import agrees, group_state, healthy, peer, predicted, unplug_and_rejoin
+from live_scenarios import agrees, group_state, healthy, peer, predicted, settled, unplug_and_rejoin
 from live_setup import bridge_of, snapshot_network
 from test_live_pacemakerd import audit, build
 
@@ -135,3 +136,21 @@ def test_interconnect_nic_down_on_the_active_server_moves_the_nfs_service(cell):
     finally:
         cell.link(active, "ib0", up=True, check=False)
     healthy(cell)
+
+
+def test_a_monitor_failure_relocates_the_nfs_service_as_rgmanager_did(cell):
+    """rgmanager's recovery="relocate", on EL9: migration-threshold=1 moves the whole NFS
+    service to the peer on the first failure of a member (one service address taken from its
+    NIC behind IPaddr2's back), with no fencing: what the audit predicts for the cell."""
+    active = healthy(cell)
+    prediction = predicted(cell, "monitor_failure", f"{cell.group} on {{active}}", active)
+    address = cell.cib.xpath(f"//group[@id='{cell.group}']/primitive[@type='IPaddr2']")[0]
+    ip, mask = (address.xpath(f"string(.//nvpair[@name='{name}']/@value)") for name in ("ip", "cidr_netmask"))
+    # the cell's IPaddr2 names no nic (it finds the one on the address's network): ask the node
+    nic = cell.run(active, "ip", "-o", "address", "show", "to", ip).stdout.split()[1]
+    cell.run(active, "ip", "address", "del", f"{ip}/{mask}", "dev", nic)     # IPaddr2's own
+    wait_for("IPaddr2's monitor failure recorded", lambda: cell.mon(active).find("failures")
+             is not None, 60, 1)
+    settled(cell, active)
+    agrees(prediction, fenced=[], group_before=active, group_after=group_state(cell, active))
+    healthy(cell)                   # the failure cleaned, the service settled where it went
