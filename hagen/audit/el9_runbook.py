@@ -13,8 +13,7 @@ from __future__ import annotations
 
 from hagen.audit.el9_facts import El9Cell, el9_cell_facts
 from hagen.audit.el9_failures import analyse
-from hagen.audit.runbook_steps import READ_PASSWORD, anchor, environment
-from hagen.audit.runbook_steps import step as _step
+from hagen.audit.runbook_steps import READ_PASSWORD, anchor, environment, step
 from hagen.audit.shell import q
 from hagen.model.names import fold
 
@@ -61,13 +60,13 @@ def _packages(cells) -> list:
         agents = sorted({"fence-agents-" + d.agent[len("fence_"):].replace("_", "-") for d in cell.devices})
         pkgs = ["pacemaker", "pcs", "resource-agents"] + agents + (["sbd"] if cell.sbd else []) + PACKAGES[cell.type]
         listed = " ".join(map(q, pkgs))
-        steps.append(_step(f"HA packages on {cell.name}", _nodes(cell), [REPO, f"dnf install -y {listed}",
+        steps.append(step(f"HA packages on {cell.name}", _nodes(cell), [REPO, f"dnf install -y {listed}",
                                                                          f"rpm -q {listed}"],
                            "every package installed, the same versions on both nodes", "-"))
     bmc = [f"fence_ipmilan -a {q(d.address)} -l {q(d.login)}{' -P' if d.lanplus else ''} -p \"$FENCE_PASSWORD\" -o status"
            f"   # {d.id}" for c in cells for d in c.devices if d.agent == "fence_ipmilan" and d.address]
     if bmc:
-        steps.append(_step("every fence device answers", "each node's peer", [READ_PASSWORD] + bmc +
+        steps.append(step("every fence device answers", "each node's peer", [READ_PASSWORD] + bmc +
                            ["unset FENCE_PASSWORD"], "each command reports the chassis power status (ON); the "
                            "password is typed, never written down", "-"))
     return steps
@@ -95,7 +94,7 @@ def _alert_agents(site, cells) -> list:
         else:
             commands.append(f"test -x {q(path)} && echo installed   # the site's own agent: install it first")
     commands.append("ls -l " + " ".join(q(a["path"]) for a in alerts))
-    return [_step(f"alert agents on {cell.name}", _nodes(cell), commands,
+    return [step(f"alert agents on {cell.name}", _nodes(cell), commands,
                   "each alert's agent is an executable file on both nodes", "-", rollback) for cell in cells]
 
 
@@ -122,13 +121,13 @@ def _storage(cells) -> list:
                   "have), unmounted again: Pacemaker mounts it; none of them in /etc/fstab")
         if links:
             expect += "; the link targets carry the labels of the paths they stand for (semanage fcontext -e)"
-        steps.append(_step(f"file systems of {cell.name}", p, commands, expect, "3.1.4.1, 9.3"))
-        steps.append(_step(f"mount points and labels on the peer of {cell.name}", cell.peer(p).name,
+        steps.append(step(f"file systems of {cell.name}", p, commands, expect, "3.1.4.1, 9.3"))
+        steps.append(step(f"mount points and labels on the peer of {cell.name}", cell.peer(p).name,
                            [f"mkdir -p {points}"] + labels,
                            "the directories exist, nothing mounted; the same file-context rules as the primary",
                            "3.1.6.5"))
         if cell.type == "nfs":
-            steps.append(_step(f"SELinux lets {cell.name} export", _nodes(cell),
+            steps.append(step(f"SELinux lets {cell.name} export", _nodes(cell),
                                ["getsebool nfs_export_all_rw nfs_export_all_ro"], "both on", "9.4.2"))
     return steps
 
@@ -141,7 +140,7 @@ def _units(cells) -> list:
             units.append("nfs-server")
         if not units:
             continue
-        steps.append(_step(f"units of {cell.name} left to Pacemaker", _nodes(cell),
+        steps.append(step(f"units of {cell.name} left to Pacemaker", _nodes(cell),
                            [f"systemctl disable --now {' '.join(map(q, units))}",
                             f"systemctl is-enabled {' '.join(map(q, units))}"],
                            "every unit disabled and stopped on both nodes: Pacemaker alone starts them, on one node",
@@ -156,13 +155,13 @@ def _sbd(cells) -> list:
         if not conf.get("SBD_DEVICE"):
             continue
         dev, wd = q(conf["SBD_DEVICE"]), conf.get("SBD_WATCHDOG_DEV", "/dev/watchdog")
-        steps.append(_step(f"watchdog on {cell.name}", _nodes(cell), [f"ls -l {q(wd)}", "wdctl",
+        steps.append(step(f"watchdog on {cell.name}", _nodes(cell), [f"ls -l {q(wd)}", "wdctl",
                                                                      "# no hardware watchdog: echo softdog > "
                                                                      "/etc/modules-load.d/softdog.conf; modprobe softdog"],
                            f"{wd} exists and wdctl names its driver (a hardware one rather than softdog)", "-"))
-        steps.append(_step(f"SBD disk of {cell.name}", _primary(cell), [f"sbd -d {dev} create", f"sbd -d {dev} dump"],
+        steps.append(step(f"SBD disk of {cell.name}", _primary(cell), [f"sbd -d {dev} create", f"sbd -d {dev} dump"],
                            "the header lists the timeouts (watchdog, msgwait); run it once, on one node", "6.2.1"))
-        steps.append(_step(f"sbd enabled on {cell.name}", _nodes(cell), ["systemctl enable sbd", f"sbd -d {dev} list"],
+        steps.append(step(f"sbd enabled on {cell.name}", _nodes(cell), ["systemctl enable sbd", f"sbd -d {dev} list"],
                            "sbd starts with the cluster; after the bring-up, list shows both nodes' slots clear",
                            "-"))
     return steps
@@ -173,20 +172,20 @@ def _bring_up(compiled, cells) -> list:
         return []
     name = q(compiled.site.path.name if getattr(compiled.site, "path", None) else "site.yaml")
     hosts = fold([n.name for c in cells for n in c.nodes])
-    steps = [_step("the configuration files on every node", "the management node",
+    steps = [step("the configuration files on every node", "the management node",
                    [f"hagen build --site {name}", f"hagen push --site {name} --dry-run", f"hagen push --site {name}"],
                    f"/etc/corosync/corosync.conf, /etc/hagen/cib.xml and the other files on {hosts} as built", "-")]
     for cell in cells:
         nodes = " ".join(q(n.name) for n in cell.nodes)
         commands = ["systemctl enable --now pcsd", "passwd hacluster   # typed, the same on both nodes"]
-        steps.append(_step(f"pcsd on {cell.name}", _nodes(cell), commands, "pcsd runs on both nodes", "-"))
+        steps.append(step(f"pcsd on {cell.name}", _nodes(cell), commands, "pcsd runs on both nodes", "-"))
         start = [f"pcs host auth {nodes} -u hacluster", "pcs cluster start --all", "pcs cluster enable --all",
                  "corosync-cfgtool -s", "pcs status"]
         if cell.crypto != "none":
             start[1:1] = ["corosync-keygen", f"scp -p /etc/corosync/authkey "
                           f"{q(cell.peer(_primary(cell)).name + ':/etc/corosync/authkey')}"]
         links = ", ".join(f"link {ln.number} ({ln.network})" for ln in cell.knet)
-        steps.append(_step(f"cluster {cell.cluster_name} up", _primary(cell), start,
+        steps.append(step(f"cluster {cell.cluster_name} up", _primary(cell), start,
                            f"corosync-cfgtool -s shows {links} connected to the peer; pcs status shows both nodes "
                            "online and no resource yet", "3.1.5"))
     return steps
@@ -196,7 +195,7 @@ def _cib(cells) -> list:
     steps = []
     for cell in cells:
         where = "; ".join(f"{s.name} on {s.preferred[0]}" for s in cell.services if s.preferred)
-        steps.append(_step(f"the CIB of {cell.name}", _primary(cell),
+        steps.append(step(f"the CIB of {cell.name}", _primary(cell),
                            ["/etc/hagen/cib-apply --dry-run", "/etc/hagen/cib-apply", "crm_verify -L -V",
                             "pcs stonith level config", "pcs status --full"],
                            f"the dry run shows what changes; crm_verify prints nothing; {where}", "3.1.5, 9.4.1"))
@@ -215,11 +214,11 @@ def _tests(model, cell: El9Cell) -> list:
     s = cell.peer(p).name
     steps = []
     for svc in cell.services[:1]:
-        steps.append(_step(f"move {svc.name}", p, [f"pcs resource move {q(svc.name)} {q(s)}", "pcs status",
+        steps.append(step(f"move {svc.name}", p, [f"pcs resource move {q(svc.name)} {q(s)}", "pcs status",
                                                    f"pcs resource clear {q(svc.name)}"],
                            f"{svc.name} runs on {s} and stays there after the clear (stickiness); move it back "
                            "the same way", "4.1.4"))
-        steps.append(_step(f"a monitor failure of {svc.name}", p,
+        steps.append(step(f"a monitor failure of {svc.name}", p,
                            [f"crm_resource --fail -r {q(svc.members[-1].id)} -N {q(p)}", "pcs status",
                             f"pcs resource cleanup {q(svc.name)}"],
                            _effect(failures, "monitor_failure", svc.name), "5.7.1, 8.3.1"))
@@ -227,31 +226,31 @@ def _tests(model, cell: El9Cell) -> list:
         link = cell.node(s).links and next((ln for ln in cell.node(s).links if ln.network == cell.knet[0].network),
                                            None)
         if link:
-            steps.append(_step(f"corosync link {cell.knet[0].number} of {s} down", s,
+            steps.append(step(f"corosync link {cell.knet[0].number} of {s} down", s,
                                [f"ip link set {q(link.interface)} down   # from the console", "corosync-cfgtool -s",
                                 f"ip link set {q(link.interface)} up"],
                                _effect(failures, "knet_link_lost", f"link {cell.knet[0].number}"), "5.7.3"))
     for a in cell.addresses[:1]:
         link = next((ln for ln in cell.node(p).links if ln.network == a.network), None)
         if link and not link.redundant:
-            steps.append(_step(f"service NIC {link.interface} of {p} down", p,
+            steps.append(step(f"service NIC {link.interface} of {p} down", p,
                                [f"ip link set {q(link.interface)} down   # from the console", "pcs status",
                                 f"ip link set {q(link.interface)} up"],
                                _effect(failures, "service_nic_lost", f"{p} {link.interface}"), "8.3.3"))
     bmc = next((d for d in cell.devices if p in d.targets and d.address), None)
     if bmc:
-        steps.append(_step(f"fence device {bmc.id} unreachable", _nodes(cell),
+        steps.append(step(f"fence device {bmc.id} unreachable", _nodes(cell),
                            [f"ip route add blackhole {q(bmc.address + '/32')}", f"pcs status --full   # after "
                             f"{bmc.id}'s next monitor", f"ip route del blackhole {q(bmc.address + '/32')}",
                             f"pcs resource cleanup {q(bmc.id)}"],
                            _effect(failures, "fence_device_lost", bmc.id), "5.3, 8.1"))
     # the node running the services is the one whose loss tests the cell
-    steps.append(_step(f"fence {p}", s, [f"pcs stonith fence {q(p)}", "pcs status"],
+    steps.append(step(f"fence {p}", s, [f"pcs stonith fence {q(p)}", "pcs status"],
                        _effect(failures, "node_crash", p), "5.7.1, 8.3.1"))
-    steps.append(_step(f"{p} back in the cluster", p, ["pcs cluster start", "pcs status"],
+    steps.append(step(f"{p} back in the cluster", p, ["pcs cluster start", "pcs status"],
                        _effect(failures, "node_rejoins", p), "5.4, 9.4.1"))
     if any(d.powered_by == p for d in cell.devices):
-        steps.append(_step(f"power of {p} lost", s,
+        steps.append(step(f"power of {p} lost", s,
                            [f"# pull every power cord of {p}: its BMC goes dark with it", "pcs status",
                             f"stonith_admin --history {q(p)}"],
                            _effect(failures, "node_power_lost", p), "5.3, 8.1"))

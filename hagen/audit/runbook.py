@@ -19,7 +19,6 @@ from hagen.audit.runbook_steps import READ_PASSWORD, anchor, environment, step
 from hagen.audit.shell import arg, q
 from hagen.model.names import fold
 
-_step, _environment = step, environment       # the names this module's steps were written with
 
 
 def runbook(compiled) -> dict:
@@ -68,13 +67,13 @@ def _prerequisites(model, site, cells) -> list:
     m = _mngt(cells)
     if m is not None:
         both = fold([n.name for n in m.nodes])
-        steps.append(_step("HA packages and management nodes", both,
+        steps.append(step("HA packages and management nodes", both,
                            ["rpm -q HighAvailability", "/etc/HA/bin/haadminnodes"],
                            "the package is installed on both nodes; haadminnodes lists "
                            + " and ".join(n.name for n in m.nodes), "3.1.1"))
-        steps.append(_step("same RPMs on both management nodes", _primary(m), ["/etc/HA/bin/harpms fullstatus"],
+        steps.append(step("same RPMs on both management nodes", _primary(m), ["/etc/HA/bin/harpms fullstatus"],
                            "no difference between the two nodes", "3.1.1"))
-        steps.append(_step("secondary management node managed", _primary(m),
+        steps.append(step("secondary management node managed", _primary(m),
                            [f"dbmNode set --name {q(_secondary(m))} --status managed",
                             "dbmConfig configure --service syshosts"],
                            f"{_secondary(m)} has status managed in the ClusterDB", "3.1.1",
@@ -82,7 +81,7 @@ def _prerequisites(model, site, cells) -> list:
                                      "dbmConfig configure --service syshosts"]))
     if any(c.type == "nfs" for c in cells):
         nodes = fold([n.name for c in cells if c.type == "nfs" for n in c.nodes])
-        steps.append(_step("NFS HA packages", nodes, ["rpm -q HighAvailability-nfs"],
+        steps.append(step("NFS HA packages", nodes, ["rpm -q HighAvailability-nfs"],
                            "installed on every NFS I/O node (HighAvailability-conignfs on the management node)", "9.1"))
     bmc = []
     for cell in cells:
@@ -93,7 +92,7 @@ def _prerequisites(model, site, cells) -> list:
             lanplus = " -P" if f.lanplus else ""
             bmc.append(f"fence_ipmilan -a {q(f.address)} -l {q(f.login)}{lanplus} -p \"$FENCE_PASSWORD\" -o status   # {n.name}")
     if bmc:
-        steps.append(_step("BMC of every HA node reachable", "each node's peer (or the management node)",
+        steps.append(step("BMC of every HA node reachable", "each node's peer (or the management node)",
                            [READ_PASSWORD] + bmc + ["unset FENCE_PASSWORD"],
                            "each command reports the chassis power status (ON); the password is typed, never "
                            "written down (PAP-managed nodes are not concerned)", "3.1.1"))
@@ -102,12 +101,12 @@ def _prerequisites(model, site, cells) -> list:
         nodes = fold([n.name for c in lustre for n in c.nodes])
         from hagen.model.iocell import management_host
 
-        steps.append(_step("Lustre HA pairs", "the management node", ["lustre_migrate nodestat -n all"],
+        steps.append(step("Lustre HA pairs", "the management node", ["lustre_migrate nodestat -n all"],
                            "every pair listed with its HA node, status OK", "6.1.1"))
-        steps.append(_step("I/O nodes reach the management node", "the management node",
+        steps.append(step("I/O nodes reach the management node", "the management node",
                            [f'pdsh -w {q(nodes)} {arg(f"ssh {q(management_host(model))} echo OK")}'], "one OK per I/O node", "6.1.2"))
         for c in lustre:
-            steps.append(_step(f"same storage links on both nodes of {c.name}", "the management node",
+            steps.append(step(f"same storage links on both nodes of {c.name}", "the management node",
                                [f'pdsh -w {q(fold([n.name for n in c.nodes]))} "stormap -l | sort" | dshbak -c'],
                                "one identical list for both nodes (stormap -c names a missing link)", "6.1.3"))
     return steps
@@ -123,7 +122,7 @@ def _storage(site, cells) -> list:
         qd = cell.quorum
         if qd.device:
             first = _primary(cell)
-            steps.append(_step(f"quorum disk of {cell.name}", first, [f"mkqdisk -c {q(qd.device)} -l {q(_label(cell))}"],
+            steps.append(step(f"quorum disk of {cell.name}", first, [f"mkqdisk -c {q(qd.device)} -l {q(_label(cell))}"],
                                f"`mkqdisk -L` on both nodes shows {qd.device} labelled {_label(cell)}",
                                "9.2, 6.2.1 (note)",
                                rollback=[f"nothing to undo on the nodes: what {qd.device} held before is lost"]))
@@ -141,10 +140,10 @@ def _storage(site, cells) -> list:
         undo = ["/etc/HA/bin/hamount stop", f"rmdir {' '.join(q(p) for p in points if p != '/tftpboot')}"]
         if "/tftpboot" in points:
             undo.append("rmdir /tftpboot && mv /tftpboot.orig /tftpboot")
-        steps.append(_step("shared file systems of the management pair", _primary(m), commands,
+        steps.append(step("shared file systems of the management pair", _primary(m), commands,
                            f"df shows {', '.join(points)} mounted", "3.1.4.1",
                            rollback=undo + ["# the LUNs' former content is lost: restore it from a backup"]))
-        steps.append(_step("mount points on the secondary", _secondary(m),
+        steps.append(step("mount points on the secondary", _secondary(m),
                            [f"mkdir {' '.join(q(p) for p in points if p != '/tftpboot')}"],
                            "the directories exist, nothing is mounted", "3.1.6.5",
                            rollback=[f"rmdir {' '.join(q(p) for p in points if p != '/tftpboot')}"]))
@@ -154,12 +153,12 @@ def _storage(site, cells) -> list:
         fs = [(dev, mp) for s in cell.services for dev, mp in s.filesystems]
         kinds = {e["mount_point"]: e["fstype"] for e in site.get("nfs", "exports") or []}
         if fs:
-            steps.append(_step(f"file systems of {cell.name}", _primary(cell),
+            steps.append(step(f"file systems of {cell.name}", _primary(cell),
                                [f"mkfs.{q(kinds.get(mp, 'ext3'))} {q(dev)}   # {mp}" for dev, mp in fs],
                                "each file system created; none of them in /etc/fstab", "9.3",
                                rollback=["nothing to undo on the nodes: the LUNs' former content is lost "
                                          "(restore it from a backup)"]))
-            steps.append(_step(f"mount points of {cell.name}", fold([n.name for n in cell.nodes]),
+            steps.append(step(f"mount points of {cell.name}", fold([n.name for n in cell.nodes]),
                                [f"mkdir -p {' '.join(q(mp) for _, mp in fs)}"], "the directories exist on both nodes",
                                "9.4 step 1 (note)", rollback=[f"rmdir {' '.join(q(mp) for _, mp in fs)}"]))
     return steps
@@ -184,7 +183,7 @@ def _network(model, site, cells) -> list:
         commands.append(f"[ -f {route} ] && mv {route} {q(f'{scripts}/route-{bond.name}')}")
     commands.append("service network restart")
     device = bond.name if bond else iface
-    return [_step("the old alias and route files", _primary(m), commands,
+    return [step("the old alias and route files", _primary(m), commands,
                   f"no {iface}:1 left (haip manages the alias); ip addr show {device} gives the node's own address only",
                   "3.1.2", rollback=[f"cp -a {saved}/. {scripts}/", "service network restart"])]
 
@@ -193,7 +192,7 @@ def _bring_up(model, site, cells) -> list:
     name = q(site.path.name if getattr(site, "path", None) else "site.yaml")
     hosts = fold([n.name for c in cells for n in c.nodes])
     # the README's deploying workflow: what the nodes hold, the build against it, the plan reviewed, sent
-    steps = [_step("the configuration files on every node", "the management node",
+    steps = [step("the configuration files on every node", "the management node",
                    [f"hagen build --site {name}", f"hagen gather --site {name}",
                     f"hagen build --site {name}   # again: cluster.conf's config_version follows the nodes'",
                     f"hagen diff --site {name} --against gathered/ --save-plan plan.json",
@@ -212,22 +211,22 @@ def _bring_up(model, site, cells) -> list:
         p, s = _primary(m), _secondary(m)
         svc = m.services[0].name if m.services else "HA_NSM"
         steps += [
-            _step("crons off", fold([p, s]), ["/etc/HA/bin/hacron stop"], "the crons of /etc/HA/cron are asleep",
+            step("crons off", fold([p, s]), ["/etc/HA/bin/hacron stop"], "the crons of /etc/HA/cron are asleep",
                   "3.1.4.2", rollback=["/etc/HA/bin/hacron start"]),
-            _step("boot-time services and links (primary)", p,
+            step("boot-time services and links (primary)", p,
                   ["/etc/HA/bin/haunwantedfiles repair", "/etc/HA/bin/halinks repair"], "both end with OK",
                   "3.1.4.4, 3.1.4.5", rollback=["/etc/HA/bin/halinks undo", "/etc/HA/bin/haunwantedfiles undo"]),
-            _step("Cluster Suite on the primary", p, ["cs -c start", f"clusvcadm -e {q(svc)}", "clustat"],
+            step("Cluster Suite on the primary", p, ["cs -c start", f"clusvcadm -e {q(svc)}", "clustat"],
                   f"{svc} started, owner {p}; /var/log/ha.log shows no error. Enable {svc} on this node only",
                   "3.1.5", rollback=[f"clusvcadm -d {q(svc)}", "cs -c stop"]),
-            _step("files the secondary needs", p, ["/etc/HA/bin/hasynchro repair", "/etc/HA/bin/hasynchro repair"],
+            step("files the secondary needs", p, ["/etc/HA/bin/hasynchro repair", "/etc/HA/bin/hasynchro repair"],
                   "the second run returns OK", "3.1.6.2",
                   rollback=[f"nothing to undo: the files copied to {s} are the primary's, as the secondary needs them"]),
-            _step("boot-time services and links (secondary)", s,
+            step("boot-time services and links (secondary)", s,
                   ["/etc/HA/bin/haunwantedfiles repair", "/etc/HA/bin/halinks repair", "/etc/HA/bin/halinks repair"],
                   "the second halinks run prints OK", "3.1.6.3, 3.1.6.4",
                   rollback=["/etc/HA/bin/halinks undo", "/etc/HA/bin/haunwantedfiles undo"]),
-            _step("Cluster Suite on the secondary", s, ["cs -c start", "clustat"],
+            step("Cluster Suite on the secondary", s, ["cs -c start", "clustat"],
                   f"Quorate; {p} and {s} Online; {svc} started, owner {p}", "3.1.6.6", rollback=["cs -c stop"]),
         ]
     lustre = [c for c in cells if c.type == "lustre"]
@@ -236,11 +235,11 @@ def _bring_up(model, site, cells) -> list:
         listed = q(",".join(n.name for c in lustre for n in c.nodes))
         owners = "; ".join(f"{s.name} on {s.members[0]}" for c in lustre for s in c.services if s.members)
         steps += [
-            _step("Cluster Suite on the Lustre cells", "the management node",
+            step("Cluster Suite on the Lustre cells", "the management node",
                   [f"stordepha -c start -i {listed}", f"stordepha -c status -i {listed}"],
                   "the daemons run on every node; no service is started yet (manual start)", "6.2.2, 6.2.3",
                   rollback=[f"stordepha -c stop -i {listed}"]),
-            _step("Lustre failover services", "the management node",
+            step("Lustre failover services", "the management node",
                   [f"lustre_migrate hastart -n {nodes}", f"lustre_migrate hastat -n {nodes}"],
                   owners + ". Start them before the file systems", "6.3.7",
                   rollback=[f"lustre_migrate hastop -n {nodes}"]),
@@ -253,13 +252,13 @@ def _bring_up(model, site, cells) -> list:
         svc = cell.services[0].name if cell.services else "nfs_service"
         enable, disable = (arg(f"clusvcadm -{x} {q(svc)}") for x in "ed")
         steps += [
-            _step(f"Cluster Suite on {cell.name}", "the management node",
+            step(f"Cluster Suite on {cell.name}", "the management node",
                   [f"stordepha.nfs -c start -i {nodes}", f"stordepha.nfs -c status -i {nodes}"],
                   "the daemons run on both nodes", "9.4.1", rollback=[f"stordepha.nfs -c stop -i {nodes}"]),
-            _step(f"the NFS service of {cell.name}", "the management node", [f"ssh {q(p)} {enable}"],
+            step(f"the NFS service of {cell.name}", "the management node", [f"ssh {q(p)} {enable}"],
                   f"{svc} started on {p}. Run it on ONE node only", "9.4.1",
                   rollback=[f"ssh {q(p)} {disable}"]),
-            _step(f"exports of {cell.name}", fold([n.name for n in cell.nodes]), ["exportfs -va"],
+            step(f"exports of {cell.name}", fold([n.name for n in cell.nodes]), ["exportfs -va"],
                   "every /etc/exports entry exported", "9.4.2", rollback=["exportfs -ua"]),
         ]
     return steps
@@ -271,12 +270,12 @@ def _tests(model, site, cell) -> list:
     if cell.type == "mngt":
         svc = cell.services[0].name if cell.services else "HA_NSM"
         alias = ", ".join(a.address for a in cell.aliases)
-        steps.append(_step("relocate the management services", p,
+        steps.append(step("relocate the management services", p,
                            [f"clusvcadm -r {q(svc)} -m {q(s)}", "clustat", f"clusvcadm -r {q(svc)} -m {q(p)}"],
                            f"{svc} runs on {s} with the aliases {alias}, then back on {p}", "4.1.4",
                            rollback=[f"clusvcadm -r {q(svc)} -m {q(p)}"]))
     elif cell.type == "lustre":
-        steps.append(_step("migrate and relocate the Lustre services", "the management node",
+        steps.append(step("migrate and relocate the Lustre services", "the management node",
                            [f"lustre_migrate export -n {q(p)}", f"lustre_migrate hastat -n {q(fold([p, s]))}",
                             f"lustre_migrate relocate -n {q(p)}"],
                            f"lustre_{p} runs on {s}, then back on {p}; clients recover", "6.3.8",
@@ -295,7 +294,7 @@ def _tests(model, site, cell) -> list:
             commands.append(f"ssh {q(node)} {arg('df ' + q(mp))}")
             expect += f"; df on {node} still shows {mp}, served through the alias"
         commands.append(f"clusvcadm -r {q(svc)} -m {q(p)}")
-        steps.append(_step("relocate the NFS service", p, commands, expect + f"; then back on {p}", "9.5, 4.1.4",
+        steps.append(step("relocate the NFS service", p, commands, expect + f"; then back on {p}", "9.5, 4.1.4",
                            rollback=[f"clusvcadm -r {q(svc)} -m {q(p)}"]))
     steps += _breaking_tests(model, cell, p, s)
     return steps
@@ -328,9 +327,9 @@ def _breaking_tests(model, cell, p, s) -> list:
         else:
             expect = (f"{s} is cut from the heartbeat on {cell.heartbeat}: clustat on {p} shows {s} Offline; {p} "
                       f"fences it {how} and {takes}")
-        steps.append(_step(f"pull the heartbeat cable of {s}", s, [f"# unplug {cable} ({cell.heartbeat} network)"],
+        steps.append(step(f"pull the heartbeat cable of {s}", s, [f"# unplug {cable} ({cell.heartbeat} network)"],
                            expect, "5.7.3", rollback=[f"# plug {cable} back", rejoin]))
-    steps.append(_step(f"fence {s}", p, [f"fence_node {q(victim.heartbeat_host)}", "clustat"],
+    steps.append(step(f"fence {s}", p, [f"fence_node {q(victim.heartbeat_host)}", "clustat"],
                        f"{p} power-cycles {s} {how} (the agent's default action, a reboot); clustat shows {s} Offline "
                        f"while it reboots, and {takes}",
                        {"mngt": "2.1.1", "lustre": "5.7.1", "nfs": "8.3.1"}[cell.type], rollback=[rejoin]))
@@ -344,4 +343,4 @@ def render_runbook(compiled, fmt: str = "md") -> str:
         from hagen.audit.el9_runbook import render
 
         return render(compiled, fmt)
-    return _environment().get_template(f"runbook/runbook.{fmt}.j2").render(**runbook(compiled))
+    return environment().get_template(f"runbook/runbook.{fmt}.j2").render(**runbook(compiled))
