@@ -2,10 +2,13 @@
 
 Same ids, groups, order, constraints and fencing as hagen wrote; only what cannot run
 here changes:
-- a resource whose agent is not installed here, or a systemd/LSB unit (the services of
-  an EL9 node: postgresql, slapd, nfs-server...), becomes ocf:pacemaker:Dummy (a real
-  agent with real start, stop and monitor, whose state lives in the node's /run);
-- the NFS server's agents (nfsserver, exportfs, nfsnotify) become Dummy too: installed
+- a resource whose agent is not installed here (ocf:lustre:Lustre), or a systemd unit (the
+  services of an EL9 node: postgresql, slapd, nfs-server...), becomes ocf:hagen-live:standin
+  (tests/live/standin: Dummy's start, stop and monitor, its state in the node's /run); a
+  unit keeps its name as the stand-in's `unit`, and the stand-in answers "not installed"
+  as Pacemaker's systemd class does where the node has no such unit (the node holds a
+  stock EL9 install's units and the site's own: tests/live/el9-units);
+- the NFS server's agents (nfsserver, exportfs, nfsnotify) become stand-ins too: installed
   here, but they drive the host's one kernel nfsd, rpcbind and rpc.statd, which no node
   namespace owns;
 - a Filesystem's device becomes a loop device both nodes see (a shared LUN) holding ext3
@@ -24,6 +27,7 @@ from lxml import etree
 
 OCF_ROOT = Path("/usr/lib/ocf/resource.d")
 HOST_WIDE_AGENTS = {"nfsserver", "exportfs", "nfsnotify"}     # the host's nfsd, not a node's
+STANDIN = ("hagen-live", "standin")     # provider and type of tests/live/standin on the nodes
 
 
 def _runs_here(primitive) -> bool:
@@ -51,9 +55,14 @@ def adapt_cib(path: Path, make_lun) -> tuple:
         rid = primitive.get("id")
         attrs = primitive.find("instance_attributes")
         if not _runs_here(primitive):
-            primitive.attrib.update({"class": "ocf", "provider": "pacemaker", "type": "Dummy"})
+            unit = primitive.get("type") if primitive.get("class") == "systemd" else None
+            primitive.attrib.update({"class": "ocf", "provider": STANDIN[0], "type": STANDIN[1]})
             if attrs is not None:
                 primitive.remove(attrs)
+            if unit:
+                attrs = etree.Element("instance_attributes", id=f"{rid}-instance_attributes")
+                _nvpair(attrs, rid, "unit", unit)
+                primitive.insert(0, attrs)
             continue
         values = {nv.get("name"): nv for nv in primitive.iter("nvpair")}
         if primitive.get("type") == "Filesystem":

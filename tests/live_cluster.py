@@ -38,10 +38,10 @@ from pathlib import Path
 from lxml import etree
 
 from live_cib import adapt_cib
-from live_setup import (BMC_BRIDGE, BMC_GATEWAY, bmc_files, bridge_of, node_nics, node_routes,
-                        ping_hosts, sbd_config, switch_addresses, undo_halinks)
+from live_setup import (BMC_BRIDGE, BMC_GATEWAY, LIVE, bmc_files, bridge_of, install_standin,
+                        node_nics, node_routes, ping_hosts, sbd_config, stock_el9_units,
+                        switch_addresses, undo_halinks)
 
-LIVE = Path(__file__).resolve().parent / "live"
 TOOLS = ("unshare", "nsenter", "ip", "losetup", "mkfs.ext3", "corosync", "corosync-cfgtool",
          "pacemakerd", "crm_mon", "cibadmin", "crm_resource", "stonith_admin", "ipmi_sim",
          "ipmitool", "fence_ipmilan", "xmllint", "crm_verify", "sbd", "fence_sbd", "ping")
@@ -91,9 +91,11 @@ class LiveCell:
     """One el9 cell of a built tree, up on this machine. Use `start()` then `destroy()`."""
 
     def __init__(self, out: Path, nodes: list[str], state: Path, *, luns_mib: int = 16,
-                 group: str = "HA_NSM", network: dict | None = None):
-        # network: {node: (NICs, routes)} where hagen writes no keyfiles (snapshot_network)
+                 group: str = "HA_NSM", network: dict | None = None, units: set[str] = frozenset()):
+        # network: {node: (NICs, routes)} where hagen writes no keyfiles (snapshot_network);
+        # units: the site's own systemd units (pacemaker.units), beside a stock EL9 install's
         self.out, self.nodes, self.state = out, nodes, state
+        self.units = stock_el9_units() | set(units)
         self.group, self.network, self.luns_mib = group, network or {}, luns_mib
         self.loops: list[str] = []
         self.mounted: list[Path] = []
@@ -196,6 +198,7 @@ class LiveCell:
         self.write_cib(node)
         sbd_config(here / "disk", self.sbd_disks)
         undo_halinks(here / "disk", self.cib)
+        install_standin(here / "disk", self.units)
         logs = here / "disk/var/log/pacemaker"
         logs.mkdir(parents=True, exist_ok=True)
         shutil.chown(logs, "hacluster", "haclient")

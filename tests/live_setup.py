@@ -19,6 +19,7 @@ import re
 import stat
 from pathlib import Path
 
+LIVE = Path(__file__).resolve().parent / "live"
 BMC_BRIDGE = "brbmc"
 BMC_GATEWAY = "192.0.2.254"        # the router's end of the BMC network (TEST-NET-1)
 
@@ -86,15 +87,38 @@ def sbd_config(disk: Path, sbd_disks: dict[str, str]) -> None:
 
 def undo_halinks(disk: Path, cib) -> None:
     """The migration guide's preparation of a node: no real directory where a link
-    resource goes (an overlay whiteout hides the host's), and each link's parent there."""
+    resource goes (an overlay whiteout hides the host's). A link's missing parent is left
+    missing: hagen's unlink-stale drop-in creates it before Pacemaker starts (item 7)."""
     for link in cib.xpath("//primitive[@type='symlink']//nvpair[@name='link']/@value"):
         path = Path(link)
         if path.exists() and not path.is_symlink():
             whiteout = disk / path.relative_to("/")
             whiteout.parent.mkdir(parents=True, exist_ok=True)
             os.mknod(whiteout, 0o600 | stat.S_IFCHR, os.makedev(0, 0))
-        if not path.parent.exists():
-            (disk / path.parent.relative_to("/")).mkdir(parents=True, exist_ok=True)
+
+
+def stock_el9_units() -> set[str]:
+    """The units of a stock EL9 install (tests/live/el9-units, one per line, # comments)."""
+    lines = (LIVE / "el9-units").read_text().splitlines()
+    return {line.split("#")[0].strip() for line in lines} - {""}
+
+
+def site_units(site: dict) -> set[str]:
+    """The units a site spec says it provides itself (pacemaker.units; false is none)."""
+    return {u for u in ((site.get("pacemaker") or {}).get("units") or {}).values() if isinstance(u, str)}
+
+
+def install_standin(disk: Path, units: set[str]) -> None:
+    """tests/live/standin as ocf:hagen-live:standin on the node's disk, and the node's
+    systemd units as the stand-in reads them (files named <unit>.service)."""
+    agent = disk / "usr/lib/ocf/resource.d/hagen-live/standin"
+    agent.parent.mkdir(parents=True, exist_ok=True)
+    agent.write_bytes((LIVE / "standin").read_bytes())
+    agent.chmod(0o755)
+    here = disk / "usr/lib/hagen-live/units"
+    here.mkdir(parents=True, exist_ok=True)
+    for unit in sorted(units):
+        (here / f"{unit}.service").write_text(f"# {unit}: a unit this node has\n")
 
 
 def bmc_files(here: Path, node: str, bmc: str, user: str, password: str, chassis: str) -> None:

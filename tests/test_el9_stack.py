@@ -106,6 +106,13 @@ def test_ha177_a_site_script_without_a_unit(el9):
     assert "pacemaker.units" in found[0].hint
 
 
+def test_ha177_xinetd_which_el9_does_not_ship(el9):
+    """RHEL 9 ships no xinetd: a start list that runs it names its replacement."""
+    el9.edit_site(lambda d: d["management"]["services"].insert(3, "/etc/init.d/xinetd"))
+    found = el9.assert_reports("HA177", "management.services[")
+    assert "xinetd" in found[0].message
+
+
 def test_a_unit_override_and_false_leave_it_out(el9, tmp_path):
     el9.edit_site(lambda d: d["pacemaker"]["units"].update(ldap="dirsrv@ns", hacisco=False))
     types = {p.get("type") for p in built_cib(el9, tmp_path).iter("primitive")}

@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import ipaddress
 
+import yaml
 from lxml import etree
 
 from conftest import EXAMPLES, GOLDEN
 from live_cib import adapt_cib
-from live_setup import node_nics, node_routes, snapshot_network, switch_addresses
+from live_setup import (node_nics, node_routes, site_units, snapshot_network, stock_el9_units,
+                        switch_addresses)
 
 CIB = GOLDEN / "bas5-guide-el9" / "ns0" / "etc/hagen/cib.xml"
 
@@ -23,7 +25,9 @@ def test_the_live_copy_keeps_ids_order_and_constraints_and_swaps_units_for_dummy
     assert ids(adapted) == ids(original)
     kinds = {p.get("id"): (p.get("class"), p.get("provider"), p.get("type"))
              for p in adapted.iter("primitive")}
-    assert kinds["svc_postgresql"] == ("ocf", "pacemaker", "Dummy")
+    assert kinds["svc_postgresql"] == ("ocf", "hagen-live", "standin")
+    assert adapted.xpath("string(//primitive[@id='svc_postgresql']//nvpair[@name='unit']/@value)") \
+        == "postgresql", "the stand-in keeps the unit it stands for"
     assert kinds["ip_ns"] == ("ocf", "heartbeat", "IPaddr2")
     assert kinds["link_var_lib_pgsql"] == ("ocf", "heartbeat", "symlink")
     assert luns == [("fence_sbd_ns_mngt", "sbd")] + [(fs, "ext3") for fs in (
@@ -55,13 +59,13 @@ def test_the_live_switch_answers_for_the_gateway_hagen_routes_through_and_the_ho
 
 
 def test_the_live_copy_of_xenas_nfs_cell_swaps_the_nfs_agents_and_holds_ext3_luns():
-    """The NFS server's agents drive the host's one nfsd: Dummy; mkfs.xfs is not here: the
+    """The NFS server's agents drive the host's one nfsd: stand-ins; mkfs.xfs is not here: the
     LUN standing for an xfs device holds ext3 and the copy says so."""
     cib = GOLDEN / "xena-el9" / "xena11" / "etc/hagen/cib.xml"
     adapted, bmcs, _ = adapt_cib(cib, lambda name, kind: f"/dev/loop-{name}")
     kinds = {p.get("id"): p.get("type") for p in adapted.iter("primitive")}
     assert [kinds[r] for r in ("nfsserver_xena_nfs", "export_nfs_mount_point1",
-                               "export_nfs_home_nfs", "nfsnotify_xena_nfs")] == ["Dummy"] * 4
+                               "export_nfs_home_nfs", "nfsnotify_xena_nfs")] == ["standin"] * 4
     assert kinds["ip_xenanfs_ic0"] == "IPaddr2" and kinds["ethmonitor_ib0"] == "ethmonitor"
     assert set(adapted.xpath("//primitive[@type='Filesystem']//nvpair[@name='fstype']/@value")) \
         == {"ext3"}
@@ -77,3 +81,16 @@ def test_an_nfs_node_without_keyfiles_gets_its_nics_and_bmc_route_from_the_clust
     assert routes == [("10.2.0.0/16", "10.1.255.254")]
     cib = etree.parse(str(GOLDEN / "xena-el9" / "xena11" / "etc/hagen/cib.xml")).getroot()
     assert switch_addresses(cib, nics, routes) == {"10.1.255.254": ("br-eth0", 16)}
+
+
+def test_every_systemd_unit_of_the_el9_cibs_exists_on_a_stock_el9_node_or_is_the_sites_own():
+    """Item 2 of issue 21: a systemd resource whose unit does not exist fails "not installed"
+    and moves the whole group for nothing. Every unit of every el9 CIB hagen builds is one
+    that a stock EL9 install ships (tests/live/el9-units, written from the packages) or one
+    the site says it provides (pacemaker.units); the live cells hold exactly those."""
+    for example in ("bas5-guide", "xena"):
+        site = yaml.safe_load((EXAMPLES / example / "site-el9.yaml").read_text())
+        available = stock_el9_units() | site_units(site)
+        for cib in sorted((GOLDEN / f"{example}-el9").glob("*/etc/hagen/cib.xml")):
+            units = set(etree.parse(str(cib)).getroot().xpath("//primitive[@class='systemd']/@type"))
+            assert units <= available, f"{cib}: no such unit on EL9: {sorted(units - available)}"

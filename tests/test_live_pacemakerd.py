@@ -29,9 +29,11 @@ import sys
 from pathlib import Path
 
 import pytest
+import yaml
 
 from conftest import EXAMPLES, REPO
 from live_cluster import LiveCell, missing_requirement, sh, wait_for
+from live_setup import site_units
 from live_scenarios import (GROUP, agrees, all_online, daemon_pid, fail_over_with,
                             fenced_and_failed_over, group_state, healthy, knet_link_connected,
                             members_up, operator_state, peer, predicted, sbd_reset, settled,
@@ -62,6 +64,11 @@ def audit(example: Path, cluster_name: str) -> dict:
     return next(c for c in json.loads(result.stdout)["cells"] if c["cluster_name"] == cluster_name)
 
 
+def units_of(site: Path) -> set[str]:
+    """The systemd units the site says it provides itself: its nodes hold them."""
+    return site_units(yaml.safe_load(site.read_text()))
+
+
 def cell_nodes(out: Path) -> list[str]:
     """The management pair: the nodes of the first corosync.conf hagen wrote."""
     conf = sorted(out.glob("*/etc/corosync/corosync.conf"))[0]
@@ -75,7 +82,8 @@ def cell(tmp_path_factory):
     shutil.copytree(EXAMPLES / "bas5-guide", example)
     (example / "fence-password").chmod(0o600)
     build(example, work / "out")
-    live = LiveCell(work / "out", cell_nodes(work / "out"), work / "state")
+    live = LiveCell(work / "out", cell_nodes(work / "out"), work / "state",
+                    units=units_of(example / "site-el9.yaml"))
     try:
         live.start()
         live.notes["audit"] = audit(example, live.cib.xpath(
