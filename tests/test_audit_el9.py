@@ -498,3 +498,14 @@ def test_runbook_packages_follow_the_cibs_agents(xena):
     install = next(c for c in _packages([f])[0]["commands"] if c.startswith("dnf install"))
     assert "fence-agents-apc-snmp" in install and "fence-agents-ipmilan" in install and " sbd" not in install
     assert f.device("fence_pdu").targets == ("xena11", "xena13") and f.device("fence_pdu").powered_by is None
+
+
+def test_a_failed_stop_moves_every_service_of_the_fenced_node_as_its_crash_does(xena):
+    """A stop that fails gets its node fenced, and the fenced node takes every service it
+    ran along: on xena's OSS pair (three targets a node) the audit moved only the target
+    whose stop failed, and the real daemons moved all three (tests/test_live_xena_lustre.py)."""
+    (oss,) = [c for c in document(xena)["cells"] if c.get("cluster_name") == "xena_oss"]
+    for stop in (f for f in oss["failures"] if f["failure"] == "failed_stop"):
+        node = stop["fenced"][0]["node"]
+        crash = next(f for f in oss["failures"] if f["failure"] == "node_crash" and f["subject"] == node)
+        assert stop["moves"] == crash["moves"] and len(stop["moves"]) == 3, stop

@@ -274,11 +274,14 @@ def _failed_stop(cell, svc) -> dict:
         if way is None:
             return _failure("failed_stop", subject, f"the stop fails or passes {timeout}: {peer} must fence {node} "
                             "and cannot: the service stays blocked", ROWS_EL9["stop"], lost=[svc.name])
+        # the fenced node takes every service it ran along, not only the one whose stop
+        # failed (seen on xena's OSS pair on the real daemons: tests/test_live_xena_lustre.py)
+        moved = _moves(cell, node, peer)
         return _failure("failed_stop", subject,
                         f"the stop fails or passes its timeout ({timeout}): {peer} fences {node} through "
-                        f"{way[1].id}, then starts {svc.name}", ROWS_EL9["stop"],
-                        [{"service": svc.name, "from": node, "to": peer}],
-                        [{"node": node, "by": peer, "via": route(cell, peer, way[1])}], lost=[f"{node} until restarted"])
+                        f"{way[1].id}, then starts {', '.join(m['service'] for m in moved)}", ROWS_EL9["stop"],
+                        moved, [{"node": node, "by": peer, "via": route(cell, peer, way[1])}],
+                        lost=[f"{node} until restarted"])
     return _failure("failed_stop", subject, f"on-fail={on_fail} for stop: {svc.name} is blocked on {node} until an "
                     "operator cleans it up", ROWS_EL9["stop"], lost=[svc.name])
 
