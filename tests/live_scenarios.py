@@ -66,6 +66,7 @@ def unplug_and_rejoin(cell: LiveCell) -> dict:
     try:
         cell.power_cut(lost)
         _, seconds = fenced_and_failed_over(cell, lost, boots)
+        settled(cell, survivor)         # every service the lost node ran started, not only the group
         calls = started_calls(cell, survivor, survivor)
     finally:
         cell.hold_in_post(lost, False)
@@ -123,7 +124,7 @@ def split(cell: LiveCell) -> dict:
     return cell.notes["split"]
 
 
-def operator_state(cell: LiveCell, node: str) -> dict:
+def operator_state(cell: LiveCell, node: str, resource: str = "svc_postfix") -> dict:
     from lxml import etree
     cib = etree.fromstring(cell.run(node, "cibadmin", "--query").stdout.encode())
     return {
@@ -132,7 +133,7 @@ def operator_state(cell: LiveCell, node: str) -> dict:
         "standby": cib.xpath("string(//nodes/node/instance_attributes/nvpair"
                              "[@name='standby']/@value)"),
         "cli-ban": bool(cib.xpath("//rsc_location[starts-with(@id, 'cli-ban-')]")),
-        "target-role": cib.xpath("string(//primitive[@id='svc_postfix']/meta_attributes/nvpair"
+        "target-role": cib.xpath(f"string(//primitive[@id='{resource}']/meta_attributes/nvpair"
                                  "[@name='target-role']/@value)"),
     }
 

@@ -24,11 +24,13 @@ import shutil
 
 import pytest
 
+import live_plays as plays
 from conftest import EXAMPLES
 from live_cluster import LiveCell, missing_requirement, wait_for
-from live_scenarios import agrees, group_state, healthy, peer, predicted, settled, unplug_and_rejoin
+from live_scenarios import (agrees, group_state, healthy, peer, predicted, settled, split,
+                            unplug_and_rejoin)
 from live_setup import bridge_of, snapshot_network
-from test_live_pacemakerd import audit, build
+from test_live_pacemakerd import audit, build, units_of
 
 pytestmark = [
     pytest.mark.live,
@@ -67,7 +69,8 @@ def xena_cell(tmp_path_factory, cluster: str):
     assert {node: [nic for nic, _ in network[node][0]] for node in nodes} == {
         n["name"]: [link["interface"] for link in n["links"]] for n in facts["nodes"]}, \
         "the NICs played are the ones the audit reasons on"
-    live = LiveCell(work / "out", nodes, work / "state", group=group, network=network)
+    live = LiveCell(work / "out", nodes, work / "state", group=group, network=network,
+                    units=units_of(example / "site-el9.yaml"))
     try:
         live.start()
         live.notes["audit"] = facts
@@ -154,3 +157,46 @@ def test_a_monitor_failure_relocates_the_nfs_service_as_rgmanager_did(cell):
     settled(cell, active)
     agrees(prediction, fenced=[], group_before=active, group_after=group_state(cell, active))
     healthy(cell)                   # the failure cleaned, the service settled where it went
+
+
+# --- the rest of the audit's failures, played as on every cell (tests/live_plays.py) ---------
+
+def test_corosync_killed_on_the_active_nfs_server_gets_it_fenced_and_the_service_moves(cell):
+    plays.corosync_killed(cell, cell.nodes[0]).check()
+
+
+def test_a_failed_stop_on_the_nfs_server_gets_it_fenced_and_the_service_moves(cell):
+    plays.failed_stop(cell, cell.nodes[0]).check()
+
+
+def test_the_standbys_bmc_unreachable_fails_its_fence_device_and_the_service_runs_on(cell):
+    plays.fence_device_lost(cell, cell.nodes[1]).check()
+
+
+def test_knet_link_1_lost_on_the_standby_changes_nothing(cell):
+    plays.knet_link_lost(cell, 1, cell.nodes[1]).check()
+
+
+def test_knet_link_0_lost_on_the_active_server_moves_the_service_through_its_link_monitor(cell):
+    """Link 0 rides admin, where a service address lives: ethmonitor_eth0 moves the service."""
+    plays.knet_link_lost(cell, 0, cell.nodes[0]).check()
+
+
+def test_the_admin_network_down_stops_the_nfs_service_everywhere(cell):
+    plays.network_down(cell, "admin").check()
+
+
+def test_the_nfs_server_lost_with_its_bmc_is_fenced_through_sbd(cell):
+    plays.power_lost_with_bmc(cell, cell.nodes[0]).check()
+
+
+def test_cib_apply_on_the_live_nfs_cell_keeps_the_operators_state(cell):
+    plays.cib_apply_keeps_operator_state(cell)
+
+
+def test_a_split_with_both_bmcs_reachable_ends_with_the_nfs_server_fencing_its_peer(cell):
+    """Not an audit scenario (every corosync link lost at once); item 9: with
+    priority-fencing-delay the node holding the service wins the race, whichever it is."""
+    outcome = split(cell)
+    assert outcome["fenced"] == [peer(cell, outcome["holder"])], outcome
+    assert outcome["group"] == outcome["holder"], outcome

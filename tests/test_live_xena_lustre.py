@@ -14,6 +14,7 @@ import os
 
 import pytest
 
+import live_plays as plays
 from live_cluster import missing_requirement
 from live_scenarios import healthy, predicted, unplug_and_rejoin
 from test_live_xena import xena_cell
@@ -63,3 +64,37 @@ def test_unplugged_server_is_fenced_and_its_targets_start_beside_the_peers(cell)
     # MDT did (a stonith resource is placed after the services), a start, not a restart
     services = {f"{r}_last_0" for s in cell.notes["audit"]["services"] for r in s["resources"]}
     assert services.isdisjoint(outcome["restarted_on_survivor"]), outcome
+
+
+# --- the rest of the audit's failures, played as on every cell (tests/live_plays.py) ---------
+
+def test_corosync_killed_on_a_server_gets_it_fenced_and_its_targets_move(cell):
+    plays.corosync_killed(cell, cell.nodes[0]).check()
+
+
+def test_a_failed_stop_gets_the_server_fenced_and_every_target_it_ran_moves(cell):
+    plays.failed_stop(cell, cell.nodes[1]).check()
+
+
+def test_a_targets_monitor_failure_moves_that_target_alone(cell):
+    plays.monitor_failure(cell, cell.group).check()
+
+
+def test_a_bmc_unreachable_fails_its_fence_device_and_the_targets_run_on(cell):
+    plays.fence_device_lost(cell, cell.nodes[1]).check()
+
+
+def test_knet_link_1_lost_on_a_server_changes_nothing(cell):
+    plays.knet_link_lost(cell, 1, cell.nodes[0]).check()
+
+
+def test_the_admin_network_down_changes_nothing_for_the_targets(cell):
+    plays.network_down(cell, "admin").check()
+
+
+def test_a_server_lost_with_its_bmc_is_fenced_through_sbd(cell):
+    plays.power_lost_with_bmc(cell, cell.nodes[0]).check()
+
+
+def test_cib_apply_on_the_live_pair_keeps_the_operators_state(cell):
+    plays.cib_apply_keeps_operator_state(cell)
