@@ -9,6 +9,7 @@ LUN names, Lustre's options. cib-apply: tests/test_el9_cib_apply.py."""
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 
@@ -16,7 +17,7 @@ import pytest
 from lxml import etree
 
 from conftest import EXAMPLES
-from example_helpers import Example
+from example_helpers import Example, find
 from hagen.compile.pipeline import build
 
 
@@ -186,6 +187,42 @@ def test_a_pdu_as_the_second_level(el9, tmp_path):
     pdu = root.find(".//primitive[@type='fence_apc_snmp']")
     assert params(pdu)["pcmk_host_map"] == "ns0:1;ns13:2"
     assert [lv.get("devices") for lv in root.iter("fencing-level") if lv.get("index") == "2"] == [pdu.get("id")] * 2
+
+
+BOUND = ("pcmk_reboot_timeout", "pcmk_reboot_retries", "pcmk_off_timeout", "pcmk_off_retries")
+
+
+def bounds(root) -> dict:
+    return {p.get("id"): {k: v for k, v in params(p).items() if k in BOUND}
+            for p in root.iter("primitive") if p.get("class") == "stonith"}
+
+
+def test_level_one_is_bounded_where_a_second_level_exists(trees, el9, tmp_path):
+    """A BMC dark with its node fails every attempt: with SBD behind it, one attempt of at
+    most first_level_timeout plus the delay Pacemaker 2.1 counts against it (the priority
+    delay, 15 s), then SBD; the second level itself keeps stonith-timeout (60 s, six times
+    SBD's msgwait of 10 s)."""
+    root = cib(trees["bas5-guide"], "ns0")
+    bound = {"pcmk_reboot_timeout": "45s", "pcmk_reboot_retries": "1", "pcmk_off_timeout": "45s",
+             "pcmk_off_retries": "1"}
+    assert bounds(root) == {"fence_ns0": bound, "fence_ns13": bound, "fence_sbd_ns_mngt": {}}
+    assert root.find(".//nvpair[@name='stonith-timeout']") is None      # Pacemaker's 60 s
+    watchdog = re.search(r"^SBD_WATCHDOG_TIMEOUT=(\d+)$",
+                         (trees["bas5-guide"] / "ns0/etc/sysconfig/sbd").read_text(), re.M)
+    assert 60 >= 2 * (2 * int(watchdog.group(1))), "stonith-timeout at least twice msgwait (sbd(8))"
+    el9.edit_site(lambda d: d["pacemaker"].update(fence_delay="primary", node_fence_delays={"ns13": "3s"},
+                                                  first_level_timeout="20s", first_level_attempts=2))
+    timeouts = {rid: b.get("pcmk_reboot_timeout") for rid, b in bounds(built_cib(el9, tmp_path)).items()}
+    assert timeouts == {"fence_ns0": "30s", "fence_ns13": "23s", "fence_sbd_ns_mngt": None}
+
+
+def test_a_single_level_keeps_pacemakers_timeout_and_retries(el9, tmp_path):
+    """Without a second level, the BMC is all there is: retried until stonith-timeout."""
+    el9.edit_site(lambda d: d["pacemaker"].pop("second_level"))
+    el9.edit_rows(lambda t: find(t, "da_iocell", name="ns_mngt").update(quorum_device=None))
+    root = built_cib(el9, tmp_path)
+    assert not list(root.iter("fencing-level"))
+    assert bounds(root) == {"fence_ns0": {}, "fence_ns13": {}}
 
 
 def test_ha180_a_second_level_for_an_unknown_cell_or_a_node_without_outlet(el9):

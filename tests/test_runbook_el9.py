@@ -55,7 +55,7 @@ def test_management_pair(compiled):
 
 def test_io_cells_sbd_watchdog_and_nfs(compiled):
     cmds = commands(compiled, "xena")
-    assert "sbd -d /dev/ldn.da0.0 create" in cmds and "systemctl enable sbd" in cmds and "wdctl" in cmds
+    assert "sbd -d /dev/ldn.da0.0 -1 5 -4 10 create" in cmds and "systemctl enable sbd" in cmds and "wdctl" in cmds
     assert "systemctl disable --now nfs-server" in cmds
     assert "mkfs.xfs /dev/ldn.da0.1   # /mount_point1" in cmds
     assert "getsebool nfs_export_all_rw nfs_export_all_ro" in cmds

@@ -29,6 +29,7 @@ ONBOARD_AGENTS = frozenset({"fence_ipmilan", "fence_ipmilanplus", "fence_ipmitoo
                             "fence_redfish", "fence_bullpap"})
 DISK_AGENTS = frozenset({"fence_sbd", "fence_scsi", "fence_mpath"})
 MONITOR_AGENTS = frozenset({"ethmonitor", "ping", "pingd"})
+STONITH_TIMEOUT = 60.0                 # Pacemaker's default stonith-timeout, seconds
 
 
 @dataclass(frozen=True)
@@ -52,6 +53,8 @@ class StonithDevice:
     disks: tuple[str, ...] = ()        # fence_sbd devices
     lanplus: bool = False              # IPMI v2.0 (fence_ipmilan -P)
     enabled: bool = True               # False: target-role=Stopped, Pacemaker does not use it
+    reboot_timeout: float = 0.0        # pcmk_reboot_timeout, seconds (0: the cluster's stonith-timeout)
+    reboot_attempts: int = 2           # pcmk_reboot_retries: attempts within that time (Pacemaker's default 2)
 
     def delay(self, target: str) -> float:
         return dict(self.delay_base).get(target, 0.0)
@@ -142,6 +145,7 @@ class El9Cell:
     nodes: tuple[El9Node, ...]
     stonith_enabled: bool
     priority_fencing_delay: float
+    stonith_timeout: float                       # stonith-timeout (Pacemaker's default 60 s)
     devices: tuple[StonithDevice, ...]
     services: tuple[Service, ...]
     monitors: tuple[LinkMonitor, ...]
@@ -216,7 +220,8 @@ def cell_from_files(model, site, cell, root, tree: dict, sbd) -> El9Cell:
         knet=_knet(model, tree), two_node=quorum.get("two_node") == "1",
         crypto=totem.get("crypto_cipher", "none"), nodes=nodes,
         stonith_enabled=props.get("stonith-enabled", "true").lower() in ("true", "1", "yes", "on"),
-        priority_fencing_delay=seconds(props.get("priority-fencing-delay")), devices=devices,
+        priority_fencing_delay=seconds(props.get("priority-fencing-delay")),
+        stonith_timeout=seconds(props.get("stonith-timeout")) or STONITH_TIMEOUT, devices=devices,
         services=services, monitors=tuple(_monitors(model, config)), addresses=tuple(_addresses(model, services)),
         constraints=tuple(_constraints(config)), defaults=defaults, sbd=sbd, disk_arrays=cell.disk_arrays,
         storage=tuple(_storage(cell, services, devices, targets)),
@@ -270,8 +275,13 @@ def _devices(model, config, names, sbd_disks: str) -> list[StonithDevice]:
                                  owner if onboard else None,
                                  _disks(r, sbd_disks),
                                  (r.param("lanplus") or "").lower() in ("1", "on", "yes", "true"),
-                                 dict(r.meta).get("target-role", "Started") != "Stopped"))
+                                 dict(r.meta).get("target-role", "Started") != "Stopped",
+                                 seconds(r.param("pcmk_reboot_timeout")), _attempts(r.param("pcmk_reboot_retries"))))
     return out
+
+
+def _attempts(text: str | None) -> int:
+    return int(text) if text and text.strip().isdigit() and int(text) > 0 else 2
 
 
 def _disks(r: Resource, sbd_disks: str) -> tuple[str, ...]:

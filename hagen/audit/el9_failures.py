@@ -86,13 +86,29 @@ def _power_lost(cell, victim) -> dict:
                         differs="the guide powers the failed node off; here nothing can confirm it is off")
     level, dev = way
     moved = _moves(cell, victim, peer)
+    failed = [(lv, d) for lv in cell.node(victim).levels if lv.index < level.index
+              for d in map(cell.device, lv.devices) if d is not None]
+    spent = [_spent(cell, lv, d) for lv, d in failed]
+    onboard = [d for d in onboard if d not in {d.id for _, d in failed}]
     effect = (f"{victim} loses power with its controller" + (f" ({', '.join(onboard)} fails)" if onboard else "")
+              + "".join(f"; {text}" for text in spent)
               + f"; level {level.index} {dev.id} ({dev.agent}) confirms it is off"
               + (" once SBD's msgwait has passed" if dev.agent == "fence_sbd" else "")
               + f"; {peer} starts " + (", ".join(m["service"] for m in moved) or "nothing (no service ran there)"))
     return _failure("node_power_lost", victim, effect, ROWS_EL9["power"], moved,
                     [{"node": victim, "by": peer, "via": route(cell, peer, dev)}],
                     lost=[f"{victim} until repaired"])
+
+
+def _spent(cell, level, dev) -> str:
+    """What a level that cannot fence costs before the next is tried: its device's bound
+    (pcmk_reboot_timeout, pcmk_reboot_retries), else stonith-timeout spent in retries."""
+    if dev.reboot_timeout:
+        tries = "one attempt" if dev.reboot_attempts == 1 else f"{dev.reboot_attempts} attempts"
+        return (f"level {level.index} {dev.id} gives up after {tries} within {dev.reboot_timeout:g} s "
+                "(pcmk_reboot_timeout)")
+    return (f"level {level.index} {dev.id} is retried until stonith-timeout ({cell.stonith_timeout:g} s) has "
+            "run out")
 
 
 def _knet_lost(cell, link, on: str | None = None) -> dict:

@@ -15,7 +15,8 @@ def _device(cell: El9Cell, dev) -> dict:
     return {"id": dev.id, "agent": dev.agent, "address": dev.address, "network": dev.network, "login": dev.login,
             "targets": list(dev.targets), "delay_base": {t: dev.delay(t) for t in dev.targets}, "delay_max": dev.delay_max,
             "loses_power_with": dev.powered_by, "disks": list(dev.disks),
-            "enabled": dev.enabled}
+            "enabled": dev.enabled, "reboot_timeout": dev.reboot_timeout or cell.stonith_timeout,
+            "reboot_attempts": dev.reboot_attempts}
 
 
 def _fencing(cell: El9Cell, node) -> dict | None:
@@ -43,6 +44,7 @@ def cell_summary(cell: El9Cell) -> dict:
                    "levels": [{"index": lv.index, "devices": list(lv.devices), "written": lv.written}
                               for lv in n.levels]} for n in cell.nodes],
         "stonith": {"enabled": cell.stonith_enabled, "priority_fencing_delay": cell.priority_fencing_delay,
+                    "timeout": cell.stonith_timeout,
                     "devices": [_device(cell, d) for d in cell.devices]},
         "sbd": dict(cell.sbd),
         "quorum": {"two_node": cell.two_node, "expected_votes": None, "device": None, "label": None,

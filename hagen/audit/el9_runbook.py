@@ -159,8 +159,14 @@ def _sbd(cells) -> list:
                                                                      "# no hardware watchdog: echo softdog > "
                                                                      "/etc/modules-load.d/softdog.conf; modprobe softdog"],
                            f"{wd} exists and wdctl names its driver (a hardware one rather than softdog)", "-"))
-        steps.append(step(f"SBD disk of {cell.name}", _primary(cell), [f"sbd -d {dev} create", f"sbd -d {dev} dump"],
-                           "the header lists the timeouts (watchdog, msgwait); run it once, on one node", "6.2.1"))
+        # the header's timeouts said, not left to sbd's defaults: msgwait (twice the watchdog's, as
+        # sbd advises) is what fence_sbd waits, and stonith-timeout (60 s) must exceed it with margin
+        watchdog = conf.get("SBD_WATCHDOG_TIMEOUT", "5")
+        watchdog = watchdog if watchdog.isdigit() else "5"
+        steps.append(step(f"SBD disk of {cell.name}", _primary(cell),
+                          [f"sbd -d {dev} -1 {watchdog} -4 {2 * int(watchdog)} create", f"sbd -d {dev} dump"],
+                          f"the header lists the timeouts (watchdog {watchdog}, msgwait {2 * int(watchdog)}); run it "
+                          "once, on one node", "6.2.1"))
         steps.append(step(f"sbd enabled on {cell.name}", _nodes(cell), ["systemctl enable sbd", f"sbd -d {dev} list"],
                            "sbd starts with the cluster; after the bring-up, list shows both nodes' slots clear",
                            "-"))

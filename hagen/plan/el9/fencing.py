@@ -13,10 +13,22 @@ follows the services, a fixed delay on one node's device would make that node wi
 when the other holds them); `pacemaker.fence_delay: primary` puts a fixed delay on the
 primary node instead. `pacemaker.node_fence_delays` adds a node's own delay, written on
 every level that can fence it (pcmk_delay_base takes a node map on a shared device).
+
+With a second level, the BMC's attempt is bounded (docs/migration-el9.md, "Fencing"): a
+BMC dark with its node fails every attempt, and Pacemaker would otherwise spend the whole
+stonith-timeout (60 s, 72 s with its 20 % margin) retrying it before the second level is
+tried. Each level-1 device gets pcmk_reboot_timeout/pcmk_off_timeout (the site's
+`first_level_timeout` plus the fixed delay that may precede the attempt: Pacemaker 2.1
+starts the device's timer before the delay) and pcmk_reboot_retries/pcmk_off_retries
+(`first_level_attempts`). A cell with one level keeps Pacemaker's defaults: there is nothing
+to fall back on.
 """
 
 from __future__ import annotations
 
+import math
+
+from hagen.check.el9 import seconds
 from hagen.model.iocell import fencing_section
 
 PRIMARY_FENCE_DELAY = "10s"
@@ -42,6 +54,19 @@ def node_delays(site, cell) -> dict[str, str]:
 
 def _node_map(delays: dict, nodes) -> str | None:
     return ";".join(f"{n}:{delays[n]}" for n in nodes if n in delays) or None
+
+
+def first_level_bound(site, node: str, delays: dict[str, str]) -> list[tuple[str, str]]:
+    """The bound on one node's level-1 device when a second level exists: its timeout covers
+    the delay the fencer may apply before the attempt (the priority delay, the node's own),
+    which Pacemaker 2.1 counts against the device's timer."""
+    delay = seconds(delays.get(node, "0"))
+    if site.get("pacemaker", "fence_delay") == "priority":
+        delay += seconds(site.get("pacemaker", "priority_fencing_delay"))
+    timeout = f"{math.ceil(seconds(site.get('pacemaker', 'first_level_timeout')) + delay)}s"
+    attempts = str(site.get("pacemaker", "first_level_attempts"))
+    return [("pcmk_reboot_timeout", timeout), ("pcmk_reboot_retries", attempts),
+            ("pcmk_off_timeout", timeout), ("pcmk_off_retries", attempts)]
 
 
 def second_level(model, site, cell, delays) -> dict | None:
@@ -85,6 +110,7 @@ def fencing(model, site, cell, password_path: str) -> tuple[list, list, dict | N
     levels = []
     if second is not None:
         for dev in devices:
+            dev["params"] += [{"name": k, "value": v} for k, v in first_level_bound(site, dev["node"], delays)]
             levels.append({"id": f"fl_{dev['node']}_1", "target": dev["node"], "index": 1, "devices": dev["id"]})
             levels.append({"id": f"fl_{dev['node']}_2", "target": dev["node"], "index": 2, "devices": second["id"]})
     return devices, levels, second
