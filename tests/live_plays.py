@@ -156,7 +156,7 @@ def corosync_killed(cell: LiveCell, node: str) -> Play:
     try:
         os.kill(daemon_pid(cell, node, "corosync"), signal.SIGKILL)
         wait_for(f"{survivor} fences {node}", lambda: cell.boots(node) > boots[node], 150, 0.5)
-        settled(cell, survivor, 120)
+        _react(cell, survivor, expected(audit, before), 60)
         seen = observed(cell, survivor, boots)
     finally:
         cell.hold_in_post(node, False)
@@ -179,7 +179,7 @@ def failed_stop(cell: LiveCell, node: str) -> Play:
         cell.run(node, "sh", "-c", f"mkdir -p /run/hagen-live && touch /run/hagen-live/fail-stop-{member}"
                                    f" && rm /run/hagen-live/{member}.state")
         wait_for(f"{survivor} fences {node}", lambda: cell.boots(node) > boots[node], 150, 0.5)
-        settled(cell, survivor, 120)
+        _react(cell, survivor, expected(audit, before), 60)
         seen = observed(cell, survivor, boots)
     finally:
         cell.hold_in_post(node, False)
@@ -198,7 +198,7 @@ def monitor_failure(cell: LiveCell, service: str) -> Play:
     started = time.monotonic()
     cell.run(node, "rm", f"/run/hagen-live/{member}.state")
     wait_for(f"{member}'s monitor failure recorded", lambda: cell.mon(node).find("failures") is not None, 60, 1)
-    settled(cell, node)
+    _react(cell, node, expected(audit, before), 60)
     seen = observed(cell, node, boots)
     seconds = time.monotonic() - started
     healthy(cell)
@@ -280,7 +280,7 @@ def power_lost_with_bmc(cell: LiveCell, node: str) -> Play:
         cell.power_cut(node)
         wait_for(f"{survivor} fences {node} by some level", lambda: node in sbd_reset(cell)
                  or cell.boots(node) > boots, 240, 1)
-        settled(cell, survivor, 120)
+        _react(cell, survivor, expected(audit, before), 60)
         by_sbd = sbd_reset(cell)
         seen = {"fenced": by_sbd, "places": places(cell, survivor), "fenced_via_sbd": by_sbd}
     finally:

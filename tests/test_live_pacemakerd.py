@@ -26,22 +26,20 @@ import json
 import os
 import re
 import shutil
-import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
 import yaml
 
 from conftest import EXAMPLES, REPO
+import live_plays as plays
 from live_cluster import LiveCell, missing_requirement, sh, wait_for
 from live_setup import site_units
-from live_scenarios import (GROUP, agrees, all_online, daemon_pid, fail_over_with,
-                            fenced_and_failed_over, group_state, healthy, knet_link_connected,
-                            members_up, operator_state, peer, predicted, sbd_reset, settled,
-                            split, unplug_and_rejoin)
+from live_scenarios import (GROUP, agrees, all_online, fail_over_with, fenced_and_failed_over,
+                            group_state, healthy, members_up, peer, predicted, settled, split,
+                            unplug_and_rejoin)
 
 pytestmark = [pytest.mark.live,
               pytest.mark.skipif(bool(missing_requirement()), reason=missing_requirement() or "")]
@@ -140,23 +138,7 @@ def test_fenced_node_rejoins_without_failback_or_restart_on_the_survivor(cell):
 
 @FULL_ONLY
 def test_node_lost_with_its_ipmi_sim_is_fenced_by_sbd_and_the_peer_takes_over(cell):
-    active = healthy(cell)
-    survivor = peer(cell, active)
-    prediction = predicted(cell, "node_power_lost", "{active}", active)
-    cell.bmc_link(active, up=False)          # the BMC goes with the node's power
-    try:
-        started = time.monotonic()
-        cell.power_cut(active)
-        wait_for(f"{GROUP} started on {survivor}",
-                 lambda: cell.group_started_on(survivor, GROUP) == survivor, 180, 1)
-        print(f"failover after power loss with the BMC: {time.monotonic() - started:.0f} s")
-        by_sbd = sbd_reset(cell)
-    finally:
-        cell.bmc_link(active, up=True)
-    agrees(prediction, fenced=by_sbd, fenced_via_sbd=by_sbd, group_before=active,
-           group_after=cell.group_started_on(survivor, GROUP))
-    cell.ipmi(active, "chassis", "power", "on")     # repaired: it boots, its sbd clears the slot
-    healthy(cell)
+    plays.power_lost_with_bmc(cell, cell.nodes[0]).check()
 
 
 # --- a monitor failure ---------------------------------------------------------------------------
@@ -177,38 +159,7 @@ def test_monitor_failure_relocates_the_group_as_rgmanager_did(cell):
 # --- cib-apply on a live cluster with operator state ----------------------------------------------
 
 def test_cib_apply_on_a_live_cib_keeps_the_operators_state(cell):
-    active = healthy(cell)
-    standby = peer(cell, active)
-    wanted = {"maintenance-mode": "true", "standby": "on", "cli-ban": True, "target-role": "Stopped"}
-    changed = cell.run(active, "cat", "/etc/hagen/cib.xml").stdout.replace(
-        'name="resource-stickiness" value="200"', 'name="resource-stickiness" value="201"')
-    cell.run(active, "sh", "-c", "cat > /run/cib-changed.xml", input=changed)
-    cell.run(active, "crm_attribute", "--type", "crm_config", "--name", "maintenance-mode",
-             "--update", "true")
-    try:
-        cell.run(active, "crm_attribute", "--node", standby, "--name", "standby", "--update", "on")
-        cell.run(active, "crm_resource", "--ban", "--resource", GROUP, "--node", standby)
-        cell.run(active, "crm_resource", "--resource", "svc_postfix", "--meta",
-                 "--set-parameter", "target-role", "--parameter-value", "Stopped")
-        assert operator_state(cell, active) == wanted
-        refused = cell.run(active, "env", "CIB=/run/cib-changed.xml", "/etc/hagen/cib-apply",
-                           check=False)
-        assert refused.returncode == 2 and "maintenance" in refused.stderr, refused.stderr
-        cell.run(active, "env", "CIB=/run/cib-changed.xml", "/etc/hagen/cib-apply",
-                 "--in-maintenance")
-        assert operator_state(cell, active) == wanted
-        assert "201" in cell.run(active, "crm_attribute", "--type", "rsc_defaults", "--name",
-                                 "resource-stickiness", "--query").stdout, "the change applied"
-    finally:
-        cell.run(active, "crm_resource", "--resource", "svc_postfix", "--meta",
-                 "--delete-parameter", "target-role", check=False)
-        cell.run(active, "crm_resource", "--clear", "--resource", GROUP, check=False)
-        cell.run(active, "crm_attribute", "--node", standby, "--name", "standby", "--delete",
-                 check=False)
-        cell.run(active, "/etc/hagen/cib-apply", "--in-maintenance", check=False)
-        cell.run(active, "crm_attribute", "--type", "crm_config", "--name", "maintenance-mode",
-                 "--delete", check=False)
-    healthy(cell)
+    plays.cib_apply_keeps_operator_state(cell)
 
 
 # --- the node's disk as a fresh EL9 install leaves it -----------------------------------------------
@@ -236,18 +187,7 @@ def test_split_with_both_ipmi_sim_reachable_ends_with_the_holder_of_the_services
 
 @FULL_ONLY
 def test_corosync_killed_on_the_active_node_gets_it_fenced_and_pacemakerd_fails_over(cell):
-    active = healthy(cell)
-    prediction = predicted(cell, "daemon_killed", "corosync on {active}", active)
-    boots = cell.boots(active)
-    cell.hold_in_post(active)
-    try:
-        os.kill(daemon_pid(cell, active, "corosync"), signal.SIGKILL)
-        survivor, seconds = fenced_and_failed_over(cell, active, boots)
-    finally:
-        cell.hold_in_post(active, False)
-    print(f"failover after corosync was killed: {seconds:.0f} s")
-    agrees(prediction, fenced=[active], group_before=active, group_after=survivor)
-    all_online(cell)
+    plays.corosync_killed(cell, cell.nodes[0]).check()
 
 
 # --- a failed stop -------------------------------------------------------------------------------
@@ -278,41 +218,14 @@ def test_failed_stop_gets_the_node_fenced_via_ipmi_sim_and_pacemakerd_starts_the
 
 @FULL_ONLY
 def test_bmc_unreachable_fails_the_fence_ipmilan_monitor_and_the_services_run_on(cell):
-    active = healthy(cell)
-    standby = peer(cell, active)
-    prediction = predicted(cell, "fence_device_lost", f"fence_{{standby}} (fence_ipmilan at "
-                           f"{cell.bmcs[cell.nodes[1]]})", active)
-    cell.bmc_link(standby, up=False)
-    try:
-        wait_for(f"fence_{standby}'s monitor failure", lambda: any(
-            f.get("op_key", "").startswith(f"fence_{standby}_monitor")
-            for f in cell.mon(active).iter("failure")), 150, 2)
-        agrees(prediction, fenced=[], group_before=active, group_after=group_state(cell, active))
-    finally:
-        cell.bmc_link(standby, up=True)
-    healthy(cell)
+    plays.fence_device_lost(cell, cell.nodes[1]).check()
 
 
 # --- one knet link down -------------------------------------------------------------------------
 
 @FULL_ONLY
 def test_one_knet_link_down_on_the_standby_changes_nothing_for_corosync_or_pacemakerd(cell):
-    active = healthy(cell)
-    standby = peer(cell, active)
-    boots = {n: cell.boots(n) for n in cell.nodes}
-    nic = cell.ring_nic(standby, 1)
-    prediction = predicted(cell, "knet_link_lost", "link 1 (backbone) on {standby}", active)
-    try:
-        cell.link(standby, nic, up=False)
-        wait_for("knet link 1 seen down", lambda: not knet_link_connected(cell, active, 1), 60, 0.5)
-        assert knet_link_connected(cell, active, 0)
-        assert cell.online(active) == set(cell.nodes) == cell.online(standby)
-        fenced = [n for n in cell.nodes if cell.boots(n) > boots[n]]
-        agrees(prediction, fenced=fenced, group_before=active, group_after=group_state(cell, active))
-    finally:
-        cell.link(standby, nic, up=True, check=False)
-    wait_for("knet link 1 up again", lambda: knet_link_connected(cell, active, 1), 60, 0.5)
-    healthy(cell)
+    plays.knet_link_lost(cell, 1, cell.nodes[1]).check()
 
 
 # --- the service NIC down, the service network down, the pinged host down ----------------------
@@ -323,40 +236,12 @@ def test_service_nic_down_moves_the_group_while_corosync_keeps_its_other_knet_li
     bond, which this machine, without a bonding module, cannot play): knet link 0 lost on
     the node running the services. The audit said "no failover" for any node until this
     test showed the group move (hagen/audit/el9_failures.py: _knet_lost_on_active)."""
-    active = healthy(cell)
-    nic = cell.ring_nic(active, 0)           # bond0: the service address ns and knet link 0
-    prediction = predicted(cell, "knet_link_lost", "link 0 (admin) on {active}", active)
-    boots = {n: cell.boots(n) for n in cell.nodes}
-    try:
-        cell.link(active, nic, up=False)
-        wait_for("knet link 0 seen down", lambda: not knet_link_connected(cell, active, 0), 60, 0.5)
-        assert cell.online(active) == set(cell.nodes), "corosync keeps the node on link 1"
-        wait_for(f"{GROUP} moved away from the dead NIC", lambda: cell.group_started_on(
-            active, GROUP) == peer(cell, active), 60, 1)
-        agrees(prediction, fenced=[n for n in cell.nodes if cell.boots(n) > boots[n]],
-               group_before=active, group_after=group_state(cell, active))
-    finally:
-        cell.link(active, nic, up=True, check=False)
-        wait_for("knet link 0 up again", lambda: knet_link_connected(cell, active, 0), 60, 0.5)
-    healthy(cell)
+    plays.knet_link_lost(cell, 0, cell.nodes[0]).check()
 
 
 @FULL_ONLY
 def test_admin_network_down_for_both_nodes_stops_the_group_everywhere_as_the_audit_warns(cell):
-    active = healthy(cell)
-    prediction = predicted(cell, "network_down", "admin", active)
-    nics = {node: cell.ring_nic(node, 0) for node in cell.nodes}
-    try:
-        for node, nic in nics.items():
-            cell.link(node, nic, up=False)
-        wait_for(f"{GROUP} stopped everywhere", lambda: not members_up(cell, active), 90, 1)
-        settled(cell, active)
-        agrees(prediction, fenced=[], group_before=active, group_after=group_state(cell, active))
-        assert cell.online(active) == set(cell.nodes), "corosync keeps both nodes on link 1"
-    finally:
-        for node, nic in nics.items():
-            cell.link(node, nic, up=True, check=False)
-    healthy(cell)
+    plays.network_down(cell, "admin").check()
 
 
 @FULL_ONLY
