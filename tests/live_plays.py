@@ -134,11 +134,17 @@ def reaction_time(cell: LiveCell) -> float:
     return worst + QUIET
 
 
-def _react(cell: LiveCell, viewer: str, prediction: dict, bound: float) -> None:
-    """Let the daemons react: until the services are where the audit says, at most bound
-    seconds; then until Pacemaker has nothing left to do."""
+def _react(cell: LiveCell, viewer: str, prediction: dict, before: dict, bound: float) -> None:
+    """Let the daemons react, then until Pacemaker has nothing left to do. Where the audit
+    predicts a move: until the services are where it says, at most bound seconds. Where it
+    predicts none: watch for bound seconds, and stop at the first service that moves (so
+    "nothing moved" is read after the time anything could have)."""
+    if prediction["places"] != before:
+        probe, what = (lambda: places(cell, viewer) == prediction["places"]), "the prediction"
+    else:
+        probe, what = (lambda: places(cell, viewer) != before), "a service moving"
     try:
-        wait_for("the prediction", lambda: places(cell, viewer) == prediction["places"], bound, 2)
+        wait_for(what, probe, bound, 2)
     except AssertionError:
         pass                    # the reading that follows says what happened instead
     settled(cell, viewer)
@@ -146,23 +152,31 @@ def _react(cell: LiveCell, viewer: str, prediction: dict, bound: float) -> None:
 
 # --- the plays -------------------------------------------------------------------------------
 
-def corosync_killed(cell: LiveCell, node: str) -> Play:
-    """corosync dies on node (SIGKILL): its Pacemaker cannot go on; the peer must fence it."""
-    before = standard(cell)
-    audit = entry(cell, "daemon_killed", f"corosync on {node}")
+def _fenced(cell: LiveCell, failure: str, audit: dict, before: dict, node: str, act) -> Play:
+    """act() makes the peer fence node: wait for the fencing (node held in its POST until the
+    survivor's reaction is read), then for the services; the node then boots and rejoins."""
     survivor, boots = peer(cell, node), {n: cell.boots(n) for n in cell.nodes}
     started = time.monotonic()
     cell.hold_in_post(node)
     try:
-        os.kill(daemon_pid(cell, node, "corosync"), signal.SIGKILL)
+        act()
         wait_for(f"{survivor} fences {node}", lambda: cell.boots(node) > boots[node], 150, 0.5)
-        _react(cell, survivor, expected(audit, before), 60)
+        _react(cell, survivor, expected(audit, before), before, 60)
         seen = observed(cell, survivor, boots)
     finally:
         cell.hold_in_post(node, False)
     seconds = time.monotonic() - started
     all_online(cell)
-    return Play("daemon_killed", audit["subject"], audit["effect"], expected(audit, before), seen, seconds)
+    healthy(cell)
+    return Play(failure, audit["subject"], audit["effect"], expected(audit, before), seen, seconds)
+
+
+def corosync_killed(cell: LiveCell, node: str) -> Play:
+    """corosync dies on node (SIGKILL): its Pacemaker cannot go on; the peer must fence it."""
+    before = standard(cell)
+    audit = entry(cell, "daemon_killed", f"corosync on {node}")
+    return _fenced(cell, "daemon_killed", audit, before, node,
+                   lambda: os.kill(daemon_pid(cell, node, "corosync"), signal.SIGKILL))
 
 
 def failed_stop(cell: LiveCell, node: str) -> Play:
@@ -172,21 +186,9 @@ def failed_stop(cell: LiveCell, node: str) -> Play:
     audit = entry(cell, "failed_stop", lambda s: s.endswith(f" on {node}"))
     service = audit["subject"].rsplit(" on ", 1)[0].split(" of ")[-1]
     member = standin_member(cell, service)
-    survivor, boots = peer(cell, node), {n: cell.boots(n) for n in cell.nodes}
-    started = time.monotonic()
-    cell.hold_in_post(node)
-    try:
-        cell.run(node, "sh", "-c", f"mkdir -p /run/hagen-live && touch /run/hagen-live/fail-stop-{member}"
-                                   f" && rm /run/hagen-live/{member}.state")
-        wait_for(f"{survivor} fences {node}", lambda: cell.boots(node) > boots[node], 150, 0.5)
-        _react(cell, survivor, expected(audit, before), 60)
-        seen = observed(cell, survivor, boots)
-    finally:
-        cell.hold_in_post(node, False)
-    seconds = time.monotonic() - started
-    all_online(cell)
-    healthy(cell)
-    return Play("failed_stop", audit["subject"], audit["effect"], expected(audit, before), seen, seconds)
+    return _fenced(cell, "failed_stop", audit, before, node, lambda: cell.run(
+        node, "sh", "-c", f"mkdir -p /run/hagen-live && touch /run/hagen-live/fail-stop-{member}"
+                          f" && rm /run/hagen-live/{member}.state"))
 
 
 def monitor_failure(cell: LiveCell, service: str) -> Play:
@@ -198,7 +200,7 @@ def monitor_failure(cell: LiveCell, service: str) -> Play:
     started = time.monotonic()
     cell.run(node, "rm", f"/run/hagen-live/{member}.state")
     wait_for(f"{member}'s monitor failure recorded", lambda: cell.mon(node).find("failures") is not None, 60, 1)
-    _react(cell, node, expected(audit, before), 60)
+    _react(cell, node, expected(audit, before), before, 60)
     seen = observed(cell, node, boots)
     seconds = time.monotonic() - started
     healthy(cell)
@@ -216,7 +218,7 @@ def fence_device_lost(cell: LiveCell, node: str) -> Play:
         wait_for(f"fence_{node}'s monitor failure", lambda: any(
             f.get("op_key", "").startswith(f"fence_{node}_monitor") for f in cell.mon(viewer).iter("failure")),
                  150, 2)
-        _react(cell, viewer, expected(audit, before), QUIET)
+        _react(cell, viewer, expected(audit, before), before, QUIET)
         seen = observed(cell, viewer, boots)
     finally:
         cell.bmc_link(node, up=True)
@@ -236,7 +238,7 @@ def knet_link_lost(cell: LiveCell, link: int, node: str) -> Play:
     cell.link(node, nic, up=False)
     try:
         wait_for(f"knet link {link} seen down", lambda: not knet_link_connected(cell, viewer, link), 60, 0.5)
-        _react(cell, viewer, expected(audit, before), reaction_time(cell))
+        _react(cell, viewer, expected(audit, before), before, reaction_time(cell))
         seen = observed(cell, viewer, boots, members=sorted(n for n in cell.nodes if cell.online(n) == set(cell.nodes)))
     finally:
         cell.link(node, nic, up=True, check=False)
@@ -258,7 +260,7 @@ def network_down(cell: LiveCell, network: str) -> Play:
     try:
         for node, nic in nics.items():
             cell.link(node, nic, up=False)
-        _react(cell, viewer, expected(audit, before), reaction_time(cell))
+        _react(cell, viewer, expected(audit, before), before, reaction_time(cell))
         seen = observed(cell, viewer, boots)
     finally:
         for node, nic in nics.items():
@@ -280,7 +282,7 @@ def power_lost_with_bmc(cell: LiveCell, node: str) -> Play:
         cell.power_cut(node)
         wait_for(f"{survivor} fences {node} by some level", lambda: node in sbd_reset(cell)
                  or cell.boots(node) > boots, 240, 1)
-        _react(cell, survivor, expected(audit, before), 60)
+        _react(cell, survivor, expected(audit, before), before, 60)
         by_sbd = sbd_reset(cell)
         seen = {"fenced": by_sbd, "places": places(cell, survivor), "fenced_via_sbd": by_sbd}
     finally:

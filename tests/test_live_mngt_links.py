@@ -13,16 +13,13 @@ Part of the default live run: 57 s here (bring-up 39 s, the moves 16 s).
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import pytest
-import yaml
 
-from conftest import EXAMPLES
-from live_cluster import LiveCell, missing_requirement, wait_for
-from live_scenarios import GROUP, healthy, move_group, peer
-from test_live_pacemakerd import build, cell_nodes, units_of
+from live_cluster import missing_requirement
+from live_scenarios import healthy, move_group, peer
+from test_live_pacemakerd import management_cell
 
 pytestmark = [
     pytest.mark.live,
@@ -32,26 +29,14 @@ FOLDERLESS = {"/usr/lib/clustmngt/rms/etc": "/usrha/lib/clustmngt/rms/etc",
               "/usr/lib/rms/msql": "/usrha/lib/rms/msql"}
 
 
-@pytest.fixture(scope="module")
-def cell(tmp_path_factory):
-    work = tmp_path_factory.mktemp("live-links")
-    example = work / "bas5-guide"
-    shutil.copytree(EXAMPLES / "bas5-guide", example)
-    (example / "fence-password").chmod(0o600)
-    site_path = example / "site-el9.yaml"
-    site = yaml.safe_load(site_path.read_text())
+def rms_on(site: dict) -> None:
     site["management"]["optional_groups"]["rms"] = True
     site["pacemaker"]["units"].update({"msqld": "msqld", "harms": "harms"})    # the site's own
-    site_path.write_text(yaml.safe_dump(site, sort_keys=False))
-    build(example, work / "out")
-    live = LiveCell(work / "out", cell_nodes(work / "out"), work / "state", units=units_of(site_path))
-    try:
-        live.start()
-        live.run(live.nodes[0], "/etc/hagen/cib-apply")
-        wait_for(f"{GROUP} started", lambda: live.group_started_on(live.nodes[0], GROUP), 120, 1)
-        yield live
-    finally:
-        live.destroy()
+
+
+@pytest.fixture(scope="module")
+def cell(tmp_path_factory):
+    yield from management_cell(tmp_path_factory, "live-links", rms_on)
 
 
 def test_links_whose_folders_no_fresh_node_has_start_and_move_with_the_group(cell):

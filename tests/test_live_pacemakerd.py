@@ -77,15 +77,21 @@ def cell_nodes(out: Path) -> list[str]:
     return re.findall(r"^\s*name:\s*(\S+)$", conf.read_text(), re.M)
 
 
-@pytest.fixture(scope="module")
-def cell(tmp_path_factory):
-    work = tmp_path_factory.mktemp("live")
+def management_cell(tmp_path_factory, name: str, edit_site=None):
+    """(A generator for a module fixture) bas5-guide's management pair, built from a copy of
+    the example (edit_site(site dict) changes its site-el9.yaml first), up with hagen's CIB
+    applied by its cib-apply and the group started; the audit's facts in notes["audit"]."""
+    work = tmp_path_factory.mktemp(name)
     example = work / "bas5-guide"
     shutil.copytree(EXAMPLES / "bas5-guide", example)
     (example / "fence-password").chmod(0o600)
+    site_path = example / "site-el9.yaml"
+    if edit_site is not None:
+        site = yaml.safe_load(site_path.read_text())
+        edit_site(site)
+        site_path.write_text(yaml.safe_dump(site, sort_keys=False))
     build(example, work / "out")
-    live = LiveCell(work / "out", cell_nodes(work / "out"), work / "state",
-                    units=units_of(example / "site-el9.yaml"))
+    live = LiveCell(work / "out", cell_nodes(work / "out"), work / "state", units=units_of(site_path))
     try:
         live.start()
         live.notes["audit"] = audit(example, live.cib.xpath(
@@ -95,6 +101,11 @@ def cell(tmp_path_factory):
         yield live
     finally:
         live.destroy()
+
+
+@pytest.fixture(scope="module")
+def cell(tmp_path_factory):
+    yield from management_cell(tmp_path_factory, "live")
 
 
 # --- start ---------------------------------------------------------------------------------
