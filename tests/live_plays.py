@@ -8,10 +8,10 @@ them on again) and where every service of the cell runs. A test asserts `Play.ch
 the daemons did what the audit said, or the message shows both.
 
 What a play cannot see at once it waits out before reading: until the audit's prediction
-holds, or for as long as the cell's slowest watcher may take to act (`reaction_time`:
-ethmonitor checks a dead link repeat_count times, repeat_interval apart, before it clears
-its attribute: 50 s with the agent's defaults, after its 10 s monitor interval), so that
-"nothing moves" is a reading and not an early look.
+holds, or for as long as the audit says the cell's slowest link monitor may take to act
+(`reaction_time`: ethmonitor checks a dead link repeat_count times, repeat_interval apart,
+before it clears its attribute: 65 s with the agent's defaults, its interval and dampen
+included), so that "nothing moves" is a reading and not an early look.
 """
 
 from __future__ import annotations
@@ -124,14 +124,11 @@ def standin_member(cell: LiveCell, service: str) -> str:
 
 
 def reaction_time(cell: LiveCell) -> float:
-    """Seconds the cell's link monitors may take to act on a dead link, plus QUIET for
-    Pacemaker's reaction (QUIET alone where there is none)."""
-    worst = 0
-    for monitor in cell.cib.xpath("//primitive[@type='ethmonitor']"):
-        value = lambda name, default: int(monitor.xpath(f"string(.//nvpair[@name='{name}']/@value)") or default)
-        interval = monitor.xpath("string(.//op[@name='monitor']/@interval)").rstrip("s") or "10"
-        worst = max(worst, value("repeat_count", 5) * value("repeat_interval", 10) + int(interval))
-    return worst + QUIET
+    """The audit's word for how long the cell's slowest link monitor takes to act on a dead
+    link (link_monitors[].reacts_within: ethmonitor's interval, repeat_count x
+    repeat_interval and dampen, 65 s with the agent's defaults), plus QUIET for Pacemaker's
+    reaction: a move later than that is a disagreement with the audit too."""
+    return max((m["reacts_within"] for m in cell.notes["audit"]["link_monitors"]), default=0) + QUIET
 
 
 def _react(cell: LiveCell, viewer: str, prediction: dict, before: dict, bound: float) -> None:

@@ -509,3 +509,20 @@ def test_a_failed_stop_moves_every_service_of_the_fenced_node_as_its_crash_does(
         node = stop["fenced"][0]["node"]
         crash = next(f for f in oss["failures"] if f["failure"] == "node_crash" and f["subject"] == node)
         assert stop["moves"] == crash["moves"] and len(stop["moves"]) == 3, stop
+
+
+def test_a_link_monitor_says_how_long_it_takes_to_act_on_a_dead_link(xena):
+    """ethmonitor checks a dead link repeat_count times repeat_interval apart (5 and 10 by
+    default) after its monitor interval, then attrd waits `dampen`: about 65 s, which the
+    live cells showed (tests/live_plays.py waits the audit's figure, not its own)."""
+    eth0, loc0 = ethmonitor("eth0")
+    f = facts(xena, cib(**dict(sound(), resources=ipmi("xena11") + ipmi("xena13") + group() + eth0,
+                               constraints=loc0)))
+    assert f.monitors[0].reacts_s == 65
+    quick = eth0.replace('</instance_attributes>', _nv("q", [("repeat_count", "2"), ("repeat_interval", "5"),
+                                                              ("dampen", "1s")]) + '</instance_attributes>')
+    g = facts(xena, cib(**dict(sound(), resources=ipmi("xena11") + ipmi("xena13") + group() + quick,
+                               constraints=loc0)))
+    assert g.monitors[0].reacts_s == 10 + 2 * 5 + 1
+    moved = next(x for x in analyse(g, xena.model) if x["failure"] == "service_nic_lost" and x["moves"])
+    assert "within about 21 s" in moved["effect"]

@@ -106,6 +106,7 @@ class LinkMonitor:
     host_networks: tuple[str, ...]     # the networks those hosts lie on (ping sees those links)
     attribute: str                     # the node attribute it sets
     guards: tuple[str, ...]            # resources whose location rules read that attribute
+    reacts_s: float = 0.0              # from a dead link to its attribute changing, at worst
 
 
 @dataclass(frozen=True)
@@ -350,8 +351,30 @@ def _monitors(model, config) -> list[LinkMonitor]:
             hosts = tuple((r.param("host_list") or "").split())
             nets = tuple(sorted({n for n in (_network_of(model, h) for h in hosts) if n}))
             out.append(LinkMonitor(clone.get("id"), r.type, iface, hosts, nets, attribute,
-                                   tuple(sorted(guards.get(attribute, ())))))
+                                   tuple(sorted(guards.get(attribute, ()))), _reaction(r)))
     return out
+
+
+def within(monitors) -> str:
+    """' within about N s': the slowest of the link monitors to act on a dead link."""
+    slowest = max((m.reacts_s for m in monitors), default=0)
+    return f" within about {slowest:g} s" if slowest else ""
+
+
+def _count(value, default: int) -> int:
+    return int(value) if value and str(value).isdigit() else default
+
+
+def _reaction(r) -> float:
+    """How long a link monitor takes, at worst, to change its attribute once its link dies
+    (seen on the live cells: about a minute for ethmonitor): its monitor interval, then
+    ethmonitor checks the dead link repeat_count times repeat_interval seconds apart (the
+    agent's defaults 5 and 10), then attrd waits `dampen` (5 s by default)."""
+    op = r.op("monitor")
+    total = (seconds(op[1]) if op and op[1] else None) or 10.0
+    if r.type == "ethmonitor":
+        total += _count(r.param("repeat_count"), 5) * _count(r.param("repeat_interval"), 10)
+    return total + (seconds(r.param("dampen") or "5s") or 0.0)
 
 
 def _addresses(model, services) -> list[Address]:

@@ -13,7 +13,7 @@ rule of its resource or group. Services are placed by their highest location sco
 
 from __future__ import annotations
 
-from hagen.audit.el9_facts import El9Cell, seconds
+from hagen.audit.el9_facts import El9Cell, seconds, within
 from hagen.audit.el9_fencing import BLOCKED, MUTUAL, fence, race, race_text, route
 from hagen.audit.failures import ROWS, _failure
 
@@ -210,9 +210,11 @@ def _nic_lost(cell, node, net, whole: bool = False) -> dict:
                         "in the standard state: nothing moves; the address could not run there until repaired", row)
     seen = [a for a in mine if watchers(cell, node, a)]
     if len(seen) == len(mine):
-        mons = sorted({m.id for a in mine for m in watchers(cell, node, a)})
+        found = {m.id: m for a in mine for m in watchers(cell, node, a)}
+        mons = sorted(found)
         moved = [{"service": s, "from": node, "to": cell.peer(node).name} for s in sorted({a.service for a in mine})]
-        return _failure("service_nic_lost", subject, f"{', '.join(mons)} clears its node attribute on {node}: the "
+        return _failure("service_nic_lost", subject, f"{', '.join(mons)} clears its node attribute on {node}"
+                        f"{within(found.values())}: the "
                         f"location rule moves {', '.join(m['service'] for m in moved)} to {cell.peer(node).name}",
                         row, moved)
     if all(ln.network == net for ln in cell.knet):

@@ -11,7 +11,7 @@ networks that still work (the classic ping/ethmonitor pitfall).
 
 from __future__ import annotations
 
-from hagen.audit.el9_facts import El9Cell
+from hagen.audit.el9_facts import El9Cell, within
 from hagen.audit.el9_fencing import BLOCKED, MUTUAL, fence, race, race_text, route
 from hagen.audit.failures import ROWS, _failure
 
@@ -66,7 +66,8 @@ def network_down(cell: El9Cell, net: str) -> dict:
         parts.append(f"{', '.join(addrs)} cannot be reached on {net}, whichever node runs them")
         lost += [f"address {a} (until {net} is back)" for a in addrs]
     for svc, mons in sorted(stopped_by(cell, net).items()):
-        parts.append(f"{', '.join(mons)}: the node attribute clears on both nodes: the -INFINITY rule bans {svc} from "
+        slow = within(m for m in cell.monitors if m.id in mons)
+        parts.append(f"{', '.join(mons)}: the node attribute clears on both nodes{slow}: the -INFINITY rule bans {svc} from "
                      "every node, and it stops, with its addresses on the networks that still work")
         lost.append(f"{svc} (stopped everywhere until {net} is back)")
     unfenced = [n.name for n in cell.nodes if fence(cell, n.name) and not fence(cell, n.name, down=frozenset({net}))]
@@ -89,6 +90,7 @@ def ping_target_lost(cell: El9Cell, monitor) -> dict:
         return _failure("ping_target_lost", subject, f"{monitor.attribute} falls to 0 on both nodes; no -INFINITY "
                         "rule reads it: nothing stops", "-")
     return _failure("ping_target_lost", subject,
-                    f"its only host stops answering: {monitor.attribute} falls to 0 on both nodes and the -INFINITY "
+                    f"its only host stops answering: {monitor.attribute} falls to 0 on both nodes{within([monitor])} "
+                    "and the -INFINITY "
                     f"rule bans {', '.join(banned)} from every node: it stops, although every network works", "-",
                     lost=[f"{svc} (stopped everywhere until the host answers)" for svc in banned])

@@ -54,7 +54,8 @@ def cell_summary(cell: El9Cell) -> dict:
         "addresses": [{"resource": a.resource, "service": a.service, "address": a.address, "network": a.network,
                        "nic": a.nic} for a in cell.addresses],
         "link_monitors": [{"id": m.id, "agent": m.agent, "interface": m.interface, "hosts": list(m.hosts),
-                           "attribute": m.attribute, "guards": list(m.guards)} for m in cell.monitors],
+                           "attribute": m.attribute, "guards": list(m.guards), "reacts_within": m.reacts_s}
+                          for m in cell.monitors],
         "constraints": [{"kind": c.kind, "id": c.id, "rsc": c.rsc, "other": c.other, "score": c.score,
                          "rule_attributes": list(c.rule_attributes)} for c in cell.constraints],
         "rsc_defaults": dict(cell.defaults),
