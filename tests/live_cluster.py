@@ -87,6 +87,21 @@ def wait_for(what: str, probe, timeout: float, interval: float = 0.5):
         time.sleep(interval)
 
 
+def members_of(mon, name: str) -> list:
+    """crm_mon's <resource> elements of the group `name` (or the primitive itself)."""
+    return ([r for g in mon.iter("group") if g.get("id") == name for r in g.iter("resource")]
+            or [r for r in mon.iter("resource") if r.get("id") == name])
+
+
+def started_on(mon, name: str) -> str | None:
+    """In one crm_mon reading: the one node where every member of the group (or the
+    primitive) is started, else None."""
+    members = members_of(mon, name)
+    places = {n.get("name") for r in members for n in r.iter("node")}
+    good = all(r.get("role") == "Started" and r.get("failed") == "false" for r in members)
+    return places.pop() if members and good and len(places) == 1 else None
+
+
 class LiveCell:
     """One el9 cell of a built tree, up on this machine. Use `start()` then `destroy()`."""
 
@@ -316,12 +331,7 @@ class LiveCell:
 
     def group_started_on(self, node: str, group: str) -> str | None:
         """The one node where every member of the group (or the primitive) is started, else None."""
-        tree = self.mon(node)
-        members = ([r for g in tree.iter("group") if g.get("id") == group for r in g.iter("resource")]
-                   or [r for r in tree.iter("resource") if r.get("id") == group])
-        places = {n.get("name") for r in members for n in r.iter("node")}
-        good = all(r.get("role") == "Started" and r.get("failed") == "false" for r in members)
-        return places.pop() if members and good and len(places) == 1 else None
+        return started_on(self.mon(node), group)
 
     def power_cut(self, node: str) -> None:
         """The node loses power (no clean stop): its whole process namespace is killed."""

@@ -22,9 +22,10 @@ import signal
 import time
 from dataclasses import dataclass
 
-from live_cluster import LiveCell, wait_for
-from live_scenarios import (all_online, daemon_pid, healthy, knet_link_connected, operator_state, peer,
-                            sbd_reset, settled)
+from lxml import etree
+
+from live_cluster import LiveCell, members_of, started_on, wait_for
+from live_scenarios import all_online, daemon_pid, healthy, knet_link_connected, peer, sbd_reset, settled
 
 QUIET = 30
 
@@ -51,23 +52,17 @@ def services(cell: LiveCell) -> list[dict]:
     return cell.notes["audit"]["services"]
 
 
-def _members(cell: LiveCell, viewer: str, name: str):
-    tree = cell.mon(viewer)
-    return ([r for g in tree.iter("group") if g.get("id") == name for r in g.iter("resource")]
-            or [r for r in tree.iter("resource") if r.get("id") == name])
-
-
 def places(cell: LiveCell, viewer: str) -> dict[str, str | None]:
     """{service: the node it runs on whole, None when stopped everywhere, or 'partly on
-    ...' when some of its members run}, as viewer sees the cell."""
-    out = {}
+    ...' when some of its members run}, from one crm_mon reading on viewer."""
+    mon, out = cell.mon(viewer), {}
     for service in services(cell):
         name = service["name"]
-        node = cell.group_started_on(viewer, name)
+        node = started_on(mon, name)
         if node is None:      # not whole on one node: say what each member not stopped is
             up = sorted({f"{r.get('id')} {r.get('role')}{' failed' if r.get('failed') == 'true' else ''} on "
                          + ",".join(n.get("name") for n in r.iter("node"))
-                         for r in _members(cell, viewer, name) if r.get("role") != "Stopped"})
+                         for r in members_of(mon, name) if r.get("role") != "Stopped"})
             node = f"partly: {'; '.join(up)}" if up else None
         out[name] = node
     return out
@@ -101,12 +96,12 @@ def standard(cell: LiveCell) -> dict:
     healthy(cell)
     viewer = cell.nodes[0]
     homes = {s["name"]: s["members"][0] for s in services(cell)}
-    away = [name for name, home in homes.items() if cell.group_started_on(viewer, name) != home]
+    now = places(cell, viewer)
+    away = [name for name, home in homes.items() if now[name] != home]
     for name in away:
         cell.run(viewer, "crm_resource", "--move", "--resource", name, "--node", homes[name])
     try:
-        wait_for("every service on the node it prefers", lambda: all(
-            cell.group_started_on(viewer, n) == homes[n] for n in homes), 120, 1)
+        wait_for("every service on the node it prefers", lambda: places(cell, viewer) == homes, 120, 1)
     finally:
         for name in away:
             cell.run(viewer, "crm_resource", "--clear", "--resource", name, check=False)
@@ -153,19 +148,20 @@ def _fenced(cell: LiveCell, failure: str, audit: dict, before: dict, node: str, 
     """act() makes the peer fence node: wait for the fencing (node held in its POST until the
     survivor's reaction is read), then for the services; the node then boots and rejoins."""
     survivor, boots = peer(cell, node), {n: cell.boots(n) for n in cell.nodes}
+    prediction = expected(audit, before)
     started = time.monotonic()
     cell.hold_in_post(node)
     try:
         act()
         wait_for(f"{survivor} fences {node}", lambda: cell.boots(node) > boots[node], 150, 0.5)
-        _react(cell, survivor, expected(audit, before), before, 60)
+        _react(cell, survivor, prediction, before, 60)
         seen = observed(cell, survivor, boots)
     finally:
         cell.hold_in_post(node, False)
     seconds = time.monotonic() - started
     all_online(cell)
     healthy(cell)
-    return Play(failure, audit["subject"], audit["effect"], expected(audit, before), seen, seconds)
+    return Play(failure, audit["subject"], audit["effect"], prediction, seen, seconds)
 
 
 def corosync_killed(cell: LiveCell, node: str) -> Play:
@@ -296,6 +292,21 @@ def stickiness_bumped(cib_text: str) -> str:
     """hagen's CIB with rsc_defaults' resource-stickiness one more: a change to apply."""
     return re.sub(r'(name="resource-stickiness" value=")(\d+)"', lambda m: f'{m[1]}{int(m[2]) + 1}"',
                   cib_text, count=1)
+
+
+def operator_state(cell: LiveCell, node: str, resource: str) -> dict:
+    """The four pieces of an operator's state cib-apply must keep, as the live CIB holds them
+    (resource: the one whose target-role the test set)."""
+    cib = etree.fromstring(cell.run(node, "cibadmin", "--query").stdout.encode())
+    return {
+        "maintenance-mode": cib.xpath("string(//cluster_property_set/nvpair"
+                                      "[@name='maintenance-mode']/@value)"),
+        "standby": cib.xpath("string(//nodes/node/instance_attributes/nvpair"
+                             "[@name='standby']/@value)"),
+        "cli-ban": bool(cib.xpath("//rsc_location[starts-with(@id, 'cli-ban-')]")),
+        "target-role": cib.xpath(f"string(//primitive[@id='{resource}']/meta_attributes/nvpair"
+                                 "[@name='target-role']/@value)"),
+    }
 
 
 def cib_apply_keeps_operator_state(cell: LiveCell) -> None:

@@ -9,7 +9,7 @@ import re
 import time
 from pathlib import Path
 
-from live_cluster import LiveCell, sh, wait_for
+from live_cluster import LiveCell, members_of, sh, wait_for
 
 GROUP = "HA_NSM"            # bas5-guide's management group (LiveCell.group's default)
 
@@ -124,20 +124,6 @@ def split(cell: LiveCell) -> dict:
     return cell.notes["split"]
 
 
-def operator_state(cell: LiveCell, node: str, resource: str = "svc_postfix") -> dict:
-    from lxml import etree
-    cib = etree.fromstring(cell.run(node, "cibadmin", "--query").stdout.encode())
-    return {
-        "maintenance-mode": cib.xpath("string(//cluster_property_set/nvpair"
-                                      "[@name='maintenance-mode']/@value)"),
-        "standby": cib.xpath("string(//nodes/node/instance_attributes/nvpair"
-                             "[@name='standby']/@value)"),
-        "cli-ban": bool(cib.xpath("//rsc_location[starts-with(@id, 'cli-ban-')]")),
-        "target-role": cib.xpath(f"string(//primitive[@id='{resource}']/meta_attributes/nvpair"
-                                 "[@name='target-role']/@value)"),
-    }
-
-
 def failed_operations(cell: LiveCell, viewer: str) -> list[str]:
     """crm_mon's failed actions: 'op_key on node: status (exit reason)'."""
     return [f"{f.get('op_key')} on {f.get('node')}: {f.get('status')} ({f.get('exitreason', '')})"
@@ -246,8 +232,7 @@ def sbd_reset(cell: LiveCell) -> list[str]:
 
 def members_up(cell: LiveCell, viewer: str) -> list[str]:
     """The members of the group not stopped, as viewer sees them."""
-    return [r.get("id") for g in cell.mon(viewer).iter("group") if g.get("id") == cell.group
-            for r in g.iter("resource") if r.get("role") != "Stopped"]
+    return [r.get("id") for r in members_of(cell.mon(viewer), cell.group) if r.get("role") != "Stopped"]
 
 
 def group_state(cell: LiveCell, viewer: str) -> str | None:

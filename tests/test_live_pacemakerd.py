@@ -71,36 +71,52 @@ def units_of(site: Path) -> set[str]:
     return site_units(yaml.safe_load(site.read_text()))
 
 
-def cell_nodes(out: Path) -> list[str]:
-    """The management pair: the nodes of the first corosync.conf hagen wrote."""
-    conf = sorted(out.glob("*/etc/corosync/corosync.conf"))[0]
-    return re.findall(r"^\s*name:\s*(\S+)$", conf.read_text(), re.M)
+def cell_nodes(out: Path, cluster: str | None = None) -> list[str]:
+    """The nodes of the corosync.conf hagen wrote for the cell `cluster` (by default the
+    first one: the management pair)."""
+    for conf in sorted(out.glob("*/etc/corosync/corosync.conf")):
+        text = conf.read_text()
+        if cluster is None or re.search(rf"^\s*cluster_name:\s*{cluster}$", text, re.M):
+            return re.findall(r"^\s*name:\s*(\S+)$", text, re.M)
+    raise AssertionError(f"hagen wrote no corosync.conf for {cluster}")
 
 
-def management_cell(tmp_path_factory, name: str, edit_site=None):
-    """(A generator for a module fixture) bas5-guide's management pair, built from a copy of
-    the example (edit_site(site dict) changes its site-el9.yaml first), up with hagen's CIB
-    applied by its cib-apply and the group started; the audit's facts in notes["audit"]."""
+def built_example(tmp_path_factory, name: str, example: str, edit_site=None) -> Path:
+    """A folder holding a copy of the example (edit_site(site dict) changes its
+    site-el9.yaml first) and, in out/, what hagen builds from it."""
     work = tmp_path_factory.mktemp(name)
-    example = work / "bas5-guide"
-    shutil.copytree(EXAMPLES / "bas5-guide", example)
-    (example / "fence-password").chmod(0o600)
-    site_path = example / "site-el9.yaml"
+    shutil.copytree(EXAMPLES / example, work / example)
+    (work / example / "fence-password").chmod(0o600)
     if edit_site is not None:
+        site_path = work / example / "site-el9.yaml"
         site = yaml.safe_load(site_path.read_text())
         edit_site(site)
         site_path.write_text(yaml.safe_dump(site, sort_keys=False))
-    build(example, work / "out")
-    live = LiveCell(work / "out", cell_nodes(work / "out"), work / "state", units=units_of(site_path))
+    build(work / example, work / "out")
+    return work
+
+
+def running(live: LiveCell, facts):
+    """(The rest of a fixture's generator) the cell up, hagen's CIB applied by its cib-apply
+    and the group started, the audit's facts (facts(live)) in notes["audit"]; destroyed after."""
     try:
         live.start()
-        live.notes["audit"] = audit(example, live.cib.xpath(
-            "string(//nvpair[@name='cluster-name']/@value)"))
+        live.notes["audit"] = facts(live)
         live.run(live.nodes[0], "/etc/hagen/cib-apply")
-        wait_for(f"{GROUP} started", lambda: live.group_started_on(live.nodes[0], GROUP), 120, 1)
+        wait_for(f"{live.group} started", lambda: live.group_started_on(live.nodes[0], live.group), 120, 1)
         yield live
     finally:
         live.destroy()
+
+
+def management_cell(tmp_path_factory, name: str, edit_site=None):
+    """(A generator for a module fixture) bas5-guide's management pair, up (`running`)."""
+    work = built_example(tmp_path_factory, name, "bas5-guide", edit_site)
+    example = work / "bas5-guide"
+    live = LiveCell(work / "out", cell_nodes(work / "out"), work / "state",
+                    units=units_of(example / "site-el9.yaml"))
+    yield from running(live, lambda live: audit(example, live.cib.xpath(
+        "string(//nvpair[@name='cluster-name']/@value)")))
 
 
 @pytest.fixture(scope="module")

@@ -20,18 +20,15 @@ Lustre module on the other worker: 34 passed in 10 min 3 s.
 from __future__ import annotations
 
 import os
-import re
-import shutil
 
 import pytest
 
 import live_plays as plays
-from conftest import EXAMPLES
 from live_cluster import LiveCell, missing_requirement, wait_for
 from live_scenarios import (agrees, group_state, healthy, peer, predicted, settled, split,
                             unplug_and_rejoin)
 from live_setup import bridge_of, snapshot_network
-from test_live_pacemakerd import audit, build, units_of
+from test_live_pacemakerd import audit, built_example, cell_nodes, running, units_of
 
 pytestmark = [
     pytest.mark.live,
@@ -44,23 +41,11 @@ CLUSTER = "xena_nfs"
 MOUNTS = ("/var/lib/nfs-ha", "/mount_point1", "/home_nfs")
 
 
-def cell_nodes(out, cluster: str) -> list[str]:
-    """The nodes of the corosync.conf hagen wrote for the cell."""
-    for conf in sorted(out.glob("*/etc/corosync/corosync.conf")):
-        text = conf.read_text()
-        if re.search(rf"^\s*cluster_name:\s*{cluster}$", text, re.M):
-            return re.findall(r"^\s*name:\s*(\S+)$", text, re.M)
-    raise AssertionError(f"hagen wrote no corosync.conf for {cluster}")
-
-
 def xena_cell(tmp_path_factory, cluster: str):
-    """(A generator for a module fixture) the live cell of xena's el9 cell `cluster`, its
-    audit facts in notes["audit"], and as its group the (first) service the first node prefers."""
-    work = tmp_path_factory.mktemp(f"live-{cluster}")
+    """(A generator for a module fixture) the live cell of xena's el9 cell `cluster`, up
+    (`running`), and as its group the (first) service the first node prefers."""
+    work = built_example(tmp_path_factory, f"live-{cluster}", "xena")
     example = work / "xena"
-    shutil.copytree(EXAMPLES / "xena", example)
-    (example / "fence-password").chmod(0o600)
-    build(example, work / "out")
     nodes = cell_nodes(work / "out", cluster)
     facts = audit(example, cluster)
     preferred = [s["name"] for s in facts["services"] if s["members"][0] == nodes[0]]
@@ -72,14 +57,7 @@ def xena_cell(tmp_path_factory, cluster: str):
         "the NICs played are the ones the audit reasons on"
     live = LiveCell(work / "out", nodes, work / "state", group=group, network=network,
                     units=units_of(example / "site-el9.yaml"))
-    try:
-        live.start()
-        live.notes["audit"] = facts
-        live.run(live.nodes[0], "/etc/hagen/cib-apply")
-        wait_for(f"{group} started", lambda: live.group_started_on(live.nodes[0], group), 120, 1)
-        yield live
-    finally:
-        live.destroy()
+    yield from running(live, lambda live: facts)
 
 
 @pytest.fixture(scope="module")

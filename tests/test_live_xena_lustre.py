@@ -30,32 +30,26 @@ def cell(tmp_path_factory, request):
     yield from xena_cell(tmp_path_factory, request.param)
 
 
-def places(cell, viewer: str) -> dict[str, str | None]:
-    """{service: the node it is started on} for every service of the audit's cell."""
-    return {s["name"]: cell.group_started_on(viewer, s["name"])
-            for s in cell.notes["audit"]["services"]}
-
-
 def expected(prediction: dict, before: dict) -> dict:
     return {service: prediction["moves"].get(service, node) for service, node in before.items()}
 
 
 def test_each_target_starts_on_the_node_it_prefers(cell):
     healthy(cell)
-    assert places(cell, cell.nodes[0]) == {s["name"]: s["members"][0]
+    assert plays.places(cell, cell.nodes[0]) == {s["name"]: s["members"][0]
                                            for s in cell.notes["audit"]["services"]}
     for node in cell.nodes:
         assert cell.where(cell.nodes[0], f"fence_{node}"), f"fence_{node} (fence_ipmilan) runs"
 
 
 def test_unplugged_server_is_fenced_and_its_targets_start_beside_the_peers(cell):
-    before = places(cell, cell.nodes[0])
+    before = plays.places(cell, cell.nodes[0])
     outcome = unplug_and_rejoin(cell)
     print(f"Lustre failover of {'/'.join(cell.nodes)} after power loss: {outcome['failover_seconds']:.0f} s")
     prediction = predicted(cell, "node_crash", "{active}", outcome["lost"])
     assert prediction["fenced"] == [outcome["lost"]], prediction
     # read after the rejoin: the audit's node_rejoins (no failback) leaves them where they went
-    assert places(cell, outcome["survivor"]) == expected(prediction, before)
+    assert plays.places(cell, outcome["survivor"]) == expected(prediction, before)
     rejoin = predicted(cell, "node_rejoins", outcome["lost"], cell.nodes[0])
     assert rejoin["fenced"] == [] and rejoin["moves"] == {}, rejoin
     # the services only: the lost node's fence device may start on the survivor after the

@@ -277,12 +277,9 @@ def _devices(model, config, names, sbd_disks: str) -> list[StonithDevice]:
                                  _disks(r, sbd_disks),
                                  (r.param("lanplus") or "").lower() in ("1", "on", "yes", "true"),
                                  dict(r.meta).get("target-role", "Started") != "Stopped",
-                                 seconds(r.param("pcmk_reboot_timeout")), _attempts(r.param("pcmk_reboot_retries"))))
+                                 seconds(r.param("pcmk_reboot_timeout")),
+                                 _count(r.param("pcmk_reboot_retries"), 2, least=1)))
     return out
-
-
-def _attempts(text: str | None) -> int:
-    return int(text) if text and text.strip().isdigit() and int(text) > 0 else 2
 
 
 def _disks(r: Resource, sbd_disks: str) -> tuple[str, ...]:
@@ -361,8 +358,9 @@ def within(monitors) -> str:
     return f" within about {slowest:g} s" if slowest else ""
 
 
-def _count(value, default: int) -> int:
-    return int(value) if value and str(value).isdigit() else default
+def _count(text: str | None, default: int, least: int = 0) -> int:
+    """A count the CIB gives as text; default when unset, unreadable or under least."""
+    return int(text) if text and text.strip().isdigit() and int(text) >= least else default
 
 
 def _reaction(r) -> float:
